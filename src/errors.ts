@@ -1,0 +1,58 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * The one registry of error codes the gateway puts in `extensions.code` (decisions.md, Errors).
+ * Clients may branch on these; they are part of the contract.
+ */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  UPSTREAM_ERROR: 'UPSTREAM_ERROR',
+  UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Finer reasons, in `extensions.reason`, where a client acts differently on each. */
+export const ErrorReason = {
+  TOKEN_MISSING: 'TOKEN_MISSING',
+  TOKEN_INVALID: 'TOKEN_INVALID',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  REFRESH_TOKEN_INVALID: 'REFRESH_TOKEN_INVALID',
+} as const;
+export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
+
+export interface GatewayErrorOptions {
+  reason?: ErrorReason;
+  /** Extra, safe-to-show extensions (never a URL, token or upstream body). */
+  extensions?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/**
+ * A GraphQLError with a stable code. Yoga's masking lets GraphQLErrors through unchanged, so
+ * every message here must be safe to show a client.
+ */
+export class GatewayError extends GraphQLError {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(message, {
+      extensions: {
+        code,
+        ...(options.reason ? { reason: options.reason } : {}),
+        ...options.extensions,
+      },
+      originalError: options.cause instanceof Error ? options.cause : undefined,
+    });
+    this.code = code;
+    this.name = 'GatewayError';
+  }
+}
+
+export const badUserInput = (message: string, extensions?: Record<string, unknown>): GatewayError =>
+  new GatewayError(ErrorCode.BAD_USER_INPUT, message, { extensions });
+
+export const notFound = (message: string): GatewayError => new GatewayError(ErrorCode.NOT_FOUND, message);
