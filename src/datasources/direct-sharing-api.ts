@@ -1,0 +1,224 @@
+/**
+ * The direct-sharing project API (`/api/direct-sharing/…`, openhumans-api.md §2.3), one instance
+ * per GraphQL request, built from the caller's token and the shared `OpenHumansHttp`.
+ *
+ * Reads are deduplicated within the request (`inflight`) and may be kept briefly across requests
+ * in a `TokenScopedCache` partitioned by a hash of the token; nothing here touches the public
+ * cache. Write methods (uploads, deletes, messages, removals) live beside the reads and must call
+ * `invalidateMember` for the members they change.
+ */
+import { TokenKind, masterTokenRequired, requireToken, tokenKindOf } from '../auth/token.js';
+import { memberTag, type TokenScope, type TokenScopedCache } from '../auth/token-scoped-cache.js';
+import { ErrorCode, GatewayError, notFound } from '../errors.js';
+import {
+  toMemberFilesPage,
+  toMemberPage,
+  type MemberFilesPage,
+  type MemberRecord,
+  type Page,
+} from './direct-sharing-wire.js';
+
+/** How the token travels: a header everywhere, except D2, which needs the query (§1.2). */
+export type TokenVia = 'header' | 'query';
+
+/** The part of `OpenHumansHttp` this class uses (interfaces.md, Gateway). */
+export interface DirectSharingHttp {
+  request<T>(req: {
+    route: string;
+    method: 'GET' | 'POST';
+    path: string;
+    query?: Record<string, string | number | boolean | undefined>;
+    auth?: { token: string; via: TokenVia };
+    body?: { json: unknown } | { form: Record<string, string> } | { multipart: FormData };
+    signal?: AbortSignal;
+  }): Promise<T>;
+}
+
+export interface DirectSharingApiOptions {
+  http: DirectSharingHttp;
+  /** The caller's token, or null: only the methods that need one fail (TOKEN_MISSING). */
+  token: string | null;
+  /** Maps an upstream failure to a GatewayError: the one mapping of `http.ts`. */
+  toGatewayError?: (err: unknown) => unknown;
+  /** Optional cross-request cache, partitioned by token. */
+  cache?: TokenScopedCache;
+}
+
+/** A D1 project, as sent (§5.2); mapped by the public graph's project mapping. */
+export type WireProjectInfo = Record<string, unknown> & { id: number };
+
+const PATHS = {
+  project: '/api/direct-sharing/project/',
+  members: '/api/direct-sharing/project/members/',
+  exchangeMember: '/api/direct-sharing/project/exchange-member/',
+} as const;
+
+interface ReadSpec<T> {
+  route: 'D1' | 'D2' | 'D3';
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  via: TokenVia;
+  map: (wire: unknown) => T;
+  /** Tags for the cross-request cache (members the answer lists). */
+  tags: (value: T) => string[];
+}
+
+export class DirectSharingApi {
+  /** MASTER or MEMBER from the token's shape; null without a token. */
+  readonly tokenKind: TokenKind | null;
+  private readonly http: DirectSharingHttp;
+  private readonly token: string | null;
+  private readonly mapError: (err: unknown) => unknown;
+  private readonly cache: TokenScopedCache | undefined;
+  private readonly scope: TokenScope | null;
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  constructor(options: DirectSharingApiOptions) {
+    this.http = options.http;
+    this.token = options.token;
+    this.tokenKind = options.token ? tokenKindOf(options.token) : null;
+    this.mapError = options.toGatewayError ?? ((err) => err);
+    this.cache = options.cache;
+    this.scope = options.token && options.cache ? options.cache.forToken(options.token) : null;
+  }
+
+  /** The token, or UNAUTHENTICATED / TOKEN_MISSING. */
+  requireToken(): string {
+    return requireToken(this.token);
+  }
+
+  /** The token if it is a master token; FORBIDDEN for a member token (`what` names the field). */
+  requireMasterToken(what: string): string {
+    const token = this.requireToken();
+    if (this.tokenKind !== TokenKind.MASTER) throw masterTokenRequired(what);
+    return token;
+  }
+
+  /** D1: the token's own project (also an unapproved one). Either token kind. */
+  projectInfo(): Promise<WireProjectInfo> {
+    return this.read({
+      route: 'D1',
+      path: PATHS.project,
+      via: 'header',
+      map: (wire) => {
+        if (typeof wire !== 'object' || wire === null || typeof (wire as { id?: unknown }).id !== 'number') {
+          throw new GatewayError(ErrorCode.UPSTREAM_ERROR, 'Open Humans sent an unexpected project.');
+        }
+        return wire as WireProjectInfo;
+      },
+      tags: () => [],
+    });
+  }
+
+  /**
+   * D2: a page of the project's active members, each with up to 10 embedded files. Master token
+   * only; it must travel as `?access_token=` (a header-only call is a 500 upstream, §1.2).
+   */
+  listMembers(page: { limit: number; offset: number }): Promise<Page<MemberRecord>> {
+    this.requireMasterToken('Listing project members');
+    return this.read({
+      route: 'D2',
+      path: PATHS.members,
+      query: { limit: page.limit, offset: page.offset },
+      via: 'query',
+      map: toMemberPage,
+      tags: (value) => value.items.map((m) => memberTag(m.projectMemberId)),
+    });
+  }
+
+  /**
+   * D3: one member and a page of their files, in exchange-member order (source, then id).
+   * With a master token `projectMemberId` is required (upstream answers 500 without it, and a
+   * 400 for an id not in the project → NOT_FOUND). A member token always reads its own
+   * membership; asking it for another id → NOT_FOUND.
+   */
+  async exchangeMember(args: {
+    projectMemberId?: string;
+    limit: number;
+    offset: number;
+  }): Promise<MemberFilesPage> {
+    this.requireToken();
+    const asMaster = this.tokenKind === TokenKind.MASTER;
+    if (asMaster && !args.projectMemberId) {
+      throw new GatewayError(ErrorCode.BAD_USER_INPUT, 'A projectMemberId is needed with a master token.');
+    }
+    const page = await this.read({
+      route: 'D3',
+      path: PATHS.exchangeMember,
+      query: {
+        project_member_id: asMaster ? args.projectMemberId : undefined,
+        limit: args.limit,
+        offset: args.offset,
+      },
+      via: 'header',
+      map: (wire) => toMemberFilesPage(wire, args.offset),
+      tags: (value) => [memberTag(value.member.projectMemberId)],
+    });
+    if (args.projectMemberId && page.member.projectMemberId !== args.projectMemberId) {
+      throw unknownMember();
+    }
+    return page;
+  }
+
+  /** Forgets what this request and the shared cache hold about a member (after a write). */
+  invalidateMember(projectMemberId: string): void {
+    this.inflight.clear();
+    this.cache?.invalidateTag(memberTag(projectMemberId));
+  }
+
+  /** One read: deduplicated in the request, then the token's cache, then upstream. */
+  private read<T>(spec: ReadSpec<T>): Promise<T> {
+    const token = this.requireToken();
+    const key = readKey(spec);
+    const pending = this.inflight.get(key);
+    if (pending) return pending as Promise<T>;
+    const cached = this.scope?.get<T>(key);
+    if (cached !== undefined) return Promise.resolve(cached);
+    const promise = this.fetch(spec, token).then((value) => {
+      this.scope?.set(key, value, spec.tags(value));
+      return value;
+    });
+    // A failed read is not remembered: a retry in the same request may succeed.
+    promise.catch(() => this.inflight.delete(key));
+    this.inflight.set(key, promise);
+    return promise;
+  }
+
+  private async fetch<T>(spec: ReadSpec<T>, token: string): Promise<T> {
+    let wire: unknown;
+    try {
+      wire = await this.http.request<unknown>({
+        route: spec.route,
+        method: 'GET',
+        path: spec.path,
+        query: spec.query,
+        auth: { token, via: spec.via },
+      });
+    } catch (err) {
+      if (spec.route === 'D3' && upstreamStatus(err) === 400) throw unknownMember();
+      throw this.mapError(err);
+    }
+    return spec.map(wire);
+  }
+}
+
+const unknownMember = (): GatewayError =>
+  notFound('No member of this project has that projectMemberId.');
+
+function readKey(spec: Pick<ReadSpec<unknown>, 'route' | 'path' | 'query'>): string {
+  const query = Object.entries(spec.query ?? {})
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join('&');
+  return `${spec.route} ${spec.path}?${query}`;
+}
+
+/** The HTTP status of an upstream failure (`UpstreamError.status`), if it is one. */
+function upstreamStatus(err: unknown): number | undefined {
+  if (typeof err === 'object' && err !== null && 'status' in err) {
+    const status = (err as { status: unknown }).status;
+    return typeof status === 'number' ? status : undefined;
+  }
+  return undefined;
+}
