@@ -1,0 +1,220 @@
+/**
+ * The one offset → Relay connection helper. Every connection in the schema pages through it.
+ *
+ * Open Humans pages with DRF `limit`/`offset` (openhumans-api.md §3); Relay clients page with
+ * `first/after` and `last/before`. Cursors are opaque (base64 of `offset:<n>`), so a client never
+ * sees or builds offsets. The helper asks its fetcher for exactly the window it serves: one
+ * upstream call per page, and never a whole large list.
+ *
+ * `pageInfo` is exact: `hasPreviousPage` is true when at least one item exists before the page,
+ * `hasNextPage` when at least one exists after it (the offset list makes both cheap to know, which
+ * the Relay spec allows even where it only requires them for the paging direction).
+ */
+import { badUserInput } from '../errors.js';
+
+/** Page size when neither `first` nor `last` is given. */
+export const DEFAULT_PAGE_SIZE = 20;
+/** Largest `first`/`last` accepted unless the caller passes the configured maximum. */
+export const MAX_PAGE_SIZE = 100;
+/** Offsets past this are not cursors we ever hand out. */
+const MAX_OFFSET = 2 ** 31 - 1;
+const CURSOR_PREFIX = 'offset:';
+
+/** The Relay connection arguments, as GraphQL hands them over (absent or null when not given). */
+export interface ConnectionArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+/** What a fetcher returns: the items of the requested window and the size of the whole list. */
+export interface OffsetSlice<T> {
+  items: readonly T[];
+  totalCount: number;
+}
+
+/** Loads `limit` (always ≥ 1) items starting at `offset`, plus the total count of the list. */
+export type SliceFetcher<T> = (window: { offset: number; limit: number }) => Promise<OffsetSlice<T>>;
+
+export interface PageOptions {
+  /** @default DEFAULT_PAGE_SIZE */
+  defaultSize?: number;
+  /** @default MAX_PAGE_SIZE (config `MAX_PAGE_SIZE`) */
+  maxSize?: number;
+  /** The list's size when already known (held sets): saves the count-only call `last` may need. */
+  totalCount?: number;
+}
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export interface OffsetConnection<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: PageInfo;
+  totalCount: number;
+}
+
+/** Encodes an offset as an opaque cursor. */
+export function offsetToCursor(offset: number): string {
+  return Buffer.from(`${CURSOR_PREFIX}${offset}`, 'utf8').toString('base64');
+}
+
+/** Decodes a cursor made by `offsetToCursor`; anything else is a BAD_USER_INPUT. */
+export function cursorToOffset(cursor: string, argName = 'cursor'): number {
+  const decoded = Buffer.from(cursor, 'base64').toString('utf8');
+  const match = /^offset:(0|[1-9]\d{0,9})$/.exec(decoded);
+  const offset = match?.[1] === undefined ? Number.NaN : Number(match[1]);
+  // The round trip rejects strings that merely happen to decode (base64 decoding is lenient).
+  if (!Number.isSafeInteger(offset) || offset > MAX_OFFSET || offsetToCursor(offset) !== cursor) {
+    throw badUserInput(`\`${argName}\` is not a valid cursor for this connection.`, {
+      argumentName: argName,
+    });
+  }
+  return offset;
+}
+
+function checkSize(name: 'first' | 'last', value: number, maxSize: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw badUserInput(`\`${name}\` must be a non-negative integer.`, { argumentName: name });
+  }
+  if (value > maxSize) {
+    throw badUserInput(`\`${name}\` must not exceed ${maxSize} (the maximum page size).`, {
+      argumentName: name,
+      maxPageSize: maxSize,
+    });
+  }
+  return value;
+}
+
+/** The validated request: the cursor bounds [lower, upper) and the size to take from one end. */
+interface Request {
+  lower: number;
+  upper: number | undefined;
+  take: number;
+  fromEnd: boolean;
+}
+
+function parseArgs(args: ConnectionArgs, defaultSize: number, maxSize: number): Request {
+  if (args.first != null && args.last != null) {
+    throw badUserInput('Pass either `first` or `last`, not both.', { argumentName: 'last' });
+  }
+  const lower = args.after != null ? cursorToOffset(args.after, 'after') + 1 : 0;
+  const upper = args.before != null ? cursorToOffset(args.before, 'before') : undefined;
+  if (args.last != null) {
+    return { lower, upper, take: checkSize('last', args.last, maxSize), fromEnd: true };
+  }
+  const take = args.first != null ? checkSize('first', args.first, maxSize) : defaultSize;
+  return { lower, upper, take, fromEnd: false };
+}
+
+/** Fetches [offset, offset+size); a zero-size window still asks for one row, to learn the count. */
+async function fetchWindow<T>(
+  fetch: SliceFetcher<T>,
+  offset: number,
+  size: number,
+): Promise<OffsetSlice<T>> {
+  // DRF treats limit=0 as "the default page" (100 rows), so never send it.
+  const slice = await fetch({ offset, limit: Math.max(size, 1) });
+  return { items: slice.items.slice(0, size), totalCount: slice.totalCount };
+}
+
+function windowStart(req: Request, end: number): number {
+  return Math.max(req.lower, end - req.take);
+}
+
+/** Serves a `last` page without `before`: the last N items of the whole list. */
+async function fetchTail<T>(
+  req: Request,
+  fetch: SliceFetcher<T>,
+  knownCount: number | undefined,
+): Promise<{ start: number; slice: OffsetSlice<T> }> {
+  if (knownCount !== undefined) {
+    const start = windowStart(req, knownCount);
+    const size = Math.max(knownCount - start, 0);
+    if (size === 0) return { start, slice: { items: [], totalCount: knownCount } };
+    return { start, slice: await fetchWindow(fetch, start, size) };
+  }
+  // The count is unknown: fetch the first `last` items after the lower bound. On a short list
+  // they already are the tail (one call); otherwise the count they carry places the second call.
+  const first = await fetchWindow(fetch, req.lower, req.take);
+  const start = windowStart(req, first.totalCount);
+  if (start === req.lower) return { start, slice: first };
+  if (req.take === 0) return { start, slice: { ...first, items: [] } };
+  return { start, slice: await fetchWindow(fetch, start, first.totalCount - start) };
+}
+
+async function fetchPage<T>(
+  req: Request,
+  fetch: SliceFetcher<T>,
+  knownCount: number | undefined,
+): Promise<{ start: number; slice: OffsetSlice<T> }> {
+  if (req.fromEnd && req.upper === undefined) return fetchTail(req, fetch, knownCount);
+  if (req.fromEnd && req.upper !== undefined && knownCount !== undefined && req.upper > knownCount) {
+    return fetchTail({ ...req, upper: undefined }, fetch, knownCount);
+  }
+  const start = req.fromEnd && req.upper !== undefined ? windowStart(req, req.upper) : req.lower;
+  const end = req.fromEnd
+    ? (req.upper ?? start)
+    : Math.min(req.upper ?? Number.POSITIVE_INFINITY, req.lower + req.take);
+  const size = Math.max(end - start, 0);
+  if (size === 0 && knownCount !== undefined) {
+    return { start, slice: { items: [], totalCount: knownCount } };
+  }
+  const slice = await fetchWindow(fetch, start, size);
+  // A stale `before` past the end of a list that shrank: the spec ignores it, so the page is the
+  // tail of the list, which the count just learnt places (rare, hence the second call).
+  if (req.fromEnd && req.upper !== undefined && req.upper > slice.totalCount) {
+    const tailStart = windowStart(req, slice.totalCount);
+    if (tailStart !== start) return fetchTail({ ...req, upper: undefined }, fetch, slice.totalCount);
+  }
+  return { start, slice };
+}
+
+/**
+ * Resolves Relay connection arguments over an offset-paged list.
+ * @example resolveOffsetPage(args, ({ offset, limit }) => api.listDataFiles({ offset, limit }))
+ */
+export async function resolveOffsetPage<T>(
+  args: ConnectionArgs,
+  fetch: SliceFetcher<T>,
+  options: PageOptions = {},
+): Promise<OffsetConnection<T>> {
+  const req = parseArgs(
+    args,
+    options.defaultSize ?? DEFAULT_PAGE_SIZE,
+    options.maxSize ?? MAX_PAGE_SIZE,
+  );
+  const { start, slice } = await fetchPage(req, fetch, options.totalCount);
+  const edges = slice.items.map((node, i) => ({ cursor: offsetToCursor(start + i), node }));
+  const end = start + edges.length;
+  return {
+    edges,
+    totalCount: slice.totalCount,
+    pageInfo: {
+      hasPreviousPage: Math.min(start, slice.totalCount) > 0,
+      hasNextPage: end < slice.totalCount,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}
+
+/** A fetcher over a list held whole in memory (projects, datatypes): no upstream call per page. */
+export function sliceArray<T>(list: readonly T[]): SliceFetcher<T> {
+  return ({ offset, limit }) =>
+    Promise.resolve({ items: list.slice(offset, offset + limit), totalCount: list.length });
+}
+
+/** Pages a list held whole: the count is known, so no page ever needs a second look. */
+export function resolveArrayPage<T>(
+  args: ConnectionArgs,
+  list: readonly T[],
+  options: Omit<PageOptions, 'totalCount'> = {},
+): Promise<OffsetConnection<T>> {
+  return resolveOffsetPage(args, sliceArray(list), { ...options, totalCount: list.length });
+}
