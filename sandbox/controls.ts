@@ -1,0 +1,136 @@
+// Test controls: per-route call counts, a bounded request log (secrets redacted), latency with
+// jitter, and seeded per-route fault injection.
+import { Rng } from './data/random.js';
+import { ROUTE_IDS, type RouteId } from './data/types.js';
+
+export type FaultKind = 'status' | 'hang' | 'reset' | 'truncate';
+
+export interface FaultRule {
+  /** A route id, or '*' for every API route. */
+  route: RouteId | '*';
+  kind: FaultKind;
+  /** For kind 'status': the HTTP status answered with an HTML body (default 503). */
+  status?: number;
+  /** Chance per call, 0..1 (default 1). */
+  probability?: number;
+  /** Stop after this many injected faults (default unlimited). */
+  times?: number;
+}
+
+export interface FaultConfig {
+  seed?: number;
+  rules: FaultRule[];
+}
+
+export interface RequestLogEntry {
+  seq: number;
+  /** Epoch ms (sandbox clock). */
+  time: number;
+  route: RouteId | null;
+  method: string;
+  /** Path and query, secrets redacted. */
+  url: string;
+  /** Redacted Authorization header summary, null when absent. */
+  authorization: string | null;
+  status: number;
+  /** Injected fault, if any. */
+  fault?: FaultKind;
+}
+
+export interface Latency {
+  ms: number;
+  jitterMs: number;
+}
+
+const LOG_MAX = 10_000;
+
+export class Controls {
+  private counts = new Map<RouteId, number>();
+  private log: RequestLogEntry[] = [];
+  private seq = 0;
+  private rules: Array<FaultRule & { used: number }> = [];
+  private faultRng = new Rng(1);
+  private latencyRng = new Rng(2);
+  latency: Latency;
+
+  constructor(latency: Latency = { ms: 0, jitterMs: 0 }) {
+    this.latency = latency;
+  }
+
+  count(route: RouteId): void {
+    this.counts.set(route, (this.counts.get(route) ?? 0) + 1);
+  }
+
+  /** Counts since the last reset; routes never called are absent. */
+  calls(): Record<RouteId, number> {
+    const out: Partial<Record<RouteId, number>> = {};
+    for (const id of ROUTE_IDS) {
+      const n = this.counts.get(id);
+      if (n) out[id] = n;
+    }
+    return out as Record<RouteId, number>;
+  }
+
+  resetCalls(): void {
+    this.counts.clear();
+    this.log = [];
+  }
+
+  record(entry: Omit<RequestLogEntry, 'seq'>): void {
+    this.log.push({ seq: ++this.seq, ...entry });
+    if (this.log.length > LOG_MAX) this.log.splice(0, this.log.length - LOG_MAX);
+  }
+
+  requests(): RequestLogEntry[] {
+    return [...this.log];
+  }
+
+  setLatency(latency: Latency): void {
+    this.latency = { ms: Math.max(0, latency.ms), jitterMs: Math.max(0, latency.jitterMs) };
+    this.latencyRng = new Rng(2);
+  }
+
+  /** Delay for the next API call: ms plus uniform jitter in [0, jitterMs]. */
+  nextDelay(): number {
+    const { ms, jitterMs } = this.latency;
+    return ms + (jitterMs > 0 ? Math.floor(this.latencyRng.next() * (jitterMs + 1)) : 0);
+  }
+
+  setFaults(config: FaultConfig): void {
+    this.rules = config.rules.map((r) => ({ ...r, used: 0 }));
+    this.faultRng = new Rng(config.seed ?? 1);
+  }
+
+  clearFaults(): void {
+    this.rules = [];
+  }
+
+  faults(): FaultRule[] {
+    return this.rules.map(({ used: _used, ...r }) => r);
+  }
+
+  /** The fault to inject for this call, if any (first matching rule whose roll hits). */
+  pickFault(route: RouteId): FaultRule | undefined {
+    for (const rule of this.rules) {
+      if (rule.route !== '*' && rule.route !== route) continue;
+      if (rule.times !== undefined && rule.used >= rule.times) continue;
+      if (this.faultRng.next() >= (rule.probability ?? 1)) continue;
+      rule.used++;
+      return rule;
+    }
+    return undefined;
+  }
+}
+
+export function isFaultConfig(value: unknown): value is FaultConfig {
+  if (typeof value !== 'object' || value === null) return false;
+  const rules = (value as { rules?: unknown }).rules;
+  if (!Array.isArray(rules)) return false;
+  const kinds: FaultKind[] = ['status', 'hang', 'reset', 'truncate'];
+  return rules.every((r: unknown) => {
+    if (typeof r !== 'object' || r === null) return false;
+    const rule = r as Record<string, unknown>;
+    const routeOk = rule.route === '*' || (ROUTE_IDS as readonly unknown[]).includes(rule.route);
+    return routeOk && kinds.includes(rule.kind as FaultKind);
+  });
+}

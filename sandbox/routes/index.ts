@@ -1,0 +1,12 @@
+// Route modules, in resolution order. Part 2 (direct-sharing D2–D9, uploads, S3 PUT, OAuth2)
+// appends its modules here.
+import type { Route } from '../router.js';
+import { publicRoutes } from './public.js';
+import { projectInfoRoutes } from './project-info.js';
+import { downloadRoutes } from './downloads.js';
+
+export const routeModules: ReadonlyArray<readonly Route[]> = [
+  publicRoutes,
+  projectInfoRoutes,
+  downloadRoutes,
+];

@@ -1,0 +1,103 @@
+// The node:http server: resolves routes like Django (with APPEND_SLASH), counts and logs API calls,
+// injects latency and faults, and answers unhandled errors with the HTML 500 page.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { handleControls } from './controls-routes.js';
+import { page, sendHtml, sendJson, sendMethodNotAllowed, sendNotFoundPage, sendServerError, type RouteContext } from './http.js';
+import { redactAuthorization, redactUrl } from './redact.js';
+import { allowHeader, matchRoute, methodAllowed, type Route } from './router.js';
+import { routeModules } from './routes/index.js';
+import type { SandboxState } from './state.js';
+import type { FaultRule } from './controls.js';
+
+export function allRoutes(): Route[] {
+  return routeModules.flat();
+}
+
+export function createSandboxServer(state: SandboxState, routes: Route[] = allRoutes()): Server {
+  const server = createServer((req, res) => {
+    dispatch(state, routes, req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/html' }).end(page('Server Error (500)', '<h1>Server Error (500)</h1>'));
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+async function dispatch(state: SandboxState, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+  } catch {
+    res.writeHead(400, { 'Content-Type': 'text/html' }).end(page('Bad Request (400)', '<h1>Bad Request (400)</h1>'));
+    return;
+  }
+  const ctx: RouteContext = { req, res, url, params: [], state, route: null };
+  if (url.pathname.startsWith('/__sandbox/')) return handleControls(ctx);
+
+  const found = matchRoute(routes, url.pathname);
+  if (!found) {
+    // Django CommonMiddleware APPEND_SLASH: 301 to the slash form when that one resolves.
+    if (!url.pathname.endsWith('/') && matchRoute(routes, `${url.pathname}/`)) {
+      const location = `${url.pathname}/${url.search}`;
+      res.writeHead(301, { 'Location': location, 'Content-Length': 0 }).end();
+      return;
+    }
+    return sendNotFoundPage(ctx);
+  }
+  const { route, params } = found;
+  ctx.params = params;
+  ctx.route = route.id;
+
+  if (route.id) {
+    const id = route.id;
+    state.controls.count(id);
+    const started = state.now();
+    let fault: FaultRule | undefined;
+    res.on('close', () => {
+      state.controls.record({
+        time: started, route: id, method: req.method ?? 'GET', url: redactUrl(req.url ?? '/'),
+        authorization: redactAuthorization(req.headers.authorization),
+        status: res.headersSent ? res.statusCode : 0, ...(fault ? { fault: fault.kind } : {}),
+      });
+    });
+    const delay = state.controls.nextDelay();
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    fault = state.controls.pickFault(id);
+    if (fault && applyFault(ctx, fault)) return;
+  }
+
+  const method = req.method ?? 'GET';
+  if (method === 'OPTIONS' && !route.methods.includes('OPTIONS')) {
+    return sendJson(ctx, 200, { name: route.id ?? '', description: '', renders: ['application/json', 'text/html'], parses: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'] }, {}, allowHeader(route));
+  }
+  try {
+    if (!methodAllowed(route, method)) {
+      if (route.onOtherMethod) await route.onOtherMethod(ctx);
+      else sendMethodNotAllowed(ctx, allowHeader(route));
+      return;
+    }
+    await route.handle(ctx);
+  } catch {
+    sendServerError(ctx);
+  }
+}
+
+/** Applies an injected fault; returns true when the request is fully handled by it. */
+function applyFault(ctx: RouteContext, fault: FaultRule): boolean {
+  switch (fault.kind) {
+    case 'status': {
+      const status = fault.status ?? 503;
+      sendHtml(ctx, status, page(`Error ${status}`, `<h1>Error ${status}</h1><p>Injected by the Open Humans sandbox.</p>`));
+      return true;
+    }
+    case 'hang':
+      // Never answer; close() tears the socket down.
+      return true;
+    case 'reset':
+      ctx.req.socket.resetAndDestroy?.() ?? ctx.req.socket.destroy();
+      return true;
+    case 'truncate':
+      ctx.truncate = true;
+      return false;
+  }
+}
