@@ -1,10 +1,62 @@
+import type { Config } from './config.js';
+import type { OpenHumansHttp } from './datasources/http.js';
+import type { PublicCache } from './datasources/response-cache.js';
+import type { Logger } from './logger.js';
+
+/** Process-wide singletons every request shares; created once (`main.ts`) and passed in. */
+export interface SharedDeps {
+  config: Config;
+  http: OpenHumansHttp;
+  publicCache: PublicCache;
+  logger: Logger;
+}
+
 /**
- * Per-request context. Built fresh for every GraphQL request by `createContext` (src/gateway.ts);
- * process-wide singletons (undici dispatcher, shared caches, logger) are passed in, never imported.
+ * Per-request context. Built fresh for every GraphQL request by `createContext`; process-wide
+ * singletons (undici dispatcher inside `http`, shared caches, logger) are passed in, never
+ * imported. Pothos' dataloader plugin keys its per-request loaders on this object.
  */
 export interface Context {
   /** Request id (x-request-id, accepted or generated); appears in every log line. */
   requestId: string;
   /** The caller's Open Humans token from `Authorization: Bearer …`, or null. Never log it. */
   token: string | null;
+  /**
+   * An `Authorization` header was sent but is not a usable `Bearer <token>` (other scheme,
+   * empty, spaces): token-scoped fields answer UNAUTHENTICATED/TOKEN_INVALID, not TOKEN_MISSING.
+   */
+  tokenMalformed: boolean;
+  /** Aborted when the client goes away; pass it to upstream calls made for this request only. */
+  signal: AbortSignal;
+  config: Config;
+  /** The one HTTP layer (only undici caller). */
+  http: OpenHumansHttp;
+  /** Shared cache of token-free public responses. Never put token-scoped data in it. */
+  publicCache: PublicCache;
+  /** Logger bound to this request (the request id is added to every line anyway). */
+  logger: Logger;
+}
+
+/** Parses `Authorization: Bearer <token>`; Open Humans tokens never contain spaces. */
+export function parseBearer(header: string | null): { token: string | null; malformed: boolean } {
+  if (header === null || header.trim() === '') return { token: null, malformed: false };
+  const match = /^Bearer +(\S+)\s*$/i.exec(header.trim());
+  return match?.[1] ? { token: match[1], malformed: false } : { token: null, malformed: true };
+}
+
+/** Builds the context of one request. Data sources and loaders are added here, per request. */
+export function createContext(request: Request, requestId: string, deps: SharedDeps): Context {
+  const { token, malformed } = parseBearer(request.headers.get('authorization'));
+  return {
+    requestId,
+    token,
+    tokenMalformed: malformed,
+    signal: request.signal,
+    config: deps.config,
+    http: deps.http,
+    publicCache: deps.publicCache,
+    logger: deps.logger.child({ requestId }),
+    // Per-request data sources go here, e.g.:
+    // publicApi: new PublicDataApi({ http: deps.http, cache: deps.publicCache, config: deps.config }),
+  };
 }

@@ -1,0 +1,206 @@
+/**
+ * The gateway's configuration, parsed once from the environment into a frozen, typed object.
+ * This is the only file that reads `process.env` (scripts and CLIs aside). Invalid input fails
+ * fast with ONE error naming every bad variable. No token is ever configured: clients send
+ * theirs with each request.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+export interface Config {
+  readonly nodeEnv: string;
+  readonly openHumans: {
+    /** Origin (and optional path prefix) of the Open Humans site, without a trailing slash. */
+    readonly baseUrl: string;
+    readonly clientId: string | null;
+    readonly clientSecret: string | null;
+    readonly webhookSecret: string | null;
+    readonly projectId: number | null;
+  };
+  readonly server: {
+    readonly port: number;
+    readonly host: string;
+    /** Exact origins allowed by CORS; empty = same-origin only. */
+    readonly corsOrigins: readonly string[];
+    readonly graphiql: boolean;
+    readonly logLevel: LogLevel;
+  };
+  readonly upstream: {
+    readonly connectTimeoutMs: number;
+    readonly headersTimeoutMs: number;
+    readonly bodyTimeoutMs: number;
+    /** Keep-alive connections per upstream origin. */
+    readonly connections: number;
+  };
+  readonly pagination: { readonly defaultPageSize: number; readonly maxPageSize: number };
+  readonly publicCache: {
+    readonly maxEntries: number;
+    /** For responses that may carry download URLs (keys expire upstream after 1 h). */
+    readonly ttlMs: number;
+    /** For small catalogue lists without download URLs (projects, data types). */
+    readonly catalogTtlMs: number;
+  };
+  readonly redisUrl: string | null;
+}
+
+/** Upper bound for any cached body that may contain a download URL (valid 1 h upstream). */
+export const MAX_PUBLIC_CACHE_TTL_SECONDS = 600;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Collects problems instead of throwing at the first one. */
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  optional(name: string): string | null {
+    return this.raw(name) ?? null;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
+  optionalInt(name: string, min: number): number | null {
+    const value = this.raw(name);
+    if (value === undefined) return null;
+    if (!/^\d+$/.test(value) || Number(value) < min) {
+      this.problems.push(`${name} must be an integer of at least ${min} (got "${value}")`);
+      return null;
+    }
+    return Number(value);
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    this.problems.push(`${name} must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  httpUrl(name: string, fallback: string): string {
+    const value = this.raw(name) ?? fallback;
+    try {
+      const url = new URL(value);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+      if (url.search || url.hash || url.username || url.password) throw new Error('extras');
+      return url.href.replace(/\/+$/, '');
+    } catch {
+      this.problems.push(`${name} must be an http(s) URL without query, fragment or credentials`);
+      return fallback;
+    }
+  }
+
+  origins(name: string): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    const origins: string[] = [];
+    for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+      try {
+        const url = new URL(item);
+        if (url.origin === 'null' || url.origin !== item.replace(/\/$/, '')) throw new Error('not an origin');
+        origins.push(url.origin);
+      } catch {
+        this.problems.push(`${name} must be a comma-separated list of origins like https://app.example.org (bad: "${item}")`);
+      }
+    }
+    return origins;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+    return fallback;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Parses and validates the configuration.
+ * @throws ConfigError naming every invalid variable at once.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const r = new Reader(env);
+  const defaultPageSize = r.int('DEFAULT_PAGE_SIZE', 20, 1, 1000);
+  const maxPageSize = r.int('MAX_PAGE_SIZE', 100, 1, 1000);
+  if (defaultPageSize > maxPageSize) {
+    r.problems.push(`DEFAULT_PAGE_SIZE (${defaultPageSize}) must not exceed MAX_PAGE_SIZE (${maxPageSize})`);
+  }
+  const redisUrl = r.optional('REDIS_URL');
+  if (redisUrl !== null && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    r.problems.push('REDIS_URL must be a redis:// or rediss:// URL');
+  }
+  const webhookSecret = r.optional('OPENHUMANS_WEBHOOK_SECRET');
+  if (webhookSecret !== null && !/^[\x20-\x7e]{16,64}$/.test(webhookSecret)) {
+    // Open Humans accepts 16–64 ASCII characters for a project's webhook secret.
+    r.problems.push('OPENHUMANS_WEBHOOK_SECRET must be 16 to 64 printable ASCII characters');
+  }
+
+  const config: Config = {
+    nodeEnv: r.string('NODE_ENV', 'development'),
+    openHumans: {
+      baseUrl: r.httpUrl('OPENHUMANS_BASE_URL', 'https://www.openhumans.org'),
+      clientId: r.optional('OPENHUMANS_CLIENT_ID'),
+      clientSecret: r.optional('OPENHUMANS_CLIENT_SECRET'),
+      webhookSecret,
+      projectId: r.optionalInt('OPENHUMANS_PROJECT_ID', 1),
+    },
+    server: {
+      port: r.int('PORT', 4000, 0, 65535),
+      host: r.string('HOST', '0.0.0.0'),
+      corsOrigins: r.origins('CORS_ORIGINS'),
+      graphiql: r.bool('GRAPHIQL', true),
+      logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    },
+    upstream: {
+      connectTimeoutMs: r.int('UPSTREAM_CONNECT_TIMEOUT_MS', 5_000, 1, 600_000),
+      // Heroku's router gives up after 30 s; waiting longer for headers never helps.
+      headersTimeoutMs: r.int('UPSTREAM_HEADERS_TIMEOUT_MS', 30_000, 1, 600_000),
+      bodyTimeoutMs: r.int('UPSTREAM_BODY_TIMEOUT_MS', 30_000, 1, 600_000),
+      connections: r.int('UPSTREAM_CONNECTIONS', 32, 1, 1024),
+    },
+    pagination: { defaultPageSize, maxPageSize },
+    publicCache: {
+      maxEntries: r.int('PUBLIC_CACHE_MAX_ENTRIES', 2_000, 0, 1_000_000),
+      ttlMs: r.int('PUBLIC_CACHE_TTL_SECONDS', 60, 0, MAX_PUBLIC_CACHE_TTL_SECONDS) * 1000,
+      catalogTtlMs: r.int('PUBLIC_CACHE_CATALOG_TTL_SECONDS', 300, 0, 3_600) * 1000,
+    },
+    redisUrl,
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return deepFreeze(config);
+}

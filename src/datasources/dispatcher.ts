@@ -1,0 +1,19 @@
+import { Agent } from 'undici';
+import type { Config } from '../config.js';
+
+/**
+ * The one keep-alive dispatcher for every upstream call, created once in `main.ts` and passed
+ * in. An Agent (a pool per origin) because uploads go to the storage origin the upstream names
+ * in its pre-signed URLs, not only to `OPENHUMANS_BASE_URL`.
+ */
+export function createDispatcher(config: Config): Agent {
+  return new Agent({
+    connections: config.upstream.connections,
+    connect: { timeout: config.upstream.connectTimeoutMs },
+    headersTimeout: config.upstream.headersTimeoutMs,
+    bodyTimeout: config.upstream.bodyTimeoutMs,
+    // Heroku's router closes idle connections after 55 s; recycle ours well before that.
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 30_000,
+  });
+}

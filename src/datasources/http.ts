@@ -1,0 +1,304 @@
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { request as undiciRequest } from 'undici';
+import { redactUrl } from '../redact.js';
+import { USER_AGENT } from '../version.js';
+import { UpstreamError } from './upstream-error.js';
+import type { UpstreamFailure } from './upstream-error.js';
+
+export { UpstreamError, isUpstreamError, toGatewayError } from './upstream-error.js';
+
+/** How to send a token: `Authorization: Bearer` or `?access_token=` (D2 only works with the latter). */
+export interface Auth {
+  token: string;
+  via: 'header' | 'query';
+}
+
+export type QueryValue = string | number | boolean | undefined;
+
+export type RequestBody =
+  | { json: unknown }
+  | { form: Record<string, string> }
+  /** Streamed by undici: Blob/File parts are read chunk by chunk while sending. */
+  | { multipart: FormData };
+
+export interface UpstreamRequest {
+  /** Route id for logs, metrics and error context: `P1`..`P13`, `D1`..`D9`, `OAUTH_TOKEN`, … */
+  route: string;
+  method: 'GET' | 'POST';
+  /** Path below `OPENHUMANS_BASE_URL`, starting with `/` (never an absolute URL). */
+  path: string;
+  query?: Record<string, QueryValue>;
+  auth?: Auth;
+  body?: RequestBody;
+  /** Extra headers (e.g. Basic client authentication for the OAuth2 token endpoint). */
+  headers?: Record<string, string>;
+  /** Aborts the call (e.g. the GraphQL request was cancelled or hit its deadline). */
+  signal?: AbortSignal;
+}
+
+export interface PresignedPut {
+  route: string;
+  /** Absolute pre-signed URL handed out by the upstream. */
+  url: string;
+  /** S3 refuses a pre-signed PUT without Content-Length; no Content-Type (it breaks the signature). */
+  body: Readable | Buffer;
+  contentLength: number;
+  signal?: AbortSignal;
+  /** Time allowed for the upload to be acknowledged after the last byte; @default headers timeout */
+  headersTimeoutMs?: number;
+}
+
+/** Observed after every call, successful or not (for metrics and logs; must not throw). */
+export interface UpstreamCallEvent {
+  route: string;
+  method: string;
+  status: number | undefined;
+  outcome: 'ok' | UpstreamFailure;
+  durationMs: number;
+}
+
+export interface OpenHumansHttpOptions {
+  /** `OPENHUMANS_BASE_URL`, without a trailing slash. */
+  baseUrl: string;
+  /** The shared keep-alive dispatcher, created once (`createDispatcher`). */
+  dispatcher: Dispatcher;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  /** Responses above this are refused (`bad_response`); @default 32 MiB */
+  maxResponseBytes?: number;
+  onCall?: (event: UpstreamCallEvent) => void;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/** Classifies a thrown error by `err.code`/`name` (undici's documented way), never by message. */
+function classify(err: unknown, signal: AbortSignal | undefined): UpstreamFailure {
+  const code = (err as { code?: unknown } | null)?.code;
+  const name = (err as { name?: unknown } | null)?.name;
+  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return 'timeout';
+  if (name === 'TimeoutError') return 'timeout';
+  if (signal?.aborted || code === 'UND_ERR_ABORTED' || name === 'AbortError') return 'aborted';
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return 'bad_response';
+  return 'connection';
+}
+
+const isHtml = (contentType: string, text: string): boolean =>
+  contentType.includes('text/html') || /^\s*<(!doctype|html|head|body|h1)/i.test(text);
+
+/** First `<h1>`/`<title>` of an HTML error page: enough for a log line, never the whole page. */
+function htmlSummary(text: string): string | undefined {
+  const match = /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(text) ?? /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text);
+  return match?.[1]?.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim().slice(0, 200) || undefined;
+}
+
+/**
+ * The ONLY module that talks HTTP to Open Humans (and to the S3-like storage it hands out URLs
+ * for). One place for: URL resolution against the configured base, auth placement, the
+ * User-Agent, timeouts on every call, always consuming bodies, JSON parsing and turning every
+ * failure into an `UpstreamError` whose text is redacted.
+ *
+ * De-duplication is deliberately NOT done here: identical public GETs share one call through
+ * `PublicCache.getOrLoad` (process-wide, token-free only) and everything per request goes
+ * through DataLoaders created per request, which dedupe by key.
+ */
+export class OpenHumansHttp {
+  readonly baseUrl: string;
+  private readonly maxResponseBytes: number;
+
+  constructor(private readonly options: OpenHumansHttpOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.maxResponseBytes = options.maxResponseBytes ?? 32 * 1024 * 1024;
+  }
+
+  /** The absolute URL for a request (with the token when sent as a query parameter). */
+  buildUrl(req: Pick<UpstreamRequest, 'path' | 'query' | 'auth'>): URL {
+    if (!req.path.startsWith('/') || req.path.startsWith('//')) {
+      throw new Error(`Upstream path must be relative to the base URL: ${redactUrl(req.path)}`);
+    }
+    const url = new URL(this.baseUrl + req.path);
+    for (const [name, value] of Object.entries(req.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    if (req.auth?.via === 'query') url.searchParams.set('access_token', req.auth.token);
+    return url;
+  }
+
+  /**
+   * Sends one request and returns the parsed JSON body (`undefined` for an empty body).
+   * @throws UpstreamError on any failure (non-2xx, timeout, connection, unreadable body).
+   */
+  async request<T>(req: UpstreamRequest): Promise<T> {
+    const url = this.buildUrl(req);
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json', ...req.headers };
+    if (req.auth?.via === 'header') headers.authorization = `Bearer ${req.auth.token}`;
+    let body: string | FormData | undefined;
+    if (req.body && 'json' in req.body) {
+      body = JSON.stringify(req.body.json);
+      headers['content-type'] = 'application/json';
+    } else if (req.body && 'form' in req.body) {
+      body = new URLSearchParams(req.body.form).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else if (req.body && 'multipart' in req.body) {
+      body = req.body.multipart; // undici sets the multipart content-type with its boundary
+    }
+    const context = { route: req.route, method: req.method, url: redactUrl(url), hadToken: Boolean(req.auth?.token) };
+    const res = await this.exchange(
+      url,
+      { method: req.method, headers, body: body as Dispatcher.DispatchOptions['body'], signal: req.signal },
+      context,
+    );
+    return this.parse<T>(res, context);
+  }
+
+  /**
+   * Streams a body to an absolute pre-signed URL with `PUT` (uploads to S3). Never retried.
+   * @returns the status and the `ETag` (S3: the MD5 of the object, quoted).
+   */
+  async putPresigned(put: PresignedPut): Promise<{ status: number; etag: string | undefined }> {
+    const url = new URL(put.url);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('Pre-signed URL must be http(s)');
+    const started = performance.now();
+    const context = { route: put.route, method: 'PUT', url: redactUrl(url), hadToken: false };
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await undiciRequest(url, {
+        method: 'PUT',
+        dispatcher: this.options.dispatcher,
+        headers: { 'user-agent': USER_AGENT, 'content-length': String(put.contentLength) },
+        body: put.body,
+        signal: put.signal,
+        headersTimeout: put.headersTimeoutMs ?? this.options.headersTimeoutMs,
+        bodyTimeout: this.options.bodyTimeoutMs,
+      });
+    } catch (err) {
+      throw this.failed(classify(err, put.signal), context, started, { cause: err });
+    }
+    const text = await this.readText(res, context, started, put.signal);
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      // S3 errors are XML; keep only the error code, never the echoed signature or key.
+      const code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1];
+      throw this.failed('status', context, started, { status: res.statusCode, detail: code });
+    }
+    this.observe(put.route, 'PUT', res.statusCode, 'ok', started);
+    const etag = res.headers.etag;
+    return { status: res.statusCode, etag: Array.isArray(etag) ? etag[0] : etag };
+  }
+
+  /** Sends and reads the whole response; failures before a status is known become UpstreamErrors. */
+  private async exchange(
+    url: URL,
+    init: { method: 'GET' | 'POST'; headers: Record<string, string>; body: Dispatcher.DispatchOptions['body']; signal?: AbortSignal },
+    context: CallContext,
+  ): Promise<{ status: number; contentType: string; text: string; started: number }> {
+    const started = performance.now();
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await undiciRequest(url, {
+        method: init.method,
+        dispatcher: this.options.dispatcher,
+        headers: init.headers,
+        body: init.body,
+        signal: init.signal,
+        headersTimeout: this.options.headersTimeoutMs,
+        bodyTimeout: this.options.bodyTimeoutMs,
+      });
+    } catch (err) {
+      throw this.failed(classify(err, init.signal), context, started, { cause: err });
+    }
+    const text = await this.readText(res, context, started, init.signal);
+    const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
+    return { status: res.statusCode, contentType, text, started };
+  }
+
+  /** Reads the whole body as text (bounded); on any error the body is destroyed, never leaked. */
+  private async readText(
+    res: Dispatcher.ResponseData,
+    context: CallContext,
+    started: number,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > this.maxResponseBytes) {
+          res.body.destroy();
+          throw this.failed('bad_response', context, started, {
+            status: res.statusCode,
+            detail: `response larger than ${this.maxResponseBytes} bytes`,
+          });
+        }
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      if (err instanceof UpstreamError) throw err;
+      res.body.destroy();
+      throw this.failed(classify(err, signal), context, started, { status: res.statusCode, cause: err });
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  private parse<T>(res: { status: number; contentType: string; text: string; started: number }, context: CallContext): T {
+    const { status, contentType, text, started } = res;
+    const html = isHtml(contentType, text);
+    let json: unknown;
+    let parsed = false;
+    if (!html && text.trim() !== '') {
+      try {
+        json = JSON.parse(text);
+        parsed = true;
+      } catch {
+        parsed = false;
+      }
+    }
+    if (status < 200 || status >= 300) {
+      const detail = html
+        ? htmlSummary(text)
+        : parsed && json && typeof json === 'object' && typeof (json as { detail?: unknown }).detail === 'string'
+          ? (json as { detail: string }).detail
+          : parsed
+            ? JSON.stringify(json).slice(0, 300)
+            : text.slice(0, 200) || undefined;
+      throw this.failed('status', context, started, { status, detail, html, body: parsed ? json : undefined });
+    }
+    if (text.trim() === '') {
+      this.observe(context.route, context.method, status, 'ok', started);
+      return undefined as T;
+    }
+    if (!parsed) {
+      const detail = html ? `HTML instead of JSON: ${htmlSummary(text) ?? 'page'}` : 'unparseable JSON';
+      throw this.failed('bad_response', context, started, { status, detail, html });
+    }
+    this.observe(context.route, context.method, status, 'ok', started);
+    return json as T;
+  }
+
+  private failed(
+    kind: UpstreamFailure,
+    context: CallContext,
+    started: number,
+    extra: { status?: number; detail?: string; html?: boolean; body?: unknown; cause?: unknown },
+  ): UpstreamError {
+    this.observe(context.route, context.method, extra.status, kind, started);
+    return new UpstreamError(kind, { ...context, ...extra });
+  }
+
+  private observe(route: string, method: string, status: number | undefined, outcome: UpstreamCallEvent['outcome'], started: number): void {
+    if (!this.options.onCall) return;
+    try {
+      this.options.onCall({ route, method, status, outcome, durationMs: performance.now() - started });
+    } catch {
+      // An observer must never break a call.
+    }
+  }
+}
+
+/** What every error and observation of one call carries (the URL already redacted). */
+interface CallContext {
+  route: string;
+  method: string;
+  url: string;
+  hadToken: boolean;
+}

@@ -1,0 +1,185 @@
+import { LRUCache } from 'lru-cache';
+import type { Config } from '../config.js';
+import { MAX_PUBLIC_CACHE_TTL_SECONDS } from '../config.js';
+import type { OpenHumansHttp, QueryValue } from './http.js';
+
+/*
+ * A DELIBERATE TTL override. Open Humans sends `Cache-Control: no-store` on every API response,
+ * so a header-respecting HTTP cache would store nothing. We cache token-free public GETs anyway,
+ * for a short, configured time, because that data is public and changes slowly. Bodies with
+ * files carry download URLs whose keys expire after 1 hour upstream, so their TTL is capped
+ * at 10 minutes (config). Nothing that carried a token ever enters this cache: requests are
+ * built without auth here, and keys refuse anything that looks like a token.
+ */
+
+/**
+ * Storage behind `PublicCache`: in-process lru-cache today; a Redis-backed store (issue 9) only
+ * has to implement this. Values are JSON-serialisable wire bodies.
+ */
+export interface SharedCache {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown, ttlMs: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Deletes every key starting with `prefix` (invalidation after writes). */
+  deletePrefix(prefix: string): Promise<number>;
+}
+
+/** lru-cache store: bounded entry count, per-entry TTL. */
+export class LruSharedCache implements SharedCache {
+  private readonly lru: LRUCache<string, { value: unknown }>;
+
+  constructor(maxEntries: number) {
+    // lru-cache needs max >= 1; a size of 0 disables caching in PublicCache instead.
+    this.lru = new LRUCache({ max: Math.max(1, maxEntries), ttlAutopurge: false });
+  }
+
+  async get(key: string): Promise<unknown> {
+    return this.lru.get(key)?.value;
+  }
+
+  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    this.lru.set(key, { value }, { ttl: ttlMs });
+  }
+
+  async delete(key: string): Promise<void> {
+    this.lru.delete(key);
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    let n = 0;
+    for (const key of [...this.lru.keys()]) {
+      if (key.startsWith(prefix) && this.lru.delete(key)) n += 1;
+    }
+    return n;
+  }
+}
+
+export interface PublicGet {
+  /** Route id (`P1`..`P13`). */
+  route: string;
+  /** Path below `OPENHUMANS_BASE_URL`. */
+  path: string;
+  query?: Record<string, QueryValue>;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** Concurrent misses that joined an upstream call already in flight. */
+  joined: number;
+}
+
+export interface PublicCacheOptions {
+  store?: SharedCache;
+  maxEntries: number;
+  /** TTL for bodies that may contain download URLs. Clamped to 10 minutes. */
+  ttlMs: number;
+  /** TTL for catalogue bodies (projects, data types) without download URLs. Clamped to 1 hour. */
+  catalogTtlMs: number;
+}
+
+const KEY_PREFIX = 'oh:public:';
+const TOKEN_PARAM = /[?&](access_token|refresh_token|client_secret|code)=/i;
+
+/** Deep-freezes a parsed body so one request cannot change what the next one reads. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/**
+ * The shared cache of token-free public GET responses (created once in `main.ts`, passed in
+ * through `GatewayDeps`). `getOrLoad` shares one upstream call between concurrent identical
+ * misses. Cached values are deep-frozen: treat them as read-only.
+ */
+export class PublicCache {
+  readonly ttlMs: number;
+  readonly catalogTtlMs: number;
+  readonly stats: CacheStats = { hits: 0, misses: 0, joined: 0 };
+  private readonly store: SharedCache;
+  private readonly enabled: boolean;
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(options: PublicCacheOptions) {
+    this.store = options.store ?? new LruSharedCache(options.maxEntries);
+    this.enabled = options.maxEntries > 0;
+    this.ttlMs = Math.min(options.ttlMs, MAX_PUBLIC_CACHE_TTL_SECONDS * 1000);
+    this.catalogTtlMs = Math.min(options.catalogTtlMs, 3_600_000);
+  }
+
+  static fromConfig(config: Config, store?: SharedCache): PublicCache {
+    return new PublicCache({ store, ...config.publicCache });
+  }
+
+  /**
+   * The cache key: method + path + query sorted by name. Refuses anything carrying a token,
+   * so a mistake elsewhere fails loudly instead of sharing private data.
+   */
+  static keyFor(req: PublicGet): string {
+    const params = Object.entries(req.query ?? {})
+      .filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+      .join('&');
+    const key = `${KEY_PREFIX}GET ${req.path}${params ? `?${params}` : ''}`;
+    if (TOKEN_PARAM.test(key)) {
+      throw new Error('PublicCache refuses requests that carry a token');
+    }
+    return key;
+  }
+
+  /**
+   * Returns the cached value for `key`, or runs `load` once (concurrent callers with the same
+   * key share that one call) and caches its result for `ttlMs` (default: the short TTL).
+   * Failures are not cached.
+   */
+  async getOrLoad<T>(key: string, load: () => Promise<T>, ttlMs: number = this.ttlMs): Promise<T> {
+    if (!this.enabled || ttlMs <= 0) return load();
+    const early = this.inFlight.get(key);
+    if (early) {
+      this.stats.joined += 1;
+      return early as Promise<T>;
+    }
+    const cached = await this.store.get(key);
+    if (cached !== undefined) {
+      this.stats.hits += 1;
+      return cached as T;
+    }
+    const pending = this.inFlight.get(key);
+    if (pending) {
+      this.stats.joined += 1;
+      return pending as Promise<T>;
+    }
+    this.stats.misses += 1;
+    const promise = (async () => {
+      try {
+        const value = deepFreeze(await load());
+        if (value !== undefined) await this.store.set(key, value, Math.min(ttlMs, this.catalogTtlMs));
+        return value;
+      } finally {
+        this.inFlight.delete(key);
+      }
+    })();
+    this.inFlight.set(key, promise);
+    return promise;
+  }
+
+  /**
+   * A token-free public GET through the cache. The request is built here without auth, so a
+   * token cannot reach it. Use `catalog: true` only for bodies without download URLs.
+   */
+  fetch<T>(http: OpenHumansHttp, req: PublicGet, options: { catalog?: boolean; signal?: AbortSignal } = {}): Promise<T> {
+    const key = PublicCache.keyFor(req);
+    const ttl = options.catalog ? this.catalogTtlMs : this.ttlMs;
+    // The signal is not passed on: the call is shared, and one client leaving must not fail the others.
+    return this.getOrLoad(key, () => http.request<T>({ route: req.route, method: 'GET', path: req.path, query: req.query }), ttl);
+  }
+
+  /** Drops every cached response whose path starts with `pathPrefix` (e.g. after an upload). */
+  invalidatePath(pathPrefix: string): Promise<number> {
+    return this.store.deletePrefix(`${KEY_PREFIX}GET ${pathPrefix}`);
+  }
+}

@@ -1,0 +1,63 @@
+import type { Plugin } from 'graphql-yoga';
+import type { OpenHumansHttp } from '../datasources/http.js';
+
+export interface ReadinessResult {
+  ready: boolean;
+  /** Why not ready (an UpstreamError kind or status), for operators; never a URL or token. */
+  reason?: string;
+}
+
+/**
+ * Whether the upstream answers: one cheap public call (`/api/public/datatypes/?limit=1`, no
+ * token), with a short deadline, remembered for `ttlMs` so that frequent probes from an
+ * orchestrator cost at most one upstream call per interval.
+ */
+export class ReadinessProbe {
+  private last: { at: number; result: Promise<ReadinessResult> } | undefined;
+
+  constructor(
+    private readonly http: OpenHumansHttp,
+    private readonly options: { ttlMs?: number; timeoutMs?: number } = {},
+  ) {}
+
+  check(now: number = Date.now()): Promise<ReadinessResult> {
+    const ttl = this.options.ttlMs ?? 5_000;
+    if (this.last && now - this.last.at < ttl) return this.last.result;
+    const result = this.probe();
+    this.last = { at: now, result };
+    return result;
+  }
+
+  private async probe(): Promise<ReadinessResult> {
+    try {
+      await this.http.request({
+        route: 'P3',
+        method: 'GET',
+        path: '/api/public/datatypes/',
+        query: { limit: 1 },
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 3_000),
+      });
+      return { ready: true };
+    } catch (err) {
+      const e = err as { kind?: string; status?: number };
+      return { ready: false, reason: e.status !== undefined ? `upstream HTTP ${e.status}` : `upstream ${e.kind ?? 'error'}` };
+    }
+  }
+}
+
+/** `GET /readiness`: 200 when the upstream answers, else 503 (liveness stays on `/health`). */
+export function useReadiness(path: string, probe: ReadinessProbe): Plugin {
+  return {
+    async onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname !== path) return;
+      const result = await probe.check();
+      const body = JSON.stringify(result.ready ? { status: 'ready' } : { status: 'unavailable', reason: result.reason });
+      endResponse(
+        new fetchAPI.Response(body, {
+          status: result.ready ? 200 : 503,
+          headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        }),
+      );
+    },
+  };
+}
