@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeauthorizationEvent, DeauthorizationEventStore, StoredDeauthorizationEvent } from '../../src/events/deauthorization-event.js';
+import { compareEventIds } from '../../src/events/deauthorization-event.js';
+import { deauthorizationFeed } from '../../src/events/live-feed.js';
+import { MemoryDeauthorizationEventStore } from '../../src/events/memory-store.js';
+import { RedisDeauthorizationEventStore } from '../../src/events/redis-store.js';
+import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
+
+const event = (n: number, erasureRequested = false): DeauthorizationEvent => ({
+  projectMemberId: String(10_000_000 + n),
+  erasureRequested,
+  timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, n)),
+  receivedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)),
+});
+
+/** Waits until `predicate` holds, driven by events (no timing assertion: the test timeout bounds it). */
+async function until(predicate: () => boolean): Promise<void> {
+  while (!predicate()) await new Promise((r) => setTimeout(r, 5));
+}
+
+function contract(name: string, make: (capacity: number) => Promise<DeauthorizationEventStore>): void {
+  describe(name, () => {
+    it('keeps events in order and lists them after a position', async () => {
+      const store = await make(100);
+      try {
+        const stored: StoredDeauthorizationEvent[] = [];
+        for (let i = 1; i <= 5; i++) stored.push(await store.append(event(i, i % 2 === 0)));
+        const ids = stored.map((s) => s.id);
+        expect([...ids].sort(compareEventIds)).toEqual(ids);
+        expect(new Set(ids).size).toBe(5);
+
+        const all = await store.listAfter(null, 10);
+        expect(all.hasMore).toBe(false);
+        expect(all.events.map((e) => e.projectMemberId)).toEqual(['10000001', '10000002', '10000003', '10000004', '10000005']);
+        expect(all.events[1]).toEqual({ ...event(2, true), id: ids[1] });
+
+        const page = await store.listAfter(ids[1] ?? null, 2);
+        expect(page.events.map((e) => e.id)).toEqual(ids.slice(2, 4));
+        expect(page.hasMore).toBe(true);
+        expect((await store.listAfter(ids[4] ?? null, 10)).events).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('is bounded: the oldest events go first', async () => {
+      const store = await make(3);
+      try {
+        for (let i = 1; i <= 7; i++) await store.append(event(i));
+        const kept = await store.listAfter(null, 10);
+        expect(kept.events.map((e) => e.projectMemberId)).toEqual(['10000005', '10000006', '10000007']);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('delivers appended events to subscribers until they unsubscribe', async () => {
+      const store = await make(100);
+      try {
+        const seen: string[] = [];
+        const unsubscribe = await store.subscribe((e) => seen.push(e.projectMemberId));
+        await store.append(event(1));
+        await store.append(event(2));
+        await until(() => seen.length === 2);
+        unsubscribe();
+        await store.append(event(3));
+        const marker: string[] = [];
+        const stopMarker = await store.subscribe((e) => marker.push(e.projectMemberId));
+        await store.append(event(4));
+        await until(() => marker.length === 1);
+        stopMarker();
+        expect(seen).toEqual(['10000001', '10000002']);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('feeds a subscription: replay after a position, then live, without gap or duplicate', async () => {
+      const store = await make(100);
+      try {
+        const first = await store.append(event(1));
+        await store.append(event(2));
+        await store.append(event(3));
+        const feed = deauthorizationFeed(store, first.id);
+        const got: string[] = [];
+        const reading = (async () => {
+          for await (const e of feed) {
+            got.push(e.projectMemberId);
+            if (got.length === 4) break;
+          }
+        })();
+        await until(() => got.length === 2);
+        await store.append(event(4));
+        await store.append(event(5));
+        await reading;
+        expect(got).toEqual(['10000002', '10000003', '10000004', '10000005']);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
+
+contract('in-memory event store', async (capacity) => new MemoryDeauthorizationEventStore(capacity));
+
+describe.skipIf(!redisAvailable())('Redis event store', () => {
+  let redis: RedisServer;
+  let prefix = 0;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  const make = async (capacity: number) =>
+    new RedisDeauthorizationEventStore({ url: redis.url, capacity, keyPrefix: `test-${++prefix}:` });
+
+  contract('contract', make);
+
+  it('shares events between two instances: kept once, delivered to subscribers on the other', async () => {
+    const keyPrefix = `shared-${++prefix}:`;
+    const a = new RedisDeauthorizationEventStore({ url: redis.url, keyPrefix });
+    const b = new RedisDeauthorizationEventStore({ url: redis.url, keyPrefix });
+    try {
+      const onB: string[] = [];
+      const onA: string[] = [];
+      await b.subscribe((e) => onB.push(e.id));
+      await a.subscribe((e) => onA.push(e.id));
+      const stored = await a.append(event(1, true));
+      await until(() => onB.length === 1 && onA.length === 1);
+      expect(onB).toEqual([stored.id]);
+      expect(onA).toEqual([stored.id]);
+      expect((await b.listAfter(null, 10)).events).toEqual([{ ...event(1, true), id: stored.id }]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('keeps the Redis URL out of error reports', async () => {
+    const errors: string[] = [];
+    const store = new RedisDeauthorizationEventStore({
+      url: 'redis://:fake-password@127.0.0.1:1',
+      commandTimeoutMs: 200,
+      onError: (m) => errors.push(m),
+    });
+    await expect(store.append(event(1))).rejects.toThrow();
+    await store.close();
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.join('\n')).not.toContain('fake-password');
+  });
+});
