@@ -1,7 +1,11 @@
 import type { Config } from './config.js';
+import { TokenScopedCache } from './auth/token-scoped-cache.js';
+import { DirectSharingApi } from './datasources/direct-sharing-api.js';
 import type { OpenHumansHttp } from './datasources/http.js';
 import type { PublicCache } from './datasources/response-cache.js';
+import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
 import type { Logger } from './logger.js';
+import type { OAuthServices } from './oauth/services.js';
 
 /** Process-wide singletons every request shares; created once (`main.ts`) and passed in. */
 export interface SharedDeps {
@@ -9,6 +13,12 @@ export interface SharedDeps {
   http: OpenHumansHttp;
   publicCache: PublicCache;
   logger: Logger;
+  /** Short-lived cache of token-scoped reads, partitioned by token hash (never the public one). */
+  tokenCache: TokenScopedCache;
+  /** OAuth2 sign-in; null when the client id/secret are not configured. */
+  oauth: OAuthServices | null;
+  /** Accepted deauthorization webhook events (memory, or Redis with REDIS_URL). */
+  deauthorizationEvents: DeauthorizationEventStore;
 }
 
 /**
@@ -35,6 +45,12 @@ export interface Context {
   publicCache: PublicCache;
   /** Logger bound to this request (the request id is added to every line anyway). */
   logger: Logger;
+  /** The direct-sharing API for this request's token (token-scoped; never shared across tokens). */
+  directSharing: DirectSharingApi;
+  /** OAuth2 sign-in; null when not configured. */
+  oauth: OAuthServices | null;
+  /** Deauthorization events (kept and live). */
+  deauthorizationEvents: DeauthorizationEventStore;
 }
 
 /** Parses `Authorization: Bearer <token>`; Open Humans tokens never contain spaces. */
@@ -56,6 +72,15 @@ export function createContext(request: Request, requestId: string, deps: SharedD
     http: deps.http,
     publicCache: deps.publicCache,
     logger: deps.logger.child({ requestId }),
+    oauth: deps.oauth,
+    deauthorizationEvents: deps.deauthorizationEvents,
+    directSharing: new DirectSharingApi({
+      http: deps.http,
+      token,
+      tokenMalformed: malformed,
+      signal: request.signal,
+      cache: deps.tokenCache,
+    }),
     // Per-request data sources go here, e.g.:
     // publicApi: new PublicDataApi({ http: deps.http, cache: deps.publicCache, config: deps.config }),
   };

@@ -2,6 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { GraphQLError, locatedError } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { createYoga, maskError as yogaMaskError } from 'graphql-yoga';
+import { TokenScopedCache } from './auth/token-scoped-cache.js';
 import type { Config } from './config.js';
 import type { Context, SharedDeps } from './context.js';
 import { createContext } from './context.js';
@@ -24,6 +25,8 @@ export interface GatewayDeps {
   config: Config;
   http?: OpenHumansHttp;
   publicCache?: PublicCache;
+  /** Token-scoped read cache (partitioned by token hash); @default a fresh one, 10 s TTL. */
+  tokenCache?: TokenScopedCache;
   logger?: Logger;
   /** Observes every upstream call (metrics); only used when `http` is built here. */
   onUpstreamCall?: (event: UpstreamCallEvent) => void;
@@ -47,7 +50,8 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
       onCall: deps.onUpstreamCall,
     });
   const publicCache = deps.publicCache ?? PublicCache.fromConfig(config);
-  return { config, http, publicCache, logger };
+  const tokenCache = deps.tokenCache ?? new TokenScopedCache();
+  return { config, http, publicCache, logger, tokenCache };
 }
 
 /**

@@ -11,7 +11,7 @@ import { tokenKey } from './token.js';
  * delete, remove) can drop every cached answer that listed that member, whichever token read it.
  */
 export interface TokenScopedCacheOptions {
-  /** Time to live of an entry. @default 15_000 */
+  /** Time to live of an entry. @default 10_000 */
   ttlMs?: number;
   /** Most entries kept. @default 2_000 */
   max?: number;
@@ -28,7 +28,7 @@ export class TokenScopedCache {
   private readonly lru: LRUCache<string, Entry>;
 
   constructor(options: TokenScopedCacheOptions = {}) {
-    this.lru = new LRUCache<string, Entry>({ max: options.max ?? 2_000, ttl: options.ttlMs ?? 15_000 });
+    this.lru = new LRUCache<string, Entry>({ max: options.max ?? 2_000, ttl: options.ttlMs ?? 10_000 });
   }
 
   /** A view of the cache for one token. */

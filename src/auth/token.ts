@@ -27,8 +27,18 @@ export function tokenKey(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-/** The token, or UNAUTHENTICATED / TOKEN_MISSING for fields that cannot work without one. */
-export function requireToken(token: string | null): string {
+/**
+ * The token, or UNAUTHENTICATED for fields that cannot work without one: TOKEN_INVALID when an
+ * `Authorization` header was sent but holds no usable bearer token, else TOKEN_MISSING.
+ */
+export function requireToken(token: string | null, malformed = false): string {
+  if (!token && malformed) {
+    throw new GatewayError(
+      ErrorCode.UNAUTHENTICATED,
+      'The Authorization header is not a usable `Bearer <token>` (Open Humans tokens contain no spaces).',
+      { reason: ErrorReason.TOKEN_INVALID },
+    );
+  }
   if (!token) {
     throw new GatewayError(
       ErrorCode.UNAUTHENTICATED,

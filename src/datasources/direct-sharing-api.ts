@@ -17,35 +17,21 @@ import {
   type MemberRecord,
   type Page,
 } from './direct-sharing-wire.js';
-
-/** How the token travels: a header everywhere, except D2, which needs the query (§1.2). */
-export type TokenVia = 'header' | 'query';
-
-/** The part of `OpenHumansHttp` this class uses (interfaces.md, Gateway). */
-export interface DirectSharingHttp {
-  request<T>(req: {
-    route: string;
-    method: 'GET' | 'POST';
-    path: string;
-    query?: Record<string, string | number | boolean | undefined>;
-    auth?: { token: string; via: TokenVia };
-    body?: { json: unknown } | { form: Record<string, string> } | { multipart: FormData };
-    signal?: AbortSignal;
-  }): Promise<T>;
-}
+import { isUpstreamError, toGatewayError, type Auth, type OpenHumansHttp } from './http.js';
+import type { Project } from './models.js';
+import { toProject } from './wire.js';
 
 export interface DirectSharingApiOptions {
-  http: DirectSharingHttp;
+  http: OpenHumansHttp;
   /** The caller's token, or null: only the methods that need one fail (TOKEN_MISSING). */
   token: string | null;
-  /** Maps an upstream failure to a GatewayError: the one mapping of `http.ts`. */
-  toGatewayError?: (err: unknown) => unknown;
+  /** An unusable `Authorization` header was sent: token fields answer TOKEN_INVALID. */
+  tokenMalformed?: boolean;
+  /** Aborts this request's upstream calls when the client goes away. */
+  signal?: AbortSignal;
   /** Optional cross-request cache, partitioned by token. */
   cache?: TokenScopedCache;
 }
-
-/** A D1 project, as sent (§5.2); mapped by the public graph's project mapping. */
-export type WireProjectInfo = Record<string, unknown> & { id: number };
 
 const PATHS = {
   project: '/api/direct-sharing/project/',
@@ -53,11 +39,37 @@ const PATHS = {
   exchangeMember: '/api/direct-sharing/project/exchange-member/',
 } as const;
 
+/** Data of no project: `ownProjectPlaceholder` objects are only used for their identity. */
+const PROJECT_PLACEHOLDER: Project = Object.freeze({
+  databaseId: 0,
+  active: false,
+  approved: false,
+  authorizedMembers: 0,
+  badgeImage: null,
+  contactEmail: '',
+  idLabel: '',
+  infoUrl: '',
+  isAcademicOrNonprofit: false,
+  isStudy: false,
+  leader: '',
+  longDescription: '',
+  name: '',
+  organization: '',
+  registeredDataTypeIds: [],
+  requestedSourceIds: [],
+  requestSourcesAccess: [],
+  requestUsernameAccess: false,
+  returnedDataDescription: '',
+  shortDescription: '',
+  slug: '',
+  type: null,
+});
+
 interface ReadSpec<T> {
   route: 'D1' | 'D2' | 'D3';
   path: string;
   query?: Record<string, string | number | undefined>;
-  via: TokenVia;
+  via: Auth['via'];
   map: (wire: unknown) => T;
   /** Tags for the cross-request cache (members the answer lists). */
   tags: (value: T) => string[];
@@ -66,25 +78,32 @@ interface ReadSpec<T> {
 export class DirectSharingApi {
   /** MASTER or MEMBER from the token's shape; null without a token. */
   readonly tokenKind: TokenKind | null;
-  private readonly http: DirectSharingHttp;
+  private readonly http: OpenHumansHttp;
   private readonly token: string | null;
-  private readonly mapError: (err: unknown) => unknown;
+  private readonly tokenMalformed: boolean;
+  private readonly signal: AbortSignal | undefined;
+  private readonly baseUrl: string;
   private readonly cache: TokenScopedCache | undefined;
   private readonly scope: TokenScope | null;
   private readonly inflight = new Map<string, Promise<unknown>>();
+  /** Project objects known to be the token's own project (D1 answers and placeholders). */
+  private readonly ownProjects = new WeakSet<Project>();
 
   constructor(options: DirectSharingApiOptions) {
     this.http = options.http;
     this.token = options.token;
+    this.tokenMalformed = options.tokenMalformed ?? false;
+    this.signal = options.signal;
+    // Download links in bodies name www.openhumans.org: rebased onto the configured origin.
+    this.baseUrl = options.http.baseUrl;
     this.tokenKind = options.token ? tokenKindOf(options.token) : null;
-    this.mapError = options.toGatewayError ?? ((err) => err);
     this.cache = options.cache;
     this.scope = options.token && options.cache ? options.cache.forToken(options.token) : null;
   }
 
   /** The token, or UNAUTHENTICATED / TOKEN_MISSING. */
   requireToken(): string {
-    return requireToken(this.token);
+    return requireToken(this.token, this.tokenMalformed);
   }
 
   /** The token if it is a master token; FORBIDDEN for a member token (`what` names the field). */
@@ -95,19 +114,32 @@ export class DirectSharingApi {
   }
 
   /** D1: the token's own project (also an unapproved one). Either token kind. */
-  projectInfo(): Promise<WireProjectInfo> {
-    return this.read({
+  async projectInfo(): Promise<Project> {
+    const project = await this.read({
       route: 'D1',
       path: PATHS.project,
       via: 'header',
-      map: (wire) => {
-        if (typeof wire !== 'object' || wire === null || typeof (wire as { id?: unknown }).id !== 'number') {
-          throw new GatewayError(ErrorCode.UPSTREAM_ERROR, 'Open Humans sent an unexpected project.');
-        }
-        return wire as WireProjectInfo;
-      },
+      map: toProject,
       tags: () => [],
     });
+    this.ownProjects.add(project);
+    return project;
+  }
+
+  /**
+   * A stand-in for the token's own project when none of its data is asked for (only fields that
+   * the token itself scopes, like `members`): it saves the D1 call and must never be rendered.
+   */
+  ownProjectPlaceholder(): Project {
+    this.requireToken();
+    const placeholder: Project = { ...PROJECT_PLACEHOLDER };
+    this.ownProjects.add(placeholder);
+    return placeholder;
+  }
+
+  /** Whether `project` came from this token's own project (D1 or placeholder). */
+  isOwnProjectRef(project: Project): boolean {
+    return this.ownProjects.has(project);
   }
 
   /**
@@ -121,7 +153,7 @@ export class DirectSharingApi {
       path: PATHS.members,
       query: { limit: page.limit, offset: page.offset },
       via: 'query',
-      map: toMemberPage,
+      map: (wire) => toMemberPage(wire, this.baseUrl),
       tags: (value) => value.items.map((m) => memberTag(m.projectMemberId)),
     });
   }
@@ -151,7 +183,7 @@ export class DirectSharingApi {
         offset: args.offset,
       },
       via: 'header',
-      map: (wire) => toMemberFilesPage(wire, args.offset),
+      map: (wire) => toMemberFilesPage(wire, args.offset, this.baseUrl),
       tags: (value) => [memberTag(value.member.projectMemberId)],
     });
     if (args.projectMemberId && page.member.projectMemberId !== args.projectMemberId) {
@@ -193,10 +225,11 @@ export class DirectSharingApi {
         path: spec.path,
         query: spec.query,
         auth: { token, via: spec.via },
+        signal: this.signal,
       });
     } catch (err) {
       if (spec.route === 'D3' && upstreamStatus(err) === 400) throw unknownMember();
-      throw this.mapError(err);
+      throw toGatewayError(err);
     }
     return spec.map(wire);
   }
@@ -215,10 +248,5 @@ function readKey(spec: Pick<ReadSpec<unknown>, 'route' | 'path' | 'query'>): str
 }
 
 /** The HTTP status of an upstream failure (`UpstreamError.status`), if it is one. */
-function upstreamStatus(err: unknown): number | undefined {
-  if (typeof err === 'object' && err !== null && 'status' in err) {
-    const status = (err as { status: unknown }).status;
-    return typeof status === 'number' ? status : undefined;
-  }
-  return undefined;
-}
+const upstreamStatus = (err: unknown): number | undefined =>
+  isUpstreamError(err) ? err.status : undefined;

@@ -8,6 +8,8 @@
  * string: the mapping drops it, so it cannot reach a model, a cache or a log.
  */
 import { ErrorCode, GatewayError } from '../errors.js';
+import type { DataFile } from './models.js';
+import { idFromLink, rebaseDownloadUrl } from './wire.js';
 
 /** §5.6 DataFile as listed in D2 `data[]` and D3 `data[]`. */
 export interface WirePrivateDataFile {
@@ -55,20 +57,8 @@ export interface WireExchangeMember {
   data: WirePrivateDataFile[];
 }
 
-/** A file of a member, as the direct-sharing API lists it (it has `source`, not `user`). */
-export interface PrivateDataFile {
-  databaseId: number;
-  basename: string;
-  created: string;
-  /** From the absolute `/api/public/datatype/<id>/` links. */
-  dataTypeIds: number[];
-  downloadUrl: string;
-  metadata: Record<string, unknown>;
-  /** The `direct-sharing-<id>` label of the project the file came from. */
-  source: string;
-  /** From the `/api/public/project/<id>/` link; the project may not be public. */
-  sourceProjectId: number | null;
-}
+/** A file of a member, as the direct-sharing API lists it: `source` set, no `user`. */
+export type PrivateDataFile = DataFile & { source: string };
 
 /** What the gateway knows of one project membership. */
 export interface MemberRecord {
@@ -111,12 +101,6 @@ const stringArray = (v: unknown, what: string): string[] => {
   return v;
 };
 
-/** The trailing numeric id of a link path, e.g. `…/api/public/project/142/` → 142. */
-export function idFromLink(link: string, kind: 'datatype' | 'project'): number | null {
-  const match = new RegExp(`/api/public/${kind}/(\\d+)/?(?:[?#]|$)`).exec(link);
-  return match?.[1] ? Number(match[1]) : null;
-}
-
 /** `direct-sharing-128` → 128; null for labels of another shape (legacy sources). */
 export function projectIdFromLabel(label: string): number | null {
   const match = /^direct-sharing-(\d+)$/.exec(label);
@@ -129,7 +113,8 @@ export function compareExchangeOrder(a: PrivateDataFile, b: PrivateDataFile): nu
   return a.databaseId - b.databaseId;
 }
 
-export function toPrivateDataFile(wire: unknown): PrivateDataFile {
+/** §5.6 → DataFile; the download link is rebased onto the configured Open Humans origin. */
+export function toPrivateDataFile(wire: unknown, baseUrl: string): PrivateDataFile {
   if (!isRecord(wire) || typeof wire.id !== 'number' || typeof wire.basename !== 'string') {
     throw bad('data file');
   }
@@ -141,7 +126,7 @@ export function toPrivateDataFile(wire: unknown): PrivateDataFile {
     basename: wire.basename,
     created: String(wire.created ?? ''),
     dataTypeIds,
-    downloadUrl: String(wire.download_url ?? ''),
+    downloadUrl: rebaseDownloadUrl(String(wire.download_url ?? ''), baseUrl),
     metadata: isRecord(wire.metadata) ? wire.metadata : {},
     source: String(wire.source ?? ''),
     sourceProjectId:
@@ -163,11 +148,11 @@ function membership(wire: Record<string, unknown>, what: string): Omit<MemberRec
  * One D2 member. Its embedded files (≤ 10, unordered) are kept only when they are all of the
  * member's files, sorted as exchange-member would list them; otherwise they say nothing exact.
  */
-export function toMemberFromList(wire: unknown): MemberRecord {
+export function toMemberFromList(wire: unknown, baseUrl: string): MemberRecord {
   if (!isRecord(wire) || typeof wire.file_count !== 'number' || !Array.isArray(wire.data)) {
     throw bad('project member');
   }
-  const files = wire.data.map(toPrivateDataFile);
+  const files = wire.data.map((f) => toPrivateDataFile(f, baseUrl));
   const complete = files.length === wire.file_count;
   return {
     ...membership(wire, 'project member'),
@@ -176,19 +161,19 @@ export function toMemberFromList(wire: unknown): MemberRecord {
   };
 }
 
-export function toMemberPage(wire: unknown): Page<MemberRecord> {
+export function toMemberPage(wire: unknown, baseUrl: string): Page<MemberRecord> {
   if (!isRecord(wire) || typeof wire.count !== 'number' || !Array.isArray(wire.results)) {
     throw bad('member list');
   }
-  return { totalCount: wire.count, items: wire.results.map(toMemberFromList) };
+  return { totalCount: wire.count, items: wire.results.map((m) => toMemberFromList(m, baseUrl)) };
 }
 
 /** A D3 page fetched at `offset`; it seeds `knownFiles` only when it starts at 0. */
-export function toMemberFilesPage(wire: unknown, offset: number): MemberFilesPage {
+export function toMemberFilesPage(wire: unknown, offset: number, baseUrl: string): MemberFilesPage {
   if (!isRecord(wire) || typeof wire.count !== 'number' || !Array.isArray(wire.data)) {
     throw bad('exchange-member answer');
   }
-  const files = wire.data.map(toPrivateDataFile);
+  const files = wire.data.map((f) => toPrivateDataFile(f, baseUrl));
   return {
     member: {
       ...membership(wire, 'exchange-member answer'),
