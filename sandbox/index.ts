@@ -7,6 +7,7 @@ import { SandboxStore } from './data/store.js';
 import { DEFAULT_SIZES, type RouteId, type SandboxSizes } from './data/types.js';
 import { createSandboxServer } from './server.js';
 import type { SandboxState } from './state.js';
+import { S3_BUCKET } from './signing.js';
 
 export type { RouteId, SandboxSizes } from './data/types.js';
 export type { FaultConfig, FaultRule, Latency, RequestLogEntry } from './controls.js';
@@ -76,6 +77,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     seed, sizes, now,
     controls: new Controls(options.latency),
     secret: randomBytes(32),
+    s3: { bucket: S3_BUCKET, accessKeyId: 'AKIASANDBOXFAKEKEY00', secretAccessKey: randomBytes(30).toString('base64') },
     baseUrl: '',
     storage: options.storage ?? 'memory',
     ...(options.webhook ? { webhook: options.webhook } : {}),

@@ -27,12 +27,20 @@ export function rePath(mount: string, regex: string): RegExp {
   return new RegExp(`^${escape(mount)}.*?${regex}`);
 }
 
-export function matchRoute(routes: readonly Route[], pathname: string): { route: Route; params: string[] } | null {
+/**
+ * The first route whose pattern matches and that allows `method`; failing that, the first whose
+ * pattern matches (it answers 405). Two modules may so share a path with different methods.
+ */
+export function matchRoute(routes: readonly Route[], pathname: string, method?: string): { route: Route; params: string[] } | null {
+  let fallback: { route: Route; params: string[] } | null = null;
   for (const route of routes) {
     const m = route.pattern.exec(pathname);
-    if (m) return { route, params: m.slice(1).map((g) => g ?? '') };
+    if (!m) continue;
+    const found = { route, params: m.slice(1).map((g) => g ?? '') };
+    if (method === undefined || methodAllowed(route, method)) return found;
+    fallback ??= found;
   }
-  return null;
+  return fallback;
 }
 
 export function allowHeader(route: Route): string {

@@ -34,7 +34,7 @@ async function dispatch(state: SandboxState, routes: Route[], req: IncomingMessa
   const ctx: RouteContext = { req, res, url, params: [], state, route: null };
   if (url.pathname.startsWith('/__sandbox/')) return handleControls(ctx);
 
-  const found = matchRoute(routes, url.pathname);
+  const found = matchRoute(routes, url.pathname, req.method ?? 'GET');
   if (!found) {
     // Django CommonMiddleware APPEND_SLASH: 301 to the slash form when that one resolves.
     if (!url.pathname.endsWith('/') && matchRoute(routes, `${url.pathname}/`)) {

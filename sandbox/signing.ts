@@ -1,13 +1,21 @@
 // Stateless download keys and S3-like signed URLs. Keys look like uuid4s but carry their mint
 // time and an HMAC over (file id, time, counter), so serializing a file costs no memory: a
 // benchmark can mint millions of keys. Expiry: 1 hour (DataFileKey); signed GETs: 10 minutes.
+// S3 URLs use SigV2 query-string auth, path-style, like boto2's generate_url.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const DOWNLOAD_KEY_TTL_MS = 3_600_000;
 export const S3_GET_TTL_S = 600;
-/** The sandbox serves its S3-like bucket under this path prefix. */
-export const S3_PREFIX = '/s3/open-humans-production/';
-export const S3_ACCESS_KEY_ID = 'SANDBOXACCESSKEYID00';
+/** Production's bucket; the sandbox serves it path-style at `/<bucket>/<quoted key>`. */
+export const S3_BUCKET = 'open-humans-production';
+export const S3_PREFIX = `/${S3_BUCKET}/`;
+
+/** Credentials of the sandbox's S3-like bucket (shared by downloads and presigned PUTs). */
+export interface S3Credentials {
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 
 let counter = 0;
 
@@ -36,27 +44,45 @@ export function checkDownloadKey(secret: Buffer, fileId: number, key: string, no
   return nowMs - minted >= DOWNLOAD_KEY_TTL_MS ? 'expired' : 'ok';
 }
 
-/** SigV2-style query string for `method` on an object key, valid until `expiresEpochS`. */
-export function signS3(secret: Buffer, method: 'GET' | 'PUT', s3Key: string, expiresEpochS: number): string {
-  const signature = createHmac('sha1', secret).update(`${method}\n\n\n${expiresEpochS}\n/${s3Key}`).digest('base64');
-  return `Signature=${encodeURIComponent(signature)}&Expires=${expiresEpochS}&AWSAccessKeyId=${S3_ACCESS_KEY_ID}`;
+/** Python `quote(key, safe='/~')`, as boto2 quotes object keys in URLs. */
+export function s3QuoteKey(key: string): string {
+  return encodeURIComponent(key)
+    .replace(/%2F/g, '/')
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Path of an object in the sandbox's path-style bucket: `/<bucket>/<quoted key>`. */
+export function s3Path(s3Key: string, bucket = S3_BUCKET): string {
+  return `/${bucket}/${s3QuoteKey(s3Key)}`;
+}
+
+function sigV2(secretAccessKey: string, method: string, expires: string, resource: string): string {
+  return createHmac('sha1', secretAccessKey).update(`${method}\n\n\n${expires}\n${resource}`, 'utf8').digest('base64');
+}
+
+/**
+ * SigV2 query string (boto2 `generate_url` order: Signature, Expires, AWSAccessKeyId) for
+ * `method` on an object, signed with an empty Content-MD5 and Content-Type.
+ */
+export function signS3(creds: S3Credentials, method: 'GET' | 'PUT', s3Key: string, expiresEpochS: number): string {
+  const signature = sigV2(creds.secretAccessKey, method, String(expiresEpochS), s3Path(s3Key, creds.bucket));
+  return `Signature=${encodeURIComponent(signature)}&Expires=${expiresEpochS}&AWSAccessKeyId=${creds.accessKeyId}`;
 }
 
 export type SignatureCheck = 'ok' | 'mismatch' | 'expired' | 'missing';
 
-/** Verifies a signed URL's query for `method` on `s3Key` (object key, decoded). */
-export function checkS3(secret: Buffer, method: 'GET' | 'PUT', s3Key: string, query: URLSearchParams, nowMs: number): SignatureCheck {
+/** Verifies a signed request's query for `method` on `s3Key` (object key, decoded). */
+export function checkS3(
+  creds: S3Credentials, method: 'GET' | 'PUT', s3Key: string, query: URLSearchParams, nowMs: number, contentType = '',
+): SignatureCheck {
   const sig = query.get('Signature');
   const expires = query.get('Expires');
-  if (!sig || !expires || query.get('AWSAccessKeyId') === null) return 'missing';
-  const expected = createHmac('sha1', secret).update(`${method}\n\n\n${expires}\n/${s3Key}`).digest('base64');
+  if (!sig || !expires || query.get('AWSAccessKeyId') !== creds.accessKeyId) return 'missing';
+  const resource = s3Path(s3Key, creds.bucket);
+  const expected = createHmac('sha1', creds.secretAccessKey)
+    .update(`${method}\n\n${contentType}\n${expires}\n${resource}`, 'utf8').digest('base64');
   if (!safeEqual(expected, sig)) return 'mismatch';
   return Number(expires) * 1000 <= nowMs ? 'expired' : 'ok';
-}
-
-/** Path-encodes an S3 object key (segments encoded, slashes kept). */
-export function s3Path(s3Key: string): string {
-  return S3_PREFIX + s3Key.split('/').map(encodeURIComponent).join('/');
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -241,6 +241,7 @@ export class SandboxStore {
     switch (f.content.kind) {
       case 'seeded': return seededBytes(f.content.seed, f.id, f.size ?? 0);
       case 'stored': return f.content.bytes;
+      case 'chunks': return Buffer.concat(f.content.chunks);
       default: return null;
     }
   }

@@ -105,6 +105,7 @@ export interface Membership {
 export type FileContent =
   | { kind: 'seeded'; seed: number } // deterministic bytes from (seed, file id, size)
   | { kind: 'stored'; bytes: Buffer }
+  | { kind: 'chunks'; chunks: readonly Buffer[] } // streamed upload kept as received
   | { kind: 'hash' } // 'hash' storage mode: only size and md5 were kept
   | { kind: 'none' }; // direct upload not PUT yet
 

@@ -28,25 +28,24 @@ export const downloadRoutes: Route[] = [
       const file = store.file(fileId);
       if (!file || !file.completed) return sendHtml(ctx, 403, UNAVAILABLE);
       const expires = Math.floor(now / 1000) + S3_GET_TTL_S;
-      const location = `${ctx.state.baseUrl}${s3Path(file.s3Key)}?${signS3(secret, 'GET', file.s3Key, expires)}&x-oh-key=${key}`;
+      const location = `${ctx.state.baseUrl}${s3Path(file.s3Key)}?${signS3(ctx.state.s3, 'GET', file.s3Key, expires)}&x-oh-key=${key}`;
       send(ctx, 302, '', { 'Location': location, 'Content-Type': 'text/html; charset=utf-8' });
     },
   },
   {
     id: 'S3_GET',
     pattern: new RegExp(`^${S3_PREFIX.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')}(.+)$`),
-    methods: ['GET', 'PUT'],
+    // PUT on the same paths is part 2's S3_PUT route (the router matches on method too).
+    methods: ['GET'],
     handle(ctx) {
-      // PUT belongs to part 2 (routes/s3*.ts), which is listed before this module when present.
-      if (ctx.req.method === 'PUT') return s3Error(ctx, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
-      const { store, secret } = ctx.state;
+      const { store } = ctx.state;
       let s3Key: string;
       try {
         s3Key = (ctx.params[0] ?? '').split('/').map(decodeURIComponent).join('/');
       } catch {
         return s3Error(ctx, 400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
       }
-      const check = checkS3(secret, 'GET', s3Key, ctx.url.searchParams, ctx.state.now());
+      const check = checkS3(ctx.state.s3, 'GET', s3Key, ctx.url.searchParams, ctx.state.now());
       if (check === 'missing') return s3Error(ctx, 403, 'AccessDenied', 'Access Denied');
       if (check === 'mismatch') return s3Error(ctx, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
       if (check === 'expired') return s3Error(ctx, 403, 'AccessDenied', 'Request has expired');
