@@ -34,11 +34,16 @@ function serialise(value: unknown): unknown {
     const { name, message, stack } = value;
     const code = (value as { code?: unknown }).code;
     const cause = (value as { cause?: unknown }).cause;
+    // GraphQLErrors wrap the resolver's error: log that one, it has the useful stack.
+    const original = (value as { originalError?: unknown }).originalError;
+    const path = (value as { path?: unknown }).path;
     return {
       name,
       message,
       ...(code !== undefined ? { code } : {}),
+      ...(path !== undefined ? { path } : {}),
       ...(stack ? { stack } : {}),
+      ...(original instanceof Error ? { originalError: serialise(original) } : {}),
       ...(cause !== undefined ? { cause: serialise(cause) } : {}),
     };
   }
@@ -60,14 +65,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const log = (at: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>): void => {
     if (RANK[at] < RANK[level]) return;
     const requestId = currentRequestId();
-    const record = {
+    const record: Record<string, unknown> = {
       time: new Date().toISOString(),
       level: at,
       ...(requestId ? { requestId } : {}),
       ...bindings,
       msg,
-      ...fields,
     };
+    // Serialise errors before JSON.stringify: it would call GraphQLError#toJSON first.
+    for (const [key, value] of Object.entries(fields ?? {})) record[key] = serialise(value);
     write(redactText(stringify(record)));
   };
   return {

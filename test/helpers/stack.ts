@@ -1,0 +1,160 @@
+/**
+ * The test stack: the Open Humans sandbox on a free port, and the gateway pointed at it,
+ * in-process. Operations run through `yoga.fetch` (no socket) unless `listen()` is called.
+ *
+ *   const stack = await startStack();
+ *   const res = await stack.execute('{ projects(first: 2) { totalCount } }');
+ *   const mine = await stack.execute(ViewerDocument, {}, { token: stack.sandbox.masterToken });
+ *   await stack.close();
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import type { DocumentNode, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { print } from 'graphql';
+import { Agent } from 'undici';
+import type { Sandbox, SandboxOptions } from '../../sandbox/index.js';
+import { startSandbox } from '../../sandbox/index.js';
+import type { Config } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { OpenHumansHttp } from '../../src/datasources/http.js';
+import type { UpstreamCallEvent } from '../../src/datasources/http.js';
+import { PublicCache } from '../../src/datasources/response-cache.js';
+import type { Gateway } from '../../src/gateway.js';
+import { createGateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/logger.js';
+
+/** The origin in-process requests pretend to come to (nothing listens there). */
+export const GATEWAY_ORIGIN = 'http://gateway.test';
+
+export interface ExecuteOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ExecuteResult<TData> {
+  status: number;
+  headers: Headers;
+  data?: TData | null;
+  errors?: GraphQLFormattedError[];
+  /** The raw response body, for "no token anywhere" checks. */
+  text: string;
+}
+
+export interface StackOptions {
+  /** Options for a sandbox started here (ignored when `sandbox` is given). */
+  sandboxOptions?: SandboxOptions;
+  /** Reuse a running sandbox (not closed by `close()`). */
+  sandbox?: Sandbox;
+  /** Extra environment for `loadConfig` (OPENHUMANS_BASE_URL is set to the sandbox). */
+  env?: Record<string, string>;
+  /** Serve this schema instead of the gateway's (transport tests with a tiny schema). */
+  schema?: GraphQLSchema;
+}
+
+export interface Stack {
+  sandbox: Sandbox;
+  gateway: Gateway;
+  config: Config;
+  http: OpenHumansHttp;
+  publicCache: PublicCache;
+  /** Every log line the gateway wrote (JSON), for redaction checks. */
+  logLines: string[];
+  /** Every upstream call the HTTP layer made. */
+  upstreamCalls: UpstreamCallEvent[];
+  execute<TData = Record<string, unknown>, TVariables = Record<string, unknown>>(
+    document: string | DocumentNode | TypedDocumentNode<TData, TVariables>,
+    variables?: TVariables,
+    options?: ExecuteOptions,
+  ): Promise<ExecuteResult<TData>>;
+  /** `yoga.fetch` on a path of the gateway, e.g. `stack.fetch('/health')`. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Starts a real HTTP listener on 127.0.0.1:0 (once) and returns its base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const sandbox = options.sandbox ?? (await startSandbox({ port: 0, ...options.sandboxOptions }));
+  const config = loadConfig({ LOG_LEVEL: 'debug', OPENHUMANS_BASE_URL: sandbox.url, ...options.env });
+  const logLines: string[] = [];
+  const upstreamCalls: UpstreamCallEvent[] = [];
+  const logger = createLogger({ level: config.server.logLevel, write: (line) => logLines.push(line) });
+  const dispatcher = new Agent({ connect: { timeout: config.upstream.connectTimeoutMs } });
+  const http = new OpenHumansHttp({
+    baseUrl: config.openHumans.baseUrl,
+    dispatcher,
+    headersTimeoutMs: config.upstream.headersTimeoutMs,
+    bodyTimeoutMs: config.upstream.bodyTimeoutMs,
+    onCall: (event) => upstreamCalls.push(event),
+  });
+  const publicCache = PublicCache.fromConfig(config);
+  const gateway = createGateway({ config, http, publicCache, logger, schema: options.schema });
+  let server: ReturnType<typeof createServer> | undefined;
+  let baseUrl: string | undefined;
+
+  const fetchPath = (path: string, init?: RequestInit): Promise<Response> =>
+    Promise.resolve(gateway.fetch(new URL(path, GATEWAY_ORIGIN), init ?? {}));
+
+  return {
+    sandbox,
+    gateway,
+    config,
+    http,
+    publicCache,
+    logLines,
+    upstreamCalls,
+    async execute(document, variables, opts = {}) {
+      const query = typeof document === 'string' ? document : print(document);
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        ...opts.headers,
+      };
+      if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+      const res = await fetchPath('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const text = await res.text();
+      let body: { data?: never; errors?: GraphQLFormattedError[] } = {};
+      try {
+        body = JSON.parse(text) as typeof body;
+      } catch {
+        // Left empty: the caller sees status and text.
+      }
+      return { status: res.status, headers: res.headers, data: body.data, errors: body.errors, text };
+    },
+    fetch: fetchPath,
+    async listen() {
+      if (baseUrl) return baseUrl;
+      server = createServer(gateway);
+      await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return baseUrl;
+    },
+    async close() {
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server?.close(() => resolve()));
+      }
+      await gateway.dispose();
+      await dispatcher.close();
+      if (!options.sandbox) await sandbox.close();
+    },
+  };
+}
+
+/**
+ * Fails when any of `secrets` occurs in any of `texts` (log lines, response bodies, error
+ * messages). Returns the offending snippets so the assertion message shows where.
+ */
+export function findSecrets(texts: Iterable<string>, secrets: Iterable<string>): string[] {
+  const found: string[] = [];
+  const list = [...secrets].filter((s) => s.length >= 4);
+  for (const text of texts) {
+    for (const secret of list) {
+      const at = text.indexOf(secret);
+      if (at >= 0) found.push(text.slice(Math.max(0, at - 60), at + secret.length + 20).replace(secret, '<SECRET>'));
+    }
+  }
+  return found;
+}
