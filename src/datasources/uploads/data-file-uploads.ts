@@ -1,0 +1,245 @@
+import { createReadStream, openAsBlob } from 'node:fs';
+import { TokenKind, requireToken, tokenKindOf } from '../../auth/token.js';
+import { ErrorCode, GatewayError } from '../../errors.js';
+import { UpstreamError } from '../upstream-error.js';
+import type { PrivateDataFile } from '../direct-sharing-wire.js';
+import type { Upload } from '../../uploads/upload.js';
+import { UploadAbortedError, UploadTooLargeError } from '../../uploads/upload.js';
+import { ChecksumMismatchError, FileTooLargeError, IdempotencyConflictError, InputError, InvalidUploadHandleError } from './errors.js';
+import { fingerprintOf } from './idempotency.js';
+import type { UploadMetadataInput } from './metadata.js';
+import { checkMetadata, toWireMetadata } from './metadata.js';
+import { spoolToFile } from './spool.js';
+import type { SpooledFile } from './spool.js';
+import { presignedExpiry } from './upload-handle.js';
+import type { UploadServices } from './upload-services.js';
+import type { WriteDeps } from './write-context.js';
+import { resolveMember, write } from './write-context.js';
+
+export interface UploadDataFileInput {
+  projectMemberId?: string | null;
+  file: Upload;
+  metadata: UploadMetadataInput;
+  /** Data type databaseIds (already decoded from global ids). */
+  dataTypeIds?: number[] | null;
+  idempotencyKey?: string | null;
+}
+
+/** What an upload produced. */
+export interface UploadedDataFile {
+  fileId: number;
+  projectMemberId: string;
+  size: number;
+  md5: string;
+  /** Which way the bytes went upstream. */
+  method: 'SIMPLE' | 'DIRECT';
+}
+
+export interface CreateUploadInput {
+  projectMemberId?: string | null;
+  filename: string;
+  metadata: UploadMetadataInput;
+  dataTypeIds?: number[] | null;
+}
+
+export interface CreatedUpload {
+  fileId: number;
+  projectMemberId: string;
+  uploadUrl: string;
+  expiresAt: Date;
+  handle: string;
+}
+
+/**
+ * Writes files to a member (D6, or D7 → PUT → D8), through the gateway or, for very large files,
+ * straight from the client to storage with a gateway-signed handle. See decisions.md, Uploads.
+ */
+export class DataFileUploads {
+  constructor(private readonly deps: WriteDeps, private readonly services: UploadServices) {}
+
+  /** `uploadDataFile`: validates, then streams the file to a spool and on upstream. */
+  async upload(input: UploadDataFileInput): Promise<UploadedDataFile> {
+    const problem = checkMetadata(input.metadata);
+    if (problem) throw new InputError(problem.field, problem.message);
+    const member = await resolveMember(this.deps, input.projectMemberId);
+    if (!input.idempotencyKey) return this.uploadOnce(input, member);
+    const fingerprint = fingerprintOf({ m: member.projectMemberId, md: input.metadata, d: input.dataTypeIds ?? null });
+    const outcome = this.services.idempotency.run(member.token, input.idempotencyKey, fingerprint, () =>
+      this.uploadOnce(input, member),
+    );
+    if (outcome.kind === 'conflict') throw new IdempotencyConflictError();
+    return outcome.value;
+  }
+
+  /** `createDataFileUpload`: D7, and a handle that lets only this token complete it. */
+  async createUpload(input: CreateUploadInput): Promise<CreatedUpload> {
+    const problem = checkMetadata(input.metadata);
+    if (problem) throw new InputError(problem.field, problem.message);
+    const filename = safeFilename(input.filename, 'input.filename');
+    const member = await resolveMember(this.deps, input.projectMemberId);
+    const started = await this.startDirect(member, filename, input.metadata, undefined, input.dataTypeIds);
+    const expiresAt = presignedExpiry(started.url, Date.now());
+    const handle = this.services.handles.sign(
+      { fileId: started.id, projectMemberId: member.projectMemberId, expiresAt },
+      member.token,
+    );
+    return { fileId: started.id, projectMemberId: member.projectMemberId, uploadUrl: started.url, expiresAt: new Date(expiresAt * 1000), handle };
+  }
+
+  /** `completeDataFileUpload`: only with a valid handle signed for this very token. */
+  async completeUpload(handle: string): Promise<{ fileId: number; projectMemberId: string; size: number }> {
+    const token = requireToken(this.deps.token);
+    const checked = this.services.handles.check(handle, token);
+    if (!checked.ok) throw new InvalidUploadHandleError(checked.reason);
+    const { fileId, projectMemberId } = checked.claims;
+    // The handle is bound to this token, so a member token completes its own file.
+    const wireId = tokenKindOf(token) === TokenKind.MASTER ? projectMemberId : undefined;
+    const done = await write<{ size?: unknown }>(this.deps, 'D8', { form: form({ file_id: String(fileId), project_member_id: wireId }) }, token);
+    this.deps.members.invalidateMember(projectMemberId);
+    return { fileId, projectMemberId, size: typeof done?.size === 'number' ? done.size : 0 };
+  }
+
+  private async uploadOnce(
+    input: UploadDataFileInput,
+    member: { token: string; projectMemberId: string; wireId: string | undefined },
+  ): Promise<UploadedDataFile> {
+    const part = await input.file.open();
+    const filename = safeFilename(part.filename, 'input.file');
+    const spooled = await spoolToFile(part.stream, this.services.settings.tmpDir).catch((err: unknown) => {
+      throw uploadFailure(err);
+    });
+    try {
+      if (spooled.size === 0) throw new InputError('input.file', 'The submitted file is empty.');
+      const given = input.metadata.md5?.toLowerCase();
+      if (given && given !== spooled.md5) throw new ChecksumMismatchError(given, spooled.md5);
+      const direct = spooled.size > this.services.settings.directThresholdBytes;
+      const fileId = direct
+        ? await this.uploadDirect(member, filename, spooled, input)
+        : await this.uploadSimple(member, filename, spooled, input);
+      this.deps.members.invalidateMember(member.projectMemberId);
+      return { fileId, projectMemberId: member.projectMemberId, size: spooled.size, md5: spooled.md5, method: direct ? 'DIRECT' : 'SIMPLE' };
+    } finally {
+      await spooled.remove();
+    }
+  }
+
+  /** D6: one multipart POST, the file part streamed from the spool with a known length. */
+  private async uploadSimple(
+    member: { token: string; wireId: string | undefined },
+    filename: string,
+    spooled: SpooledFile,
+    input: UploadDataFileInput,
+  ): Promise<number> {
+    const body = new FormData();
+    body.append('data_file', await openAsBlob(spooled.path), filename);
+    body.append('metadata', JSON.stringify(toWireMetadata(input.metadata, spooled.md5)));
+    if (input.dataTypeIds?.length) body.append('datatypes', JSON.stringify(input.dataTypeIds));
+    if (member.wireId) body.append('project_member_id', member.wireId);
+    const created = await write<{ id?: unknown }>(this.deps, 'D6', { multipart: body }, member.token);
+    return fileIdOf(created);
+  }
+
+  /** D7 → PUT (Content-Length, no Content-Type) → ETag check → D8. */
+  private async uploadDirect(
+    member: { token: string; projectMemberId: string; wireId: string | undefined },
+    filename: string,
+    spooled: SpooledFile,
+    input: UploadDataFileInput,
+  ): Promise<number> {
+    const started = await this.startDirect(member, filename, input.metadata, spooled.md5, input.dataTypeIds);
+    let put: { etag: string | undefined };
+    try {
+      put = await this.deps.http.putPresigned({
+        route: 'S3_PUT',
+        url: started.url,
+        body: createReadStream(spooled.path),
+        contentLength: spooled.size,
+        signal: this.deps.signal,
+      });
+    } catch (err) {
+      throw mapStorageError(err);
+    }
+    const etag = put.etag?.replace(/"/g, '').toLowerCase();
+    if (etag !== spooled.md5) {
+      // Not completed: the incomplete file stays invisible upstream and expires there.
+      throw new GatewayError(ErrorCode.UPSTREAM_ERROR, 'The storage acknowledged different bytes than were sent (ETag does not match the MD5); the upload was not completed.');
+    }
+    const done = await write<{ size?: unknown }>(
+      this.deps,
+      'D8',
+      { form: form({ file_id: String(started.id), project_member_id: member.wireId }) },
+      member.token,
+    );
+    if (typeof done?.size === 'number' && done.size !== spooled.size) {
+      throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `Open Humans recorded ${done.size} bytes for a ${spooled.size}-byte file.`);
+    }
+    return started.id;
+  }
+
+  private async startDirect(
+    member: { token: string; wireId: string | undefined },
+    filename: string,
+    metadata: UploadMetadataInput,
+    md5: string | undefined,
+    dataTypeIds: number[] | null | undefined,
+  ): Promise<{ id: number; url: string }> {
+    const fields = form({
+      filename,
+      metadata: JSON.stringify(toWireMetadata(metadata, md5)),
+      datatypes: dataTypeIds?.length ? JSON.stringify(dataTypeIds) : undefined,
+      project_member_id: member.wireId,
+    });
+    const started = await write<{ id?: unknown; url?: unknown }>(this.deps, 'D7', { form: fields }, member.token);
+    if (typeof started?.url !== 'string') throw badAnswer('D7');
+    return { id: fileIdOf(started), url: started.url };
+  }
+}
+
+/** Finds a member's file by id in exchange-member pages (newest uploads are usually near the end). */
+export async function findMemberFile(deps: WriteDeps, projectMemberId: string, fileId: number, asMaster: boolean): Promise<PrivateDataFile | null> {
+  const limit = 100;
+  for (let offset = 0, pages = 0; pages < 20; offset += limit, pages += 1) {
+    const page = await deps.members.exchangeMember({ projectMemberId: asMaster ? projectMemberId : undefined, limit, offset });
+    const found = page.files.find((f) => f.databaseId === fileId);
+    if (found) return found;
+    if (offset + limit >= page.totalCount) return null;
+  }
+  return null;
+}
+
+function form(fields: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** The client's file name, reduced to a base name (it becomes part of a storage key upstream). */
+function safeFilename(name: string, field: string): string {
+  const base = name.split(/[/\\]/).pop()?.trim() ?? '';
+  if (base === '' || base === '.' || base === '..' || base.length > 255 || /[\x00-\x1f]/.test(base)) {
+    throw new InputError(field, 'The file needs a plain name (no path, no control characters, at most 255 characters).');
+  }
+  return base;
+}
+
+function fileIdOf(answer: { id?: unknown } | undefined): number {
+  if (typeof answer?.id !== 'number' || !Number.isInteger(answer.id)) throw badAnswer('upload');
+  return answer.id;
+}
+
+const badAnswer = (route: string): GatewayError =>
+  new GatewayError(ErrorCode.UPSTREAM_ERROR, `Open Humans sent an unexpected answer to ${route}.`);
+
+function uploadFailure(err: unknown): unknown {
+  if (err instanceof UploadTooLargeError) return new FileTooLargeError(err.limitBytes);
+  if (err instanceof UploadAbortedError) return new GatewayError(ErrorCode.BAD_USER_INPUT, err.message);
+  return err;
+}
+
+/** A failed PUT to storage: never FORBIDDEN/NOT_FOUND (those would blame the caller's token). */
+function mapStorageError(err: unknown): unknown {
+  if (!(err instanceof UpstreamError)) return err;
+  const code = err.kind === 'status' || err.kind === 'bad_response' ? ErrorCode.UPSTREAM_ERROR : ErrorCode.UPSTREAM_UNAVAILABLE;
+  return new GatewayError(code, 'The file storage did not accept the upload; it was not completed. Try again.', {
+    cause: err,
+    extensions: { upstream: { route: err.route, ...(err.status !== undefined ? { status: err.status } : {}) } },
+  });
+}

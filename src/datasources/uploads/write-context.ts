@@ -1,0 +1,122 @@
+import { TokenKind, requireToken, tokenKindOf } from '../../auth/token.js';
+import type { MemberFilesPage } from '../direct-sharing-wire.js';
+import type { PresignedPut, UpstreamRequest } from '../http.js';
+import { ErrorCode, GatewayError, notFound } from '../../errors.js';
+import { UpstreamError, toGatewayError } from '../upstream-error.js';
+import { InputError } from './errors.js';
+import { checkProjectMemberIds } from './metadata.js';
+
+/** Upstream paths of the direct-sharing writes (openhumans-api.md §2.3). */
+export const WRITE_PATHS = {
+  D4: '/api/direct-sharing/project/message/',
+  D5: '/api/direct-sharing/project/remove-members/',
+  D6: '/api/direct-sharing/project/files/upload/',
+  D7: '/api/direct-sharing/project/files/upload/direct/',
+  D8: '/api/direct-sharing/project/files/upload/complete/',
+  D9: '/api/direct-sharing/project/files/delete/',
+} as const;
+
+/** The part of `OpenHumansHttp` the writes use (never retried: writes are not idempotent upstream). */
+export interface WriteHttp {
+  request<T>(req: UpstreamRequest): Promise<T>;
+  putPresigned(put: PresignedPut): Promise<{ status: number; etag: string | undefined }>;
+}
+
+/** The part of `DirectSharingApi` the writes use: who the member is, and cache invalidation. */
+export interface MemberReads {
+  exchangeMember(args: { projectMemberId?: string; limit: number; offset: number }): Promise<MemberFilesPage>;
+  invalidateMember(projectMemberId: string): void;
+}
+
+/** What every write of one request shares. */
+export interface WriteDeps {
+  http: WriteHttp;
+  token: string | null;
+  members: MemberReads;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
+}
+
+/** Upstream form field → GraphQL input path, for typed errors. */
+const FIELD_PATHS: Record<string, string> = {
+  project_member_id: 'input.projectMemberId',
+  project_member_ids: 'input.projectMemberIds',
+  metadata: 'input.metadata',
+  datatypes: 'input.dataTypeIds',
+  data_file: 'input.file',
+  filename: 'input.filename',
+  message: 'input.message',
+  subject: 'input.subject',
+  file_id: 'input.fileId',
+  file_basename: 'input.basename',
+  all_files: 'input.all',
+  __all__: 'input',
+};
+
+/**
+ * The member a write acts on, and the wire `project_member_id`. A master token must name one;
+ * a member token always acts on its own membership (the upstream overrides the id), and naming
+ * another member is refused rather than silently redirected.
+ */
+export async function resolveMember(
+  deps: WriteDeps,
+  projectMemberId: string | null | undefined,
+): Promise<{ token: string; projectMemberId: string; wireId: string | undefined }> {
+  const token = requireToken(deps.token);
+  if (tokenKindOf(token) === TokenKind.MASTER) {
+    if (!projectMemberId) throw new InputError('input.projectMemberId', 'projectMemberId is required with a master token.');
+    const problem = checkProjectMemberIds([projectMemberId], 'input.projectMemberId');
+    if (problem) throw new InputError(problem.field, problem.message);
+    return { token, projectMemberId, wireId: projectMemberId };
+  }
+  const own = await ownMemberId(deps);
+  if (projectMemberId && projectMemberId !== own) throw memberTokenScope();
+  return { token, projectMemberId: own, wireId: undefined };
+}
+
+/** The member id of a member token (D3, cached per request by `DirectSharingApi`). */
+export async function ownMemberId(deps: WriteDeps): Promise<string> {
+  const page = await deps.members.exchangeMember({ limit: 1, offset: 0 });
+  return page.member.projectMemberId;
+}
+
+export const memberTokenScope = (): GatewayError =>
+  new GatewayError(ErrorCode.FORBIDDEN, 'A member access token can only act on its own membership; use the project master token for other members.');
+
+/**
+ * Maps a failed write: the upstream's field errors become typed `InputError`s (same wording),
+ * an unknown or inactive member NOT_FOUND; anything else goes through the one mapping.
+ */
+export function mapWriteError(err: unknown): unknown {
+  if (!(err instanceof UpstreamError) || err.status !== 400) return toGatewayError(err);
+  const body = err.body;
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    const record = body as Record<string, unknown>;
+    if (record.project_member_id === 'project_member_id is invalid') {
+      return notFound('No active member of this project has that projectMemberId.');
+    }
+    const fields = (record.errors && typeof record.errors === 'object' ? record.errors : record) as Record<string, unknown>;
+    for (const [field, value] of Object.entries(fields)) {
+      const message = Array.isArray(value) ? value.find((v) => typeof v === 'string') : value;
+      const path = FIELD_PATHS[field];
+      if (path && typeof message === 'string' && message.length <= 300) return new InputError(path, message);
+    }
+  }
+  return toGatewayError(err);
+}
+
+/** Calls one write endpoint (never retried), mapping failures with `mapWriteError`. */
+export async function write<T>(deps: WriteDeps, route: keyof typeof WRITE_PATHS, body: UpstreamRequest['body'], token: string): Promise<T> {
+  try {
+    return await deps.http.request<T>({
+      route,
+      method: 'POST',
+      path: WRITE_PATHS[route],
+      auth: { token, via: 'header' },
+      body,
+      signal: deps.signal,
+    });
+  } catch (err) {
+    throw mapWriteError(err);
+  }
+}

@@ -1,0 +1,118 @@
+import type { Plugin } from 'graphql-yoga';
+import { ErrorCode } from '../errors.js';
+import { MultipartSession } from './multipart-session.js';
+import type { MultipartLimits } from './multipart-session.js';
+import { applyUploads, checkOperationsAndMap } from './operations-map.js';
+import { MultipartRequestError } from './upload.js';
+
+/** Options of `useStreamingUploads`. */
+export interface StreamingUploadOptions extends Partial<Omit<MultipartLimits, 'maxFileBytes' | 'tmpDir'>> {
+  /** Largest accepted file, in bytes (config `MAX_UPLOAD_BYTES`). */
+  maxFileBytes: number;
+  /** Directory for parts set aside when read out of order (config `UPLOAD_TMP_DIR`). */
+  tmpDir: string;
+}
+
+/**
+ * Headers that a browser cannot add to a "simple" cross-site request without a CORS preflight.
+ * A multipart POST is otherwise a simple request, so without one of these a hostile page could
+ * make a visitor's browser upload files with the visitor's cookies/credentials (CSRF).
+ */
+export const PREFLIGHT_HEADERS = [
+  'x-apollo-operation-name',
+  'apollo-require-preflight',
+  'graphql-preflight',
+  'x-graphql-yoga-csrf',
+] as const;
+
+const DROPPED_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding']);
+
+/**
+ * Replaces yoga's multipart handling (which buffers the whole body in memory, stack.md §4.5) by a
+ * streaming one implementing the GraphQL multipart request spec. For a multipart POST it reads
+ * `operations` and `map`, then lets yoga execute the operation as a plain JSON request whose
+ * file variables hold `Upload`s that stream the live parts; resolvers consume the bytes as they
+ * arrive. When the response is ready, unread parts are discarded.
+ */
+export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
+  const limits: MultipartLimits = {
+    maxFileBytes: options.maxFileBytes,
+    tmpDir: options.tmpDir,
+    maxFiles: options.maxFiles ?? 10,
+    maxFieldBytes: options.maxFieldBytes ?? 1_000_000,
+  };
+  const sessions = new WeakMap<object, { session: MultipartSession; map: Record<string, string[]> }>();
+
+  return {
+    async onRequest({ request, setRequest, serverContext, endResponse, fetchAPI }) {
+      const contentType = request.headers.get('content-type') ?? '';
+      if (request.method !== 'POST' || !/^multipart\/form-data\b/i.test(contentType)) return;
+      const refuse = (error: MultipartRequestError): void =>
+        endResponse(errorResponse(fetchAPI, error.status, error.message));
+      if (!PREFLIGHT_HEADERS.some((name) => (request.headers.get(name) ?? '').trim() !== '')) {
+        refuse(new MultipartRequestError(
+          `Multipart requests must carry one of these headers (CSRF protection): ${PREFLIGHT_HEADERS.join(', ')}.`,
+        ));
+        return;
+      }
+      if (!request.body) {
+        refuse(new MultipartRequestError('The multipart request has no body.'));
+        return;
+      }
+      let session: MultipartSession;
+      try {
+        session = new MultipartSession(request.body as unknown as AsyncIterable<Uint8Array>, contentType, limits);
+      } catch (error) {
+        refuse(asRequestError(error));
+        return;
+      }
+      try {
+        const { operations, map } = await session.fields;
+        const problem = checkOperationsAndMap(operations, map);
+        if (problem) throw problem;
+        sessions.set(serverContext, { session, map });
+        setRequest(new fetchAPI.Request(request.url, {
+          method: 'POST',
+          headers: jsonHeaders(request.headers, new fetchAPI.Headers()),
+          body: operations,
+          signal: request.signal,
+        }));
+      } catch (error) {
+        session.finish();
+        refuse(asRequestError(error));
+      }
+    },
+    onParams({ params, setParams, context }) {
+      const entry = sessions.get(context);
+      if (!entry) return;
+      setParams({ ...params, variables: applyUploads(params.variables, entry.map, entry.session) });
+    },
+    onResponse({ serverContext }) {
+      const entry = sessions.get(serverContext);
+      if (!entry) return;
+      sessions.delete(serverContext);
+      entry.session.finish();
+    },
+  };
+}
+
+function jsonHeaders(original: Headers, headers: Headers): Headers {
+  original.forEach((value, name) => {
+    if (!DROPPED_HEADERS.has(name.toLowerCase())) headers.set(name, value);
+  });
+  headers.set('content-type', 'application/json');
+  return headers;
+}
+
+function asRequestError(error: unknown): MultipartRequestError {
+  if (error instanceof MultipartRequestError) return error;
+  return new MultipartRequestError('The multipart request is malformed or ended early.');
+}
+
+function errorResponse(fetchAPI: { Response: typeof Response }, status: number, message: string): Response {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+  return new fetchAPI.Response(body, {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  });
+}
