@@ -5,6 +5,8 @@
  * theirs with each request.
  */
 
+import { tmpdir } from 'node:os';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
@@ -42,6 +44,32 @@ export interface Config {
     readonly catalogTtlMs: number;
   };
   readonly redisUrl: string | null;
+  /** File uploads (issue 6). */
+  readonly uploads: {
+    /** `MAX_UPLOAD_BYTES`: largest file accepted through the gateway. */
+    readonly maxUploadBytes: number;
+    /** `UPLOAD_DIRECT_THRESHOLD_BYTES`: larger files go D7 → PUT → D8, smaller ones D6. */
+    readonly directThresholdBytes: number;
+    /** `UPLOAD_TMP_DIR`: where uploads are spooled (private files, always removed). */
+    readonly tmpDir: string;
+    /** `UPLOAD_HANDLE_SECRET`: signs upload handles; null → random per process. */
+    readonly handleSecret: string | null;
+    /** `UPLOAD_IDEMPOTENCY_TTL_SECONDS`, in ms: how long idempotency keys are remembered. */
+    readonly idempotencyTtlMs: number;
+  };
+  /** OAuth2 sign-in (enabled when both client settings are set). */
+  readonly oauth: {
+    /** How long a `state` from `oauthAuthorizeUrl` stays valid. */
+    readonly stateTtlSeconds: number;
+    /** A just-rotated refresh token still gets the same answer this long (0 = off). */
+    readonly refreshGraceMs: number;
+  };
+  /** The deauthorization webhook receiver and its event store. */
+  readonly deauthorization: {
+    readonly webhookPath: string;
+    /** How many events are kept for `deauthorizationEvents(after:)` (memory or Redis). */
+    readonly eventCapacity: number;
+  };
 }
 
 /** Upper bound for any cached body that may contain a download URL (valid 1 h upstream). */
@@ -170,12 +198,27 @@ export function loadConfig(env: Env = process.env): Config {
     r.problems.push('OPENHUMANS_WEBHOOK_SECRET must be 16 to 64 printable ASCII characters');
   }
 
+  const clientId = r.optional('OPENHUMANS_CLIENT_ID');
+  const clientSecret = r.optional('OPENHUMANS_CLIENT_SECRET');
+  if ((clientId === null) !== (clientSecret === null)) {
+    r.problems.push('OPENHUMANS_CLIENT_ID and OPENHUMANS_CLIENT_SECRET must be set together (OAuth2 sign-in needs both)');
+  }
+  const webhookPath = r.string('DEAUTH_WEBHOOK_PATH', '/webhooks/openhumans/deauthorize');
+  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(webhookPath) || webhookPath === '/graphql') {
+    r.problems.push('DEAUTH_WEBHOOK_PATH must be a URL path such as /webhooks/openhumans/deauthorize (not /graphql)');
+  }
+
+  const uploadHandleSecret = r.optional('UPLOAD_HANDLE_SECRET');
+  if (uploadHandleSecret !== null && uploadHandleSecret.length < 32) {
+    r.problems.push('UPLOAD_HANDLE_SECRET must be at least 32 characters');
+  }
+
   const config: Config = {
     nodeEnv: r.string('NODE_ENV', 'development'),
     openHumans: {
       baseUrl: r.httpUrl('OPENHUMANS_BASE_URL', 'https://www.openhumans.org'),
-      clientId: r.optional('OPENHUMANS_CLIENT_ID'),
-      clientSecret: r.optional('OPENHUMANS_CLIENT_SECRET'),
+      clientId,
+      clientSecret,
       webhookSecret,
       projectId: r.optionalInt('OPENHUMANS_PROJECT_ID', 1),
     },
@@ -200,6 +243,21 @@ export function loadConfig(env: Env = process.env): Config {
       catalogTtlMs: r.int('PUBLIC_CACHE_CATALOG_TTL_SECONDS', 300, 0, 3_600) * 1000,
     },
     redisUrl,
+    uploads: {
+      maxUploadBytes: r.int('MAX_UPLOAD_BYTES', 5 * 1024 ** 3, 1, 5 * 1024 ** 3),
+      directThresholdBytes: r.int('UPLOAD_DIRECT_THRESHOLD_BYTES', 16 * 1024 ** 2, 0, 5 * 1024 ** 3),
+      tmpDir: r.string('UPLOAD_TMP_DIR', tmpdir()),
+      handleSecret: uploadHandleSecret,
+      idempotencyTtlMs: r.int('UPLOAD_IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 7 * 86_400) * 1000,
+    },
+    oauth: {
+      stateTtlSeconds: r.int('OAUTH_STATE_TTL_SECONDS', 600, 30, 1_800),
+      refreshGraceMs: r.int('OAUTH_REFRESH_GRACE_SECONDS', 10, 0, 300) * 1000,
+    },
+    deauthorization: {
+      webhookPath,
+      eventCapacity: r.int('DEAUTH_EVENTS_MAX', 10_000, 1, 1_000_000),
+    },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);

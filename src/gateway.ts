@@ -1,6 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { GraphQLError, locatedError } from 'graphql';
-import type { YogaServerInstance } from 'graphql-yoga';
+import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import { createYoga, maskError as yogaMaskError } from 'graphql-yoga';
 import { TokenScopedCache } from './auth/token-scoped-cache.js';
 import type { Config } from './config.js';
@@ -10,13 +10,20 @@ import { createDispatcher } from './datasources/dispatcher.js';
 import type { UpstreamCallEvent } from './datasources/http.js';
 import { OpenHumansHttp, UpstreamError, toGatewayError } from './datasources/http.js';
 import { PublicCache } from './datasources/response-cache.js';
+import { createDeauthorizationEventStore } from './events/create-store.js';
+import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
 import { useCompression } from './http/compression.js';
 import { GraphiQLPage, graphiqlOptions, useOfflineGraphiQL } from './http/graphiql.js';
 import { ReadinessProbe, useReadiness } from './http/readiness.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
 import type { Logger } from './logger.js';
 import { createLogger, toYogaLogger } from './logger.js';
+import { createOAuthServices } from './oauth/services.js';
+import { createUploadServices } from './datasources/uploads/upload-services.js';
+import type { UploadServices } from './datasources/uploads/upload-services.js';
+import { useStreamingUploads } from './uploads/streaming-uploads.js';
 import { schema as defaultSchema } from './schema/index.js';
+import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
@@ -32,6 +39,10 @@ export interface GatewayDeps {
   onUpstreamCall?: (event: UpstreamCallEvent) => void;
   /** The schema to serve; @default the gateway's schema (tests may serve a small one). */
   schema?: GraphQLSchema;
+  /** Deauthorization event store; @default Redis when REDIS_URL is set, else in memory. */
+  deauthorizationEvents?: DeauthorizationEventStore;
+  /** Upload settings and state; @default built from `config.uploads`. */
+  uploads?: UploadServices;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
@@ -51,7 +62,16 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
     });
   const publicCache = deps.publicCache ?? PublicCache.fromConfig(config);
   const tokenCache = deps.tokenCache ?? new TokenScopedCache();
-  return { config, http, publicCache, logger, tokenCache };
+  const oauth = createOAuthServices(config, http, logger);
+  const deauthorizationEvents =
+    deps.deauthorizationEvents ??
+    createDeauthorizationEventStore({
+      redisUrl: config.redisUrl,
+      capacity: config.deauthorization.eventCapacity,
+      onError: (message) => logger.warn(message),
+    });
+  const uploads = deps.uploads ?? createUploadServices(config.uploads);
+  return { config, http, publicCache, logger, tokenCache, oauth, deauthorizationEvents, uploads };
 }
 
 /**
@@ -95,11 +115,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const schema = deps.schema ?? defaultSchema;
   const plugins = [
     useRequestId(logger),
+    // Multipart (file upload) requests stream instead of being buffered whole by yoga.
+    useStreamingUploads({ maxFileBytes: shared.uploads.settings.maxUploadBytes, tmpDir: shared.uploads.settings.tmpDir }),
     useReadiness('/readiness', new ReadinessProbe(shared.http)),
     ...(config.server.graphiql
       ? [useOfflineGraphiQL(GRAPHQL_ENDPOINT, new GraphiQLPage(() => graphiqlOptions(schema, GRAPHQL_ENDPOINT)))]
       : []),
     useCompression(),
+    ...deauthorizationPlugins(deps, shared),
   ];
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -114,4 +137,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
     context: ({ request }) => createContext(request, requestIdOf(request), shared),
     plugins,
   });
+}
+
+/**
+ * The deauthorization webhook receiver, served when OPENHUMANS_PROJECT_ID says whose events
+ * these are (only that project's master token may read them); plus closing a store built here.
+ */
+function deauthorizationPlugins(deps: GatewayDeps, shared: SharedDeps): Plugin[] {
+  const { config, logger, deauthorizationEvents: store } = shared;
+  const plugins: Plugin[] = [];
+  if (config.openHumans.projectId !== null) {
+    if (config.openHumans.webhookSecret === null) {
+      logger.warn('OPENHUMANS_WEBHOOK_SECRET is not set: the deauthorization webhook accepts unsigned calls');
+    }
+    plugins.push(
+      useDeauthorizationWebhook({ path: config.deauthorization.webhookPath, secret: config.openHumans.webhookSecret, store, logger }),
+    );
+  }
+  if (!deps.deauthorizationEvents) plugins.push({ onDispose: () => store.close() });
+  return plugins;
 }
