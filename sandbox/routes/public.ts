@@ -116,7 +116,7 @@ export const publicRoutes: Route[] = [
     handle(ctx) {
       const { store } = ctx.state;
       const p = store.project(num(ctx));
-      if (!p) return sendServerError(ctx);
+      if (!p || !p.approved) return sendServerError(ctx);
       sendJson(ctx, 200, paginate(ctx, store.visibleMembers(p.id), serializePublicMember));
     },
   },
