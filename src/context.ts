@@ -6,6 +6,8 @@ import type { PublicCache } from './datasources/response-cache.js';
 import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
 import type { Logger } from './logger.js';
 import type { OAuthServices } from './oauth/services.js';
+import { PublicDataApi } from './datasources/public-api.js';
+import { createPublicLoaders, type PublicLoaders } from './loaders/public.js';
 
 /** Process-wide singletons every request shares; created once (`main.ts`) and passed in. */
 export interface SharedDeps {
@@ -51,6 +53,10 @@ export interface Context {
   oauth: OAuthServices | null;
   /** Deauthorization events (kept and live). */
   deauthorizationEvents: DeauthorizationEventStore;
+  /** The token-free public API (P1–P13) for this request, over the shared public cache. */
+  publicApi: PublicDataApi;
+  /** Per-request DataLoaders of the public graph (projects, data types, users, files). */
+  publicLoaders: PublicLoaders;
 }
 
 /** Parses `Authorization: Bearer <token>`; Open Humans tokens never contain spaces. */
@@ -81,7 +87,12 @@ export function createContext(request: Request, requestId: string, deps: SharedD
       signal: request.signal,
       cache: deps.tokenCache,
     }),
-    // Per-request data sources go here, e.g.:
-    // publicApi: new PublicDataApi({ http: deps.http, cache: deps.publicCache, config: deps.config }),
+    ...publicGraph(deps),
   };
+}
+
+/** The public API and its loaders, per request (the cache behind them is shared). */
+function publicGraph(deps: SharedDeps): Pick<Context, 'publicApi' | 'publicLoaders'> {
+  const publicApi = new PublicDataApi({ http: deps.http, cache: deps.publicCache });
+  return { publicApi, publicLoaders: createPublicLoaders(publicApi) };
 }

@@ -3,6 +3,7 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, JSONObjectResolver, URLResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
+import { decodeGlobalId, resolveVisibleNode, resolveVisibleNodes } from './node-lookup.js';
 
 /**
  * The one Pothos builder. It defines no types: every type lives in its own file under
@@ -25,9 +26,27 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodeTypeOptions: { description: 'An object with a globally unique, opaque `id` (Relay).' },
     pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.' },
-    nodeQueryOptions: { description: 'Fetches any object by its global `id`; null when it does not exist or is not visible to you.' },
-    nodesQueryOptions: { description: 'Fetches several objects by their global ids, in order; null for each one that does not exist or is not visible.' },
+    nodeQueryOptions: {
+      description: 'Fetches any object by its global `id`; null when it does not exist or is not visible to you.',
+      resolve: (_root, args, _ctx, _info, resolveNode) => resolveVisibleNode(resolveNode, args.id),
+    },
+    nodesQueryOptions: {
+      description: 'Fetches several objects by their global ids, in order; null for each one that does not exist or is not visible.',
+      resolve: (_root, args, _ctx, _info, resolveNodes) => resolveVisibleNodes(resolveNodes, args.ids),
+    },
+    decodeGlobalID: decodeGlobalId,
     idFieldOptions: { description: 'A globally unique, opaque identifier (Relay global ID).' },
+    // Descriptions of what every connection shares (pagination.ts serves them all).
+    firstArgOptions: { description: 'Return the first n items (after `after`, when given). At most the maximum page size (100 unless configured).' },
+    afterArgOptions: { description: 'Return items after this cursor (an `endCursor` or edge `cursor` of this connection).' },
+    lastArgOptions: { description: 'Return the last n items (before `before`, when given). At most the maximum page size.' },
+    beforeArgOptions: { description: 'Return items before this cursor (a `startCursor` or edge `cursor` of this connection).' },
+    cursorFieldOptions: { description: 'An opaque cursor pointing at this edge, for `after`/`before`.' },
+    pageInfoFieldOptions: { description: 'Where this page sits in the whole list.' },
+    hasNextPageFieldOptions: { description: 'Whether items follow this page.' },
+    hasPreviousPageFieldOptions: { description: 'Whether items precede this page.' },
+    startCursorFieldOptions: { description: 'The cursor of the first edge of this page; null when the page is empty.' },
+    endCursorFieldOptions: { description: 'The cursor of the last edge of this page; null when the page is empty.' },
   },
 });
 

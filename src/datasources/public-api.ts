@@ -1,0 +1,251 @@
+/**
+ * The public Open Humans API (`/api/public/…`, openhumans-api.md §2.1, routes P1–P13): one
+ * instance per GraphQL request, over the shared `OpenHumansHttp` and the shared `PublicCache`.
+ *
+ * Every call here is a token-free GET, so every response may go through the shared cache (raw
+ * bodies, mapped on read). Projects and data types are small sets: each is held whole from one
+ * cached list call and serves lookups by id, filtering and paging. Large lists (files, members)
+ * are only ever fetched one window at a time.
+ *
+ * Production answers 500, not 404, for an unknown id on nested lists (P5, P8, P9, P12, P13).
+ * Such a 500 is confirmed with the detail endpoint and becomes NOT_FOUND; it is not retried.
+ */
+import { notFound } from '../errors.js';
+import { isUpstreamError, toGatewayError } from './http.js';
+import type { OpenHumansHttp, QueryValue } from './http.js';
+import type { DataFile, DataType, ListPage, Project, PublicUser, Window } from './models.js';
+import type { PublicCache } from './response-cache.js';
+import { toDataType, toListPage, toProject, toPublicDataFile, toPublicUser } from './wire.js';
+
+/** Page size for the held-whole lists: one call holds all of them (≈40 projects, ≈25 types). */
+const HELD_LIST_LIMIT = 1000;
+/** A safety stop for held lists: past this many pages the set is not "small" any more. */
+const HELD_LIST_MAX_PAGES = 5;
+/** Open Humans usernames (§1.1); anything else cannot exist and must not reach a path. */
+const USERNAME = /^[A-Za-z0-9_]{1,150}$/;
+
+export const isValidUsername = (username: string): boolean => USERNAME.test(username);
+const isValidId = (id: number): boolean => Number.isSafeInteger(id) && id > 0;
+
+export interface PublicDataApiOptions {
+  http: OpenHumansHttp;
+  cache: PublicCache;
+}
+
+/** A held-whole list with its index by id. */
+interface HeldSet<T> {
+  list: readonly T[];
+  byId: ReadonlyMap<number, T>;
+}
+
+interface GetSpec {
+  route: string;
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** Catalogue bodies (no download URLs) may be cached longer. */
+  catalog?: boolean;
+}
+
+type NestedRoute = 'P5' | 'P8' | 'P9' | 'P12' | 'P13';
+
+export class PublicDataApi {
+  private readonly http: OpenHumansHttp;
+  private readonly cache: PublicCache;
+  private projects: Promise<HeldSet<Project>> | undefined;
+  private dataTypes: Promise<HeldSet<DataType>> | undefined;
+
+  constructor(options: PublicDataApiOptions) {
+    this.http = options.http;
+    this.cache = options.cache;
+  }
+
+  /** The base URL download links are rebased onto. */
+  get baseUrl(): string {
+    return this.http.baseUrl;
+  }
+
+  // ---- Held sets: projects (P10) and data types (P3) ------------------------------------
+
+  /** Every approved project (P10), ordered by name as upstream orders them. */
+  async allProjects(): Promise<readonly Project[]> {
+    return (await this.projectSet()).list;
+  }
+
+  /** One approved project by id, or null (unknown or unapproved: not public). */
+  async project(id: number): Promise<Project | null> {
+    return (await this.projectSet()).byId.get(id) ?? null;
+  }
+
+  /** Every data type (P3), ordered by id (upstream has no order). */
+  async allDataTypes(): Promise<readonly DataType[]> {
+    return (await this.dataTypeSet()).list;
+  }
+
+  /** One data type by id, or null. */
+  async dataType(id: number): Promise<DataType | null> {
+    return (await this.dataTypeSet()).byId.get(id) ?? null;
+  }
+
+  private projectSet(): Promise<HeldSet<Project>> {
+    this.projects ??= this.holdWhole('P10', '/api/public/projects/', toProject);
+    return this.projects;
+  }
+
+  private dataTypeSet(): Promise<HeldSet<DataType>> {
+    this.dataTypes ??= this.holdWhole('P3', '/api/public/datatypes/', toDataType).then((set) => {
+      const list = [...set.list].sort((a, b) => a.databaseId - b.databaseId);
+      return { list, byId: set.byId };
+    });
+    return this.dataTypes;
+  }
+
+  private async holdWhole<T extends { databaseId: number }>(
+    route: string,
+    path: string,
+    map: (wire: unknown) => T,
+  ): Promise<HeldSet<T>> {
+    const list: T[] = [];
+    for (let page = 0; page < HELD_LIST_MAX_PAGES; page += 1) {
+      const query = { limit: HELD_LIST_LIMIT, offset: page * HELD_LIST_LIMIT };
+      const wire = await this.get({ route, path, query, catalog: true });
+      const { items, totalCount } = toListPage(wire, map);
+      list.push(...items);
+      if (items.length === 0 || list.length >= totalCount) break;
+    }
+    return { list, byId: new Map(list.map((item) => [item.databaseId, item])) };
+  }
+
+  // ---- Files ------------------------------------------------------------------------------
+
+  /** P1: a window of all public files (production orders them by username only). */
+  async dataFiles(window: Window): Promise<ListPage<DataFile>> {
+    return this.filesPage(await this.get({ route: 'P1', path: '/api/public/datafiles/', query: { ...window } }));
+  }
+
+  /** P2: one public file, or null when it does not exist or is not public. */
+  async dataFile(id: number): Promise<DataFile | null> {
+    if (!isValidId(id)) return null;
+    const wire = await this.getOrNull({ route: 'P2', path: `/api/public/datafile/${id}/` });
+    return wire === null ? null : toPublicDataFile(wire, this.baseUrl);
+  }
+
+  /**
+   * P5: a window of a data type's public files; with `includeChildren`, also its descendants'.
+   * Upstream may then list a file twice: duplicates within the page are dropped.
+   */
+  async dataTypeFiles(
+    id: number,
+    window: Window,
+    includeChildren = false,
+  ): Promise<ListPage<DataFile>> {
+    const path = `/api/public/datatype/${id}/datafiles/`;
+    const query = { ...window, include_children: includeChildren ? 'true' : undefined };
+    const page = this.filesPage(await this.nested('P5', id, { route: 'P5', path, query }));
+    const seen = new Set<number>();
+    const items = page.items.filter((f) => !seen.has(f.databaseId) && seen.add(f.databaseId));
+    return { items, totalCount: page.totalCount };
+  }
+
+  /** P8: a window of a member's public files (visible, approved memberships only). */
+  async userFiles(username: string, window: Window): Promise<ListPage<DataFile>> {
+    const path = `/api/public/member/${username}/datafiles/`;
+    return this.filesPage(await this.nested('P8', username, { route: 'P8', path, query: { ...window } }));
+  }
+
+  /** P12: a window of a project's public files. */
+  async projectFiles(id: number, window: Window): Promise<ListPage<DataFile>> {
+    const path = `/api/public/project/${id}/datafiles/`;
+    return this.filesPage(await this.nested('P12', id, { route: 'P12', path, query: { ...window } }));
+  }
+
+  private filesPage(wire: unknown): ListPage<DataFile> {
+    return toListPage(wire, (item) => toPublicDataFile(item, this.baseUrl));
+  }
+
+  // ---- Members ----------------------------------------------------------------------------
+
+  /** P6: a window of all public members, ordered by username. */
+  async users(window: Window): Promise<ListPage<PublicUser>> {
+    const wire = await this.get({ route: 'P6', path: '/api/public/members/', query: { ...window } });
+    return toListPage(wire, toPublicUser);
+  }
+
+  /** P7: one public member, or null. */
+  async user(username: string): Promise<PublicUser | null> {
+    if (!isValidUsername(username)) return null;
+    const wire = await this.getOrNull({ route: 'P7', path: `/api/public/member/${username}/` });
+    return wire === null ? null : toPublicUser(wire);
+  }
+
+  /** P9: a window of the projects a member publicly joined. */
+  async userProjects(username: string, window: Window): Promise<ListPage<Project>> {
+    const path = `/api/public/member/${username}/projects/`;
+    const wire = await this.nested('P9', username, { route: 'P9', path, query: { ...window } });
+    return toListPage(wire, toProject);
+  }
+
+  /** P13: a window of a project's public members. */
+  async projectMembers(id: number, window: Window): Promise<ListPage<PublicUser>> {
+    const path = `/api/public/project/${id}/members/`;
+    const wire = await this.nested('P13', id, { route: 'P13', path, query: { ...window } });
+    return toListPage(wire, toPublicUser);
+  }
+
+  // ---- Calls ------------------------------------------------------------------------------
+
+  /** A cached token-free GET; failures leave as GatewayErrors (the one mapping in http.ts). */
+  private async get(spec: GetSpec): Promise<unknown> {
+    try {
+      return await this.cache.fetch<unknown>(
+        this.http,
+        { route: spec.route, path: spec.path, query: spec.query },
+        { catalog: spec.catalog },
+      );
+    } catch (err) {
+      throw toGatewayError(err);
+    }
+  }
+
+  /** A detail GET whose 404 means "no such public object". */
+  private async getOrNull(spec: GetSpec): Promise<unknown> {
+    try {
+      return await this.cache.fetch<unknown>(this.http, spec, { catalog: spec.catalog });
+    } catch (err) {
+      if (isUpstreamError(err) && err.status === 404) return null;
+      throw toGatewayError(err);
+    }
+  }
+
+  /**
+   * A nested list whose parent may not exist. Invalid ids never reach the upstream; a 500 is
+   * confirmed with the parent's detail endpoint and answered NOT_FOUND when the parent is gone.
+   */
+  private async nested(route: NestedRoute, parent: number | string, spec: GetSpec): Promise<unknown> {
+    const valid = typeof parent === 'number' ? isValidId(parent) : isValidUsername(parent);
+    if (!valid) throw this.parentNotFound(route, parent);
+    try {
+      return await this.cache.fetch<unknown>(this.http, spec);
+    } catch (err) {
+      if (isUpstreamError(err) && err.status === 500 && !(await this.parentExists(route, parent))) {
+        throw this.parentNotFound(route, parent);
+      }
+      throw toGatewayError(err);
+    }
+  }
+
+  private async parentExists(route: NestedRoute, parent: number | string): Promise<boolean> {
+    const detail: GetSpec =
+      route === 'P5'
+        ? { route: 'P4', path: `/api/public/datatype/${parent}/`, catalog: true }
+        : route === 'P8' || route === 'P9'
+          ? { route: 'P7', path: `/api/public/member/${parent}/` }
+          : { route: 'P11', path: `/api/public/project/${parent}/`, catalog: true };
+    return (await this.getOrNull(detail)) !== null;
+  }
+
+  private parentNotFound(route: NestedRoute, parent: number | string): Error {
+    if (route === 'P5') return notFound(`No data type with databaseId ${parent}.`);
+    if (route === 'P8' || route === 'P9') return notFound(`No public member named "${parent}".`);
+    return notFound(`No public project with databaseId ${parent}.`);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Connection types shared by every field that lists one kind of object: `<Type>Connection` with
+ * non-null edges and nodes, exact `pageInfo` and `totalCount`. Resolvers return the
+ * `OffsetConnection` built by `resolveOffsetPage` (pagination.ts).
+ */
+import type { ObjectRef, SchemaTypes } from '@pothos/core';
+import { builder } from './builder.js';
+import type { Context } from '../context.js';
+import type { OffsetConnection, PageOptions } from './pagination.js';
+
+type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T extends SchemaTypes>
+  ? T
+  : never;
+
+/** `<typeName>Connection` and `<typeName>Edge` over `ref`, with `totalCount`. */
+export function connectionWithTotal<Shape>(
+  ref: ObjectRef<BuilderTypes, Shape>,
+  typeName: string,
+  plural: string,
+) {
+  return builder.connectionObject(
+    {
+      type: ref,
+      name: `${typeName}Connection`,
+      description: `A page of ${plural} (Relay cursor connection).`,
+      edgesNullable: { list: false, items: false },
+      nodeNullable: false,
+      edgesField: { description: `The ${plural} on this page, in list order, each with its cursor.` },
+      fields: (t) => ({
+        totalCount: t.int({
+          description: `How many ${plural} the whole list holds, across all pages.`,
+          resolve: (connection) => (connection as unknown as OffsetConnection<Shape>).totalCount,
+        }),
+      }),
+    },
+    {
+      name: `${typeName}Edge`,
+      description: `One of the ${plural} of a page, with the cursor that points at it.`,
+      nodeField: { description: `The ${plural.replace(/s$/, '')} itself.` },
+    },
+  );
+}
+
+/** Page sizes from config (`DEFAULT_PAGE_SIZE`, `MAX_PAGE_SIZE`) for `resolveOffsetPage`. */
+export function pageOptions(ctx: Context): PageOptions {
+  const sizes = ctx.config.pagination;
+  return { defaultSize: sizes.defaultPageSize, maxSize: sizes.maxPageSize };
+}
+
+/** Loaded values that exist (missing ids and per-key failures are left out of a list). */
+export function present<T>(values: readonly (T | Error | null)[]): T[] {
+  return values.filter((v): v is T => v !== null && !(v instanceof Error));
+}

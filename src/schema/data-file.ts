@@ -1,0 +1,217 @@
+/**
+ * `DataFile` (public and private files: decisions.md, Schema) with `Query.dataFiles` and
+ * `Query.dataFile`. Metadata is loose upstream (openhumans-api.md §4): the typed readers below
+ * never throw; they answer null when a value does not have the expected shape.
+ */
+import type { DataFile } from '../datasources/models.js';
+import { rebaseDownloadUrl } from '../datasources/wire.js';
+import type { Context } from '../context.js';
+import { badUserInput } from '../errors.js';
+import { builder } from './builder.js';
+import { pageOptions, present } from './connections.js';
+import { resolveOffsetPage, type ConnectionArgs } from './pagination.js';
+import { DataFileConnection, DataFileRef, DataTypeRef, ProjectRef, UserRef } from './refs.js';
+
+export { DataFileConnection, DataFileRef };
+
+const ISO_DATE =
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
+/**
+ * An ISO-8601 date or date-time as Open Humans stores it (`2018-06-08 10:07:26+00:00`,
+ * `2016-02-09T01:36:08.377335Z`, `2019-01-01`), or null. No zone means UTC, as upstream's
+ * arrow reads it. Anything else (free text, numbers, impossible dates) is null, never an error.
+ */
+export function parseLooseDate(value: unknown): Date | null {
+  if (typeof value !== 'string' || !ISO_DATE.test(value.trim())) return null;
+  let text = value.trim().replace(' ', 'T');
+  if (text.length > 10 && !/(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(text)) text += 'Z';
+  // `+0000` and `+00` are ISO but not for Date.parse: normalise to `+00:00`.
+  text = text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2').replace(/([+-]\d{2})$/, '$1:00');
+  // Date rolls 2019-02-31 over to March: an impossible calendar date is not a date.
+  const [year = 0, month = 0, day = 0] = text.slice(0, 10).split('-').map(Number);
+  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) {
+    return null;
+  }
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+const metadataString = (file: DataFile, key: string): string | null => {
+  const value = file.metadata[key];
+  return typeof value === 'string' ? value : null;
+};
+
+/** The filter of `Query.dataFiles`: each routes to the upstream list that really filters. */
+export interface DataFileFilter {
+  projectId?: number | null;
+  dataTypeId?: number | null;
+  includeChildren?: boolean | null;
+  username?: string | null;
+}
+
+const DataFileFilterInput = builder.inputRef<DataFileFilter>('DataFileFilter').implement({
+  description:
+    'Narrows `Query.dataFiles` to one project, one data type or one member. At most one of ' +
+    '`projectId`, `dataTypeId` and `username` may be given: Open Humans serves each of them ' +
+    'from its own list and cannot combine them.',
+  fields: (t) => ({
+    projectId: t.int({ description: 'Only files from the project with this `databaseId`.' }),
+    dataTypeId: t.int({ description: 'Only files of the data type with this `databaseId`.' }),
+    includeChildren: t.boolean({
+      description:
+        'With `dataTypeId`: also files of its descendant data types. A file with several ' +
+        'matching types may then appear on two pages (duplicates within a page are dropped).',
+    }),
+    username: t.string({ description: 'Only the public files of the member with this username.' }),
+  }),
+});
+
+/** Picks the upstream list for a filter, rejecting combinations no single list serves. */
+function filesFetcher(ctx: Context, filter: DataFileFilter | null | undefined) {
+  const api = ctx.publicApi;
+  const given = (['projectId', 'dataTypeId', 'username'] as const).filter((k) => filter?.[k] != null);
+  if (given.length > 1) {
+    throw badUserInput(
+      `Filter by one of projectId, dataTypeId or username, not ${given.join(' and ')}: ` +
+        'Open Humans cannot combine them.',
+      { argumentName: 'filter' },
+    );
+  }
+  if (filter?.includeChildren != null && filter.dataTypeId == null) {
+    throw badUserInput('`includeChildren` only applies together with `dataTypeId`.', {
+      argumentName: 'filter',
+    });
+  }
+  const { projectId, dataTypeId, username } = filter ?? {};
+  if (projectId != null) return (w: { offset: number; limit: number }) => api.projectFiles(projectId, w);
+  if (dataTypeId != null) {
+    return (w: { offset: number; limit: number }) =>
+      api.dataTypeFiles(dataTypeId, w, filter?.includeChildren ?? false);
+  }
+  if (username != null) return (w: { offset: number; limit: number }) => api.userFiles(username, w);
+  return (w: { offset: number; limit: number }) => api.dataFiles(w);
+}
+
+/** Pages public files with a filter (shared by `Query.dataFiles` and the nested lists). */
+export function resolveDataFiles(
+  ctx: Context,
+  args: ConnectionArgs,
+  filter?: DataFileFilter | null,
+) {
+  return resolveOffsetPage(args, filesFetcher(ctx, filter), pageOptions(ctx));
+}
+
+DataFileRef.implement({
+  description:
+    'A file a member shared in Open Humans. Public listings set `user`; private (token-scoped) ' +
+    'listings set `source`.',
+  fields: (t) => ({
+    databaseId: t.exposeInt('databaseId', { description: 'The Open Humans id of the file.' }),
+    basename: t.exposeString('basename', { description: 'The file name, without any folder.' }),
+    created: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the file was uploaded (null only if Open Humans sent no valid date).',
+      resolve: (file) => parseLooseDate(file.created),
+    }),
+    downloadUrl: t.field({
+      type: 'URL',
+      description:
+        'A download link (a redirect to storage). Open Humans makes a new key each time it lists ' +
+        'the file; a key is valid for one hour.',
+      resolve: (file, _args, ctx) => rebaseDownloadUrl(file.downloadUrl, ctx.config.openHumans.baseUrl),
+    }),
+    metadata: t.field({
+      type: 'JSONObject',
+      description: 'The metadata object exactly as uploaded (loose: any keys, any values).',
+      resolve: (file) => file.metadata,
+    }),
+    description: t.string({
+      nullable: true,
+      description: 'Metadata `description`; null when absent or not a string.',
+      resolve: (file) => metadataString(file, 'description'),
+    }),
+    tags: t.stringList({
+      nullable: true,
+      description: 'Metadata `tags` (its string items); null when absent or not a list.',
+      resolve: (file) => {
+        const tags = file.metadata.tags;
+        return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : null;
+      },
+    }),
+    md5: t.string({
+      nullable: true,
+      description: 'Metadata `md5` as given (upstream never checks it); null when absent.',
+      resolve: (file) => metadataString(file, 'md5'),
+    }),
+    creationDate: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'Metadata `creation_date`; null when absent or not an ISO-8601 date.',
+      resolve: (file) => parseLooseDate(file.metadata.creation_date),
+    }),
+    startDate: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'Metadata `start_date`; null when absent or not an ISO-8601 date.',
+      resolve: (file) => parseLooseDate(file.metadata.start_date),
+    }),
+    endDate: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'Metadata `end_date`; null when absent or not an ISO-8601 date.',
+      resolve: (file) => parseLooseDate(file.metadata.end_date),
+    }),
+    dataTypes: t.field({
+      type: [DataTypeRef],
+      description: 'The data types of the file.',
+      resolve: async (file, _args, ctx) => present(await ctx.publicLoaders.dataTypeById.loadMany(file.dataTypeIds)),
+    }),
+    sourceProject: t.field({
+      type: ProjectRef,
+      nullable: true,
+      description: 'The project the file came from; null when that project is not public.',
+      resolve: (file, _args, ctx) =>
+        file.sourceProjectId === null ? null : ctx.publicLoaders.projectById.load(file.sourceProjectId),
+    }),
+    user: t.field({
+      type: UserRef,
+      nullable: true,
+      description:
+        'The member who shared the file (public listings); null when their membership in the ' +
+        'source project is hidden, and on private listings.',
+      resolve: (file) => file.user ?? null,
+    }),
+    source: t.string({
+      nullable: true,
+      description:
+        'The `direct-sharing-<id>` label of the source project, on private (token-scoped) ' +
+        'listings; null on public ones.',
+      resolve: (file) => file.source ?? null,
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  dataFiles: t.connection(
+    {
+      type: DataFileRef,
+      description:
+        'Public data files, ordered by member username (Open Humans does not order files of one ' +
+        'member: they may move between pages). `filter` narrows to one project, data type or member.',
+      args: {
+        filter: t.arg({ type: DataFileFilterInput, description: 'Narrow to one project, data type or member.' }),
+      },
+      resolve: (_root, args, ctx) => resolveDataFiles(ctx, args, args.filter),
+    },
+    DataFileConnection,
+  ),
+  dataFile: t.field({
+    type: DataFileRef,
+    nullable: true,
+    description: 'One public data file by its Open Humans id. NOT_FOUND when it is not public.',
+    args: { databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the file.' }) },
+    resolve: (_root, args) => args.databaseId,
+  }),
+}));

@@ -1,0 +1,100 @@
+/**
+ * `DataType` (openhumans-api.md §5.3) with `Query.dataTypes` and `Query.dataType`. Data types are
+ * a small set, held whole from one cached list call (P3): lookups, the tree (`parent`,
+ * `children`), filters and pages are served from it.
+ */
+import type { DataType } from '../datasources/models.js';
+import { builder } from './builder.js';
+import { pageOptions, present } from './connections.js';
+import { resolveDataFiles } from './data-file.js';
+import { resolveArrayPage } from './pagination.js';
+import { DataFileConnection, DataFileRef, DataTypeConnection, DataTypeRef, ProjectRef } from './refs.js';
+
+export { DataTypeConnection, DataTypeRef };
+
+interface DataTypeFilter {
+  uploadable?: boolean | null;
+  sourceProjectId?: number | null;
+}
+
+const DataTypeFilterInput = builder.inputRef<DataTypeFilter>('DataTypeFilter').implement({
+  description: 'Narrows `Query.dataTypes` (served exactly: the data types are held whole).',
+  fields: (t) => ({
+    uploadable: t.boolean({ description: 'Only data types that can (true) or cannot (false) be uploaded to.' }),
+    sourceProjectId: t.int({
+      description: 'Only data types registered by the project with this `databaseId`.',
+    }),
+  }),
+});
+
+function filterDataTypes(list: readonly DataType[], filter: DataTypeFilter | null | undefined): readonly DataType[] {
+  return list.filter(
+    (d) =>
+      (filter?.uploadable == null || d.uploadable === filter.uploadable) &&
+      (filter?.sourceProjectId == null || d.sourceProjectIds.includes(filter.sourceProjectId)),
+  );
+}
+
+DataTypeRef.implement({
+  description: 'A kind of data in Open Humans (e.g. "Genome"), arranged in a tree.',
+  fields: (t) => ({
+    databaseId: t.exposeInt('databaseId', { description: 'The Open Humans id of the data type.' }),
+    name: t.exposeString('name', { description: 'The unique name of the data type.' }),
+    description: t.exposeString('description', { description: 'A short description (≤ 100 characters).' }),
+    details: t.exposeString('details', { description: 'A longer explanation (may be empty).' }),
+    uploadable: t.exposeBoolean('uploadable', { description: 'Whether projects may upload files of this type.' }),
+    parent: t.field({
+      type: DataTypeRef,
+      nullable: true,
+      description: 'The broader data type this one refines; null at the top of the tree.',
+      resolve: (d, _args, ctx) => (d.parentId === null ? null : ctx.publicLoaders.dataTypeById.load(d.parentId)),
+    }),
+    children: t.field({
+      type: [DataTypeRef],
+      description: 'The data types that refine this one.',
+      resolve: async (d, _args, ctx) => present(await ctx.publicLoaders.dataTypeById.loadMany(d.childIds)),
+    }),
+    sourceProjects: t.field({
+      type: [ProjectRef],
+      description: 'The public projects that registered this data type (unapproved ones are left out).',
+      resolve: async (d, _args, ctx) => present(await ctx.publicLoaders.projectById.loadMany(d.sourceProjectIds)),
+    }),
+    dataFiles: t.connection(
+      {
+        type: DataFileRef,
+        description: 'The public files of this data type, ordered by member username.',
+        args: {
+          includeChildren: t.arg.boolean({
+            defaultValue: false,
+            description:
+              'Also list files of the descendant data types. A file with several matching types ' +
+              'may then appear on two pages (duplicates within a page are dropped).',
+          }),
+        },
+        resolve: (d, args, ctx) =>
+          resolveDataFiles(ctx, args, { dataTypeId: d.databaseId, includeChildren: args.includeChildren }),
+      },
+      DataFileConnection,
+    ),
+  }),
+});
+
+builder.queryFields((t) => ({
+  dataTypes: t.connection(
+    {
+      type: DataTypeRef,
+      description: 'All data types, ordered by `databaseId`.',
+      args: { filter: t.arg({ type: DataTypeFilterInput, description: 'Narrow the list.' }) },
+      resolve: async (_root, args, ctx) =>
+        resolveArrayPage(args, filterDataTypes(await ctx.publicApi.allDataTypes(), args.filter), pageOptions(ctx)),
+    },
+    DataTypeConnection,
+  ),
+  dataType: t.field({
+    type: DataTypeRef,
+    nullable: true,
+    description: 'One data type by its Open Humans id. NOT_FOUND when it is unknown.',
+    args: { databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the data type.' }) },
+    resolve: (_root, args) => args.databaseId,
+  }),
+}));

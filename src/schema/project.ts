@@ -1,0 +1,153 @@
+/**
+ * `Project` (openhumans-api.md §5.2, camelCased) with `Query.projects` and `Query.project`.
+ * Approved projects are a small set, held whole from one cached list call (P10): lookups by id,
+ * filters and pages are served from it. Unapproved projects are not public and load as nothing.
+ */
+import type { Project } from '../datasources/models.js';
+import { builder } from './builder.js';
+import { pageOptions, present } from './connections.js';
+import { resolveDataFiles } from './data-file.js';
+import { resolveArrayPage, resolveOffsetPage } from './pagination.js';
+import {
+  DataFileConnection,
+  DataFileRef,
+  DataTypeRef,
+  ProjectConnection,
+  ProjectRef,
+  UserConnection,
+  UserRef,
+} from './refs.js';
+
+export { ProjectConnection, ProjectRef };
+
+export const ProjectTypeEnum = builder.enumType('ProjectType', {
+  description: 'How members join a project.',
+  values: {
+    OAUTH2: { value: 'oauth2', description: 'An OAuth2 project: members authorize an external app.' },
+    ON_SITE: { value: 'on-site', description: 'An on-site project: members join on Open Humans.' },
+  } as const,
+});
+
+/** A URL value, or null when it is empty or not a URL (the URL scalar must not throw). */
+const urlOrNull = (value: string | null): string | null => {
+  if (!value) return null;
+  return URL.canParse(value) ? value : null;
+};
+
+interface ProjectFilter {
+  active?: boolean | null;
+  nameContains?: string | null;
+}
+
+const ProjectFilterInput = builder.inputRef<ProjectFilter>('ProjectFilter').implement({
+  description: 'Narrows `Query.projects` (served exactly: the public projects are held whole).',
+  fields: (t) => ({
+    active: t.boolean({ description: 'Only projects that are (true) or are not (false) active.' }),
+    nameContains: t.string({ description: 'Only projects whose name contains this text, ignoring case.' }),
+  }),
+});
+
+function filterProjects(list: readonly Project[], filter: ProjectFilter | null | undefined): readonly Project[] {
+  const needle = filter?.nameContains?.toLowerCase();
+  return list.filter(
+    (p) =>
+      (filter?.active == null || p.active === filter.active) &&
+      (needle === undefined || p.name.toLowerCase().includes(needle)),
+  );
+}
+
+ProjectRef.implement({
+  description:
+    'An Open Humans project (a data source or a study). Only approved projects are public.',
+  fields: (t) => ({
+    databaseId: t.exposeInt('databaseId', { description: 'The Open Humans id of the project.' }),
+    name: t.exposeString('name', { description: 'The project name.' }),
+    slug: t.exposeString('slug', { description: 'The URL slug of the project.' }),
+    idLabel: t.exposeString('idLabel', {
+      description: 'The source label of the project, `direct-sharing-<databaseId>`.',
+    }),
+    type: t.field({
+      type: ProjectTypeEnum,
+      nullable: true,
+      description: 'How members join the project; null when Open Humans does not say.',
+      resolve: (p) => p.type,
+    }),
+    active: t.exposeBoolean('active', { description: 'Whether the project accepts new members.' }),
+    approved: t.exposeBoolean('approved', { description: 'Whether Open Humans approved the project.' }),
+    authorizedMembers: t.exposeInt('authorizedMembers', {
+      description: 'How many members have joined and authorized the project (hidden ones included).',
+    }),
+    badgeImage: t.field({
+      type: 'URL',
+      nullable: true,
+      description: 'The project badge image; null when there is none.',
+      resolve: (p) => urlOrNull(p.badgeImage),
+    }),
+    contactEmail: t.exposeString('contactEmail', { description: "The project's contact e-mail address." }),
+    infoUrl: t.exposeString('infoUrl', { description: 'A web page about the project (may be empty).' }),
+    isAcademicOrNonprofit: t.exposeBoolean('isAcademicOrNonprofit', {
+      description: 'Whether the project is run by an academic or non-profit organization.',
+    }),
+    isStudy: t.exposeBoolean('isStudy', { description: 'Whether the project is a research study.' }),
+    leader: t.exposeString('leader', { description: 'The project leader.' }),
+    organization: t.exposeString('organization', { description: 'The organization behind the project.' }),
+    shortDescription: t.exposeString('shortDescription', { description: 'A short description (≤ 140 characters).' }),
+    longDescription: t.exposeString('longDescription', { description: 'A long description (≤ 1000 characters).' }),
+    returnedDataDescription: t.exposeString('returnedDataDescription', {
+      description: 'What data the project returns to its members (≤ 140 characters).',
+    }),
+    requestUsernameAccess: t.exposeBoolean('requestUsernameAccess', {
+      description: "Whether the project asks for its members' usernames.",
+    }),
+    requestSourcesAccess: t.exposeStringList('requestSourcesAccess', {
+      description: 'Labels (`direct-sharing-<id>`) of the sources the project asks for (legacy form of `requestedSources`).',
+    }),
+    registeredDataTypes: t.field({
+      type: [DataTypeRef],
+      description: 'The data types the project registered for its files.',
+      resolve: async (p, _args, ctx) => present(await ctx.publicLoaders.dataTypeById.loadMany(p.registeredDataTypeIds)),
+    }),
+    requestedSources: t.field({
+      type: [ProjectRef],
+      description: 'The public projects whose data this project asks its members to share.',
+      resolve: async (p, _args, ctx) => present(await ctx.publicLoaders.projectById.loadMany(p.requestedSourceIds)),
+    }),
+    dataFiles: t.connection(
+      {
+        type: DataFileRef,
+        description: 'The public files from this project, ordered by member username.',
+        resolve: (p, args, ctx) => resolveDataFiles(ctx, args, { projectId: p.databaseId }),
+      },
+      DataFileConnection,
+    ),
+    publicMembers: t.connection(
+      {
+        type: UserRef,
+        description: 'The members who joined this project publicly.',
+        resolve: (p, args, ctx) =>
+          resolveOffsetPage(args, (w) => ctx.publicApi.projectMembers(p.databaseId, w), pageOptions(ctx)),
+      },
+      UserConnection,
+    ),
+  }),
+});
+
+builder.queryFields((t) => ({
+  projects: t.connection(
+    {
+      type: ProjectRef,
+      description: 'The public (approved) projects, ordered by name.',
+      args: { filter: t.arg({ type: ProjectFilterInput, description: 'Narrow the list.' }) },
+      resolve: async (_root, args, ctx) =>
+        resolveArrayPage(args, filterProjects(await ctx.publicApi.allProjects(), args.filter), pageOptions(ctx)),
+    },
+    ProjectConnection,
+  ),
+  project: t.field({
+    type: ProjectRef,
+    nullable: true,
+    description: 'One public project by its Open Humans id. NOT_FOUND when it is unknown or not approved.',
+    args: { databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the project.' }) },
+    resolve: (_root, args) => args.databaseId,
+  }),
+}));

@@ -1,0 +1,67 @@
+/**
+ * `User`: a public Open Humans member, keyed by `username` (the public serializers carry no
+ * member id: decisions.md). With `Query.users` (P6) and `Query.user` (P7).
+ */
+import { badUserInput } from '../errors.js';
+import { isValidUsername } from '../datasources/public-api.js';
+import { builder } from './builder.js';
+import { pageOptions } from './connections.js';
+import { resolveDataFiles } from './data-file.js';
+import { resolveOffsetPage } from './pagination.js';
+import { DataFileConnection, DataFileRef, ProjectConnection, ProjectRef, UserConnection, UserRef } from './refs.js';
+
+export { UserConnection, UserRef };
+
+UserRef.implement({
+  description: 'A public Open Humans member.',
+  fields: (t) => ({
+    username: t.exposeString('username', { description: 'The member username (letters, digits and `_`).' }),
+    name: t.exposeString('name', { description: 'The display name the member chose (may be empty).' }),
+    profileUrl: t.field({
+      type: 'URL',
+      description: "The member's public profile page on Open Humans.",
+      resolve: (u) => u.profileUrl,
+    }),
+    dataFiles: t.connection(
+      {
+        type: DataFileRef,
+        description:
+          "The member's public files (from projects where the membership is visible), ordered as Open Humans lists them.",
+        resolve: (u, args, ctx) => resolveDataFiles(ctx, args, { username: u.username }),
+      },
+      DataFileConnection,
+    ),
+    projects: t.connection(
+      {
+        type: ProjectRef,
+        description: 'The public projects the member joined visibly.',
+        resolve: (u, args, ctx) =>
+          resolveOffsetPage(args, (w) => ctx.publicApi.userProjects(u.username, w), pageOptions(ctx)),
+      },
+      ProjectConnection,
+    ),
+  }),
+});
+
+builder.queryFields((t) => ({
+  users: t.connection(
+    {
+      type: UserRef,
+      description: 'All public members, ordered by username.',
+      resolve: (_root, args, ctx) => resolveOffsetPage(args, (w) => ctx.publicApi.users(w), pageOptions(ctx)),
+    },
+    UserConnection,
+  ),
+  user: t.field({
+    type: UserRef,
+    nullable: true,
+    description: 'One public member by username. NOT_FOUND when there is no such public member.',
+    args: { username: t.arg.string({ required: true, description: 'The exact username.' }) },
+    resolve: (_root, args) => {
+      if (!isValidUsername(args.username)) {
+        throw badUserInput('A username has only letters, digits and underscores.', { argumentName: 'username' });
+      }
+      return args.username;
+    },
+  }),
+}));
