@@ -4,6 +4,7 @@ import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import { createYoga, maskError as yogaMaskError } from 'graphql-yoga';
 import { TokenScopedCache } from './auth/token-scoped-cache.js';
 import type { Config } from './config.js';
+import { GatewayError } from './errors.js';
 import type { Context, SharedDeps } from './context.js';
 import { createContext } from './context.js';
 import { createDispatcher } from './datasources/dispatcher.js';
@@ -85,6 +86,9 @@ function maskError(error: unknown, message: string, isDev?: boolean): Error {
     const mapped = toGatewayError(original) as GraphQLError;
     return error instanceof GraphQLError ? locatedError(mapped, error.nodes, error.path) : mapped;
   }
+  // Already mapped (e.g. `toGatewayError` keeps the UpstreamError as its cause, which yoga would
+  // otherwise take for an unexpected error): safe to show as it is.
+  if (original instanceof GatewayError) return error instanceof GraphQLError ? error : original;
   return yogaMaskError(error, message, isDev);
 }
 

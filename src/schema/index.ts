@@ -4,5 +4,8 @@ import './data-file.js';
 import './data-type.js';
 import './project.js';
 import './user.js';
+import './shared-source.js';
+import './member.js';
+import './viewer.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

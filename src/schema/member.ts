@@ -1,0 +1,119 @@
+import { requireOwnProject } from '../auth/project-access.js';
+import type { Context } from '../context.js';
+import type { MemberRecord } from '../datasources/direct-sharing-wire.js';
+import { notFound } from '../errors.js';
+import { loadMemberFiles, loadProjectMember, loadVisibleMember } from '../loaders/members.js';
+import { builder } from './builder.js';
+import { connectionWithTotal, pageOptions } from './connections.js';
+import { resolveOffsetPage } from './pagination.js';
+import { DataFileConnection, DataFileRef, ProjectRef, UserRef } from './refs.js';
+import { SharedSourceRef, toSharedSources } from './shared-source.js';
+
+/**
+ * Loads members for `node(id)`: a member only for a token allowed to see it (its project's master
+ * token or its own access token). Anyone else gets NOT_FOUND, which `node` turns into null, so the
+ * answer does not tell whether the id exists.
+ */
+async function loadMembersForNode(ids: readonly string[], ctx: Context): Promise<(MemberRecord | Error)[]> {
+  return Promise.all(
+    ids.map(async (id) => {
+      try {
+        return (await loadVisibleMember(ctx.directSharing, id)) ?? notFound(`No member ${id} visible to this token.`);
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err));
+      }
+    }),
+  );
+}
+
+export const MemberRef = builder.loadableNodeRef('Member', {
+  id: { resolve: (member: MemberRecord) => member.projectMemberId, parse: (id: string) => id },
+  load: loadMembersForNode,
+});
+
+export const MemberConnection = connectionWithTotal(MemberRef, 'Member', 'members');
+
+MemberRef.implement({
+  description:
+    "A member of a project, as the project sees them: visible with the project's master token, " +
+    "or with the member's own access token.",
+  fields: (t) => ({
+    projectMemberId: t.exposeString('projectMemberId', {
+      description: "The member's id in this project (8 digits); other projects see other ids.",
+    }),
+    created: t.field({
+      type: 'DateTime',
+      description: 'When the member joined the project.',
+      resolve: (member) => member.created,
+    }),
+    username: t.exposeString('username', {
+      nullable: true,
+      description: 'The Open Humans username; null unless the member shares it with the project.',
+    }),
+    user: t.field({
+      type: UserRef,
+      nullable: true,
+      description: 'The public member behind this membership, when the username is shared.',
+      resolve: (member, _args, ctx) =>
+        member.username ? ctx.publicLoaders.userByUsername.load(member.username) : null,
+    }),
+    sourcesShared: t.field({
+      type: [SharedSourceRef],
+      description: 'The sources (other projects) whose data the member shares with this project.',
+      resolve: (member) => toSharedSources(member.sourcesShared),
+    }),
+    fileCount: t.exposeInt('fileCount', {
+      description: 'How many files of the member the project can read.',
+    }),
+    dataFiles: t.connection(
+      {
+        type: DataFileRef,
+        description:
+          'The files the project can read for this member (each with its `source`), ordered by ' +
+          'source, then id, as Open Humans lists them.',
+        resolve: (member, args, ctx) =>
+          resolveOffsetPage(args, (range) => loadMemberFiles(ctx.directSharing, member, range), {
+            ...pageOptions(ctx),
+            // Known from the member itself: `last` needs no extra call to find the end.
+            totalCount: member.fileCount,
+          }),
+      },
+      DataFileConnection,
+    ),
+  }),
+});
+
+builder.objectFields(ProjectRef, (t) => ({
+  members: t.connection(
+    {
+      type: MemberRef,
+      description:
+        "The project's active members (joined, authorized, not revoked). Needs this project's " +
+        'master token.',
+      resolve: async (project, args, ctx) => {
+        await requireOwnProject(ctx.directSharing, project, 'Listing project members');
+        return resolveOffsetPage(args, (range) => ctx.directSharing.listMembers(range), pageOptions(ctx));
+      },
+    },
+    MemberConnection,
+  ),
+  member: t.field({
+    type: MemberRef,
+    nullable: true,
+    description:
+      "One member of the project by projectMemberId. Needs this project's master token. " +
+      'Open Humans also answers for members who left or revoked access, so such a member is ' +
+      'shown too, with the files it still lists; an id that never belonged to the project is ' +
+      'NOT_FOUND.',
+    args: {
+      projectMemberId: t.arg.string({
+        required: true,
+        description: "The member's id in this project.",
+      }),
+    },
+    resolve: async (project, args, ctx) => {
+      await requireOwnProject(ctx.directSharing, project, 'Reading a project member');
+      return loadProjectMember(ctx.directSharing, args.projectMemberId);
+    },
+  }),
+}));
