@@ -1,0 +1,53 @@
+/**
+ * Process entry: `npm start` (tsx) or `node dist/src/main.js` (Docker). Reads the configuration
+ * once, starts the server, and shuts down gracefully on SIGTERM/SIGINT: stop accepting, drain
+ * in-flight requests, then close the upstream connections.
+ */
+import { ConfigError, loadConfig } from './config.js';
+import { startServer } from './server.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const running = await startServer(config).catch((err: unknown) => {
+  // e.g. EADDRINUSE: one clear line, no stack trace.
+  const code = (err as { code?: string }).code;
+  process.stderr.write(`Cannot start the gateway on ${config.server.host}:${config.server.port}: ${code ?? String(err)}\n`);
+  process.exit(1);
+});
+running.logger.info('listening', {
+  url: running.url,
+  graphql: `${running.url}/graphql`,
+  upstream: config.openHumans.baseUrl,
+  graphiql: config.server.graphiql,
+});
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) {
+      running.logger.warn('second signal: exiting now', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    running.logger.info('shutting down', { signal });
+    running.close().then(
+      () => {
+        running.logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        running.logger.error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  });
+}

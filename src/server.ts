@@ -1,0 +1,67 @@
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { createDispatcher } from './datasources/dispatcher.js';
+import { OpenHumansHttp } from './datasources/http.js';
+import { PublicCache } from './datasources/response-cache.js';
+import type { Gateway } from './gateway.js';
+import { createGateway } from './gateway.js';
+import type { Logger } from './logger.js';
+import { createLogger } from './logger.js';
+
+export interface RunningServer {
+  /** Base URL, e.g. http://localhost:4000 */
+  url: string;
+  server: Server;
+  gateway: Gateway;
+  logger: Logger;
+  /** Stops accepting, drains in-flight requests (up to `graceMs`), then closes the dispatcher. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Builds the process singletons (dispatcher, HTTP layer, public cache, logger) once, wraps the
+ * gateway in a node:http server and listens. Used by `main.ts` and `scripts/demo.ts`.
+ */
+export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger({ level: config.server.logLevel });
+  const dispatcher = createDispatcher(config);
+  const http = new OpenHumansHttp({
+    baseUrl: config.openHumans.baseUrl,
+    dispatcher,
+    headersTimeoutMs: config.upstream.headersTimeoutMs,
+    bodyTimeoutMs: config.upstream.bodyTimeoutMs,
+  });
+  const publicCache = PublicCache.fromConfig(config);
+  const gateway = createGateway({ config, http, publicCache, logger });
+  const server = createServer(gateway);
+  // Longer than a typical load balancer's idle timeout, so it closes idle connections first.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.server.port, config.server.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = ['0.0.0.0', '::', ''].includes(config.server.host) ? 'localhost' : config.server.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = 10_000): Promise<void> => {
+    closing ??= (async () => {
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      timer.unref();
+      await drained;
+      clearTimeout(timer);
+      await gateway.dispose();
+      await dispatcher.close();
+    })();
+    return closing;
+  };
+  return { url, server, gateway, logger, close };
+}
