@@ -4,6 +4,7 @@
  * never throw; they answer null when a value does not have the expected shape.
  */
 import type { DataFile } from '../datasources/models.js';
+import { isValidUsername } from '../datasources/public-api.js';
 import { rebaseDownloadUrl } from '../datasources/wire.js';
 import type { Context } from '../context.js';
 import { badUserInput } from '../errors.js';
@@ -84,6 +85,9 @@ function filesFetcher(ctx: Context, filter: DataFileFilter | null | undefined) {
     });
   }
   const { projectId, dataTypeId, username } = filter ?? {};
+  if (username != null && !isValidUsername(username)) {
+    throw badUserInput('A username has only letters, digits and underscores.', { argumentName: 'filter' });
+  }
   if (projectId != null) return (w: { offset: number; limit: number }) => api.projectFiles(projectId, w);
   if (dataTypeId != null) {
     return (w: { offset: number; limit: number }) =>
