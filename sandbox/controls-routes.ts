@@ -1,6 +1,7 @@
 // HTTP face of the test controls, under /__sandbox/ (apart from the API; never counted or logged).
 import { isFaultConfig } from './controls.js';
 import { readBody, send, type RouteContext } from './http.js';
+import { handlePart2Control } from './routes/direct-sharing-controls.js';
 
 function json(ctx: RouteContext, status: number, body: unknown): void {
   send(ctx, status, JSON.stringify(body), { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
@@ -59,5 +60,6 @@ export async function handleControls(ctx: RouteContext): Promise<void> {
     const s = ctx.state;
     return json(ctx, 200, { seed: s.seed, sizes: s.sizes, projectId: s.ownProjectId, secondProjectId: s.secondProjectId, files: s.store.fileCount() });
   }
+  if (await handlePart2Control(ctx, method, path, body)) return;
   return json(ctx, 404, { error: `unknown control ${method} ${path}` });
 }

@@ -4,9 +4,11 @@ import type { Route } from '../router.js';
 import { publicRoutes } from './public.js';
 import { projectInfoRoutes } from './project-info.js';
 import { downloadRoutes } from './downloads.js';
+import { directSharingRoutes } from './direct-sharing.js';
 
 export const routeModules: ReadonlyArray<readonly Route[]> = [
   publicRoutes,
   projectInfoRoutes,
   downloadRoutes,
+  directSharingRoutes,
 ];
