@@ -6,6 +6,7 @@ import type { PublicCache } from './datasources/response-cache.js';
 import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
 import type { Logger } from './logger.js';
 import type { OAuthServices } from './oauth/services.js';
+import type { UploadServices } from './datasources/uploads/upload-services.js';
 import { PublicDataApi } from './datasources/public-api.js';
 import { createPublicLoaders, type PublicLoaders } from './loaders/public.js';
 
@@ -21,6 +22,8 @@ export interface SharedDeps {
   oauth: OAuthServices | null;
   /** Accepted deauthorization webhook events (memory, or Redis with REDIS_URL). */
   deauthorizationEvents: DeauthorizationEventStore;
+  /** Upload settings, idempotency store and handle signer (process-wide). */
+  uploads: UploadServices;
 }
 
 /**
@@ -53,6 +56,8 @@ export interface Context {
   oauth: OAuthServices | null;
   /** Deauthorization events (kept and live). */
   deauthorizationEvents: DeauthorizationEventStore;
+  /** Upload settings, idempotency store and handle signer (process-wide). */
+  uploads: UploadServices;
   /** The token-free public API (P1–P13) for this request, over the shared public cache. */
   publicApi: PublicDataApi;
   /** Per-request DataLoaders of the public graph (projects, data types, users, files). */
@@ -80,6 +85,7 @@ export function createContext(request: Request, requestId: string, deps: SharedD
     logger: deps.logger.child({ requestId }),
     oauth: deps.oauth,
     deauthorizationEvents: deps.deauthorizationEvents,
+    uploads: deps.uploads,
     directSharing: new DirectSharingApi({
       http: deps.http,
       token,

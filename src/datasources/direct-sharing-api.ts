@@ -7,6 +7,7 @@
  * cache. Write methods (uploads, deletes, messages, removals) live beside the reads and must call
  * `invalidateMember` for the members they change.
  */
+import { setMaxListeners } from 'node:events';
 import { TokenKind, masterTokenRequired, requireToken, tokenKindOf } from '../auth/token.js';
 import { memberTag, type TokenScope, type TokenScopedCache } from '../auth/token-scoped-cache.js';
 import { ErrorCode, GatewayError, notFound } from '../errors.js';
@@ -32,6 +33,9 @@ export interface DirectSharingApiOptions {
   /** Optional cross-request cache, partitioned by token. */
   cache?: TokenScopedCache;
 }
+
+/** Upstream calls one request may have in flight on its abort signal (a page of 100 members). */
+const MAX_PARALLEL_CALLS = 250;
 
 const PATHS = {
   project: '/api/direct-sharing/project/',
@@ -94,6 +98,8 @@ export class DirectSharingApi {
     this.token = options.token;
     this.tokenMalformed = options.tokenMalformed ?? false;
     this.signal = options.signal;
+    // One request may fan out to a call per listed member, each listening on the same signal.
+    if (options.signal) setMaxListeners(MAX_PARALLEL_CALLS, options.signal);
     // Download links in bodies name www.openhumans.org: rebased onto the configured origin.
     this.baseUrl = options.http.baseUrl;
     this.tokenKind = options.token ? tokenKindOf(options.token) : null;

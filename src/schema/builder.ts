@@ -1,8 +1,10 @@
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
+import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, JSONObjectResolver, URLResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
+import type { Upload } from '../uploads/upload.js';
 import { decodeGlobalId, resolveVisibleNode, resolveVisibleNodes } from './node-lookup.js';
 
 /**
@@ -17,9 +19,12 @@ export const builder = new SchemaBuilder<{
     URL: { Input: URL; Output: URL | string };
     JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
     ID: { Input: string; Output: string | number };
+    Upload: { Input: Upload; Output: never };
   };
 }>({
-  plugins: [RelayPlugin, DataloaderPlugin],
+  plugins: [RelayPlugin, DataloaderPlugin, ErrorsPlugin],
+  // Typed, user-actionable errors on mutation payloads (see user-error-mutations.ts).
+  errors: { defaultTypes: [] },
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',
@@ -53,3 +58,9 @@ export const builder = new SchemaBuilder<{
 builder.addScalarType('DateTime', DateTimeResolver, {});
 builder.addScalarType('URL', URLResolver, {});
 builder.addScalarType('JSONObject', JSONObjectResolver, {});
+
+// Root types other than Query are declared once here; files add fields with
+// `builder.mutationFields` / `builder.subscriptionFields` beside their types.
+builder.mutationType({
+  description: 'Changes: signing members in, and writing data back to Open Humans.',
+});

@@ -7,5 +7,8 @@ import './user.js';
 import './shared-source.js';
 import './member.js';
 import './viewer.js';
+import './upload.js';
+import './data-file-mutations.js';
+import './message-mutations.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../helpers/stack.js';
+import { Transcript, activeMemberIds, countCalls, memberFileIds } from './support.js';
+
+let stack: Stack;
+const transcript = new Transcript();
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  transcript.expectNoTokens(stack);
+  await stack.close();
+});
+
+type PageInfo = { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+type Files = { totalCount: number; pageInfo: PageInfo; edges: { node: { databaseId: number } }[] };
+type Member = { projectMemberId: string; dataFiles: Files };
+
+const FILES = `dataFiles(first: $first, after: $after, last: $last, before: $before) {
+  totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { node { databaseId } } }`;
+const VARS = '$first: Int, $after: String, $last: Int, $before: String';
+const BY_ID = `query ($pmid: String!, ${VARS}) {
+  viewer { project { member(projectMemberId: $pmid) { projectMemberId ${FILES} } } } }`;
+const OWN = `query (${VARS}) { viewer { member { projectMemberId ${FILES} } } }`;
+
+type PageFetcher = (args: Record<string, unknown>) => Promise<Files>;
+
+/** Walks all pages forward with `first`, then backward with `last`, checking every pageInfo. */
+async function walk(fetchPage: PageFetcher, expected: number[], size: number): Promise<void> {
+  const forward: number[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page = await fetchPage({ first: size, after });
+    expect(page.totalCount).toBe(expected.length);
+    expect(page.pageInfo.hasPreviousPage).toBe(forward.length > 0);
+    forward.push(...page.edges.map((e) => e.node.databaseId));
+    expect(page.pageInfo.hasNextPage).toBe(forward.length < expected.length);
+    if (!page.pageInfo.hasNextPage) break;
+    after = page.pageInfo.endCursor;
+  }
+  expect(forward).toEqual(expected);
+
+  const backward: number[] = [];
+  let before: string | null = null;
+  for (;;) {
+    const page = await fetchPage({ last: size, before });
+    backward.unshift(...page.edges.map((e) => e.node.databaseId));
+    expect(page.pageInfo.hasNextPage).toBe(before !== null);
+    expect(page.pageInfo.hasPreviousPage).toBe(backward.length < expected.length);
+    if (!page.pageInfo.hasPreviousPage) break;
+    before = page.pageInfo.startCursor;
+  }
+  expect(backward).toEqual(expected);
+}
+
+function largestMember(pmids: string[]): string {
+  const [pmid] = [...pmids].sort((a, b) => memberFileIds(stack.sandbox, b).length - memberFileIds(stack.sandbox, a).length);
+  if (!pmid) throw new Error('no members');
+  return pmid;
+}
+
+async function query(doc: string, variables: Record<string, unknown>, token: string): Promise<Member> {
+  const res = transcript.record(await stack.execute<{ viewer: { project?: { member: Member }; member?: Member } }>(doc, variables, { token }));
+  expect(res.errors, res.text).toBeUndefined();
+  const member = res.data?.viewer.project?.member ?? res.data?.viewer.member;
+  if (!member) throw new Error(res.text);
+  return member;
+}
+
+describe('Member.dataFiles', () => {
+  it('pages exactly forward and backward across exchange-member pages (master token)', async () => {
+    const { sandbox } = stack;
+    const pmid = largestMember(activeMemberIds(sandbox, sandbox.projectId));
+    const expected = memberFileIds(sandbox, pmid);
+    // More files than one exchange-member window (100): pages past it need their own calls.
+    expect(expected.length).toBeGreaterThan(150);
+    const fetchPage: PageFetcher = async (args) => (await query(BY_ID, { pmid, ...args }, sandbox.masterToken)).dataFiles;
+    await walk(fetchPage, expected, 33);
+  });
+
+  it("pages a member token's own files the same way", async () => {
+    const { sandbox } = stack;
+    const pmid = largestMember(Object.keys(sandbox.memberTokens));
+    const token = sandbox.memberTokens[pmid] ?? '';
+    const expected = memberFileIds(sandbox, pmid);
+    expect(expected.length).toBeGreaterThan(100);
+    const fetchPage: PageFetcher = async (args) => {
+      const member = await query(OWN, args, token);
+      expect(member.projectMemberId).toBe(pmid);
+      return member.dataFiles;
+    };
+    await walk(fetchPage, expected, 41);
+  });
+
+  it('serves pages inside the first window from the member call, and one call per page beyond it', async () => {
+    const { sandbox } = stack;
+    const pmid = largestMember(activeMemberIds(sandbox, sandbox.projectId));
+    const expected = memberFileIds(sandbox, pmid);
+    // Fresh gateway caches: a new stack on the same sandbox.
+    const fresh = await startStack({ sandbox });
+    try {
+      const run = async (variables: Record<string, unknown>) => {
+        const res = transcript.record(await fresh.execute<{ viewer: { project: { member: Member } } }>(BY_ID, { pmid, ...variables }, { token: sandbox.masterToken }));
+        expect(res.errors, res.text).toBeUndefined();
+        return res.data?.viewer.project.member.dataFiles.edges.map((e) => e.node.databaseId);
+      };
+      let ids: number[] | undefined;
+      expect(await countCalls(sandbox, async () => { ids = await run({ first: 50, after: Buffer.from('offset:29').toString('base64') }); })).toEqual({ D3: 1 });
+      expect(ids).toEqual(expected.slice(30, 80));
+      expect(await countCalls(sandbox, async () => { ids = await run({ first: 20, after: Buffer.from('offset:119').toString('base64') }); })).toEqual({ D3: 1 });
+      expect(ids).toEqual(expected.slice(120, 140));
+      // `last` without `before`: the total is known from the member, so one page call.
+      expect(await countCalls(sandbox, async () => { ids = await run({ last: 7 }); })).toEqual({ D3: 1 });
+      expect(ids).toEqual(expected.slice(-7));
+    } finally {
+      transcript.expectNoTokens(fresh);
+      await fresh.close();
+    }
+  });
+});

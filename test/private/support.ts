@@ -1,0 +1,67 @@
+/**
+ * Shared pieces of the token-scoped graph tests: expectations computed from the sandbox's own
+ * data (never hard-coded), upstream call counting, and the "no token anywhere" check.
+ */
+import type { GraphQLFormattedError } from 'graphql';
+import { expect } from 'vitest';
+import type { Sandbox } from '../../sandbox/index.js';
+import { findSecrets, type ExecuteResult, type Stack } from '../helpers/stack.js';
+
+/** Every token the sandbox hands out: none may appear in a response, an error or a log line. */
+export function allTokens(sandbox: Sandbox): string[] {
+  return [
+    sandbox.masterToken,
+    sandbox.secondProject.masterToken,
+    sandbox.expiredMasterToken,
+    sandbox.expiredMemberToken,
+    ...Object.values(sandbox.memberTokens),
+    ...Object.values(sandbox.secondProject.memberTokens),
+  ];
+}
+
+/** Collects response texts so a test file can check them all, with the logs, at the end. */
+export class Transcript {
+  readonly texts: string[] = [];
+
+  record<T>(result: ExecuteResult<T>): ExecuteResult<T> {
+    this.texts.push(result.text);
+    return result;
+  }
+
+  /** No token in any recorded response or in any line the gateway logged. */
+  expectNoTokens(stack: Stack, extra: string[] = []): void {
+    const leaks = findSecrets([...this.texts, ...stack.logLines], [...allTokens(stack.sandbox), ...extra]);
+    expect(leaks).toEqual([]);
+  }
+}
+
+/** Runs `fn` and returns the upstream calls per route it caused (only the non-zero ones). */
+export async function countCalls(sandbox: Sandbox, fn: () => Promise<unknown>): Promise<Record<string, number>> {
+  sandbox.resetCalls();
+  await fn();
+  return Object.fromEntries(Object.entries(sandbox.calls()).filter(([, n]) => n > 0));
+}
+
+/** Project member ids of a project's active members, in the order the members list pages them. */
+export function activeMemberIds(sandbox: Sandbox, projectId: number): string[] {
+  return sandbox.store.activeMembers(projectId).map((m) => m.projectMemberId);
+}
+
+/** A member's file ids in exchange-member order (source, then id), from the sandbox's data. */
+export function memberFileIds(sandbox: Sandbox, projectMemberId: string): number[] {
+  const membership = sandbox.store.membershipByProjectMemberId(projectMemberId);
+  if (!membership) throw new Error(`no membership ${projectMemberId}`);
+  return sandbox.store.memberFilesForProject(membership).map((f) => f.id);
+}
+
+export function errorOf(result: ExecuteResult<unknown>): GraphQLFormattedError {
+  expect(result.errors, result.text).toBeDefined();
+  const [error] = result.errors ?? [];
+  if (!error) throw new Error(`no error in ${result.text}`);
+  return error;
+}
+
+/** A token no project or member has: 64 letters and digits, so it looks like a master token. */
+export const FAKE_MASTER_TOKEN = 'FAKEinvalidMASTERtoken'.padEnd(64, '0');
+/** A token no member has, shaped like an OAuth2 access token (30 characters). */
+export const FAKE_MEMBER_TOKEN = 'FAKEinvalidMEMBERtoken'.padEnd(30, '0');

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../helpers/stack.js';
+import { Transcript, countCalls, memberFileIds } from './support.js';
+
+let stack: Stack;
+const transcript = new Transcript();
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  transcript.expectNoTokens(stack);
+  await stack.close();
+});
+
+type ViewerData = {
+  viewer: {
+    tokenKind?: string;
+    project?: { databaseId?: number; name?: string; members?: { totalCount: number } };
+    member?: { id: string; projectMemberId: string; username: string | null; fileCount: number } | null;
+  } | null;
+};
+
+const run = async (query: string, token: string) =>
+  transcript.record(await stack.execute<ViewerData>(query, {}, { token }));
+
+describe('Query.viewer', () => {
+  it('tells the token kind without any upstream call', async () => {
+    const [pmid, memberToken] = Object.entries(stack.sandbox.memberTokens)[0] ?? [];
+    expect(pmid).toBeDefined();
+    let master: ViewerData | null | undefined;
+    let member: ViewerData | null | undefined;
+    const calls = await countCalls(stack.sandbox, async () => {
+      master = (await run('{ viewer { tokenKind } }', stack.sandbox.masterToken)).data;
+      member = (await run('{ viewer { tokenKind } }', memberToken ?? '')).data;
+    });
+    expect(master?.viewer?.tokenKind).toBe('MASTER');
+    expect(member?.viewer?.tokenKind).toBe('MEMBER');
+    expect(calls).toEqual({});
+  });
+
+  it('fetches the project (D1) only when its own fields are asked for', async () => {
+    const { sandbox } = stack;
+    const ownOnly = await countCalls(sandbox, async () => {
+      const res = await run('{ viewer { project { members(first: 1) { totalCount } } } }', sandbox.masterToken);
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.viewer?.project?.members?.totalCount).toBe(sandbox.store.activeMembers(sandbox.projectId).length);
+    });
+    expect(ownOnly).toEqual({ D2: 1 });
+
+    const withFields = await countCalls(sandbox, async () => {
+      const res = await run('{ viewer { project { databaseId name } } }', sandbox.masterToken);
+      expect(res.data?.viewer?.project).toEqual({
+        databaseId: sandbox.projectId,
+        name: sandbox.store.project(sandbox.projectId)?.name,
+      });
+    });
+    expect(withFields).toEqual({ D1: 1 });
+  });
+
+  it('serves an unapproved own project through D1, for either token kind', async () => {
+    const { secondProject, store } = stack.sandbox;
+    expect(store.project(secondProject.projectId)?.approved).toBe(false);
+    const [, memberToken] = Object.entries(secondProject.memberTokens)[0] ?? [];
+    for (const token of [secondProject.masterToken, memberToken ?? '']) {
+      const res = await run('{ viewer { project { databaseId name } } }', token);
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.viewer?.project?.databaseId).toBe(secondProject.projectId);
+    }
+  });
+
+  it("is the member's own membership for a member token, and null for a master token", async () => {
+    const { sandbox } = stack;
+    const query = '{ viewer { member { id projectMemberId username fileCount } } }';
+    const master = await run(query, sandbox.masterToken);
+    expect(master.errors).toBeUndefined();
+    expect(master.data?.viewer?.member).toBeNull();
+
+    for (const [pmid, token] of Object.entries(sandbox.memberTokens).slice(0, 3)) {
+      const membership = sandbox.store.membershipByProjectMemberId(pmid);
+      const user = membership ? sandbox.store.user(membership.userId) : undefined;
+      const res = await run(query, token);
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.viewer?.member).toEqual({
+        id: Buffer.from(`Member:${pmid}`).toString('base64'),
+        projectMemberId: pmid,
+        username: membership?.usernameShared ? (user?.username ?? null) : null,
+        fileCount: memberFileIds(sandbox, pmid).length,
+      });
+    }
+  });
+});
