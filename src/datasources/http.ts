@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { request as undiciRequest } from 'undici';
-import { redactUrl } from '../redact.js';
+import { FormData as UndiciFormData, request as undiciRequest } from 'undici';
+import { redactSecret, redactUrl } from '../redact.js';
 import { USER_AGENT } from '../version.js';
 import { UpstreamError } from './upstream-error.js';
 import type { UpstreamFailure } from './upstream-error.js';
@@ -20,7 +20,7 @@ export type RequestBody =
   | { json: unknown }
   | { form: Record<string, string> }
   /** Streamed by undici: Blob/File parts are read chunk by chunk while sending. */
-  | { multipart: FormData };
+  | { multipart: FormData | UndiciFormData };
 
 export interface UpstreamRequest {
   /** Route id for logs, metrics and error context: `P1`..`P13`, `D1`..`D9`, `OAUTH_TOKEN`, … */
@@ -132,7 +132,7 @@ export class OpenHumansHttp {
     const url = this.buildUrl(req);
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json', ...req.headers };
     if (req.auth?.via === 'header') headers.authorization = `Bearer ${req.auth.token}`;
-    let body: string | FormData | undefined;
+    let body: string | UndiciFormData | undefined;
     if (req.body && 'json' in req.body) {
       body = JSON.stringify(req.body.json);
       headers['content-type'] = 'application/json';
@@ -140,9 +140,15 @@ export class OpenHumansHttp {
       body = new URLSearchParams(req.body.form).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     } else if (req.body && 'multipart' in req.body) {
-      body = req.body.multipart; // undici sets the multipart content-type with its boundary
+      body = toUndiciFormData(req.body.multipart); // undici sets the content-type and boundary
     }
-    const context = { route: req.route, method: req.method, url: redactUrl(url), hadToken: Boolean(req.auth?.token) };
+    const context: CallContext = {
+      route: req.route,
+      method: req.method,
+      url: redactSecret(redactUrl(url), req.auth?.token),
+      hadToken: Boolean(req.auth?.token),
+      secret: req.auth?.token,
+    };
     const res = await this.exchange(
       url,
       { method: req.method, headers, body: body as Dispatcher.DispatchOptions['body'], signal: req.signal },
@@ -282,7 +288,12 @@ export class OpenHumansHttp {
     extra: { status?: number; detail?: string; html?: boolean; body?: unknown; cause?: unknown },
   ): UpstreamError {
     this.observe(context.route, context.method, extra.status, kind, started);
-    return new UpstreamError(kind, { ...context, ...extra });
+    const { secret, ...safe } = context;
+    // The upstream may echo the token anywhere (e.g. a debug page, a detail text): redact the
+    // known token itself, not only the patterns `redactText` recognises.
+    const detail = extra.detail === undefined ? undefined : redactSecret(extra.detail, secret);
+    const body = extra.body === undefined ? undefined : (JSON.parse(redactSecret(JSON.stringify(extra.body), secret)) as unknown);
+    return new UpstreamError(kind, { ...safe, ...extra, detail, body });
   }
 
   private observe(route: string, method: string, status: number | undefined, outcome: UpstreamCallEvent['outcome'], started: number): void {
@@ -301,4 +312,17 @@ interface CallContext {
   method: string;
   url: string;
   hadToken: boolean;
+  /** The token of this call, only to redact it from what the upstream sends back. */
+  secret?: string;
+}
+
+/** undici 7 streams only its own FormData (Node's global one is from its bundled undici). */
+function toUndiciFormData(form: FormData | UndiciFormData): UndiciFormData {
+  if (form instanceof UndiciFormData) return form;
+  const copy = new UndiciFormData();
+  for (const [name, value] of form.entries()) {
+    if (typeof value === 'string') copy.append(name, value);
+    else copy.append(name, value, (value as File).name);
+  }
+  return copy;
 }
