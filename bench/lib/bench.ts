@@ -1,0 +1,184 @@
+/**
+ * The whole benchmark in one run: sandbox with injected latency, then floor, gateway (default
+ * and without shared cache) and peer side by side on every case, then the upload scenario, then
+ * the report files. Systems that cannot start, and cases a system cannot answer, are reported
+ * as "not available" — never with made-up numbers.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem, type } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { CASES, type CaseId } from './cases.js';
+import { loadFixtures } from './fixtures.js';
+import { closePools } from './load.js';
+import { callFor, firstDifference, measureSystemCase, probe, type MeasureSettings } from './measure.js';
+import { canPin } from './proc.js';
+import { renderMarkdown } from './render-md.js';
+import { renderSvg } from './render-svg.js';
+import { resetCalls } from './sandbox-control.js';
+import { startSandbox, startSystem, type Pinning, type RunningSystem } from './systems.js';
+import { computeRatios, evaluateTargets } from './targets.js';
+import type { BenchReport, CaseReport, SystemId } from './types.js';
+import { measureUpload, skippedUpload } from './upload.js';
+
+export interface BenchOptions {
+  smoke: boolean;
+  outDir: string;
+  latencyMs: number;
+  jitterMs: number;
+  levels: number[];
+  warmupMs: number;
+  measureMs: number;
+  /** Per level; null = time-bounded only. */
+  maxRequests: number | null;
+  warmupRequests: number;
+  uploadBytes: number;
+  cases: CaseId[];
+  systems: SystemId[];
+  log: (line: string) => void;
+}
+
+export function defaultOptions(smoke: boolean): BenchOptions {
+  return {
+    smoke,
+    outDir: smoke ? 'bench/results/tmp/smoke' : 'docs',
+    latencyMs: 20,
+    jitterMs: 5,
+    levels: smoke ? [1, 2] : [1, 8, 32],
+    warmupMs: smoke ? 2_000 : 500,
+    measureMs: smoke ? 5_000 : 3_000,
+    maxRequests: smoke ? 3 : null,
+    warmupRequests: smoke ? 1 : 50,
+    uploadBytes: smoke ? 8 * 1024 ** 2 : 1024 ** 3,
+    cases: CASES.map((c) => c.id),
+    systems: ['floor', 'gateway', 'gateway-nocache', 'peer'],
+    log: (line) => process.stderr.write(`${line}\n`),
+  };
+}
+
+function describeMachine(pinned: boolean, loadAtStart: number): BenchReport['machine'] {
+  let os = `${type()} ${release()}`;
+  try {
+    const pretty = /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
+    if (pretty) os = `${pretty} (${os})`;
+  } catch {
+    // keep the kernel description
+  }
+  return {
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: totalmem() / 1024 ** 3,
+    os,
+    node: process.version,
+    pinning: pinned ? { sandbox: '0', systems: '1', loadGenerator: 'unpinned' } : null,
+    loadAverage: { start: loadAtStart, end: Math.round((loadavg()[0] ?? 0) * 100) / 100 },
+  };
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const t0 = performance.now();
+  const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+  const log = options.log;
+  const pinned = canPin(cpus().length);
+  const pinning: Pinning = pinned ? { sandbox: '0', systems: '1' } : { sandbox: null, systems: null };
+  log(`bench: starting the sandbox (${options.latencyMs} ± ${options.jitterMs} ms per call)…`);
+  const sandbox = await startSandbox(options.latencyMs, options.jitterMs, pinning);
+  const running: RunningSystem[] = [];
+  try {
+    const started = await Promise.all(options.systems.map((id) => startSystem(id, sandbox.ready.url, pinning)));
+    for (const system of started) {
+      log(`bench: ${system.info.id}: ${system.info.available ? `up (pid ${system.info.pid})` : system.info.reason}`);
+      running.push(system);
+    }
+    const fixtures = await loadFixtures(sandbox.ready.url, sandbox.ready.masterToken);
+    await resetCalls(sandbox.ready.url);
+    const settings: MeasureSettings = {
+      levels: options.levels,
+      warmupMs: options.warmupMs,
+      measureMs: options.measureMs,
+      maxRequests: options.maxRequests,
+      warmupRequests: options.warmupRequests,
+    };
+    const cases: CaseReport[] = [];
+    for (const bench of CASES.filter((c) => options.cases.includes(c.id))) {
+      const report: CaseReport = {
+        id: bench.id, scenario: bench.scenario, title: bench.title, floorPlan: bench.floorPlan,
+        query: bench.query, results: {}, ratios: {},
+      };
+      let floorData: unknown;
+      for (const system of running) {
+        const id = system.info.id;
+        if (!system.info.available) {
+          report.results[id] = { available: false, reason: system.info.reason ?? 'not available' };
+          continue;
+        }
+        const call = callFor(system, bench, fixtures);
+        const first = await probe(system, call);
+        if (!first.ok) {
+          report.results[id] = { available: false, reason: first.reason ?? 'not available' };
+          log(`bench: ${bench.id} ${id}: ${first.reason}`);
+          continue;
+        }
+        if (id === 'floor') floorData = first.data;
+        let sameAsFloor: string;
+        if (id === 'floor') sameAsFloor = 'reference';
+        else if (floorData === undefined) sameAsFloor = 'floor not available';
+        else {
+          const diff = firstDifference(first.data, floorData);
+          sameAsFloor = diff ? `differs at ${diff}` : 'same';
+        }
+        const result = await measureSystemCase(system, call, { url: sandbox.ready.url, pid: sandbox.pid }, settings, sameAsFloor);
+        report.results[id] = result;
+        if (result.available) {
+          log(`bench: ${bench.id} ${id}: ${result.upstreamCallsPerQuery} calls/query, ${result.levels.map((l) => `c=${l.concurrency} p50 ${l.latencyMs.p50} ms ${l.throughputRps} rps`).join('; ')}`);
+        }
+      }
+      report.ratios = computeRatios(report);
+      cases.push(report);
+    }
+    log(`bench: upload scenario (${options.uploadBytes} bytes)…`);
+    const upload = options.uploadBytes > 0
+      ? await measureUpload({
+        sandboxUrl: sandbox.ready.url,
+        masterToken: sandbox.ready.masterToken,
+        bytes: options.uploadBytes,
+        smoke: options.smoke,
+        cpus: pinning.systems,
+      })
+      : skippedUpload();
+    const report: BenchReport = {
+      schemaVersion: 1,
+      mode: options.smoke ? 'smoke' : 'full',
+      generatedAt: new Date().toISOString(),
+      durationSeconds: 0,
+      machine: describeMachine(pinned, loadAtStart),
+      settings: {
+        upstreamLatencyMs: options.latencyMs,
+        upstreamJitterMs: options.jitterMs,
+        concurrencyLevels: options.levels,
+        warmupMs: options.warmupMs,
+        measureMs: options.measureMs,
+        maxRequestsPerLevel: options.maxRequests,
+      },
+      systems: running.map((s) => s.info),
+      cases,
+      upload,
+      targets: evaluateTargets(cases, upload),
+    };
+    report.durationSeconds = Math.round((performance.now() - t0) / 1000);
+    writeReport(report, options.outDir);
+    log(`bench: report written to ${options.outDir}/benchmarks.{json,md,svg} in ${report.durationSeconds} s`);
+    return report;
+  } finally {
+    await closePools();
+    await Promise.all(running.map((s) => s.child?.stop()));
+    await sandbox.stop();
+  }
+}
+
+export function writeReport(report: BenchReport, outDir: string): void {
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'benchmarks.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(outDir, 'benchmarks.md'), renderMarkdown(report));
+  writeFileSync(join(outDir, 'benchmarks.svg'), renderSvg(report));
+}

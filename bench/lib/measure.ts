@@ -1,0 +1,144 @@
+/**
+ * Measures one (case, system) pair: a probe request (errors make the pair "not available";
+ * the response is compared with the floor's), then one closed-loop run per concurrency level
+ * with upstream calls, latency, throughput, CPU and memory of each process.
+ */
+import type { BenchCase, Fixtures } from './cases.js';
+import { runLoad, send, summarize, type HttpCall } from './load.js';
+import { cpuMs, RssSampler } from './proc.js';
+import { readCalls, resetCalls, totalCalls } from './sandbox-control.js';
+import type { RunningSystem } from './systems.js';
+import type { LevelResult, SystemCaseResult } from './types.js';
+
+export interface MeasureSettings {
+  levels: number[];
+  warmupMs: number;
+  measureMs: number;
+  maxRequests: number | null;
+  /** Warm-up stops after this many requests per worker (or after `warmupMs`). */
+  warmupRequests: number;
+}
+
+export interface Probe {
+  ok: boolean;
+  data?: unknown;
+  reason?: string;
+}
+
+export function callFor(system: RunningSystem, bench: BenchCase, fixtures: Fixtures): HttpCall {
+  const endpoint = new URL(system.endpoint);
+  const variables = bench.variables(fixtures);
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (bench.master) headers.authorization = `Bearer ${fixtures.masterToken}`;
+  if (system.info.id === 'floor') {
+    return { path: `/${bench.id}`, method: 'POST', headers, body: JSON.stringify({ variables }) };
+  }
+  return { path: endpoint.pathname, method: 'POST', headers, body: JSON.stringify({ query: bench.query, variables }) };
+}
+
+const hasErrors = (body: string): boolean => body.includes('"errors":[');
+
+export async function probe(system: RunningSystem, call: HttpCall): Promise<Probe> {
+  try {
+    const res = await send(new URL(system.endpoint).origin, call);
+    const parsed = JSON.parse(res.body) as { data?: unknown; errors?: { message?: string; extensions?: { code?: string } }[] };
+    if (res.status !== 200 || parsed.errors?.length) {
+      const first = parsed.errors?.[0];
+      const code = first?.extensions?.code ? ` [${first.extensions.code}]` : '';
+      return { ok: false, reason: `not available: HTTP ${res.status}: ${(first?.message ?? res.body).slice(0, 300)}${code}` };
+    }
+    return { ok: true, data: parsed.data };
+  } catch (err) {
+    return { ok: false, reason: `not available: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+export async function measureSystemCase(
+  system: RunningSystem,
+  call: HttpCall,
+  sandbox: { url: string; pid: number },
+  settings: MeasureSettings,
+  sameAsFloor: string,
+): Promise<SystemCaseResult> {
+  const origin = new URL(system.endpoint).origin;
+  const pid = system.child?.pid ?? 0;
+  const levels: LevelResult[] = [];
+  const routeTotals: Record<string, number> = {};
+  let requestTotal = 0;
+  for (const concurrency of settings.levels) {
+    await runLoad({
+      origin, call, concurrency, durationMs: settings.warmupMs,
+      maxRequests: settings.warmupRequests * concurrency, isError: hasErrors,
+    });
+    await resetCalls(sandbox.url);
+    const cpuBefore = { system: cpuMs(pid), sandbox: cpuMs(sandbox.pid), loadGenerator: cpuMs(process.pid) };
+    const sampler = new RssSampler([pid, sandbox.pid]).start();
+    const run = await runLoad({
+      origin, call, concurrency, durationMs: settings.measureMs,
+      maxRequests: settings.maxRequests ?? undefined, isError: hasErrors,
+    });
+    const peaks = sampler.stop();
+    const calls = await readCalls(sandbox.url);
+    const perQuery = (ms: number): number => ms / Math.max(1, run.requests);
+    const sandboxCpu = cpuMs(sandbox.pid) - cpuBefore.sandbox;
+    for (const [route, n] of Object.entries(calls)) routeTotals[route] = (routeTotals[route] ?? 0) + n;
+    requestTotal += run.requests;
+    levels.push({
+      concurrency,
+      requests: run.requests,
+      errors: run.errors,
+      firstError: run.firstError,
+      wallMs: round(run.wallMs),
+      throughputRps: round((run.requests * 1000) / run.wallMs),
+      latencyMs: mapValues(summarize(run.latenciesMs), round),
+      upstreamCallsPerQuery: round(perQuery(totalCalls(calls))),
+      upstreamCallsByRoute: mapValues(calls, (n) => round(perQuery(n))),
+      cpuMsPerQuery: {
+        system: round(perQuery(cpuMs(pid) - cpuBefore.system)),
+        sandbox: round(perQuery(sandboxCpu)),
+        loadGenerator: round(perQuery(cpuMs(process.pid) - cpuBefore.loadGenerator)),
+      },
+      sandboxLoadPct: round((sandboxCpu / run.wallMs) * 100),
+      peakRssMiB: { system: round(peaks.get(pid) ?? Number.NaN), sandbox: round(peaks.get(sandbox.pid) ?? Number.NaN) },
+    });
+  }
+  const perAll = (n: number): number => round(n / Math.max(1, requestTotal));
+  return {
+    available: true,
+    upstreamCallsPerQuery: perAll(totalCalls(routeTotals)),
+    upstreamCallsByRoute: mapValues(routeTotals, perAll),
+    sameAsFloor,
+    levels,
+  };
+}
+
+export function round(value: number): number {
+  return Number.isFinite(value) ? Math.round(value * 100) / 100 : Number.NaN;
+}
+
+function mapValues<T extends object>(obj: T, fn: (v: number) => number): { [K in keyof T]: number } {
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, fn(v as number)])) as { [K in keyof T]: number };
+}
+
+/** Where two responses first differ (cursors ignored: they are opaque and system-specific). */
+export function firstDifference(a: unknown, b: unknown, path = 'data'): string | null {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b)) return path;
+    if (a.length !== b.length) return `${path} (length ${a.length} vs ${b.length})`;
+    for (let i = 0; i < a.length; i += 1) {
+      const diff = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (diff) return diff;
+    }
+    return null;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const key of keys) {
+      if (/cursor$/i.test(key)) continue;
+      const diff = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${path}.${key}`);
+      if (diff) return diff;
+    }
+    return null;
+  }
+  return a === b ? null : `${path} (${JSON.stringify(a)?.slice(0, 60)} vs ${JSON.stringify(b)?.slice(0, 60)})`;
+}

@@ -1,0 +1,25 @@
+/** The sandbox's test controls (interfaces.md): per-route call counters. */
+import { send } from './load.js';
+
+export async function resetCalls(sandboxUrl: string): Promise<void> {
+  const { origin } = new URL(sandboxUrl);
+  const res = await send(origin, {
+    path: '/__sandbox/reset',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (res.status >= 300) throw new Error(`sandbox reset failed: HTTP ${res.status}`);
+}
+
+/** Calls per route id since the last reset. */
+export async function readCalls(sandboxUrl: string): Promise<Record<string, number>> {
+  const { origin } = new URL(sandboxUrl);
+  const res = await send(origin, { path: '/__sandbox/calls', method: 'GET', headers: {} });
+  if (res.status !== 200) throw new Error(`sandbox calls failed: HTTP ${res.status}`);
+  const counts = JSON.parse(res.body) as Record<string, number>;
+  return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+}
+
+export const totalCalls = (counts: Record<string, number>): number =>
+  Object.values(counts).reduce((sum, n) => sum + n, 0);

@@ -1,0 +1,110 @@
+/**
+ * Starts the sandbox and the systems under test as child processes, pinned when possible:
+ * the sandbox on core 0, each system on core 1, the load generator (this process) unpinned.
+ */
+import { existsSync } from 'node:fs';
+import { startChild, type Child } from './proc.js';
+import type { SystemId, SystemInfo } from './types.js';
+
+export interface SandboxReady {
+  ready: true;
+  url: string;
+  masterToken: string;
+  projectId: number;
+}
+
+export interface ServerReady {
+  ready: true;
+  url: string;
+}
+
+export interface RunningSystem {
+  info: SystemInfo;
+  child: Child<ServerReady> | null;
+  /** Where requests go: the GraphQL endpoint or the floor's base URL. */
+  endpoint: string;
+}
+
+export interface Pinning {
+  sandbox: string | null;
+  systems: string | null;
+}
+
+/** Environment for the gateway when its shared public cache is switched off. */
+export const NO_CACHE_ENV: Record<string, string> = {
+  // 0 entries switches the shared public cache off (src/datasources/response-cache.ts).
+  PUBLIC_CACHE_MAX_ENTRIES: '0',
+  // Read by bench/procs/gateway.ts: the per-token read cache lives 1 ms instead of 10 s.
+  BENCH_TOKEN_CACHE_TTL_MS: '1',
+};
+
+const DESCRIPTIONS: Record<SystemId, { label: string; description: string; script: string; env?: Record<string, string> }> = {
+  floor: {
+    label: 'floor',
+    description: 'Hand-written undici client making the fewest REST calls, all independent calls in parallel, no cross-request cache; served over node:http.',
+    script: 'bench/floor/server.ts',
+  },
+  gateway: {
+    label: 'gateway',
+    description: 'This gateway (createGateway on node:http), default configuration: shared public cache on, warm after warm-up.',
+    script: 'bench/procs/gateway.ts',
+  },
+  'gateway-nocache': {
+    label: 'gateway (no shared cache)',
+    description: 'This gateway with its shared public cache off and its per-token cache at 1 ms: per-request loaders only, no cross-request reuse, like the floor.',
+    script: 'bench/procs/gateway.ts',
+    env: NO_CACHE_ENV,
+  },
+  peer: {
+    label: 'peer (Apollo + RESTDataSource)',
+    description: 'Apollo Server 5 with @apollo/datasource-rest, one data source per request (built-in GET deduplication), no hand-rolled batching.',
+    script: 'bench/peer/server.ts',
+  },
+};
+
+export function startSandbox(latencyMs: number, jitterMs: number, pinning: Pinning): Promise<Child<SandboxReady>> {
+  return startChild<SandboxReady>({
+    name: 'sandbox',
+    script: 'bench/procs/sandbox.ts',
+    cpus: pinning.sandbox,
+    env: { BENCH_LATENCY_MS: String(latencyMs), BENCH_JITTER_MS: String(jitterMs) },
+    readyTimeoutMs: 120_000,
+  });
+}
+
+export async function startSystem(id: SystemId, sandboxUrl: string, pinning: Pinning): Promise<RunningSystem> {
+  const spec = DESCRIPTIONS[id];
+  const info: SystemInfo = { id, label: spec.label, description: spec.description, available: false };
+  if (!existsSync(spec.script) || (id.startsWith('gateway') && !existsSync('src/gateway.ts'))) {
+    info.reason = 'not available: src/gateway.ts does not exist yet';
+    return { info, child: null, endpoint: '' };
+  }
+  try {
+    const child = await startChild<ServerReady>({
+      name: id,
+      script: spec.script,
+      cpus: pinning.systems,
+      env: {
+        OPENHUMANS_BASE_URL: sandboxUrl,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        GRAPHIQL: 'false',
+        ...spec.env,
+      },
+      readyTimeoutMs: 60_000,
+    });
+    info.available = true;
+    info.pid = child.pid;
+    // The floor takes POST /<case>; yoga serves /graphql; Apollo's standalone server serves /.
+    const endpoint = id === 'floor' ? child.ready.url : id === 'peer' ? `${child.ready.url}/` : `${child.ready.url}/graphql`;
+    return { info, child, endpoint };
+  } catch (err) {
+    info.reason = `not available: failed to start (${firstLine(err)})`;
+    return { info, child: null, endpoint: '' };
+  }
+}
+
+export function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n').filter(Boolean).slice(0, 4).join(' | ').slice(0, 400);
+}

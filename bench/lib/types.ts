@@ -1,0 +1,130 @@
+/** The shape of `docs/benchmarks.json` (also what the smoke test asserts). */
+import type { LatencySummary } from './load.js';
+import type { CaseId } from './cases.js';
+
+export type SystemId = 'floor' | 'gateway' | 'gateway-nocache' | 'peer';
+
+export interface SystemInfo {
+  id: SystemId;
+  label: string;
+  description: string;
+  available: boolean;
+  /** Why the system could not be measured at all. */
+  reason?: string;
+  pid?: number;
+}
+
+export interface LevelResult {
+  concurrency: number;
+  requests: number;
+  errors: number;
+  firstError: string | null;
+  wallMs: number;
+  throughputRps: number;
+  latencyMs: LatencySummary;
+  upstreamCallsPerQuery: number;
+  /** Upstream calls per query by route id (P1, D2, …). */
+  upstreamCallsByRoute: Record<string, number>;
+  cpuMsPerQuery: { system: number; sandbox: number; loadGenerator: number };
+  /** Sandbox CPU time over wall time, in percent of one core. */
+  sandboxLoadPct: number;
+  peakRssMiB: { system: number; sandbox: number };
+}
+
+export type SystemCaseResult =
+  | {
+    available: true;
+    /** Over every measured request of every level. */
+    upstreamCallsPerQuery: number;
+    upstreamCallsByRoute: Record<string, number>;
+    /** `same` when the response equals the floor's (cursors aside), else where it first differs. */
+    sameAsFloor: 'same' | 'reference' | string;
+    levels: LevelResult[];
+  }
+  | { available: false; reason: string };
+
+export interface CaseReport {
+  id: CaseId;
+  scenario: string;
+  title: string;
+  floorPlan: string;
+  query: string;
+  results: Partial<Record<SystemId, SystemCaseResult>>;
+  /** gateway / floor and gateway / peer, for each gateway variant. */
+  ratios: Record<string, RatioSet>;
+}
+
+export interface RatioSet {
+  /** Upstream calls per query. */
+  upstreamCalls: number | null;
+  /** p50 latency at concurrency 1. */
+  p50AtC1: number | null;
+  /** p50 latency at the highest concurrency. */
+  p50AtMaxC: number | null;
+  /** Throughput at the highest concurrency. */
+  throughput: number | null;
+  /** System CPU ms per query at the highest concurrency. */
+  cpuMsPerQuery: number | null;
+}
+
+export interface UploadSide {
+  available: boolean;
+  reason?: string;
+  bytes?: number;
+  seconds?: number;
+  mibPerSecond?: number;
+  /** Peak RSS of the process pushing the bytes. */
+  peakRssMiB?: number;
+  /** Peak RSS minus RSS before the upload. */
+  rssGrowthMiB?: number;
+  /** Anything else the measuring script reported. */
+  details?: Record<string, unknown>;
+}
+
+export interface UploadReport {
+  id: 'e';
+  title: string;
+  directPut: UploadSide;
+  gateway: UploadSide;
+  peer: UploadSide;
+}
+
+export interface TargetResult {
+  id: string;
+  description: string;
+  system: SystemId;
+  case: CaseId | 'all';
+  value: number | null;
+  limit: string;
+  pass: boolean | null;
+  note?: string;
+}
+
+export interface BenchReport {
+  schemaVersion: 1;
+  mode: 'full' | 'smoke';
+  generatedAt: string;
+  durationSeconds: number;
+  machine: {
+    cpuModel: string;
+    cores: number;
+    memoryGiB: number;
+    os: string;
+    node: string;
+    pinning: { sandbox: string; systems: string; loadGenerator: string } | null;
+    /** 1-minute load average when the run started and when it ended (other work on the machine). */
+    loadAverage: { start: number; end: number };
+  };
+  settings: {
+    upstreamLatencyMs: number;
+    upstreamJitterMs: number;
+    concurrencyLevels: number[];
+    warmupMs: number;
+    measureMs: number;
+    maxRequestsPerLevel: number | null;
+  };
+  systems: SystemInfo[];
+  cases: CaseReport[];
+  upload: UploadReport;
+  targets: TargetResult[];
+}
