@@ -97,7 +97,7 @@ describe('upload round trips', () => {
     const form = new FormData();
     form.set('project_member_id', membership.projectMemberId);
     form.set('metadata', JSON.stringify({ description: 'round trip', tags: ['test'] }));
-    form.set('data_file', new Blob([content]), 'round trip.bin');
+    form.set('data_file', new Blob([new Uint8Array(content)]), 'round trip.bin');
     const res = await call(sb, withToken(D.upload, sb.masterToken), { method: 'POST', body: form });
     expect(res.status).toBe(201);
     const id = (res.json as { id: number }).id;
@@ -170,7 +170,7 @@ describe("'hash' storage mode", () => {
       const form = new FormData();
       form.set('project_member_id', membership.projectMemberId);
       form.set('metadata', '{"description": "", "tags": []}');
-      form.set('data_file', new Blob([bytes(1000, 4)]), 'a.bin');
+      form.set('data_file', new Blob([new Uint8Array(bytes(1000, 4))]), 'a.bin');
       return ((await call(sb, withToken(D.upload, sb.masterToken), { method: 'POST', body: form })).json as { id: number }).id;
     };
     expect(sb.store.file(await upload())?.content.kind).toBe('hash');
