@@ -64,3 +64,8 @@ builder.addScalarType('JSONObject', JSONObjectResolver, {});
 builder.mutationType({
   description: 'Changes: signing members in, and writing data back to Open Humans.',
 });
+builder.subscriptionType({
+  description:
+    'Live events, delivered over Server-Sent Events (send `Accept: text/event-stream`) or ' +
+    'any transport yoga serves.',
+});

@@ -7,6 +7,8 @@ import './user.js';
 import './shared-source.js';
 import './member.js';
 import './viewer.js';
+import './oauth.js';
+import './deauthorization.js';
 import './upload.js';
 import './data-file-mutations.js';
 import './message-mutations.js';
