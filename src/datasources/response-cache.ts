@@ -171,7 +171,7 @@ export class PublicCache {
    * A token-free public GET through the cache. The request is built here without auth, so a
    * token cannot reach it. Use `catalog: true` only for bodies without download URLs.
    */
-  fetch<T>(http: OpenHumansHttp, req: PublicGet, options: { catalog?: boolean; signal?: AbortSignal } = {}): Promise<T> {
+  async fetch<T>(http: OpenHumansHttp, req: PublicGet, options: { catalog?: boolean; signal?: AbortSignal } = {}): Promise<T> {
     const key = PublicCache.keyFor(req);
     const ttl = options.catalog ? this.catalogTtlMs : this.ttlMs;
     // The signal is not passed on: the call is shared, and one client leaving must not fail the others.
