@@ -47,7 +47,12 @@ export function pageOptions(ctx: Context): PageOptions {
   return { defaultSize: sizes.defaultPageSize, maxSize: sizes.maxPageSize };
 }
 
-/** Loaded values that exist (missing ids and per-key failures are left out of a list). */
+/**
+ * The loaded values that exist: ids that name nothing public are left out of the list, but a
+ * failed load (upstream down) fails the field instead of silently shortening it.
+ */
 export function present<T>(values: readonly (T | Error | null)[]): T[] {
-  return values.filter((v): v is T => v !== null && !(v instanceof Error));
+  const failed = values.find((v): v is Error => v instanceof Error);
+  if (failed) throw failed;
+  return values.filter((v): v is T => v !== null);
 }
