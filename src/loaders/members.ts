@@ -7,13 +7,15 @@
 import { TokenKind } from '../auth/token.js';
 import type { DirectSharingApi } from '../datasources/direct-sharing-api.js';
 import type { MemberRecord, PrivateDataFile } from '../datasources/direct-sharing-wire.js';
-import { ErrorCode, GatewayError } from '../errors.js';
+import { ErrorCode, GatewayError, notFound } from '../errors.js';
 
 /**
  * How many files to ask exchange-member for when a member is loaded on its own: the largest
  * connection page, so that any first page of `dataFiles` is served from that same answer.
  */
 export const MEMBER_FILES_WINDOW = 100;
+
+const PROJECT_MEMBER_ID = /^\d{1,32}$/;
 
 /** The token's own membership (member token), or null for a master token (it has none). */
 export async function loadViewerMember(api: DirectSharingApi): Promise<MemberRecord | null> {
@@ -32,6 +34,8 @@ export async function loadProjectMember(
   projectMemberId: string,
 ): Promise<MemberRecord> {
   api.requireMasterToken('Reading a project member');
+  // Project member ids are digits (8, legacy 16): anything else names no member, at no cost.
+  if (!PROJECT_MEMBER_ID.test(projectMemberId)) throw notFound('No member of this project has that projectMemberId.');
   const page = await api.exchangeMember({ projectMemberId, limit: MEMBER_FILES_WINDOW, offset: 0 });
   return page.member;
 }
