@@ -1,0 +1,316 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../sandbox/index.js';
+import { startSandbox } from '../../sandbox/index.js';
+import { configureOAuthApp, memberLeaves } from '../../sandbox/routes/direct-sharing-controls.js';
+import { createStateSigner } from '../../src/oauth/state.js';
+import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
+
+const REDIRECT = 'http://app.test/oauth/complete';
+
+const AUTHORIZE = /* GraphQL */ `
+  query Authorize($redirectUri: String!) { oauthAuthorizeUrl(redirectUri: $redirectUri) { url state expiresAt } }`;
+const EXCHANGE = /* GraphQL */ `
+  mutation Exchange($input: ExchangeOAuthCodeInput!) {
+    exchangeOAuthCode(input: $input) { accessToken refreshToken expiresAt scope tokenType member { projectMemberId fileCount } }
+  }`;
+const REFRESH = /* GraphQL */ `
+  mutation Refresh($input: RefreshOAuthTokenInput!) {
+    refreshOAuthToken(input: $input) { accessToken refreshToken expiresAt scope member { projectMemberId } }
+  }`;
+const VIEWER = '{ viewer { tokenKind member { projectMemberId } } }';
+
+interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: string;
+  scope: string[];
+  tokenType?: string;
+  member: { projectMemberId: string; fileCount?: number } | null;
+}
+
+let sandbox: Sandbox;
+let stack: Stack;
+/** Every secret the run handled: none may appear in a log line or an error. */
+const secrets = new Set<string>();
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0 });
+  configureOAuthApp(sandbox.state, { redirectUrl: REDIRECT });
+  stack = await startStack({
+    sandbox,
+    env: { OPENHUMANS_CLIENT_ID: sandbox.clientId, OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret, OAUTH_REFRESH_GRACE_SECONDS: '0' },
+  });
+  secrets.add(sandbox.clientSecret);
+});
+afterAll(async () => {
+  await stack?.close();
+  await sandbox?.close();
+});
+beforeEach(() => sandbox.resetCalls());
+
+const members = (): string[] => Object.keys(sandbox.memberTokens).sort();
+
+async function authorizeUrl(redirectUri = REDIRECT): Promise<{ url: string; state: string; expiresAt: string }> {
+  const res = await stack.execute<{ oauthAuthorizeUrl: { url: string; state: string; expiresAt: string } }>(AUTHORIZE, { redirectUri });
+  expect(res.errors).toBeUndefined();
+  return res.data?.oauthAuthorizeUrl ?? { url: '', state: '', expiresAt: '' };
+}
+
+/** What a person does in the browser: open the authorize page, pick a member, approve. */
+async function signInThroughAuthorizePage(projectMemberId: string): Promise<{ code: string; state: string }> {
+  const { url, state } = await authorizeUrl();
+  const page = await fetch(url);
+  expect(page.status).toBe(200);
+  const html = await page.text();
+  expect(html).toContain(`value="${state}"`);
+  const params = new URL(url).searchParams;
+  const form = new URLSearchParams({
+    client_id: params.get('client_id') ?? '',
+    redirect_uri: params.get('redirect_uri') ?? '',
+    state: params.get('state') ?? '',
+    response_type: 'code',
+    project_member_id: projectMemberId,
+    allow: 'Authorize',
+  });
+  const approved = await fetch(url, { method: 'POST', body: form, redirect: 'manual' });
+  expect(approved.status).toBe(302);
+  const back = new URL(approved.headers.get('location') ?? '');
+  expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
+  expect(back.searchParams.get('state')).toBe(state);
+  const code = back.searchParams.get('code') ?? '';
+  secrets.add(code);
+  return { code, state };
+}
+
+async function exchange(input: { code: string; state: string; redirectUri?: string }, on: Stack = stack) {
+  const res = await on.execute<{ exchangeOAuthCode: Tokens }>(EXCHANGE, { input: { redirectUri: REDIRECT, ...input } });
+  const tokens = res.data?.exchangeOAuthCode;
+  if (tokens) {
+    secrets.add(tokens.accessToken);
+    secrets.add(tokens.refreshToken);
+  }
+  return { ...res, tokens };
+}
+
+async function refresh(refreshToken: string, on: Stack = stack) {
+  const res = await on.execute<{ refreshOAuthToken: Tokens }>(REFRESH, { input: { refreshToken } });
+  const tokens = res.data?.refreshOAuthToken;
+  if (tokens) {
+    secrets.add(tokens.accessToken);
+    secrets.add(tokens.refreshToken);
+  }
+  return { ...res, tokens };
+}
+
+async function viewerMember(token: string) {
+  return stack.execute<{ viewer: { tokenKind: string; member: { projectMemberId: string } | null } }>(VIEWER, {}, { token });
+}
+
+describe('oauthAuthorizeUrl', () => {
+  it('builds the Open Humans authorize URL with the client id and a signed state, no upstream call', async () => {
+    const { url, state, expiresAt } = await authorizeUrl();
+    const parsed = new URL(url);
+    expect(`${parsed.origin}${parsed.pathname}`).toBe(`${sandbox.url}/direct-sharing/projects/oauth2/authorize/`);
+    expect(Object.fromEntries(parsed.searchParams)).toEqual({
+      client_id: sandbox.clientId,
+      response_type: 'code',
+      redirect_uri: REDIRECT,
+      state,
+    });
+    expect(state).toMatch(/^v1\.[\w-]+\.[\w-]+$/);
+    expect(new Date(expiresAt).getTime()).toBeGreaterThan(Date.now());
+    expect(url).not.toContain(sandbox.clientSecret);
+    expect(Object.values(sandbox.calls()).reduce((a, b) => a + b, 0)).toBe(0);
+  });
+
+  it('refuses a redirect URI that is not an absolute, fragment-free URL', async () => {
+    for (const redirectUri of ['/relative', 'javascript:alert(1)', `${REDIRECT}#frag`, 'not a url']) {
+      const res = await stack.execute(AUTHORIZE, { redirectUri });
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'redirectUri' });
+    }
+  });
+});
+
+describe('exchangeOAuthCode', () => {
+  it('signs a member in through the authorize page: tokens plus the member from exchange-member', async () => {
+    const pmi = members()[0] ?? '';
+    const { code, state } = await signInThroughAuthorizePage(pmi);
+    sandbox.resetCalls();
+    const { tokens, errors } = await exchange({ code, state });
+    expect(errors).toBeUndefined();
+    expect(tokens).toMatchObject({ tokenType: 'Bearer', member: { projectMemberId: pmi } });
+    expect(tokens?.scope).toContain('read');
+    expect(new Date(tokens?.expiresAt ?? 0).getTime() - Date.now()).toBeGreaterThan(35_000_000); // 10 h
+    const calls = sandbox.calls();
+    expect(calls.OAUTH_TOKEN).toBe(1);
+    expect(calls.D3).toBe(1);
+    // The new access token acts as that member.
+    const viewer = await viewerMember(tokens?.accessToken ?? '');
+    expect(viewer.data?.viewer).toEqual({ tokenKind: 'MEMBER', member: { projectMemberId: pmi } });
+    // Codes are single use.
+    const again = await exchange({ code, state });
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
+  });
+
+  it('refuses a missing, forged, expired or misdirected state before any upstream call', async () => {
+    const { code } = await signInThroughAuthorizePage(members()[1] ?? '');
+    const good = (await authorizeUrl()).state;
+    const expired = createStateSigner(sandbox.clientSecret, { ttlSeconds: 60, now: () => Date.now() - 3_600_000 }).issue(REDIRECT).state;
+    const foreign = createStateSigner('another-fake-client-secret').issue(REDIRECT).state;
+    const otherUri = (await authorizeUrl('http://app.test/elsewhere')).state;
+    const [v, payload] = good.split('.');
+    sandbox.resetCalls();
+    const cases: [string, RegExp][] = [
+      ['', /missing/],
+      ['random-csrf-value', /not issued/],
+      [`${v}.${payload}.AAAA`, /not issued/],
+      [foreign, /not issued/],
+      [expired, /expired/],
+      [otherUri, /another `redirectUri`/],
+    ];
+    for (const [state, message] of cases) {
+      const res = await exchange({ code, state });
+      expect(res.data).toBeNull();
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'state' });
+      expect(res.errors?.[0]?.message).toMatch(message);
+    }
+    expect(sandbox.calls().OAUTH_TOKEN ?? 0).toBe(0);
+    // The code was not spent by any of those: it still works with the right state.
+    expect((await exchange({ code, state: good })).tokens?.member?.projectMemberId).toBe(members()[1]);
+  });
+
+  it('maps an unknown code and a redirect URI that differs from the registered one', async () => {
+    const state = (await authorizeUrl()).state;
+    const unknown = await exchange({ code: 'fakeCodeThatWasNeverIssued000', state });
+    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
+    const elsewhere = 'http://app.test/elsewhere';
+    const { code } = await signInThroughAuthorizePage(members()[2] ?? '');
+    const misdirected = await exchange({ code, state: (await authorizeUrl(elsewhere)).state, redirectUri: elsewhere });
+    expect(misdirected.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(misdirected.errors?.[0]?.message).toMatch(/redirectUri/);
+  });
+});
+
+describe('refreshOAuthToken', () => {
+  it('rotates: new tokens work, the old access and refresh tokens stop working', async () => {
+    const pmi = members()[3] ?? '';
+    const { code, state } = await signInThroughAuthorizePage(pmi);
+    const first = (await exchange({ code, state })).tokens as Tokens;
+    sandbox.resetCalls();
+    const { tokens: second, errors } = await refresh(first.refreshToken);
+    expect(errors).toBeUndefined();
+    expect(second?.member?.projectMemberId).toBe(pmi);
+    expect(second?.accessToken).not.toBe(first.accessToken);
+    expect(second?.refreshToken).not.toBe(first.refreshToken);
+    expect(sandbox.calls().OAUTH_TOKEN).toBe(1);
+
+    expect((await viewerMember(second?.accessToken ?? '')).data?.viewer.member?.projectMemberId).toBe(pmi);
+    const old = await viewerMember(first.accessToken);
+    expect(old.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
+    const reused = await refresh(first.refreshToken);
+    expect(reused.data).toBeNull();
+    expect(reused.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'REFRESH_TOKEN_INVALID' });
+    // The newest refresh token still works.
+    expect((await refresh(second?.refreshToken ?? '')).tokens?.member?.projectMemberId).toBe(pmi);
+  });
+
+  it('shares one upstream call between concurrent refreshes of one token', async () => {
+    const { code, state } = await signInThroughAuthorizePage(members()[4] ?? '');
+    const first = (await exchange({ code, state })).tokens as Tokens;
+    sandbox.resetCalls();
+    const results = await Promise.all(Array.from({ length: 6 }, () => refresh(first.refreshToken)));
+    expect(results.map((r) => r.errors)).toEqual(Array(6).fill(undefined));
+    expect(new Set(results.map((r) => r.tokens?.refreshToken)).size).toBe(1);
+    expect(new Set(results.map((r) => r.tokens?.accessToken)).size).toBe(1);
+    expect(sandbox.calls().OAUTH_TOKEN).toBe(1);
+  });
+
+  it('answers a just-rotated refresh token with the same tokens during the grace period', async () => {
+    const graceful = await startStack({
+      sandbox,
+      env: { OPENHUMANS_CLIENT_ID: sandbox.clientId, OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret },
+    });
+    try {
+      const { code, state } = await signInThroughAuthorizePage(members()[5] ?? '');
+      const first = (await exchange({ code, state }, graceful)).tokens as Tokens;
+      sandbox.resetCalls();
+      const a = (await refresh(first.refreshToken, graceful)).tokens;
+      const b = (await refresh(first.refreshToken, graceful)).tokens;
+      expect(b).toEqual(a);
+      expect(sandbox.calls().OAUTH_TOKEN).toBe(1);
+    } finally {
+      await graceful.close();
+    }
+  });
+
+  it('says REFRESH_TOKEN_INVALID once the member left the project', async () => {
+    const pmi = members()[6] ?? '';
+    const { code, state } = await signInThroughAuthorizePage(pmi);
+    const tokens = (await exchange({ code, state })).tokens as Tokens;
+    await memberLeaves(sandbox.state, pmi);
+    const res = await refresh(tokens.refreshToken);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'REFRESH_TOKEN_INVALID' });
+  });
+
+  it('refuses malformed refresh tokens without calling upstream', async () => {
+    for (const refreshToken of ['', 'has space', 'x'.repeat(600)]) {
+      const res = await refresh(refreshToken);
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'refreshToken' });
+    }
+    expect(sandbox.calls().OAUTH_TOKEN ?? 0).toBe(0);
+  });
+});
+
+describe('client configuration', () => {
+  it('names the setting when Open Humans refuses the client, and never shows the secret', async () => {
+    const wrongSecret = 'fakeWrongClientSecret0123456789';
+    secrets.add(wrongSecret);
+    const misconfigured = await startStack({
+      sandbox,
+      env: { OPENHUMANS_CLIENT_ID: sandbox.clientId, OPENHUMANS_CLIENT_SECRET: wrongSecret },
+    });
+    try {
+      const state = (await misconfigured.execute<{ oauthAuthorizeUrl: { state: string } }>(AUTHORIZE, { redirectUri: REDIRECT })).data
+        ?.oauthAuthorizeUrl.state;
+      const { code } = await signInThroughAuthorizePage(members()[7] ?? '');
+      for (const res of [
+        await exchange({ code, state: state ?? '' }, misconfigured),
+        await refresh('fakeRefreshToken00000000000000', misconfigured),
+      ]) {
+        expect(res.errors?.[0]?.extensions?.code).toBe('UPSTREAM_ERROR');
+        expect(res.errors?.[0]?.message).toMatch(/OPENHUMANS_CLIENT_SECRET/);
+        expect(res.text).not.toContain(wrongSecret);
+      }
+      expect(misconfigured.logLines.join('\n')).toMatch(/OPENHUMANS_CLIENT_ID and OPENHUMANS_CLIENT_SECRET/);
+      expect(findSecrets(misconfigured.logLines, secrets)).toEqual([]);
+    } finally {
+      await misconfigured.close();
+    }
+  });
+
+  it('explains that sign-in is off when the client is not configured', async () => {
+    const off = await startStack({ sandbox });
+    try {
+      for (const res of [
+        await off.execute(AUTHORIZE, { redirectUri: REDIRECT }),
+        await off.execute(REFRESH, { input: { refreshToken: 'fakeRefreshToken' } }),
+      ]) {
+        expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+        expect(res.errors?.[0]?.message).toMatch(/OPENHUMANS_CLIENT_ID and OPENHUMANS_CLIENT_SECRET/);
+      }
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('rejects a client id without a secret at start-up, naming both settings', async () => {
+    await expect(startStack({ sandbox, env: { OPENHUMANS_CLIENT_ID: 'fake-id' } })).rejects.toThrow(/OPENHUMANS_CLIENT_SECRET/);
+  });
+});
+
+describe('secrets', () => {
+  it('never writes a client secret, code or token into a log line', () => {
+    expect(secrets.size).toBeGreaterThan(5);
+    expect(findSecrets(stack.logLines, secrets)).toEqual([]);
+  });
+});
