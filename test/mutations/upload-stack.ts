@@ -118,7 +118,7 @@ export async function listFiles(stack: Stack, token: string, projectMemberId?: s
   const query = projectMemberId
     ? `query($id: String!) { viewer { project { member(projectMemberId: $id) { ${selection} } } } }`
     : `{ viewer { member { ${selection} } } }`;
-  const res = await stack.execute<Record<string, never>>(query, projectMemberId ? { id: projectMemberId } : {}, { token });
+  const res = await stack.execute<unknown>(query, projectMemberId ? { id: projectMemberId } : {}, { token });
   if (res.errors?.length) throw new Error(`listing failed: ${JSON.stringify(res.errors)}`);
   const viewer = (res.data as { viewer: { project?: { member: Conn }; member?: Conn } }).viewer;
   const conn = (projectMemberId ? viewer.project?.member : viewer.member) as Conn;
