@@ -33,10 +33,12 @@ export const builder = new SchemaBuilder<{
     pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.' },
     nodeQueryOptions: {
       description: 'Fetches any object by its global `id`; null when it does not exist or is not visible to you.',
+      args: { id: { description: 'The global `id` of the object.' } },
       resolve: (_root, args, _ctx, _info, resolveNode) => resolveVisibleNode(resolveNode, args.id),
     },
     nodesQueryOptions: {
       description: 'Fetches several objects by their global ids, in order; null for each one that does not exist or is not visible.',
+      args: { ids: { description: 'Global ids of the objects, in the order wanted.' } },
       resolve: (_root, args, _ctx, _info, resolveNodes) => resolveVisibleNodes(resolveNodes, args.ids),
     },
     decodeGlobalID: decodeGlobalId,
