@@ -56,6 +56,11 @@ export function sendJson(
   });
 }
 
+/** A JSON response whose body is already serialized. */
+export function sendJsonText(ctx: RouteContext, status: number, text: string, allow = 'GET, HEAD, OPTIONS'): void {
+  send(ctx, status, text, { 'Content-Type': 'application/json', ...API_HEADERS, 'Allow': allow });
+}
+
 export function sendHtml(ctx: RouteContext, status: number, html: string, extra: Record<string, string> = {}): void {
   send(ctx, status, html, { 'Content-Type': 'text/html; charset=utf-8', 'X-Frame-Options': 'SAMEORIGIN', ...extra });
 }

@@ -38,13 +38,28 @@ export function paginate<T, R>(ctx: RouteContext, items: readonly T[], render: (
   const offset = parseOffset(queryParam(ctx.url, 'offset'));
   const count = items.length;
   const slice = count === 0 || offset > count ? [] : items.slice(offset, offset + limit);
+  return { count, ...withLinks(ctx, count, limit, offset), results: slice.map(render) };
+}
+
+/**
+ * `paginate` producing the JSON text directly from per-item JSON strings (hot lists: P1, P5, P8,
+ * P12). Same keys, order and values as `JSON.stringify(paginate(...))`.
+ */
+export function paginateJson<T>(ctx: RouteContext, items: readonly T[], renderJson: (item: T) => string): string {
+  const limit = parseLimit(queryParam(ctx.url, 'limit'));
+  const offset = parseOffset(queryParam(ctx.url, 'offset'));
+  const count = items.length;
+  const page = withLinks(ctx, count, limit, offset);
+  const slice = count === 0 || offset > count ? [] : items.slice(offset, offset + limit);
+  return `{"count":${count},"next":${JSON.stringify(page.next)},"previous":${JSON.stringify(page.previous)},"results":[${slice.map(renderJson).join(',')}]}`;
+}
+
+function withLinks(ctx: RouteContext, count: number, limit: number, offset: number): { next: string | null; previous: string | null } {
   return {
-    count,
     next: offset + limit >= count ? null : linkWith(ctx, { limit: String(limit), offset: String(offset + limit) }),
     previous: offset <= 0 ? null
       : offset - limit <= 0 ? linkWith(ctx, { limit: String(limit), offset: null })
       : linkWith(ctx, { limit: String(limit), offset: String(offset - limit) }),
-    results: slice.map(render),
   };
 }
 

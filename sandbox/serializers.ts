@@ -86,6 +86,30 @@ export function serializePublicFile(state: SandboxState, f: DataFile, usernamePa
   };
 }
 
+const KEY_SLOT = '\u0000KEY\u0000';
+const publicJsonCache = new WeakMap<DataFile, { version: number; head: string; tail: string }>();
+
+/**
+ * `serializePublicFile` as JSON text, fast: everything but the download key is cached per file
+ * (until the next store mutation), so a page costs 100 key mints and string joins.
+ */
+export function publicFileJson(state: SandboxState, f: DataFile, usernameParam: string | undefined): string {
+  const { store } = state;
+  if (usernameParam !== undefined && store.membership(f.projectId, f.userId)?.visible === false) {
+    const owner = store.user(f.userId);
+    if (owner && usernameParam.includes(owner.username)) return '{}';
+  }
+  let cached = publicJsonCache.get(f);
+  if (!cached || cached.version !== store.version) {
+    const obj = serializePublicFile(state, f, undefined);
+    obj.download_url = `${PUBLIC_ORIGIN}/data-management/datafile-download/${f.id}/?key=${KEY_SLOT}`;
+    const [head = '', tail = ''] = JSON.stringify(obj).split(JSON.stringify(KEY_SLOT).slice(1, -1));
+    cached = { version: store.version, head, tail };
+    publicJsonCache.set(f, cached);
+  }
+  return cached.head + mintDownloadKey(state.secret, f.id, state.now()) + cached.tail;
+}
+
 /** §5.6 private DataFile (D2 and D3 `data[]`). */
 export function serializePrivateFile(state: SandboxState, f: DataFile): Record<string, unknown> {
   return {

@@ -1,11 +1,12 @@
 // Public API P1–P13 (openhumans-api.md §2.1), in the resolution order of open_humans/api_urls.py.
 // List filters on P1/P3/P6/P10 are ignored, as on the current production pins; the nested lists
 // filter by their path. Unknown ids on nested lists raise in the view → the HTML 500 page.
-import { queryParam, sendDetailNotFound, sendJson, sendServerError, type RouteContext } from '../http.js';
-import { paginate } from '../pagination.js';
+import type { DataFile } from '../data/types.js';
+import { queryParam, sendDetailNotFound, sendJson, sendJsonText, sendServerError, type RouteContext } from '../http.js';
+import { paginate, paginateJson } from '../pagination.js';
 import { exactPath, rePath, type Route } from '../router.js';
 import {
-  serializeDataType, serializeProject, serializePublicFile, serializePublicMember,
+  publicFileJson, serializeDataType, serializeProject, serializePublicFile, serializePublicMember,
 } from '../serializers.js';
 
 const API = '/api/';
@@ -22,10 +23,10 @@ function num(ctx: RouteContext): number {
   return Number(ctx.params[0]);
 }
 
-function fileList(ctx: RouteContext, files: Parameters<typeof paginate>[1]): void {
+function fileList(ctx: RouteContext, files: readonly DataFile[]): void {
   const username = queryParam(ctx.url, 'username');
   const state = ctx.state;
-  sendJson(ctx, 200, paginate(ctx, files as never[], (f) => serializePublicFile(state, f, username)));
+  sendJsonText(ctx, 200, paginateJson(ctx, files, (f) => publicFileJson(state, f, username)));
 }
 
 export const publicRoutes: Route[] = [

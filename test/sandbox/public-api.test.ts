@@ -44,8 +44,13 @@ describe('P1 /api/public/datafiles/', () => {
     const p = await page(`${sb.url}/api/public/datafiles/?limit=1000000`);
     expect(p.count).toBe(expected.length);
     expect(p.results.map((r) => r.id)).toEqual(expected);
+    expect(Object.keys(p)).toEqual(['count', 'next', 'previous', 'results']);
     const first = p.results[0] as Record<string, unknown>;
     expect(Object.keys(first)).toEqual(FILE_KEYS);
+    // The fast list path renders exactly what the detail serializer renders (apart from the key).
+    const detail = obj(await get(`${sb.url}/api/public/datafile/${String(first.id)}/`));
+    const noKey = (o: Record<string, unknown>) => ({ ...o, download_url: String(o.download_url).replace(/key=.*/, '') });
+    expect(JSON.stringify(noKey(detail))).toBe(JSON.stringify(noKey(first)));
     expect(first.source_project).toMatch(/^https:\/\/www\.openhumans\.org\/api\/public\/project\/\d+\/$/);
     for (const dt of first.datatypes as string[]) expect(dt).toMatch(/^https:\/\/www\.openhumans\.org\/api\/public\/datatype\/\d+\/$/);
     expect(first.download_url).toMatch(/^https:\/\/www\.openhumans\.org\/data-management\/datafile-download\/\d+\/\?key=[0-9a-f-]{36}$/);
