@@ -26,9 +26,14 @@ const ISO_DATE =
 export function parseLooseDate(value: unknown): Date | null {
   if (typeof value !== 'string' || !ISO_DATE.test(value.trim())) return null;
   let text = value.trim().replace(' ', 'T');
-  if (text.length > 10 && !/(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(text)) text += 'Z';
-  // `+0000` and `+00` are ISO but not for Date.parse: normalise to `+00:00`.
-  text = text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2').replace(/([+-]\d{2})$/, '$1:00');
+  if (text.length > 10) {
+    // The time part: no zone means UTC; `+0000` and `+00` are ISO but not for Date.parse.
+    const [date = '', time = ''] = text.split('T');
+    const zoned = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(time)
+      ? time.replace(/([+-]\d{2})(\d{2})$/, '$1:$2').replace(/([+-]\d{2})$/, '$1:00')
+      : `${time}Z`;
+    text = `${date}T${zoned}`;
+  }
   // Date rolls 2019-02-31 over to March: an impossible calendar date is not a date.
   const [year = 0, month = 0, day = 0] = text.slice(0, 10).split('-').map(Number);
   if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) {

@@ -272,4 +272,11 @@ describe('Query.node and Query.nodes', () => {
   it('answers BAD_USER_INPUT for a malformed global id', async () => {
     await fails(stack, '{ node(id: "not-a-global-id") { id } }', 'BAD_USER_INPUT');
   });
+
+  it('answers null from node, BAD_USER_INPUT from nodes, for a type that has no nodes', async () => {
+    const foo = toGlobalId('Foo', 1);
+    const data = await ok<{ node: unknown }>(stack, `{ node(id: "${foo}") { id } }`);
+    expect(data.node).toBeNull();
+    await fails(stack, `{ nodes(ids: ["${foo}"]) { id } }`, 'BAD_USER_INPUT');
+  });
 });
