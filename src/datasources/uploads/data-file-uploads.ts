@@ -4,7 +4,7 @@ import { ErrorCode, GatewayError } from '../../errors.js';
 import { UpstreamError } from '../upstream-error.js';
 import type { PrivateDataFile } from '../direct-sharing-wire.js';
 import type { Upload } from '../../uploads/upload.js';
-import { UploadAbortedError, UploadTooLargeError } from '../../uploads/upload.js';
+import { MultipartRequestError, UploadAbortedError, UploadTooLargeError } from '../../uploads/upload.js';
 import { ChecksumMismatchError, FileTooLargeError, IdempotencyConflictError, InputError, InvalidUploadHandleError } from './errors.js';
 import { fingerprintOf } from './idempotency.js';
 import type { UploadMetadataInput } from './metadata.js';
@@ -103,7 +103,9 @@ export class DataFileUploads {
     input: UploadDataFileInput,
     member: { token: string; projectMemberId: string; wireId: string | undefined },
   ): Promise<UploadedDataFile> {
-    const part = await input.file.open();
+    const part = await input.file.open().catch((err: unknown) => {
+      throw uploadFailure(err);
+    });
     const filename = safeFilename(part.filename, 'input.file');
     const spooled = await spoolToFile(part.stream, this.services.settings.tmpDir).catch((err: unknown) => {
       throw uploadFailure(err);
@@ -230,7 +232,9 @@ const badAnswer = (route: string): GatewayError =>
 
 function uploadFailure(err: unknown): unknown {
   if (err instanceof UploadTooLargeError) return new FileTooLargeError(err.limitBytes);
-  if (err instanceof UploadAbortedError) return new GatewayError(ErrorCode.BAD_USER_INPUT, err.message);
+  if (err instanceof UploadAbortedError || err instanceof MultipartRequestError) {
+    return new GatewayError(ErrorCode.BAD_USER_INPUT, err.message);
+  }
   return err;
 }
 
