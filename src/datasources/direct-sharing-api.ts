@@ -12,6 +12,7 @@ import { TokenKind, masterTokenRequired, requireToken, tokenKindOf } from '../au
 import { memberTag, type TokenScope, type TokenScopedCache } from '../auth/token-scoped-cache.js';
 import { ErrorCode, GatewayError, notFound } from '../errors.js';
 import {
+  PROJECT_PLACEHOLDER,
   toMemberFilesPage,
   toMemberPage,
   type MemberFilesPage,
@@ -34,40 +35,19 @@ export interface DirectSharingApiOptions {
   cache?: TokenScopedCache;
 }
 
-/** Upstream calls one request may have in flight on its abort signal (a page of 100 members). */
-const MAX_PARALLEL_CALLS = 250;
+/** Listeners one request may add to its abort signal (its calls here and on the public API). */
+const MAX_SIGNAL_LISTENERS = 250;
+/**
+ * Upstream calls one request keeps in flight at once: a page of members may need one
+ * exchange-member call each, and Open Humans has no rate limits of its own to protect it.
+ */
+const MAX_CONCURRENT_CALLS = 8;
 
 const PATHS = {
   project: '/api/direct-sharing/project/',
   members: '/api/direct-sharing/project/members/',
   exchangeMember: '/api/direct-sharing/project/exchange-member/',
 } as const;
-
-/** Data of no project: `ownProjectPlaceholder` objects are only used for their identity. */
-const PROJECT_PLACEHOLDER: Project = Object.freeze({
-  databaseId: 0,
-  active: false,
-  approved: false,
-  authorizedMembers: 0,
-  badgeImage: null,
-  contactEmail: '',
-  idLabel: '',
-  infoUrl: '',
-  isAcademicOrNonprofit: false,
-  isStudy: false,
-  leader: '',
-  longDescription: '',
-  name: '',
-  organization: '',
-  registeredDataTypeIds: [],
-  requestedSourceIds: [],
-  requestSourcesAccess: [],
-  requestUsernameAccess: false,
-  returnedDataDescription: '',
-  shortDescription: '',
-  slug: '',
-  type: null,
-});
 
 interface ReadSpec<T> {
   route: 'D1' | 'D2' | 'D3';
@@ -90,6 +70,7 @@ export class DirectSharingApi {
   private readonly cache: TokenScopedCache | undefined;
   private readonly scope: TokenScope | null;
   private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly slots = new CallSlots(MAX_CONCURRENT_CALLS);
   /** Project objects known to be the token's own project (D1 answers and placeholders). */
   private readonly ownProjects = new WeakSet<Project>();
 
@@ -98,8 +79,8 @@ export class DirectSharingApi {
     this.token = options.token;
     this.tokenMalformed = options.tokenMalformed ?? false;
     this.signal = options.signal;
-    // One request may fan out to a call per listed member, each listening on the same signal.
-    if (options.signal) setMaxListeners(MAX_PARALLEL_CALLS, options.signal);
+    // Every upstream call of the request listens on this one signal: more than node's default 10.
+    if (options.signal) setMaxListeners(MAX_SIGNAL_LISTENERS, options.signal);
     // Download links in bodies name www.openhumans.org: rebased onto the configured origin.
     this.baseUrl = options.http.baseUrl;
     this.tokenKind = options.token ? tokenKindOf(options.token) : null;
@@ -225,14 +206,16 @@ export class DirectSharingApi {
   private async fetch<T>(spec: ReadSpec<T>, token: string): Promise<T> {
     let wire: unknown;
     try {
-      wire = await this.http.request<unknown>({
-        route: spec.route,
-        method: 'GET',
-        path: spec.path,
-        query: spec.query,
-        auth: { token, via: spec.via },
-        signal: this.signal,
-      });
+      wire = await this.slots.run(() =>
+        this.http.request<unknown>({
+          route: spec.route,
+          method: 'GET',
+          path: spec.path,
+          query: spec.query,
+          auth: { token, via: spec.via },
+          signal: this.signal,
+        }),
+      );
     } catch (err) {
       if (spec.route === 'D3' && upstreamStatus(err) === 400) throw unknownMember();
       throw toGatewayError(err);
@@ -256,3 +239,24 @@ function readKey(spec: Pick<ReadSpec<unknown>, 'route' | 'path' | 'query'>): str
 /** The HTTP status of an upstream failure (`UpstreamError.status`), if it is one. */
 const upstreamStatus = (err: unknown): number | undefined =>
   isUpstreamError(err) ? err.status : undefined;
+
+/** A small counting semaphore: at most `size` tasks run at once, the rest wait in order. */
+class CallSlots {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active < this.size) this.active += 1;
+    // A finishing task hands its slot straight to the next waiter, so `active` never overshoots.
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active -= 1;
+    }
+  }
+}

@@ -8,7 +8,7 @@
  * string: the mapping drops it, so it cannot reach a model, a cache or a log.
  */
 import { ErrorCode, GatewayError } from '../errors.js';
-import type { DataFile } from './models.js';
+import type { DataFile, Project } from './models.js';
 import { idFromLink, rebaseDownloadUrl } from './wire.js';
 
 /** §5.6 DataFile as listed in D2 `data[]` and D3 `data[]`. */
@@ -185,3 +185,29 @@ export function toMemberFilesPage(wire: unknown, offset: number, baseUrl: string
     files,
   };
 }
+
+/** Data of no project: `ownProjectPlaceholder` objects are only used for their identity. */
+export const PROJECT_PLACEHOLDER: Project = Object.freeze({
+  databaseId: 0,
+  active: false,
+  approved: false,
+  authorizedMembers: 0,
+  badgeImage: null,
+  contactEmail: '',
+  idLabel: '',
+  infoUrl: '',
+  isAcademicOrNonprofit: false,
+  isStudy: false,
+  leader: '',
+  longDescription: '',
+  name: '',
+  organization: '',
+  registeredDataTypeIds: [],
+  requestedSourceIds: [],
+  requestSourcesAccess: [],
+  requestUsernameAccess: false,
+  returnedDataDescription: '',
+  shortDescription: '',
+  slug: '',
+  type: null,
+});

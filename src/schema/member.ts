@@ -63,7 +63,7 @@ MemberRef.implement({
       resolve: (member) => toSharedSources(member.sourcesShared),
     }),
     fileCount: t.exposeInt('fileCount', {
-      description: 'How many files of the member the project can read.',
+      description: 'How many of the member\'s files this token can read (all pages of `dataFiles`).',
     }),
     dataFiles: t.connection(
       {

@@ -52,14 +52,17 @@ export const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
   fields: (t) => ({
     tokenKind: t.field({
       type: TokenKindEnum,
-      description: 'Whether the token is a project master token or a member access token.',
+      description:
+        "Whether the token is a project master token or a member access token, told from the " +
+        "token's shape (master tokens are 64 letters and digits) without calling Open Humans: an " +
+        'unknown token is only refused by the fields that reach Open Humans.',
       resolve: (viewer) => viewer.tokenKind,
     }),
     project: t.field({
       type: ProjectRef,
       description:
         'The project the token belongs to, approved or not. Fetched only when one of its own ' +
-        'fields is asked for.',
+        'fields is asked for: `members` and `member` alone cost no project call.',
       resolve: (_viewer, _args, ctx, info): Project | Promise<Project> => {
         const names = selectedFieldNames(info);
         const onlyScoped = [...names].every((name) => TOKEN_SCOPED_PROJECT_FIELDS.has(name));
