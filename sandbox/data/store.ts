@@ -38,6 +38,7 @@ export class SandboxStore {
   private readonly refreshTokens = new Map<string, RefreshToken>();
   private readonly md5Cache = new Map<number, string>();
   private publicIdx: PublicIndexes | null = null;
+  private publicMembersCache: { version: number; list: User[] } | null = null;
   private nextFileId = 1;
 
   constructor(data: StoreData) {
@@ -110,6 +111,7 @@ export class SandboxStore {
   addUser(u: User): void {
     this.users.set(u.id, u);
     this.usersByName.set(u.username, u);
+    this.touch();
   }
   user(id: number): User | undefined {
     return this.users.get(id);
@@ -119,9 +121,13 @@ export class SandboxStore {
   }
   /** P6: active users except api-administrator, by username. */
   publicMembers(): User[] {
-    return [...this.users.values()]
-      .filter((u) => u.active && u.username !== 'api-administrator')
-      .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
+    if (this.publicMembersCache?.version !== this.version) {
+      const list = [...this.users.values()]
+        .filter((u) => u.active && u.username !== 'api-administrator')
+        .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
+      this.publicMembersCache = { version: this.version, list };
+    }
+    return this.publicMembersCache.list;
   }
 
   // ---- memberships ----
@@ -165,10 +171,18 @@ export class SandboxStore {
       .filter((p): p is Project => p !== undefined && p.approved)
       .sort((a, b) => (a.name === b.name ? a.id - b.id : a.name < b.name ? -1 : 1));
   }
-  /** Mark a membership changed (after editing its fields in place). */
-  touch(): void {
+  /**
+   * Mark data changed (call after editing a membership, project or file in place). Bumps
+   * `version` (drops cached serializations); `affectsPublic: false` keeps the public indexes.
+   */
+  touch(affectsPublic = true): void {
     this.version++;
-    this.publicIdx = null;
+    if (affectsPublic) this.publicIdx = null;
+  }
+  /** Could this file be in a public list (now or once completed)? */
+  private mayBePublic(f: DataFile): boolean {
+    const p = this.projects.get(f.projectId);
+    return !!p && !p.noPublicData && this.membership(f.projectId, f.userId)?.publicData === true;
   }
 
   // ---- files ----
@@ -182,7 +196,7 @@ export class SandboxStore {
     if (!set) this.filesOfUser.set(f.userId, (set = new Set()));
     set.add(f);
     if (f.id >= this.nextFileId) this.nextFileId = f.id + 1;
-    this.touch();
+    this.touch(this.mayBePublic(f));
   }
   removeFile(id: number): DataFile | undefined {
     const f = this.files.get(id);
@@ -191,13 +205,13 @@ export class SandboxStore {
     this.filesByS3Key.delete(f.s3Key);
     this.filesOfUser.get(f.userId)?.delete(f);
     this.md5Cache.delete(id);
-    this.touch();
+    this.touch(this.mayBePublic(f));
     return f;
   }
   /** Call after changing a file in place (completion, size, content). */
   updateFile(f: DataFile): void {
     this.md5Cache.delete(f.id);
-    this.touch();
+    this.touch(this.mayBePublic(f));
   }
   file(id: number): DataFile | undefined {
     return this.files.get(id);

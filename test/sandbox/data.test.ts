@@ -76,3 +76,37 @@ describe('determinism', () => {
     }
   });
 });
+
+describe('store mutations', () => {
+  it('shows added public files in every public list and drops removed ones; private files stay out', async () => {
+    const s = await startSandbox({ sizes: SMALL, seed: 8 });
+    try {
+      const { store } = s;
+      const m = store.membershipsOf(s.projectId).find((x) => x.publicData && x.visible && store.isActive(x));
+      const priv = store.membershipsOf(s.projectId).find((x) => !x.publicData && store.isActive(x));
+      if (!m || !priv) throw new Error('seed lacks a public and a private own-project member');
+      const user = store.user(m.userId);
+      const make = (userId: number) => {
+        const id = store.allocateFileId();
+        return {
+          id, projectId: s.projectId, userId, basename: `added-${id}.txt`, created: Date.UTC(2026, 0, 1), metadata: { tags: [], description: '' },
+          datatypes: [1], completed: true, size: 5, md5: null, s3Key: `member-files/direct-sharing-${s.projectId}/x/added-${id}.txt`,
+          content: { kind: 'stored' as const, bytes: Buffer.from('hello') },
+        };
+      };
+      const count = async (path: string) => (await page(`${s.url}${path}?limit=1`)).count;
+      const lists = ['/api/public/datafiles/', `/api/public/project/${s.projectId}/datafiles/`, `/api/public/member/${user?.username}/datafiles/`, '/api/public/datatype/1/datafiles/'];
+      const before = await Promise.all(lists.map(count));
+      const pub = make(m.userId);
+      store.addFile(pub);
+      store.addFile(make(priv.userId));
+      expect(await Promise.all(lists.map(count))).toEqual(before.map((n) => n + 1));
+      expect((await get(`${s.url}/api/public/datafile/${pub.id}/`)).status).toBe(200);
+      store.removeFile(pub.id);
+      expect(await Promise.all(lists.map(count))).toEqual(before);
+      expect((await get(`${s.url}/api/public/datafile/${pub.id}/`)).status).toBe(404);
+    } finally {
+      await s.close();
+    }
+  });
+});
