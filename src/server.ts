@@ -46,7 +46,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     });
   });
   const { port } = server.address() as AddressInfo;
-  const shownHost = ['0.0.0.0', '::', ''].includes(config.server.host) ? 'localhost' : config.server.host;
+  const shownHost = ['0.0.0.0', '::', '', '127.0.0.1', '::1'].includes(config.server.host) ? 'localhost' : config.server.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
 
   let closing: Promise<void> | undefined;
