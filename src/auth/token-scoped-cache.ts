@@ -23,6 +23,11 @@ interface Entry {
 }
 
 export const memberTag = (projectMemberId: string): string => `member:${projectMemberId}`;
+/**
+ * Every page of a members list. A removal shifts the members of later pages, which do not list
+ * the removed member, so a write drops all list pages (they are cheap to fetch again).
+ */
+export const MEMBER_LIST_TAG = 'member-list';
 
 export class TokenScopedCache {
   private readonly lru: LRUCache<string, Entry>;

@@ -9,7 +9,12 @@
  */
 import { setMaxListeners } from 'node:events';
 import { TokenKind, masterTokenRequired, requireToken, tokenKindOf } from '../auth/token.js';
-import { memberTag, type TokenScope, type TokenScopedCache } from '../auth/token-scoped-cache.js';
+import {
+  MEMBER_LIST_TAG,
+  memberTag,
+  type TokenScope,
+  type TokenScopedCache,
+} from '../auth/token-scoped-cache.js';
 import { ErrorCode, GatewayError, notFound } from '../errors.js';
 import {
   PROJECT_PLACEHOLDER,
@@ -141,7 +146,7 @@ export class DirectSharingApi {
       query: { limit: page.limit, offset: page.offset },
       via: 'query',
       map: (wire) => toMemberPage(wire, this.baseUrl),
-      tags: (value) => value.items.map((m) => memberTag(m.projectMemberId)),
+      tags: (value) => [MEMBER_LIST_TAG, ...value.items.map((m) => memberTag(m.projectMemberId))],
     });
   }
 
@@ -179,10 +184,14 @@ export class DirectSharingApi {
     return page;
   }
 
-  /** Forgets what this request and the shared cache hold about a member (after a write). */
+  /**
+   * Forgets what this request and the shared cache hold about a member, for every token, and
+   * every cached members-list page (after a write: upload, delete, message, removal).
+   */
   invalidateMember(projectMemberId: string): void {
     this.inflight.clear();
     this.cache?.invalidateTag(memberTag(projectMemberId));
+    this.cache?.invalidateTag(MEMBER_LIST_TAG);
   }
 
   /** One read: deduplicated in the request, then the token's cache, then upstream. */
