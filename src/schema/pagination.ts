@@ -6,9 +6,10 @@
  * sees or builds offsets. The helper asks its fetcher for exactly the window it serves: one
  * upstream call per page, and never a whole large list.
  *
- * `pageInfo` is exact: `hasPreviousPage` is true when at least one item exists before the page,
- * `hasNextPage` when at least one exists after it (the offset list makes both cheap to know, which
- * the Relay spec allows even where it only requires them for the paging direction).
+ * `pageInfo` follows the spec's algorithm literally (PageInfo, "hasPreviousPage"/"hasNextPage"):
+ * in the paging direction it says whether the cursors' range holds more than the page; against it
+ * (the spec's "may"), the offset list knows exactly whether items lie beyond `after`/`before`, so
+ * it says so. For `first/after` and `last/before` this is "are there items before/after the page".
  */
 import { badUserInput } from '../errors.js';
 
@@ -191,17 +192,27 @@ export async function resolveOffsetPage<T>(
   );
   const { start, slice } = await fetchPage(req, fetch, options.totalCount);
   const edges = slice.items.map((node, i) => ({ cursor: offsetToCursor(start + i), node }));
-  const end = start + edges.length;
   return {
     edges,
     totalCount: slice.totalCount,
     pageInfo: {
-      hasPreviousPage: Math.min(start, slice.totalCount) > 0,
-      hasNextPage: end < slice.totalCount,
+      ...pageFlags(req, slice.totalCount),
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
   };
+}
+
+/** hasPreviousPage/hasNextPage per the spec, from the cursors' range and the list's size. */
+function pageFlags(req: Request, count: number): Pick<PageInfo, 'hasPreviousPage' | 'hasNextPage'> {
+  // The edges left after applying `after` and `before` (ApplyCursorsToEdges).
+  const inRange = Math.max(Math.min(req.upper ?? count, count) - Math.min(req.lower, count), 0);
+  const afterGiven = req.lower > 0;
+  const beforeGiven = req.upper !== undefined;
+  if (req.fromEnd) {
+    return { hasPreviousPage: inRange > req.take, hasNextPage: beforeGiven && (req.upper ?? 0) < count };
+  }
+  return { hasPreviousPage: afterGiven && count > 0, hasNextPage: inRange > req.take };
 }
 
 /** A fetcher over a list held whole in memory (projects, datatypes): no upstream call per page. */

@@ -37,6 +37,24 @@ function referenceEdges(size: number, args: ConnectionArgs): number[] {
   return idx;
 }
 
+/**
+ * PageInfo per the spec's algorithm: in the paging direction, "more edges in the cursors' range
+ * than asked for"; against it, whether elements exist beyond `after` / at or after `before`.
+ */
+function referencePageFlags(size: number, args: ConnectionArgs) {
+  let inRange = Array.from({ length: size }, (_, i) => i);
+  if (args.after != null) inRange = inRange.filter((i) => i > cursorToOffset(args.after ?? ''));
+  if (args.before != null) inRange = inRange.filter((i) => i < cursorToOffset(args.before ?? ''));
+  if (args.last != null) {
+    return {
+      hasPreviousPage: inRange.length > args.last,
+      hasNextPage: args.before != null && cursorToOffset(args.before) < size,
+    };
+  }
+  const first = args.first ?? 20;
+  return { hasPreviousPage: args.after != null && size > 0, hasNextPage: inRange.length > first };
+}
+
 async function expectBadInput(promise: Promise<unknown>, message: RegExp): Promise<void> {
   const error = await promise.then(
     () => undefined,
@@ -132,7 +150,8 @@ describe('resolveOffsetPage: forward', () => {
       list.fetch,
     );
     expect(page.edges.map((e) => e.node)).toEqual(['item-5', 'item-6', 'item-7']);
-    expect(page.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: true });
+    // Per the spec, `hasNextPage` for `first` counts only the edges between the cursors.
+    expect(page.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
     expect(list.calls).toEqual([{ offset: 5, limit: 3 }]);
   });
 });
@@ -231,17 +250,11 @@ describe('resolveOffsetPage: edge cases', () => {
               expect(page.edges.map((e) => cursorToOffset(e.cursor)), label).toEqual(expected);
               expect(page.totalCount, label).toBe(n);
               const [firstIdx, lastIdx] = [expected[0], expected[expected.length - 1]];
-              if (firstIdx !== undefined && lastIdx !== undefined) {
-                expect(page.pageInfo, label).toEqual({
-                  hasPreviousPage: firstIdx > 0,
-                  hasNextPage: lastIdx < n - 1,
-                  startCursor: offsetToCursor(firstIdx),
-                  endCursor: offsetToCursor(lastIdx),
-                });
-              } else {
-                expect(page.pageInfo.startCursor, label).toBeNull();
-                expect(page.pageInfo.endCursor, label).toBeNull();
-              }
+              expect(page.pageInfo, label).toEqual({
+                ...referencePageFlags(n, args),
+                startCursor: firstIdx === undefined ? null : offsetToCursor(firstIdx),
+                endCursor: lastIdx === undefined ? null : offsetToCursor(lastIdx),
+              });
               // `last` needs the count first without `before`, or with a stale one past the end.
               const staleBefore = before !== null && cursorToOffset(before) > n;
               const maxCalls = dir === 'last' && (before === null || staleBefore) ? 2 : 1;
