@@ -7,6 +7,7 @@
 //   POST /__sandbox/oauth2/app              {redirectUrl?, webhookUrl?, webhookSecret?} (own project)
 //   POST /__sandbox/members/leave           {projectMemberId, erasureRequested?} → {deliveries}
 //   GET/POST /__sandbox/storage             {mode: 'memory'|'hash'}
+// A data reset (POST /__sandbox/reset {"data": true}) also clears messages, webhooks and codes.
 import { send, type RouteContext } from '../http.js';
 import type { SandboxState } from '../state.js';
 import type { StorageMode } from '../uploads/storage.js';

@@ -34,6 +34,8 @@ export interface CodeGrant {
 }
 
 export interface Part2State {
+  /** The data these records belong to: a data reset (a new store) starts them afresh. */
+  store: SandboxState['store'];
   messages: SentMessage[];
   webhooks: WebhookDelivery[];
   codes: Map<string, CodeGrant>;
@@ -44,8 +46,8 @@ const KEY = 'part2';
 /** Part 2's state for this sandbox, created on first use. */
 export function part2(state: SandboxState): Part2State {
   let value = state.ext.get(KEY) as Part2State | undefined;
-  if (!value) {
-    value = { messages: [], webhooks: [], codes: new Map() };
+  if (!value || value.store !== state.store) {
+    value = { store: state.store, messages: [], webhooks: [], codes: new Map() };
     state.ext.set(KEY, value);
   }
   return value;

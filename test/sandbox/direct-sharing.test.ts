@@ -156,4 +156,11 @@ describe('direct-sharing API', () => {
       expect((await call(sb, withToken(D.delete, sb.masterToken))).status).toBe(405);
     });
   });
+
+  it('a data reset also forgets recorded messages (runs last: it regenerates the data)', async () => {
+    await postJson(sb, D.message, sb.masterToken, { all_members: true, message: 'before reset' });
+    expect(sentMessages(sb.state).length).toBeGreaterThan(0);
+    expect((await call(sb, '/__sandbox/reset', { method: 'POST', body: JSON.stringify({ data: true }) })).status).toBe(200);
+    expect(sentMessages(sb.state)).toEqual([]);
+  });
 });
