@@ -280,3 +280,31 @@ describe('Query.node and Query.nodes', () => {
     await fails(stack, `{ nodes(ids: ["${foo}"]) { id } }`, 'BAD_USER_INPUT');
   });
 });
+
+describe('over a real HTTP socket', () => {
+  it('serves a public query by GET and by POST', async () => {
+    const base = await stack.listen();
+    const project = approvedByName()[0];
+    if (!project) throw new Error('no projects');
+    const query = `{ project(databaseId: ${project.id}) { name dataFiles(first: 1) { totalCount } } }`;
+    const viaGet = await fetch(`${base}/graphql?query=${encodeURIComponent(query)}`, {
+      headers: { accept: 'application/graphql-response+json' },
+    });
+    expect(viaGet.status).toBe(200);
+    const viaPost = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query }),
+    });
+    const [a, b] = [await viaGet.json(), await viaPost.json()];
+    expect(a).toEqual(b);
+    expect(a).toEqual({
+      data: {
+        project: {
+          name: project.name,
+          dataFiles: { totalCount: store().publicIndexes().ofProject(project.id).length },
+        },
+      },
+    });
+  });
+});
