@@ -22,7 +22,8 @@ export async function requireOwnProject(
   if (own.databaseId !== project.databaseId) {
     throw new GatewayError(
       ErrorCode.FORBIDDEN,
-      `${what} needs the master token of project ${project.databaseId}; this token belongs to another project.`,
+      `${what} needs the master token of project ${project.databaseId}; ` +
+        'this token belongs to another project.',
     );
   }
 }

@@ -33,7 +33,10 @@ export class TokenScopedCache {
   private readonly lru: LRUCache<string, Entry>;
 
   constructor(options: TokenScopedCacheOptions = {}) {
-    this.lru = new LRUCache<string, Entry>({ max: options.max ?? 2_000, ttl: options.ttlMs ?? 10_000 });
+    this.lru = new LRUCache<string, Entry>({
+      max: options.max ?? 2_000,
+      ttl: options.ttlMs ?? 10_000,
+    });
   }
 
   /** A view of the cache for one token. */

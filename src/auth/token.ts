@@ -35,7 +35,8 @@ export function requireToken(token: string | null, malformed = false): string {
   if (!token && malformed) {
     throw new GatewayError(
       ErrorCode.UNAUTHENTICATED,
-      'The Authorization header is not a usable `Bearer <token>` (Open Humans tokens contain no spaces).',
+      'The Authorization header is not a usable `Bearer <token>` ' +
+        '(Open Humans tokens contain no spaces).',
       { reason: ErrorReason.TOKEN_INVALID },
     );
   }

@@ -164,7 +164,10 @@ export class DirectSharingApi {
     this.requireToken();
     const asMaster = this.tokenKind === TokenKind.MASTER;
     if (asMaster && !args.projectMemberId) {
-      throw new GatewayError(ErrorCode.BAD_USER_INPUT, 'A projectMemberId is needed with a master token.');
+      throw new GatewayError(
+        ErrorCode.BAD_USER_INPUT,
+        'A projectMemberId is needed with a master token.',
+      );
     }
     const page = await this.read({
       route: 'D3',

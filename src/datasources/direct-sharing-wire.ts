@@ -134,8 +134,12 @@ export function toPrivateDataFile(wire: unknown, baseUrl: string): PrivateDataFi
   };
 }
 
-function membership(wire: Record<string, unknown>, what: string): Omit<MemberRecord, 'fileCount' | 'knownFiles'> {
-  if (typeof wire.project_member_id !== 'string' || typeof wire.created !== 'string') throw bad(what);
+type Membership = Omit<MemberRecord, 'fileCount' | 'knownFiles'>;
+
+function membership(wire: Record<string, unknown>, what: string): Membership {
+  if (typeof wire.project_member_id !== 'string' || typeof wire.created !== 'string') {
+    throw bad(what);
+  }
   return {
     projectMemberId: wire.project_member_id,
     created: wire.created,

@@ -17,6 +17,9 @@ export const MEMBER_FILES_WINDOW = 100;
 
 const PROJECT_MEMBER_ID = /^\d{1,32}$/;
 
+/** Answers that mean "not visible to this token": `node` gives null, not an error, for them. */
+const HIDDEN_CODES: ReadonlySet<string> = new Set([ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN]);
+
 /** The token's own membership (member token), or null for a master token (it has none). */
 export async function loadViewerMember(api: DirectSharingApi): Promise<MemberRecord | null> {
   api.requireToken();
@@ -35,7 +38,9 @@ export async function loadProjectMember(
 ): Promise<MemberRecord> {
   api.requireMasterToken('Reading a project member');
   // Project member ids are digits (8, legacy 16): anything else names no member, at no cost.
-  if (!PROJECT_MEMBER_ID.test(projectMemberId)) throw notFound('No member of this project has that projectMemberId.');
+  if (!PROJECT_MEMBER_ID.test(projectMemberId)) {
+    throw notFound('No member of this project has that projectMemberId.');
+  }
   const page = await api.exchangeMember({ projectMemberId, limit: MEMBER_FILES_WINDOW, offset: 0 });
   return page.member;
 }
@@ -55,9 +60,8 @@ export async function loadVisibleMember(
     const own = await loadViewerMember(api);
     return own?.projectMemberId === projectMemberId ? own : null;
   } catch (err) {
-    if (err instanceof GatewayError && (err.code === ErrorCode.NOT_FOUND || err.code === ErrorCode.FORBIDDEN)) {
-      return null;
-    }
+    const hidden = err instanceof GatewayError && HIDDEN_CODES.has(err.code);
+    if (hidden) return null;
     throw err;
   }
 }

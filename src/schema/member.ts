@@ -14,11 +14,15 @@ import { SharedSourceRef, toSharedSources } from './shared-source.js';
  * token or its own access token). Anyone else gets NOT_FOUND, which `node` turns into null, so the
  * answer does not tell whether the id exists.
  */
-async function loadMembersForNode(ids: readonly string[], ctx: Context): Promise<(MemberRecord | Error)[]> {
+async function loadMembersForNode(
+  ids: readonly string[],
+  ctx: Context,
+): Promise<(MemberRecord | Error)[]> {
   return Promise.all(
     ids.map(async (id) => {
       try {
-        return (await loadVisibleMember(ctx.directSharing, id)) ?? notFound(`No member ${id} visible to this token.`);
+        const member = await loadVisibleMember(ctx.directSharing, id);
+        return member ?? notFound(`No member ${id} visible to this token.`);
       } catch (err) {
         return err instanceof Error ? err : new Error(String(err));
       }
@@ -63,7 +67,7 @@ MemberRef.implement({
       resolve: (member) => toSharedSources(member.sourcesShared),
     }),
     fileCount: t.exposeInt('fileCount', {
-      description: 'How many of the member\'s files this token can read (all pages of `dataFiles`).',
+      description: "How many of the member's files this token can read (all pages of `dataFiles`).",
     }),
     dataFiles: t.connection(
       {
@@ -92,7 +96,9 @@ builder.objectFields(ProjectRef, (t) => ({
         'master token.',
       resolve: async (project, args, ctx) => {
         await requireOwnProject(ctx.directSharing, project, 'Listing project members');
-        return resolveOffsetPage(args, (range) => ctx.directSharing.listMembers(range), pageOptions(ctx));
+        const fetchPage = (range: { offset: number; limit: number }) =>
+          ctx.directSharing.listMembers(range);
+        return resolveOffsetPage(args, fetchPage, pageOptions(ctx));
       },
     },
     MemberConnection,

@@ -15,7 +15,9 @@ export const SharedSourceRef = builder.objectRef<SharedSource>('SharedSource').i
     idLabel: t.exposeString('idLabel', {
       description: 'The source label, `direct-sharing-<databaseId>`.',
     }),
-    databaseId: t.exposeInt('databaseId', { description: 'The Open Humans id of the source project.' }),
+    databaseId: t.exposeInt('databaseId', {
+      description: 'The Open Humans id of the source project.',
+    }),
     project: t.field({
       type: ProjectRef,
       nullable: true,

@@ -66,7 +66,8 @@ export const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
       resolve: (_viewer, _args, ctx, info): Project | Promise<Project> => {
         const names = selectedFieldNames(info);
         const onlyScoped = [...names].every((name) => TOKEN_SCOPED_PROJECT_FIELDS.has(name));
-        return onlyScoped ? ctx.directSharing.ownProjectPlaceholder() : ctx.directSharing.projectInfo();
+        const api = ctx.directSharing;
+        return onlyScoped ? api.ownProjectPlaceholder() : api.projectInfo();
       },
     }),
     member: t.field({

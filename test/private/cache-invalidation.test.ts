@@ -18,7 +18,8 @@ afterAll(async () => {
   await stack.close();
 });
 
-type ListData = { viewer: { project: { members: { edges: { node: { projectMemberId: string; fileCount: number } }[] } } } };
+type ListEdge = { node: { projectMemberId: string; fileCount: number } };
+type ListData = { viewer: { project: { members: { edges: ListEdge[] } } } };
 type OwnData = { viewer: { member: { fileCount: number; dataFiles: { edges: { node: { databaseId: number } }[] } } } };
 
 const LIST = '{ viewer { project { members(first: 100) { edges { node { projectMemberId fileCount } } } } } }';
@@ -26,8 +27,11 @@ const OWN = '{ viewer { member { fileCount dataFiles(first: 100) { edges { node 
 
 it('drops cached member lists and member views, for every token, after a delete', async () => {
   const { sandbox } = stack;
+  const firstPage = activeMemberIds(sandbox, sandbox.projectId).slice(0, 100);
   const [pmid, memberToken] =
-    Object.entries(sandbox.memberTokens).find(([id]) => activeMemberIds(sandbox, sandbox.projectId).slice(0, 100).includes(id) && memberFileIds(sandbox, id).length > 1) ?? [];
+    Object.entries(sandbox.memberTokens).find(
+      ([id]) => firstPage.includes(id) && memberFileIds(sandbox, id).length > 1,
+    ) ?? [];
   if (!pmid || !memberToken) throw new Error('no member with files in the first page');
   const before = memberFileIds(sandbox, pmid);
 
@@ -48,11 +52,11 @@ it('drops cached member lists and member views, for every token, after a delete'
   expect(await countCalls(sandbox, async () => { await list(); await own(); })).toEqual({});
 
   const deleted = before[0];
-  const res = transcript.record(await stack.execute<{ deleteDataFiles: { deletedDatabaseIds?: number[] } }>(
-    `mutation { deleteDataFiles(input: { projectMemberId: "${pmid}", fileId: "${deleted}" }) { ... on DeleteDataFilesPayload { deletedDatabaseIds } } }`,
-    {},
-    { token: sandbox.masterToken },
-  ));
+  const mutation = `mutation {
+    deleteDataFiles(input: { projectMemberId: "${pmid}", fileId: "${deleted}" }) {
+      ... on DeleteDataFilesPayload { deletedDatabaseIds } } }`;
+  type Data = { deleteDataFiles: { deletedDatabaseIds?: number[] } };
+  const res = transcript.record(await stack.execute<Data>(mutation, {}, { token: sandbox.masterToken }));
   expect(res.errors, res.text).toBeUndefined();
   expect(res.data?.deleteDataFiles.deletedDatabaseIds).toEqual([deleted]);
 

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { FAKE_MASTER_TOKEN, FAKE_MEMBER_TOKEN, Transcript, countCalls, errorOf } from './support.js';
+import {
+  FAKE_MASTER_TOKEN,
+  FAKE_MEMBER_TOKEN,
+  Transcript,
+  countCalls,
+  errorOf,
+  memberId,
+} from './support.js';
 
 let stack: Stack;
 const transcript = new Transcript();
@@ -92,9 +99,10 @@ describe('master-only fields', () => {
 
   it("refuses another project's master token on a project's members", async () => {
     const { sandbox } = stack;
-    const res = await run(`{ project(databaseId: ${sandbox.projectId}) { members(first: 1) { totalCount } member(projectMemberId: "${memberToken()[0]}") { fileCount } } }`, {
-      token: sandbox.secondProject.masterToken,
-    });
+    const query = `{ project(databaseId: ${sandbox.projectId}) {
+      members(first: 1) { totalCount }
+      member(projectMemberId: "${memberToken()[0]}") { fileCount } } }`;
+    const res = await run(query, { token: sandbox.secondProject.masterToken });
     expect(res.errors?.map((e) => [e.path?.join('.'), e.extensions?.code]).sort()).toEqual([
       ['project.member', 'FORBIDDEN'],
       ['project.members', 'FORBIDDEN'],
@@ -107,8 +115,9 @@ describe('master-only fields', () => {
     const fresh = await startStack({ sandbox });
     try {
       const calls = await countCalls(sandbox, async () => {
-        const res = transcript.record(await fresh.execute<{ project: { members: { totalCount: number } } }>(
-          `{ project(databaseId: ${sandbox.projectId}) { members(first: 1) { totalCount } } }`, {}, { token: sandbox.masterToken }));
+        type Data = { project: { members: { totalCount: number } } };
+        const query = `{ project(databaseId: ${sandbox.projectId}) { members(first: 1) { totalCount } } }`;
+        const res = transcript.record(await fresh.execute<Data>(query, {}, { token: sandbox.masterToken }));
         expect(res.errors, res.text).toBeUndefined();
         expect(res.data?.project.members.totalCount).toBe(sandbox.store.activeMembers(sandbox.projectId).length);
       });
@@ -136,17 +145,17 @@ describe('unknown and revoked members', () => {
     const { sandbox } = stack;
     const revoked = sandbox.store.membershipsOf(sandbox.projectId).find((m) => m.revoked);
     expect(revoked).toBeDefined();
-    const res = await run(`{ viewer { project { member(projectMemberId: "${revoked?.projectMemberId}") { projectMemberId } } } }`, {
-      token: sandbox.masterToken,
-    });
+    const pmid = revoked?.projectMemberId ?? '';
+    const query = `{ viewer { project { member(projectMemberId: "${pmid}") { projectMemberId } } } }`;
+    const res = await run(query, { token: sandbox.masterToken });
     expect(res.errors).toBeUndefined();
-    expect(res.data).toEqual({ viewer: { project: { member: { projectMemberId: revoked?.projectMemberId } } } });
+    expect(res.data).toEqual({ viewer: { project: { member: { projectMemberId: pmid } } } });
   });
 });
 
 describe('node(id) for members', () => {
   const nodeQuery = (pmid: string) =>
-    `{ node(id: "${Buffer.from(`Member:${pmid}`).toString('base64')}") { __typename ... on Member { projectMemberId } } }`;
+    `{ node(id: "${memberId(pmid)}") { __typename ... on Member { projectMemberId } } }`;
 
   it('resolves a member for its project master token and for its own token only', async () => {
     const { sandbox } = stack;

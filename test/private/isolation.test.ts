@@ -18,9 +18,10 @@ afterAll(async () => {
   await stack.close();
 });
 
-const MEMBER_FIELDS = 'member { id projectMemberId fileCount dataFiles(first: 20) { totalCount edges { node { databaseId source } } } }';
-const LIST_FIELDS =
-  'list: project { members(first: 30) { totalCount edges { node { id projectMemberId dataFiles(first: 3) { edges { node { databaseId } } } } } } }';
+const MEMBER_FIELDS = `member { id projectMemberId fileCount
+  dataFiles(first: 20) { totalCount edges { node { databaseId source } } } }`;
+const LIST_FIELDS = `list: project { members(first: 30) { totalCount edges { node {
+  id projectMemberId dataFiles(first: 3) { edges { node { databaseId } } } } } } }`;
 /** Master tokens also list members; a member token asks for its own membership only. */
 const queryFor = (caller: Caller): string =>
   `{ viewer { tokenKind project { databaseId } ${MEMBER_FIELDS} ${caller.pmid === undefined ? LIST_FIELDS : ''} } }`;
@@ -50,13 +51,19 @@ function callers(): Caller[] {
   const own = Object.entries(sandbox.memberTokens);
   const second = Object.entries(sandbox.secondProject.memberTokens);
   // A spread of members: first ones (embedded files) and one with many files.
-  const manyFiles = own.reduce((a, b) => (memberFileIds(sandbox, a[0]).length >= memberFileIds(sandbox, b[0]).length ? a : b));
+  const count = ([pmid]: [string, string]) => memberFileIds(sandbox, pmid).length;
+  const manyFiles = own.reduce((a, b) => (count(a) >= count(b) ? a : b));
   const picked = [...own.slice(0, 4), manyFiles];
   return [
     { label: 'master A', token: sandbox.masterToken, projectId: sandbox.projectId },
     { label: 'master B', token: sandbox.secondProject.masterToken, projectId: sandbox.secondProject.projectId },
     ...picked.map(([pmid, token]) => ({ label: `member A ${pmid}`, token, projectId: sandbox.projectId, pmid })),
-    ...second.slice(0, 3).map(([pmid, token]) => ({ label: `member B ${pmid}`, token, projectId: sandbox.secondProject.projectId, pmid })),
+    ...second.slice(0, 3).map(([pmid, token]) => ({
+      label: `member B ${pmid}`,
+      token,
+      projectId: sandbox.secondProject.projectId,
+      pmid,
+    })),
   ];
 }
 
@@ -72,7 +79,8 @@ function checkAnswer(caller: Caller, text: string, data: Result | null | undefin
     const listed = viewer?.list?.members.edges.map((e) => e.node.projectMemberId) ?? [];
     expect(listed, caller.label).toEqual(projectPmids.slice(0, 30));
     for (const edge of viewer?.list?.members.edges ?? []) {
-      expect(edge.node.dataFiles.edges.map((e) => e.node.databaseId)).toEqual(memberFileIds(sandbox, edge.node.projectMemberId).slice(0, 3));
+      const files = memberFileIds(sandbox, edge.node.projectMemberId).slice(0, 3);
+      expect(edge.node.dataFiles.edges.map((e) => e.node.databaseId)).toEqual(files);
     }
     // No member of another project anywhere in the answer.
     const foreign = allPmids.filter((p) => !projectPmids.includes(p) && text.includes(p));

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { Transcript, activeMemberIds, countCalls, memberFileIds } from './support.js';
+import {
+  Transcript,
+  activeMemberIds,
+  countCalls,
+  cursorAt,
+  memberFileIds,
+  type PageInfo,
+} from './support.js';
 
 let stack: Stack;
 const transcript = new Transcript();
@@ -13,7 +20,6 @@ afterAll(async () => {
   await stack.close();
 });
 
-type PageInfo = { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
 type Files = { totalCount: number; pageInfo: PageInfo; edges: { node: { databaseId: number } }[] };
 type Member = { projectMemberId: string; dataFiles: Files };
 
@@ -55,13 +61,15 @@ async function walk(fetchPage: PageFetcher, expected: number[], size: number): P
 }
 
 function largestMember(pmids: string[]): string {
-  const [pmid] = [...pmids].sort((a, b) => memberFileIds(stack.sandbox, b).length - memberFileIds(stack.sandbox, a).length);
+  const count = (pmid: string) => memberFileIds(stack.sandbox, pmid).length;
+  const [pmid] = [...pmids].sort((a, b) => count(b) - count(a));
   if (!pmid) throw new Error('no members');
   return pmid;
 }
 
 async function query(doc: string, variables: Record<string, unknown>, token: string): Promise<Member> {
-  const res = transcript.record(await stack.execute<{ viewer: { project?: { member: Member }; member?: Member } }>(doc, variables, { token }));
+  type Data = { viewer: { project?: { member: Member }; member?: Member } };
+  const res = transcript.record(await stack.execute<Data>(doc, variables, { token }));
   expect(res.errors, res.text).toBeUndefined();
   const member = res.data?.viewer.project?.member ?? res.data?.viewer.member;
   if (!member) throw new Error(res.text);
@@ -75,7 +83,8 @@ describe('Member.dataFiles', () => {
     const expected = memberFileIds(sandbox, pmid);
     // More files than one exchange-member window (100): pages past it need their own calls.
     expect(expected.length).toBeGreaterThan(150);
-    const fetchPage: PageFetcher = async (args) => (await query(BY_ID, { pmid, ...args }, sandbox.masterToken)).dataFiles;
+    const fetchPage: PageFetcher = async (args) =>
+      (await query(BY_ID, { pmid, ...args }, sandbox.masterToken)).dataFiles;
     await walk(fetchPage, expected, 33);
   });
 
@@ -100,18 +109,26 @@ describe('Member.dataFiles', () => {
     // Fresh gateway caches: a new stack on the same sandbox.
     const fresh = await startStack({ sandbox });
     try {
+      type Data = { viewer: { project: { member: Member } } };
       const run = async (variables: Record<string, unknown>) => {
-        const res = transcript.record(await fresh.execute<{ viewer: { project: { member: Member } } }>(BY_ID, { pmid, ...variables }, { token: sandbox.masterToken }));
+        const token = sandbox.masterToken;
+        const res = transcript.record(await fresh.execute<Data>(BY_ID, { pmid, ...variables }, { token }));
         expect(res.errors, res.text).toBeUndefined();
         return res.data?.viewer.project.member.dataFiles.edges.map((e) => e.node.databaseId);
       };
       let ids: number[] | undefined;
-      expect(await countCalls(sandbox, async () => { ids = await run({ first: 50, after: Buffer.from('offset:29').toString('base64') }); })).toEqual({ D3: 1 });
+      const page = (variables: Record<string, unknown>) =>
+        countCalls(sandbox, async () => {
+          ids = await run(variables);
+        });
+      // Loads the member (files 0–99 come with it) and serves 30–79 from that same call.
+      expect(await page({ first: 50, after: cursorAt(29) })).toEqual({ D3: 1 });
       expect(ids).toEqual(expected.slice(30, 80));
-      expect(await countCalls(sandbox, async () => { ids = await run({ first: 20, after: Buffer.from('offset:119').toString('base64') }); })).toEqual({ D3: 1 });
+      // Past the first window: one exchange-member page.
+      expect(await page({ first: 20, after: cursorAt(119) })).toEqual({ D3: 1 });
       expect(ids).toEqual(expected.slice(120, 140));
       // `last` without `before`: the total is known from the member, so one page call.
-      expect(await countCalls(sandbox, async () => { ids = await run({ last: 7 }); })).toEqual({ D3: 1 });
+      expect(await page({ last: 7 })).toEqual({ D3: 1 });
       expect(ids).toEqual(expected.slice(-7));
     } finally {
       transcript.expectNoTokens(fresh);

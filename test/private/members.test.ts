@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { Transcript, activeMemberIds, countCalls, memberFileIds } from './support.js';
+import {
+  Transcript,
+  activeMemberIds,
+  countCalls,
+  cursorAt,
+  memberFileIds,
+  type PageInfo,
+} from './support.js';
 
 let stack: Stack;
 const transcript = new Transcript();
@@ -13,7 +20,6 @@ afterAll(async () => {
   await stack.close();
 });
 
-type PageInfo = { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
 type FilesConnection = {
   totalCount: number;
   pageInfo: PageInfo;
@@ -46,7 +52,9 @@ const MEMBERS_WITH_FILES = `
 
 const members = async (variables: Record<string, unknown>) => {
   const res = transcript.record(
-    await stack.execute<MembersData>(MEMBERS_WITH_FILES, { files: 5, ...variables }, { token: stack.sandbox.masterToken }),
+    await stack.execute<MembersData>(MEMBERS_WITH_FILES, { files: 5, ...variables }, {
+      token: stack.sandbox.masterToken,
+    }),
   );
   expect(res.errors, res.text).toBeUndefined();
   const connection = res.data?.viewer?.project.members;
@@ -92,7 +100,7 @@ describe('Project.members with nested files', () => {
     const large = ids.filter((pmid) => memberFileIds(sandbox, pmid).length > 10);
     expect(small.length).toBeGreaterThan(0);
     expect(large.length).toBeGreaterThan(0);
-    const after = Buffer.from('offset:99').toString('base64');
+    const after = cursorAt(99);
 
     // `first: 12` reaches past 10 files: still served whole from the list for members with ≤ 10.
     let page: Awaited<ReturnType<typeof members>> | undefined;

@@ -65,3 +65,17 @@ export function errorOf(result: ExecuteResult<unknown>): GraphQLFormattedError {
 export const FAKE_MASTER_TOKEN = 'FAKEinvalidMASTERtoken'.padEnd(64, '0');
 /** A token no member has, shaped like an OAuth2 access token (30 characters). */
 export const FAKE_MEMBER_TOKEN = 'FAKEinvalidMEMBERtoken'.padEnd(30, '0');
+
+/** The cursor of the item at `offset` (what the gateway hands out; opaque to clients). */
+export const cursorAt = (offset: number): string => Buffer.from(`offset:${offset}`).toString('base64');
+
+/** The Relay global id of a member. */
+export const memberId = (projectMemberId: string): string =>
+  Buffer.from(`Member:${projectMemberId}`).toString('base64');
+
+export type PageInfo = {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+};
