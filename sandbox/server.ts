@@ -2,7 +2,7 @@
 // injects latency and faults, and answers unhandled errors with the HTML 500 page.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { handleControls } from './controls-routes.js';
-import { page, sendHtml, sendJson, sendMethodNotAllowed, sendNotFoundPage, sendServerError, type RouteContext } from './http.js';
+import { page, queryParam, sendHtml, sendJson, sendMethodNotAllowed, sendNotFoundPage, sendServerError, type RouteContext } from './http.js';
 import { redactAuthorization, redactUrl } from './redact.js';
 import { allowHeader, matchRoute, methodAllowed, type Route } from './router.js';
 import { routeModules } from './routes/index.js';
@@ -34,7 +34,7 @@ async function dispatch(state: SandboxState, routes: Route[], req: IncomingMessa
   const ctx: RouteContext = { req, res, url, params: [], state, route: null };
   if (url.pathname.startsWith('/__sandbox/')) return handleControls(ctx);
 
-  const found = matchRoute(routes, url.pathname, req.method ?? 'GET');
+  const found: Matched | null = matchRoute(routes, url.pathname, req.method ?? 'GET') ?? matchFormatSuffix(routes, url.pathname, req.method ?? 'GET');
   if (!found) {
     // Django CommonMiddleware APPEND_SLASH: 301 to the slash form when that one resolves.
     if (!url.pathname.endsWith('/') && matchRoute(routes, `${url.pathname}/`)) {
@@ -47,6 +47,12 @@ async function dispatch(state: SandboxState, routes: Route[], req: IncomingMessa
   const { route, params } = found;
   ctx.params = params;
   ctx.route = route.id;
+  // DRF format override (`?format=` or a `.json` suffix): json (and api, whose browsable HTML the
+  // sandbox does not render) are served; any other format is a DRF 404.
+  const format = found.format ?? (url.pathname.startsWith('/api/') ? (queryParam(url, 'format') ?? null) : null);
+  if (format !== null && format !== undefined && format !== 'json' && format !== 'api') {
+    return sendJson(ctx, 404, { detail: 'Not found.' });
+  }
 
   if (route.id) {
     const id = route.id;
@@ -80,6 +86,16 @@ async function dispatch(state: SandboxState, routes: Route[], req: IncomingMessa
   } catch {
     sendServerError(ctx);
   }
+}
+
+/** `format_suffix_patterns`: `/api/…/datafiles.json` resolves like `/api/…/datafiles/`. */
+type Matched = { route: Route; params: string[]; format?: string };
+
+function matchFormatSuffix(routes: Route[], pathname: string, method: string): Matched | null {
+  const m = /^(\/api\/.*?)\.([a-z0-9]+)\/?$/.exec(pathname);
+  if (!m) return null;
+  const found = matchRoute(routes, `${m[1] ?? ''}/`, method);
+  return found ? { ...found, format: m[2] ?? '' } : null;
 }
 
 /** Applies an injected fault; returns true when the request is fully handled by it. */

@@ -258,3 +258,20 @@ describe('projects P10–P13', () => {
     expect((await get(`${sb.url}/api/public/project/99999/members/`)).status).toBe(500);
   });
 });
+
+describe('DRF format override', () => {
+  it('serves .json suffixes and ?format=json; unknown formats are DRF 404s', async () => {
+    const plain = await page(`${sb.url}/api/public/projects/?limit=3`);
+    const suffixed = await get(`${sb.url}/api/public/projects.json?limit=3`);
+    expect(suffixed.status).toBe(200);
+    expect((suffixed.json as { results: unknown[] }).results).toEqual(plain.results);
+    const detail = await get(`${sb.url}/api/public/project/${sb.projectId}.json`);
+    expect(obj(detail).id).toBe(sb.projectId);
+    expect((await get(`${sb.url}/api/public/projects/?format=json`)).status).toBe(200);
+    for (const url of ['/api/public/projects.xml', '/api/public/projects/?format=xml']) {
+      const r = await get(`${sb.url}${url}`);
+      expect(r.status, url).toBe(404);
+      expect(r.json).toEqual({ detail: 'Not found.' });
+    }
+  });
+});
