@@ -63,6 +63,13 @@ export interface Config {
     readonly stateTtlSeconds: number;
     /** A just-rotated refresh token still gets the same answer this long (0 = off). */
     readonly refreshGraceMs: number;
+    /** Session mode for browser apps (tokens sealed in an httpOnly cookie). */
+    readonly sessions: {
+      readonly enabled: boolean;
+      /** The registered callback URL; null = the request's origin + /auth/openhumans/callback. */
+      readonly redirectUri: string | null;
+      readonly secureCookies: 'auto' | boolean;
+    };
   };
   /** The deauthorization webhook receiver and its event store. */
   readonly deauthorization: {
@@ -203,6 +210,15 @@ export function loadConfig(env: Env = process.env): Config {
   if ((clientId === null) !== (clientSecret === null)) {
     r.problems.push('OPENHUMANS_CLIENT_ID and OPENHUMANS_CLIENT_SECRET must be set together (OAuth2 sign-in needs both)');
   }
+  const sessionsEnabled = r.bool('OAUTH_SESSIONS', false);
+  if (sessionsEnabled && clientSecret === null) {
+    r.problems.push('OAUTH_SESSIONS needs OPENHUMANS_CLIENT_ID and OPENHUMANS_CLIENT_SECRET');
+  }
+  const sessionRedirectUri = r.optional('OAUTH_SESSION_REDIRECT_URI');
+  if (sessionRedirectUri !== null && !/^https?:\/\/[^\s#]+$/.test(sessionRedirectUri)) {
+    r.problems.push('OAUTH_SESSION_REDIRECT_URI must be an absolute http(s) URL (the callback registered with Open Humans)');
+  }
+  const sessionSecure = r.oneOf('OAUTH_SESSION_COOKIE_SECURE', ['auto', 'true', 'false'] as const, 'auto');
   const webhookPath = r.string('DEAUTH_WEBHOOK_PATH', '/webhooks/openhumans/deauthorize');
   if (!/^\/[A-Za-z0-9._~\/-]*$/.test(webhookPath) || webhookPath === '/graphql') {
     r.problems.push('DEAUTH_WEBHOOK_PATH must be a URL path such as /webhooks/openhumans/deauthorize (not /graphql)');
@@ -253,6 +269,11 @@ export function loadConfig(env: Env = process.env): Config {
     oauth: {
       stateTtlSeconds: r.int('OAUTH_STATE_TTL_SECONDS', 600, 30, 1_800),
       refreshGraceMs: r.int('OAUTH_REFRESH_GRACE_SECONDS', 10, 0, 300) * 1000,
+      sessions: {
+        enabled: sessionsEnabled,
+        redirectUri: sessionRedirectUri,
+        secureCookies: sessionSecure === 'auto' ? 'auto' : sessionSecure === 'true',
+      },
     },
     deauthorization: {
       webhookPath,

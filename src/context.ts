@@ -71,9 +71,15 @@ export function parseBearer(header: string | null): { token: string | null; malf
   return match?.[1] ? { token: match[1], malformed: false } : { token: null, malformed: true };
 }
 
-/** Builds the context of one request. Data sources and loaders are added here, per request. */
-export function createContext(request: Request, requestId: string, deps: SharedDeps): Context {
-  const { token, malformed } = parseBearer(request.headers.get('authorization'));
+/**
+ * Builds the context of one request. Data sources and loaders are added here, per request.
+ * `sessionToken`: the access token of a session cookie (session mode), used when no
+ * Authorization header was sent.
+ */
+export function createContext(request: Request, requestId: string, deps: SharedDeps, sessionToken: string | null = null): Context {
+  const bearer = parseBearer(request.headers.get('authorization'));
+  const token = bearer.token ?? sessionToken;
+  const malformed = bearer.malformed;
   return {
     requestId,
     token,

@@ -20,6 +20,7 @@ import { requestIdOf, useRequestId } from './http/request-id.js';
 import type { Logger } from './logger.js';
 import { createLogger, toYogaLogger } from './logger.js';
 import { createOAuthServices } from './oauth/services.js';
+import { SessionManager } from './oauth/sessions.js';
 import { createUploadServices } from './datasources/uploads/upload-services.js';
 import type { UploadServices } from './datasources/uploads/upload-services.js';
 import { useStreamingUploads } from './uploads/streaming-uploads.js';
@@ -117,8 +118,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const shared = resolveDeps(deps);
   const { config, logger } = shared;
   const schema = deps.schema ?? defaultSchema;
+  const sessions = sessionManager(shared);
   const plugins = [
     useRequestId(logger),
+    ...(sessions ? [sessions.plugin()] : []),
     // Multipart (file upload) requests stream instead of being buffered whole by yoga.
     useStreamingUploads({ maxFileBytes: shared.uploads.settings.maxUploadBytes, tmpDir: shared.uploads.settings.tmpDir }),
     useReadiness('/readiness', new ReadinessProbe(shared.http)),
@@ -138,7 +141,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     maskedErrors: { maskError },
     cors: corsFor(config.server.corsOrigins),
     logging: toYogaLogger(logger),
-    context: ({ request }) => createContext(request, requestIdOf(request), shared),
+    // Only session mode makes context creation asynchronous (it may refresh a token).
+    context: sessions
+      ? async ({ request }) => createContext(request, requestIdOf(request), shared, await sessions.tokenFor(request))
+      : ({ request }) => createContext(request, requestIdOf(request), shared),
     plugins,
   });
 }
@@ -160,4 +166,13 @@ function deauthorizationPlugins(deps: GatewayDeps, shared: SharedDeps): Plugin[]
   }
   if (!deps.deauthorizationEvents) plugins.push({ onDispose: () => store.close() });
   return plugins;
+}
+
+/** Session mode (OAUTH_SESSIONS): sign-in routes and cookie-carried member tokens; null when off. */
+function sessionManager(shared: SharedDeps): SessionManager | null {
+  const { config, oauth, logger } = shared;
+  const secret = config.openHumans.clientSecret;
+  if (!config.oauth.sessions.enabled || !oauth || !secret) return null;
+  const { redirectUri, secureCookies } = config.oauth.sessions;
+  return new SessionManager(oauth, secret, { redirectUri, secure: secureCookies }, logger);
 }

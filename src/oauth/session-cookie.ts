@@ -1,0 +1,68 @@
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+
+/**
+ * Sealed cookie values: AES-256-GCM under a key derived from the client secret (HKDF, its own
+ * `info` per purpose), so a browser can hold them but neither read nor alter them. Format
+ * `v1.<iv>.<ciphertext>.<tag>` (base64url). Anything that does not open is treated as absent.
+ */
+export interface CookieSealer {
+  seal(value: unknown): string;
+  open(sealed: string | undefined): unknown;
+}
+
+export function createCookieSealer(clientSecret: string, purpose: string): CookieSealer {
+  const key = Buffer.from(hkdfSync('sha256', clientSecret, 'openhumans-graphql', `cookie ${purpose} v1`, 32));
+  return {
+    seal(value) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+      return ['v1', iv, data, cipher.getAuthTag()].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+    },
+    open(sealed) {
+      const [version, iv, data, tag, ...rest] = (sealed ?? '').split('.');
+      if (version !== 'v1' || !iv || !data || !tag || rest.length > 0) return undefined;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+        decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+        const plain = Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]);
+        return JSON.parse(plain.toString('utf8')) as unknown;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** The value of one cookie from a `Cookie` header (first occurrence). */
+export function readCookie(header: string | null, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export interface CookieOptions {
+  path: string;
+  maxAgeSeconds: number;
+  secure: boolean;
+}
+
+/** httpOnly (page scripts never see it) and SameSite=Lax (kept on the redirect back from Open Humans). */
+export function setCookie(name: string, value: string, options: CookieOptions): string {
+  return [
+    `${name}=${value}`,
+    `Path=${options.path}`,
+    `Max-Age=${options.maxAgeSeconds}`,
+    'HttpOnly',
+    'SameSite=Lax',
+    ...(options.secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
+export const clearCookie = (name: string, path: string, secure: boolean): string =>
+  setCookie(name, '', { path, maxAgeSeconds: 0, secure });
+
+export const hashOf = (text: string): string => createHash('sha256').update(text).digest('base64url');
