@@ -32,6 +32,8 @@ export interface BenchOptions {
   /** Per level; null = time-bounded only. */
   maxRequests: number | null;
   warmupRequests: number;
+  /** Time for all measured cases; windows shrink (to 1 s at least) when runs take longer. */
+  caseBudgetMs: number;
   uploadBytes: number;
   cases: CaseId[];
   systems: SystemId[];
@@ -45,10 +47,11 @@ export function defaultOptions(smoke: boolean): BenchOptions {
     latencyMs: 20,
     jitterMs: 5,
     levels: smoke ? [1, 2] : [1, 8, 32],
-    warmupMs: smoke ? 2_000 : 500,
+    warmupMs: smoke ? 2_000 : 1_500,
     measureMs: smoke ? 5_000 : 3_000,
     maxRequests: smoke ? 3 : null,
-    warmupRequests: smoke ? 1 : 50,
+    warmupRequests: smoke ? 1 : 30,
+    caseBudgetMs: smoke ? 600_000 : 330_000,
     uploadBytes: smoke ? 8 * 1024 ** 2 : 1024 ** 3,
     cases: CASES.map((c) => c.id),
     systems: ['floor', 'gateway', 'gateway-nocache', 'peer'],
@@ -92,12 +95,17 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     }
     const fixtures = await loadFixtures(sandbox.ready.url, sandbox.ready.masterToken);
     await resetCalls(sandbox.ready.url);
+    const budget = new WindowBudget(
+      options.measureMs,
+      options.caseBudgetMs,
+      options.cases.length * running.filter((r) => r.info.available).length * options.levels.length,
+    );
     const settings: MeasureSettings = {
       levels: options.levels,
       warmupMs: options.warmupMs,
-      measureMs: options.measureMs,
-      maxRequests: options.maxRequests,
       warmupRequests: options.warmupRequests,
+      maxRequests: options.maxRequests,
+      nextWindowMs: () => budget.next(),
     };
     const cases: CaseReport[] = [];
     for (const bench of CASES.filter((c) => options.cases.includes(c.id))) {
@@ -173,6 +181,27 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await closePools();
     await Promise.all(running.map((s) => s.child?.stop()));
     await sandbox.stop();
+  }
+}
+
+/**
+ * Keeps the whole run inside its time budget: each measured window is the configured length
+ * unless the remaining budget, shared among the remaining runs (drains and warm-ups take about
+ * as long again), is shorter; never below 1 s.
+ */
+class WindowBudget {
+  private readonly deadline: number;
+  private runsLeft: number;
+
+  constructor(private readonly windowMs: number, budgetMs: number, runs: number) {
+    this.deadline = performance.now() + budgetMs;
+    this.runsLeft = Math.max(1, runs);
+  }
+
+  next(): number {
+    const share = (this.deadline - performance.now()) / this.runsLeft / 2;
+    this.runsLeft = Math.max(1, this.runsLeft - 1);
+    return Math.round(Math.max(1_000, Math.min(this.windowMs, share)));
   }
 }
 

@@ -12,11 +12,13 @@ import type { LevelResult, SystemCaseResult } from './types.js';
 
 export interface MeasureSettings {
   levels: number[];
+  /** Warm-up before the first level (JIT, pools); later levels warm up with one round. */
   warmupMs: number;
-  measureMs: number;
-  maxRequests: number | null;
-  /** Warm-up stops after this many requests per worker (or after `warmupMs`). */
+  /** First-level warm-up stops after this many requests per worker (or after `warmupMs`). */
   warmupRequests: number;
+  maxRequests: number | null;
+  /** The measured window of the next run (shrinks when the time budget runs short). */
+  nextWindowMs: () => number;
 }
 
 export interface Probe {
@@ -65,16 +67,16 @@ export async function measureSystemCase(
   const levels: LevelResult[] = [];
   const routeTotals: Record<string, number> = {};
   let requestTotal = 0;
-  for (const concurrency of settings.levels) {
+  for (const [index, concurrency] of settings.levels.entries()) {
     await runLoad({
-      origin, call, concurrency, durationMs: settings.warmupMs,
-      maxRequests: settings.warmupRequests * concurrency, isError: hasErrors,
+      origin, call, concurrency, durationMs: index === 0 ? settings.warmupMs : 250,
+      maxRequests: (index === 0 ? settings.warmupRequests : 1) * concurrency, isError: hasErrors,
     });
     await resetCalls(sandbox.url);
     const cpuBefore = { system: cpuMs(pid), sandbox: cpuMs(sandbox.pid), loadGenerator: cpuMs(process.pid) };
     const sampler = new RssSampler([pid, sandbox.pid]).start();
     const run = await runLoad({
-      origin, call, concurrency, durationMs: settings.measureMs,
+      origin, call, concurrency, durationMs: settings.nextWindowMs(),
       maxRequests: settings.maxRequests ?? undefined, isError: hasErrors,
     });
     const peaks = sampler.stop();

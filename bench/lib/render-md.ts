@@ -23,7 +23,7 @@ export function renderMarkdown(report: BenchReport): string {
       : '- No pinning (taskset missing or a single core): every process shares every core.',
     `- 1-minute load average: ${report.machine.loadAverage.start} at the start, ${report.machine.loadAverage.end} at the end (${report.machine.cores} cores; anything well above the benchmark's own ~2 means other work shared the machine and the figures are noisier).`,
     `- Upstream: the sandbox with ${report.settings.upstreamLatencyMs} ± ${report.settings.upstreamJitterMs} ms injected latency per API call.`,
-    `- Each level: warm-up ${report.settings.warmupMs} ms, then a closed loop for ${report.settings.measureMs} ms${report.settings.maxRequestsPerLevel ? ` or ${report.settings.maxRequestsPerLevel} requests` : ''}, at concurrency ${report.settings.concurrencyLevels.join(', ')}.`,
+    `- Each system and case: a warm-up of ${report.settings.warmupMs} ms (JIT, pools, caches), then at each concurrency (${report.settings.concurrencyLevels.join(', ')}) one round of warm-up and a closed loop for up to ${report.settings.measureMs} ms${report.settings.maxRequestsPerLevel ? ` or ${report.settings.maxRequestsPerLevel} requests` : ''} (shorter only if the run's time budget runs short; each level's real window is in the JSON as \`wallMs\`).`,
     '',
     '## Method',
     '',
@@ -34,6 +34,8 @@ export function renderMarkdown(report: BenchReport): string {
     '- **Peak RSS** is sampled every 25 ms during the measured runs.',
     '- **Same response**: the first response of every system is compared with the floor\'s (opaque cursors aside).',
     '- Latency columns are p50 / p95 / p99 in ms.',
+    '- **Reading the two gateway rows.** With its default configuration the gateway serves repeated public queries from its shared cache and repeated coordinator views from its short per-token cache, so after warm-up it often makes no upstream call at all. The *no shared cache* row is the like-for-like comparison with the floor, which never reuses anything across requests.',
+    '- **The peer** resolves each relation through its per-request data source: (a) one data-type detail call per distinct data type and one project detail call per distinct project on the page (deduplicated), (c) one exchange-member call per member, (d) one detail call per id. That is what Apollo\'s documented pattern gives without DataLoader.',
     '',
     '## Results',
     '',
@@ -101,5 +103,8 @@ function uploadSection(report: BenchReport): string[] {
     side('through the gateway (bench/upload-memory.ts)', u.gateway),
     side('peer', u.peer),
     '',
+    ...(u.gateway.available && u.gateway.details
+      ? [`Reported by bench/upload-memory.ts: ${Object.entries(u.gateway.details).map(([k, v]) => `${k} = ${String(v)}`).join('; ')}.`, '']
+      : []),
   ];
 }

@@ -34,20 +34,31 @@ function runScript(script: string, args: string[], env: Record<string, string>, 
   });
 }
 
+/** The last JSON object printed on stdout: one line, or pretty-printed over several lines. */
 function lastJson(text: string): Record<string, unknown> | null {
-  const lines = text.trim().split('\n').reverse();
-  for (const line of lines) {
-    if (!line.trim().startsWith('{')) continue;
+  const trimmed = text.trim();
+  const starts = [...trimmed.matchAll(/(^|\n)\{/g)].map((m) => m.index + m[1]!.length).reverse();
+  for (const start of starts) {
     try {
-      return JSON.parse(line) as Record<string, unknown>;
+      return JSON.parse(trimmed.slice(start)) as Record<string, unknown>;
     } catch {
-      // keep looking
+      // not a whole object from here; try an earlier start
     }
   }
   return null;
 }
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/** A number, also from a numeric string such as "12.3" or "512 MiB/s". */
+const num = (v: unknown): number | undefined => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number.parseFloat(v) : Number.NaN;
+  return Number.isFinite(n) ? n : undefined;
+};
+
+const MB_TO_MIB = 1e6 / 1024 ** 2;
+const mbToMib = (v: unknown): number | undefined => {
+  const n = num(v);
+  return n === undefined ? undefined : Math.round(n * MB_TO_MIB * 10) / 10;
+};
 
 function toSide(run: ScriptRun, what: string): UploadSide {
   const result = lastJson(run.stdout);
@@ -56,13 +67,19 @@ function toSide(run: ScriptRun, what: string): UploadSide {
     const tail = run.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300);
     return { available: false, reason: `not available: ${what} exited ${run.code} ${tail}`.trim() };
   }
+  // Our own fields (direct-put.ts), else bench/upload-memory.ts's (MB = 10^6 bytes, as strings).
+  const fileMiB = num(result.fileMiB);
+  const bytes = num(result.bytes) ?? (fileMiB === undefined ? undefined : fileMiB * 1024 ** 2);
+  const seconds = num(result.seconds) ?? num(result.throughGatewaySeconds);
+  const rate = num(result.mibPerSecond)
+    ?? (bytes !== undefined && seconds ? Math.round((bytes / 1024 ** 2 / seconds) * 10) / 10 : undefined);
   return {
     available: true,
-    bytes: num(result.bytes),
-    seconds: num(result.seconds),
-    mibPerSecond: num(result.mibPerSecond),
-    peakRssMiB: num(result.peakRssMiB),
-    rssGrowthMiB: num(result.rssGrowthMiB),
+    bytes,
+    seconds,
+    mibPerSecond: rate,
+    peakRssMiB: num(result.peakRssMiB) ?? mbToMib(result.gatewayPeakRssSampledMB),
+    rssGrowthMiB: num(result.rssGrowthMiB) ?? mbToMib(result.rssGrowthSampledMB),
     details: result,
   };
 }
@@ -74,26 +91,43 @@ export async function measureUpload(options: {
   smoke: boolean;
   cpus: string | null;
 }): Promise<UploadReport> {
-  const direct = await runScript('bench/procs/direct-put.ts', [], {
-    BENCH_SANDBOX_URL: options.sandboxUrl,
-    BENCH_MASTER_TOKEN: options.masterToken,
-    BENCH_UPLOAD_BYTES: String(options.bytes),
-  }, options.cpus, 300_000);
-
   let gateway: UploadSide;
+  let directPut: UploadSide | null = null;
   if (!existsSync('bench/upload-memory.ts')) {
     gateway = { available: false, reason: 'not available: bench/upload-memory.ts does not exist yet' };
   } else if (options.smoke) {
     gateway = { available: false, reason: 'skipped in smoke mode (bench/upload-memory.ts runs a 1 GiB upload)' };
   } else {
-    gateway = toSide(await runScript('bench/upload-memory.ts', ['--json'], {}, null, 300_000), 'bench/upload-memory.ts');
+    const sizeMiB = String(Math.round(options.bytes / 1024 ** 2));
+    const run = await runScript('bench/upload-memory.ts', ['--json', '--size-mib', sizeMiB], {}, null, 420_000);
+    gateway = toSide(run, 'bench/upload-memory.ts');
+    // That script times its own direct PUT of the same size to the same kind of sandbox.
+    directPut = directPutFrom(gateway);
   }
+  directPut ??= toSide(await runScript('bench/procs/direct-put.ts', [], {
+    BENCH_SANDBOX_URL: options.sandboxUrl,
+    BENCH_MASTER_TOKEN: options.masterToken,
+    BENCH_UPLOAD_BYTES: String(options.bytes),
+  }, options.cpus, 300_000), 'direct PUT');
   return {
     id: 'e',
     title: `(e) upload of ${formatBytes(options.bytes)}: memory and throughput`,
-    directPut: toSide(direct, 'direct PUT'),
+    directPut,
     gateway,
     peer: { available: false, reason: 'not available: the peer has no upload support' },
+  };
+}
+
+/** The direct-PUT figures that bench/upload-memory.ts reports beside the gateway's, if any. */
+function directPutFrom(gateway: UploadSide): UploadSide | null {
+  const seconds = num(gateway.details?.directPutSeconds);
+  if (!gateway.available || seconds === undefined || gateway.bytes === undefined) return null;
+  return {
+    available: true,
+    bytes: gateway.bytes,
+    seconds,
+    mibPerSecond: Math.round((gateway.bytes / 1024 ** 2 / seconds) * 10) / 10,
+    details: { source: 'bench/upload-memory.ts (directPutSeconds)' },
   };
 }
 

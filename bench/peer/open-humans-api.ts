@@ -80,6 +80,10 @@ export class OpenHumansAPI extends RESTDataSource {
     return orNullOn404(this.get(`api/public/member/${encodeURIComponent(username)}/`));
   }
 
+  getOwnProject(): Promise<WireProject> {
+    return this.get('api/direct-sharing/project/');
+  }
+
   listMembers(offset: number, limit: number): Promise<WirePage<WireMember>> {
     return this.get('api/direct-sharing/project/members/', {
       params: { access_token: this.token ?? '', offset: String(offset), limit: String(limit) },

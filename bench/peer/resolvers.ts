@@ -4,7 +4,7 @@
  * deduplication is the only sharing between fields. No DataLoader, no hand-rolled batching.
  */
 import { GraphQLError } from 'graphql';
-import type { OpenHumansAPI, WireFile, WireMember } from './open-humans-api.js';
+import type { OpenHumansAPI, WireFile, WireMember, WireProject } from './open-humans-api.js';
 
 export interface PeerContext {
   dataSources: { oh: OpenHumansAPI };
@@ -65,6 +65,14 @@ async function offsetWindow(
   return { offset, limit: args.first ?? 20 };
 }
 
+const OWN_PROJECT = { ownProject: true } as const;
+type ProjectParent = WireProject | typeof OWN_PROJECT;
+
+/** The project behind a parent value: itself, or the token's own project via D1. */
+async function project(p: ProjectParent, { dataSources }: PeerContext): Promise<WireProject> {
+  return 'ownProject' in p ? dataSources.oh.getOwnProject() : p;
+}
+
 const publicFile = (f: WireFile): Typed<WireFile> => ({ ...f, __typename: 'DataFile' });
 
 export const resolvers = {
@@ -83,8 +91,9 @@ export const resolvers = {
     viewer: () => ({}),
   },
   Viewer: {
-    // The token's project; only its members are asked for here, which need no project lookup.
-    project: () => ({ __typename: 'Project', id: 0, name: '' }),
+    // The token's own project. Its fields load project info (D1) only when asked for; members
+    // need no lookup, because the members endpoint is already scoped to the token's project.
+    project: () => OWN_PROJECT,
   },
   DataFile: {
     id: (f: WireFile) => globalId('DataFile', f.id),
@@ -102,8 +111,9 @@ export const resolvers = {
     databaseId: (t: { id: number }) => t.id,
   },
   Project: {
-    id: (p: { id: number }) => globalId('Project', p.id),
-    databaseId: (p: { id: number }) => p.id,
+    id: async (p: ProjectParent, _: unknown, ctx: PeerContext) => globalId('Project', (await project(p, ctx)).id),
+    databaseId: async (p: ProjectParent, _: unknown, ctx: PeerContext) => (await project(p, ctx)).id,
+    name: async (p: ProjectParent, _: unknown, ctx: PeerContext) => (await project(p, ctx)).name,
     members: async (_: unknown, args: ConnectionArgs, { dataSources }: PeerContext) => {
       const { offset, limit } = await offsetWindow({ first: args.first, after: args.after }, () => Promise.resolve(0));
       const page = await dataSources.oh.listMembers(offset, limit);
