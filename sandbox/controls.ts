@@ -78,11 +78,13 @@ export class Controls {
 
   record(entry: Omit<RequestLogEntry, 'seq'>): void {
     this.log.push({ seq: ++this.seq, ...entry });
-    if (this.log.length > LOG_MAX) this.log.splice(0, this.log.length - LOG_MAX);
+    // Trim in batches: shifting the array on every request would cost O(LOG_MAX) per call.
+    if (this.log.length >= 2 * LOG_MAX) this.log.splice(0, this.log.length - LOG_MAX);
   }
 
+  /** The last LOG_MAX entries, oldest first. */
   requests(): RequestLogEntry[] {
-    return [...this.log];
+    return this.log.slice(-LOG_MAX);
   }
 
   setLatency(latency: Latency): void {
