@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# Multi-stage build: install → compile with tsc → slim runtime with production dependencies only.
+#   docker build -t openhumans-graphql .
+#   docker run --rm -p 4000:4000 openhumans-graphql
+ARG NODE_VERSION=22
+
+# All dependencies (the compiler is a dev dependency).
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+# Compile TypeScript to dist/ (tsconfig.build.json).
+FROM deps AS build
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY sandbox ./sandbox
+RUN npm run build
+
+# Production dependencies only.
+FROM node:${NODE_VERSION}-bookworm-slim AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=4000
+WORKDIR /app
+COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist/src ./dist/src
+COPY --chown=node:node package.json ./
+# No secrets are baked in: configure with environment variables (see .env.example).
+USER node
+EXPOSE 4000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "dist/src/main.js"]
