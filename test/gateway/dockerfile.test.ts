@@ -17,7 +17,8 @@ describe('Dockerfile', () => {
     const text = await readFile(new URL('Dockerfile', root), 'utf8');
     const stages = text.match(/^FROM .+$/gm) ?? [];
     expect(stages.length).toBeGreaterThanOrEqual(3);
-    expect(stages.every((s) => /node:\$\{NODE_VERSION\}-bookworm-slim/.test(s))).toBe(true);
+    // Every stage starts from the slim Node image or from an earlier stage.
+    expect(stages.every((s) => /node:\$\{NODE_VERSION\}-bookworm-slim|^FROM deps /.test(s))).toBe(true);
     expect(text).toMatch(/^ARG NODE_VERSION=(22|24)$/m);
     expect(text).toMatch(/^RUN npm run build$/m);
     expect(text).toMatch(/npm ci --omit=dev/);
