@@ -1,0 +1,31 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+
+const root = new URL('../../', import.meta.url);
+
+/** `NAME=value` lines of .env.example. */
+async function exampleEntries(): Promise<Map<string, string>> {
+  const text = await readFile(new URL('.env.example', root), 'utf8');
+  const entries = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (match?.[1]) entries.set(match[1], match[2] ?? '');
+  }
+  return entries;
+}
+
+describe('.env.example', () => {
+  it('documents every variable src/config.ts reads', async () => {
+    const source = await readFile(new URL('src/config.ts', root), 'utf8');
+    const read = [...source.matchAll(/r\.\w+\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]);
+    expect(read.length).toBeGreaterThan(10);
+    const documented = await exampleEntries();
+    expect(read.filter((name) => name && !documented.has(name))).toEqual([]);
+  });
+
+  it('is itself a valid configuration', async () => {
+    const env = Object.fromEntries(await exampleEntries());
+    expect(() => loadConfig(env)).not.toThrow();
+  });
+});
