@@ -37,6 +37,9 @@ export function renderMarkdown(report: BenchReport): string {
     '- **Reading the two gateway rows.** With its default configuration the gateway serves repeated public queries from its shared cache and repeated coordinator views from its short per-token cache, so after warm-up it often makes no upstream call at all. The *no shared cache* row is the like-for-like comparison with the floor, which never reuses anything across requests.',
     '- **The peer** resolves each relation through its per-request data source: (a) one data-type detail call per distinct data type and one project detail call per distinct project on the page (deduplicated), (c) one exchange-member call per member, (d) one detail call per id. That is what Apollo\'s documented pattern gives without DataLoader.',
     '',
+    '## Summary',
+    '',
+    ...summaryTable(report, maxC),
     '## Results',
     '',
   ];
@@ -47,6 +50,29 @@ export function renderMarkdown(report: BenchReport): string {
     lines.push(`<details><summary>${c.title}</summary>`, '', '```graphql', c.query, '```', '', `Floor: ${c.floorPlan}.`, '', '</details>', '');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** One row per case: calls, p50 at concurrency 1 and throughput at the highest, per system. */
+function summaryTable(report: BenchReport, maxC: number): string[] {
+  const ids = report.systems.map((s) => s.id);
+  const cell = (c: CaseReport, id: string, pick: (r: Extract<SystemCaseResult, { available: true }>) => string): string => {
+    const r = c.results[id as keyof typeof c.results];
+    return r?.available ? pick(r) : 'n/a';
+  };
+  const lines = [
+    `Upstream calls per query · p50 ms at concurrency 1 · req/s at concurrency ${maxC}, for ${ids.join(' | ')}.`,
+    '',
+    `| case | ${ids.map((id) => `${id} calls`).join(' | ')} | ${ids.map((id) => `${id} p50 c=1`).join(' | ')} | ${ids.map((id) => `${id} req/s`).join(' | ')} |`,
+    `|---|${ids.map(() => '---|').join('').repeat(3)}`,
+  ];
+  for (const c of report.cases) {
+    const calls = ids.map((id) => cell(c, id, (r) => n(r.upstreamCallsPerQuery, 2)));
+    const p50 = ids.map((id) => cell(c, id, (r) => n(r.levels.find((l) => l.concurrency === 1)?.latencyMs.p50)));
+    const rps = ids.map((id) => cell(c, id, (r) => n(r.levels[r.levels.length - 1]?.throughputRps)));
+    lines.push(`| ${c.id} | ${calls.join(' | ')} | ${p50.join(' | ')} | ${rps.join(' | ')} |`);
+  }
+  lines.push('');
+  return lines;
 }
 
 function caseSection(c: CaseReport, maxC: number): string[] {

@@ -33,7 +33,7 @@ beforeAll(async () => {
   report = JSON.parse(readFileSync(join(outDir, 'benchmarks.json'), 'utf8')) as BenchReport;
   markdown = readFileSync(join(outDir, 'benchmarks.md'), 'utf8');
   svg = readFileSync(join(outDir, 'benchmarks.svg'), 'utf8');
-}, 240_000);
+}, 420_000);
 
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
