@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +7,8 @@ import { Busboy } from '@fastify/busboy';
 import type { BusboyFileStream, BusboyInstance } from '@fastify/busboy';
 import type { UploadedFile, UploadSource } from './upload.js';
 import { MultipartRequestError, UploadAbortedError, UploadTooLargeError } from './upload.js';
+import type { Spool } from './multipart-parts.js';
+import { asAbort, missingPart, openSpool, parseMap, removeQuietly } from './multipart-parts.js';
 
 /** Limits of one multipart GraphQL request. */
 export interface MultipartLimits {
@@ -34,14 +35,6 @@ interface PartInfo {
 }
 
 type Waiter = { resolve: (file: UploadedFile) => void; reject: (error: Error) => void };
-
-/** A part set aside on disk because a resolver asked for a later part first. */
-interface Spool {
-  path: string;
-  filename: string;
-  mimeType: string;
-  written: Promise<void>;
-}
 
 /**
  * Parses one multipart GraphQL request as it streams in (busboy). `fields` resolves once
@@ -279,43 +272,4 @@ export class MultipartSession implements UploadSource {
     written.catch(() => removeQuietly(path));
     this.spools.set(key, { path, filename, mimeType, written });
   }
-}
-
-function openSpool(spool: Spool): UploadedFile {
-  const stream = createReadStream(spool.path);
-  stream.once('close', () => void removeQuietly(spool.path));
-  return { filename: spool.filename, mimeType: spool.mimeType, stream };
-}
-
-function parseMap(value: string): Record<string, string[]> | MultipartRequestError {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    return new MultipartRequestError('The "map" field is not valid JSON.');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return new MultipartRequestError('The "map" field must be a JSON object of file keys to paths.');
-  }
-  const map: Record<string, string[]> = {};
-  for (const [key, paths] of Object.entries(parsed)) {
-    if (!Array.isArray(paths) || paths.length === 0 || !paths.every((p) => typeof p === 'string')) {
-      return new MultipartRequestError(`The "map" entry "${key}" must be a non-empty array of paths.`);
-    }
-    map[key] = paths as string[];
-  }
-  return map;
-}
-
-function missingPart(key: string): MultipartRequestError {
-  return new MultipartRequestError(`The request has no file part "${key}" (named in "map").`);
-}
-
-function asAbort(error: unknown): Error {
-  if (error instanceof MultipartRequestError || error instanceof UploadAbortedError) return error;
-  return new UploadAbortedError('The multipart request is malformed or ended early.');
-}
-
-async function removeQuietly(path: string): Promise<void> {
-  await unlink(path).catch(() => undefined);
 }

@@ -255,4 +255,13 @@ describe('validation (before any upstream write, upstream wording)', () => {
     expect(bad.json?.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
     expect(stack.leftovers()).toEqual([]);
   });
+
+  it('expired tokens of both kinds are UNAUTHENTICATED (TOKEN_EXPIRED), nothing stored', async () => {
+    const master = await upload(stack, { token: stack.sandbox.expiredMasterToken, projectMemberId: someMember(stack).projectMemberId, file: someBytes(5) });
+    expect(master.json?.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_EXPIRED' });
+    const member = await upload(stack, { token: stack.sandbox.expiredMemberToken, file: someBytes(5) });
+    expect(member.json?.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_EXPIRED' });
+    expect(['D8', 'S3_PUT'].some((r) => r in stack.sandbox.calls())).toBe(false);
+    expect(stack.leftovers()).toEqual([]);
+  });
 });
