@@ -119,7 +119,8 @@ export class PublicDataApi {
 
   /** P1: a window of all public files (production orders them by username only). */
   async dataFiles(window: Window): Promise<ListPage<DataFile>> {
-    return this.filesPage(await this.get({ route: 'P1', path: '/api/public/datafiles/', query: { ...window } }));
+    const path = '/api/public/datafiles/';
+    return this.filesPage(await this.get({ route: 'P1', path, query: { ...window } }));
   }
 
   /** P2: one public file, or null when it does not exist or is not public. */
@@ -149,13 +150,15 @@ export class PublicDataApi {
   /** P8: a window of a member's public files (visible, approved memberships only). */
   async userFiles(username: string, window: Window): Promise<ListPage<DataFile>> {
     const path = `/api/public/member/${username}/datafiles/`;
-    return this.filesPage(await this.nested('P8', username, { route: 'P8', path, query: { ...window } }));
+    const query = { ...window };
+    return this.filesPage(await this.nested('P8', username, { route: 'P8', path, query }));
   }
 
   /** P12: a window of a project's public files. */
   async projectFiles(id: number, window: Window): Promise<ListPage<DataFile>> {
     const path = `/api/public/project/${id}/datafiles/`;
-    return this.filesPage(await this.nested('P12', id, { route: 'P12', path, query: { ...window } }));
+    const query = { ...window };
+    return this.filesPage(await this.nested('P12', id, { route: 'P12', path, query }));
   }
 
   private filesPage(wire: unknown): ListPage<DataFile> {
@@ -166,7 +169,8 @@ export class PublicDataApi {
 
   /** P6: a window of all public members, ordered by username. */
   async users(window: Window): Promise<ListPage<PublicUser>> {
-    const wire = await this.get({ route: 'P6', path: '/api/public/members/', query: { ...window } });
+    const path = '/api/public/members/';
+    const wire = await this.get({ route: 'P6', path, query: { ...window } });
     return toListPage(wire, toPublicUser);
   }
 
@@ -220,7 +224,11 @@ export class PublicDataApi {
    * A nested list whose parent may not exist. Invalid ids never reach the upstream; a 500 is
    * confirmed with the parent's detail endpoint and answered NOT_FOUND when the parent is gone.
    */
-  private async nested(route: NestedRoute, parent: number | string, spec: GetSpec): Promise<unknown> {
+  private async nested(
+    route: NestedRoute,
+    parent: number | string,
+    spec: GetSpec,
+  ): Promise<unknown> {
     const valid = typeof parent === 'number' ? isValidId(parent) : isValidUsername(parent);
     if (!valid) throw this.parentNotFound(route, parent);
     try {

@@ -1,6 +1,6 @@
 /**
- * Wire shapes of the public API (openhumans-api.md §5.1–§5.4, §3), exactly as Open Humans sends
- * them, and ONE mapping function per shape into the camelCase models (`models.ts`).
+ * Wire shapes of the public API (openhumans-api.md §5.1–§5.4, §3), exactly as Open Humans
+ * sends them, and ONE mapping function per shape into the camelCase models (`models.ts`).
  *
  * Validation is deliberately light but loud: a body without the fields the graph needs is an
  * UPSTREAM_ERROR, never an empty list. Links inside bodies (absolute on files, relative on
@@ -141,7 +141,8 @@ export function toPublicUser(wire: unknown): PublicUser {
 /** The `user` of a public file: null when the membership is hidden (all fields null). */
 function embeddedUser(wire: unknown): PublicUser | null {
   if (!isRecord(wire) || typeof wire.username !== 'string' || wire.username === '') return null;
-  return { username: wire.username, name: str(wire.name), profileUrl: profileUrlFor(wire.username) };
+  const { username } = wire;
+  return { username, name: str(wire.name), profileUrl: profileUrlFor(username) };
 }
 
 /**

@@ -6,11 +6,17 @@
 import type { ObjectRef, SchemaTypes } from '@pothos/core';
 import { builder } from './builder.js';
 import type { Context } from '../context.js';
-import type { OffsetConnection, PageOptions } from './pagination.js';
+import {
+  type ConnectionArgs,
+  type OffsetConnection,
+  type PageOptions,
+  resolveArrayPage,
+  resolveOffsetPage,
+  type SliceFetcher,
+} from './pagination.js';
 
-type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T extends SchemaTypes>
-  ? T
-  : never;
+type BuilderTypes =
+  typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T extends SchemaTypes> ? T : never;
 
 /** `<typeName>Connection` and `<typeName>Edge` over `ref`, with `totalCount`. */
 export function connectionWithTotal<Shape>(
@@ -25,7 +31,9 @@ export function connectionWithTotal<Shape>(
       description: `A page of ${plural} (Relay cursor connection).`,
       edgesNullable: { list: false, items: false },
       nodeNullable: false,
-      edgesField: { description: `The ${plural} on this page, in list order, each with its cursor.` },
+      edgesField: {
+        description: `The ${plural} on this page, in list order, each with its cursor.`,
+      },
       fields: (t) => ({
         totalCount: t.int({
           description: `How many ${plural} the whole list holds, across all pages.`,
@@ -55,4 +63,22 @@ export function present<T>(values: readonly (T | Error | null)[]): T[] {
   const failed = values.find((v): v is Error => v instanceof Error);
   if (failed) throw failed;
   return values.filter((v): v is T => v !== null);
+}
+
+/** Pages an offset-paged upstream list with the configured page sizes. */
+export function pageOf<T>(ctx: Context, args: ConnectionArgs, fetch: SliceFetcher<T>) {
+  return resolveOffsetPage(args, fetch, pageOptions(ctx));
+}
+
+/** Pages a list held whole with the configured page sizes. */
+export function pageOfList<T>(ctx: Context, args: ConnectionArgs, list: readonly T[]) {
+  return resolveArrayPage(args, list, pageOptions(ctx));
+}
+
+/** Loads `ids` and keeps the ones that exist (see `present`). */
+export async function loadPresent<K, V>(
+  loader: { loadMany(keys: readonly K[]): Promise<(V | Error | null)[]> },
+  ids: readonly K[],
+): Promise<V[]> {
+  return present(await loader.loadMany(ids));
 }

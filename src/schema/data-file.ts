@@ -3,13 +3,13 @@
  * `Query.dataFile`. Metadata is loose upstream (openhumans-api.md §4): the typed readers below
  * never throw; they answer null when a value does not have the expected shape.
  */
-import type { DataFile } from '../datasources/models.js';
+import type { DataFile, Window } from '../datasources/models.js';
 import { isValidUsername } from '../datasources/public-api.js';
 import { rebaseDownloadUrl } from '../datasources/wire.js';
 import type { Context } from '../context.js';
 import { badUserInput } from '../errors.js';
 import { builder } from './builder.js';
-import { pageOptions, present } from './connections.js';
+import { loadPresent, pageOptions } from './connections.js';
 import { resolveOffsetPage, type ConnectionArgs } from './pagination.js';
 import { DataFileConnection, DataFileRef, DataTypeRef, ProjectRef, UserRef } from './refs.js';
 
@@ -76,7 +76,8 @@ const DataFileFilterInput = builder.inputRef<DataFileFilter>('DataFileFilter').i
 /** Picks the upstream list for a filter, rejecting combinations no single list serves. */
 function filesFetcher(ctx: Context, filter: DataFileFilter | null | undefined) {
   const api = ctx.publicApi;
-  const given = (['projectId', 'dataTypeId', 'username'] as const).filter((k) => filter?.[k] != null);
+  const keys = ['projectId', 'dataTypeId', 'username'] as const;
+  const given = keys.filter((k) => filter?.[k] != null);
   if (given.length > 1) {
     throw badUserInput(
       `Filter by one of projectId, dataTypeId or username, not ${given.join(' and ')}: ` +
@@ -91,15 +92,16 @@ function filesFetcher(ctx: Context, filter: DataFileFilter | null | undefined) {
   }
   const { projectId, dataTypeId, username } = filter ?? {};
   if (username != null && !isValidUsername(username)) {
-    throw badUserInput('A username has only letters, digits and underscores.', { argumentName: 'filter' });
+    throw badUserInput('A username has only letters, digits and underscores.', {
+      argumentName: 'filter',
+    });
   }
-  if (projectId != null) return (w: { offset: number; limit: number }) => api.projectFiles(projectId, w);
+  if (projectId != null) return (w: Window) => api.projectFiles(projectId, w);
   if (dataTypeId != null) {
-    return (w: { offset: number; limit: number }) =>
-      api.dataTypeFiles(dataTypeId, w, filter?.includeChildren ?? false);
+    return (w: Window) => api.dataTypeFiles(dataTypeId, w, filter?.includeChildren ?? false);
   }
-  if (username != null) return (w: { offset: number; limit: number }) => api.userFiles(username, w);
-  return (w: { offset: number; limit: number }) => api.dataFiles(w);
+  if (username != null) return (w: Window) => api.userFiles(username, w);
+  return (w: Window) => api.dataFiles(w);
 }
 
 /** Pages public files with a filter (shared by `Query.dataFiles` and the nested lists). */
@@ -129,7 +131,8 @@ DataFileRef.implement({
       description:
         'A download link (a redirect to storage). Open Humans makes a new key each time it lists ' +
         'the file; a key is valid for one hour.',
-      resolve: (file, _args, ctx) => rebaseDownloadUrl(file.downloadUrl, ctx.config.openHumans.baseUrl),
+      resolve: (file, _args, ctx) =>
+        rebaseDownloadUrl(file.downloadUrl, ctx.config.openHumans.baseUrl),
     }),
     metadata: t.field({
       type: 'JSONObject',
@@ -146,7 +149,8 @@ DataFileRef.implement({
       description: 'Metadata `tags` (its string items); null when absent or not a list.',
       resolve: (file) => {
         const tags = file.metadata.tags;
-        return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : null;
+        if (!Array.isArray(tags)) return null;
+        return tags.filter((tag): tag is string => typeof tag === 'string');
       },
     }),
     md5: t.string({
@@ -175,14 +179,16 @@ DataFileRef.implement({
     dataTypes: t.field({
       type: [DataTypeRef],
       description: 'The data types of the file.',
-      resolve: async (file, _args, ctx) => present(await ctx.publicLoaders.dataTypeById.loadMany(file.dataTypeIds)),
+      resolve: (file, _args, ctx) => loadPresent(ctx.publicLoaders.dataTypeById, file.dataTypeIds),
     }),
     sourceProject: t.field({
       type: ProjectRef,
       nullable: true,
       description: 'The project the file came from; null when that project is not public.',
       resolve: (file, _args, ctx) =>
-        file.sourceProjectId === null ? null : ctx.publicLoaders.projectById.load(file.sourceProjectId),
+        file.sourceProjectId === null
+          ? null
+          : ctx.publicLoaders.projectById.load(file.sourceProjectId),
     }),
     user: t.field({
       type: UserRef,
@@ -207,10 +213,14 @@ builder.queryFields((t) => ({
     {
       type: DataFileRef,
       description:
-        'Public data files, ordered by member username (Open Humans does not order files of one ' +
-        'member: they may move between pages). `filter` narrows to one project, data type or member.',
+        'Public data files, ordered by member username (Open Humans does not order files of ' +
+        'one member: they may move between pages). `filter` narrows to one project, data type ' +
+        'or member.',
       args: {
-        filter: t.arg({ type: DataFileFilterInput, description: 'Narrow to one project, data type or member.' }),
+        filter: t.arg({
+          type: DataFileFilterInput,
+          description: 'Narrow to one project, data type or member.',
+        }),
       },
       resolve: (_root, args, ctx) => resolveDataFiles(ctx, args, args.filter),
     },
@@ -220,7 +230,9 @@ builder.queryFields((t) => ({
     type: DataFileRef,
     nullable: true,
     description: 'One public data file by its Open Humans id. NOT_FOUND when it is not public.',
-    args: { databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the file.' }) },
+    args: {
+      databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the file.' }),
+    },
     resolve: (_root, args) => args.databaseId,
   }),
 }));

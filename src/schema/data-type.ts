@@ -5,10 +5,15 @@
  */
 import type { DataType } from '../datasources/models.js';
 import { builder } from './builder.js';
-import { pageOptions, present } from './connections.js';
+import { loadPresent, pageOfList } from './connections.js';
 import { resolveDataFiles } from './data-file.js';
-import { resolveArrayPage } from './pagination.js';
-import { DataFileConnection, DataFileRef, DataTypeConnection, DataTypeRef, ProjectRef } from './refs.js';
+import {
+  DataFileConnection,
+  DataFileRef,
+  DataTypeConnection,
+  DataTypeRef,
+  ProjectRef,
+} from './refs.js';
 
 export { DataTypeConnection, DataTypeRef };
 
@@ -20,14 +25,19 @@ interface DataTypeFilter {
 const DataTypeFilterInput = builder.inputRef<DataTypeFilter>('DataTypeFilter').implement({
   description: 'Narrows `Query.dataTypes` (served exactly: the data types are held whole).',
   fields: (t) => ({
-    uploadable: t.boolean({ description: 'Only data types that can (true) or cannot (false) be uploaded to.' }),
+    uploadable: t.boolean({
+      description: 'Only data types that can (true) or cannot (false) be uploaded to.',
+    }),
     sourceProjectId: t.int({
       description: 'Only data types registered by the project with this `databaseId`.',
     }),
   }),
 });
 
-function filterDataTypes(list: readonly DataType[], filter: DataTypeFilter | null | undefined): readonly DataType[] {
+function filterDataTypes(
+  list: readonly DataType[],
+  filter: DataTypeFilter | null | undefined,
+): readonly DataType[] {
   return list.filter(
     (d) =>
       (filter?.uploadable == null || d.uploadable === filter.uploadable) &&
@@ -40,24 +50,30 @@ DataTypeRef.implement({
   fields: (t) => ({
     databaseId: t.exposeInt('databaseId', { description: 'The Open Humans id of the data type.' }),
     name: t.exposeString('name', { description: 'The unique name of the data type.' }),
-    description: t.exposeString('description', { description: 'A short description (≤ 100 characters).' }),
+    description: t.exposeString('description', {
+      description: 'A short description (≤ 100 characters).',
+    }),
     details: t.exposeString('details', { description: 'A longer explanation (may be empty).' }),
-    uploadable: t.exposeBoolean('uploadable', { description: 'Whether projects may upload files of this type.' }),
+    uploadable: t.exposeBoolean('uploadable', {
+      description: 'Whether projects may upload files of this type.',
+    }),
     parent: t.field({
       type: DataTypeRef,
       nullable: true,
       description: 'The broader data type this one refines; null at the top of the tree.',
-      resolve: (d, _args, ctx) => (d.parentId === null ? null : ctx.publicLoaders.dataTypeById.load(d.parentId)),
+      resolve: (d, _args, ctx) =>
+        d.parentId === null ? null : ctx.publicLoaders.dataTypeById.load(d.parentId),
     }),
     children: t.field({
       type: [DataTypeRef],
       description: 'The data types that refine this one.',
-      resolve: async (d, _args, ctx) => present(await ctx.publicLoaders.dataTypeById.loadMany(d.childIds)),
+      resolve: (d, _args, ctx) => loadPresent(ctx.publicLoaders.dataTypeById, d.childIds),
     }),
     sourceProjects: t.field({
       type: [ProjectRef],
-      description: 'The public projects that registered this data type (unapproved ones are left out).',
-      resolve: async (d, _args, ctx) => present(await ctx.publicLoaders.projectById.loadMany(d.sourceProjectIds)),
+      description:
+        'The public projects that registered this data type (unapproved ones are left out).',
+      resolve: (d, _args, ctx) => loadPresent(ctx.publicLoaders.projectById, d.sourceProjectIds),
     }),
     dataFiles: t.connection(
       {
@@ -72,7 +88,10 @@ DataTypeRef.implement({
           }),
         },
         resolve: (d, args, ctx) =>
-          resolveDataFiles(ctx, args, { dataTypeId: d.databaseId, includeChildren: args.includeChildren }),
+          resolveDataFiles(ctx, args, {
+            dataTypeId: d.databaseId,
+            includeChildren: args.includeChildren,
+          }),
       },
       DataFileConnection,
     ),
@@ -86,7 +105,7 @@ builder.queryFields((t) => ({
       description: 'All data types, ordered by `databaseId`.',
       args: { filter: t.arg({ type: DataTypeFilterInput, description: 'Narrow the list.' }) },
       resolve: async (_root, args, ctx) =>
-        resolveArrayPage(args, filterDataTypes(await ctx.publicApi.allDataTypes(), args.filter), pageOptions(ctx)),
+        pageOfList(ctx, args, filterDataTypes(await ctx.publicApi.allDataTypes(), args.filter)),
     },
     DataTypeConnection,
   ),
@@ -94,7 +113,12 @@ builder.queryFields((t) => ({
     type: DataTypeRef,
     nullable: true,
     description: 'One data type by its Open Humans id. NOT_FOUND when it is unknown.',
-    args: { databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the data type.' }) },
+    args: {
+      databaseId: t.arg.int({
+        required: true,
+        description: 'The Open Humans id of the data type.',
+      }),
+    },
     resolve: (_root, args) => args.databaseId,
   }),
 }));

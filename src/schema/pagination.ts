@@ -36,7 +36,10 @@ export interface OffsetSlice<T> {
 }
 
 /** Loads `limit` (always ≥ 1) items starting at `offset`, plus the total count of the list. */
-export type SliceFetcher<T> = (window: { offset: number; limit: number }) => Promise<OffsetSlice<T>>;
+export type SliceFetcher<T> = (window: {
+  offset: number;
+  limit: number;
+}) => Promise<OffsetSlice<T>>;
 
 export interface PageOptions {
   /** @default DEFAULT_PAGE_SIZE */
@@ -155,7 +158,8 @@ async function fetchPage<T>(
   knownCount: number | undefined,
 ): Promise<{ start: number; slice: OffsetSlice<T> }> {
   if (req.fromEnd && req.upper === undefined) return fetchTail(req, fetch, knownCount);
-  if (req.fromEnd && req.upper !== undefined && knownCount !== undefined && req.upper > knownCount) {
+  const staleBefore = knownCount !== undefined && req.upper !== undefined && req.upper > knownCount;
+  if (req.fromEnd && staleBefore) {
     return fetchTail({ ...req, upper: undefined }, fetch, knownCount);
   }
   const start = req.fromEnd && req.upper !== undefined ? windowStart(req, req.upper) : req.lower;
@@ -171,7 +175,9 @@ async function fetchPage<T>(
   // tail of the list, which the count just learnt places (rare, hence the second call).
   if (req.fromEnd && req.upper !== undefined && req.upper > slice.totalCount) {
     const tailStart = windowStart(req, slice.totalCount);
-    if (tailStart !== start) return fetchTail({ ...req, upper: undefined }, fetch, slice.totalCount);
+    if (tailStart !== start) {
+      return fetchTail({ ...req, upper: undefined }, fetch, slice.totalCount);
+    }
   }
   return { start, slice };
 }
@@ -210,7 +216,8 @@ function pageFlags(req: Request, count: number): Pick<PageInfo, 'hasPreviousPage
   const afterGiven = req.lower > 0;
   const beforeGiven = req.upper !== undefined;
   if (req.fromEnd) {
-    return { hasPreviousPage: inRange > req.take, hasNextPage: beforeGiven && (req.upper ?? 0) < count };
+    const hasNextPage = beforeGiven && (req.upper ?? 0) < count;
+    return { hasPreviousPage: inRange > req.take, hasNextPage };
   }
   return { hasPreviousPage: afterGiven && count > 0, hasNextPage: inRange > req.take };
 }

@@ -5,9 +5,8 @@
  */
 import type { Project } from '../datasources/models.js';
 import { builder } from './builder.js';
-import { pageOptions, present } from './connections.js';
+import { loadPresent, pageOf, pageOfList } from './connections.js';
 import { resolveDataFiles } from './data-file.js';
-import { resolveArrayPage, resolveOffsetPage } from './pagination.js';
 import {
   DataFileConnection,
   DataFileRef,
@@ -23,7 +22,10 @@ export { ProjectConnection, ProjectRef };
 export const ProjectTypeEnum = builder.enumType('ProjectType', {
   description: 'How members join a project.',
   values: {
-    OAUTH2: { value: 'oauth2', description: 'An OAuth2 project: members authorize an external app.' },
+    OAUTH2: {
+      value: 'oauth2',
+      description: 'An OAuth2 project: members authorize an external app.',
+    },
     ON_SITE: { value: 'on-site', description: 'An on-site project: members join on Open Humans.' },
   } as const,
 });
@@ -43,11 +45,16 @@ const ProjectFilterInput = builder.inputRef<ProjectFilter>('ProjectFilter').impl
   description: 'Narrows `Query.projects` (served exactly: the public projects are held whole).',
   fields: (t) => ({
     active: t.boolean({ description: 'Only projects that are (true) or are not (false) active.' }),
-    nameContains: t.string({ description: 'Only projects whose name contains this text, ignoring case.' }),
+    nameContains: t.string({
+      description: 'Only projects whose name contains this text, ignoring case.',
+    }),
   }),
 });
 
-function filterProjects(list: readonly Project[], filter: ProjectFilter | null | undefined): readonly Project[] {
+function filterProjects(
+  list: readonly Project[],
+  filter: ProjectFilter | null | undefined,
+): readonly Project[] {
   const needle = filter?.nameContains?.toLowerCase();
   return list.filter(
     (p) =>
@@ -73,9 +80,12 @@ ProjectRef.implement({
       resolve: (p) => p.type,
     }),
     active: t.exposeBoolean('active', { description: 'Whether the project accepts new members.' }),
-    approved: t.exposeBoolean('approved', { description: 'Whether Open Humans approved the project.' }),
+    approved: t.exposeBoolean('approved', {
+      description: 'Whether Open Humans approved the project.',
+    }),
     authorizedMembers: t.exposeInt('authorizedMembers', {
-      description: 'How many members have joined and authorized the project (hidden ones included).',
+      description:
+        'How many members have joined and authorized the project (hidden ones included).',
     }),
     badgeImage: t.field({
       type: 'URL',
@@ -83,16 +93,28 @@ ProjectRef.implement({
       description: 'The project badge image; null when there is none.',
       resolve: (p) => urlOrNull(p.badgeImage),
     }),
-    contactEmail: t.exposeString('contactEmail', { description: "The project's contact e-mail address." }),
-    infoUrl: t.exposeString('infoUrl', { description: 'A web page about the project (may be empty).' }),
+    contactEmail: t.exposeString('contactEmail', {
+      description: "The project's contact e-mail address.",
+    }),
+    infoUrl: t.exposeString('infoUrl', {
+      description: 'A web page about the project (may be empty).',
+    }),
     isAcademicOrNonprofit: t.exposeBoolean('isAcademicOrNonprofit', {
       description: 'Whether the project is run by an academic or non-profit organization.',
     }),
-    isStudy: t.exposeBoolean('isStudy', { description: 'Whether the project is a research study.' }),
+    isStudy: t.exposeBoolean('isStudy', {
+      description: 'Whether the project is a research study.',
+    }),
     leader: t.exposeString('leader', { description: 'The project leader.' }),
-    organization: t.exposeString('organization', { description: 'The organization behind the project.' }),
-    shortDescription: t.exposeString('shortDescription', { description: 'A short description (≤ 140 characters).' }),
-    longDescription: t.exposeString('longDescription', { description: 'A long description (≤ 1000 characters).' }),
+    organization: t.exposeString('organization', {
+      description: 'The organization behind the project.',
+    }),
+    shortDescription: t.exposeString('shortDescription', {
+      description: 'A short description (≤ 140 characters).',
+    }),
+    longDescription: t.exposeString('longDescription', {
+      description: 'A long description (≤ 1000 characters).',
+    }),
     returnedDataDescription: t.exposeString('returnedDataDescription', {
       description: 'What data the project returns to its members (≤ 140 characters).',
     }),
@@ -100,17 +122,20 @@ ProjectRef.implement({
       description: "Whether the project asks for its members' usernames.",
     }),
     requestSourcesAccess: t.exposeStringList('requestSourcesAccess', {
-      description: 'Labels (`direct-sharing-<id>`) of the sources the project asks for (legacy form of `requestedSources`).',
+      description:
+        'Labels (`direct-sharing-<id>`) of the sources the project asks for (legacy form of ' +
+        '`requestedSources`).',
     }),
     registeredDataTypes: t.field({
       type: [DataTypeRef],
       description: 'The data types the project registered for its files.',
-      resolve: async (p, _args, ctx) => present(await ctx.publicLoaders.dataTypeById.loadMany(p.registeredDataTypeIds)),
+      resolve: (p, _args, ctx) =>
+        loadPresent(ctx.publicLoaders.dataTypeById, p.registeredDataTypeIds),
     }),
     requestedSources: t.field({
       type: [ProjectRef],
       description: 'The public projects whose data this project asks its members to share.',
-      resolve: async (p, _args, ctx) => present(await ctx.publicLoaders.projectById.loadMany(p.requestedSourceIds)),
+      resolve: (p, _args, ctx) => loadPresent(ctx.publicLoaders.projectById, p.requestedSourceIds),
     }),
     dataFiles: t.connection(
       {
@@ -125,7 +150,7 @@ ProjectRef.implement({
         type: UserRef,
         description: 'The members who joined this project publicly.',
         resolve: (p, args, ctx) =>
-          resolveOffsetPage(args, (w) => ctx.publicApi.projectMembers(p.databaseId, w), pageOptions(ctx)),
+          pageOf(ctx, args, (w) => ctx.publicApi.projectMembers(p.databaseId, w)),
       },
       UserConnection,
     ),
@@ -139,15 +164,18 @@ builder.queryFields((t) => ({
       description: 'The public (approved) projects, ordered by name.',
       args: { filter: t.arg({ type: ProjectFilterInput, description: 'Narrow the list.' }) },
       resolve: async (_root, args, ctx) =>
-        resolveArrayPage(args, filterProjects(await ctx.publicApi.allProjects(), args.filter), pageOptions(ctx)),
+        pageOfList(ctx, args, filterProjects(await ctx.publicApi.allProjects(), args.filter)),
     },
     ProjectConnection,
   ),
   project: t.field({
     type: ProjectRef,
     nullable: true,
-    description: 'One public project by its Open Humans id. NOT_FOUND when it is unknown or not approved.',
-    args: { databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the project.' }) },
+    description:
+      'One public project by its Open Humans id. NOT_FOUND when it is unknown or not approved.',
+    args: {
+      databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the project.' }),
+    },
     resolve: (_root, args) => args.databaseId,
   }),
 }));

@@ -27,25 +27,33 @@ const parseNumericId = (id: string): number => (/^\d{1,15}$/.test(id) ? Number(i
 export const DataFileRef = builder.loadableNodeRef('DataFile', {
   id: { resolve: (file: DataFile) => file.databaseId, parse: parseNumericId },
   load: (ids: number[], ctx: Context) =>
-    orNotFound(ctx.publicLoaders.dataFileById.loadMany(ids), ids, (id) => `No public data file with databaseId ${id}.`),
+    orNotFound(ctx.publicLoaders.dataFileById.loadMany(ids), ids, (id) =>
+      `No public data file with databaseId ${id}.`,
+    ),
 });
 
 export const ProjectRef = builder.loadableNodeRef('Project', {
   id: { resolve: (project: Project) => project.databaseId, parse: parseNumericId },
   load: (ids: number[], ctx: Context) =>
-    orNotFound(ctx.publicLoaders.projectById.loadMany(ids), ids, (id) => `No public project with databaseId ${id}.`),
+    orNotFound(ctx.publicLoaders.projectById.loadMany(ids), ids, (id) =>
+      `No public project with databaseId ${id}.`,
+    ),
 });
 
 export const DataTypeRef = builder.loadableNodeRef('DataType', {
   id: { resolve: (dataType: DataType) => dataType.databaseId, parse: parseNumericId },
   load: (ids: number[], ctx: Context) =>
-    orNotFound(ctx.publicLoaders.dataTypeById.loadMany(ids), ids, (id) => `No data type with databaseId ${id}.`),
+    orNotFound(ctx.publicLoaders.dataTypeById.loadMany(ids), ids, (id) =>
+      `No data type with databaseId ${id}.`,
+    ),
 });
 
 export const UserRef = builder.loadableNodeRef('User', {
   id: { resolve: (user: PublicUser) => user.username, parse: (id: string) => id },
   load: (usernames: string[], ctx: Context) =>
-    orNotFound(ctx.publicLoaders.userByUsername.loadMany(usernames), usernames, (u) => `No public member named "${u}".`),
+    orNotFound(ctx.publicLoaders.userByUsername.loadMany(usernames), usernames, (u) =>
+      `No public member named "${u}".`,
+    ),
 });
 
 export const DataFileConnection = connectionWithTotal(DataFileRef, 'DataFile', 'data files');

@@ -5,18 +5,28 @@
 import { badUserInput } from '../errors.js';
 import { isValidUsername } from '../datasources/public-api.js';
 import { builder } from './builder.js';
-import { pageOptions } from './connections.js';
+import { pageOf } from './connections.js';
 import { resolveDataFiles } from './data-file.js';
-import { resolveOffsetPage } from './pagination.js';
-import { DataFileConnection, DataFileRef, ProjectConnection, ProjectRef, UserConnection, UserRef } from './refs.js';
+import {
+  DataFileConnection,
+  DataFileRef,
+  ProjectConnection,
+  ProjectRef,
+  UserConnection,
+  UserRef,
+} from './refs.js';
 
 export { UserConnection, UserRef };
 
 UserRef.implement({
   description: 'A public Open Humans member.',
   fields: (t) => ({
-    username: t.exposeString('username', { description: 'The member username (letters, digits and `_`).' }),
-    name: t.exposeString('name', { description: 'The display name the member chose (may be empty).' }),
+    username: t.exposeString('username', {
+      description: 'The member username (letters, digits and `_`).',
+    }),
+    name: t.exposeString('name', {
+      description: 'The display name the member chose (may be empty).',
+    }),
     profileUrl: t.field({
       type: 'URL',
       description: "The member's public profile page on Open Humans.",
@@ -26,7 +36,8 @@ UserRef.implement({
       {
         type: DataFileRef,
         description:
-          "The member's public files (from projects where the membership is visible), ordered as Open Humans lists them.",
+          "The member's public files (from projects where the membership is visible), " +
+          'ordered as Open Humans lists them.',
         resolve: (u, args, ctx) => resolveDataFiles(ctx, args, { username: u.username }),
       },
       DataFileConnection,
@@ -36,7 +47,7 @@ UserRef.implement({
         type: ProjectRef,
         description: 'The public projects the member joined visibly.',
         resolve: (u, args, ctx) =>
-          resolveOffsetPage(args, (w) => ctx.publicApi.userProjects(u.username, w), pageOptions(ctx)),
+          pageOf(ctx, args, (w) => ctx.publicApi.userProjects(u.username, w)),
       },
       ProjectConnection,
     ),
@@ -48,7 +59,7 @@ builder.queryFields((t) => ({
     {
       type: UserRef,
       description: 'All public members, ordered by username.',
-      resolve: (_root, args, ctx) => resolveOffsetPage(args, (w) => ctx.publicApi.users(w), pageOptions(ctx)),
+      resolve: (_root, args, ctx) => pageOf(ctx, args, (w) => ctx.publicApi.users(w)),
     },
     UserConnection,
   ),
@@ -59,7 +70,9 @@ builder.queryFields((t) => ({
     args: { username: t.arg.string({ required: true, description: 'The exact username.' }) },
     resolve: (_root, args) => {
       if (!isValidUsername(args.username)) {
-        throw badUserInput('A username has only letters, digits and underscores.', { argumentName: 'username' });
+        throw badUserInput('A username has only letters, digits and underscores.', {
+          argumentName: 'username',
+        });
       }
       return args.username;
     },
