@@ -7,32 +7,41 @@
  * Environment: PORT (4000), HOST (127.0.0.1), LOG_LEVEL (warn), SANDBOX_SEED (1), and every
  * other gateway variable of `.env.example` except OPENHUMANS_BASE_URL (set to the sandbox).
  */
+import { randomBytes } from 'node:crypto';
 import { startSandbox } from '../sandbox/index.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
 
-const seed = Number(process.env.SANDBOX_SEED ?? 1);
-const sandbox = await startSandbox({ port: 0, seed: Number.isInteger(seed) ? seed : 1 });
-
-let config;
-try {
-  config = loadConfig({
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    ...process.env,
-    OPENHUMANS_BASE_URL: sandbox.url,
-    OPENHUMANS_CLIENT_ID: sandbox.clientId,
-    OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
-    OPENHUMANS_PROJECT_ID: String(sandbox.projectId),
-  });
-} catch (err) {
-  await sandbox.close();
-  if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
+function configOrExit(env: Record<string, string | undefined>) {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
   }
-  throw err;
 }
+
+const demoEnv = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...process.env };
+// The sandbox calls the gateway's deauthorization webhook, signed with a secret made up here.
+const planned = configOrExit(demoEnv);
+const webhookSecret = randomBytes(24).toString('hex');
+const seed = Number(process.env.SANDBOX_SEED ?? 1);
+const sandbox = await startSandbox({
+  port: 0,
+  seed: Number.isInteger(seed) ? seed : 1,
+  webhook: { url: `http://127.0.0.1:${planned.server.port}${planned.deauthorization.webhookPath}`, secret: webhookSecret },
+});
+const config = configOrExit({
+  ...demoEnv,
+  OPENHUMANS_BASE_URL: sandbox.url,
+  OPENHUMANS_CLIENT_ID: sandbox.clientId,
+  OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
+  OPENHUMANS_PROJECT_ID: String(sandbox.projectId),
+  OPENHUMANS_WEBHOOK_SECRET: webhookSecret,
+});
 
 const running = await startServer(config).catch(async (err: unknown) => {
   await sandbox.close();
