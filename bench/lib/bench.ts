@@ -54,7 +54,7 @@ export function defaultOptions(smoke: boolean): BenchOptions {
     caseBudgetMs: smoke ? 600_000 : 330_000,
     uploadBytes: smoke ? 8 * 1024 ** 2 : 1024 ** 3,
     cases: CASES.map((c) => c.id),
-    systems: ['floor', 'gateway', 'gateway-nocache', 'peer'],
+    systems: ['floor', 'gateway', 'gateway-pages-uncached', 'gateway-nocache', 'peer'],
     log: (line) => process.stderr.write(`${line}\n`),
   };
 }

@@ -34,7 +34,7 @@ export function renderMarkdown(report: BenchReport): string {
     '- **Peak RSS** is sampled every 25 ms during the measured runs.',
     '- **Same response**: the first response of every system is compared with the floor\'s (opaque cursors aside).',
     '- Latency columns are p50 / p95 / p99 in ms.',
-    '- **Reading the two gateway rows.** With its default configuration the gateway serves repeated public queries from its shared cache and repeated coordinator views from its short per-token cache, so after warm-up it often makes no upstream call at all. The *no shared cache* row is the like-for-like comparison with the floor, which never reuses anything across requests.',
+    '- **Reading the three gateway rows.** *gateway* is the default configuration: it serves a repeated public query from its shared cache and a repeated coordinator view from its short per-token cache, so after warm-up it often makes no upstream call at all (each case repeats one query, the best case for a cache). *gateway-pages-uncached* keeps only the small catalogues (projects, data types) cached, as when many users browse different pages. *gateway-nocache* reuses nothing across requests, exactly like the floor: the like-for-like row.',
     '- **The peer** resolves each relation through its per-request data source: (a) one data-type detail call per distinct data type and one project detail call per distinct project on the page (deduplicated), (c) one exchange-member call per member, (d) one detail call per id. That is what Apollo\'s documented pattern gives without DataLoader.',
     '',
     '## Summary',

@@ -7,6 +7,7 @@ import type { BenchReport, SystemId } from './types.js';
 const COLORS: Record<SystemId, string> = {
   floor: '#6b7280',
   gateway: '#2563eb',
+  'gateway-pages-uncached': '#9333ea',
   'gateway-nocache': '#16a34a',
   peer: '#dc2626',
 };

@@ -38,6 +38,12 @@ export const NO_CACHE_ENV: Record<string, string> = {
   BENCH_TOKEN_CACHE_TTL_MS: '1',
 };
 
+/** Environment for the gateway when only the catalogue lists (projects, data types) are cached. */
+export const PAGES_UNCACHED_ENV: Record<string, string> = {
+  PUBLIC_CACHE_TTL_SECONDS: '0',
+  BENCH_TOKEN_CACHE_TTL_MS: '1',
+};
+
 const DESCRIPTIONS: Record<SystemId, { label: string; description: string; script: string; env?: Record<string, string> }> = {
   floor: {
     label: 'floor',
@@ -48,6 +54,12 @@ const DESCRIPTIONS: Record<SystemId, { label: string; description: string; scrip
     label: 'gateway',
     description: 'This gateway (createGateway on node:http), default configuration: shared public cache on, warm after warm-up.',
     script: 'bench/procs/gateway.ts',
+  },
+  'gateway-pages-uncached': {
+    label: 'gateway (only catalogues cached)',
+    description: 'This gateway with file pages never cached (PUBLIC_CACHE_TTL_SECONDS=0) and its per-token cache at 1 ms, while the small catalogues (projects, data types) stay cached as designed: the steady state of many users browsing different pages.',
+    script: 'bench/procs/gateway.ts',
+    env: PAGES_UNCACHED_ENV,
   },
   'gateway-nocache': {
     label: 'gateway (no shared cache)',

@@ -2,7 +2,7 @@
 import { round } from './measure.js';
 import type { CaseReport, LevelResult, RatioSet, SystemCaseResult, SystemId, TargetResult, UploadReport } from './types.js';
 
-export const GATEWAYS: readonly SystemId[] = ['gateway', 'gateway-nocache'];
+export const GATEWAYS: readonly SystemId[] = ['gateway', 'gateway-pages-uncached', 'gateway-nocache'];
 
 type Measured = Extract<SystemCaseResult, { available: true }>;
 

@@ -2,7 +2,7 @@
 import type { LatencySummary } from './load.js';
 import type { CaseId } from './cases.js';
 
-export type SystemId = 'floor' | 'gateway' | 'gateway-nocache' | 'peer';
+export type SystemId = 'floor' | 'gateway' | 'gateway-pages-uncached' | 'gateway-nocache' | 'peer';
 
 export interface SystemInfo {
   id: SystemId;
