@@ -49,6 +49,8 @@ export const builder = new SchemaBuilder<{
     lastArgOptions: { description: 'Return the last n items (before `before`, when given). At most the maximum page size.' },
     beforeArgOptions: { description: 'Return items before this cursor (a `startCursor` or edge `cursor` of this connection).' },
     cursorFieldOptions: { description: 'An opaque cursor pointing at this edge, for `after`/`before`.' },
+    edgesFieldOptions: { description: 'The items on this page, in list order, each with its cursor.' },
+    nodeFieldOptions: { description: 'The item this edge points at.' },
     pageInfoFieldOptions: { description: 'Where this page sits in the whole list.' },
     hasNextPageFieldOptions: { description: 'Whether items follow this page.' },
     hasPreviousPageFieldOptions: { description: 'Whether items precede this page.' },
