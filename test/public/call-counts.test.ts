@@ -61,6 +61,29 @@ describe('a page of 100 public files with dataTypes, sourceProject and user', ()
   });
 });
 
+describe('held sets', () => {
+  it('page projects and data types both ways from one cached list call each', async () => {
+    await coldCache(stack);
+    const { store } = stack.sandbox;
+    const byName = store
+      .approvedProjects()
+      .map((p) => p.name)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    let data: { p: { edges: { node: { name: string } }[] }; d: { totalCount: number } } | undefined;
+    const calls = await callsOf(stack, async () => {
+      data = await ok(
+        stack,
+        `{ p: projects(last: 5) { edges { node { name } } }
+           q: projects(first: 5, filter: { active: true }) { totalCount }
+           d: dataTypes(last: 3) { totalCount } e: dataTypes(first: 3) { totalCount } }`,
+      );
+    });
+    expect(calls).toEqual({ P3: 1, P10: 1 });
+    expect(data?.p.edges.map((e) => e.node.name)).toEqual(byName.slice(-5));
+    expect(data?.d.totalCount).toBe(store.listDataTypes().length);
+  });
+});
+
 describe('loaders batch and deduplicate within a request', () => {
   it('loads many projects and data types by id from one held list call each', async () => {
     await coldCache(stack);
