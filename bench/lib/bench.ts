@@ -110,7 +110,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const cases: CaseReport[] = [];
     for (const bench of CASES.filter((c) => options.cases.includes(c.id))) {
       const report: CaseReport = {
-        id: bench.id, scenario: bench.scenario, title: bench.title, floorPlan: bench.floorPlan,
+        id: bench.id, scenario: bench.scenario, title: bench.title, short: bench.short, floorPlan: bench.floorPlan,
         query: bench.query, results: {}, ratios: {},
       };
       let floorData: unknown;

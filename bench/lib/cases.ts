@@ -16,6 +16,8 @@ export interface BenchCase {
   id: CaseId;
   scenario: 'a' | 'b' | 'c' | 'd';
   title: string;
+  /** For chart panels. */
+  short: string;
   /** What the floor does, for the report. */
   floorPlan: string;
   query: string;
@@ -29,6 +31,7 @@ export const CASES: readonly BenchCase[] = [
     id: 'a',
     scenario: 'a',
     title: '(a) explorer page: 100 public files with dataTypes, sourceProject, user',
+    short: '(a) explorer page, 100 files',
     floorPlan: 'P1 page of 100 ∥ P3 all data types ∥ P10 all projects (3 calls, one round)',
     master: false,
     variables: () => ({}),
@@ -49,6 +52,7 @@ export const CASES: readonly BenchCase[] = [
     id: 'b-last',
     scenario: 'b',
     title: '(b) deep paging: last: 10 of the whole public list',
+    short: '(b) last: 10 of all files',
     floorPlan: 'P1 count (limit=1), then P1 last page (2 calls, two rounds)',
     master: false,
     variables: () => ({}),
@@ -64,6 +68,7 @@ export const CASES: readonly BenchCase[] = [
     id: 'b-after',
     scenario: 'b',
     title: '(b) deep paging: first: 50 after a cursor at offset 5,000',
+    short: '(b) first: 50 after offset 5,000',
     floorPlan: 'P1 offset=5000 limit=50 (1 call)',
     master: false,
     variables: (f) => ({ after: f.afterCursor }),
@@ -79,6 +84,7 @@ export const CASES: readonly BenchCase[] = [
     id: 'c',
     scenario: 'c',
     title: '(c) coordinator view: 100 members with 5 files each (master token)',
+    short: '(c) 100 members × 5 files',
     floorPlan: 'D2 page of 100 (embeds ≤10 files), then D3 limit=5 for each member with >10 files, in parallel',
     master: true,
     variables: () => ({}),
@@ -96,6 +102,7 @@ export const CASES: readonly BenchCase[] = [
     id: 'd',
     scenario: 'd',
     title: '(d) nodes: 100 mixed ids (25 files, 25 users, 25 projects, 25 data types)',
+    short: '(d) nodes of 100 mixed ids',
     floorPlan: 'P2 per file ∥ P7 per user ∥ P10 all projects ∥ P3 all data types (52 calls, one round)',
     master: false,
     variables: (f) => ({ ids: f.nodeIds }),

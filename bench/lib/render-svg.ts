@@ -1,6 +1,7 @@
 /**
  * The latency-against-concurrency chart, drawn by hand as SVG (no chart dependency): one panel
- * per case, one line per system; solid = p50, dashed = p95; x is concurrency on a log scale.
+ * per case, one line per system; solid = p50, dashed = p95; both axes on a log scale (latencies
+ * span from milliseconds to seconds between systems).
  */
 import type { BenchReport, SystemId } from './types.js';
 
@@ -19,14 +20,7 @@ const COLS = 3;
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmt = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-
-/** A "nice" upper bound for an axis. */
-function niceMax(v: number): number {
-  if (!(v > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
+const tick = (v: number): string => (v >= 1000 ? `${v / 1000} s` : `${v} ms`);
 
 export function renderSvg(report: BenchReport): string {
   const levels = report.settings.concurrencyLevels;
@@ -37,7 +31,7 @@ export function renderSvg(report: BenchReport): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">Latency (ms) against concurrency — solid p50, dashed p95 — upstream ${report.settings.upstreamLatencyMs} ± ${report.settings.upstreamJitterMs} ms per call</text>`,
+    `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">Latency against concurrency (log scales) — solid p50, dashed p95 — upstream ${report.settings.upstreamLatencyMs} ± ${report.settings.upstreamJitterMs} ms per call</text>`,
   ];
   const logMin = Math.log2(Math.min(...levels));
   const logSpan = Math.max(1, Math.log2(Math.max(...levels)) - logMin);
@@ -48,16 +42,21 @@ export function renderSvg(report: BenchReport): string {
     const plotW = PANEL_W - PAD.left - PAD.right;
     const plotH = PANEL_H - PAD.top - PAD.bottom;
     const series = Object.entries(c.results).flatMap(([id, r]) => (r?.available ? [{ id: id as SystemId, levels: r.levels }] : []));
-    const yMax = niceMax(Math.max(1, ...series.flatMap((s) => s.levels.map((l) => l.latencyMs.p95)).filter(Number.isFinite)));
+    const values = series.flatMap((s) => s.levels.flatMap((l) => [l.latencyMs.p50, l.latencyMs.p95])).filter((v) => v > 0);
+    const decLo = Math.floor(Math.log10(Math.min(...values, 10)));
+    const decHi = Math.max(decLo + 1, Math.ceil(Math.log10(Math.max(...values, 10))));
     const x = (conc: number): number => ox + PAD.left + ((Math.log2(conc) - logMin) / logSpan) * plotW;
-    const y = (ms: number): number => oy + PAD.top + plotH - (Math.min(ms, yMax) / yMax) * plotH;
+    const y = (ms: number): number => {
+      const clamped = Math.min(Math.max(ms, 10 ** decLo), 10 ** decHi);
+      return oy + PAD.top + plotH - ((Math.log10(clamped) - decLo) / (decHi - decLo)) * plotH;
+    };
 
-    out.push(`<text x="${ox + PANEL_W / 2}" y="${oy + 18}" text-anchor="middle" font-weight="bold">${esc(c.title.length > 48 ? `${c.title.slice(0, 46)}…` : c.title)}</text>`);
+    out.push(`<text x="${ox + PANEL_W / 2}" y="${oy + 18}" text-anchor="middle" font-weight="bold">${esc(c.short)}</text>`);
     out.push(`<rect x="${ox + PAD.left}" y="${oy + PAD.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#d1d5db"/>`);
-    for (let i = 0; i <= 4; i += 1) {
-      const v = (yMax * i) / 4;
-      out.push(`<line x1="${ox + PAD.left}" x2="${ox + PAD.left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#f3f4f6"/>`);
-      out.push(`<text x="${ox + PAD.left - 4}" y="${y(v) + 4}" text-anchor="end" fill="#374151">${fmt(v)}</text>`);
+    for (let d = decLo; d <= decHi; d += 1) {
+      const v = 10 ** d;
+      out.push(`<line x1="${ox + PAD.left}" x2="${ox + PAD.left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/>`);
+      out.push(`<text x="${ox + PAD.left - 4}" y="${y(v) + 4}" text-anchor="end" fill="#374151">${tick(v)}</text>`);
     }
     for (const conc of levels) {
       out.push(`<text x="${x(conc)}" y="${oy + PAD.top + plotH + 14}" text-anchor="middle" fill="#374151">${conc}</text>`);

@@ -47,6 +47,7 @@ export interface CaseReport {
   id: CaseId;
   scenario: string;
   title: string;
+  short: string;
   floorPlan: string;
   query: string;
   results: Partial<Record<SystemId, SystemCaseResult>>;
