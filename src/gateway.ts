@@ -123,7 +123,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     useRequestId(logger),
     ...(sessions ? [sessions.plugin()] : []),
     // Multipart (file upload) requests stream instead of being buffered whole by yoga.
-    useStreamingUploads({ maxFileBytes: shared.uploads.settings.maxUploadBytes, tmpDir: shared.uploads.settings.tmpDir }),
+    useStreamingUploads({
+      maxFileBytes: shared.uploads.settings.maxUploadBytes,
+      tmpDir: shared.uploads.settings.tmpDir,
+      graphqlEndpoint: GRAPHQL_ENDPOINT,
+    }),
     useReadiness('/readiness', new ReadinessProbe(shared.http)),
     ...(config.server.graphiql
       ? [useOfflineGraphiQL(GRAPHQL_ENDPOINT, new GraphiQLPage(() => graphiqlOptions(schema, GRAPHQL_ENDPOINT)))]

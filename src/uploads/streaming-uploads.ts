@@ -11,6 +11,8 @@ export interface StreamingUploadOptions extends Partial<Omit<MultipartLimits, 'm
   maxFileBytes: number;
   /** Directory for parts set aside when read out of order (config `UPLOAD_TMP_DIR`). */
   tmpDir: string;
+  /** Only multipart POSTs to this path are GraphQL uploads. @default '/graphql' */
+  graphqlEndpoint?: string;
 }
 
 /**
@@ -41,12 +43,13 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
     maxFiles: options.maxFiles ?? 10,
     maxFieldBytes: options.maxFieldBytes ?? 1_000_000,
   };
+  const endpoint = options.graphqlEndpoint ?? '/graphql';
   const sessions = new WeakMap<object, { session: MultipartSession; map: Record<string, string[]> }>();
 
   return {
-    async onRequest({ request, setRequest, serverContext, endResponse, fetchAPI }) {
+    async onRequest({ request, url, setRequest, serverContext, endResponse, fetchAPI }) {
       const contentType = request.headers.get('content-type') ?? '';
-      if (request.method !== 'POST' || !/^multipart\/form-data\b/i.test(contentType)) return;
+      if (request.method !== 'POST' || url.pathname !== endpoint || !/^multipart\/form-data\b/i.test(contentType)) return;
       const refuse = (error: MultipartRequestError): void =>
         endResponse(errorResponse(fetchAPI, error.status, error.message));
       if (!PREFLIGHT_HEADERS.some((name) => (request.headers.get(name) ?? '').trim() !== '')) {
