@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CASES, type CaseId } from './cases.js';
 import { loadFixtures } from './fixtures.js';
-import { closePools } from './load.js';
-import { callFor, firstDifference, measureSystemCase, probe, type MeasureSettings } from './measure.js';
+import { closePools, type HttpCall } from './load.js';
+import { callFor, combineLevels, firstDifference, measureLevel, probe, type MeasuredLevel, type MeasureSettings } from './measure.js';
 import { canPin } from './proc.js';
 import { renderMarkdown } from './render-md.js';
 import { renderSvg } from './render-svg.js';
@@ -107,12 +107,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       maxRequests: options.maxRequests,
       nextWindowMs: () => budget.next(),
     };
+    const sandboxRef = { url: sandbox.ready.url, pid: sandbox.pid };
     const cases: CaseReport[] = [];
     for (const bench of CASES.filter((c) => options.cases.includes(c.id))) {
       const report: CaseReport = {
         id: bench.id, scenario: bench.scenario, title: bench.title, short: bench.short, floorPlan: bench.floorPlan,
         query: bench.query, results: {}, ratios: {},
       };
+      const measurable: { system: RunningSystem; call: HttpCall; sameAsFloor: string; levels: MeasuredLevel[] }[] = [];
       let floorData: unknown;
       for (const system of running) {
         const id = system.info.id;
@@ -135,10 +137,19 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           const diff = firstDifference(first.data, floorData);
           sameAsFloor = diff ? `differs at ${diff}` : 'same';
         }
-        const result = await measureSystemCase(system, call, { url: sandbox.ready.url, pid: sandbox.pid }, settings, sameAsFloor);
-        report.results[id] = result;
+        measurable.push({ system, call, sameAsFloor, levels: [] });
+      }
+      // Level by level, every system in turn, so drifting background load hits all of them alike.
+      for (const [index, concurrency] of options.levels.entries()) {
+        for (const m of measurable) {
+          m.levels.push(await measureLevel(m.system, m.call, sandboxRef, concurrency, index === 0, settings));
+        }
+      }
+      for (const m of measurable) {
+        const result = combineLevels(m.levels, m.sameAsFloor);
+        report.results[m.system.info.id] = result;
         if (result.available) {
-          log(`bench: ${bench.id} ${id}: ${result.upstreamCallsPerQuery} calls/query, ${result.levels.map((l) => `c=${l.concurrency} p50 ${l.latencyMs.p50} ms ${l.throughputRps} rps`).join('; ')}`);
+          log(`bench: ${bench.id} ${m.system.info.id}: ${result.upstreamCallsPerQuery} calls/query, ${result.levels.map((l) => `c=${l.concurrency} p50 ${l.latencyMs.p50} ms ${l.throughputRps} rps`).join('; ')}`);
         }
       }
       report.ratios = computeRatios(report);

@@ -1,6 +1,6 @@
 /**
- * Measures one (case, system) pair: a probe request (errors make the pair "not available";
- * the response is compared with the floor's), then one closed-loop run per concurrency level
+ * Measurement of one case: a probe request per system (errors make the pair "not available";
+ * the response is compared with the floor's), then closed-loop runs per concurrency level
  * with upstream calls, latency, throughput, CPU and memory of each process.
  */
 import type { BenchCase, Fixtures } from './cases.js';
@@ -55,37 +55,44 @@ export async function probe(system: RunningSystem, call: HttpCall): Promise<Prob
   }
 }
 
-export async function measureSystemCase(
+export interface MeasuredLevel {
+  level: LevelResult;
+  /** Raw upstream calls of the measured run, by route. */
+  calls: Record<string, number>;
+}
+
+/**
+ * One concurrency level of one (case, system): warm-up (long before the first level, one round
+ * before the others), counter reset, the measured closed loop, then counters, CPU and memory.
+ */
+export async function measureLevel(
   system: RunningSystem,
   call: HttpCall,
   sandbox: { url: string; pid: number },
+  concurrency: number,
+  firstLevel: boolean,
   settings: MeasureSettings,
-  sameAsFloor: string,
-): Promise<SystemCaseResult> {
+): Promise<MeasuredLevel> {
   const origin = new URL(system.endpoint).origin;
   const pid = system.child?.pid ?? 0;
-  const levels: LevelResult[] = [];
-  const routeTotals: Record<string, number> = {};
-  let requestTotal = 0;
-  for (const [index, concurrency] of settings.levels.entries()) {
-    await runLoad({
-      origin, call, concurrency, durationMs: index === 0 ? settings.warmupMs : 250,
-      maxRequests: (index === 0 ? settings.warmupRequests : 1) * concurrency, isError: hasErrors,
-    });
-    await resetCalls(sandbox.url);
-    const cpuBefore = { system: cpuMs(pid), sandbox: cpuMs(sandbox.pid), loadGenerator: cpuMs(process.pid) };
-    const sampler = new RssSampler([pid, sandbox.pid]).start();
-    const run = await runLoad({
-      origin, call, concurrency, durationMs: settings.nextWindowMs(),
-      maxRequests: settings.maxRequests ?? undefined, isError: hasErrors,
-    });
-    const peaks = sampler.stop();
-    const calls = await readCalls(sandbox.url);
-    const perQuery = (ms: number): number => ms / Math.max(1, run.requests);
-    const sandboxCpu = cpuMs(sandbox.pid) - cpuBefore.sandbox;
-    for (const [route, n] of Object.entries(calls)) routeTotals[route] = (routeTotals[route] ?? 0) + n;
-    requestTotal += run.requests;
-    levels.push({
+  await runLoad({
+    origin, call, concurrency, durationMs: firstLevel ? settings.warmupMs : 250,
+    maxRequests: (firstLevel ? settings.warmupRequests : 1) * concurrency, isError: hasErrors,
+  });
+  await resetCalls(sandbox.url);
+  const cpuBefore = { system: cpuMs(pid), sandbox: cpuMs(sandbox.pid), loadGenerator: cpuMs(process.pid) };
+  const sampler = new RssSampler([pid, sandbox.pid]).start();
+  const run = await runLoad({
+    origin, call, concurrency, durationMs: settings.nextWindowMs(),
+    maxRequests: settings.maxRequests ?? undefined, isError: hasErrors,
+  });
+  const peaks = sampler.stop();
+  const calls = await readCalls(sandbox.url);
+  const perQuery = (ms: number): number => ms / Math.max(1, run.requests);
+  const sandboxCpu = cpuMs(sandbox.pid) - cpuBefore.sandbox;
+  return {
+    calls,
+    level: {
       concurrency,
       requests: run.requests,
       errors: run.errors,
@@ -102,15 +109,25 @@ export async function measureSystemCase(
       },
       sandboxLoadPct: round((sandboxCpu / run.wallMs) * 100),
       peakRssMiB: { system: round(peaks.get(pid) ?? Number.NaN), sandbox: round(peaks.get(sandbox.pid) ?? Number.NaN) },
-    });
+    },
+  };
+}
+
+/** The levels of one (case, system), with upstream calls per query over all of them. */
+export function combineLevels(measured: readonly MeasuredLevel[], sameAsFloor: string): SystemCaseResult {
+  const routeTotals: Record<string, number> = {};
+  let requests = 0;
+  for (const m of measured) {
+    requests += m.level.requests;
+    for (const [route, n] of Object.entries(m.calls)) routeTotals[route] = (routeTotals[route] ?? 0) + n;
   }
-  const perAll = (n: number): number => round(n / Math.max(1, requestTotal));
+  const perAll = (n: number): number => round(n / Math.max(1, requests));
   return {
     available: true,
     upstreamCallsPerQuery: perAll(totalCalls(routeTotals)),
     upstreamCallsByRoute: mapValues(routeTotals, perAll),
     sameAsFloor,
-    levels,
+    levels: measured.map((m) => m.level),
   };
 }
 
