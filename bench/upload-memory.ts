@@ -56,6 +56,13 @@ function memory(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
+/** CPU time (user + system) of a process so far, in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function uploadThroughGateway(url: string, token: string, memberId: string, size: number, seed: number) {
   const file = generatedFile(size, seed);
   const started = performance.now();
@@ -113,6 +120,7 @@ async function main(): Promise<void> {
     await uploadThroughGateway(url, info.masterToken, memberId, 1 * MiB, 1);
     await uploadThroughGateway(url, info.masterToken, memberId, THRESHOLD + MiB, 2);
     const before = memory(pid);
+    const cpuBefore = cpuMs(pid);
     let peakRss = before.rss;
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, memory(pid).rss);
@@ -120,6 +128,7 @@ async function main(): Promise<void> {
     const through = await uploadThroughGateway(url, info.masterToken, memberId, SIZE, 3);
     clearInterval(sampler);
     const after = memory(pid);
+    const gatewayCpuMs = cpuMs(pid) - cpuBefore;
     const direct = await directPut(info.url, info.masterToken, memberId, SIZE);
 
     const mb = (n: number): string => (n / 1e6).toFixed(1);
@@ -135,6 +144,8 @@ async function main(): Promise<void> {
       hwmGrowthMB: mb(after.hwm - before.hwm),
       targetGrowthMB: 64,
       throughGatewaySeconds: through.seconds.toFixed(2),
+      gatewayCpuSeconds: (gatewayCpuMs / 1000).toFixed(2),
+      loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       throughGateway: rate(through.seconds),
       directPutSeconds: direct.toFixed(2),
       directPut: rate(direct),
