@@ -91,3 +91,41 @@ describe('Query.viewer', () => {
     }
   });
 });
+
+describe('Member relations', () => {
+  it('lists shared sources (project null unless public) and the public user when shared', async () => {
+    const { sandbox } = stack;
+    const query = `{ viewer { member { username user { username } sourcesShared {
+      idLabel databaseId project { databaseId } } } } }`;
+    type Data = {
+      viewer: {
+        member: {
+          username: string | null;
+          user: { username: string } | null;
+          sourcesShared: { idLabel: string; databaseId: number; project: { databaseId: number } | null }[];
+        };
+      };
+    };
+    const members = Object.entries(sandbox.memberTokens).slice(0, 12);
+    const granted = members.flatMap(([pmid]) => sandbox.store.membershipByProjectMemberId(pmid)?.grantedSources ?? []);
+    // The seeded members must share some sources and usernames for this to check anything.
+    expect(granted.length).toBeGreaterThan(0);
+    const shared = members.filter(([pmid]) => sandbox.store.membershipByProjectMemberId(pmid)?.usernameShared);
+    expect(shared.length).toBeGreaterThan(0);
+    expect(shared.length).toBeLessThan(members.length);
+    for (const [pmid, token] of members) {
+      const membership = sandbox.store.membershipByProjectMemberId(pmid);
+      const res = transcript.record(await stack.execute<Data>(query, {}, { token }));
+      expect(res.errors, res.text).toBeUndefined();
+      const member = res.data?.viewer.member;
+      expect(member?.sourcesShared).toEqual(
+        (membership?.grantedSources ?? []).map((id) => ({
+          idLabel: `direct-sharing-${id}`,
+          databaseId: id,
+          project: sandbox.store.project(id)?.approved ? { databaseId: id } : null,
+        })),
+      );
+      expect(member?.user).toEqual(member?.username ? { username: member.username } : null);
+    }
+  });
+});
