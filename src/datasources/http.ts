@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { FormData as UndiciFormData, request as undiciRequest } from 'undici';
 import { redactSecret, redactUrl } from '../redact.js';
 import { USER_AGENT } from '../version.js';
+import { classify, htmlSummary, isHtml } from './http-support.js';
 import { UpstreamError } from './upstream-error.js';
 import type { UpstreamFailure } from './upstream-error.js';
 
@@ -64,32 +65,16 @@ export interface OpenHumansHttpOptions {
   /** The shared keep-alive dispatcher, created once (`createDispatcher`). */
   dispatcher: Dispatcher;
   headersTimeoutMs: number;
+  /** Longest pause between two body chunks. */
   bodyTimeoutMs: number;
+  /**
+   * Deadline for a whole call, so a body that trickles in slowly cannot hold a request forever.
+   * @default headersTimeoutMs + bodyTimeoutMs
+   */
+  totalTimeoutMs?: number;
   /** Responses above this are refused (`bad_response`); @default 32 MiB */
   maxResponseBytes?: number;
   onCall?: (event: UpstreamCallEvent) => void;
-}
-
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-
-/** Classifies a thrown error by `err.code`/`name` (undici's documented way), never by message. */
-function classify(err: unknown, signal: AbortSignal | undefined): UpstreamFailure {
-  const code = (err as { code?: unknown } | null)?.code;
-  const name = (err as { name?: unknown } | null)?.name;
-  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return 'timeout';
-  if (name === 'TimeoutError') return 'timeout';
-  if (signal?.aborted || code === 'UND_ERR_ABORTED' || name === 'AbortError') return 'aborted';
-  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return 'bad_response';
-  return 'connection';
-}
-
-const isHtml = (contentType: string, text: string): boolean =>
-  contentType.includes('text/html') || /^\s*<(!doctype|html|head|body|h1)/i.test(text);
-
-/** First `<h1>`/`<title>` of an HTML error page: enough for a log line, never the whole page. */
-function htmlSummary(text: string): string | undefined {
-  const match = /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(text) ?? /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text);
-  return match?.[1]?.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim().slice(0, 200) || undefined;
 }
 
 /**
@@ -151,7 +136,14 @@ export class OpenHumansHttp {
     };
     const res = await this.exchange(
       url,
-      { method: req.method, headers, body: body as Dispatcher.DispatchOptions['body'], signal: req.signal },
+      {
+        method: req.method,
+        headers,
+        body: body as Dispatcher.DispatchOptions['body'],
+        signal: req.signal,
+        // An upload may legitimately take long; it is bounded by the idle timeouts only.
+        noDeadline: body instanceof UndiciFormData,
+      },
       context,
     );
     return this.parse<T>(res, context);
@@ -194,10 +186,21 @@ export class OpenHumansHttp {
   /** Sends and reads the whole response; failures before a status is known become UpstreamErrors. */
   private async exchange(
     url: URL,
-    init: { method: 'GET' | 'POST'; headers: Record<string, string>; body: Dispatcher.DispatchOptions['body']; signal?: AbortSignal },
+    init: {
+      method: 'GET' | 'POST';
+      headers: Record<string, string>;
+      body: Dispatcher.DispatchOptions['body'];
+      signal?: AbortSignal;
+      noDeadline?: boolean;
+    },
     context: CallContext,
   ): Promise<{ status: number; contentType: string; text: string; started: number }> {
     const started = performance.now();
+    const deadline = init.noDeadline
+      ? undefined
+      : AbortSignal.timeout(this.options.totalTimeoutMs ?? this.options.headersTimeoutMs + this.options.bodyTimeoutMs);
+    const signals = [init.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     let res: Dispatcher.ResponseData;
     try {
       res = await undiciRequest(url, {
@@ -205,14 +208,14 @@ export class OpenHumansHttp {
         dispatcher: this.options.dispatcher,
         headers: init.headers,
         body: init.body,
-        signal: init.signal,
+        signal,
         headersTimeout: this.options.headersTimeoutMs,
         bodyTimeout: this.options.bodyTimeoutMs,
       });
     } catch (err) {
-      throw this.failed(classify(err, init.signal), context, started, { cause: err });
+      throw this.failed(classify(err, init.signal, deadline), context, started, { cause: err });
     }
-    const text = await this.readText(res, context, started, init.signal);
+    const text = await this.readText(res, context, started, init.signal, deadline);
     const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
     return { status: res.statusCode, contentType, text, started };
   }
@@ -223,6 +226,7 @@ export class OpenHumansHttp {
     context: CallContext,
     started: number,
     signal: AbortSignal | undefined,
+    deadline?: AbortSignal,
   ): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -241,7 +245,7 @@ export class OpenHumansHttp {
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
       res.body.destroy();
-      throw this.failed(classify(err, signal), context, started, { status: res.statusCode, cause: err });
+      throw this.failed(classify(err, signal, deadline), context, started, { status: res.statusCode, cause: err });
     }
     return Buffer.concat(chunks).toString('utf8');
   }

@@ -31,6 +31,11 @@ const routes: Record<string, (res: import('node:http').ServerResponse, body: Buf
     res.write('{"count": ');
   },
   '/big/': (res) => json(res, 200, { blob: 'x'.repeat(5000) }),
+  '/trickle/': (res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const timer = setInterval(() => res.write(' '), 50);
+    res.on('close', () => clearInterval(timer));
+  },
 };
 
 function json(res: import('node:http').ServerResponse, status: number, body: unknown): void {
@@ -265,6 +270,13 @@ describe('OpenHumansHttp: status → error code (one mapping)', () => {
 
   it('a body that stops arriving (body timeout) is UPSTREAM_UNAVAILABLE', async () => {
     const err = await failure(get('/hang-body/'));
+    expect(err.kind).toBe('timeout');
+    expect(mapped(err).code).toBe('UPSTREAM_UNAVAILABLE');
+  });
+
+  it('a body that trickles in forever hits the per-call deadline (UPSTREAM_UNAVAILABLE)', async () => {
+    const client = new OpenHumansHttp({ baseUrl: server.url, dispatcher, headersTimeoutMs: 300, bodyTimeoutMs: 300, totalTimeoutMs: 600 });
+    const err = await failure(client.request({ route: 'T1', method: 'GET', path: '/trickle/' }));
     expect(err.kind).toBe('timeout');
     expect(mapped(err).code).toBe('UPSTREAM_UNAVAILABLE');
   });

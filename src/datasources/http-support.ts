@@ -1,0 +1,25 @@
+import type { UpstreamFailure } from './upstream-error.js';
+
+/** Pure helpers of the HTTP layer (`http.ts`): failure classification and HTML error pages. */
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/** Classifies a thrown error by `err.code`/`name` (undici's documented way), never by message. */
+export function classify(err: unknown, signal: AbortSignal | undefined, deadline?: AbortSignal): UpstreamFailure {
+  const code = (err as { code?: unknown } | null)?.code;
+  const name = (err as { name?: unknown } | null)?.name;
+  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return 'timeout';
+  if (name === 'TimeoutError' || deadline?.aborted) return 'timeout';
+  if (signal?.aborted || code === 'UND_ERR_ABORTED' || name === 'AbortError') return 'aborted';
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return 'bad_response';
+  return 'connection';
+}
+
+export const isHtml = (contentType: string, text: string): boolean =>
+  contentType.includes('text/html') || /^\s*<(!doctype|html|head|body|h1)/i.test(text);
+
+/** First `<h1>`/`<title>` of an HTML error page: enough for a log line, never the whole page. */
+export function htmlSummary(text: string): string | undefined {
+  const match = /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(text) ?? /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text);
+  return match?.[1]?.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim().slice(0, 200) || undefined;
+}
