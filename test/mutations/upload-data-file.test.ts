@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findSecrets } from '../helpers/stack.js';
-import { md5Of, someBytes } from './upload-client.js';
+import { md5Of, sendMultipart, someBytes } from './upload-client.js';
 import type { UploadResult, UploadStack } from './upload-stack.js';
 import { download, listFiles, someMember, startUploadStack, upload, uploadResult } from './upload-stack.js';
 
@@ -94,6 +94,20 @@ describe('round trips', () => {
     expect(writeCalls()).toBe(0);
   });
 
+  it('attaches registered data types given by global id or databaseId', async () => {
+    const project = await stack.execute<{ viewer: { project: { registeredDataTypes: Array<{ id: string; databaseId: number }> } } }>(
+      '{ viewer { project { registeredDataTypes { id databaseId } } } }',
+      {},
+      { token: stack.sandbox.masterToken },
+    );
+    const types = project.data?.viewer.project.registeredDataTypes ?? [];
+    expect(types.length).toBeGreaterThan(1);
+    const [first, second] = types as [{ id: string; databaseId: number }, { id: string; databaseId: number }];
+    const member = someMember(stack, 0);
+    const res = await sendUploadWithTypes(member.projectMemberId, [first.id, String(second.databaseId)]);
+    expect(res.sort()).toEqual([first.databaseId, second.databaseId].sort());
+  });
+
   it('uploads invalidate the cached file list of the member', async () => {
     const member = someMember(stack, 3);
     const before = await listFiles(stack, stack.sandbox.masterToken, member.projectMemberId);
@@ -113,6 +127,23 @@ describe('round trips', () => {
     expect(findSecrets([res.text, ...stack.logLines], [member.token, stack.sandbox.masterToken])).toEqual([]);
   });
 });
+
+/** Uploads with data types and returns the data types the new file is listed with. */
+async function sendUploadWithTypes(projectMemberId: string, dataTypeIds: string[]): Promise<number[]> {
+  const query = `mutation($input: UploadDataFileInput!) { uploadDataFile(input: $input) {
+    __typename ... on UploadDataFilePayload { dataFile { dataTypes { databaseId } } } ... on UserError { message } } }`;
+  const res = await sendMultipart(
+    stack.baseUrl,
+    {
+      operations: { query, variables: { input: { projectMemberId, file: null, metadata: { description: '', tags: [] }, dataTypeIds } } },
+      map: { '0': ['variables.input.file'] },
+      files: [{ field: '0', filename: 'typed.bin', content: someBytes(10) }],
+    },
+    { token: stack.sandbox.masterToken },
+  );
+  const result = (res.json?.data as { uploadDataFile: { dataFile?: { dataTypes: Array<{ databaseId: number }> } } }).uploadDataFile;
+  return (result.dataFile?.dataTypes ?? []).map((t) => t.databaseId);
+}
 
 describe('idempotency', () => {
   it('a retry with the same key returns the first file and stores nothing new', async () => {
