@@ -4,6 +4,7 @@
  * the report files. Systems that cannot start, and cases a system cannot answer, are reported
  * as "not available" — never with made-up numbers.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
@@ -169,6 +170,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       schemaVersion: 1,
       mode: options.smoke ? 'smoke' : 'full',
       generatedAt: new Date().toISOString(),
+      commit: spawnSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).stdout?.trim() || 'unknown',
       durationSeconds: 0,
       machine: describeMachine(pinned, loadAtStart),
       settings: {

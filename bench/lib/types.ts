@@ -105,6 +105,8 @@ export interface BenchReport {
   schemaVersion: 1;
   mode: 'full' | 'smoke';
   generatedAt: string;
+  /** `git describe --always --dirty` of the measured tree. */
+  commit: string;
   durationSeconds: number;
   machine: {
     cpuModel: string;
