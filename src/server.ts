@@ -49,6 +49,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const shownHost = ['0.0.0.0', '::', '', '127.0.0.1', '::1'].includes(config.server.host) ? 'localhost' : config.server.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
 
+  if (config.server.graphiql) warmGraphiQL(gateway, logger);
+
   let closing: Promise<void> | undefined;
   const close = (graceMs = 10_000): Promise<void> => {
     closing ??= (async () => {
@@ -64,4 +66,21 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     return closing;
   };
   return { url, server, gateway, logger, close };
+}
+
+/**
+ * Renders and brotli-compresses the 9 MB GraphiQL page once in the background, so the first
+ * browser does not wait for it. A failure only costs that first visitor the wait.
+ */
+function warmGraphiQL(gateway: Gateway, logger: Logger): void {
+  setImmediate(() => {
+    Promise.resolve(
+      gateway.fetch(new URL('/graphql', 'http://localhost'), { headers: { accept: 'text/html', 'accept-encoding': 'br' } }),
+    )
+      .then((res) => res.arrayBuffer())
+      .then(
+        () => logger.debug('GraphiQL page ready'),
+        (err: unknown) => logger.warn('GraphiQL warm-up failed', { err }),
+      );
+  });
 }
