@@ -38,6 +38,11 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const server = createServer(gateway);
   // Longer than a typical load balancer's idle timeout, so it closes idle connections first.
   server.keepAliveTimeout = 65_000;
+  // Large uploads stream for longer than Node's default 5-minute limit on a whole request; a
+  // socket silent for 10 minutes (longer than the gateway's own PUT of a spooled 5 GiB file
+  // upstream, during which the client waits) is still cut off. Headers keep their 60 s limit.
+  server.requestTimeout = 0;
+  server.timeout = 600_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.server.port, config.server.host, () => {
