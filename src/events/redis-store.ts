@@ -6,7 +6,7 @@ import type {
   EventPage,
   StoredDeauthorizationEvent,
 } from './deauthorization-event.js';
-import { deserializeEvent, serializeEvent } from './deauthorization-event.js';
+import { compareEventIds, deserializeEvent, serializeEvent } from './deauthorization-event.js';
 
 export interface RedisEventStoreOptions {
   url: string;
@@ -39,6 +39,8 @@ export class RedisDeauthorizationEventStore implements DeauthorizationEventStore
   #subscriber: Redis | null = null;
   #subscribing: Promise<void> | null = null;
   readonly #listeners = new Set<DeauthorizationListener>();
+  /** Newest event id delivered to local listeners: after a reconnect, catch up from here. */
+  #lastDelivered: string | null = null;
   readonly #streamKey: string;
   readonly #channel: string;
   readonly #capacity: number;
@@ -104,17 +106,50 @@ export class RedisDeauthorizationEventStore implements DeauthorizationEventStore
     const subscriber = this.#commands.duplicate({ commandTimeout: undefined });
     subscriber.on('error', (err: Error) => this.#onError(`redis (events subscriber): ${safeMessage(err)}`));
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.#channel) this.#dispatch(message);
+      if (channel === this.#channel) this.#dispatchMessage(message);
     });
     this.#subscriber = subscriber;
     await subscriber.subscribe(this.#channel);
+    this.#lastDelivered = await this.#newestId();
+    // Pub/sub drops what is published while the connection is down; the stream does not. Catch
+    // up only once subscribed again, so nothing falls between the catch-up and the live feed.
+    subscriber.on('ready', () => {
+      subscriber.subscribe(this.#channel).then(
+        () => this.#catchUp(),
+        () => {},
+      );
+    });
   }
 
-  #dispatch(message: string): void {
+  #dispatchMessage(message: string): void {
     const space = message.indexOf(' ');
     const event = space > 0 ? deserializeEvent(message.slice(0, space), message.slice(space + 1)) : null;
-    if (!event) return;
+    if (event) this.#dispatch(event);
+  }
+
+  /** In id order, each event once (a catch-up and a late message may carry the same one). */
+  #dispatch(event: StoredDeauthorizationEvent): void {
+    if (this.#lastDelivered !== null && compareEventIds(event.id, this.#lastDelivered) <= 0) return;
+    this.#lastDelivered = event.id;
     for (const listener of this.#listeners) listener(event);
+  }
+
+  /** After a reconnect: delivers the events kept since the last one delivered. */
+  async #catchUp(): Promise<void> {
+    try {
+      for (;;) {
+        const page = await this.listAfter(this.#lastDelivered, 100);
+        page.events.forEach((event) => this.#dispatch(event));
+        if (!page.hasMore) return;
+      }
+    } catch (err) {
+      this.#onError(`redis (events catch-up): ${safeMessage(err instanceof Error ? err : new Error('error'))}`);
+    }
+  }
+
+  async #newestId(): Promise<string | null> {
+    const rows = await this.#commands.xrevrange(this.#streamKey, '+', '-', 'COUNT', 1);
+    return rows[0]?.[0] ?? null;
   }
 }
 

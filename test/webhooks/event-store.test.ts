@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeauthorizationEvent, DeauthorizationEventStore, StoredDeauthorizationEvent } from '../../src/events/deauthorization-event.js';
 import { compareEventIds } from '../../src/events/deauthorization-event.js';
@@ -152,6 +153,30 @@ describe.skipIf(!redisAvailable())('Redis event store', () => {
       expect((await b.listAfter(null, 10)).events).toEqual([{ ...event(1, true), id: stored.id }]);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('catches up on events published while its subscriber connection was down', async () => {
+    const keyPrefix = `reconnect-${++prefix}:`;
+    const store = new RedisDeauthorizationEventStore({ url: redis.url, keyPrefix });
+    const writer = new RedisDeauthorizationEventStore({ url: redis.url, keyPrefix });
+    const admin = new Redis(redis.url);
+    try {
+      const seen: string[] = [];
+      await store.subscribe((e) => seen.push(e.projectMemberId));
+      await writer.append(event(1));
+      await until(() => seen.length === 1);
+      // Redis drops the pub/sub connection; the next events are published while it is gone.
+      await admin.client('KILL', 'TYPE', 'pubsub');
+      await writer.append(event(2));
+      await writer.append(event(3));
+      await until(() => seen.length >= 3);
+      await writer.append(event(4));
+      await until(() => seen.length >= 4);
+      expect(seen).toEqual(['10000001', '10000002', '10000003', '10000004']);
+    } finally {
+      admin.disconnect();
+      await Promise.all([store.close(), writer.close()]);
     }
   });
 
