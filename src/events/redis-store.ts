@@ -109,8 +109,9 @@ export class RedisDeauthorizationEventStore implements DeauthorizationEventStore
       if (channel === this.#channel) this.#dispatchMessage(message);
     });
     this.#subscriber = subscriber;
-    await subscriber.subscribe(this.#channel);
+    // Read before subscribing: a message arriving meanwhile must not be taken as already seen.
     this.#lastDelivered = await this.#newestId();
+    await subscriber.subscribe(this.#channel);
     // Pub/sub drops what is published while the connection is down; the stream does not. Catch
     // up only once subscribed again, so nothing falls between the catch-up and the live feed.
     subscriber.on('ready', () => {
