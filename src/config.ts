@@ -71,6 +71,13 @@ export interface Config {
       readonly secureCookies: 'auto' | boolean;
     };
   };
+  /** The Apollo Federation v2 subgraph endpoint (`/subgraph`; `src/federation/`). */
+  readonly federation: {
+    /** `FEDERATION_SUBGRAPH`: serve the subgraph at `/subgraph` (default true). */
+    readonly subgraph: boolean;
+    /** `FEDERATION_TYPE_PREFIX`: namespaces the subgraph's types and root fields; null = none. */
+    readonly typePrefix: string | null;
+  };
   /** The deauthorization webhook receiver and its event store. */
   readonly deauthorization: {
     readonly webhookPath: string;
@@ -224,6 +231,11 @@ export function loadConfig(env: Env = process.env): Config {
     r.problems.push('DEAUTH_WEBHOOK_PATH must be a URL path such as /webhooks/openhumans/deauthorize (not /graphql)');
   }
 
+  const typePrefix = r.optional('FEDERATION_TYPE_PREFIX');
+  if (typePrefix !== null && !/^[A-Z][A-Za-z0-9]{0,30}$/.test(typePrefix)) {
+    r.problems.push('FEDERATION_TYPE_PREFIX must be a GraphQL name starting with a capital letter, e.g. OpenHumans');
+  }
+
   const uploadHandleSecret = r.optional('UPLOAD_HANDLE_SECRET');
   if (uploadHandleSecret !== null && uploadHandleSecret.length < 32) {
     r.problems.push('UPLOAD_HANDLE_SECRET must be at least 32 characters');
@@ -275,6 +287,7 @@ export function loadConfig(env: Env = process.env): Config {
         secureCookies: sessionSecure === 'auto' ? 'auto' : sessionSecure === 'true',
       },
     },
+    federation: { subgraph: r.bool('FEDERATION_SUBGRAPH', true), typePrefix },
     deauthorization: {
       webhookPath,
       eventCapacity: r.int('DEAUTH_EVENTS_MAX', 10_000, 1, 1_000_000),

@@ -26,6 +26,10 @@ import type { UploadServices } from './datasources/uploads/upload-services.js';
 import { useStreamingUploads } from './uploads/streaming-uploads.js';
 import { schema as defaultSchema } from './schema/index.js';
 import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
+import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
+
+/** The Apollo Federation subgraph's path (FEDERATION_SUBGRAPH; src/federation/). */
+export const SUBGRAPH_ENDPOINT = '/subgraph';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
@@ -121,6 +125,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const sessions = sessionManager(shared);
   const plugins = [
     useRequestId(logger),
+    ...(config.federation.subgraph
+      ? [useSubgraphEndpoint({ path: SUBGRAPH_ENDPOINT, typePrefix: config.federation.typePrefix, shared, maskError })]
+      : []),
     ...(sessions ? [sessions.plugin()] : []),
     // Multipart (file upload) requests stream instead of being buffered whole by yoga.
     useStreamingUploads({

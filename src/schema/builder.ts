@@ -1,6 +1,8 @@
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
+import DirectivePlugin from '@pothos/plugin-directives';
 import ErrorsPlugin from '@pothos/plugin-errors';
+import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, JSONObjectResolver, URLResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
@@ -22,7 +24,10 @@ export const builder = new SchemaBuilder<{
     Upload: { Input: Upload; Output: never };
   };
 }>({
-  plugins: [RelayPlugin, DataloaderPlugin, ErrorsPlugin],
+  // Federation last, after the directives plugin it needs (src/schema/federation.ts).
+  plugins: [RelayPlugin, DataloaderPlugin, ErrorsPlugin, DirectivePlugin, FederationPlugin],
+  // graphql-tools' directive format: the default array format breaks codegen's printer.
+  directives: { useGraphQLToolsUnorderedDirectives: true },
   // Typed, user-actionable errors on mutation payloads (see user-error-mutations.ts).
   errors: { defaultTypes: [] },
   defaultFieldNullability: false,
@@ -30,7 +35,8 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     nodeTypeOptions: { description: 'An object with a globally unique, opaque `id` (Relay).' },
-    pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.' },
+    // Shareable: every Relay subgraph defines the same PageInfo (federation only; no effect on /graphql).
+    pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.', shareable: true },
     nodeQueryOptions: {
       description: 'Fetches any object by its global `id`; null when it does not exist or is not visible to you.',
       args: { id: { description: 'The global `id` of the object.' } },

@@ -12,5 +12,7 @@ import './deauthorization.js';
 import './upload.js';
 import './data-file-mutations.js';
 import './message-mutations.js';
+// Federation entity keys (`@key`); no effect on the standalone schema printed here.
+import './federation.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,64 @@
+/**
+ * `/subgraph`: the federation subgraph, served beside the client-facing `/graphql` by the same
+ * server (same context, tokens, loaders, caches, error masking and logging). A router (Hive
+ * Gateway, Apollo Router) points at it; direct clients keep `/graphql`, whose schema does not
+ * change. No GraphiQL here: explore the supergraph through the router.
+ *
+ * The subgraph schema (and its yoga) is built on the first request, so a gateway that never
+ * federates pays nothing for it.
+ */
+import type { GraphQLSchema } from 'graphql';
+import type { Plugin, YogaServerInstance } from 'graphql-yoga';
+import { createYoga } from 'graphql-yoga';
+import type { Context, SharedDeps } from '../context.js';
+import { createContext } from '../context.js';
+import { useCompression } from '../http/compression.js';
+import { requestIdOf } from '../http/request-id.js';
+import { toYogaLogger } from '../logger.js';
+import { subgraphSchema } from './subgraph.js';
+
+export interface SubgraphEndpointOptions {
+  /** URL path of the subgraph endpoint, e.g. `/subgraph`. */
+  path: string;
+  /** `FEDERATION_TYPE_PREFIX`, or null. */
+  typePrefix: string | null;
+  shared: SharedDeps;
+  /** The gateway's error masking (upstream errors mapped, the rest masked). */
+  maskError: (error: unknown, message: string, isDev?: boolean) => Error;
+  /** The schema to serve; @default the subgraph schema for `typePrefix`. */
+  schema?: () => GraphQLSchema;
+}
+
+type SubgraphYoga = YogaServerInstance<Record<string, unknown>, Context>;
+
+function createSubgraphYoga(options: SubgraphEndpointOptions): SubgraphYoga {
+  const { shared, path } = options;
+  return createYoga<Record<string, unknown>, Context>({
+    schema: (options.schema ?? (() => subgraphSchema(options.typePrefix)))(),
+    graphqlEndpoint: path,
+    graphiql: false,
+    landingPage: false,
+    healthCheckEndpoint: undefined,
+    maskedErrors: { maskError: options.maskError },
+    // Routers call from servers: no CORS headers for browsers.
+    cors: false,
+    logging: toYogaLogger(shared.logger),
+    context: ({ request }) => createContext(request, requestIdOf(request), shared),
+    plugins: [useCompression()],
+  });
+}
+
+/** Serves the subgraph at `options.path`; every other request goes on to `/graphql`. */
+export function useSubgraphEndpoint(options: SubgraphEndpointOptions): Plugin {
+  let yoga: SubgraphYoga | undefined;
+  return {
+    async onRequest({ request, url, endResponse }) {
+      if (url.pathname !== options.path) return;
+      yoga ??= createSubgraphYoga(options);
+      endResponse(await yoga.fetch(request));
+    },
+    async onDispose() {
+      await yoga?.dispose();
+    },
+  };
+}
