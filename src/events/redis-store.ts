@@ -108,10 +108,15 @@ export class RedisDeauthorizationEventStore implements DeauthorizationEventStore
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.#channel) this.#dispatchMessage(message);
     });
+    try {
+      // Read before subscribing: a message arriving meanwhile must not be taken as already seen.
+      this.#lastDelivered = await this.#newestId();
+      await subscriber.subscribe(this.#channel);
+    } catch (err) {
+      subscriber.disconnect();
+      throw err;
+    }
     this.#subscriber = subscriber;
-    // Read before subscribing: a message arriving meanwhile must not be taken as already seen.
-    this.#lastDelivered = await this.#newestId();
-    await subscriber.subscribe(this.#channel);
     // Pub/sub drops what is published while the connection is down; the stream does not. Catch
     // up only once subscribed again, so nothing falls between the catch-up and the live feed.
     subscriber.on('ready', () => {
