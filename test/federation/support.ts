@@ -50,7 +50,8 @@ export async function startReviewsSubgraph(featuredFileIds: number[], prefix = '
       "Files the reviewers recommend (references: Open Humans resolves the rest)."
       featuredFiles: [${file}!]!
     }`;
-  const resolvers = {
+  type Resolver = (source: { databaseId: number }) => unknown;
+  const resolvers: Record<string, Record<string, Resolver>> = {
     Query: { featuredFiles: () => featuredFileIds.map((databaseId) => ({ databaseId })) },
     [file]: {
       __resolveReference: (ref: { databaseId: number }) => ({ databaseId: ref.databaseId }),
