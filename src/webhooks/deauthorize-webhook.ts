@@ -20,6 +20,8 @@ export interface DeauthorizationWebhookOptions {
   logger: Logger;
   /** Injectable clock for tests. */
   now?: () => Date;
+  /** How long the store may take before the call is answered 503. @default 3000 */
+  storeTimeoutMs?: number;
 }
 
 type ResponseCtor = typeof Response;
@@ -55,7 +57,7 @@ export async function handleDeauthorizationWebhook(
     return reply(400, `Bad payload: ${parsed.problem}.`);
   }
   try {
-    const stored = await withTimeout(options.store.append(parsed.event), STORE_TIMEOUT_MS);
+    const stored = await withTimeout(options.store.append(parsed.event), options.storeTimeoutMs ?? STORE_TIMEOUT_MS);
     log.info('deauthorization event accepted', { eventId: stored.id, erasureRequested: stored.erasureRequested, legacy: parsed.legacy });
     log.debug('deauthorization event member', { eventId: stored.id, projectMemberId: stored.projectMemberId });
   } catch (err) {

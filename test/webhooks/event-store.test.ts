@@ -167,7 +167,7 @@ describe.skipIf(!redisAvailable())('Redis event store', () => {
       await writer.append(event(1));
       await until(() => seen.length === 1);
       // Redis drops the pub/sub connection; the next events are published while it is gone.
-      await admin.client('KILL', 'TYPE', 'pubsub');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       await writer.append(event(2));
       await writer.append(event(3));
       await until(() => seen.length >= 3);
