@@ -59,10 +59,15 @@ export class OAuthTokenApi {
     this.#recent = grace > 0 ? new LRUCache({ max: 10_000, ttl: grace }) : null;
   }
 
-  /** `grant_type=authorization_code`. The caller has checked the `state` already. */
-  async exchangeCode(code: string, redirectUri: string): Promise<OAuthTokenSet> {
+  /**
+   * `grant_type=authorization_code`. The caller has checked the `state` already. A callback
+   * submitted twice at once (a reload) shares one call: codes are single use.
+   */
+  exchangeCode(code: string, redirectUri: string): Promise<OAuthTokenSet> {
     checkOpaque(code, 'code');
-    return this.#post({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }, 'code');
+    return this.#singleFlight(`code ${tokenKey(`${code} ${redirectUri}`)}`, () =>
+      this.#post({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }, 'code'),
+    );
   }
 
   /**
@@ -75,16 +80,21 @@ export class OAuthTokenApi {
     const key = tokenKey(refreshToken);
     const recent = this.#recent?.get(key);
     if (recent) return Promise.resolve(recent);
-    const pending = this.#inflight.get(key);
-    if (pending) return pending;
-    const call = this.#post({ grant_type: 'refresh_token', refresh_token: refreshToken }, 'refresh')
-      .then((tokens) => {
+    return this.#singleFlight(`refresh ${key}`, () =>
+      this.#post({ grant_type: 'refresh_token', refresh_token: refreshToken }, 'refresh').then((tokens) => {
         this.#recent?.set(key, tokens);
         return tokens;
-      })
-      .finally(() => this.#inflight.delete(key));
-    this.#inflight.set(key, call);
-    return call;
+      }),
+    );
+  }
+
+  /** One upstream call per key at a time; later callers share its outcome. */
+  #singleFlight(key: string, call: () => Promise<OAuthTokenSet>): Promise<OAuthTokenSet> {
+    const pending = this.#inflight.get(key);
+    if (pending) return pending;
+    const started = call().finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, started);
+    return started;
   }
 
   async #post(form: Record<string, string>, grant: 'code' | 'refresh'): Promise<OAuthTokenSet> {

@@ -152,6 +152,15 @@ describe('exchangeOAuthCode', () => {
     expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
   });
 
+  it('shares one upstream call when the same callback is submitted twice at once', async () => {
+    const { code, state } = await signInThroughAuthorizePage(members()[8] ?? '');
+    sandbox.resetCalls();
+    const [a, b] = await Promise.all([exchange({ code, state }), exchange({ code, state })]);
+    expect(a.errors).toBeUndefined();
+    expect(b.tokens?.accessToken).toBe(a.tokens?.accessToken);
+    expect(sandbox.calls().OAUTH_TOKEN).toBe(1);
+  });
+
   it('refuses a missing, forged, expired or misdirected state before any upstream call', async () => {
     const { code } = await signInThroughAuthorizePage(members()[1] ?? '');
     const good = (await authorizeUrl()).state;
