@@ -1,28 +1,13 @@
-import { accessSync, constants } from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { configureOAuthApp } from '../../sandbox/routes/direct-sharing-controls.js';
 import { SESSION_COOKIE } from '../../src/oauth/sessions.js';
+import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
 
-// Debian's chromium (stack.md §4.6); browsers are never downloaded.
-const CHROMIUM = '/usr/bin/chromium';
-
-function chromiumAvailable(): boolean {
-  try {
-    accessSync(CHROMIUM, constants.X_OK);
-    return true;
-  } catch {
-    if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is required under CI=true (.ci/run installs Debian's chromium)`);
-    console.warn(`SKIPPING browser session test: ${CHROMIUM} not found (apt-get install chromium to run it).`);
-    return false;
-  }
-}
-
-describe.skipIf(!chromiumAvailable())('session mode in a real browser', () => {
+describe.skipIf(!chromiumAvailable('browser session test'))('session mode in a real browser', () => {
   let sandbox: Sandbox;
   let stack: Stack;
   let base: string;
@@ -36,11 +21,7 @@ describe.skipIf(!chromiumAvailable())('session mode in a real browser', () => {
     });
     base = await stack.listen();
     configureOAuthApp(sandbox.state, { redirectUrl: `${base}/auth/openhumans/callback` });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
