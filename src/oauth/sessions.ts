@@ -119,7 +119,8 @@ export class SessionManager {
       authorize.search = new URLSearchParams({ client_id: this.#oauth.clientId, response_type: 'code', redirect_uri: redirectUri, state }).toString();
       const login: LoginData = { s: hashOf(state), t: safeReturnTo(url.searchParams.get('returnTo')) };
       const cookie = setCookie(LOGIN_COOKIE, this.#logins.seal(login), {
-        path: SESSION_PATHS.callback,
+        // The callback path as the browser sees it (a proxy may mount the gateway under a prefix).
+        path: new URL(redirectUri).pathname,
         maxAgeSeconds: LOGIN_MAX_AGE_S,
         secure: this.#secure(request),
       });
@@ -141,7 +142,7 @@ export class SessionManager {
     // The state must be the one THIS browser started with (no signing someone else in).
     if (!login || login.s !== hashOf(state)) return text(400, 'This sign-in was not started in this browser; start again.');
     const headers = new Headers({ 'cache-control': 'no-store' });
-    headers.append('set-cookie', clearCookie(LOGIN_COOKIE, SESSION_PATHS.callback, secure));
+    headers.append('set-cookie', clearCookie(LOGIN_COOKIE, new URL(redirectUri).pathname, secure));
     if (url.searchParams.get('error')) {
       headers.set('location', login.t);
       return new R(null, { status: 302, headers });
