@@ -36,6 +36,7 @@ import {
   type GraphQLNamedType,
   type GraphQLType,
   type GraphQLTypeResolver,
+  type NameNode,
 } from 'graphql';
 
 export interface RenamePlan {
@@ -51,16 +52,24 @@ type Rewirer = {
 };
 
 /** Rewrites type references (and the definition's own name) inside an AST node. */
-function renameAst<T extends ASTNode>(node: T | null | undefined, plan: RenamePlan, root: boolean): T | undefined {
+function renameAst<T extends ASTNode>(
+  node: T | null | undefined,
+  plan: RenamePlan,
+  root: boolean,
+): T | undefined {
   if (!node) return undefined;
+  // Scalars are never renamed (plan.typeName only sees the schema's renamable types).
+  const renamed = <N extends { name: NameNode }>(n: N): N => ({
+    ...n,
+    name: { ...n.name, value: plan.typeName(n.name.value) },
+  });
   return visit(node, {
-    // Scalars are never renamed (plan.typeName only sees the schema's renamable types).
-    NamedType: (n) => ({ ...n, name: { ...n.name, value: plan.typeName(n.name.value) } }),
-    ObjectTypeDefinition: (n) => ({ ...n, name: { ...n.name, value: plan.typeName(n.name.value) } }),
-    InterfaceTypeDefinition: (n) => ({ ...n, name: { ...n.name, value: plan.typeName(n.name.value) } }),
-    UnionTypeDefinition: (n) => ({ ...n, name: { ...n.name, value: plan.typeName(n.name.value) } }),
-    EnumTypeDefinition: (n) => ({ ...n, name: { ...n.name, value: plan.typeName(n.name.value) } }),
-    InputObjectTypeDefinition: (n) => ({ ...n, name: { ...n.name, value: plan.typeName(n.name.value) } }),
+    NamedType: renamed,
+    ObjectTypeDefinition: renamed,
+    InterfaceTypeDefinition: renamed,
+    UnionTypeDefinition: renamed,
+    EnumTypeDefinition: renamed,
+    InputObjectTypeDefinition: renamed,
     FieldDefinition: (n) => {
       if (!root) return undefined;
       const name = plan.rootFieldName(n.name.value);
@@ -86,7 +95,10 @@ function renamedResolveType<TSource, TContext>(
   };
 }
 
-function mapArgs(args: GraphQLFieldConfigArgumentMap | undefined, r: Rewirer): GraphQLFieldConfigArgumentMap {
+function mapArgs(
+  args: GraphQLFieldConfigArgumentMap | undefined,
+  r: Rewirer,
+): GraphQLFieldConfigArgumentMap {
   const out: GraphQLFieldConfigArgumentMap = {};
   for (const [name, arg] of Object.entries(args ?? {})) {
     out[name] = { ...arg, type: r.wrapped(arg.type) } satisfies GraphQLArgumentConfig;
@@ -105,7 +117,9 @@ export function renameSchema(schema: GraphQLSchema, given: RenamePlan): GraphQLS
     rootFieldName: given.rootFieldName,
   };
   const roots = new Set(
-    [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((t) => (t ? [t.name] : [])),
+    [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((t) =>
+      t ? [t.name] : [],
+    ),
   );
   const built = new Map<string, GraphQLNamedType>();
   const r: Rewirer = {
@@ -128,7 +142,8 @@ export function renameSchema(schema: GraphQLSchema, given: RenamePlan): GraphQLS
     for (const [name, field] of Object.entries(fields)) {
       const newName = root ? plan.rootFieldName(name) : name;
       if (newName === null) continue;
-      out[newName] = { ...field, type: r.wrapped(field.type), args: mapArgs(field.args, r), astNode: undefined };
+      const type = r.wrapped(field.type);
+      out[newName] = { ...field, type, args: mapArgs(field.args, r), astNode: undefined };
     }
     return out;
   };
@@ -170,7 +185,8 @@ export function renameSchema(schema: GraphQLSchema, given: RenamePlan): GraphQLS
     }
     if (isEnumType(type)) {
       const config = type.toConfig();
-      return new GraphQLEnumType({ ...config, name, astNode: renameAst(config.astNode, plan, false) });
+      const astNode = renameAst(config.astNode, plan, false);
+      return new GraphQLEnumType({ ...config, name, astNode });
     }
     if (isInputObjectType(type)) {
       const config = type.toConfig();
@@ -190,7 +206,8 @@ export function renameSchema(schema: GraphQLSchema, given: RenamePlan): GraphQLS
     return type;
   }
 
-  const root = (t: GraphQLObjectType | null | undefined) => (t ? (r.named(t) as GraphQLObjectType) : undefined);
+  const root = (t: GraphQLObjectType | null | undefined) =>
+    t ? (r.named(t) as GraphQLObjectType) : undefined;
   const config = schema.toConfig();
   return new GraphQLSchema({
     ...config,
@@ -199,7 +216,9 @@ export function renameSchema(schema: GraphQLSchema, given: RenamePlan): GraphQLS
     subscription: root(config.subscription),
     types: config.types.map((t) => r.named(t)),
     directives: config.directives.map((d) =>
-      isSpecifiedDirective(d) ? d : new GraphQLDirective({ ...d.toConfig(), args: mapArgs(d.toConfig().args, r) }),
+      isSpecifiedDirective(d)
+        ? d
+        : new GraphQLDirective({ ...d.toConfig(), args: mapArgs(d.toConfig().args, r) }),
     ),
   });
 }

@@ -40,8 +40,10 @@ export const TYPE_PREFIX_PATTERN = /^[A-Z][A-Za-z0-9]{0,30}$/;
 export function prefixPlan(prefix: string): RenamePlan {
   const fieldPrefix = prefix.charAt(0).toLowerCase() + prefix.slice(1);
   return {
-    typeName: (name) =>
-      SHARED_TYPES.has(name) || name.startsWith('_') || name.includes('__') ? name : `${prefix}${name}`,
+    typeName: (name) => {
+      const shared = SHARED_TYPES.has(name) || name.startsWith('_') || name.includes('__');
+      return shared ? name : `${prefix}${name}`;
+    },
     rootFieldName: (name) => {
       if (FEDERATION_FIELDS.has(name)) return name;
       if (NODE_FIELDS.has(name)) return null;
@@ -61,7 +63,9 @@ function build(prefix: string | null): GraphQLSchema {
   // `_service.sdl` must describe the renamed schema, not the one Pothos printed.
   const sdl = printSubgraphSchema(renamed);
   const service = renamed.getQueryType()?.getFields()._service;
-  if (!service || !isObjectType(renamed.getType('_Service'))) throw new Error('subgraph without _service');
+  if (!service || !isObjectType(renamed.getType('_Service'))) {
+    throw new Error('The subgraph schema has no _service field');
+  }
   service.resolve = () => ({ sdl });
   return renamed;
 }

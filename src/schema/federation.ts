@@ -26,7 +26,14 @@ import { decodeGlobalId } from './node-lookup.js';
 import { DataFileRef, DataTypeRef, ProjectRef, UserRef } from './refs.js';
 
 /** A representation the router sends: key fields, as JSON. */
-type Representation = { databaseId?: unknown; id?: unknown; username?: unknown; projectMemberId?: unknown };
+type Representation = {
+  databaseId?: unknown;
+  id?: unknown;
+  username?: unknown;
+  projectMemberId?: unknown;
+};
+
+const HIDDEN: ReadonlySet<string> = new Set([ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN]);
 
 const byDatabaseId = builder.selection<{ databaseId: number }>('databaseId');
 const byGlobalId = builder.selection<{ id: string }>('id');
@@ -87,10 +94,9 @@ async function resolveDataFile(ref: Representation, ctx: Context): Promise<DataF
   try {
     return entity(await ownPrivateFile(ctx, id));
   } catch (err) {
-    // Not visible to this token (FORBIDDEN/NOT_FOUND): nothing, as for `node`.
-    if (err instanceof GatewayError && err.code !== ErrorCode.UNAUTHENTICATED) {
-      if (err.code === ErrorCode.NOT_FOUND || err.code === ErrorCode.FORBIDDEN) return null;
-    }
+    // Not visible to this token: nothing, as for `node`. A refused token still fails loudly.
+    const hidden = err instanceof GatewayError && HIDDEN.has(err.code);
+    if (hidden) return null;
     throw err;
   }
 }
@@ -131,6 +137,9 @@ builder.asEntity(MemberRef, {
   resolveReference: async (ref, ctx) => {
     const id = keyOf(ref, 'Member');
     if (id === null || !ctx.token) return null;
-    return entity(await MemberRef.getDataloader(ctx).load(id).catch((err: unknown) => err as Error));
+    const loaded = await MemberRef.getDataloader(ctx)
+      .load(id)
+      .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    return entity(loaded);
   },
 });
