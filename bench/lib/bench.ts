@@ -33,8 +33,12 @@ export interface BenchOptions {
   /** Per level; null = time-bounded only. */
   maxRequests: number | null;
   warmupRequests: number;
-  /** Time for all measured cases; windows shrink (to 1 s at least) when runs take longer. */
-  caseBudgetMs: number;
+  /**
+   * Time for the whole run; the cases get what is left after start-up minus `uploadReserveMs`,
+   * and their measured windows shrink (to 1 s at least) when runs take longer than planned.
+   */
+  totalBudgetMs: number;
+  uploadReserveMs: number;
   uploadBytes: number;
   cases: CaseId[];
   systems: SystemId[];
@@ -48,11 +52,12 @@ export function defaultOptions(smoke: boolean): BenchOptions {
     latencyMs: 20,
     jitterMs: 5,
     levels: smoke ? [1, 2] : [1, 8, 32],
-    warmupMs: smoke ? 2_000 : 1_500,
+    warmupMs: smoke ? 2_000 : 1_000,
     measureMs: smoke ? 5_000 : 3_000,
     maxRequests: smoke ? 3 : null,
     warmupRequests: smoke ? 1 : 30,
-    caseBudgetMs: smoke ? 600_000 : 330_000,
+    totalBudgetMs: smoke ? 900_000 : 540_000,
+    uploadReserveMs: smoke ? 30_000 : 150_000,
     uploadBytes: smoke ? 8 * 1024 ** 2 : 1024 ** 3,
     cases: CASES.map((c) => c.id),
     systems: ['floor', 'gateway', 'gateway-pages-uncached', 'gateway-nocache', 'peer'],
@@ -82,7 +87,7 @@ function describeMachine(pinned: boolean, loadAtStart: number): BenchReport['mac
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const t0 = performance.now();
   const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
-  const log = options.log;
+  const log = (line: string): void => options.log(`[${Math.round((performance.now() - t0) / 1000)} s] ${line}`);
   const pinned = canPin(cpus().length);
   const pinning: Pinning = pinned ? { sandbox: '0', systems: '1' } : { sandbox: null, systems: null };
   log(`bench: starting the sandbox (${options.latencyMs} ± ${options.jitterMs} ms per call)…`);
@@ -98,7 +103,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await resetCalls(sandbox.ready.url);
     const budget = new WindowBudget(
       options.measureMs,
-      options.caseBudgetMs,
+      options.totalBudgetMs - (performance.now() - t0) - (options.uploadBytes > 0 ? options.uploadReserveMs : 0),
       options.cases.length * running.filter((r) => r.info.available).length * options.levels.length,
     );
     const settings: MeasureSettings = {
@@ -198,13 +203,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 }
 
 /**
- * Keeps the whole run inside its time budget: each measured window is the configured length
- * unless the remaining budget, shared among the remaining runs (drains and warm-ups take about
- * as long again), is shorter; never below 1 s.
+ * Keeps the cases inside their time budget: each measured window is the configured length
+ * unless the remaining budget, shared among the remaining runs after what each run costs on top
+ * of its window (warm-up, drain, counters — measured as the run goes), is shorter; never below 1 s.
  */
 class WindowBudget {
   private readonly deadline: number;
   private runsLeft: number;
+  private last: { start: number; window: number } | null = null;
+  private overheadMs = 1_000;
 
   constructor(private readonly windowMs: number, budgetMs: number, runs: number) {
     this.deadline = performance.now() + budgetMs;
@@ -212,9 +219,17 @@ class WindowBudget {
   }
 
   next(): number {
-    const share = (this.deadline - performance.now()) / this.runsLeft / 2;
+    const now = performance.now();
+    if (this.last) {
+      // Exponential average of the time a run takes beyond its measured window.
+      const overhead = Math.max(0, now - this.last.start - this.last.window);
+      this.overheadMs = 0.7 * this.overheadMs + 0.3 * overhead;
+    }
+    const share = (this.deadline - now) / this.runsLeft - this.overheadMs;
+    const window = Math.round(Math.max(1_000, Math.min(this.windowMs, share)));
     this.runsLeft = Math.max(1, this.runsLeft - 1);
-    return Math.round(Math.max(1_000, Math.min(this.windowMs, share)));
+    this.last = { start: now, window };
+    return window;
   }
 }
 

@@ -52,27 +52,29 @@ export function renderMarkdown(report: BenchReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** One row per case: calls, p50 at concurrency 1 and throughput at the highest, per system. */
+/** Three small tables (upstream calls, p50 at concurrency 1, throughput at the highest), case × system. */
 function summaryTable(report: BenchReport, maxC: number): string[] {
   const ids = report.systems.map((s) => s.id);
-  const cell = (c: CaseReport, id: string, pick: (r: Extract<SystemCaseResult, { available: true }>) => string): string => {
-    const r = c.results[id as keyof typeof c.results];
-    return r?.available ? pick(r) : 'n/a';
-  };
-  const lines = [
-    `Upstream calls per query · p50 ms at concurrency 1 · req/s at concurrency ${maxC}, for ${ids.join(' | ')}.`,
+  type Measured = Extract<SystemCaseResult, { available: true }>;
+  const table = (title: string, pick: (r: Measured) => string): string[] => [
+    `**${title}**`,
     '',
-    `| case | ${ids.map((id) => `${id} calls`).join(' | ')} | ${ids.map((id) => `${id} p50 c=1`).join(' | ')} | ${ids.map((id) => `${id} req/s`).join(' | ')} |`,
-    `|---|${ids.map(() => '---|').join('').repeat(3)}`,
+    `| case | ${ids.join(' | ')} |`,
+    `|---|${ids.map(() => '---|').join('')}`,
+    ...report.cases.map((c) => {
+      const cells = ids.map((id) => {
+        const r = c.results[id];
+        return r?.available ? pick(r) : 'n/a';
+      });
+      return `| ${c.short} | ${cells.join(' | ')} |`;
+    }),
+    '',
   ];
-  for (const c of report.cases) {
-    const calls = ids.map((id) => cell(c, id, (r) => n(r.upstreamCallsPerQuery, 2)));
-    const p50 = ids.map((id) => cell(c, id, (r) => n(r.levels.find((l) => l.concurrency === 1)?.latencyMs.p50)));
-    const rps = ids.map((id) => cell(c, id, (r) => n(r.levels[r.levels.length - 1]?.throughputRps)));
-    lines.push(`| ${c.id} | ${calls.join(' | ')} | ${p50.join(' | ')} | ${rps.join(' | ')} |`);
-  }
-  lines.push('');
-  return lines;
+  return [
+    ...table('Upstream calls per query', (r) => n(r.upstreamCallsPerQuery, 2)),
+    ...table('p50 latency at concurrency 1 (ms)', (r) => n(r.levels.find((l) => l.concurrency === 1)?.latencyMs.p50)),
+    ...table(`Throughput at concurrency ${maxC} (requests/s)`, (r) => n(r.levels[r.levels.length - 1]?.throughputRps)),
+  ];
 }
 
 function caseSection(c: CaseReport, maxC: number): string[] {
