@@ -1,10 +1,9 @@
 /** `docs/benchmarks.md`: the machine, the method, one table per case, ratios, targets, upload. */
-import type { BenchReport, CaseReport, LevelResult, SystemCaseResult, UploadSide } from './types.js';
+import type { BenchReport, CaseReport, LevelResult, SystemCaseResult, TargetResult, UploadSide } from './types.js';
 
 const n = (v: number | null | undefined, digits = 1): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
 const x = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${v.toFixed(2)}×`);
-const mark = (pass: boolean | null): string => (pass === null ? '— n/a' : pass ? '✅ met' : '❌ missed');
 const lat = (l: LevelResult | undefined): string =>
   l ? `${n(l.latencyMs.p50)} / ${n(l.latencyMs.p95)} / ${n(l.latencyMs.p99)}` : '—';
 
@@ -106,11 +105,35 @@ function caseSection(c: CaseReport, maxC: number): string[] {
 }
 
 function targetsSection(report: BenchReport): string[] {
-  const lines = ['## Targets', '', '| target | system | measured | limit | result |', '|---|---|---|---|---|'];
+  const systems = [...new Set(report.targets.map((t) => t.system))];
+  const rows = new Map<string, Map<string, TargetResult>>();
   for (const t of report.targets) {
-    const value = t.value === null ? '—' : t.id.startsWith('calls') ? n(t.value, 2) : t.id.startsWith('upload') ? `${n(t.value)} MiB` : x(t.value);
-    lines.push(`| ${t.description} | ${t.system} | ${value} | ${t.limit} | ${mark(t.pass)}${t.note ? ` (${t.note})` : ''} |`);
+    const row = rows.get(t.description) ?? new Map<string, TargetResult>();
+    row.set(t.system, t);
+    rows.set(t.description, row);
   }
+  const lines = [
+    '## Targets',
+    '',
+    'Each cell: measured value, then ✅ met / ❌ missed / — not measurable.',
+    '',
+    `| target | limit | ${systems.join(' | ')} |`,
+    `|---|---|${systems.map(() => '---|').join('')}`,
+  ];
+  for (const [description, row] of rows) {
+    const limit = [...row.values()][0]?.limit ?? '';
+    const cells = systems.map((id) => {
+      const t = row.get(id);
+      if (!t) return '';
+      const value = t.value === null ? 'n/a'
+        : t.id.startsWith('calls') ? n(t.value, 2)
+        : t.id.startsWith('upload') ? `${n(t.value)} MiB` : x(t.value);
+      return `${value} ${t.pass === null ? '—' : t.pass ? '✅' : '❌'}`;
+    });
+    lines.push(`| ${description} | ${limit} | ${cells.join(' | ')} |`);
+  }
+  const notes = report.targets.filter((t) => t.note);
+  if (notes.length) lines.push('', ...notes.map((t) => `- ${t.id}: ${t.note}`));
   lines.push('');
   return lines;
 }

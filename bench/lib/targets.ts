@@ -46,7 +46,7 @@ export function evaluateTargets(cases: CaseReport[], upload: UploadReport): Targ
       const ok = g !== null && floor !== null;
       targets.push({
         id: `calls-${c.id}-${id}`,
-        description: `upstream calls per query ≤ floor's (${c.title.slice(0, 3)} ${c.id})`,
+        description: `upstream calls per query ≤ floor's (${c.id})`,
         system: id,
         case: c.id,
         value: g?.upstreamCallsPerQuery ?? null,
