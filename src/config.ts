@@ -34,7 +34,23 @@ export interface Config {
     readonly bodyTimeoutMs: number;
     /** Keep-alive connections per upstream origin. */
     readonly connections: number;
+    /** `UPSTREAM_MAX_CONCURRENCY`: upstream calls in flight at once, process-wide. */
+    readonly maxConcurrency: number;
+    /** `UPSTREAM_MAX_QUEUE`: calls waiting for a slot beyond that; more fail fast. */
+    readonly maxQueue: number;
+    /** Retries of idempotent GETs (never POSTs), jittered exponential backoff. */
+    readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+    /** Circuit breaker per route class. */
+    readonly breaker: {
+      readonly windowSize: number;
+      readonly minimumCalls: number;
+      /** 0..1 */
+      readonly failureRatio: number;
+      readonly openMs: number;
+    };
   };
+  /** `REQUEST_DEADLINE_MS`: the time budget of one GraphQL request, for all its upstream calls. */
+  readonly requestDeadlineMs: number;
   readonly pagination: { readonly defaultPageSize: number; readonly maxPageSize: number };
   readonly publicCache: {
     readonly maxEntries: number;
@@ -42,6 +58,8 @@ export interface Config {
     readonly ttlMs: number;
     /** For small catalogue lists without download URLs (projects, data types). */
     readonly catalogTtlMs: number;
+    /** `PUBLIC_CACHE_STALE_SECONDS`: how long past its TTL an entry may still be served when the upstream fails. */
+    readonly staleMs: number;
   };
   readonly redisUrl: string | null;
   /** File uploads (issue 6). */
@@ -88,6 +106,11 @@ export interface Config {
 
 /** Upper bound for any cached body that may contain a download URL (valid 1 h upstream). */
 export const MAX_PUBLIC_CACHE_TTL_SECONDS = 600;
+/**
+ * Upper bound of the stale window: TTL + stale stays at 30 minutes at most, well inside the
+ * 1 hour a download URL is valid.
+ */
+export const MAX_PUBLIC_CACHE_STALE_SECONDS = 1_200;
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -263,12 +286,28 @@ export function loadConfig(env: Env = process.env): Config {
       headersTimeoutMs: r.int('UPSTREAM_HEADERS_TIMEOUT_MS', 30_000, 1, 600_000),
       bodyTimeoutMs: r.int('UPSTREAM_BODY_TIMEOUT_MS', 30_000, 1, 600_000),
       connections: r.int('UPSTREAM_CONNECTIONS', 32, 1, 1024),
+      maxConcurrency: r.int('UPSTREAM_MAX_CONCURRENCY', 64, 1, 10_000),
+      maxQueue: r.int('UPSTREAM_MAX_QUEUE', 1_000, 0, 1_000_000),
+      retry: {
+        maxAttempts: r.int('UPSTREAM_RETRY_MAX_ATTEMPTS', 4, 1, 10),
+        baseDelayMs: r.int('UPSTREAM_RETRY_BASE_DELAY_MS', 100, 0, 60_000),
+        maxDelayMs: r.int('UPSTREAM_RETRY_MAX_DELAY_MS', 2_000, 0, 60_000),
+      },
+      breaker: {
+        windowSize: r.int('UPSTREAM_BREAKER_WINDOW', 100, 1, 10_000),
+        minimumCalls: r.int('UPSTREAM_BREAKER_MIN_CALLS', 40, 1, 10_000),
+        failureRatio: r.int('UPSTREAM_BREAKER_FAILURE_PERCENT', 50, 1, 100) / 100,
+        openMs: r.int('UPSTREAM_BREAKER_OPEN_MS', 10_000, 1, 600_000),
+      },
     },
+    // Heroku's router answers 503 after 30 s: nobody waits longer for one request.
+    requestDeadlineMs: r.int('REQUEST_DEADLINE_MS', 30_000, 1, 600_000),
     pagination: { defaultPageSize, maxPageSize },
     publicCache: {
       maxEntries: r.int('PUBLIC_CACHE_MAX_ENTRIES', 2_000, 0, 1_000_000),
       ttlMs: r.int('PUBLIC_CACHE_TTL_SECONDS', 60, 0, MAX_PUBLIC_CACHE_TTL_SECONDS) * 1000,
       catalogTtlMs: r.int('PUBLIC_CACHE_CATALOG_TTL_SECONDS', 300, 0, 3_600) * 1000,
+      staleMs: r.int('PUBLIC_CACHE_STALE_SECONDS', 300, 0, MAX_PUBLIC_CACHE_STALE_SECONDS) * 1000,
     },
     redisUrl,
     uploads: {

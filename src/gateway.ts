@@ -10,7 +10,10 @@ import { createContext } from './context.js';
 import { createDispatcher } from './datasources/dispatcher.js';
 import type { UpstreamCallEvent } from './datasources/http.js';
 import { OpenHumansHttp, UpstreamError, toGatewayError } from './datasources/http.js';
-import { PublicCache } from './datasources/response-cache.js';
+import type { PublicCache } from './datasources/response-cache.js';
+import { createPublicCache } from './datasources/response-cache.js';
+import { resilienceFromConfig } from './datasources/resilience/index.js';
+import { useRequestDeadline } from './datasources/resilience/deadline-plugin.js';
 import { createDeauthorizationEventStore } from './events/create-store.js';
 import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
 import { useCompression } from './http/compression.js';
@@ -65,8 +68,11 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
       headersTimeoutMs: config.upstream.headersTimeoutMs,
       bodyTimeoutMs: config.upstream.bodyTimeoutMs,
       onCall: deps.onUpstreamCall,
+      resilience: resilienceFromConfig(config, (routeClass, state) =>
+        logger.warn('upstream circuit breaker', { routeClass, state }),
+      ),
     });
-  const publicCache = deps.publicCache ?? PublicCache.fromConfig(config);
+  const publicCache = deps.publicCache ?? ownPublicCache(config, logger);
   const tokenCache = deps.tokenCache ?? new TokenScopedCache();
   const oauth = createOAuthServices(config, http, logger);
   const deauthorizationEvents =
@@ -78,6 +84,16 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
     });
   const uploads = deps.uploads ?? createUploadServices(config.uploads);
   return { config, http, publicCache, logger, tokenCache, oauth, deauthorizationEvents, uploads };
+}
+
+/** Closers of what `resolveDeps` built itself (a Redis connection), run when the gateway is disposed. */
+const ownedClosers = new WeakMap<PublicCache, () => Promise<void>>();
+
+/** A public cache built here (Redis with REDIS_URL, else memory); closed with the gateway. */
+function ownPublicCache(config: Config, logger: Logger): PublicCache {
+  const { cache, close } = createPublicCache(config, (message) => logger.warn(message));
+  ownedClosers.set(cache, close);
+  return cache;
 }
 
 /**
@@ -125,6 +141,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const sessions = sessionManager(shared);
   const plugins = [
     useRequestId(logger),
+    // Every upstream call of a request shares its time budget (retries and queueing included).
+    useRequestDeadline(config.requestDeadlineMs),
     ...(config.federation.subgraph
       ? [useSubgraphEndpoint({ path: SUBGRAPH_ENDPOINT, typePrefix: config.federation.typePrefix, shared, maskError })]
       : []),
@@ -176,6 +194,8 @@ function deauthorizationPlugins(deps: GatewayDeps, shared: SharedDeps): Plugin[]
     );
   }
   if (!deps.deauthorizationEvents) plugins.push({ onDispose: () => store.close() });
+  const closeCache = ownedClosers.get(shared.publicCache);
+  if (closeCache) plugins.push({ onDispose: closeCache });
   return plugins;
 }
 

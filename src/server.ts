@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createDispatcher } from './datasources/dispatcher.js';
 import { OpenHumansHttp } from './datasources/http.js';
-import { PublicCache } from './datasources/response-cache.js';
+import { createPublicCache } from './datasources/response-cache.js';
+import { resilienceFromConfig } from './datasources/resilience/index.js';
 import type { Gateway } from './gateway.js';
 import { createGateway } from './gateway.js';
 import type { Logger } from './logger.js';
@@ -32,8 +33,10 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     dispatcher,
     headersTimeoutMs: config.upstream.headersTimeoutMs,
     bodyTimeoutMs: config.upstream.bodyTimeoutMs,
+    resilience: resilienceFromConfig(config, (routeClass, state) => logger.warn('upstream circuit breaker', { routeClass, state })),
   });
-  const publicCache = PublicCache.fromConfig(config);
+  // Redis with REDIS_URL (shared by every instance), else in memory.
+  const { cache: publicCache, close: closeCache } = createPublicCache(config, (message) => logger.warn(message));
   const gateway = createGateway({ config, http, publicCache, logger });
   const server = createServer(gateway);
   // Longer than a typical load balancer's idle timeout, so it closes idle connections first.
@@ -66,6 +69,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       await drained;
       clearTimeout(timer);
       await gateway.dispose();
+      await closeCache();
       await dispatcher.close();
     })();
     return closing;

@@ -4,6 +4,8 @@ import { FormData as UndiciFormData, request as undiciRequest } from 'undici';
 import { redactSecret, redactUrl } from '../redact.js';
 import { USER_AGENT } from '../version.js';
 import { classify, htmlSummary, isHtml } from './http-support.js';
+import { Resilience } from './resilience/index.js';
+import { parseRetryAfter } from './resilience/retry.js';
 import { UpstreamError } from './upstream-error.js';
 import type { UpstreamFailure } from './upstream-error.js';
 
@@ -74,14 +76,22 @@ export interface OpenHumansHttpOptions {
   totalTimeoutMs?: number;
   /** Responses above this are refused (`bad_response`); @default 32 MiB */
   maxResponseBytes?: number;
+  /** Observes every attempt (retries included). */
   onCall?: (event: UpstreamCallEvent) => void;
+  /**
+   * Retries, circuit breakers and the concurrency cap (`resilienceFromConfig`). @default none of
+   * them (one attempt per call); the request's deadline applies either way.
+   */
+  resilience?: Resilience;
 }
 
 /**
  * The ONLY module that talks HTTP to Open Humans (and to the S3-like storage it hands out URLs
  * for). One place for: URL resolution against the configured base, auth placement, the
  * User-Agent, timeouts on every call, always consuming bodies, JSON parsing and turning every
- * failure into an `UpstreamError` whose text is redacted.
+ * failure into an `UpstreamError` whose text is redacted. Every call runs through `Resilience`
+ * (src/datasources/resilience/): the request's deadline, the breaker of its route class, the
+ * concurrency cap, and retries of GETs.
  *
  * De-duplication is deliberately NOT done here: identical public GETs share one call through
  * `PublicCache.getOrLoad` (process-wide, token-free only) and everything per request goes
@@ -89,11 +99,13 @@ export interface OpenHumansHttpOptions {
  */
 export class OpenHumansHttp {
   readonly baseUrl: string;
+  readonly resilience: Resilience;
   private readonly maxResponseBytes: number;
 
   constructor(private readonly options: OpenHumansHttpOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.maxResponseBytes = options.maxResponseBytes ?? 32 * 1024 * 1024;
+    this.resilience = options.resilience ?? new Resilience();
   }
 
   /** The absolute URL for a request (with the token when sent as a query parameter). */
@@ -134,19 +146,28 @@ export class OpenHumansHttp {
       hadToken: Boolean(req.auth?.token),
       secret: req.auth?.token,
     };
-    const res = await this.exchange(
-      url,
-      {
-        method: req.method,
-        headers,
-        body: body as Dispatcher.DispatchOptions['body'],
-        signal: req.signal,
-        // An upload may legitimately take long; it is bounded by the idle timeouts only.
-        noDeadline: body instanceof UndiciFormData,
+    // Not sent at all (breaker open, queue full, deadline spent): an error, but no observed call.
+    const { secret: _secret, ...safeContext } = context;
+    const fail = (kind: UpstreamFailure, detail: string): UpstreamError => new UpstreamError(kind, { ...safeContext, detail });
+    return this.resilience.run(
+      { route: req.route, method: req.method, signal: req.signal },
+      async (signal) => {
+        const res = await this.exchange(
+          url,
+          {
+            method: req.method,
+            headers,
+            body: body as Dispatcher.DispatchOptions['body'],
+            signal,
+            // An upload may legitimately take long; it is bounded by the idle timeouts only.
+            noDeadline: body instanceof UndiciFormData,
+          },
+          context,
+        );
+        return this.parse<T>(res, context);
       },
-      context,
+      fail,
     );
-    return this.parse<T>(res, context);
   }
 
   /**
@@ -194,7 +215,7 @@ export class OpenHumansHttp {
       noDeadline?: boolean;
     },
     context: CallContext,
-  ): Promise<{ status: number; contentType: string; text: string; started: number }> {
+  ): Promise<ExchangeResult> {
     const started = performance.now();
     const deadline = init.noDeadline
       ? undefined
@@ -217,7 +238,8 @@ export class OpenHumansHttp {
     }
     const text = await this.readText(res, context, started, init.signal, deadline);
     const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
-    return { status: res.statusCode, contentType, text, started };
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+    return { status: res.statusCode, contentType, text, started, retryAfterMs };
   }
 
   /** Reads the whole body as text (bounded); on any error the body is destroyed, never leaked. */
@@ -250,8 +272,8 @@ export class OpenHumansHttp {
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  private parse<T>(res: { status: number; contentType: string; text: string; started: number }, context: CallContext): T {
-    const { status, contentType, text, started } = res;
+  private parse<T>(res: ExchangeResult, context: CallContext): T {
+    const { status, contentType, text, started, retryAfterMs } = res;
     const html = isHtml(contentType, text);
     let json: unknown;
     let parsed = false;
@@ -271,7 +293,7 @@ export class OpenHumansHttp {
           : parsed
             ? JSON.stringify(json).slice(0, 300)
             : text.slice(0, 200) || undefined;
-      throw this.failed('status', context, started, { status, detail, html, body: parsed ? json : undefined });
+      throw this.failed('status', context, started, { status, detail, html, body: parsed ? json : undefined, retryAfterMs });
     }
     if (text.trim() === '') {
       this.observe(context.route, context.method, status, 'ok', started);
@@ -289,7 +311,7 @@ export class OpenHumansHttp {
     kind: UpstreamFailure,
     context: CallContext,
     started: number,
-    extra: { status?: number; detail?: string; html?: boolean; body?: unknown; cause?: unknown },
+    extra: { status?: number; detail?: string; html?: boolean; body?: unknown; cause?: unknown; retryAfterMs?: number },
   ): UpstreamError {
     this.observe(context.route, context.method, extra.status, kind, started);
     const { secret, ...safe } = context;
@@ -308,6 +330,15 @@ export class OpenHumansHttp {
       // An observer must never break a call.
     }
   }
+}
+
+/** One answer, read whole. */
+interface ExchangeResult {
+  status: number;
+  contentType: string;
+  text: string;
+  started: number;
+  retryAfterMs: number | undefined;
 }
 
 /** What every error and observation of one call carries (the URL already redacted). */

@@ -1,7 +1,10 @@
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
-import { MAX_PUBLIC_CACHE_TTL_SECONDS } from '../config.js';
+import { MAX_PUBLIC_CACHE_STALE_SECONDS, MAX_PUBLIC_CACHE_TTL_SECONDS } from '../config.js';
 import type { OpenHumansHttp, QueryValue } from './http.js';
+import { RedisSharedCache } from './redis-cache.js';
+import { Deadline, currentDeadline, raceSignal, withDeadline } from './resilience/index.js';
+import { UpstreamError } from './upstream-error.js';
 
 /*
  * A DELIBERATE TTL override. Open Humans sends `Cache-Control: no-store` on every API response,
@@ -10,6 +13,11 @@ import type { OpenHumansHttp, QueryValue } from './http.js';
  * files carry download URLs whose keys expire after 1 hour upstream, so their TTL is capped
  * at 10 minutes (config). Nothing that carried a token ever enters this cache: requests are
  * built without auth here, and keys refuse anything that looks like a token.
+ *
+ * Stale-if-error: an entry past its TTL is kept for a bounded stale window (at most 20 minutes,
+ * so TTL + stale ≤ 30 minutes, well inside a download key's hour). A request that finds only a
+ * stale entry asks the upstream again; when that fails transiently (5xx, timeout, connection,
+ * breaker open) or its own deadline comes first, it is answered from the stale entry.
  */
 
 /**
@@ -67,6 +75,10 @@ export interface CacheStats {
   misses: number;
   /** Concurrent misses that joined an upstream call already in flight. */
   joined: number;
+  /** Answers served from a stale entry because the upstream failed. */
+  stale: number;
+  /** Store errors (e.g. Redis unreachable), treated as misses. */
+  storeErrors: number;
 }
 
 export interface PublicCacheOptions {
@@ -76,7 +88,25 @@ export interface PublicCacheOptions {
   ttlMs: number;
   /** TTL for catalogue bodies (projects, data types) without download URLs. Clamped to 1 hour. */
   catalogTtlMs: number;
+  /** Stale-if-error window past the TTL. Clamped to 20 minutes; @default 0 (off). */
+  staleMs?: number;
+  /**
+   * Time budget of a shared upstream load (`REQUEST_DEADLINE_MS`): it runs detached from the
+   * request that started it, so one client leaving does not fail the others. @default 30 s
+   */
+  loadDeadlineMs?: number;
+  /** Epoch-ms clock for freshness (tests). @default Date.now */
+  now?: () => number;
 }
+
+/** What the store holds: the body and until when it is fresh (epoch ms, shared by instances). */
+interface Entry {
+  v: unknown;
+  f: number;
+}
+
+const isEntry = (value: unknown): value is Entry =>
+  typeof value === 'object' && value !== null && 'v' in value && typeof (value as { f?: unknown }).f === 'number';
 
 const KEY_PREFIX = 'oh:public:';
 const TOKEN_PARAM = /[?&](access_token|refresh_token|client_secret|code)=/i;
@@ -98,20 +128,31 @@ function deepFreeze<T>(value: T): T {
 export class PublicCache {
   readonly ttlMs: number;
   readonly catalogTtlMs: number;
-  readonly stats: CacheStats = { hits: 0, misses: 0, joined: 0 };
+  readonly staleMs: number;
+  readonly stats: CacheStats = { hits: 0, misses: 0, joined: 0, stale: 0, storeErrors: 0 };
   private readonly store: SharedCache;
   private readonly enabled: boolean;
   private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly loadDeadlineMs: number;
+  private readonly now: () => number;
 
   constructor(options: PublicCacheOptions) {
     this.store = options.store ?? new LruSharedCache(options.maxEntries);
     this.enabled = options.maxEntries > 0;
     this.ttlMs = Math.min(options.ttlMs, MAX_PUBLIC_CACHE_TTL_SECONDS * 1000);
     this.catalogTtlMs = Math.min(options.catalogTtlMs, 3_600_000);
+    this.staleMs = Math.min(options.staleMs ?? 0, MAX_PUBLIC_CACHE_STALE_SECONDS * 1000);
+    this.loadDeadlineMs = options.loadDeadlineMs ?? 30_000;
+    this.now = options.now ?? Date.now;
   }
 
   static fromConfig(config: Config, store?: SharedCache): PublicCache {
-    return new PublicCache({ store, ...config.publicCache });
+    return new PublicCache({ store, ...config.publicCache, loadDeadlineMs: config.requestDeadlineMs });
+  }
+
+  /** The storage behind this cache (to close a Redis connection on shutdown). */
+  get backingStore(): SharedCache {
+    return this.store;
   }
 
   /**
@@ -138,33 +179,73 @@ export class PublicCache {
    */
   async getOrLoad<T>(key: string, load: () => Promise<T>, ttlMs: number = this.ttlMs): Promise<T> {
     if (!this.enabled || ttlMs <= 0) return load();
+    const caller = currentDeadline()?.signal;
     const early = this.inFlight.get(key);
     if (early) {
       this.stats.joined += 1;
-      return early as Promise<T>;
+      return raceSignal(early as Promise<T>, caller);
     }
-    const cached = await this.store.get(key);
-    if (cached !== undefined) {
+    const entry = await this.read(key);
+    if (entry && entry.f > this.now()) {
       this.stats.hits += 1;
-      return cached as T;
+      return entry.v as T;
     }
-    const pending = this.inFlight.get(key);
+    let pending = this.inFlight.get(key) as Promise<T> | undefined;
     if (pending) {
       this.stats.joined += 1;
-      return pending as Promise<T>;
+    } else {
+      this.stats.misses += 1;
+      pending = this.startLoad(key, load, Math.min(ttlMs, this.catalogTtlMs));
     }
-    this.stats.misses += 1;
-    const promise = (async () => {
+    try {
+      return await raceSignal(pending, caller);
+    } catch (err) {
+      if (entry && (caller?.aborted || isTransient(err))) {
+        this.stats.stale += 1;
+        return entry.v as T;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * One upstream load shared by every concurrent caller of `key`. It runs under its own
+   * deadline, detached from the request that happened to start it; callers wait for it within
+   * their own deadlines. Failures are not cached.
+   */
+  private startLoad<T>(key: string, load: () => Promise<T>, ttlMs: number): Promise<T> {
+    const promise = withDeadline(Deadline.after(this.loadDeadlineMs), async () => {
       try {
         const value = deepFreeze(await load());
-        if (value !== undefined) await this.store.set(key, value, Math.min(ttlMs, this.catalogTtlMs));
+        if (value !== undefined) await this.write(key, value, ttlMs);
         return value;
       } finally {
         this.inFlight.delete(key);
       }
-    })();
+    });
+    // Callers may all have given up (deadline): the settled load must not be an unhandled rejection.
+    promise.catch(() => {});
     this.inFlight.set(key, promise);
     return promise;
+  }
+
+  private async read(key: string): Promise<Entry | undefined> {
+    try {
+      const value = await this.store.get(key);
+      return isEntry(value) ? value : undefined;
+    } catch {
+      this.stats.storeErrors += 1;
+      return undefined;
+    }
+  }
+
+  /** Kept for TTL + stale window; a store failure only costs the caching. */
+  private async write(key: string, value: unknown, ttlMs: number): Promise<void> {
+    try {
+      await this.store.set(key, { v: value, f: this.now() + ttlMs } satisfies Entry, ttlMs + this.staleMs);
+    } catch {
+      this.stats.storeErrors += 1;
+    }
   }
 
   /**
@@ -182,4 +263,25 @@ export class PublicCache {
   invalidatePath(pathPrefix: string): Promise<number> {
     return this.store.deletePrefix(`${KEY_PREFIX}GET ${pathPrefix}`);
   }
+}
+
+/** Failures a stale entry may stand in for: the upstream being down or slow, not its "no". */
+function isTransient(err: unknown): boolean {
+  if (!(err instanceof UpstreamError)) return false;
+  if (err.kind !== 'status') return true;
+  const status = err.status ?? 0;
+  return status >= 500 || status === 429;
+}
+
+/**
+ * The process-wide public cache: in Redis when `REDIS_URL` is set (shared by every instance),
+ * else in memory. `close()` releases a Redis connection.
+ */
+export function createPublicCache(
+  config: Config,
+  onError?: (message: string) => void,
+): { cache: PublicCache; close: () => Promise<void> } {
+  if (!config.redisUrl) return { cache: PublicCache.fromConfig(config), close: async () => {} };
+  const store = new RedisSharedCache({ url: config.redisUrl, onError });
+  return { cache: PublicCache.fromConfig(config, store), close: () => store.close() };
 }

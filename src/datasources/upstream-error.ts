@@ -7,9 +7,12 @@ import { redactText } from '../redact.js';
  * - `timeout`: connect, headers or body timeout, or the per-call deadline;
  * - `connection`: refused, reset, DNS, TLS, socket closed mid-body;
  * - `bad_response`: a 2xx whose body is not the JSON we need (HTML page, truncated JSON, too big);
- * - `aborted`: the caller's signal aborted the call (e.g. the client went away).
+ * - `aborted`: the caller's signal aborted the call (e.g. the client went away);
+ * - `circuit_open`: not sent, the circuit breaker of its route class is open;
+ * - `overloaded`: not sent, too many upstream calls were already waiting.
+ * A request whose deadline (`REQUEST_DEADLINE_MS`) ran out fails with `timeout`.
  */
-export type UpstreamFailure = 'status' | 'timeout' | 'connection' | 'bad_response' | 'aborted';
+export type UpstreamFailure = 'status' | 'timeout' | 'connection' | 'bad_response' | 'aborted' | 'circuit_open' | 'overloaded';
 
 export interface UpstreamErrorInit {
   route: string;
@@ -25,6 +28,8 @@ export interface UpstreamErrorInit {
   html?: boolean;
   /** Whether the request carried a token (a 401 "not provided" then means "invalid"). */
   hadToken: boolean;
+  /** The upstream's `Retry-After`, in milliseconds from when it answered. */
+  retryAfterMs?: number;
   cause?: unknown;
 }
 
@@ -43,6 +48,7 @@ export class UpstreamError extends Error {
   readonly body: unknown;
   readonly html: boolean;
   readonly hadToken: boolean;
+  readonly retryAfterMs: number | undefined;
 
   constructor(kind: UpstreamFailure, init: UpstreamErrorInit) {
     const what = init.status !== undefined ? `HTTP ${init.status}` : kind;
@@ -60,6 +66,7 @@ export class UpstreamError extends Error {
     this.body = init.body;
     this.html = init.html ?? false;
     this.hadToken = init.hadToken;
+    this.retryAfterMs = init.retryAfterMs;
   }
 }
 
@@ -119,6 +126,10 @@ export function toGatewayError(err: unknown): unknown {
       return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'Open Humans could not be reached; try again later.');
     case 'aborted':
       return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'The call to Open Humans was cancelled.');
+    case 'circuit_open':
+      return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'Open Humans is failing; the gateway pauses calls to it for a few seconds. Try again later.');
+    case 'overloaded':
+      return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'Too many calls to Open Humans are waiting; try again later.');
     case 'bad_response':
       return make(ErrorCode.UPSTREAM_ERROR, 'Open Humans sent a response the gateway could not read.');
     case 'status':

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       PUBLIC_CACHE_MAX_ENTRIES: '10',
       PUBLIC_CACHE_TTL_SECONDS: '30',
       PUBLIC_CACHE_CATALOG_TTL_SECONDS: '120',
+      PUBLIC_CACHE_STALE_SECONDS: '90',
       GRAPHIQL: 'false',
       LOG_LEVEL: 'WARN',
     });
@@ -53,7 +54,7 @@ describe('loadConfig', () => {
     });
     expect(config.upstream).toMatchObject({ connectTimeoutMs: 100, headersTimeoutMs: 200, bodyTimeoutMs: 300 });
     expect(config.pagination).toEqual({ defaultPageSize: 10, maxPageSize: 50 });
-    expect(config.publicCache).toEqual({ maxEntries: 10, ttlMs: 30_000, catalogTtlMs: 120_000 });
+    expect(config.publicCache).toEqual({ maxEntries: 10, ttlMs: 30_000, catalogTtlMs: 120_000, staleMs: 90_000 });
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379/0');
   });
 

@@ -1,0 +1,81 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * The time budget of one GraphQL request (`REQUEST_DEADLINE_MS`). It lives in an async scope,
+ * so every upstream call made while the request runs — retries, queueing for a connection and
+ * backoff sleeps included — is bounded by it without each data source passing it along.
+ */
+export class Deadline {
+  /** Aborted when the budget is spent (reason: a `TimeoutError`) or the parent aborts. */
+  readonly signal: AbortSignal;
+
+  private constructor(
+    /** Epoch ms at which the budget ends. */
+    readonly at: number,
+    signal: AbortSignal,
+  ) {
+    this.signal = signal;
+  }
+
+  /** A deadline `ms` from now; also aborted with `parent` (e.g. the client went away). */
+  static after(ms: number, parent?: AbortSignal): Deadline {
+    const timer = AbortSignal.timeout(ms);
+    return new Deadline(Date.now() + ms, parent ? AbortSignal.any([parent, timer]) : timer);
+  }
+
+  remainingMs(): number {
+    return Math.max(0, this.at - Date.now());
+  }
+
+  /** True once the budget itself ran out (not merely the parent aborting). */
+  get expired(): boolean {
+    return this.remainingMs() === 0 || (this.signal.aborted && isTimeoutReason(this.signal.reason));
+  }
+}
+
+const isTimeoutReason = (reason: unknown): boolean => (reason as { name?: unknown } | null)?.name === 'TimeoutError';
+
+const scope = new AsyncLocalStorage<Deadline>();
+
+/** The deadline of the request being handled, if any. */
+export const currentDeadline = (): Deadline | undefined => scope.getStore();
+
+/** Runs `fn` (and everything it starts) under `deadline`. */
+export const withDeadline = <T>(deadline: Deadline, fn: () => T): T => scope.run(deadline, fn);
+
+/** Signals that are set, combined into one (undefined when none). */
+export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const set = signals.filter((s): s is AbortSignal => s !== undefined);
+  return set.length > 1 ? AbortSignal.any(set) : set[0];
+}
+
+/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
+export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err as Error);
+      },
+    );
+  });
+}
+
+/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return raceSignal(
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal?.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    }),
+    signal,
+  );
+}

@@ -1,0 +1,137 @@
+/**
+ * Upstream resilience for every call of the HTTP layer, in one place: the request's deadline,
+ * a circuit breaker per route class, a global concurrency cap, and retries with jittered
+ * exponential backoff for idempotent GETs only (honouring `Retry-After`, within the deadline).
+ * `OpenHumansHttp.request` runs each call through `Resilience.run`.
+ */
+import type { Config } from '../../config.js';
+import { UpstreamError } from '../upstream-error.js';
+import type { UpstreamFailure } from '../upstream-error.js';
+import type { BreakerOptions, BreakerState } from './breaker.js';
+import { CircuitBreaker, routeClass } from './breaker.js';
+import { ConcurrencyLimiter, QueueFullError } from './concurrency.js';
+import { anySignal, currentDeadline, sleep } from './deadline.js';
+import type { RetryOptions } from './retry.js';
+import { backoffMs, judge, retriableMethod } from './retry.js';
+
+export { Deadline, currentDeadline, withDeadline, raceSignal } from './deadline.js';
+export type { BreakerState } from './breaker.js';
+
+export interface ResilienceOptions {
+  retry: RetryOptions;
+  breaker: BreakerOptions;
+  concurrency: { max: number; maxQueue: number };
+  /** Breaker state changes (metrics, logs). Must not throw. */
+  onBreakerChange?: (routeClass: string, state: BreakerState) => void;
+  /** Source of jitter; @default Math.random */
+  random?: () => number;
+}
+
+/** No retries, no breaker, no cap: what a bare `OpenHumansHttp` does (the deadline still holds). */
+export const PASS_THROUGH: ResilienceOptions = {
+  retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+  breaker: { windowSize: 1, minimumCalls: Number.MAX_SAFE_INTEGER, failureRatio: 1, openMs: 0 },
+  concurrency: { max: Number.MAX_SAFE_INTEGER, maxQueue: 0 },
+};
+
+export interface CallInfo {
+  route: string;
+  method: string;
+  signal?: AbortSignal;
+}
+
+/** Builds an `UpstreamError` for a call that never got an answer (breaker, queue, deadline). */
+export type FailCall = (kind: UpstreamFailure, detail: string) => UpstreamError;
+
+export class Resilience {
+  readonly limiter: ConcurrencyLimiter;
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly random: () => number;
+
+  constructor(private readonly options: ResilienceOptions = PASS_THROUGH) {
+    this.limiter = new ConcurrencyLimiter(options.concurrency.max, options.concurrency.maxQueue);
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Breaker states by route class (for /metrics). */
+  breakerStates(): Record<string, BreakerState> {
+    return Object.fromEntries([...this.breakers].map(([name, b]) => [name, b.current]));
+  }
+
+  breakerFor(route: string): CircuitBreaker {
+    const name = routeClass(route);
+    let breaker = this.breakers.get(name);
+    if (!breaker) {
+      breaker = new CircuitBreaker(name, this.options.breaker, this.options.onBreakerChange);
+      this.breakers.set(name, breaker);
+    }
+    return breaker;
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, fails for good, or the request's deadline leaves no room
+   * for another try. `attempt` gets the signal to send with (caller's signal + deadline).
+   */
+  async run<T>(call: CallInfo, attempt: (signal: AbortSignal | undefined) => Promise<T>, fail: FailCall): Promise<T> {
+    const deadline = currentDeadline();
+    const signal = anySignal(call.signal, deadline?.signal);
+    const breaker = this.breakerFor(call.route);
+    const maxAttempts = retriableMethod(call.method) ? this.options.retry.maxAttempts : 1;
+    for (let n = 1; ; n += 1) {
+      if (deadline?.expired) throw fail('timeout', 'request deadline exceeded');
+      if (signal?.aborted) throw fail('aborted', 'request cancelled');
+      if (!breaker.tryAcquire()) {
+        throw fail('circuit_open', `circuit open for ${breaker.name} calls (retry in ${breaker.retryInMs()} ms)`);
+      }
+      let error: UpstreamError;
+      try {
+        const result = await this.limited(signal, () => attempt(signal), fail);
+        breaker.record('success');
+        return result;
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) {
+          breaker.record('neutral');
+          throw err;
+        }
+        // Our own deadline or the client leaving is no verdict on the upstream.
+        const gaveUp = signal?.aborted === true;
+        const verdict = gaveUp ? { outcome: 'neutral' as const, transient: false } : judge(err);
+        breaker.record(verdict.outcome);
+        if (gaveUp && deadline?.expired) throw fail('timeout', 'request deadline exceeded');
+        error = err;
+        if (!verdict.transient || n >= maxAttempts) throw err;
+      }
+      const delay = backoffMs(n, this.options.retry, error.retryAfterMs, this.random);
+      if (deadline && delay >= deadline.remainingMs()) throw error;
+      try {
+        await sleep(delay, signal);
+      } catch {
+        throw error;
+      }
+    }
+  }
+
+  private async limited<T>(signal: AbortSignal | undefined, fn: () => Promise<T>, fail: FailCall): Promise<T> {
+    let release: () => void;
+    try {
+      release = await this.limiter.acquire(signal);
+    } catch (err) {
+      if (err instanceof QueueFullError) throw fail('overloaded', 'too many upstream calls waiting');
+      throw fail(currentDeadline()?.expired ? 'timeout' : 'aborted', 'gave up waiting for an upstream connection');
+    }
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+/** The process-wide resilience settings from the configuration (built once, in main). */
+export function resilienceFromConfig(
+  config: { upstream: Config['upstream'] },
+  onBreakerChange?: ResilienceOptions['onBreakerChange'],
+): Resilience {
+  const { retry, breaker, maxConcurrency, maxQueue } = config.upstream;
+  return new Resilience({ retry, breaker, concurrency: { max: maxConcurrency, maxQueue }, onBreakerChange });
+}
