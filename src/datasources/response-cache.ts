@@ -200,7 +200,7 @@ export class PublicCache {
     try {
       return await raceSignal(pending, caller);
     } catch (err) {
-      if (entry && (caller?.aborted || isTransient(err))) {
+      if (entry && entry.f + this.staleMs > this.now() && (caller?.aborted || isTransient(err))) {
         this.stats.stale += 1;
         return entry.v as T;
       }

@@ -78,7 +78,10 @@ DataTypeRef.implement({
     dataFiles: t.connection(
       {
         type: DataFileRef,
-        description: 'The public files of this data type, ordered by member username.',
+        nullable: true,
+        description:
+          'The public files of this data type, ordered by member username. Null (with an error) ' +
+          'when Open Humans fails to list them; the rest of the response stands.',
         args: {
           includeChildren: t.arg.boolean({
             defaultValue: false,

@@ -140,7 +140,10 @@ ProjectRef.implement({
     dataFiles: t.connection(
       {
         type: DataFileRef,
-        description: 'The public files from this project, ordered by member username.',
+        nullable: true,
+        description:
+          'The public files from this project, ordered by member username. Null (with an error) ' +
+          'when Open Humans fails to list them; the rest of the response stands.',
         resolve: (p, args, ctx) => resolveDataFiles(ctx, args, { projectId: p.databaseId }),
       },
       DataFileConnection,
@@ -148,7 +151,10 @@ ProjectRef.implement({
     publicMembers: t.connection(
       {
         type: UserRef,
-        description: 'The members who joined this project publicly.',
+        nullable: true,
+        description:
+          'The members who joined this project publicly. Null (with an error) when Open Humans ' +
+          'fails to list them; the rest of the response stands.',
         resolve: (p, args, ctx) =>
           pageOf(ctx, args, (w) => ctx.publicApi.projectMembers(p.databaseId, w)),
       },

@@ -35,9 +35,11 @@ UserRef.implement({
     dataFiles: t.connection(
       {
         type: DataFileRef,
+        nullable: true,
         description:
           "The member's public files (from projects where the membership is visible), " +
-          'ordered as Open Humans lists them.',
+          'ordered as Open Humans lists them. Null (with an error) when Open Humans fails to ' +
+          'list them; the rest of the response stands.',
         resolve: (u, args, ctx) => resolveDataFiles(ctx, args, { username: u.username }),
       },
       DataFileConnection,
@@ -45,7 +47,10 @@ UserRef.implement({
     projects: t.connection(
       {
         type: ProjectRef,
-        description: 'The public projects the member joined visibly.',
+        nullable: true,
+        description:
+          'The public projects the member joined visibly. Null (with an error) when Open Humans ' +
+          'fails to list them; the rest of the response stands.',
         resolve: (u, args, ctx) =>
           pageOf(ctx, args, (w) => ctx.publicApi.userProjects(u.username, w)),
       },
