@@ -172,6 +172,20 @@ describe('_entities (public types)', () => {
     ]);
     expect(calls).toEqual({ P2: 2, P7: 2 });
   });
+  it('answers null, at no upstream cost, for keys that cannot name anything', async () => {
+    let result: (Record<string, unknown> | null)[] = [];
+    const calls = await countCalls(sandbox, async () => {
+      result = await entities([
+        { __typename: 'Project', databaseId: 'not-a-number' },
+        { __typename: 'DataFile', id: 'not base64 at all' },
+        { __typename: 'DataFile', databaseId: -1 },
+        { __typename: 'User', username: 'has spaces' },
+        { __typename: 'Member', projectMemberId: '12345678' }, // no token
+      ]);
+    });
+    expect(result).toEqual([null, null, null, null, null]);
+    expect(calls).toEqual({});
+  });
 });
 
 describe('_entities (token-scoped types)', () => {
