@@ -96,6 +96,32 @@ export interface Config {
     /** `FEDERATION_TYPE_PREFIX`: namespaces the subgraph's types and root fields; null = none. */
     readonly typePrefix: string | null;
   };
+  /** Abuse limits on GraphQL operations (src/limits/). */
+  readonly limits: {
+    /** `MAX_DEPTH`: deepest selection nesting (introspection not counted). */
+    readonly maxDepth: number;
+    /** `MAX_ALIASES`: aliases per operation. */
+    readonly maxAliases: number;
+    /** `MAX_TOKENS`: lexical tokens per document (bounds parsing work). */
+    readonly maxTokens: number;
+    /** `MAX_COST`: operation cost; `first`/`last` multiply the cost of their subtree. */
+    readonly maxCost: number;
+    /** `INTROSPECTION`: answer `__schema`/`__type` (on: public exploration). */
+    readonly introspection: boolean;
+    /** `PERSISTED_OPERATIONS_FILE`: JSON map hash → query; when set, only those run. */
+    readonly persistedOperationsFile: string | null;
+  };
+  /** Per-client rate limit (token bucket; by token hash, else by client address). */
+  readonly rateLimit: {
+    /** `RATE_LIMIT_PER_SECOND`: sustained requests per second per client; 0 turns it off. */
+    readonly perSecond: number;
+    /** `RATE_LIMIT_BURST`: requests a client may make at once (the bucket size). */
+    readonly burst: number;
+    /** `TRUST_PROXY`: take the client address from `X-Forwarded-For` (behind a proxy). */
+    readonly trustProxy: boolean;
+  };
+  /** `METRICS`: serve Prometheus metrics at `/metrics`. */
+  readonly metrics: boolean;
   /** The deauthorization webhook receiver and its event store. */
   readonly deauthorization: {
     readonly webhookPath: string;
@@ -327,6 +353,20 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
     federation: { subgraph: r.bool('FEDERATION_SUBGRAPH', true), typePrefix },
+    limits: {
+      maxDepth: r.int('MAX_DEPTH', 12, 1, 1_000),
+      maxAliases: r.int('MAX_ALIASES', 20, 0, 10_000),
+      maxTokens: r.int('MAX_TOKENS', 2_000, 10, 1_000_000),
+      maxCost: r.int('MAX_COST', 5_000, 1, 100_000_000),
+      introspection: r.bool('INTROSPECTION', true),
+      persistedOperationsFile: r.optional('PERSISTED_OPERATIONS_FILE'),
+    },
+    rateLimit: {
+      perSecond: r.int('RATE_LIMIT_PER_SECOND', 20, 0, 1_000_000),
+      burst: r.int('RATE_LIMIT_BURST', 100, 1, 1_000_000),
+      trustProxy: r.bool('TRUST_PROXY', false),
+    },
+    metrics: r.bool('METRICS', true),
     deauthorization: {
       webhookPath,
       eventCapacity: r.int('DEAUTH_EVENTS_MAX', 10_000, 1, 1_000_000),

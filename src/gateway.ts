@@ -30,11 +30,17 @@ import { useStreamingUploads } from './uploads/streaming-uploads.js';
 import { schema as defaultSchema } from './schema/index.js';
 import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
 import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
+import { abuseLimitPlugins } from './limits/index.js';
+import { GatewayMetrics } from './observability/metrics.js';
+import { useMetrics } from './observability/metrics-plugin.js';
 
 /** The Apollo Federation subgraph's path (FEDERATION_SUBGRAPH; src/federation/). */
 export const SUBGRAPH_ENDPOINT = '/subgraph';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
+
+/** Prometheus metrics (METRICS; src/observability/). */
+export const METRICS_ENDPOINT = '/metrics';
 
 /** What the gateway needs; anything left out is built from `config` (tests pass their own). */
 export interface GatewayDeps {
@@ -52,6 +58,11 @@ export interface GatewayDeps {
   deauthorizationEvents?: DeauthorizationEventStore;
   /** Upload settings and state; @default built from `config.uploads`. */
   uploads?: UploadServices;
+  /**
+   * Prometheus metrics served at /metrics; @default a fresh registry when METRICS is on. When
+   * `http` is passed in, its creator wires `onCall` to `metrics.upstreamCall` itself.
+   */
+  metrics?: GatewayMetrics;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
@@ -135,8 +146,16 @@ function corsFor(origins: readonly string[]) {
  * listens. Serves `/graphql` (GET, POST; GraphiQL for browsers), `/health` and `/readiness`.
  */
 export function createGateway(deps: GatewayDeps): Gateway {
-  const shared = resolveDeps(deps);
+  const metrics = deps.metrics ?? (deps.config.metrics ? new GatewayMetrics() : undefined);
+  const onUpstreamCall = metrics
+    ? (event: UpstreamCallEvent) => {
+        metrics.upstreamCall(event);
+        deps.onUpstreamCall?.(event);
+      }
+    : deps.onUpstreamCall;
+  const shared = resolveDeps({ ...deps, onUpstreamCall });
   const { config, logger } = shared;
+  metrics?.watchPublicCache(shared.publicCache.stats);
   const schema = deps.schema ?? defaultSchema;
   const sessions = sessionManager(shared);
   const plugins = [
@@ -146,6 +165,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ...(config.federation.subgraph
       ? [useSubgraphEndpoint({ path: SUBGRAPH_ENDPOINT, typePrefix: config.federation.typePrefix, shared, maskError })]
       : []),
+    ...(metrics ? [useMetrics(metrics, { path: METRICS_ENDPOINT, graphqlPaths: [GRAPHQL_ENDPOINT] })] : []),
+    // Rate limit, persisted operations, depth/alias/token/cost limits, introspection switch.
+    ...abuseLimitPlugins(config, { rateLimitedPaths: [GRAPHQL_ENDPOINT], onRateLimited: () => metrics?.rateLimited() }),
     ...(sessions ? [sessions.plugin()] : []),
     // Multipart (file upload) requests stream instead of being buffered whole by yoga.
     useStreamingUploads({

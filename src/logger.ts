@@ -1,12 +1,15 @@
+import { pino } from 'pino';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import type { YogaLogger } from 'graphql-yoga';
 import type { LogLevel } from './config.js';
-import { redactText } from './redact.js';
+import { REDACTED, redactText } from './redact.js';
 import { currentRequestId } from './request-scope.js';
 
 /**
- * A tiny structured logger: one JSON object per line, the request id on every line written
- * inside a request, and every line passed through `redactText` as a last line of defence
- * (callers should not log secrets in the first place).
+ * Structured JSON logs through pino: one JSON object per line, the request id on every line
+ * written inside a request (from the request scope), and every line passed through `redactText`
+ * as a last line of defence (callers should not log secrets in the first place). Personal
+ * fields (usernames, member names) are kept only at debug level (decisions.md).
  */
 export interface Logger {
   readonly level: LogLevel;
@@ -21,14 +24,15 @@ export interface Logger {
 export interface LoggerOptions {
   /** @default 'info' */
   level?: LogLevel;
-  /** Where lines go; @default a write to stdout. Tests capture lines here. */
+  /** Where lines go (without the trailing newline); @default stdout. Tests capture lines here. */
   write?: (line: string) => void;
   bindings?: Record<string, unknown>;
 }
 
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+/** Field names holding personal data: written at debug level only. */
+const PERSONAL_FIELDS = new Set(['username', 'usernames', 'memberName', 'memberNames']);
 
-/** Errors do not JSON-serialise by themselves; keep name, message, code and stack. */
+/** Errors do not JSON-serialise by themselves; keep name, message, code, path and stack. */
 function serialise(value: unknown): unknown {
   if (value instanceof Error) {
     const { name, message, stack } = value;
@@ -47,43 +51,58 @@ function serialise(value: unknown): unknown {
       ...(cause !== undefined ? { cause: serialise(cause) } : {}),
     };
   }
-  return value;
+  return typeof value === 'bigint' ? value.toString() : value;
 }
 
-function stringify(record: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : serialise(v)));
-  } catch {
-    return JSON.stringify({ time: record.time, level: record.level, msg: String(record.msg), unserialisable: true });
-  }
+/** Redacts every line on its way out, whatever produced it. */
+function redactingStream(write: ((line: string) => void) | undefined): DestinationStream {
+  if (write) return { write: (chunk: string) => write(redactText(chunk.replace(/\n$/, ''))) };
+  // Synchronous writes: lines written just before process.exit (shutdown) are not lost.
+  const stdout = pino.destination({ dest: 1, sync: true });
+  return { write: (chunk: string) => void stdout.write(redactText(chunk)) };
+}
+
+function wrap(base: PinoLogger, level: LogLevel): Logger {
+  const log =
+    (at: 'debug' | 'info' | 'warn' | 'error') =>
+    (msg: string, fields?: Record<string, unknown>): void => {
+      if (!base.isLevelEnabled(at)) return;
+      const record: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(fields ?? {})) {
+        // Serialise errors before pino: JSON.stringify would call GraphQLError#toJSON first.
+        record[key] = at !== 'debug' && PERSONAL_FIELDS.has(key) ? REDACTED : serialise(value);
+      }
+      base[at](record, msg);
+    };
+  return {
+    level,
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    child: (bindings) => wrap(base.child(bindings), level),
+  };
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
-  const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
-  const bindings = options.bindings ?? {};
-  const log = (at: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>): void => {
-    if (RANK[at] < RANK[level]) return;
-    const requestId = currentRequestId();
-    const record: Record<string, unknown> = {
-      time: new Date().toISOString(),
-      level: at,
-      ...(requestId ? { requestId } : {}),
-      ...bindings,
-      msg,
-    };
-    // Serialise errors before JSON.stringify: it would call GraphQLError#toJSON first.
-    for (const [key, value] of Object.entries(fields ?? {})) record[key] = serialise(value);
-    write(redactText(stringify(record)));
-  };
-  return {
-    level,
-    debug: (msg, fields) => log('debug', msg, fields),
-    info: (msg, fields) => log('info', msg, fields),
-    warn: (msg, fields) => log('warn', msg, fields),
-    error: (msg, fields) => log('error', msg, fields),
-    child: (more) => createLogger({ level, write, bindings: { ...bindings, ...more } }),
-  };
+  const base = pino(
+    {
+      level,
+      base: undefined, // no pid/hostname: one process per container
+      messageKey: 'msg',
+      // Errors are serialised above (with cause and originalError); pino's own would flatten them.
+      serializers: { err: (value: unknown) => value },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId ? { requestId } : {};
+      },
+    },
+    redactingStream(options.write),
+  );
+  return wrap(options.bindings ? base.child(options.bindings) : base, level);
 }
 
 /** Adapts our logger to yoga's `logging` option (yoga passes free-form arguments). */
@@ -95,7 +114,13 @@ export function toYogaLogger(logger: Logger): YogaLogger {
       if (first instanceof Error) {
         logger[at](first.message, { err: first, ...(rest.length ? { args: rest } : {}) });
       } else {
-        logger[at](typeof first === 'string' ? first : stringify({ value: first }), rest.length ? { args: rest } : undefined);
+        let text: string;
+        try {
+          text = typeof first === 'string' ? first : JSON.stringify(serialise(first)) ?? String(first);
+        } catch {
+          text = String(first);
+        }
+        logger[at](text, rest.length ? { args: rest.map(serialise) } : undefined);
       }
     };
   return { debug: adapt('debug'), info: adapt('info'), warn: adapt('warn'), error: adapt('error') };

@@ -1,0 +1,34 @@
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from '../config.js';
+import { useArmorLimits } from './armor.js';
+import { useCostLimit } from './cost.js';
+import { useNoIntrospection } from './introspection.js';
+import { loadPersistedOperations, usePersistedOperationsOnly } from './persisted-operations.js';
+import { useRateLimit } from './rate-limit.js';
+
+export interface AbuseLimitOptions {
+  /** Paths the rate limit applies to (the GraphQL endpoints). */
+  rateLimitedPaths: readonly string[];
+  /** Called for each request refused by the rate limit (metrics). */
+  onRateLimited?: () => void;
+}
+
+/**
+ * Every abuse limit, in the order a request meets them: rate limit (before any parsing),
+ * persisted-operations allow-list, parse/validation limits (tokens, depth, aliases, directives,
+ * introspection), then the cost limit (needs the variables) before execution.
+ */
+export function abuseLimitPlugins(config: Config, options: AbuseLimitOptions): Plugin[] {
+  const { limits, rateLimit, pagination } = config;
+  const plugins: Plugin[] = [];
+  if (rateLimit.perSecond > 0) {
+    plugins.push(useRateLimit({ ...rateLimit, paths: options.rateLimitedPaths, onLimited: options.onRateLimited }));
+  }
+  if (limits.persistedOperationsFile) {
+    plugins.push(usePersistedOperationsOnly(loadPersistedOperations(limits.persistedOperationsFile)));
+  }
+  plugins.push(useArmorLimits(limits));
+  if (!limits.introspection) plugins.push(useNoIntrospection());
+  plugins.push(useCostLimit(limits.maxCost, pagination));
+  return plugins;
+}

@@ -1,0 +1,71 @@
+import { getOperationAST } from 'graphql';
+import type { ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { GatewayMetrics } from './metrics.js';
+
+interface RequestInfo {
+  started: number;
+  operationName: string;
+  operationType: string;
+}
+
+const isResult = (value: unknown): value is ExecutionResult =>
+  typeof value === 'object' && value !== null && !(Symbol.asyncIterator in value);
+
+/**
+ * Serves `GET <path>` (Prometheus text format) and records, per GraphQL request, its latency by
+ * operation name and type and HTTP status, and the codes of the errors in its result.
+ */
+export function useMetrics(metrics: GatewayMetrics, options: { path: string; graphqlPaths: readonly string[] }): Plugin {
+  const requests = new WeakMap<Request, RequestInfo>();
+  const graphqlPaths = new Set(options.graphqlPaths);
+  return {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (url.pathname === options.path && request.method === 'GET') {
+        endResponse(
+          new fetchAPI.Response(await metrics.render(), {
+            status: 200,
+            headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' },
+          }),
+        );
+        return;
+      }
+      if (graphqlPaths.has(url.pathname)) {
+        requests.set(request, { started: performance.now(), operationName: '(none)', operationType: 'unknown' });
+      }
+    },
+    onParams({ request, params }) {
+      const info = requests.get(request);
+      if (info) info.operationName = metrics.operationLabel(params.operationName);
+    },
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      const info = request && requests.get(request);
+      if (!info) return;
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!operation) return;
+      info.operationType = operation.operation;
+      info.operationName = metrics.operationLabel(operation.name?.value ?? args.operationName);
+    },
+    onResultProcess({ request, result }) {
+      const info = requests.get(request);
+      const label = info?.operationName ?? '(none)';
+      for (const one of Array.isArray(result) ? result : [result]) {
+        if (!isResult(one)) continue;
+        for (const error of one.errors ?? []) {
+          const code = error.extensions?.code;
+          metrics.graphqlError(label, typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : 'UNCODED');
+        }
+      }
+    },
+    onResponse({ request, response }) {
+      const info = requests.get(request);
+      if (!info) return;
+      requests.delete(request);
+      metrics.observeRequest(
+        { operationName: info.operationName, operationType: info.operationType, status: response.status },
+        (performance.now() - info.started) / 1000,
+      );
+    },
+  };
+}
