@@ -27,6 +27,11 @@ export interface SubgraphEndpointOptions {
   maskError: (error: unknown, message: string, isDev?: boolean) => Error;
   /** The schema to serve; @default the subgraph schema for `typePrefix`. */
   schema?: () => GraphQLSchema;
+  /**
+   * Plugins that must guard this endpoint too (rate or depth limits, metrics): `/subgraph` is
+   * its own yoga, so the plugins of `/graphql` do not run for it.
+   */
+  plugins?: Plugin[];
 }
 
 type SubgraphYoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -44,7 +49,7 @@ function createSubgraphYoga(options: SubgraphEndpointOptions): SubgraphYoga {
     cors: false,
     logging: toYogaLogger(shared.logger),
     context: ({ request }) => createContext(request, requestIdOf(request), shared),
-    plugins: [useCompression()],
+    plugins: [...(options.plugins ?? []), useCompression()],
   });
 }
 
