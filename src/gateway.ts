@@ -79,9 +79,10 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
       headersTimeoutMs: config.upstream.headersTimeoutMs,
       bodyTimeoutMs: config.upstream.bodyTimeoutMs,
       onCall: deps.onUpstreamCall,
-      resilience: resilienceFromConfig(config, (routeClass, state) =>
-        logger.warn('upstream circuit breaker', { routeClass, state }),
-      ),
+      resilience: resilienceFromConfig(config, (routeClass, state) => {
+        logger.warn('upstream circuit breaker', { routeClass, state });
+        deps.metrics?.breakerState(routeClass, state);
+      }),
     });
   const publicCache = deps.publicCache ?? ownPublicCache(config, logger);
   const tokenCache = deps.tokenCache ?? new TokenScopedCache();
@@ -153,7 +154,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         deps.onUpstreamCall?.(event);
       }
     : deps.onUpstreamCall;
-  const shared = resolveDeps({ ...deps, onUpstreamCall });
+  const shared = resolveDeps({ ...deps, metrics, onUpstreamCall });
   const { config, logger } = shared;
   metrics?.watchPublicCache(shared.publicCache.stats);
   const schema = deps.schema ?? defaultSchema;

@@ -10,6 +10,7 @@ import type { Gateway } from './gateway.js';
 import { createGateway } from './gateway.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
+import { GatewayMetrics } from './observability/metrics.js';
 
 export interface RunningServer {
   /** Base URL, e.g. http://localhost:4000 */
@@ -28,16 +29,21 @@ export interface RunningServer {
 export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger({ level: config.server.logLevel });
   const dispatcher = createDispatcher(config);
+  const metrics = config.metrics ? new GatewayMetrics({ processMetrics: true }) : undefined;
   const http = new OpenHumansHttp({
     baseUrl: config.openHumans.baseUrl,
     dispatcher,
     headersTimeoutMs: config.upstream.headersTimeoutMs,
     bodyTimeoutMs: config.upstream.bodyTimeoutMs,
-    resilience: resilienceFromConfig(config, (routeClass, state) => logger.warn('upstream circuit breaker', { routeClass, state })),
+    resilience: resilienceFromConfig(config, (routeClass, state) => {
+      logger.warn('upstream circuit breaker', { routeClass, state });
+      metrics?.breakerState(routeClass, state);
+    }),
+    onCall: metrics ? (event) => metrics.upstreamCall(event) : undefined,
   });
   // Redis with REDIS_URL (shared by every instance), else in memory.
   const { cache: publicCache, close: closeCache } = createPublicCache(config, (message) => logger.warn(message));
-  const gateway = createGateway({ config, http, publicCache, logger });
+  const gateway = createGateway({ config, http, publicCache, logger, metrics });
   const server = createServer(gateway);
   // Longer than a typical load balancer's idle timeout, so it closes idle connections first.
   server.keepAliveTimeout = 65_000;
