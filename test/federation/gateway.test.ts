@@ -38,7 +38,8 @@ const subgraphRequests = (): number => stack.logLines.filter((l) => l.includes('
 async function query<T>(target: Router, text: string, token?: string): Promise<Body<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await target.fetch('http://router.test/graphql', { method: 'POST', headers, body: JSON.stringify({ query: text }) });
+  const init = { method: 'POST', headers, body: JSON.stringify({ query: text }) };
+  const res = await target.fetch('http://router.test/graphql', init);
   const body = await res.text();
   texts.push(body);
   return JSON.parse(body) as Body<T>;
@@ -73,9 +74,13 @@ afterAll(async () => {
 
 describe('through a Hive Gateway', () => {
   it('adds the reviews fields to Open Humans projects with one batched entity call', async () => {
-    type Data = { projects: { edges: { node: { databaseId: number; name: string; reviewCount: number } }[] } };
+    type Project = { databaseId: number; name: string; reviewCount: number };
+    type Data = { projects: { edges: { node: Project }[] } };
     const before = { requests: reviews.entityRequests, reps: reviews.representations };
-    const body = await query<Data>(router, '{ projects(first: 6) { edges { node { databaseId name reviewCount } } } }');
+    const body = await query<Data>(
+      router,
+      '{ projects(first: 6) { edges { node { databaseId name reviewCount } } } }',
+    );
     expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
     const nodes = body.data?.projects.edges.map((e) => e.node) ?? [];
     expect(nodes).toHaveLength(6);
@@ -88,14 +93,21 @@ describe('through a Hive Gateway', () => {
     expect(reviews.representations - before.reps).toBe(6);
   });
 
-  it('resolves file references from the reviews subgraph through our loaders, batched and deduplicated', async () => {
-    type Data = {
-      featuredFiles: { databaseId: number; basename: string; annotations: { text: string }[]; sourceProject: { name: string } | null }[];
+  it('resolves file references of the reviews subgraph through our loaders, batched, deduplicated', async () => {
+    type File = {
+      databaseId: number;
+      basename: string;
+      annotations: { text: string }[];
+      sourceProject: { name: string } | null;
     };
+    type Data = { featuredFiles: File[] };
     let body: Body<Data> = {};
     const before = subgraphRequests();
     const calls = await countCalls(sandbox, async () => {
-      body = await query<Data>(router, '{ featuredFiles { databaseId basename annotations { text } sourceProject { name } } }');
+      body = await query<Data>(
+        router,
+        '{ featuredFiles { databaseId basename annotations { text } sourceProject { name } } }',
+      );
     });
     expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
     const files = body.data?.featuredFiles ?? [];
@@ -126,7 +138,10 @@ describe('through a Hive Gateway', () => {
     expect(master.data?.viewer?.tokenKind).toBe('MASTER');
 
     const anonymous = await query<Data>(router, '{ viewer { tokenKind } }');
-    expect(anonymous.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
+    expect(anonymous.errors?.[0]?.extensions).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'TOKEN_MISSING',
+    });
     expect(reviews.authorizations).toEqual([]);
   });
 
@@ -135,9 +150,16 @@ describe('through a Hive Gateway', () => {
     if (!project) throw new Error('no project');
     const id = Buffer.from(`Project:${project.id}`).toString('base64');
     type Data = { node: { __typename: string; name: string; reviewCount: number } | null };
-    const body = await query<Data>(router, `{ node(id: "${id}") { __typename ... on Project { name reviewCount } } }`);
+    const body = await query<Data>(
+      router,
+      `{ node(id: "${id}") { __typename ... on Project { name reviewCount } } }`,
+    );
     expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-    expect(body.data?.node).toEqual({ __typename: 'Project', name: project.name, reviewCount: reviewCount(project.id) });
+    expect(body.data?.node).toEqual({
+      __typename: 'Project',
+      name: project.name,
+      reviewCount: reviewCount(project.id),
+    });
   });
 });
 
@@ -171,7 +193,8 @@ describe('composition beside other subgraphs', () => {
     const prefixedReviews = await startReviewsSubgraph(featured, 'OpenHumans');
     try {
       const sdl = printSubgraph(subgraphSchema('OpenHumans'));
-      expect(compositionErrors([{ name: 'openhumans', sdl }, { name: 'accounts', sdl: accounts }])).toEqual([]);
+      const beside = [{ name: 'openhumans', sdl }, { name: 'accounts', sdl: accounts }];
+      expect(compositionErrors(beside)).toEqual([]);
       const base = await prefixedStack.listen();
       const supergraph = compose([
         { name: 'openhumans', url: `${base}/subgraph`, sdl },
@@ -180,18 +203,26 @@ describe('composition beside other subgraphs', () => {
       const prefixedRouter = startRouter(supergraph, 'openhumans');
       try {
         type Data = {
-          openHumansProjects: { edges: { node: { __typename: string; reviewCount: number; databaseId: number } }[] };
+          openHumansProjects: {
+            edges: { node: { __typename: string; reviewCount: number; databaseId: number } }[];
+          };
           featuredFiles: { basename: string }[];
         };
         const body = await query<Data>(
           prefixedRouter,
-          '{ openHumansProjects(first: 2) { edges { node { __typename databaseId reviewCount } } } featuredFiles { basename } }',
+          `{ openHumansProjects(first: 2) { edges { node { __typename databaseId reviewCount } } }
+             featuredFiles { basename } }`,
         );
         expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
         for (const { node } of body.data?.openHumansProjects.edges ?? []) {
-          expect(node).toEqual({ __typename: 'OpenHumansProject', databaseId: node.databaseId, reviewCount: reviewCount(node.databaseId) });
+          expect(node).toEqual({
+            __typename: 'OpenHumansProject',
+            databaseId: node.databaseId,
+            reviewCount: reviewCount(node.databaseId),
+          });
         }
-        expect(body.data?.featuredFiles.map((f) => f.basename)).toEqual(featured.map((id) => sandbox.store.file(id)?.basename));
+        const basenames = featured.map((id) => sandbox.store.file(id)?.basename);
+        expect(body.data?.featuredFiles.map((f) => f.basename)).toEqual(basenames);
       } finally {
         await prefixedRouter.dispose();
       }

@@ -11,7 +11,8 @@ import { printSubgraph, subgraphSchema } from '../../src/federation/subgraph.js'
 import { allTokens, countCalls } from '../private/support.js';
 import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
 
-const globalId = (type: string, key: string | number): string => Buffer.from(`${type}:${key}`).toString('base64');
+const globalId = (type: string, key: string | number): string =>
+  Buffer.from(`${type}:${key}`).toString('base64');
 
 type Rep = Record<string, unknown> & { __typename: string };
 
@@ -21,10 +22,16 @@ let prefixed: Stack;
 const texts: string[] = [];
 
 /** POSTs to the subgraph endpoint of `target` (a router's request). */
-async function subgraph(target: Stack, query: string, variables: Record<string, unknown> = {}, token?: string) {
+async function subgraph(
+  target: Stack,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+) {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await target.fetch('/subgraph', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  const init = { method: 'POST', headers, body: JSON.stringify({ query, variables }) };
+  const res = await target.fetch('/subgraph', init);
   const text = await res.text();
   texts.push(text);
   expect(res.status, text).toBe(200);
@@ -54,7 +61,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // No token in any response or log line of either gateway.
-  expect(findSecrets([...texts, ...(stack?.logLines ?? []), ...(prefixed?.logLines ?? [])], allTokens(sandbox))).toEqual([]);
+  const logs = [...(stack?.logLines ?? []), ...(prefixed?.logLines ?? [])];
+  expect(findSecrets([...texts, ...logs], allTokens(sandbox))).toEqual([]);
   await stack?.close();
   await prefixed?.close();
   await sandbox?.close();
@@ -74,7 +82,8 @@ describe('subgraph SDL', () => {
       User: ['username', 'id'],
       Member: ['projectMemberId', 'id'],
     })) {
-      const head = sdl.slice(sdl.indexOf(`type ${type} implements Node`), sdl.indexOf('{', sdl.indexOf(`type ${type} implements Node`)));
+      const start = sdl.indexOf(`type ${type} implements Node`);
+      const head = sdl.slice(start, sdl.indexOf('{', start));
       for (const key of keys) expect(head, type).toContain(`@key(fields: "${key}")`);
     }
     expect(sdl).toMatch(/type PageInfo\s+@shareable/);
@@ -220,12 +229,19 @@ describe('_entities (token-scoped types)', () => {
       return m && sandbox.store.memberFilesForProject(m).some((f) => !sandbox.store.isPublic(f));
     });
     const membership = owner ? sandbox.store.membershipByProjectMemberId(owner) : undefined;
-    const file = membership && sandbox.store.memberFilesForProject(membership).find((f) => !sandbox.store.isPublic(f));
+    const file =
+      membership &&
+      sandbox.store.memberFilesForProject(membership).find((f) => !sandbox.store.isPublic(f));
     const stranger = memberIds().find((pmi) => pmi !== owner);
     if (!owner || !file || !stranger) throw new Error('sandbox has no private member file');
     const reps: Rep[] = [{ __typename: 'DataFile', databaseId: file.id }];
     expect(await entities(reps, sandbox.memberTokens[owner])).toEqual([
-      { __typename: 'DataFile', databaseId: file.id, basename: file.basename, source: `direct-sharing-${file.projectId}` },
+      {
+        __typename: 'DataFile',
+        databaseId: file.id,
+        basename: file.basename,
+        source: `direct-sharing-${file.projectId}`,
+      },
     ]);
     expect(await entities(reps, sandbox.memberTokens[stranger])).toEqual([null]);
     expect(await entities(reps, sandbox.masterToken)).toEqual([null]);
@@ -250,7 +266,10 @@ describe('FEDERATION_TYPE_PREFIX', () => {
       prefixed,
       `query ($r: [_Any!]!) {
         _service { sdl }
-        _entities(representations: $r) { __typename ... on OpenHumansProject { name dataFiles(first: 1) { edges { node { __typename } } } } }
+        _entities(representations: $r) {
+          __typename
+          ... on OpenHumansProject { name dataFiles(first: 1) { edges { node { __typename } } } }
+        }
         openHumansProject(databaseId: ${project.id}) { __typename id registeredDataTypes { __typename } }
       }`,
       { r: [{ __typename: 'OpenHumansProject', databaseId: project.id }] },
@@ -260,6 +279,9 @@ describe('FEDERATION_TYPE_PREFIX', () => {
     const [entity] = body.data?._entities as { __typename: string; name: string }[];
     expect(entity).toMatchObject({ __typename: 'OpenHumansProject', name: project.name });
     // Global ids are the same as on /graphql (original type names inside).
-    expect(body.data?.openHumansProject).toMatchObject({ __typename: 'OpenHumansProject', id: globalId('Project', project.id) });
+    expect(body.data?.openHumansProject).toMatchObject({
+      __typename: 'OpenHumansProject',
+      id: globalId('Project', project.id),
+    });
   });
 });

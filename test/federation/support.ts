@@ -97,7 +97,8 @@ export async function startReviewsSubgraph(featuredFileIds: number[], prefix = '
 
 /** Composes subgraphs; throws with every composition error (a composition error fails the test). */
 export function compose(subgraphs: { name: string; url: string; sdl: string }[]): string {
-  const result = composeServices(subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.sdl) })));
+  const services = subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.sdl) }));
+  const result = composeServices(services);
   if (result.errors) {
     throw new Error(`composition failed:\n${result.errors.map((e) => `- ${e.message}`).join('\n')}`);
   }
@@ -121,7 +122,9 @@ export function startRouter(supergraph: string, openHumansSubgraph: string) {
     logging: false,
     propagateHeaders: {
       fromClientToSubgraphs: ({ request, subgraphName }) =>
-        subgraphName === openHumansSubgraph ? { authorization: request.headers.get('authorization') } : undefined,
+        subgraphName === openHumansSubgraph
+          ? { authorization: request.headers.get('authorization') }
+          : undefined,
     },
   });
 }
