@@ -14,7 +14,7 @@ import { OpenHumansHttp } from '../../src/datasources/http.js';
 import { resilienceFromConfig } from '../../src/datasources/resilience/index.js';
 import type { BreakerState } from '../../src/datasources/resilience/index.js';
 import type { SharedCache } from '../../src/datasources/response-cache.js';
-import { PublicCache } from '../../src/datasources/response-cache.js';
+import { PublicCache, createPublicCache } from '../../src/datasources/response-cache.js';
 import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
@@ -67,12 +67,11 @@ export async function startResilientStack(options: ResilientStackOptions = {}): 
     bodyTimeoutMs: config.upstream.bodyTimeoutMs,
     resilience: resilienceFromConfig(config, (routeClass, state) => breakerChanges.push({ routeClass, state })),
   });
-  const publicCache = new PublicCache({
-    ...config.publicCache,
-    store: options.store,
-    loadDeadlineMs: config.requestDeadlineMs,
-    now: options.now,
-  });
+  // With REDIS_URL and no store given: the production wiring (`createPublicCache`).
+  const own = !options.store && config.redisUrl ? createPublicCache(config) : undefined;
+  const publicCache =
+    own?.cache ??
+    new PublicCache({ ...config.publicCache, store: options.store, loadDeadlineMs: config.requestDeadlineMs, now: options.now });
   const logger = createLogger({ level: 'silent' });
   const gateway = createGateway({ config, http, publicCache, logger });
   return {
@@ -98,6 +97,7 @@ export async function startResilientStack(options: ResilientStackOptions = {}): 
     },
     async close() {
       await gateway.dispose();
+      await own?.close();
       await dispatcher.close();
       if (!options.sandbox) await sandbox.close();
     },
