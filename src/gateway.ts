@@ -163,9 +163,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     useRequestId(logger),
     // Every upstream call of a request shares its time budget (retries and queueing included).
     useRequestDeadline(config.requestDeadlineMs),
-    ...(config.federation.subgraph
-      ? [useSubgraphEndpoint({ path: SUBGRAPH_ENDPOINT, typePrefix: config.federation.typePrefix, shared, maskError })]
-      : []),
+    ...(config.federation.subgraph ? [subgraphEndpoint(config, shared, metrics)] : []),
     ...(metrics ? [useMetrics(metrics, { path: METRICS_ENDPOINT, graphqlPaths: [GRAPHQL_ENDPOINT] })] : []),
     // Rate limit, persisted operations, depth/alias/token/cost limits, introspection switch.
     ...abuseLimitPlugins(config, { rateLimitedPaths: [GRAPHQL_ENDPOINT], onRateLimited: () => metrics?.rateLimited() }),
@@ -199,6 +197,26 @@ export function createGateway(deps: GatewayDeps): Gateway {
       : ({ request }) => createContext(request, requestIdOf(request), shared),
     plugins,
   });
+}
+
+/**
+ * `/subgraph` (its own yoga) under the same operation limits as `/graphql` (depth, aliases,
+ * tokens, cost, introspection switch), but without the persisted-operations allow-list (routers
+ * generate their subgraph operations) and without the per-client rate limit (behind a router
+ * every anonymous client shares the router's address: rate-limit at the router).
+ */
+function subgraphEndpoint(config: Config, shared: SharedDeps, metrics: GatewayMetrics | undefined): Plugin {
+  const limits: Config = {
+    ...config,
+    limits: { ...config.limits, persistedOperationsFile: null },
+    rateLimit: { ...config.rateLimit, perSecond: 0 },
+  };
+  const plugins = abuseLimitPlugins(limits, {
+    rateLimitedPaths: [SUBGRAPH_ENDPOINT],
+    onRateLimited: () => metrics?.rateLimited(),
+  });
+  const { typePrefix } = config.federation;
+  return useSubgraphEndpoint({ path: SUBGRAPH_ENDPOINT, typePrefix, shared, maskError, plugins });
 }
 
 /**

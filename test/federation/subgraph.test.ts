@@ -3,7 +3,9 @@
  * and `_entities` for every key, with the visibility rules of `node(id)` and upstream call
  * counts (projects and data types from one list call, files deduplicated).
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
@@ -110,6 +112,45 @@ describe('subgraph SDL', () => {
       expect(res.status).toBe(404);
     } finally {
       await off.close();
+    }
+  });
+});
+
+describe('operation limits on /subgraph', () => {
+  it('applies depth limits but neither the allow-list nor the per-client rate limit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'subgraph-limits-'));
+    const allowList = join(dir, 'persisted.json');
+    await writeFile(allowList, JSON.stringify({ only: '{ projects(first: 1) { totalCount } }' }));
+    const limited = await startStack({
+      sandbox,
+      env: { MAX_DEPTH: '3', PERSISTED_OPERATIONS_FILE: allowList, RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '1' },
+    });
+    try {
+      const project = sandbox.store.approvedProjects()[0];
+      if (!project) throw new Error('no project');
+      const shallow = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Project { name } } }`;
+      const reps = { r: [{ __typename: 'Project', databaseId: project.id }] };
+      // Router-made operations are not in the allow-list, and one client id for all: still served.
+      for (let i = 0; i < 3; i += 1) {
+        const body = await subgraph(limited, shallow, reps);
+        expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+      }
+      // The same settings do guard /graphql (so the settings above are in force).
+      const direct = await limited.execute('{ projects(first: 2) { totalCount } }');
+      expect(direct.errors?.length ?? 0, direct.text).toBeGreaterThan(0);
+      const deep = `query ($r: [_Any!]!) { _entities(representations: $r) {
+        ... on Project { requestedSources { registeredDataTypes { parent { parent { name } } } } } } }`;
+      const refused = await limited.fetch('/subgraph', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ query: deep, variables: reps }),
+      });
+      const text = await refused.text();
+      expect(text).toMatch(/depth/i);
+      expect(JSON.parse(text)).not.toHaveProperty('data._entities');
+    } finally {
+      await limited.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
