@@ -2,12 +2,13 @@ import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import { useArmorLimits } from './armor.js';
 import { useCostLimit } from './cost.js';
+import { useGetParamsCheck } from './get-params.js';
 import { useNoIntrospection } from './introspection.js';
 import { loadPersistedOperations, usePersistedOperationsOnly } from './persisted-operations.js';
 import { useRateLimit } from './rate-limit.js';
 
 export interface AbuseLimitOptions {
-  /** Paths the rate limit applies to (the GraphQL endpoints). */
+  /** The GraphQL endpoints: rate limited, GET parameters checked. */
   rateLimitedPaths: readonly string[];
   /** Called for each request refused by the rate limit (metrics). */
   onRateLimited?: () => void;
@@ -24,6 +25,7 @@ export function abuseLimitPlugins(config: Config, options: AbuseLimitOptions): P
   if (rateLimit.perSecond > 0) {
     plugins.push(useRateLimit({ ...rateLimit, paths: options.rateLimitedPaths, onLimited: options.onRateLimited }));
   }
+  plugins.push(useGetParamsCheck(options.rateLimitedPaths));
   if (limits.persistedOperationsFile) {
     plugins.push(usePersistedOperationsOnly(loadPersistedOperations(limits.persistedOperationsFile)));
   }

@@ -190,3 +190,17 @@ describe('INTROSPECTION=false', () => {
     expect(res.errors?.[0]?.message).not.toMatch(/Did you mean/);
   });
 });
+
+describe('GET parameters', () => {
+  it('a GET whose variables or extensions are not a JSON object is a 400 BAD_USER_INPUT, not a 500', async () => {
+    const stack = await stackWith({});
+    for (const bad of ['variables=%7Bbad', 'extensions=x', 'variables=5']) {
+      const res = await stack.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}&${bad}`, { headers: { accept: 'application/json' } });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { errors: { extensions: Record<string, unknown> }[] };
+      expect(body.errors[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT' });
+    }
+    const ok = await stack.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}&variables=%7B%7D`, { headers: { accept: 'application/json' } });
+    expect(ok.status).toBe(200);
+  });
+});
