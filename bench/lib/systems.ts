@@ -101,6 +101,9 @@ export async function startSystem(id: SystemId, sandboxUrl: string, pinning: Pin
         NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
         GRAPHIQL: 'false',
+        // The load generator is one client at up to 32 requests at once: the per-client rate
+        // limit (20/s by default) would measure the limiter, not the gateway.
+        RATE_LIMIT_PER_SECOND: '0',
         ...spec.env,
       },
       readyTimeoutMs: 60_000,
