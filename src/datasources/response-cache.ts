@@ -177,13 +177,14 @@ export class PublicCache {
    * key share that one call) and caches its result for `ttlMs` (default: the short TTL).
    * Failures are not cached.
    */
-  async getOrLoad<T>(key: string, load: () => Promise<T>, ttlMs: number = this.ttlMs): Promise<T> {
+  async getOrLoad<T>(key: string, load: () => Promise<T>, ttlMs: number = this.ttlMs, route = 'cache'): Promise<T> {
     if (!this.enabled || ttlMs <= 0) return load();
-    const caller = currentDeadline()?.signal;
+    const deadline = currentDeadline();
+    const caller = deadline?.signal;
     const early = this.inFlight.get(key);
     if (early) {
       this.stats.joined += 1;
-      return raceSignal(early as Promise<T>, caller);
+      return this.wait(early as Promise<T>, key, route, deadline);
     }
     const entry = await this.read(key);
     if (entry && entry.f > this.now()) {
@@ -198,13 +199,28 @@ export class PublicCache {
       pending = this.startLoad(key, load, Math.min(ttlMs, this.catalogTtlMs));
     }
     try {
-      return await raceSignal(pending, caller);
+      return await this.wait(pending, key, route, deadline);
     } catch (err) {
       if (entry && entry.f + this.staleMs > this.now() && (caller?.aborted || isTransient(err))) {
         this.stats.stale += 1;
         return entry.v as T;
       }
       throw err;
+    }
+  }
+
+  /**
+   * Waits for a shared load within the caller's own deadline. Giving up becomes an
+   * `UpstreamError` (timeout or aborted), so it is mapped like any other upstream failure.
+   */
+  private async wait<T>(pending: Promise<T>, key: string, route: string, deadline: Deadline | undefined): Promise<T> {
+    try {
+      return await raceSignal(pending, deadline?.signal);
+    } catch (err) {
+      if (err instanceof UpstreamError || !deadline?.signal.aborted) throw err;
+      const path = key.slice(KEY_PREFIX.length + 'GET '.length);
+      const kind = deadline.expired ? 'timeout' : 'aborted';
+      throw new UpstreamError(kind, { route, method: 'GET', url: path, hadToken: false, detail: 'gave up waiting for a shared call', cause: err });
     }
   }
 
@@ -256,7 +272,7 @@ export class PublicCache {
     const key = PublicCache.keyFor(req);
     const ttl = options.catalog ? this.catalogTtlMs : this.ttlMs;
     // The signal is not passed on: the call is shared, and one client leaving must not fail the others.
-    return this.getOrLoad(key, () => http.request<T>({ route: req.route, method: 'GET', path: req.path, query: req.query }), ttl);
+    return this.getOrLoad(key, () => http.request<T>({ route: req.route, method: 'GET', path: req.path, query: req.query }), ttl, req.route);
   }
 
   /** Drops every cached response whose path starts with `pathPrefix` (e.g. after an upload). */

@@ -107,6 +107,14 @@ describe('stale entries on upstream failure', () => {
     expect(codes(await stack.execute(PROJECTS))).toEqual(['UPSTREAM_UNAVAILABLE']);
   });
 
+  it('callers sharing one hanging load each give up at their deadline with a coded error', async () => {
+    sandbox.setFaults({ rules: [{ route: 'P3', kind: 'hang' }] });
+    const both = await Promise.all([1, 2].map(() => stack.execute('{ dataTypes(first: 1) { totalCount } }')));
+    for (const res of both) expect(codes(res)).toEqual(['UPSTREAM_UNAVAILABLE']);
+    expect(sandbox.calls()).toEqual({ P3: 1 });
+    expect(stack.publicCache.stats.joined).toBeGreaterThanOrEqual(1);
+  });
+
   it('a successful refresh replaces the stale entry', async () => {
     sandbox.clearFaults();
     now += 1_000_000;

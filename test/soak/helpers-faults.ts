@@ -15,6 +15,8 @@ export interface GatewayProcess {
   url: string;
   child: ChildProcess;
   stderr: () => string;
+  /** Log lines (stdout) that mention a circuit breaker state change. */
+  breakerLines: () => string[];
   /** SIGTERM, then the exit code (0 = a clean, drained shutdown). */
   stop(): Promise<number | null>;
 }
@@ -36,9 +38,16 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  const breakerLines: string[] = [];
+  let pending = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line.includes('circuit breaker')) breakerLines.push(line);
+  });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);
   });
@@ -58,6 +67,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     url,
     child,
     stderr: () => stderr,
+    breakerLines: () => breakerLines,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);
