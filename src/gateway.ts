@@ -166,7 +166,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ...(config.federation.subgraph ? [subgraphEndpoint(config, shared, metrics)] : []),
     ...(metrics ? [useMetrics(metrics, { path: METRICS_ENDPOINT, graphqlPaths: [GRAPHQL_ENDPOINT] })] : []),
     // Rate limit, persisted operations, depth/alias/token/cost limits, introspection switch.
-    ...abuseLimitPlugins(config, { rateLimitedPaths: [GRAPHQL_ENDPOINT], onRateLimited: () => metrics?.rateLimited() }),
+    ...abuseLimitPlugins(config, {
+      rateLimitedPaths: [GRAPHQL_ENDPOINT],
+      onRateLimited: () => metrics?.rateLimited(),
+      onWarning: (message) => logger.warn(message),
+    }),
     ...(sessions ? [sessions.plugin()] : []),
     // Multipart (file upload) requests stream instead of being buffered whole by yoga.
     useStreamingUploads({

@@ -6,12 +6,15 @@ import { useGetParamsCheck } from './get-params.js';
 import { useNoIntrospection } from './introspection.js';
 import { loadPersistedOperations, usePersistedOperationsOnly } from './persisted-operations.js';
 import { useRateLimit } from './rate-limit.js';
+import { RedisTokenBucketLimiter } from './redis-rate-limit.js';
 
 export interface AbuseLimitOptions {
   /** The GraphQL endpoints: rate limited, GET parameters checked. */
   rateLimitedPaths: readonly string[];
   /** Called for each request refused by the rate limit (metrics). */
   onRateLimited?: () => void;
+  /** Redis trouble (the rate limit then lets requests through). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -23,7 +26,11 @@ export function abuseLimitPlugins(config: Config, options: AbuseLimitOptions): P
   const { limits, rateLimit, pagination } = config;
   const plugins: Plugin[] = [];
   if (rateLimit.perSecond > 0) {
-    plugins.push(useRateLimit({ ...rateLimit, paths: options.rateLimitedPaths, onLimited: options.onRateLimited }));
+    // With REDIS_URL every instance shares each client's bucket.
+    const limiter = config.redisUrl
+      ? new RedisTokenBucketLimiter({ ...rateLimit, url: config.redisUrl, onError: options.onWarning })
+      : undefined;
+    plugins.push(useRateLimit({ ...rateLimit, paths: options.rateLimitedPaths, onLimited: options.onRateLimited, limiter }));
   }
   plugins.push(useGetParamsCheck(options.rateLimitedPaths));
   if (limits.persistedOperationsFile) {

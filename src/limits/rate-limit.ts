@@ -76,24 +76,32 @@ export function clientKey(request: Request, serverContext: unknown, trustProxy: 
   return `address:${address}`;
 }
 
+/** Where buckets live: this process (`TokenBucketLimiter`) or Redis (`RedisTokenBucketLimiter`). */
+export interface Limiter {
+  take(key: string): TakeResult | Promise<TakeResult>;
+  close?(): Promise<void>;
+}
+
 export interface UseRateLimitOptions extends RateLimitOptions {
   trustProxy: boolean;
   /** Paths limited (the GraphQL endpoints). */
   paths: readonly string[];
   /** Called for each refused request (metrics). */
   onLimited?: () => void;
+  /** @default buckets in this process */
+  limiter?: Limiter;
 }
 
 /** Refuses requests over the limit with HTTP 429, `Retry-After` and a RATE_LIMITED error. */
 export function useRateLimit(options: UseRateLimitOptions): Plugin {
-  const limiter = new TokenBucketLimiter(options);
+  const limiter: Limiter = options.limiter ?? new TokenBucketLimiter(options);
   const paths = new Set(options.paths);
   return {
-    onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
+    async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
       if (!paths.has(url.pathname) || request.method === 'OPTIONS') return;
       const key = clientKey(request, serverContext, options.trustProxy);
       if (key === null) return;
-      const result = limiter.take(key);
+      const result = await limiter.take(key);
       if (result.ok) return;
       options.onLimited?.();
       const body = {
@@ -110,6 +118,9 @@ export function useRateLimit(options: UseRateLimitOptions): Plugin {
           headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(result.retryAfterSeconds) },
         }),
       );
+    },
+    async onDispose() {
+      await limiter.close?.();
     },
   };
 }
