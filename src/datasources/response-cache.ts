@@ -181,12 +181,8 @@ export class PublicCache {
     if (!this.enabled || ttlMs <= 0) return load();
     const deadline = currentDeadline();
     const caller = deadline?.signal;
-    const early = this.inFlight.get(key);
-    if (early) {
-      this.stats.joined += 1;
-      return this.wait(early as Promise<T>, key, route, deadline);
-    }
-    const entry = await this.read(key);
+    // Read even when a load is in flight: its entry, if stale, is the fallback should it fail.
+    const entry = await this.read(key, caller);
     if (entry && entry.f > this.now()) {
       this.stats.hits += 1;
       return entry.v as T;
@@ -245,9 +241,10 @@ export class PublicCache {
     return promise;
   }
 
-  private async read(key: string): Promise<Entry | undefined> {
+  /** The entry for `key`; a store error, or the caller's deadline coming first, is a miss. */
+  private async read(key: string, signal: AbortSignal | undefined): Promise<Entry | undefined> {
     try {
-      const value = await this.store.get(key);
+      const value = await raceSignal(this.store.get(key), signal);
       return isEntry(value) ? value : undefined;
     } catch {
       this.stats.storeErrors += 1;
