@@ -26,11 +26,13 @@ export interface LoadOptions {
 }
 
 export interface LoadResult {
+  /** All requests sent, failed ones included. */
   requests: number;
   errors: number;
   /** First error seen, shortened, to explain a failed run. */
   firstError: string | null;
   wallMs: number;
+  /** Of the successful requests only. */
   latenciesMs: number[];
 }
 
@@ -87,15 +89,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       } catch (err) {
         failure = err instanceof Error ? err.message : String(err);
       }
-      latencies.push(performance.now() - begin);
-      if (failure !== null) {
+      // Failed requests (e.g. load shed) are counted, not timed: a fast failure is no latency.
+      if (failure === null) latencies.push(performance.now() - begin);
+      else {
         errors += 1;
         firstError ??= failure;
       }
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
-  return { requests: latencies.length, errors, firstError, wallMs: performance.now() - t0, latenciesMs: latencies };
+  return { requests: started, errors, firstError, wallMs: performance.now() - t0, latenciesMs: latencies };
 }
 
 export interface LatencySummary {

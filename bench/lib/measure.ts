@@ -98,7 +98,8 @@ export async function measureLevel(
       errors: run.errors,
       firstError: run.firstError,
       wallMs: round(run.wallMs),
-      throughputRps: round((run.requests * 1000) / run.wallMs),
+      // Successful responses per second: shed or failed requests are no throughput.
+      throughputRps: round(((run.requests - run.errors) * 1000) / run.wallMs),
       latencyMs: mapValues(summarize(run.latenciesMs), round),
       upstreamCallsPerQuery: round(perQuery(totalCalls(calls))),
       upstreamCallsByRoute: mapValues(calls, (n) => round(perQuery(n))),
@@ -117,7 +118,9 @@ export async function measureLevel(
 export function combineLevels(measured: readonly MeasuredLevel[], sameAsFloor: string): SystemCaseResult {
   const routeTotals: Record<string, number> = {};
   let requests = 0;
-  for (const m of measured) {
+  // Failed requests may stop before their upstream calls: count levels without failures when any.
+  const clean = measured.filter((m) => m.level.errors === 0);
+  for (const m of clean.length > 0 ? clean : measured) {
     requests += m.level.requests;
     for (const [route, n] of Object.entries(m.calls)) routeTotals[route] = (routeTotals[route] ?? 0) + n;
   }

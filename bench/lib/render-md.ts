@@ -96,6 +96,12 @@ function caseSection(c: CaseReport, maxC: number): string[] {
     const errors = r.levels.reduce((s, l) => s + l.errors, 0);
     lines.push(`| ${id} | ${n(r.upstreamCallsPerQuery, 2)} (${routes || 'none'}) | ${lat(c1)} | ${lat(top)} | ${n(top?.throughputRps)}${errors ? ` (${errors} errors)` : ''} | ${n(top?.cpuMsPerQuery.system, 2)} | ${n(top?.cpuMsPerQuery.sandbox, 2)} | ${n(top?.sandboxLoadPct, 0)}% | ${n(Math.max(...r.levels.map((l) => l.peakRssMiB.system)), 0)} | ${r.sameAsFloor} |`);
   }
+  for (const [id, r] of Object.entries(c.results) as [string, SystemCaseResult][]) {
+    if (!r.available) continue;
+    for (const l of r.levels.filter((level) => level.errors > 0)) {
+      lines.push('', `- ${id} at concurrency ${l.concurrency}: ${l.errors} of ${l.requests} requests failed (not timed, not counted as throughput); first: \`${(l.firstError ?? '').replace(/`/g, "'").slice(0, 160)}\``);
+    }
+  }
   lines.push('', '| ratio | upstream calls | p50 c=1 | p50 c=max | throughput | CPU ms/query |', '|---|---|---|---|---|---|');
   for (const [name, r] of Object.entries(c.ratios)) {
     lines.push(`| ${name} | ${x(r.upstreamCalls)} | ${x(r.p50AtC1)} | ${x(r.p50AtMaxC)} | ${x(r.throughput)} | ${x(r.cpuMsPerQuery)} |`);

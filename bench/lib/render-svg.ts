@@ -41,7 +41,8 @@ export function renderSvg(report: BenchReport): string {
     const oy = 30 + Math.floor(index / COLS) * PANEL_H;
     const plotW = PANEL_W - PAD.left - PAD.right;
     const plotH = PANEL_H - PAD.top - PAD.bottom;
-    const series = Object.entries(c.results).flatMap(([id, r]) => (r?.available ? [{ id: id as SystemId, levels: r.levels }] : []));
+    const series = Object.entries(c.results).flatMap(([id, r]) =>
+      r?.available ? [{ id: id as SystemId, levels: r.levels.filter((l) => Number.isFinite(l.latencyMs.p50)) }] : []);
     const values = series.flatMap((s) => s.levels.flatMap((l) => [l.latencyMs.p50, l.latencyMs.p95])).filter((v) => v > 0);
     const decLo = Math.floor(Math.log10(Math.min(...values, 10)));
     const decHi = Math.max(decLo + 1, Math.ceil(Math.log10(Math.max(...values, 10))));

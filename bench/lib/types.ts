@@ -16,10 +16,13 @@ export interface SystemInfo {
 
 export interface LevelResult {
   concurrency: number;
+  /** Requests sent, failed ones included. */
   requests: number;
+  /** Non-200 answers, GraphQL errors and transport failures (latency covers the others). */
   errors: number;
   firstError: string | null;
   wallMs: number;
+  /** Successful responses per second. */
   throughputRps: number;
   latencyMs: LatencySummary;
   upstreamCallsPerQuery: number;
@@ -34,7 +37,7 @@ export interface LevelResult {
 export type SystemCaseResult =
   | {
     available: true;
-    /** Over every measured request of every level. */
+    /** Over every measured request of the levels without errors (of all levels if none is clean). */
     upstreamCallsPerQuery: number;
     upstreamCallsByRoute: Record<string, number>;
     /** `same` when the response equals the floor's (cursors aside), else where it first differs. */
