@@ -33,6 +33,7 @@ import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
 import { abuseLimitPlugins } from './limits/index.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { useMetrics } from './observability/metrics-plugin.js';
+import { GatewayTracing } from './observability/tracing.js';
 
 /** The Apollo Federation subgraph's path (FEDERATION_SUBGRAPH; src/federation/). */
 export const SUBGRAPH_ENDPOINT = '/subgraph';
@@ -63,6 +64,11 @@ export interface GatewayDeps {
    * `http` is passed in, its creator wires `onCall` to `metrics.upstreamCall` itself.
    */
   metrics?: GatewayMetrics;
+  /**
+   * OpenTelemetry spans (no-ops unless an SDK is registered); @default a fresh one. When `http`
+   * is passed in, its creator wires `onCall` to `tracing.upstreamCall` itself.
+   */
+  tracing?: GatewayTracing;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
@@ -148,12 +154,12 @@ function corsFor(origins: readonly string[]) {
  */
 export function createGateway(deps: GatewayDeps): Gateway {
   const metrics = deps.metrics ?? (deps.config.metrics ? new GatewayMetrics() : undefined);
-  const onUpstreamCall = metrics
-    ? (event: UpstreamCallEvent) => {
-        metrics.upstreamCall(event);
-        deps.onUpstreamCall?.(event);
-      }
-    : deps.onUpstreamCall;
+  const tracing = deps.tracing ?? new GatewayTracing();
+  const onUpstreamCall = (event: UpstreamCallEvent): void => {
+    metrics?.upstreamCall(event);
+    tracing.upstreamCall(event);
+    deps.onUpstreamCall?.(event);
+  };
   const shared = resolveDeps({ ...deps, metrics, onUpstreamCall });
   const { config, logger } = shared;
   metrics?.watchPublicCache(shared.publicCache.stats);
@@ -165,6 +171,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     useRequestDeadline(config.requestDeadlineMs),
     ...(config.federation.subgraph ? [subgraphEndpoint(config, shared, metrics)] : []),
     ...(metrics ? [useMetrics(metrics, { path: METRICS_ENDPOINT, graphqlPaths: [GRAPHQL_ENDPOINT] })] : []),
+    tracing.plugin([GRAPHQL_ENDPOINT]),
     // Rate limit, persisted operations, depth/alias/token/cost limits, introspection switch.
     ...abuseLimitPlugins(config, {
       rateLimitedPaths: [GRAPHQL_ENDPOINT],

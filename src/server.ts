@@ -11,6 +11,7 @@ import { createGateway } from './gateway.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { GatewayTracing } from './observability/tracing.js';
 
 export interface RunningServer {
   /** Base URL, e.g. http://localhost:4000 */
@@ -30,6 +31,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const logger = options.logger ?? createLogger({ level: config.server.logLevel });
   const dispatcher = createDispatcher(config);
   const metrics = config.metrics ? new GatewayMetrics({ processMetrics: true }) : undefined;
+  const tracing = new GatewayTracing();
   const http = new OpenHumansHttp({
     baseUrl: config.openHumans.baseUrl,
     dispatcher,
@@ -39,11 +41,14 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       logger.warn('upstream circuit breaker', { routeClass, state });
       metrics?.breakerState(routeClass, state);
     }),
-    onCall: metrics ? (event) => metrics.upstreamCall(event) : undefined,
+    onCall: (event) => {
+      metrics?.upstreamCall(event);
+      tracing.upstreamCall(event);
+    },
   });
   // Redis with REDIS_URL (shared by every instance), else in memory.
   const { cache: publicCache, close: closeCache } = createPublicCache(config, (message) => logger.warn(message));
-  const gateway = createGateway({ config, http, publicCache, logger, metrics });
+  const gateway = createGateway({ config, http, publicCache, logger, metrics, tracing });
   const server = createServer(gateway);
   // Longer than a typical load balancer's idle timeout, so it closes idle connections first.
   server.keepAliveTimeout = 65_000;
