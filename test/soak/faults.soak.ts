@@ -13,9 +13,8 @@ import { POST_FAULT_RULES, getFaultRules, operationMix, runMix, startGatewayProc
 
 const OPERATIONS = 10_000;
 const CONCURRENCY = 12;
+/** The gateway stops upstream work 200 ms before it (its response reserve), so answers arrive in time. */
 const DEADLINE_MS = 2_000;
-/** Scheduling slack between the gateway giving up at its deadline and the client reading the answer. */
-const SLACK_MS = 250;
 
 /** The gateway as deployed, tuned for a fast run: per-call timeout ≪ deadline, short backoff. */
 const GATEWAY_ENV = {
@@ -79,8 +78,8 @@ async function soak(name: string, gateways: GatewayProcess[], seed: number): Pro
 
   expect(summary.queries + summary.mutations).toBe(OPERATIONS);
   expect(summary.successRatio, JSON.stringify(summary.failuresByCode)).toBeGreaterThanOrEqual(0.999);
-  // No request outlives the deadline (plus scheduling slack on this 2-core machine).
-  expect(summary.maxMs).toBeLessThanOrEqual(DEADLINE_MS + SLACK_MS);
+  // No request outlives the deadline, measured by the client (connection and queueing included).
+  expect(overDeadline).toBe(0);
   // No POST sent twice: one D4 call per sendMessage, faulted or not, and no message delivered twice.
   expect(calls.D4).toBe(summary.mutations);
   expect(Math.max(0, ...perDelivery.values())).toBe(1);
