@@ -18,6 +18,7 @@ import { createDeauthorizationEventStore } from './events/create-store.js';
 import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
 import { useCompression } from './http/compression.js';
 import { GraphiQLPage, graphiqlOptions, useOfflineGraphiQL } from './http/graphiql.js';
+import { useStableErrorCodes } from './http/error-codes.js';
 import { ReadinessProbe, useReadiness } from './http/readiness.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
 import type { Logger } from './logger.js';
@@ -167,6 +168,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const sessions = sessionManager(shared);
   const plugins = [
     useRequestId(logger),
+    useStableErrorCodes(),
     // Every upstream call of a request shares its time budget (retries and queueing included).
     useRequestDeadline(config.requestDeadlineMs),
     ...(config.federation.subgraph ? [subgraphEndpoint(config, shared, metrics)] : []),
@@ -222,10 +224,13 @@ function subgraphEndpoint(config: Config, shared: SharedDeps, metrics: GatewayMe
     limits: { ...config.limits, persistedOperationsFile: null },
     rateLimit: { ...config.rateLimit, perSecond: 0 },
   };
-  const plugins = abuseLimitPlugins(limits, {
-    rateLimitedPaths: [SUBGRAPH_ENDPOINT],
-    onRateLimited: () => metrics?.rateLimited(),
-  });
+  const plugins = [
+    useStableErrorCodes(),
+    ...abuseLimitPlugins(limits, {
+      rateLimitedPaths: [SUBGRAPH_ENDPOINT],
+      onRateLimited: () => metrics?.rateLimited(),
+    }),
+  ];
   const { typePrefix } = config.federation;
   return useSubgraphEndpoint({ path: SUBGRAPH_ENDPOINT, typePrefix, shared, maskError, plugins });
 }
