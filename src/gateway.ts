@@ -19,6 +19,7 @@ import type { DeauthorizationEventStore } from './events/deauthorization-event.j
 import { useCompression } from './http/compression.js';
 import { GraphiQLPage, graphiqlOptions, useOfflineGraphiQL } from './http/graphiql.js';
 import { useStableErrorCodes } from './http/error-codes.js';
+import { YOGA_HEALTH_CHECK_OFF, useHealth } from './http/health.js';
 import { ReadinessProbe, useReadiness } from './http/readiness.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
 import type { Logger } from './logger.js';
@@ -167,6 +168,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const schema = deps.schema ?? defaultSchema;
   const sessions = sessionManager(shared);
   const plugins = [
+    useHealth('/health'),
     useRequestId(logger),
     useStableErrorCodes(),
     // Every upstream call of a request shares its time budget (retries and queueing included).
@@ -197,7 +199,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
-    healthCheckEndpoint: '/health',
+    // `/health` is served by useHealth (exact path); yoga's check matches any URL ending in it.
+    healthCheckEndpoint: YOGA_HEALTH_CHECK_OFF,
     // GraphiQL is served by useOfflineGraphiQL; yoga's own page would load it from a CDN.
     graphiql: false,
     landingPage: false,

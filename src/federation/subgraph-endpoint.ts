@@ -13,6 +13,7 @@ import { createYoga } from 'graphql-yoga';
 import type { Context, SharedDeps } from '../context.js';
 import { createContext } from '../context.js';
 import { useCompression } from '../http/compression.js';
+import { YOGA_HEALTH_CHECK_OFF } from '../http/health.js';
 import { requestIdOf } from '../http/request-id.js';
 import { toYogaLogger } from '../logger.js';
 import { subgraphSchema } from './subgraph.js';
@@ -43,7 +44,8 @@ function createSubgraphYoga(options: SubgraphEndpointOptions): SubgraphYoga {
     graphqlEndpoint: path,
     graphiql: false,
     landingPage: false,
-    healthCheckEndpoint: undefined,
+    // No health check here (yoga's default would answer any `/subgraph` URL ending in `/health`).
+    healthCheckEndpoint: YOGA_HEALTH_CHECK_OFF,
     maskedErrors: { maskError: options.maskError },
     // Routers call from servers: no CORS headers for browsers.
     cors: false,

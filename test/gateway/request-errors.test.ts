@@ -101,3 +101,17 @@ describe('request errors carry a stable extensions.code', () => {
     }
   });
 });
+
+describe('/health', () => {
+  it('answers its exact path only', async () => {
+    expect((await stack.fetch('/health')).status).toBe(200);
+    stack.sandbox.resetCalls();
+    const other = await send('/graphql?returnTo=/health', { method: 'GET' });
+    // Not the health check (200, empty body): a GraphQL request without a query.
+    expect(other.status).toBe(400);
+    expect(codes(other)).toEqual(['BAD_REQUEST']);
+    expect((await stack.fetch('/nothing/health')).status).toBe(404);
+    expect((await send('/subgraph?next=/health', { method: 'GET' })).status).toBe(400);
+    expect(Object.values(stack.sandbox.calls()).reduce((a, b) => a + b, 0)).toBe(0);
+  });
+});
