@@ -1,0 +1,124 @@
+/** The shape of the gateway's configuration (parsed by `loadConfig` in `src/config.ts`). */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+export interface Config {
+  readonly nodeEnv: string;
+  readonly openHumans: {
+    /** Origin (and optional path prefix) of the Open Humans site, without a trailing slash. */
+    readonly baseUrl: string;
+    readonly clientId: string | null;
+    readonly clientSecret: string | null;
+    readonly webhookSecret: string | null;
+    readonly projectId: number | null;
+  };
+  readonly server: {
+    readonly port: number;
+    readonly host: string;
+    /** Exact origins allowed by CORS; empty = same-origin only. */
+    readonly corsOrigins: readonly string[];
+    readonly graphiql: boolean;
+    readonly logLevel: LogLevel;
+  };
+  readonly upstream: {
+    readonly connectTimeoutMs: number;
+    readonly headersTimeoutMs: number;
+    readonly bodyTimeoutMs: number;
+    /** Keep-alive connections per upstream origin. */
+    readonly connections: number;
+    /** `UPSTREAM_MAX_CONCURRENCY`: upstream calls in flight at once, process-wide. */
+    readonly maxConcurrency: number;
+    /** `UPSTREAM_MAX_QUEUE`: calls waiting for a slot beyond that; more fail fast. */
+    readonly maxQueue: number;
+    /** Retries of idempotent GETs (never POSTs), jittered exponential backoff. */
+    readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+    /** Circuit breaker per route class. */
+    readonly breaker: {
+      readonly windowSize: number;
+      readonly minimumCalls: number;
+      /** 0..1 */
+      readonly failureRatio: number;
+      readonly openMs: number;
+    };
+  };
+  /** `REQUEST_DEADLINE_MS`: the time budget of one GraphQL request, for all its upstream calls. */
+  readonly requestDeadlineMs: number;
+  readonly pagination: { readonly defaultPageSize: number; readonly maxPageSize: number };
+  readonly publicCache: {
+    readonly maxEntries: number;
+    /** For responses that may carry download URLs (keys expire upstream after 1 h). */
+    readonly ttlMs: number;
+    /** For small catalogue lists without download URLs (projects, data types). */
+    readonly catalogTtlMs: number;
+    /** `PUBLIC_CACHE_STALE_SECONDS`: how long past its TTL an entry may still be served when the upstream fails. */
+    readonly staleMs: number;
+  };
+  readonly redisUrl: string | null;
+  /** File uploads (issue 6). */
+  readonly uploads: {
+    /** `MAX_UPLOAD_BYTES`: largest file accepted through the gateway. */
+    readonly maxUploadBytes: number;
+    /** `UPLOAD_DIRECT_THRESHOLD_BYTES`: larger files go D7 → PUT → D8, smaller ones D6. */
+    readonly directThresholdBytes: number;
+    /** `UPLOAD_TMP_DIR`: where uploads are spooled (private files, always removed). */
+    readonly tmpDir: string;
+    /** `UPLOAD_HANDLE_SECRET`: signs upload handles; null → random per process. */
+    readonly handleSecret: string | null;
+    /** `UPLOAD_IDEMPOTENCY_TTL_SECONDS`, in ms: how long idempotency keys are remembered. */
+    readonly idempotencyTtlMs: number;
+  };
+  /** OAuth2 sign-in (enabled when both client settings are set). */
+  readonly oauth: {
+    /** How long a `state` from `oauthAuthorizeUrl` stays valid. */
+    readonly stateTtlSeconds: number;
+    /** A just-rotated refresh token still gets the same answer this long (0 = off). */
+    readonly refreshGraceMs: number;
+    /** Session mode for browser apps (tokens sealed in an httpOnly cookie). */
+    readonly sessions: {
+      readonly enabled: boolean;
+      /** The registered callback URL; null = the request's origin + /auth/openhumans/callback. */
+      readonly redirectUri: string | null;
+      readonly secureCookies: 'auto' | boolean;
+    };
+  };
+  /** The Apollo Federation v2 subgraph endpoint (`/subgraph`; `src/federation/`). */
+  readonly federation: {
+    /** `FEDERATION_SUBGRAPH`: serve the subgraph at `/subgraph` (default true). */
+    readonly subgraph: boolean;
+    /** `FEDERATION_TYPE_PREFIX`: namespaces the subgraph's types and root fields; null = none. */
+    readonly typePrefix: string | null;
+  };
+  /** Abuse limits on GraphQL operations (src/limits/). */
+  readonly limits: {
+    /** `MAX_DEPTH`: deepest selection nesting (introspection not counted). */
+    readonly maxDepth: number;
+    /** `MAX_ALIASES`: aliases per operation. */
+    readonly maxAliases: number;
+    /** `MAX_TOKENS`: lexical tokens per document (bounds parsing work). */
+    readonly maxTokens: number;
+    /** `MAX_COST`: operation cost; `first`/`last` multiply the cost of their subtree. */
+    readonly maxCost: number;
+    /** `INTROSPECTION`: answer `__schema`/`__type` (on: public exploration). */
+    readonly introspection: boolean;
+    /** `PERSISTED_OPERATIONS_FILE`: JSON map hash → query; when set, only those run. */
+    readonly persistedOperationsFile: string | null;
+  };
+  /** Per-client rate limit (token bucket; by token hash, else by client address). */
+  readonly rateLimit: {
+    /** `RATE_LIMIT_PER_SECOND`: sustained requests per second per client; 0 turns it off. */
+    readonly perSecond: number;
+    /** `RATE_LIMIT_BURST`: requests a client may make at once (the bucket size). */
+    readonly burst: number;
+    /** `TRUST_PROXY`: take the client address from `X-Forwarded-For` (behind a proxy). */
+    readonly trustProxy: boolean;
+  };
+  /** `METRICS`: serve Prometheus metrics at `/metrics`. */
+  readonly metrics: boolean;
+  /** The deauthorization webhook receiver and its event store. */
+  readonly deauthorization: {
+    readonly webhookPath: string;
+    /** How many events are kept for `deauthorizationEvents(after:)` (memory or Redis). */
+    readonly eventCapacity: number;
+  };
+}
