@@ -23,3 +23,12 @@ export function htmlSummary(text: string): string | undefined {
   const match = /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(text) ?? /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text);
   return match?.[1]?.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim().slice(0, 200) || undefined;
 }
+
+/** A short detail of an error answer: the HTML page's heading, DRF's `detail`, or the start of the body. */
+export function statusDetail(text: string, html: boolean, parsed: boolean, json: unknown): string | undefined {
+  if (html) return htmlSummary(text);
+  if (parsed && json && typeof json === 'object' && typeof (json as { detail?: unknown }).detail === 'string') {
+    return (json as { detail: string }).detail;
+  }
+  return parsed ? JSON.stringify(json).slice(0, 300) : text.slice(0, 200) || undefined;
+}

@@ -1,89 +1,32 @@
-import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { FormData as UndiciFormData, request as undiciRequest } from 'undici';
 import { redactSecret, redactUrl } from '../redact.js';
 import { USER_AGENT } from '../version.js';
-import { classify, htmlSummary, isHtml } from './http-support.js';
+import { classify, htmlSummary, isHtml, statusDetail } from './http-support.js';
 import { Resilience } from './resilience/index.js';
 import { parseRetryAfter } from './resilience/retry.js';
 import { UpstreamError } from './upstream-error.js';
 import type { UpstreamFailure } from './upstream-error.js';
 
+import type {
+  CallContext,
+  ExchangeResult,
+  OpenHumansHttpOptions,
+  PresignedPut,
+  UpstreamCallEvent,
+  UpstreamRequest,
+} from './http-types.js';
+
 export { UpstreamError, isUpstreamError, toGatewayError } from './upstream-error.js';
-
-/** How to send a token: `Authorization: Bearer` or `?access_token=` (D2 only works with the latter). */
-export interface Auth {
-  token: string;
-  via: 'header' | 'query';
-}
-
-export type QueryValue = string | number | boolean | undefined;
-
-export type RequestBody =
-  | { json: unknown }
-  | { form: Record<string, string> }
-  /** Streamed by undici: Blob/File parts are read chunk by chunk while sending. */
-  | { multipart: FormData | UndiciFormData };
-
-export interface UpstreamRequest {
-  /** Route id for logs, metrics and error context: `P1`..`P13`, `D1`..`D9`, `OAUTH_TOKEN`, … */
-  route: string;
-  method: 'GET' | 'POST';
-  /** Path below `OPENHUMANS_BASE_URL`, starting with `/` (never an absolute URL). */
-  path: string;
-  query?: Record<string, QueryValue>;
-  auth?: Auth;
-  body?: RequestBody;
-  /** Extra headers (e.g. Basic client authentication for the OAuth2 token endpoint). */
-  headers?: Record<string, string>;
-  /** Aborts the call (e.g. the GraphQL request was cancelled or hit its deadline). */
-  signal?: AbortSignal;
-}
-
-export interface PresignedPut {
-  route: string;
-  /** Absolute pre-signed URL handed out by the upstream. */
-  url: string;
-  /** S3 refuses a pre-signed PUT without Content-Length; no Content-Type (it breaks the signature). */
-  body: Readable | Buffer;
-  contentLength: number;
-  signal?: AbortSignal;
-  /** Time allowed for the upload to be acknowledged after the last byte; @default headers timeout */
-  headersTimeoutMs?: number;
-}
-
-/** Observed after every call, successful or not (for metrics and logs; must not throw). */
-export interface UpstreamCallEvent {
-  route: string;
-  method: string;
-  status: number | undefined;
-  outcome: 'ok' | UpstreamFailure;
-  durationMs: number;
-}
-
-export interface OpenHumansHttpOptions {
-  /** `OPENHUMANS_BASE_URL`, without a trailing slash. */
-  baseUrl: string;
-  /** The shared keep-alive dispatcher, created once (`createDispatcher`). */
-  dispatcher: Dispatcher;
-  headersTimeoutMs: number;
-  /** Longest pause between two body chunks. */
-  bodyTimeoutMs: number;
-  /**
-   * Deadline for a whole call, so a body that trickles in slowly cannot hold a request forever.
-   * @default headersTimeoutMs + bodyTimeoutMs
-   */
-  totalTimeoutMs?: number;
-  /** Responses above this are refused (`bad_response`); @default 32 MiB */
-  maxResponseBytes?: number;
-  /** Observes every attempt (retries included). */
-  onCall?: (event: UpstreamCallEvent) => void;
-  /**
-   * Retries, circuit breakers and the concurrency cap (`resilienceFromConfig`). @default none of
-   * them (one attempt per call); the request's deadline applies either way.
-   */
-  resilience?: Resilience;
-}
+export type {
+  Auth,
+  OpenHumansHttpOptions,
+  PresignedPut,
+  QueryValue,
+  RequestBody,
+  UpstreamCallEvent,
+  UpstreamRequest,
+} from './http-types.js';
 
 /**
  * The ONLY module that talks HTTP to Open Humans (and to the S3-like storage it hands out URLs
@@ -286,13 +229,7 @@ export class OpenHumansHttp {
       }
     }
     if (status < 200 || status >= 300) {
-      const detail = html
-        ? htmlSummary(text)
-        : parsed && json && typeof json === 'object' && typeof (json as { detail?: unknown }).detail === 'string'
-          ? (json as { detail: string }).detail
-          : parsed
-            ? JSON.stringify(json).slice(0, 300)
-            : text.slice(0, 200) || undefined;
+      const detail = statusDetail(text, html, parsed, json);
       throw this.failed('status', context, started, { status, detail, html, body: parsed ? json : undefined, retryAfterMs });
     }
     if (text.trim() === '') {
@@ -330,25 +267,6 @@ export class OpenHumansHttp {
       // An observer must never break a call.
     }
   }
-}
-
-/** One answer, read whole. */
-interface ExchangeResult {
-  status: number;
-  contentType: string;
-  text: string;
-  started: number;
-  retryAfterMs: number | undefined;
-}
-
-/** What every error and observation of one call carries (the URL already redacted). */
-interface CallContext {
-  route: string;
-  method: string;
-  url: string;
-  hadToken: boolean;
-  /** The token of this call, only to redact it from what the upstream sends back. */
-  secret?: string;
 }
 
 /** undici 7 streams only its own FormData (Node's global one is from its bundled undici). */
