@@ -3,20 +3,11 @@
  * both the project's members list and the member's own view show the change at once, for every
  * token that had them cached.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { Transcript, activeMemberIds, countCalls, memberFileIds } from './support.js';
+import { expect, it } from 'vitest';
+import { privateSuite, activeMemberIds, countCalls, memberFileIds } from './support.js';
 
-let stack: Stack;
-const transcript = new Transcript();
-
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  transcript.expectNoTokens(stack);
-  await stack.close();
-});
+const suite = privateSuite();
+const { transcript } = suite;
 
 type ListEdge = { node: { projectMemberId: string; fileCount: number } };
 type ListData = { viewer: { project: { members: { edges: ListEdge[] } } } };
@@ -26,7 +17,7 @@ const LIST = '{ viewer { project { members(first: 100) { edges { node { projectM
 const OWN = '{ viewer { member { fileCount dataFiles(first: 100) { edges { node { databaseId } } } } } }';
 
 it('drops cached member lists and member views, for every token, after a delete', async () => {
-  const { sandbox } = stack;
+  const { sandbox } = suite.stack;
   const firstPage = activeMemberIds(sandbox, sandbox.projectId).slice(0, 100);
   const [pmid, memberToken] =
     Object.entries(sandbox.memberTokens).find(
@@ -36,12 +27,12 @@ it('drops cached member lists and member views, for every token, after a delete'
   const before = memberFileIds(sandbox, pmid);
 
   const list = async () => {
-    const res = transcript.record(await stack.execute<ListData>(LIST, {}, { token: sandbox.masterToken }));
+    const res = transcript.record(await suite.stack.execute<ListData>(LIST, {}, { token: sandbox.masterToken }));
     expect(res.errors, res.text).toBeUndefined();
     return res.data?.viewer.project.members.edges.find((e) => e.node.projectMemberId === pmid)?.node.fileCount;
   };
   const own = async () => {
-    const res = transcript.record(await stack.execute<OwnData>(OWN, {}, { token: memberToken }));
+    const res = transcript.record(await suite.stack.execute<OwnData>(OWN, {}, { token: memberToken }));
     expect(res.errors, res.text).toBeUndefined();
     return res.data?.viewer.member.dataFiles.edges.map((e) => e.node.databaseId);
   };
@@ -56,7 +47,7 @@ it('drops cached member lists and member views, for every token, after a delete'
     deleteDataFiles(input: { projectMemberId: "${pmid}", fileId: "${deleted}" }) {
       ... on DeleteDataFilesPayload { deletedDatabaseIds } } }`;
   type Data = { deleteDataFiles: { deletedDatabaseIds?: number[] } };
-  const res = transcript.record(await stack.execute<Data>(mutation, {}, { token: sandbox.masterToken }));
+  const res = transcript.record(await suite.stack.execute<Data>(mutation, {}, { token: sandbox.masterToken }));
   expect(res.errors, res.text).toBeUndefined();
   expect(res.data?.deleteDataFiles.deletedDatabaseIds).toEqual([deleted]);
 

@@ -1,33 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { describe, expect, it } from 'vitest';
+import { startStack } from '../helpers/stack.js';
 import {
   FAKE_MASTER_TOKEN,
   FAKE_MEMBER_TOKEN,
-  Transcript,
+  privateSuite,
   countCalls,
   errorOf,
   memberId,
+  memberWithToken,
 } from './support.js';
 
-let stack: Stack;
-const transcript = new Transcript();
-
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  transcript.expectNoTokens(stack, [FAKE_MASTER_TOKEN, FAKE_MEMBER_TOKEN]);
-  await stack.close();
-});
+const suite = privateSuite({}, [FAKE_MASTER_TOKEN, FAKE_MEMBER_TOKEN]);
+const { transcript } = suite;
 
 const run = async (query: string, options: { token?: string; headers?: Record<string, string> } = {}) =>
-  transcript.record(await stack.execute<Record<string, unknown>>(query, {}, options));
+  transcript.record(await suite.stack.execute<Record<string, unknown>>(query, {}, options));
 
-const memberToken = (): [string, string] => {
-  const entry = Object.entries(stack.sandbox.memberTokens)[0];
-  if (!entry) throw new Error('no member tokens');
-  return entry;
-};
+const memberToken = (): [string, string] => memberWithToken(suite.stack.sandbox);
 
 describe('token errors', () => {
   it('answers TOKEN_MISSING only on the fields that need a token', async () => {
@@ -40,7 +29,7 @@ describe('token errors', () => {
     });
 
     // `members` is non-null (MemberConnection!), so its error nulls the project, as GraphQL says.
-    const nested = await run(`{ project(databaseId: ${stack.sandbox.projectId}) { name members(first: 1) { totalCount } } }`);
+    const nested = await run(`{ project(databaseId: ${suite.stack.sandbox.projectId}) { name members(first: 1) { totalCount } } }`);
     expect(nested.data).toEqual({ project: null });
     expect(errorOf(nested)).toMatchObject({
       path: ['project', 'members'],
@@ -50,7 +39,7 @@ describe('token errors', () => {
 
   it('answers TOKEN_INVALID for a header that holds no usable bearer token, without calling upstream', async () => {
     for (const authorization of ['Basic dXNlcjpwYXNz', 'Bearer two words']) {
-      const calls = await countCalls(stack.sandbox, async () => {
+      const calls = await countCalls(suite.stack.sandbox, async () => {
         const res = await run('{ viewer { tokenKind } }', { headers: { authorization } });
         expect(errorOf(res).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
       });
@@ -69,7 +58,7 @@ describe('token errors', () => {
   });
 
   it('answers TOKEN_EXPIRED for expired master and member tokens', async () => {
-    const { expiredMasterToken, expiredMemberToken } = stack.sandbox;
+    const { expiredMasterToken, expiredMemberToken } = suite.stack.sandbox;
     const cases: [string, string][] = [
       [expiredMasterToken, '{ viewer { project { name } } }'],
       [expiredMasterToken, '{ viewer { project { members(first: 1) { totalCount } } } }'],
@@ -87,7 +76,7 @@ describe('master-only fields', () => {
   it('refuses a member token with FORBIDDEN saying a master token is needed, at no upstream cost', async () => {
     const [, token] = memberToken();
     for (const field of ['members(first: 5) { totalCount }', 'member(projectMemberId: "12345678") { fileCount }']) {
-      const calls = await countCalls(stack.sandbox, async () => {
+      const calls = await countCalls(suite.stack.sandbox, async () => {
         const res = await run(`{ viewer { project { ${field} } } }`, { token });
         const error = errorOf(res);
         expect(error.extensions?.code).toBe('FORBIDDEN');
@@ -98,7 +87,7 @@ describe('master-only fields', () => {
   });
 
   it("refuses another project's master token on a project's members", async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const query = `{ project(databaseId: ${sandbox.projectId}) {
       members(first: 1) { totalCount }
       member(projectMemberId: "${memberToken()[0]}") { fileCount } } }`;
@@ -111,7 +100,7 @@ describe('master-only fields', () => {
   });
 
   it('accepts the own master token on the public Project, proving ownership with one D1 call', async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const fresh = await startStack({ sandbox });
     try {
       const calls = await countCalls(sandbox, async () => {
@@ -131,7 +120,7 @@ describe('master-only fields', () => {
 
 describe('unknown and revoked members', () => {
   it('answers NOT_FOUND for a projectMemberId outside the project (upstream 400)', async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const [otherProjectMember] = Object.keys(sandbox.secondProject.memberTokens);
     for (const pmid of ['00000000', otherProjectMember ?? '', 'not-an-id', '../../project/']) {
       const res = await run(`{ viewer { project { member(projectMemberId: "${pmid}") { projectMemberId } } } }`, {
@@ -142,7 +131,7 @@ describe('unknown and revoked members', () => {
   });
 
   it('shows a member who revoked access with the master token, as upstream does', async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const revoked = sandbox.store.membershipsOf(sandbox.projectId).find((m) => m.revoked);
     expect(revoked).toBeDefined();
     const pmid = revoked?.projectMemberId ?? '';
@@ -158,7 +147,7 @@ describe('node(id) for members', () => {
     `{ node(id: "${memberId(pmid)}") { __typename ... on Member { projectMemberId } } }`;
 
   it('resolves a member for its project master token and for its own token only', async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const [pmid, ownToken] = memberToken();
     const [, otherToken] = Object.entries(sandbox.memberTokens)[1] ?? [];
     const [, otherProjectToken] = Object.entries(sandbox.secondProject.memberTokens)[0] ?? [];
@@ -179,9 +168,9 @@ describe('node(id) for members', () => {
   });
 
   it('answers null for an unknown member id, and still reports a bad token', async () => {
-    const unknown = await run(nodeQuery('00000000'), { token: stack.sandbox.masterToken });
+    const unknown = await run(nodeQuery('00000000'), { token: suite.stack.sandbox.masterToken });
     expect(unknown.data).toEqual({ node: null });
-    const expired = await run(nodeQuery(memberToken()[0]), { token: stack.sandbox.expiredMasterToken });
+    const expired = await run(nodeQuery(memberToken()[0]), { token: suite.stack.sandbox.expiredMasterToken });
     expect(errorOf(expired).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_EXPIRED' });
   });
 });

@@ -3,20 +3,11 @@
  * same time, on cold and then warm caches (the gateway's token-scoped cache and loaders), and
  * every answer must hold only what its own token may see.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { Transcript, activeMemberIds, memberFileIds } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { privateSuite, activeMemberIds, memberFileIds } from './support.js';
 
-let stack: Stack;
-const transcript = new Transcript();
-
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  transcript.expectNoTokens(stack);
-  await stack.close();
-});
+const suite = privateSuite();
+const { transcript } = suite;
 
 const MEMBER_FIELDS = `member { id projectMemberId fileCount
   dataFiles(first: 20) { totalCount edges { node { databaseId source } } } }`;
@@ -47,7 +38,7 @@ interface Caller {
 }
 
 function callers(): Caller[] {
-  const { sandbox } = stack;
+  const { sandbox } = suite.stack;
   const own = Object.entries(sandbox.memberTokens);
   const second = Object.entries(sandbox.secondProject.memberTokens);
   // A spread of members: first ones (embedded files) and one with many files.
@@ -69,7 +60,7 @@ function callers(): Caller[] {
 
 /** Checks one answer against what its own token may see, and that nobody else's ids appear. */
 function checkAnswer(caller: Caller, text: string, data: Result | null | undefined, allPmids: string[]): void {
-  const { sandbox } = stack;
+  const { sandbox } = suite.stack;
   const viewer = data?.viewer;
   expect(viewer?.project?.databaseId, caller.label).toBe(caller.projectId);
   const projectPmids = activeMemberIds(sandbox, caller.projectId);
@@ -99,7 +90,7 @@ function checkAnswer(caller: Caller, text: string, data: Result | null | undefin
 
 describe('token isolation', () => {
   it('keeps every token to its own data under concurrency, cold and warm', async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const list = callers();
     const allPmids = [
       ...sandbox.store.membershipsOf(sandbox.projectId),
@@ -109,11 +100,11 @@ describe('token isolation', () => {
     for (const round of ['cold', 'warm', 'warm again']) {
       // Each caller twice per round, all interleaved, so in-flight work overlaps across tokens.
       const runs = [...list, ...list].map(async (caller) => {
-        const res = transcript.record(await stack.execute<Result>(queryFor(caller), {}, { token: caller.token }));
+        const res = transcript.record(await suite.stack.execute<Result>(queryFor(caller), {}, { token: caller.token }));
         return { caller, res };
       });
       const refused = list.filter((c) => c.pmid !== undefined).map(async (caller) => {
-        const res = transcript.record(await stack.execute<Result>(FORBIDDEN_QUERY, {}, { token: caller.token }));
+        const res = transcript.record(await suite.stack.execute<Result>(FORBIDDEN_QUERY, {}, { token: caller.token }));
         return { caller, res };
       });
       for (const { caller, res } of await Promise.all(runs)) {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { describe, expect, it } from 'vitest';
+import { startStack } from '../helpers/stack.js';
 import {
-  Transcript,
+  privateSuite,
   activeMemberIds,
   countCalls,
   cursorAt,
@@ -9,16 +9,8 @@ import {
   type PageInfo,
 } from './support.js';
 
-let stack: Stack;
-const transcript = new Transcript();
-
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  transcript.expectNoTokens(stack);
-  await stack.close();
-});
+const suite = privateSuite();
+const { transcript } = suite;
 
 type Files = { totalCount: number; pageInfo: PageInfo; edges: { node: { databaseId: number } }[] };
 type Member = { projectMemberId: string; dataFiles: Files };
@@ -61,7 +53,7 @@ async function walk(fetchPage: PageFetcher, expected: number[], size: number): P
 }
 
 function largestMember(pmids: string[]): string {
-  const count = (pmid: string) => memberFileIds(stack.sandbox, pmid).length;
+  const count = (pmid: string) => memberFileIds(suite.stack.sandbox, pmid).length;
   const [pmid] = [...pmids].sort((a, b) => count(b) - count(a));
   if (!pmid) throw new Error('no members');
   return pmid;
@@ -69,7 +61,7 @@ function largestMember(pmids: string[]): string {
 
 async function query(doc: string, variables: Record<string, unknown>, token: string): Promise<Member> {
   type Data = { viewer: { project?: { member: Member }; member?: Member } };
-  const res = transcript.record(await stack.execute<Data>(doc, variables, { token }));
+  const res = transcript.record(await suite.stack.execute<Data>(doc, variables, { token }));
   expect(res.errors, res.text).toBeUndefined();
   const member = res.data?.viewer.project?.member ?? res.data?.viewer.member;
   if (!member) throw new Error(res.text);
@@ -78,7 +70,7 @@ async function query(doc: string, variables: Record<string, unknown>, token: str
 
 describe('Member.dataFiles', () => {
   it('pages exactly forward and backward across exchange-member pages (master token)', async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const pmid = largestMember(activeMemberIds(sandbox, sandbox.projectId));
     const expected = memberFileIds(sandbox, pmid);
     // More files than one exchange-member window (100): pages past it need their own calls.
@@ -89,7 +81,7 @@ describe('Member.dataFiles', () => {
   });
 
   it("pages a member token's own files the same way", async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const pmid = largestMember(Object.keys(sandbox.memberTokens));
     const token = sandbox.memberTokens[pmid] ?? '';
     const expected = memberFileIds(sandbox, pmid);
@@ -103,7 +95,7 @@ describe('Member.dataFiles', () => {
   });
 
   it('serves pages inside the first window from the member call, and one call per page beyond it', async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const pmid = largestMember(activeMemberIds(sandbox, sandbox.projectId));
     const expected = memberFileIds(sandbox, pmid);
     // Fresh gateway caches: a new stack on the same sandbox.

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { describe, expect, it } from 'vitest';
 import {
-  Transcript,
+  privateSuite,
   activeMemberIds,
   countCalls,
   cursorAt,
@@ -9,16 +8,8 @@ import {
   type PageInfo,
 } from './support.js';
 
-let stack: Stack;
-const transcript = new Transcript();
-
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  transcript.expectNoTokens(stack);
-  await stack.close();
-});
+const suite = privateSuite();
+const { transcript } = suite;
 
 type FilesConnection = {
   totalCount: number;
@@ -52,8 +43,8 @@ const MEMBERS_WITH_FILES = `
 
 const members = async (variables: Record<string, unknown>) => {
   const res = transcript.record(
-    await stack.execute<MembersData>(MEMBERS_WITH_FILES, { files: 5, ...variables }, {
-      token: stack.sandbox.masterToken,
+    await suite.stack.execute<MembersData>(MEMBERS_WITH_FILES, { files: 5, ...variables }, {
+      token: suite.stack.sandbox.masterToken,
     }),
   );
   expect(res.errors, res.text).toBeUndefined();
@@ -64,7 +55,7 @@ const members = async (variables: Record<string, unknown>) => {
 
 describe('Project.members with nested files', () => {
   it('costs one members call plus one exchange-member call per member with more than 10 files', async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const firstHundred = activeMemberIds(sandbox, sandbox.projectId).slice(0, 100);
     const beyondEmbedded = firstHundred.filter((pmid) => memberFileIds(sandbox, pmid).length > 10);
     // The seeded data must exercise both paths for this test to mean anything.
@@ -94,7 +85,7 @@ describe('Project.members with nested files', () => {
   });
 
   it('pages exchange-member when the embedded files do not cover the page', async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const ids = activeMemberIds(sandbox, sandbox.projectId).slice(100, 140);
     const small = ids.filter((pmid) => memberFileIds(sandbox, pmid).length <= 10);
     const large = ids.filter((pmid) => memberFileIds(sandbox, pmid).length > 10);
@@ -116,7 +107,7 @@ describe('Project.members with nested files', () => {
   });
 
   it('pages members forward and backward exactly', async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const expected = activeMemberIds(sandbox, sandbox.projectId);
     const seen: string[] = [];
     let after: string | null = null;

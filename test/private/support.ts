@@ -3,9 +3,9 @@
  * data (never hard-coded), upstream call counting, and the "no token anywhere" check.
  */
 import type { GraphQLFormattedError } from 'graphql';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
-import { findSecrets, type ExecuteResult, type Stack } from '../helpers/stack.js';
+import { findSecrets, startStack, type ExecuteResult, type Stack, type StackOptions } from '../helpers/stack.js';
 
 /** Every token the sandbox hands out: none may appear in a response, an error or a log line. */
 export function allTokens(sandbox: Sandbox): string[] {
@@ -33,6 +33,47 @@ export class Transcript {
     const leaks = findSecrets([...this.texts, ...stack.logLines], [...allTokens(stack.sandbox), ...extra]);
     expect(leaks).toEqual([]);
   }
+}
+
+export interface PrivateSuite {
+  /** The running stack (started before the file's tests). */
+  readonly stack: Stack;
+  /** Record every response here: the file ends by checking them (and the logs) for tokens. */
+  readonly transcript: Transcript;
+}
+
+/**
+ * The stack of one test file: started before its tests; after them, no token (the sandbox's,
+ * and `extraSecrets`) may appear in a recorded response or a log line, and the stack is closed.
+ */
+export function privateSuite(options: StackOptions = {}, extraSecrets: readonly string[] = []): PrivateSuite {
+  const transcript = new Transcript();
+  let started: Stack | undefined;
+  beforeAll(async () => {
+    started = await startStack(options);
+  });
+  afterAll(async () => {
+    if (!started) return;
+    try {
+      transcript.expectNoTokens(started, [...extraSecrets]);
+    } finally {
+      await started.close();
+    }
+  });
+  return {
+    transcript,
+    get stack(): Stack {
+      if (!started) throw new Error('the stack starts in beforeAll');
+      return started;
+    },
+  };
+}
+
+/** The `n`th member of the sandbox's project that has a token: [project member id, token]. */
+export function memberWithToken(sandbox: Sandbox, n = 0): [string, string] {
+  const entry = Object.entries(sandbox.memberTokens)[n];
+  if (!entry) throw new Error(`no member token #${n}`);
+  return entry;
 }
 
 /** Runs `fn` and returns the upstream calls per route it caused (only the non-zero ones). */

@@ -2,28 +2,19 @@
  * Upstream failures on the direct-sharing routes reach clients as coded errors through the one
  * mapping, never as a crash, a hang or a leaked token, and are not cached for the next request.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { RouteId } from '../../sandbox/index.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { Transcript, errorOf } from './support.js';
+import { errorOf, memberWithToken, privateSuite } from './support.js';
 
-let stack: Stack;
-const transcript = new Transcript();
-
-beforeAll(async () => {
-  stack = await startStack({ env: { UPSTREAM_HEADERS_TIMEOUT_MS: '1000' } });
-});
-afterEach(() => stack.sandbox.clearFaults());
-afterAll(async () => {
-  transcript.expectNoTokens(stack);
-  await stack.close();
-});
+const suite = privateSuite({ env: { UPSTREAM_HEADERS_TIMEOUT_MS: '1000' } });
+const { transcript } = suite;
+afterEach(() => suite.stack.sandbox.clearFaults());
 
 // Each case reads something no earlier case cached (the token cache would answer otherwise).
 const list = (n: number) =>
   `{ viewer { project { members(first: ${n}) { edges { node { projectMemberId } } } } } }`;
 const OWN = '{ viewer { member { projectMemberId } } }';
-const memberToken = (n: number): string => Object.values(stack.sandbox.memberTokens)[n] ?? '';
+const memberToken = (n: number): string => memberWithToken(suite.stack.sandbox, n)[1];
 
 describe('direct-sharing upstream faults', () => {
   const cases: [RouteId, 'status' | 'hang' | 'reset' | 'truncate', number | undefined, string][] = [
@@ -39,12 +30,12 @@ describe('direct-sharing upstream faults', () => {
   for (const [n, [route, kind, status, code]] of cases.entries()) {
     it(`${route} ${kind}${status ? ` ${status}` : ''} → ${code}, then a clean retry succeeds`, async () => {
       const [query, token] =
-        route === 'D2' ? [list(n + 1), stack.sandbox.masterToken] : [OWN, memberToken(n)];
-      stack.sandbox.setFaults({ rules: [{ route, kind, status, times: 1 }] });
-      const failed = transcript.record(await stack.execute(query, {}, { token }));
+        route === 'D2' ? [list(n + 1), suite.stack.sandbox.masterToken] : [OWN, memberToken(n)];
+      suite.stack.sandbox.setFaults({ rules: [{ route, kind, status, times: 1 }] });
+      const failed = transcript.record(await suite.stack.execute(query, {}, { token }));
       expect(errorOf(failed).extensions?.code).toBe(code);
       // The failure was not cached: the next request goes upstream again and succeeds.
-      const retried = transcript.record(await stack.execute(query, {}, { token }));
+      const retried = transcript.record(await suite.stack.execute(query, {}, { token }));
       expect(retried.errors, retried.text).toBeUndefined();
     });
   }

@@ -1,17 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { Transcript, countCalls, memberFileIds, memberId } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { privateSuite, countCalls, memberFileIds, memberId } from './support.js';
 
-let stack: Stack;
-const transcript = new Transcript();
-
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  transcript.expectNoTokens(stack);
-  await stack.close();
-});
+const suite = privateSuite();
+const { transcript } = suite;
 
 type ViewerData = {
   viewer: {
@@ -22,16 +13,16 @@ type ViewerData = {
 };
 
 const run = async (query: string, token: string) =>
-  transcript.record(await stack.execute<ViewerData>(query, {}, { token }));
+  transcript.record(await suite.stack.execute<ViewerData>(query, {}, { token }));
 
 describe('Query.viewer', () => {
   it('tells the token kind without any upstream call', async () => {
-    const [pmid, memberToken] = Object.entries(stack.sandbox.memberTokens)[0] ?? [];
+    const [pmid, memberToken] = Object.entries(suite.stack.sandbox.memberTokens)[0] ?? [];
     expect(pmid).toBeDefined();
     let master: ViewerData | null | undefined;
     let member: ViewerData | null | undefined;
-    const calls = await countCalls(stack.sandbox, async () => {
-      master = (await run('{ viewer { tokenKind } }', stack.sandbox.masterToken)).data;
+    const calls = await countCalls(suite.stack.sandbox, async () => {
+      master = (await run('{ viewer { tokenKind } }', suite.stack.sandbox.masterToken)).data;
       member = (await run('{ viewer { tokenKind } }', memberToken ?? '')).data;
     });
     expect(master?.viewer?.tokenKind).toBe('MASTER');
@@ -40,7 +31,7 @@ describe('Query.viewer', () => {
   });
 
   it('fetches the project (D1) only when its own fields are asked for', async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const ownOnly = await countCalls(sandbox, async () => {
       const res = await run('{ viewer { project { members(first: 1) { totalCount } } } }', sandbox.masterToken);
       expect(res.errors).toBeUndefined();
@@ -60,7 +51,7 @@ describe('Query.viewer', () => {
   });
 
   it('serves an unapproved own project through D1, for either token kind', async () => {
-    const { secondProject, store } = stack.sandbox;
+    const { secondProject, store } = suite.stack.sandbox;
     expect(store.project(secondProject.projectId)?.approved).toBe(false);
     const [, memberToken] = Object.entries(secondProject.memberTokens)[0] ?? [];
     for (const token of [secondProject.masterToken, memberToken ?? '']) {
@@ -71,7 +62,7 @@ describe('Query.viewer', () => {
   });
 
   it("is the member's own membership for a member token, and null for a master token", async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const query = '{ viewer { member { id projectMemberId username fileCount } } }';
     const master = await run(query, sandbox.masterToken);
     expect(master.errors).toBeUndefined();
@@ -94,7 +85,7 @@ describe('Query.viewer', () => {
 
 describe('Member relations', () => {
   it('lists shared sources (project null unless public) and the public user when shared', async () => {
-    const { sandbox } = stack;
+    const { sandbox } = suite.stack;
     const query = `{ viewer { member { username user { username } sourcesShared {
       idLabel databaseId project { databaseId } } } } }`;
     type Data = {
@@ -115,7 +106,7 @@ describe('Member relations', () => {
     expect(shared.length).toBeLessThan(members.length);
     for (const [pmid, token] of members) {
       const membership = sandbox.store.membershipByProjectMemberId(pmid);
-      const res = transcript.record(await stack.execute<Data>(query, {}, { token }));
+      const res = transcript.record(await suite.stack.execute<Data>(query, {}, { token }));
       expect(res.errors, res.text).toBeUndefined();
       const member = res.data?.viewer.member;
       expect(member?.sourcesShared).toEqual(
