@@ -45,8 +45,11 @@ const MAX_SIGNAL_LISTENERS = 250;
 /**
  * Upstream calls one request keeps in flight at once: a page of members may need one
  * exchange-member call each, and Open Humans has no rate limits of its own to protect it.
+ * 32 lets a typical 100-member page (about a quarter of members have more than 10 files) make
+ * its exchange-member calls in one round, as a hand-written client would; the process-wide cap
+ * (UPSTREAM_MAX_CONCURRENCY) still bounds the total across requests.
  */
-const MAX_CONCURRENT_CALLS = 8;
+const MAX_CONCURRENT_CALLS = 32;
 
 const PATHS = {
   project: '/api/direct-sharing/project/',
