@@ -6,10 +6,12 @@
 import type { DataFile, Window } from '../datasources/models.js';
 import { isValidUsername } from '../datasources/public-api.js';
 import { rebaseDownloadUrl } from '../datasources/wire.js';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
 import { badUserInput } from '../errors.js';
 import { builder } from './builder.js';
 import { loadPresent, pageOptions } from './connections.js';
+import { selectsAnyField } from './lookahead.js';
 import { resolveOffsetPage, type ConnectionArgs } from './pagination.js';
 import { DataFileConnection, DataFileRef, DataTypeRef, ProjectRef, UserRef } from './refs.js';
 
@@ -104,12 +106,29 @@ function filesFetcher(ctx: Context, filter: DataFileFilter | null | undefined) {
   return (w: Window) => api.dataFiles(w);
 }
 
+const NEEDS_DATA_TYPES = new Set(['dataTypes']);
+const NEEDS_PROJECTS = new Set(['sourceProject']);
+
+/**
+ * Starts the catalogue loads (all data types, all projects: one held call each) together with
+ * the file page when the selection will need them, so a cold page costs one round trip, as a
+ * hand-written client would make it, instead of the page first and the catalogues after it.
+ * The loads are memoised per request; their errors surface where the fields await them.
+ */
+function prefetchCatalogues(ctx: Context, info: GraphQLResolveInfo | undefined): void {
+  if (!info) return;
+  if (selectsAnyField(info, NEEDS_DATA_TYPES)) ctx.publicApi.allDataTypes().catch(() => {});
+  if (selectsAnyField(info, NEEDS_PROJECTS)) ctx.publicApi.allProjects().catch(() => {});
+}
+
 /** Pages public files with a filter (shared by `Query.dataFiles` and the nested lists). */
 export function resolveDataFiles(
   ctx: Context,
   args: ConnectionArgs,
   filter?: DataFileFilter | null,
+  info?: GraphQLResolveInfo,
 ) {
+  prefetchCatalogues(ctx, info);
   return resolveOffsetPage(args, filesFetcher(ctx, filter), pageOptions(ctx));
 }
 
@@ -222,7 +241,7 @@ builder.queryFields((t) => ({
           description: 'Narrow to one project, data type or member.',
         }),
       },
-      resolve: (_root, args, ctx) => resolveDataFiles(ctx, args, args.filter),
+      resolve: (_root, args, ctx, info) => resolveDataFiles(ctx, args, args.filter, info),
     },
     DataFileConnection,
   ),

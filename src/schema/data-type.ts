@@ -90,11 +90,13 @@ DataTypeRef.implement({
               'may then appear on two pages (duplicates within a page are dropped).',
           }),
         },
-        resolve: (d, args, ctx) =>
-          resolveDataFiles(ctx, args, {
-            dataTypeId: d.databaseId,
-            includeChildren: args.includeChildren,
-          }),
+        resolve: (d, args, ctx, info) =>
+          resolveDataFiles(
+            ctx,
+            args,
+            { dataTypeId: d.databaseId, includeChildren: args.includeChildren },
+            info,
+          ),
       },
       DataFileConnection,
     ),

@@ -144,7 +144,8 @@ ProjectRef.implement({
         description:
           'The public files from this project, ordered by member username. Null (with an error) ' +
           'when Open Humans fails to list them; the rest of the response stands.',
-        resolve: (p, args, ctx) => resolveDataFiles(ctx, args, { projectId: p.databaseId }),
+        resolve: (p, args, ctx, info) =>
+          resolveDataFiles(ctx, args, { projectId: p.databaseId }, info),
       },
       DataFileConnection,
     ),

@@ -40,7 +40,8 @@ UserRef.implement({
           "The member's public files (from projects where the membership is visible), " +
           'ordered as Open Humans lists them. Null (with an error) when Open Humans fails to ' +
           'list them; the rest of the response stands.',
-        resolve: (u, args, ctx) => resolveDataFiles(ctx, args, { username: u.username }),
+        resolve: (u, args, ctx, info) =>
+          resolveDataFiles(ctx, args, { username: u.username }, info),
       },
       DataFileConnection,
     ),
