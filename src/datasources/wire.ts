@@ -94,9 +94,15 @@ const bool = (v: unknown): boolean => v === true;
 const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
 
+/** Compiled once: link parsing runs for every file of every page mapped. */
+const LINK_ID: Readonly<Record<'datatype' | 'project', RegExp>> = {
+  datatype: /\/api\/public\/datatype\/(\d+)\/?(?:[?#]|$)/,
+  project: /\/api\/public\/project\/(\d+)\/?(?:[?#]|$)/,
+};
+
 /** The id in a link's path, absolute or relative: `…/api/public/project/142/` → 142. */
 export function idFromLink(link: string, kind: 'datatype' | 'project'): number | null {
-  const match = new RegExp(`/api/public/${kind}/(\\d+)/?(?:[?#]|$)`).exec(link);
+  const match = LINK_ID[kind].exec(link);
   const id = match?.[1] === undefined ? Number.NaN : Number(match[1]);
   return Number.isSafeInteger(id) ? id : null;
 }
