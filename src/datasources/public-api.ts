@@ -24,6 +24,9 @@ const HELD_LIST_MAX_PAGES = 5;
 /** Open Humans usernames (§1.1); anything else cannot exist and must not reach a path. */
 const USERNAME = /^[A-Za-z0-9_]{1,150}$/;
 
+const byDatabaseId = (a: { databaseId: number }, b: { databaseId: number }): number =>
+  a.databaseId - b.databaseId;
+
 export const isValidUsername = (username: string): boolean => USERNAME.test(username);
 const isValidId = (id: number): boolean => Number.isSafeInteger(id) && id > 0;
 
@@ -92,27 +95,41 @@ export class PublicDataApi {
   }
 
   private dataTypeSet(): Promise<HeldSet<DataType>> {
-    this.dataTypes ??= this.holdWhole('P3', '/api/public/datatypes/', toDataType).then((set) => {
-      const list = [...set.list].sort((a, b) => a.databaseId - b.databaseId);
-      return { list, byId: set.byId };
-    });
+    this.dataTypes ??= this.holdWhole('P3', '/api/public/datatypes/', toDataType, byDatabaseId);
     return this.dataTypes;
   }
 
+  /**
+   * A held list, in upstream order or sorted by `order`. The usual case, one page holding the
+   * whole set, is built once per cached body (`PublicCache.mapped`), not on every request.
+   */
   private async holdWhole<T extends { databaseId: number }>(
     route: string,
     path: string,
     map: (wire: unknown) => T,
+    order?: (a: T, b: T) => number,
   ): Promise<HeldSet<T>> {
+    const held = (list: T[]): HeldSet<T> => {
+      if (order) list.sort(order);
+      return { list, byId: new Map(list.map((item) => [item.databaseId, item])) };
+    };
     const list: T[] = [];
     for (let page = 0; page < HELD_LIST_MAX_PAGES; page += 1) {
       const query = { limit: HELD_LIST_LIMIT, offset: page * HELD_LIST_LIMIT };
       const wire = await this.get({ route, path, query, catalog: true });
-      const { items, totalCount } = toListPage(wire, map);
+      const { items, totalCount } = this.page(wire, route, map);
+      if (page === 0 && (items.length === 0 || items.length >= totalCount)) {
+        return this.cache.mapped(wire, `held:${route}`, () => held([...items]));
+      }
       list.push(...items);
       if (items.length === 0 || list.length >= totalCount) break;
     }
-    return { list, byId: new Map(list.map((item) => [item.databaseId, item])) };
+    return held(list);
+  }
+
+  /** A list body mapped to a page of models, once per cached body (`tag` names `map`). */
+  private page<T>(wire: unknown, tag: string, map: (item: unknown) => T | null): ListPage<T> {
+    return this.cache.mapped(wire, `page:${tag}`, (body) => toListPage(body, map));
   }
 
   // ---- Files ------------------------------------------------------------------------------
@@ -127,7 +144,8 @@ export class PublicDataApi {
   async dataFile(id: number): Promise<DataFile | null> {
     if (!isValidId(id)) return null;
     const wire = await this.getOrNull({ route: 'P2', path: `/api/public/datafile/${id}/` });
-    return wire === null ? null : toPublicDataFile(wire, this.baseUrl);
+    if (wire === null) return null;
+    return this.cache.mapped(wire, `file:${this.baseUrl}`, (w) => toPublicDataFile(w, this.baseUrl));
   }
 
   /**
@@ -162,7 +180,7 @@ export class PublicDataApi {
   }
 
   private filesPage(wire: unknown): ListPage<DataFile> {
-    return toListPage(wire, (item) => toPublicDataFile(item, this.baseUrl));
+    return this.page(wire, `files:${this.baseUrl}`, (item) => toPublicDataFile(item, this.baseUrl));
   }
 
   // ---- Members ----------------------------------------------------------------------------
@@ -171,28 +189,28 @@ export class PublicDataApi {
   async users(window: Window): Promise<ListPage<PublicUser>> {
     const path = '/api/public/members/';
     const wire = await this.get({ route: 'P6', path, query: { ...window } });
-    return toListPage(wire, toPublicUser);
+    return this.page(wire, 'users', toPublicUser);
   }
 
   /** P7: one public member, or null. */
   async user(username: string): Promise<PublicUser | null> {
     if (!isValidUsername(username)) return null;
     const wire = await this.getOrNull({ route: 'P7', path: `/api/public/member/${username}/` });
-    return wire === null ? null : toPublicUser(wire);
+    return wire === null ? null : this.cache.mapped(wire, 'user', toPublicUser);
   }
 
   /** P9: a window of the projects a member publicly joined. */
   async userProjects(username: string, window: Window): Promise<ListPage<Project>> {
     const path = `/api/public/member/${username}/projects/`;
     const wire = await this.nested('P9', username, { route: 'P9', path, query: { ...window } });
-    return toListPage(wire, toProject);
+    return this.page(wire, 'projects', toProject);
   }
 
   /** P13: a window of a project's public members. */
   async projectMembers(id: number, window: Window): Promise<ListPage<PublicUser>> {
     const path = `/api/public/project/${id}/members/`;
     const wire = await this.nested('P13', id, { route: 'P13', path, query: { ...window } });
-    return toListPage(wire, toPublicUser);
+    return this.page(wire, 'users', toPublicUser);
   }
 
   // ---- Calls ------------------------------------------------------------------------------

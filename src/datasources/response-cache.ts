@@ -135,6 +135,8 @@ export class PublicCache {
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly loadDeadlineMs: number;
   private readonly now: () => number;
+  /** Models mapped from cached bodies, per body object and mapping (see `mapped`). */
+  private readonly models = new WeakMap<object, Map<string, unknown>>();
 
   constructor(options: PublicCacheOptions) {
     this.store = options.store ?? new LruSharedCache(options.maxEntries);
@@ -270,6 +272,27 @@ export class PublicCache {
     const ttl = options.catalog ? this.catalogTtlMs : this.ttlMs;
     // The signal is not passed on: the call is shared, and one client leaving must not fail the others.
     return this.getOrLoad(key, () => http.request<T>({ route: req.route, method: 'GET', path: req.path, query: req.query }), ttl, req.route);
+  }
+
+  /**
+   * `map(body)`, computed once per cached body: the in-memory store hands every reader the same
+   * deep-frozen body object, so its mapped models can be shared too instead of being rebuilt on
+   * every request. They are not frozen (Pothos brands node objects with their type, an idempotent
+   * write), so treat them as read-only. `tag` names the mapping (same tag, same function). Bodies
+   * that are not frozen (a miss without caching, or a Redis read, which parses a fresh copy each
+   * time) are mapped every time, as before.
+   */
+  mapped<T>(body: unknown, tag: string, map: (body: unknown) => T): T {
+    if (typeof body !== 'object' || body === null || !Object.isFrozen(body)) return map(body);
+    let byTag = this.models.get(body);
+    if (byTag === undefined) {
+      byTag = new Map();
+      this.models.set(body, byTag);
+    }
+    if (byTag.has(tag)) return byTag.get(tag) as T;
+    const value = map(body);
+    byTag.set(tag, value);
+    return value;
   }
 
   /** Drops every cached response whose path starts with `pathPrefix` (e.g. after an upload). */
