@@ -84,6 +84,13 @@ export class PublicDataApi {
     return (await this.dataTypeSet()).list;
   }
 
+  /** The data types with these ids, in the given order; unknown ids are left out. */
+  async dataTypesByIds(ids: readonly number[]): Promise<DataType[]> {
+    if (ids.length === 0) return [];
+    const { byId } = await this.dataTypeSet();
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
   /** One data type by id, or null. */
   async dataType(id: number): Promise<DataType | null> {
     return (await this.dataTypeSet()).byId.get(id) ?? null;

@@ -10,7 +10,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
 import { badUserInput } from '../errors.js';
 import { builder } from './builder.js';
-import { loadPresent, pageOptions } from './connections.js';
+import { pageOptions } from './connections.js';
 import { selectsAnyField } from './lookahead.js';
 import { resolveOffsetPage, type ConnectionArgs } from './pagination.js';
 import { DataFileConnection, DataFileRef, DataTypeRef, ProjectRef, UserRef } from './refs.js';
@@ -198,16 +198,16 @@ DataFileRef.implement({
     dataTypes: t.field({
       type: [DataTypeRef],
       description: 'The data types of the file.',
-      resolve: (file, _args, ctx) => loadPresent(ctx.publicLoaders.dataTypeById, file.dataTypeIds),
+      // Straight from the held list (one cached P3 call per request): no per-id loader promise
+      // for each of a page's files, which was a measurable share of a page's CPU.
+      resolve: (file, _args, ctx) => ctx.publicApi.dataTypesByIds(file.dataTypeIds),
     }),
     sourceProject: t.field({
       type: ProjectRef,
       nullable: true,
       description: 'The project the file came from; null when that project is not public.',
       resolve: (file, _args, ctx) =>
-        file.sourceProjectId === null
-          ? null
-          : ctx.publicLoaders.projectById.load(file.sourceProjectId),
+        file.sourceProjectId === null ? null : ctx.publicApi.project(file.sourceProjectId),
     }),
     user: t.field({
       type: UserRef,
