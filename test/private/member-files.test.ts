@@ -7,6 +7,7 @@ import {
   cursorAt,
   memberFileIds,
   type PageInfo,
+  walkBothWays,
 } from './support.js';
 
 const suite = privateSuite();
@@ -24,33 +25,9 @@ const OWN = `query (${VARS}) { viewer { member { projectMemberId ${FILES} } } }`
 
 type PageFetcher = (args: Record<string, unknown>) => Promise<Files>;
 
-/** Walks all pages forward with `first`, then backward with `last`, checking every pageInfo. */
-async function walk(fetchPage: PageFetcher, expected: number[], size: number): Promise<void> {
-  const forward: number[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const page = await fetchPage({ first: size, after });
-    expect(page.totalCount).toBe(expected.length);
-    expect(page.pageInfo.hasPreviousPage).toBe(forward.length > 0);
-    forward.push(...page.edges.map((e) => e.node.databaseId));
-    expect(page.pageInfo.hasNextPage).toBe(forward.length < expected.length);
-    if (!page.pageInfo.hasNextPage) break;
-    after = page.pageInfo.endCursor;
-  }
-  expect(forward).toEqual(expected);
-
-  const backward: number[] = [];
-  let before: string | null = null;
-  for (;;) {
-    const page = await fetchPage({ last: size, before });
-    backward.unshift(...page.edges.map((e) => e.node.databaseId));
-    expect(page.pageInfo.hasNextPage).toBe(before !== null);
-    expect(page.pageInfo.hasPreviousPage).toBe(backward.length < expected.length);
-    if (!page.pageInfo.hasPreviousPage) break;
-    before = page.pageInfo.startCursor;
-  }
-  expect(backward).toEqual(expected);
-}
+/** Walks all pages both ways (see `walkBothWays`), keyed by file id. */
+const walk = (fetchPage: PageFetcher, expected: number[], size: number) =>
+  walkBothWays(fetchPage, (node: { databaseId: number }) => node.databaseId, expected, size);
 
 function largestMember(pmids: string[]): string {
   const count = (pmid: string) => memberFileIds(suite.stack.sandbox, pmid).length;

@@ -6,6 +6,7 @@ import {
   cursorAt,
   memberFileIds,
   type PageInfo,
+  walkBothWays,
 } from './support.js';
 
 const suite = privateSuite();
@@ -109,29 +110,11 @@ describe('Project.members with nested files', () => {
   it('pages members forward and backward exactly', async () => {
     const { sandbox } = suite.stack;
     const expected = activeMemberIds(sandbox, sandbox.projectId);
-    const seen: string[] = [];
-    let after: string | null = null;
-    for (;;) {
-      const page = await members({ first: 70, after, files: 1 });
-      expect(page.totalCount).toBe(expected.length);
-      expect(page.pageInfo.hasPreviousPage).toBe(seen.length > 0);
-      seen.push(...page.edges.map((e) => e.node.projectMemberId));
-      expect(page.pageInfo.hasNextPage).toBe(seen.length < expected.length);
-      if (!page.pageInfo.hasNextPage) break;
-      after = page.pageInfo.endCursor;
-    }
-    expect(seen).toEqual(expected);
-
-    const back: string[] = [];
-    let before: string | null = null;
-    for (;;) {
-      const page = await members({ last: 70, before, files: 1 });
-      back.unshift(...page.edges.map((e) => e.node.projectMemberId));
-      expect(page.pageInfo.hasNextPage).toBe(before !== null);
-      expect(page.pageInfo.hasPreviousPage).toBe(back.length < expected.length);
-      if (!page.pageInfo.hasPreviousPage) break;
-      before = page.pageInfo.startCursor;
-    }
-    expect(back).toEqual(expected);
+    await walkBothWays(
+      (args) => members({ ...args, files: 1 }),
+      (node) => node.projectMemberId,
+      expected,
+      70,
+    );
   });
 });

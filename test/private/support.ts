@@ -120,3 +120,46 @@ export type PageInfo = {
   startCursor: string | null;
   endCursor: string | null;
 };
+
+/** A connection page as the paging walks read it. */
+export interface WalkPage<N> {
+  totalCount: number;
+  pageInfo: PageInfo;
+  edges: { node: N }[];
+}
+
+/**
+ * Walks every page forward with `first`, then backward with `last`, checking `totalCount` and
+ * every `pageInfo` on the way, and that both walks list exactly `expected` in order.
+ */
+export async function walkBothWays<N, K>(
+  fetchPage: (args: Record<string, unknown>) => Promise<WalkPage<N>>,
+  keyOf: (node: N) => K,
+  expected: K[],
+  size: number,
+): Promise<void> {
+  const forward: K[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page = await fetchPage({ first: size, after });
+    expect(page.totalCount).toBe(expected.length);
+    expect(page.pageInfo.hasPreviousPage).toBe(forward.length > 0);
+    forward.push(...page.edges.map((e) => keyOf(e.node)));
+    expect(page.pageInfo.hasNextPage).toBe(forward.length < expected.length);
+    if (!page.pageInfo.hasNextPage) break;
+    after = page.pageInfo.endCursor;
+  }
+  expect(forward).toEqual(expected);
+
+  const backward: K[] = [];
+  let before: string | null = null;
+  for (;;) {
+    const page = await fetchPage({ last: size, before });
+    backward.unshift(...page.edges.map((e) => keyOf(e.node)));
+    expect(page.pageInfo.hasNextPage).toBe(before !== null);
+    expect(page.pageInfo.hasPreviousPage).toBe(backward.length < expected.length);
+    if (!page.pageInfo.hasPreviousPage) break;
+    before = page.pageInfo.startCursor;
+  }
+  expect(backward).toEqual(expected);
+}
