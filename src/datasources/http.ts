@@ -4,6 +4,7 @@ import { redactSecret, redactUrl } from '../redact.js';
 import { USER_AGENT } from '../version.js';
 import { classify, htmlSummary, isHtml, statusDetail } from './http-support.js';
 import { Resilience } from './resilience/index.js';
+import { anySignal } from './resilience/deadline.js';
 import { parseRetryAfter } from './resilience/retry.js';
 import { UpstreamError } from './upstream-error.js';
 import type { UpstreamFailure } from './upstream-error.js';
@@ -163,8 +164,7 @@ export class OpenHumansHttp {
     const deadline = init.noDeadline
       ? undefined
       : AbortSignal.timeout(this.options.totalTimeoutMs ?? this.options.headersTimeoutMs + this.options.bodyTimeoutMs);
-    const signals = [init.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
-    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const signal = anySignal(init.signal, deadline);
     let res: Dispatcher.ResponseData;
     try {
       res = await undiciRequest(url, {

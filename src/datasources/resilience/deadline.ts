@@ -20,7 +20,7 @@ export class Deadline {
   /** A deadline `ms` from now; also aborted with `parent` (e.g. the client went away). */
   static after(ms: number, parent?: AbortSignal): Deadline {
     const timer = AbortSignal.timeout(ms);
-    return new Deadline(Date.now() + ms, parent ? AbortSignal.any([parent, timer]) : timer);
+    return new Deadline(Date.now() + ms, parent ? AbortSignal.any([nativeSignal(parent), timer]) : timer);
   }
 
   remainingMs(): number {
@@ -30,6 +30,31 @@ export class Deadline {
   /** True once the budget itself ran out (not merely the parent aborting). */
   get expired(): boolean {
     return this.remainingMs() === 0 || (this.signal.aborted && isTimeoutReason(this.signal.reason));
+  }
+}
+
+/**
+ * A Node-native signal that follows `signal`. The server adapter may hand over its own
+ * AbortSignal implementation (it does on Node 24), which `AbortSignal.any` refuses with a
+ * TypeError; such a signal is bridged through a native controller.
+ */
+export function nativeSignal(signal: AbortSignal): AbortSignal {
+  if (isNativeSignal(signal)) return signal;
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort(signal.reason);
+  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  return controller.signal;
+}
+
+const nativeBrand = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get;
+
+/** True for signals made by Node itself (the brand check `AbortSignal.any` applies). */
+function isNativeSignal(signal: AbortSignal): boolean {
+  try {
+    nativeBrand?.call(signal);
+    return nativeBrand !== undefined;
+  } catch {
+    return false;
   }
 }
 
@@ -46,7 +71,7 @@ export const withDeadline = <T>(deadline: Deadline, fn: () => T): T => scope.run
 /** Signals that are set, combined into one (undefined when none). */
 export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
   const set = signals.filter((s): s is AbortSignal => s !== undefined);
-  return set.length > 1 ? AbortSignal.any(set) : set[0];
+  return set.length > 1 ? AbortSignal.any(set.map(nativeSignal)) : set[0];
 }
 
 /** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
