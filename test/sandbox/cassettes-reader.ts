@@ -1,6 +1,5 @@
 // Reads the VCR.py cassettes recorded by Open Humans' `ohapi` client (2018) and one from
-// django-open-humans. They are not copied into this repository: the contract suite reads them from
-// `../shared/cassettes` next to the checkout, or from OPENHUMANS_CASSETTES_DIR.
+// django-open-humans, kept in `test/fixtures/cassettes` (OPENHUMANS_CASSETTES_DIR points elsewhere).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,9 +26,9 @@ export interface Interaction {
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Where the cassettes are, or null when this checkout has none beside it. */
+/** Where the cassettes are, or null when the directory is missing. */
 export function cassettesDir(): string | null {
-  const dir = process.env['OPENHUMANS_CASSETTES_DIR'] ?? resolve(REPO_ROOT, '../shared/cassettes');
+  const dir = process.env['OPENHUMANS_CASSETTES_DIR'] ?? resolve(REPO_ROOT, 'test/fixtures/cassettes');
   return existsSync(dir) ? dir : null;
 }
 

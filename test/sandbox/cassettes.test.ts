@@ -1,4 +1,4 @@
-// Contract suite: replays every Open Humans exchange recorded in the shared cassettes (2018,
+// Contract suite: replays every Open Humans exchange recorded in test/fixtures/cassettes (2018,
 // ohapi + django-open-humans) against the sandbox and checks status and body — exactly for
 // errors and small bodies, by shape where ids/tokens/URLs differ by nature. Third-party hosts are
 // not replayed, and every deliberate 2018-vs-today difference is named in cassettes-specs.ts and
@@ -167,7 +167,7 @@ describe.skipIf(dir === null && process.env['CI'] !== 'true')('recorded Open Hum
   afterAll(() => sb?.close());
 
   it('finds the cassettes, and every cassette has a replay spec (and every spec a cassette)', () => {
-    expect(dir, 'cassettes directory (../shared/cassettes or OPENHUMANS_CASSETTES_DIR)').not.toBeNull();
+    expect(dir, 'cassettes directory (test/fixtures/cassettes or OPENHUMANS_CASSETTES_DIR)').not.toBeNull();
     expect(files.length).toBeGreaterThanOrEqual(41);
     expect([...files].sort()).toEqual(Object.keys(SPECS).sort());
   });
