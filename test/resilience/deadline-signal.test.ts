@@ -1,0 +1,47 @@
+/**
+ * The request deadline combines the server adapter's request signal with its own timer. On Node 24
+ * the adapter's signal is not a Node-made AbortSignal, and `AbortSignal.any` refuses such a signal
+ * with a TypeError (Node 20 let it through), which failed every request. A signal of our own making stands in for it here.
+ */
+import { describe, expect, it } from 'vitest';
+import { anySignal, Deadline, nativeSignal } from '../../src/datasources/resilience/deadline.js';
+
+/** An AbortSignal look-alike that Node's brand checks reject, as the adapter's signal is. */
+function foreignSignal(): { signal: AbortSignal; abort: (reason: unknown) => void } {
+  const target = new EventTarget() as EventTarget & { aborted: boolean; reason: unknown };
+  target.aborted = false;
+  target.reason = undefined;
+  const abort = (reason: unknown): void => {
+    target.aborted = true;
+    target.reason = reason;
+    target.dispatchEvent(new Event('abort'));
+  };
+  return { signal: target as unknown as AbortSignal, abort };
+}
+
+describe('deadline signals', () => {
+  it('follows a foreign parent signal through a native one', () => {
+    const parent = foreignSignal();
+    const deadline = Deadline.after(60_000, parent.signal);
+    expect(deadline.signal.aborted).toBe(false);
+    parent.abort(new Error('client went away'));
+    expect(deadline.signal.aborted).toBe(true);
+    expect((deadline.signal.reason as Error).message).toBe('client went away');
+    expect(deadline.expired).toBe(false);
+  });
+
+  it('keeps native signals as they are and combines foreign ones', () => {
+    const native = new AbortController();
+    expect(nativeSignal(native.signal)).toBe(native.signal);
+    const parent = foreignSignal();
+    const combined = anySignal(parent.signal, native.signal);
+    parent.abort('gone');
+    expect(combined?.aborted).toBe(true);
+  });
+
+  it('bridges a foreign signal that is already aborted', () => {
+    const parent = foreignSignal();
+    parent.abort('early');
+    expect(nativeSignal(parent.signal).aborted).toBe(true);
+  });
+});
