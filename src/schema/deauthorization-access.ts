@@ -5,6 +5,9 @@ import { watchCredentials } from '../events/credential-watch.js';
 import type { StoredDeauthorizationEvent } from '../events/deauthorization-event.js';
 import type { DeauthorizationFeed } from '../events/live-feed.js';
 import { EventStoreUnavailableError } from '../events/redis-guard.js';
+import { RecheckCoalescer } from '../events/recheck-coalescer.js';
+import { tokenKey } from '../auth/token.js';
+import type { OpenHumansHttp } from '../datasources/http.js';
 
 /**
  * Only the master token of the project the webhook belongs to (OPENHUMANS_PROJECT_ID) may read
@@ -57,17 +60,33 @@ export async function guardSubscription(
   ctx: Context,
   feed: DeauthorizationFeed,
 ): Promise<AsyncIterableIterator<StoredDeauthorizationEvent | FeedEnded>> {
+  const intervalMs = ctx.config.deauthorization.subscriptionRecheckMs;
+  const coalescer = coalescerFor(ctx.http, intervalMs);
+  const key = ctx.token === null ? 'none' : tokenKey(ctx.token);
   const watch = await watchCredentials((error) => feed.fail(error), {
-    intervalMs: ctx.config.deauthorization.subscriptionRecheckMs,
+    intervalMs,
     check: (signal) =>
-      requireWebhookProjectMaster(
-        ctx,
-        new DirectSharingApi({ http: ctx.http, token: ctx.token, tokenMalformed: ctx.tokenMalformed, signal }),
+      coalescer.run(key, () =>
+        requireWebhookProjectMaster(
+          ctx,
+          new DirectSharingApi({ http: ctx.http, token: ctx.token, tokenMalformed: ctx.tokenMalformed, signal }),
+        ),
       ),
     onCheckError: (err) => ctx.logger.warn('subscription credential re-check failed; trying again later', { err: errorName(err) }),
   });
   feed.onClose(() => watch.stop());
   return endWithError(feed);
+}
+
+/** One coalescer per gateway (its HTTP layer is a per-gateway singleton), so tests stay apart. */
+const coalescers = new WeakMap<OpenHumansHttp, RecheckCoalescer>();
+function coalescerFor(http: OpenHumansHttp, intervalMs: number): RecheckCoalescer {
+  let coalescer = coalescers.get(http);
+  if (!coalescer) {
+    coalescer = new RecheckCoalescer({ freshMs: intervalMs / 2 });
+    coalescers.set(http, coalescer);
+  }
+  return coalescer;
 }
 
 const errorName = (err: unknown): string => (err instanceof GatewayError ? err.code : err instanceof Error ? err.name : 'error');
