@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
+import { configureOAuthApp, memberLeaves } from '../../sandbox/routes/direct-sharing-controls.js';
 import { loadConfig } from '../../src/config.js';
 import { webhookPolicy } from '../../src/webhooks/webhook-policy.js';
 import { signWebhookBody } from '../../src/webhooks/signature.js';
@@ -108,6 +109,22 @@ describe('webhook receiver in production', () => {
       expect((await post(stack, legacy, signed(legacy))).status).toBe(400);
       expect(await kept(stack)).toEqual(['60000003', '60000004']);
       expect(stack.logLines.some((l) => l.includes('OPENHUMANS_WEBHOOK_ALLOW_UNSIGNED=true'))).toBe(true);
+    });
+  });
+
+  it("takes the sandbox's own unsigned fallback retry when allowed, after its signed call was refused", async () => {
+    await withStack({ OPENHUMANS_WEBHOOK_SECRET: SECRET, OPENHUMANS_WEBHOOK_ALLOW_UNSIGNED: 'true' }, async (stack) => {
+      const base = await stack.listen();
+      // Open Humans signs with a secret the gateway does not know (rotated on one side only).
+      configureOAuthApp(sandbox.state, { webhookUrl: `${base}${PATH}`, webhookSecret: 'another-fake-secret-xyz' });
+      try {
+        const pmi = Object.keys(sandbox.memberTokens).sort()[7] ?? '';
+        const deliveries = await memberLeaves(sandbox.state, pmi, { erasureRequested: true });
+        expect(deliveries.map((d) => [d.attempt, d.status])).toEqual([['signed', 403], ['fallback', 200]]);
+        expect(await kept(stack)).toEqual([pmi]);
+      } finally {
+        configureOAuthApp(sandbox.state, { webhookUrl: '' });
+      }
     });
   });
 
