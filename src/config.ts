@@ -152,6 +152,11 @@ export function loadConfig(env: Env = process.env): Config {
     deauthorization: {
       webhookPath,
       eventCapacity: r.int('DEAUTH_EVENTS_MAX', 10_000, 1, 1_000_000),
+      // Webhook hardening and event delivery (issues 14 and 19), kept together in one block.
+      allowUnsigned: r.bool('OPENHUMANS_WEBHOOK_ALLOW_UNSIGNED', false),
+      timestampToleranceMs: r.int('DEAUTH_WEBHOOK_TOLERANCE_SECONDS', 900, 30, 86_400) * 1000,
+      redisTimeoutMs: r.int('DEAUTH_EVENTS_REDIS_TIMEOUT_MS', 500, 20, 10_000),
+      subscriptionRecheckMs: r.int('SUBSCRIPTION_RECHECK_SECONDS', 30, 1, 3_600) * 1000,
     },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

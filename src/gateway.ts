@@ -31,6 +31,8 @@ import type { UploadServices } from './datasources/uploads/upload-services.js';
 import { useStreamingUploads } from './uploads/streaming-uploads.js';
 import { schema as defaultSchema } from './schema/index.js';
 import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
+import { webhookPolicy } from './webhooks/webhook-policy.js';
+import { eventStoreSettings } from './events/store-settings.js';
 import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
 import { abuseLimitPlugins } from './limits/index.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -98,8 +100,7 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
   const deauthorizationEvents =
     deps.deauthorizationEvents ??
     createDeauthorizationEventStore({
-      redisUrl: config.redisUrl,
-      capacity: config.deauthorization.eventCapacity,
+      ...eventStoreSettings(config),
       onError: (message) => logger.warn(message),
     });
   const uploads = deps.uploads ?? createUploadServices(config.uploads);
@@ -239,19 +240,21 @@ function subgraphEndpoint(config: Config, shared: SharedDeps, metrics: GatewayMe
 }
 
 /**
- * The deauthorization webhook receiver, served when OPENHUMANS_PROJECT_ID says whose events
- * these are (only that project's master token may read them); plus closing a store built here.
+ * The deauthorization webhook receiver, served as `webhookPolicy` decides (a project id, and a
+ * secret in production); plus closing a store built here.
  */
 function deauthorizationPlugins(deps: GatewayDeps, shared: SharedDeps): Plugin[] {
   const { config, logger, deauthorizationEvents: store } = shared;
   const plugins: Plugin[] = [];
-  if (config.openHumans.projectId !== null) {
-    if (config.openHumans.webhookSecret === null) {
-      logger.warn('OPENHUMANS_WEBHOOK_SECRET is not set: the deauthorization webhook accepts unsigned calls');
-    }
-    plugins.push(
-      useDeauthorizationWebhook({ path: config.deauthorization.webhookPath, secret: config.openHumans.webhookSecret, store, logger }),
-    );
+  const policy = webhookPolicy(config);
+  const projectId = config.openHumans.projectId;
+  if (policy.serve && projectId !== null) {
+    if (policy.warning) logger.warn(policy.warning);
+    const { webhookPath: path, timestampToleranceMs: toleranceMs } = config.deauthorization;
+    const { secret, acceptUnsigned } = policy;
+    plugins.push(useDeauthorizationWebhook({ path, projectId, secret, acceptUnsigned, toleranceMs, store, logger }));
+  } else if (!policy.serve && projectId !== null) {
+    logger.error(policy.reason);
   }
   if (!deps.deauthorizationEvents) plugins.push({ onDispose: () => store.close() });
   const closeCache = ownedClosers.get(shared.publicCache);

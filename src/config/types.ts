@@ -120,5 +120,16 @@ export interface Config {
     readonly webhookPath: string;
     /** How many events are kept for `deauthorizationEvents(after:)` (memory or Redis). */
     readonly eventCapacity: number;
+    /**
+     * `OPENHUMANS_WEBHOOK_ALLOW_UNSIGNED`: accept unsigned calls (and the legacy double-encoded
+     * retry) even with a secret, and serve the receiver without one in production.
+     */
+    readonly allowUnsigned: boolean;
+    /** `DEAUTH_WEBHOOK_TOLERANCE_SECONDS`, in ms: how far a call's `timestamp` may be from now. */
+    readonly timestampToleranceMs: number;
+    /** `DEAUTH_EVENTS_REDIS_TIMEOUT_MS`: one event-store Redis call's budget before failing fast. */
+    readonly redisTimeoutMs: number;
+    /** `SUBSCRIPTION_RECHECK_SECONDS`, in ms: how often a live subscription re-proves its token. */
+    readonly subscriptionRecheckMs: number;
   };
 }

@@ -15,7 +15,7 @@ const MAX_PENDING = 10_000;
 export async function openDeauthorizationFeed(
   store: DeauthorizationEventStore,
   afterId: string | null,
-): Promise<AsyncIterableIterator<StoredDeauthorizationEvent>> {
+): Promise<DeauthorizationFeed> {
   const feed = new Feed();
   let last = afterId;
   let replaying = afterId !== null;
@@ -40,17 +40,25 @@ export async function openDeauthorizationFeed(
   return feed;
 }
 
-/** A push-driven async iterator: a queue, one waiting reader, and cleanup on `return()`. */
+/** A live feed: an async iterator that the gateway can also end with an error (`fail`). */
+export type DeauthorizationFeed = Feed;
+
+/**
+ * A push-driven async iterator: a bounded queue, one waiting reader, and cleanup on `return()`
+ * or `fail()` (no async generator: its `return()` would wait for the next event).
+ */
 class Feed implements AsyncIterableIterator<StoredDeauthorizationEvent> {
   #queue: StoredDeauthorizationEvent[] = [];
   #waiting: ((result: IteratorResult<StoredDeauthorizationEvent>) => void) | null = null;
   #failWaiting: ((err: Error) => void) | null = null;
   #closed = false;
   #error: Error | null = null;
-  #cleanup: (() => void) | null = null;
+  #cleanups: (() => void)[] = [];
 
+  /** Runs `cleanup` when the feed ends (at once if it already has). */
   onClose(cleanup: () => void): void {
-    this.#cleanup = cleanup;
+    if (this.#closed) cleanup();
+    else this.#cleanups.push(cleanup);
   }
 
   push(event: StoredDeauthorizationEvent): void {
@@ -62,7 +70,7 @@ class Feed implements AsyncIterableIterator<StoredDeauthorizationEvent> {
       return;
     }
     this.#queue.push(event);
-    if (this.#queue.length > MAX_PENDING) this.#fail(new Error('Too many undelivered events: resubscribe with `after`.'));
+    if (this.#queue.length > MAX_PENDING) this.fail(new Error('Too many undelivered events: resubscribe with `after`.'));
   }
 
   next(): Promise<IteratorResult<StoredDeauthorizationEvent>> {
@@ -92,7 +100,9 @@ class Feed implements AsyncIterableIterator<StoredDeauthorizationEvent> {
     return this;
   }
 
-  #fail(err: Error): void {
+  /** Ends the feed: undelivered events are dropped and the reader gets `err` (once). */
+  fail(err: Error): void {
+    if (this.#closed) return;
     this.#queue = [];
     this.#error = err;
     this.#close();
@@ -104,8 +114,6 @@ class Feed implements AsyncIterableIterator<StoredDeauthorizationEvent> {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = this.#error ? [] : this.#queue;
-    const cleanup = this.#cleanup;
-    this.#cleanup = null;
-    cleanup?.();
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
   }
 }

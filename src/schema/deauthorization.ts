@@ -1,9 +1,9 @@
-import type { Context } from '../context.js';
-import { ErrorCode, GatewayError, badUserInput } from '../errors.js';
+import { badUserInput } from '../errors.js';
 import type { StoredDeauthorizationEvent } from '../events/deauthorization-event.js';
 import { isEventId } from '../events/deauthorization-event.js';
 import { openDeauthorizationFeed } from '../events/live-feed.js';
 import { builder } from './builder.js';
+import { FeedEnded, fromEventStore, guardSubscription, requireWebhookProjectMaster } from './deauthorization-access.js';
 
 const CURSOR_PREFIX = 'DeauthorizationEvent:';
 
@@ -17,28 +17,6 @@ function parseEventCursor(cursor: string | null | undefined): string | null {
   const id = decoded.startsWith(CURSOR_PREFIX) ? decoded.slice(CURSOR_PREFIX.length) : '';
   if (!isEventId(id)) throw badUserInput('`after` is not a cursor of a deauthorization event.', { argument: 'after' });
   return id;
-}
-
-/**
- * Only the master token of the project the webhook belongs to (OPENHUMANS_PROJECT_ID) may read
- * its events: they say which members left. One D1 call (cached per token) proves the project.
- */
-async function requireWebhookProjectMaster(ctx: Context): Promise<void> {
-  const projectId = ctx.config.openHumans.projectId;
-  if (projectId === null) {
-    throw new GatewayError(
-      ErrorCode.FORBIDDEN,
-      'Deauthorization events are not enabled on this gateway: its operator has not set OPENHUMANS_PROJECT_ID.',
-    );
-  }
-  ctx.directSharing.requireMasterToken('Reading deauthorization events');
-  const project = await ctx.directSharing.projectInfo();
-  if (project.databaseId !== projectId) {
-    throw new GatewayError(
-      ErrorCode.FORBIDDEN,
-      `Deauthorization events belong to project ${projectId}; this master token belongs to another project.`,
-    );
-  }
 }
 
 export const DeauthorizationEventRef = builder.objectRef<StoredDeauthorizationEvent>('DeauthorizationEvent').implement({
@@ -96,7 +74,7 @@ builder.queryField('deauthorizationEvents', (t) =>
       }
       const after = parseEventCursor(args.after);
       await requireWebhookProjectMaster(ctx);
-      const page = await ctx.deauthorizationEvents.listAfter(after, first);
+      const page = await fromEventStore(() => ctx.deauthorizationEvents.listAfter(after, first));
       const edges = page.events.map((node) => ({ cursor: eventCursor(node), node }));
       return {
         edges,
@@ -117,15 +95,21 @@ builder.subscriptionField('memberDeauthorized', (t) =>
     description:
       'Each deauthorization event as the gateway receives it (from any gateway instance sharing ' +
       'REDIS_URL). With `after`, first replays the kept events after that cursor, then continues ' +
-      "live without a gap. Needs the master token of the gateway's project (OPENHUMANS_PROJECT_ID).",
+      "live without a gap. Needs the master token of the gateway's project (OPENHUMANS_PROJECT_ID); " +
+      'the token is proven again every SUBSCRIPTION_RECHECK_SECONDS, and the subscription ends with ' +
+      'an UNAUTHENTICATED or FORBIDDEN error once it no longer holds.',
     args: {
       after: t.arg.string({ required: false, description: 'Replay the kept events after this cursor first.' }),
     },
     subscribe: async (_root, args, ctx) => {
       const after = parseEventCursor(args.after);
       await requireWebhookProjectMaster(ctx);
-      return openDeauthorizationFeed(ctx.deauthorizationEvents, after);
+      const feed = await fromEventStore(() => openDeauthorizationFeed(ctx.deauthorizationEvents, after));
+      return guardSubscription(ctx, feed);
     },
-    resolve: (event) => event,
+    resolve: (item) => {
+      if (item instanceof FeedEnded) throw item.error;
+      return item;
+    },
   }),
 );

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import type { DeauthorizationEventStore } from '../events/deauthorization-event.js';
+import type { DeauthorizationEvent, DeauthorizationEventStore } from '../events/deauthorization-event.js';
 import type { Logger } from '../logger.js';
 import { parseDeauthorizationBody } from './deauthorization-payload.js';
 import { SIGNATURE_HEADER, verifyWebhookSignature } from './signature.js';
@@ -14,52 +14,90 @@ const STORE_TIMEOUT_MS = 3_000;
 
 export interface DeauthorizationWebhookOptions {
   path: string;
-  /** `OPENHUMANS_WEBHOOK_SECRET`; when null, unsigned (and legacy double-encoded) calls are accepted. */
+  /** The gateway's project (OPENHUMANS_PROJECT_ID): every accepted event is stamped with it. */
+  projectId: number;
+  /** `OPENHUMANS_WEBHOOK_SECRET`; a signed call must verify against it. */
   secret: string | null;
+  /** Accept calls without a signature, and the legacy double-encoded retry (see `webhookPolicy`). */
+  acceptUnsigned: boolean;
+  /** How far the call's `timestamp` may be from now, either way, before it is refused. */
+  toleranceMs: number;
   store: DeauthorizationEventStore;
   logger: Logger;
   /** Injectable clock for tests. */
   now?: () => Date;
-  /** How long the store may take before the call is answered 503. @default 3000 */
+  /** How long the store may take before the call is answered 503 (a safety net). @default 3000 */
   storeTimeoutMs?: number;
 }
 
 type ResponseCtor = typeof Response;
+type Reply = (status: number, text: string, headers?: Record<string, string>) => Response;
 
 /**
- * Handles one call to the deauthorization webhook (openhumans-api.md §2.6). With a secret: the
- * `X-OpenHumans-Webhooks-Signature` must be the HMAC-SHA1 of the exact body bytes, or 403 (which
- * also refuses the upstream's unsigned fallback retry). Without one: anything well-formed is
- * accepted, including the legacy double-encoded body. The event is kept and published before the
- * 200, so an acknowledged event is never lost; nothing slow happens here.
+ * Handles one call to the deauthorization webhook (docs/deauthorization-webhook.md).
+ * - Signature: a call carrying `X-OpenHumans-Webhooks-Signature` must carry the HMAC-SHA1 of the
+ *   exact body bytes with the secret, or 403. A call without one is refused (403) unless
+ *   `acceptUnsigned`; only such an unsigned call may use the legacy double-encoded body.
+ * - Freshness: Open Humans sends the time of the deauthorization (or erasure request) from inside
+ *   the member's own request, so a `timestamp` more than `toleranceMs` from now is a replay or a
+ *   forgery and is refused (400).
+ * - Exactly once: the store drops a (member, timestamp) it already accepted; a replay is answered
+ *   200 like the first call but neither kept nor published again.
+ * - Acknowledgement: 200 only once the store has kept the event; 503 means it was not kept, and
+ *   will not be kept or published later.
  */
 export async function handleDeauthorizationWebhook(
   request: Request,
   options: DeauthorizationWebhookOptions,
   ResponseImpl: ResponseCtor = Response,
 ): Promise<Response> {
-  const reply = (status: number, text: string, headers: Record<string, string> = {}): Response =>
-    new ResponseImpl(text, { status, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers } });
+  const reply: Reply = (status, text, headers = {}) =>
+    new ResponseImpl(text, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers } });
   const log = options.logger.child({ component: 'deauthorization-webhook' });
 
   if (request.method !== 'POST') return reply(405, 'Method not allowed.', { allow: 'POST' });
   const body = await readBody(request);
   if (body === null) return reply(413, 'Body too large.');
 
-  if (options.secret !== null && !verifyWebhookSignature(options.secret, body, request.headers.get(SIGNATURE_HEADER))) {
-    log.warn('deauthorization webhook refused: missing or wrong signature', { signed: request.headers.has(SIGNATURE_HEADER) });
+  const signature = request.headers.get(SIGNATURE_HEADER);
+  const signed = signature !== null && options.secret !== null;
+  if (signed ? !verifyWebhookSignature(options.secret ?? '', body, signature) : !options.acceptUnsigned) {
+    log.warn('deauthorization webhook refused: missing or wrong signature', { signed: signature !== null });
     return reply(403, 'Missing or invalid signature.');
   }
   const now = options.now?.() ?? new Date();
-  const parsed = parseDeauthorizationBody(new TextDecoder().decode(body), now, options.secret === null);
+  const parsed = parseDeauthorizationBody(new TextDecoder().decode(body), {
+    projectId: options.projectId,
+    receivedAt: now,
+    allowLegacy: !signed,
+  });
   if (!parsed.ok) {
     log.warn('deauthorization webhook refused: bad payload', { problem: parsed.problem });
     return reply(400, `Bad payload: ${parsed.problem}.`);
   }
+  const skewMs = Math.abs(now.getTime() - parsed.event.timestamp.getTime());
+  if (skewMs > options.toleranceMs) {
+    log.warn('deauthorization webhook refused: timestamp outside the accepted window', { skewSeconds: Math.round(skewMs / 1000) });
+    return reply(400, 'Bad payload: timestamp too far from now (a replay?).');
+  }
+  return store(parsed.event, parsed.legacy, options, log, reply);
+}
+
+async function store(
+  event: DeauthorizationEvent,
+  legacy: boolean,
+  options: DeauthorizationWebhookOptions,
+  log: Logger,
+  reply: Reply,
+): Promise<Response> {
   try {
-    const stored = await withTimeout(options.store.append(parsed.event), options.storeTimeoutMs ?? STORE_TIMEOUT_MS);
-    log.info('deauthorization event accepted', { eventId: stored.id, erasureRequested: stored.erasureRequested, legacy: parsed.legacy });
-    log.debug('deauthorization event member', { eventId: stored.id, projectMemberId: stored.projectMemberId });
+    const outcome = await withTimeout(options.store.append(event), options.storeTimeoutMs ?? STORE_TIMEOUT_MS);
+    if (outcome.duplicate) {
+      log.info('deauthorization event already received: acknowledged, not kept again', { eventId: outcome.id, legacy });
+    } else {
+      log.info('deauthorization event accepted', { eventId: outcome.id, erasureRequested: event.erasureRequested, legacy });
+    }
+    log.debug('deauthorization event member', { eventId: outcome.id, projectMemberId: event.projectMemberId });
   } catch (err) {
     log.error('deauthorization event could not be stored', { err: err instanceof Error ? err.name : 'error' });
     return reply(503, 'Event store unavailable; try again.');

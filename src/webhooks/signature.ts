@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** The header Open Humans signs webhook calls with (openhumans-api.md §2.6). */
+/** The header Open Humans signs webhook calls with (docs/deauthorization-webhook.md). */
 export const SIGNATURE_HEADER = 'x-openhumans-webhooks-signature';
 
 /** `sha1=<hex HMAC-SHA1(secret, exact body bytes)>`, as the upstream computes it. */

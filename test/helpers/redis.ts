@@ -11,6 +11,8 @@ import { delimiter, join } from 'node:path';
 export interface RedisServer {
   url: string;
   port: number;
+  /** Sends a signal to the server process (SIGSTOP hangs it, SIGCONT resumes it). */
+  signal(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -80,10 +82,14 @@ export async function startRedis(): Promise<RedisServer> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    signal: (signal) => {
+      child.kill(signal);
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
+        child.kill('SIGCONT'); // a stopped (SIGSTOP) server would not act on SIGTERM
         child.kill('SIGTERM');
       }),
   };

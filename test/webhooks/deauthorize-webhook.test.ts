@@ -5,7 +5,7 @@ import { signWebhookBody } from '../../src/webhooks/signature.js';
 import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
 import { subscribeSse } from './sse.js';
 
-// openhumans-api.md §2.6: Open Humans' documented example.
+// docs/deauthorization-webhook.md: Open Humans' documented example.
 const SECRET = 'abcdefghijklmnop';
 const DOC_BODY = '{"project_member_id": "12345678", "erasure_requested": true, "timestamp": "2020-06-30T20:00:00.000000+00:00"}';
 const DOC_SIGNATURE = 'sha1=ebda5c0a38593a4350ad8401b7d8c8f1cd08ec67';
@@ -26,7 +26,12 @@ interface EventsData {
   };
 }
 
-const body = (id: string, erasure = false, timestamp = '2026-01-02T03:04:05.123456+00:00'): string =>
+/** Python's `isoformat()` of a UTC time, as Open Humans sends it (microseconds, +00:00). */
+const pyIso = (date: Date): string => date.toISOString().replace('Z', '000+00:00');
+/** A recent moment, as a live call carries (the webhook refuses stale timestamps). */
+const RECENT = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000 + 123);
+
+const body = (id: string, erasure = false, timestamp = pyIso(RECENT)): string =>
   `{"project_member_id": "${id}", "erasure_requested": ${erasure}, "timestamp": "${timestamp}"}`;
 
 function post(stack: Stack, text: string, headers: Record<string, string> = {}, path = PATH): Promise<Response> {
@@ -61,14 +66,65 @@ describe('deauthorization webhook with a secret', () => {
     return res.data?.deauthorizationEvents;
   };
 
-  it('accepts the documented example signature and keeps the event', async () => {
+  it('refuses the documented example: rightly signed, but its 2020 timestamp makes it a replay', async () => {
     const res = await post(stack, DOC_BODY, { 'X-OpenHumans-Webhooks-Signature': DOC_SIGNATURE });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/timestamp/);
+    expect((await events())?.edges).toEqual([]);
+  });
+
+  it('accepts a fresh call signed the documented way, and keeps the event', async () => {
+    const text = body('12345678', true);
+    const res = await post(stack, text, signed(text));
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('Received');
     const page = await events();
     expect(page?.edges.map((e) => e.node)).toEqual([
-      expect.objectContaining({ projectMemberId: '12345678', erasureRequested: true, timestamp: '2020-06-30T20:00:00.000Z' }),
+      expect.objectContaining({ projectMemberId: '12345678', erasureRequested: true, timestamp: RECENT.toISOString() }),
     ]);
+  });
+
+  it('acknowledges replays of a kept event without keeping or publishing them again', async () => {
+    const base = await stack.listen();
+    const start = (await events())?.pageInfo.endCursor ?? null;
+    const sub = await subscribeSse<{ memberDeauthorized: { projectMemberId: string; erasureRequested: boolean } }>(
+      base,
+      'subscription { memberDeauthorized { projectMemberId erasureRequested } }',
+      {},
+      sandbox.masterToken,
+    );
+    try {
+      const text = body('21000001', true);
+      for (let i = 0; i < 7; i++) expect((await post(stack, text, signed(text))).status).toBe(200);
+      const next = body('21000002');
+      expect((await post(stack, next, signed(next))).status).toBe(200);
+      // Live: the replays were not published (the next message is the other member's).
+      expect((await sub.next())?.data?.memberDeauthorized.projectMemberId).toBe('21000001');
+      expect((await sub.next())?.data?.memberDeauthorized.projectMemberId).toBe('21000002');
+      const kept = await events({ first: 100, after: start });
+      expect(kept?.edges.map((e) => e.node.projectMemberId)).toEqual(['21000001', '21000002']);
+      expect(stack.logLines.filter((l) => l.includes('already received')).length).toBe(6);
+    } finally {
+      sub.close();
+    }
+  });
+
+  it('accepts timestamps within the tolerance either way (clock skew) and refuses those beyond', async () => {
+    const start = (await events())?.pageInfo.endCursor ?? null;
+    const minutes = (m: number) => pyIso(new Date(Date.now() + m * 60_000));
+    const cases: [string, string, number][] = [
+      ['22000001', minutes(-14), 200],
+      ['22000002', minutes(14), 200],
+      ['22000003', minutes(-16), 400],
+      ['22000004', minutes(16), 400],
+      ['22000005', '2020-06-30T20:00:00.000000+00:00', 400],
+    ];
+    for (const [id, timestamp, status] of cases) {
+      const text = body(id, false, timestamp);
+      expect([id, (await post(stack, text, signed(text))).status]).toEqual([id, status]);
+    }
+    const kept = await events({ first: 100, after: start });
+    expect(kept?.edges.map((e) => e.node.projectMemberId)).toEqual(['22000001', '22000002']);
   });
 
   it('refuses tampered, wrongly signed, unsigned and legacy calls, and keeps none of them', async () => {
@@ -103,7 +159,7 @@ describe('deauthorization webhook with a secret', () => {
     expect(first?.edges.map((e) => e.node.projectMemberId)).toEqual(['20000001', '20000002']);
     expect(first?.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
     expect(first?.edges[1]?.node.erasureRequested).toBe(true);
-    expect(first?.edges[0]?.node.timestamp).toBe('2026-01-02T03:04:05.123Z');
+    expect(first?.edges[0]?.node.timestamp).toBe(RECENT.toISOString());
     // The node's cursor equals its edge cursor (subscribers resume from it).
     expect(first?.edges.map((e) => e.node.cursor)).toEqual(first?.edges.map((e) => e.cursor));
     const rest = await events({ first: 2, after: first?.pageInfo.endCursor });
@@ -205,13 +261,18 @@ describe('deauthorization webhook without a secret', () => {
     await stack?.close();
   });
 
-  it('serves the configured path only, and accepts unsigned and legacy double-encoded bodies', async () => {
-    expect((await post(stack, DOC_BODY)).status).toBe(404);
-    expect((await post(stack, DOC_BODY, {}, '/hooks/open-humans')).status).toBe(200);
+  it('serves the configured path only, and accepts unsigned and legacy double-encoded bodies (development)', async () => {
+    const fresh = body('12345678', true);
+    expect((await post(stack, fresh)).status).toBe(404);
+    expect((await post(stack, fresh, {}, '/hooks/open-humans')).status).toBe(200);
     expect((await post(stack, JSON.stringify(body('50000001')), {}, '/hooks/open-humans')).status).toBe(200);
     expect((await post(stack, '{"erasure_requested": true}', {}, '/hooks/open-humans')).status).toBe(400);
+    // Still fresh-only and deduplicated: the 2020 example and a replay keep nothing.
+    expect((await post(stack, DOC_BODY, {}, '/hooks/open-humans')).status).toBe(400);
+    expect((await post(stack, fresh, {}, '/hooks/open-humans')).status).toBe(200);
     const res = await stack.execute<EventsData>(EVENTS, { first: 10 }, { token: sandbox.masterToken });
     expect(res.data?.deauthorizationEvents.edges.map((e) => e.node.projectMemberId)).toEqual(['12345678', '50000001']);
+    expect(stack.logLines.some((l) => l.includes('accepts unsigned calls') && l.includes('"warn"'))).toBe(true);
   });
 });
 

@@ -1,13 +1,16 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeauthorizationEvent, DeauthorizationEventStore, StoredDeauthorizationEvent } from '../../src/events/deauthorization-event.js';
+import type { AppendOutcome, DeauthorizationEvent, DeauthorizationEventStore } from '../../src/events/deauthorization-event.js';
 import { compareEventIds } from '../../src/events/deauthorization-event.js';
 import { openDeauthorizationFeed } from '../../src/events/live-feed.js';
 import { MemoryDeauthorizationEventStore } from '../../src/events/memory-store.js';
 import { RedisDeauthorizationEventStore } from '../../src/events/redis-store.js';
 import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
 
-const event = (n: number, erasureRequested = false): DeauthorizationEvent => ({
+const PROJECT = 471;
+
+const event = (n: number, erasureRequested = false, projectId = PROJECT): DeauthorizationEvent => ({
+  projectId,
   projectMemberId: String(10_000_000 + n),
   erasureRequested,
   timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, n)),
@@ -24,8 +27,9 @@ function contract(name: string, make: (capacity: number) => Promise<Deauthorizat
     it('keeps events in order and lists them after a position', async () => {
       const store = await make(100);
       try {
-        const stored: StoredDeauthorizationEvent[] = [];
+        const stored: AppendOutcome[] = [];
         for (let i = 1; i <= 5; i++) stored.push(await store.append(event(i, i % 2 === 0)));
+        expect(stored.every((s) => !s.duplicate)).toBe(true);
         const ids = stored.map((s) => s.id);
         expect([...ids].sort(compareEventIds)).toEqual(ids);
         expect(new Set(ids).size).toBe(5);
@@ -39,6 +43,35 @@ function contract(name: string, make: (capacity: number) => Promise<Deauthorizat
         expect(page.events.map((e) => e.id)).toEqual(ids.slice(2, 4));
         expect(page.hasMore).toBe(true);
         expect((await store.listAfter(ids[4] ?? null, 10)).events).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('acknowledges a replay of the same (member, timestamp) without keeping or publishing it again', async () => {
+      const store = await make(100);
+      try {
+        const seen: string[] = [];
+        await store.subscribe((e) => seen.push(e.id));
+        const first = await store.append(event(1));
+        const replay = await store.append({ ...event(1), receivedAt: new Date(Date.UTC(2026, 0, 1, 1)) });
+        expect(replay).toEqual({ id: first.id, duplicate: true });
+        // Same member at another time is another event.
+        const other = await store.append({ ...event(1), timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)) });
+        expect(other.duplicate).toBe(false);
+        await until(() => seen.length >= 2);
+        expect(seen).toEqual([first.id, other.id]);
+        expect((await store.listAfter(null, 10)).events.map((e) => e.id)).toEqual([first.id, other.id]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("refuses another project's event", async () => {
+      const store = await make(100);
+      try {
+        await expect(store.append(event(1, false, PROJECT + 1))).rejects.toThrow(/another project/);
+        expect((await store.listAfter(null, 10)).events).toEqual([]);
       } finally {
         await store.close();
       }
@@ -121,7 +154,7 @@ function contract(name: string, make: (capacity: number) => Promise<Deauthorizat
   });
 }
 
-contract('in-memory event store', async (capacity) => new MemoryDeauthorizationEventStore(capacity));
+contract('in-memory event store', async (capacity) => new MemoryDeauthorizationEventStore({ projectId: PROJECT, capacity }));
 
 describe.skipIf(!redisAvailable())('Redis event store', () => {
   let redis: RedisServer;
@@ -133,14 +166,14 @@ describe.skipIf(!redisAvailable())('Redis event store', () => {
     await redis?.stop();
   });
   const make = async (capacity: number) =>
-    new RedisDeauthorizationEventStore({ url: redis.url, capacity, keyPrefix: `test-${++prefix}:` });
+    new RedisDeauthorizationEventStore({ url: redis.url, projectId: PROJECT, capacity, keyPrefix: `test-${++prefix}:` });
 
   contract('contract', make);
 
   it('shares events between two instances: kept once, delivered to subscribers on the other', async () => {
     const keyPrefix = `shared-${++prefix}:`;
-    const a = new RedisDeauthorizationEventStore({ url: redis.url, keyPrefix });
-    const b = new RedisDeauthorizationEventStore({ url: redis.url, keyPrefix });
+    const a = new RedisDeauthorizationEventStore({ url: redis.url, projectId: PROJECT, keyPrefix });
+    const b = new RedisDeauthorizationEventStore({ url: redis.url, projectId: PROJECT, keyPrefix });
     try {
       const onB: string[] = [];
       const onA: string[] = [];
@@ -158,8 +191,8 @@ describe.skipIf(!redisAvailable())('Redis event store', () => {
 
   it('catches up on events published while its subscriber connection was down', async () => {
     const keyPrefix = `reconnect-${++prefix}:`;
-    const store = new RedisDeauthorizationEventStore({ url: redis.url, keyPrefix });
-    const writer = new RedisDeauthorizationEventStore({ url: redis.url, keyPrefix });
+    const store = new RedisDeauthorizationEventStore({ url: redis.url, projectId: PROJECT, keyPrefix });
+    const writer = new RedisDeauthorizationEventStore({ url: redis.url, projectId: PROJECT, keyPrefix });
     const admin = new Redis(redis.url);
     try {
       const seen: string[] = [];
@@ -184,6 +217,7 @@ describe.skipIf(!redisAvailable())('Redis event store', () => {
     const errors: string[] = [];
     const store = new RedisDeauthorizationEventStore({
       url: 'redis://:fake-password@127.0.0.1:1',
+      projectId: PROJECT,
       commandTimeoutMs: 200,
       onError: (m) => errors.push(m),
     });

@@ -43,7 +43,8 @@ describe.skipIf(!redisAvailable())('deauthorization events shared through Redis 
     );
     try {
       expect(sub.status).toBe(200);
-      const text = '{"project_member_id": "61234567", "erasure_requested": true, "timestamp": "2026-03-04T05:06:07.000000+00:00"}';
+      const timestamp = new Date(Date.now() - 1_000).toISOString().replace('Z', '000+00:00');
+      const text = `{"project_member_id": "61234567", "erasure_requested": true, "timestamp": "${timestamp}"}`;
       const res = await fetch(`${baseA}${PATH}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'X-OpenHumans-Webhooks-Signature': signWebhookBody(SECRET, new TextEncoder().encode(text)) },

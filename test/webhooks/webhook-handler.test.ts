@@ -5,6 +5,8 @@ import { createLogger } from '../../src/logger.js';
 import { handleDeauthorizationWebhook } from '../../src/webhooks/deauthorize-webhook.js';
 
 const BODY = '{"project_member_id": "12345678", "erasure_requested": false, "timestamp": "2026-01-01T00:00:00.000000+00:00"}';
+const NOW = new Date('2026-01-01T00:01:00Z');
+const PROJECT = 471;
 
 function call(store: DeauthorizationEventStore, lines: string[], storeTimeoutMs?: number) {
   const request = new Request('http://gateway.test/webhooks/openhumans/deauthorize', {
@@ -13,12 +15,22 @@ function call(store: DeauthorizationEventStore, lines: string[], storeTimeoutMs?
     body: BODY,
   });
   const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
-  return handleDeauthorizationWebhook(request, { path: '/x', secret: null, store, logger, storeTimeoutMs });
+  return handleDeauthorizationWebhook(request, {
+    path: '/x',
+    projectId: PROJECT,
+    secret: null,
+    acceptUnsigned: true,
+    toleranceMs: 900_000,
+    store,
+    logger,
+    storeTimeoutMs,
+    now: () => NOW,
+  });
 }
 
 /** A store whose append fails or never settles (Redis down, or stuck). */
 function brokenStore(append: () => Promise<never>): DeauthorizationEventStore {
-  const inner = new MemoryDeauthorizationEventStore();
+  const inner = new MemoryDeauthorizationEventStore({ projectId: PROJECT });
   return { ...inner, append, listAfter: (a, l) => inner.listAfter(a, l), subscribe: (f) => inner.subscribe(f), close: () => inner.close() };
 }
 
@@ -38,7 +50,7 @@ describe('webhook answer when the event store fails', () => {
 
   it('logs the member id only at debug level', async () => {
     const lines: string[] = [];
-    const res = await call(new MemoryDeauthorizationEventStore(), lines);
+    const res = await call(new MemoryDeauthorizationEventStore({ projectId: PROJECT }), lines);
     expect(res.status).toBe(200);
     const withId = lines.filter((l) => l.includes('12345678'));
     expect(withId.length).toBe(1);
