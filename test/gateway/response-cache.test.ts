@@ -63,21 +63,24 @@ describe('PublicCache', () => {
   });
 
   it('expires entries after their TTL', async () => {
-    const cache = cacheWith({ ttlMs: 30 });
+    let now = 1_000_000;
+    const cache = cacheWith({ ttlMs: 30, now: () => now });
     const req = { route: 'P1', path: '/api/public/datafiles/' };
     await cache.fetch(http, req);
+    now += 29;
     await cache.fetch(http, req);
     expect(server.requests).toHaveLength(1);
-    await sleep(80);
+    now += 2;
     await cache.fetch(http, req);
     expect(server.requests).toHaveLength(2);
   });
 
   it('uses the longer catalogue TTL only when asked', async () => {
-    const cache = cacheWith({ ttlMs: 30, catalogTtlMs: 60_000 });
+    let now = 1_000_000;
+    const cache = cacheWith({ ttlMs: 30, catalogTtlMs: 60_000, now: () => now });
     await cache.fetch(http, { route: 'P3', path: '/api/public/datatypes/' }, { catalog: true });
     await cache.fetch(http, { route: 'P1', path: '/api/public/datafiles/' });
-    await sleep(80);
+    now += 31;
     await cache.fetch(http, { route: 'P3', path: '/api/public/datatypes/' }, { catalog: true });
     await cache.fetch(http, { route: 'P1', path: '/api/public/datafiles/' });
     expect(server.requests.map((r) => r.url)).toEqual(['/api/public/datatypes/', '/api/public/datafiles/', '/api/public/datafiles/']);
