@@ -29,6 +29,7 @@ import { SessionManager } from './oauth/sessions.js';
 import { createUploadServices } from './datasources/uploads/upload-services.js';
 import type { UploadServices } from './datasources/uploads/upload-services.js';
 import { useStreamingUploads } from './uploads/streaming-uploads.js';
+import { createUploadGuard } from './uploads/upload-admission.js';
 import { schema as defaultSchema } from './schema/index.js';
 import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
 import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
@@ -102,7 +103,7 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
       capacity: config.deauthorization.eventCapacity,
       onError: (message) => logger.warn(message),
     });
-  const uploads = deps.uploads ?? createUploadServices(config.uploads);
+  const uploads = deps.uploads ?? createUploadServices(config.uploads, config.uploadLimits);
   return { config, http, publicCache, logger, tokenCache, oauth, deauthorizationEvents, uploads };
 }
 
@@ -188,6 +189,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
       maxFileBytes: shared.uploads.settings.maxUploadBytes,
       tmpDir: shared.uploads.settings.tmpDir,
       graphqlEndpoint: GRAPHQL_ENDPOINT,
+      maxTokens: config.limits.maxTokens,
+      // The token is proven upstream and capacity taken before a byte of the body is read.
+      guard: createUploadGuard({
+        http: shared.http,
+        limits: config.uploadLimits,
+        capacity: shared.uploads.capacity,
+        tmpDir: shared.uploads.settings.tmpDir,
+        sessionToken: sessions ? (request) => sessions.tokenFor(request) : undefined,
+      }),
     }),
     useReadiness('/readiness', new ReadinessProbe(shared.http)),
     ...(config.server.graphiql
