@@ -19,6 +19,7 @@ import type { DeauthorizationEventStore } from './events/deauthorization-event.j
 import { useCompression } from './http/compression.js';
 import { GraphiQLPage, graphiqlOptions, useOfflineGraphiQL } from './http/graphiql.js';
 import { useStableErrorCodes } from './http/error-codes.js';
+import { useBodyLimit } from './http/body-limit.js';
 import { YOGA_HEALTH_CHECK_OFF, useHealth } from './http/health.js';
 import { ReadinessProbe, useReadiness } from './http/readiness.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
@@ -171,6 +172,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const plugins = [
     useHealth('/health'),
     useRequestId(logger),
+    // MAX_BODY_BYTES, decided before a non-multipart body is buffered (also for /subgraph).
+    useBodyLimit(config.connectionLimits.maxBodyBytes),
     useStableErrorCodes(),
     // Every upstream call of a request shares its time budget (retries and queueing included).
     useRequestDeadline(config.requestDeadlineMs),
