@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerOptions } from 'node:http';
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionLimitsConfig } from '../config/intake-limits.js';
 import { ErrorCode, ErrorReason } from '../errors.js';
@@ -41,7 +41,7 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimitsCo
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
   if (limits.maxConnectionsPerClient > 0) capPerClient(server, limits.maxConnectionsPerClient, events);
   if (limits.bodyMinBytesPerWindow > 0) {
-    server.prependListener('request', (req: IncomingMessage) => watchBodyRate(req, limits, events));
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => watchBodyRate(req, res, limits, events));
   }
 }
 
@@ -70,14 +70,15 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
- * While the gateway itself holds the body back (backpressure: its buffer is full or reading is
- * paused), a quiet window is not the client's fault and is not counted.
+ * While the gateway itself holds the body back (backpressure: the request's buffer is full and
+ * node stopped reading the socket), a quiet window is not the client's fault and is not counted.
+ * (`req.isPaused()` says nothing here: a stream read by async iteration always reports paused.)
  */
 function heldBack(req: IncomingMessage): boolean {
-  return req.isPaused() || req.readableLength >= req.readableHighWaterMark || req.socket.isPaused();
+  return req.readableLength >= req.readableHighWaterMark || req.socket.isPaused();
 }
 
-function watchBodyRate(req: IncomingMessage, limits: ConnectionLimitsConfig, events: ConnectionLimitEvents): void {
+function watchBodyRate(req: IncomingMessage, res: ServerResponse, limits: ConnectionLimitsConfig, events: ConnectionLimitEvents): void {
   if (!hasBody(req) || req.complete) return;
   const socket = req.socket;
   let last = socket.bytesRead;
@@ -95,6 +96,8 @@ function watchBodyRate(req: IncomingMessage, limits: ConnectionLimitsConfig, eve
   const stop = (): void => clearInterval(timer);
   req.once('end', stop);
   req.once('close', stop);
+  // Answered already (e.g. 413 before the body was read): node closes the connection itself.
+  res.once('finish', stop);
 }
 
 /**
