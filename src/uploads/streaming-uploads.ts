@@ -41,7 +41,7 @@ export const PREFLIGHT_HEADERS = [
 const DROPPED_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding']);
 
 /**
- * Replaces yoga's multipart handling (which buffers the whole body in memory, stack.md §4.5) by a
+ * Replaces yoga's multipart handling (which buffers the whole body in memory) by a
  * streaming one implementing the GraphQL multipart request spec. For a multipart POST it reads
  * `operations` and `map`, then lets yoga execute the operation as a plain JSON request whose
  * file variables hold `Upload`s that stream the live parts; resolvers consume the bytes as they
@@ -84,7 +84,13 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
           return;
         }
         slot = admitted;
-        // Whatever happens next (answer, client gone), the slot is given back once.
+        // Whatever happens next (answer, client gone), the slot is given back once; a client
+        // that left during the token check gives it back at once (its abort already fired).
+        if (request.signal.aborted) {
+          slot.release();
+          refuse(new MultipartRequestError('The client went away before the upload started.'));
+          return;
+        }
         request.signal.addEventListener('abort', () => slot?.release(), { once: true });
       }
       let session: MultipartSession;
