@@ -81,17 +81,29 @@ function heldBack(req: IncomingMessage): boolean {
 function watchBodyRate(req: IncomingMessage, res: ServerResponse, limits: ConnectionLimitsConfig, events: ConnectionLimitEvents): void {
   if (!hasBody(req) || req.complete) return;
   const socket = req.socket;
+  const window = limits.bodyRateWindowMs;
   let last = socket.bytesRead;
+  let due = Date.now() + window;
   const timer = setInterval(() => {
     if (req.complete || socket.destroyed) return stop();
-    const now = socket.bytesRead;
-    const delivered = now - last;
-    last = now;
-    if (delivered >= limits.bodyMinBytesPerWindow || heldBack(req)) return;
-    stop();
-    events.onRefused?.('slow-body');
-    cutSlowBody(socket, limits);
-  }, limits.bodyRateWindowMs);
+    const late = Date.now() - due;
+    due = Date.now() + window;
+    // The gateway's own event loop stalled: bytes that did arrive may not be read yet.
+    if (late > window / 2) {
+      last = socket.bytesRead;
+      return;
+    }
+    // Timers run before the loop reads sockets: let it read what is waiting, then judge.
+    setImmediate(() => {
+      if (req.complete || socket.destroyed) return stop();
+      const delivered = socket.bytesRead - last;
+      last = socket.bytesRead;
+      if (delivered >= limits.bodyMinBytesPerWindow || heldBack(req)) return;
+      stop();
+      events.onRefused?.('slow-body');
+      cutSlowBody(socket, limits);
+    });
+  }, window);
   timer.unref();
   const stop = (): void => clearInterval(timer);
   req.once('end', stop);
