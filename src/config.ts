@@ -10,6 +10,7 @@ import type { Config } from './config/types.js';
 import { LOG_LEVELS } from './config/types.js';
 import type { Env } from './config/reader.js';
 import { ConfigError, Reader, deepFreeze } from './config/reader.js';
+import { readConnectionLimits, readUploadLimits } from './config/intake-limits.js';
 
 export type { Config, LogLevel } from './config/types.js';
 export { ConfigError } from './config/reader.js';
@@ -72,6 +73,8 @@ export function loadConfig(env: Env = process.env): Config {
     r.problems.push('UPLOAD_HANDLE_SECRET must be at least 32 characters');
   }
 
+  const maxUploadBytes = r.int('MAX_UPLOAD_BYTES', 5 * 1024 ** 3, 1, 5 * 1024 ** 3);
+
   const config: Config = {
     nodeEnv: r.string('NODE_ENV', 'development'),
     openHumans: {
@@ -119,7 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     redisUrl,
     uploads: {
-      maxUploadBytes: r.int('MAX_UPLOAD_BYTES', 5 * 1024 ** 3, 1, 5 * 1024 ** 3),
+      maxUploadBytes,
       directThresholdBytes: r.int('UPLOAD_DIRECT_THRESHOLD_BYTES', 16 * 1024 ** 2, 0, 5 * 1024 ** 3),
       tmpDir: r.string('UPLOAD_TMP_DIR', tmpdir()),
       handleSecret: uploadHandleSecret,
@@ -158,6 +161,9 @@ export function loadConfig(env: Env = process.env): Config {
       redisTimeoutMs: r.int('DEAUTH_EVENTS_REDIS_TIMEOUT_MS', 500, 20, 10_000),
       subscriptionRecheckMs: r.int('SUBSCRIPTION_RECHECK_SECONDS', 30, 1, 3_600) * 1000,
     },
+    // Abuse limits on what a client can make the gateway hold (issue 13).
+    uploadLimits: readUploadLimits(r, maxUploadBytes),
+    connectionLimits: readConnectionLimits(r),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);

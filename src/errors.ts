@@ -21,6 +21,21 @@ export const ErrorReason = {
   TOKEN_INVALID: 'TOKEN_INVALID',
   TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   REFRESH_TOKEN_INVALID: 'REFRESH_TOKEN_INVALID',
+  // What a client may make the gateway hold (issue 13): bodies, uploads, connections.
+  /** BAD_USER_INPUT, HTTP 413: the request body is larger than `MAX_BODY_BYTES`. */
+  BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  /** BAD_USER_INPUT, HTTP 408: the body arrived slower than `BODY_MIN_BYTES_PER_WINDOW`. */
+  BODY_TOO_SLOW: 'BODY_TOO_SLOW',
+  /** BAD_USER_INPUT: a multipart file part that the operation does not use. */
+  UNREFERENCED_FILE: 'UNREFERENCED_FILE',
+  /** RATE_LIMITED, HTTP 429: this token already has `UPLOAD_MAX_CONCURRENT_PER_TOKEN` uploads running. */
+  TOKEN_UPLOADS_BUSY: 'TOKEN_UPLOADS_BUSY',
+  /** RATE_LIMITED, HTTP 503: `UPLOAD_MAX_CONCURRENT` uploads are running. */
+  UPLOADS_BUSY: 'UPLOADS_BUSY',
+  /** RATE_LIMITED, HTTP 503: the upload spools hold `UPLOAD_MAX_SPOOL_BYTES`. */
+  SPOOL_FULL: 'SPOOL_FULL',
+  /** RATE_LIMITED, HTTP 503: free disk space is below `UPLOAD_MIN_FREE_DISK_BYTES`. */
+  DISK_LOW: 'DISK_LOW',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

@@ -19,6 +19,7 @@ import type { DeauthorizationEventStore } from './events/deauthorization-event.j
 import { useCompression } from './http/compression.js';
 import { GraphiQLPage, graphiqlOptions, useOfflineGraphiQL } from './http/graphiql.js';
 import { useStableErrorCodes } from './http/error-codes.js';
+import { useBodyLimit } from './http/body-limit.js';
 import { YOGA_HEALTH_CHECK_OFF, useHealth } from './http/health.js';
 import { ReadinessProbe, useReadiness } from './http/readiness.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
@@ -29,6 +30,7 @@ import { SessionManager } from './oauth/sessions.js';
 import { createUploadServices } from './datasources/uploads/upload-services.js';
 import type { UploadServices } from './datasources/uploads/upload-services.js';
 import { useStreamingUploads } from './uploads/streaming-uploads.js';
+import { createUploadGuard } from './uploads/upload-admission.js';
 import { schema as defaultSchema } from './schema/index.js';
 import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
 import { webhookPolicy } from './webhooks/webhook-policy.js';
@@ -103,7 +105,7 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
       ...eventStoreSettings(config),
       onError: (message) => logger.warn(message),
     });
-  const uploads = deps.uploads ?? createUploadServices(config.uploads);
+  const uploads = deps.uploads ?? createUploadServices(config.uploads, config.uploadLimits);
   return { config, http, publicCache, logger, tokenCache, oauth, deauthorizationEvents, uploads };
 }
 
@@ -171,6 +173,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const plugins = [
     useHealth('/health'),
     useRequestId(logger),
+    // MAX_BODY_BYTES, decided before a non-multipart body is buffered (also for /subgraph).
+    useBodyLimit(config.connectionLimits.maxBodyBytes),
     useStableErrorCodes(),
     // Every upstream call of a request shares its time budget (retries and queueing included).
     useRequestDeadline(config.requestDeadlineMs),
@@ -189,6 +193,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
       maxFileBytes: shared.uploads.settings.maxUploadBytes,
       tmpDir: shared.uploads.settings.tmpDir,
       graphqlEndpoint: GRAPHQL_ENDPOINT,
+      maxTokens: config.limits.maxTokens,
+      // The token is proven upstream and capacity taken before a byte of the body is read.
+      guard: createUploadGuard({
+        http: shared.http,
+        limits: config.uploadLimits,
+        capacity: shared.uploads.capacity,
+        tmpDir: shared.uploads.settings.tmpDir,
+        sessionToken: sessions ? (request) => sessions.tokenFor(request) : undefined,
+      }),
     }),
     useReadiness('/readiness', new ReadinessProbe(shared.http)),
     ...(config.server.graphiql

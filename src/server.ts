@@ -10,6 +10,7 @@ import type { Gateway } from './gateway.js';
 import { createGateway } from './gateway.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
+import { applyConnectionLimits, serverOptions } from './http/connection-limits.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { GatewayTracing } from './observability/tracing.js';
 
@@ -49,13 +50,17 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   // Redis with REDIS_URL (shared by every instance), else in memory.
   const { cache: publicCache, close: closeCache } = createPublicCache(config, (message) => logger.warn(message));
   const gateway = createGateway({ config, http, publicCache, logger, metrics, tracing });
-  const server = createServer(gateway);
+  // Header timeout, no whole-request timeout (large uploads stream for long; too slow bodies are
+  // cut by the minimum body rate instead), connection caps per client and overall.
+  const server = createServer(serverOptions(config.connectionLimits), gateway);
+  applyConnectionLimits(server, config.connectionLimits, {
+    // Debug only: under a flood, one line per refused socket would be its own abuse.
+    onRefused: (kind) => logger.debug('connection refused by a limit', { kind }),
+  });
   // Longer than a typical load balancer's idle timeout, so it closes idle connections first.
   server.keepAliveTimeout = 65_000;
-  // Large uploads stream for longer than Node's default 5-minute limit on a whole request; a
-  // socket silent for 10 minutes (longer than the gateway's own PUT of a spooled 5 GiB file
-  // upstream, during which the client waits) is still cut off. Headers keep their 60 s limit.
-  server.requestTimeout = 0;
+  // A socket silent for 10 minutes (longer than the gateway's own PUT of a spooled 5 GiB file
+  // upstream, during which the client waits) is cut off.
   server.timeout = 600_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,3 +1,5 @@
+import type { ConnectionLimitsConfig, UploadLimitsConfig } from './intake-limits.js';
+
 /** The shape of the gateway's configuration (parsed by `loadConfig` in `src/config.ts`). */
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -132,4 +134,8 @@ export interface Config {
     /** `SUBSCRIPTION_RECHECK_SECONDS`, in ms: how often a live subscription re-proves its token. */
     readonly subscriptionRecheckMs: number;
   };
+  /** Upload guards: token proven first, concurrency, spool bytes, free disk (issue 13). */
+  readonly uploadLimits: UploadLimitsConfig;
+  /** Body size, header timeout, minimum body rate, connection caps (issue 13). */
+  readonly connectionLimits: ConnectionLimitsConfig;
 }

@@ -73,7 +73,9 @@ export class UpstreamError extends Error {
 export const isUpstreamError = (err: unknown): err is UpstreamError => err instanceof UpstreamError;
 
 /** The 401 `detail` texts of Open Humans (openhumans-api.md §1.2) → a reason clients act on. */
-function unauthenticatedReason(err: UpstreamError): ErrorReason {
+type TokenReason = 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'REFRESH_TOKEN_INVALID';
+
+function unauthenticatedReason(err: UpstreamError): TokenReason {
   const detail = err.detail ?? '';
   if (/expired/i.test(detail)) return ErrorReason.TOKEN_EXPIRED;
   // "Authentication credentials were not provided." is also what the 2018 API said for an
@@ -82,7 +84,7 @@ function unauthenticatedReason(err: UpstreamError): ErrorReason {
   return ErrorReason.TOKEN_INVALID;
 }
 
-const UNAUTHENTICATED_MESSAGES: Record<ErrorReason, string> = {
+const UNAUTHENTICATED_MESSAGES: Record<TokenReason, string> = {
   TOKEN_MISSING: 'This needs an Open Humans token: send it as `Authorization: Bearer <token>`.',
   TOKEN_INVALID: 'Open Humans did not accept the token.',
   TOKEN_EXPIRED: 'The Open Humans token has expired: refresh it and retry.',

@@ -9,11 +9,13 @@ export interface Spool {
   filename: string;
   mimeType: string;
   written: Promise<void>;
+  /** Gives its bytes back to the spool budget once the file is gone. */
+  release(): void;
 }
 
 export function openSpool(spool: Spool): UploadedFile {
   const stream = createReadStream(spool.path);
-  stream.once('close', () => void removeQuietly(spool.path));
+  stream.once('close', () => void discardSpool(spool));
   return { filename: spool.filename, mimeType: spool.mimeType, stream };
 }
 
@@ -44,6 +46,12 @@ export function missingPart(key: string): MultipartRequestError {
 export function asAbort(error: unknown): Error {
   if (error instanceof MultipartRequestError || error instanceof UploadAbortedError) return error;
   return new UploadAbortedError('The multipart request is malformed or ended early.');
+}
+
+/** Removes a spool file and gives its bytes back to the budget. */
+export async function discardSpool(spool: Spool): Promise<void> {
+  await removeQuietly(spool.path);
+  spool.release();
 }
 
 export async function removeQuietly(path: string): Promise<void> {

@@ -8,7 +8,8 @@ import type { BusboyFileStream, BusboyInstance } from '@fastify/busboy';
 import type { UploadedFile, UploadSource } from './upload.js';
 import { MultipartRequestError, UploadAbortedError, UploadTooLargeError } from './upload.js';
 import type { Spool } from './multipart-parts.js';
-import { asAbort, missingPart, openSpool, parseMap, removeQuietly } from './multipart-parts.js';
+import { asAbort, discardSpool, missingPart, openSpool, parseMap } from './multipart-parts.js';
+import type { SpoolCapacity } from './upload-capacity.js';
 
 /** Limits of one multipart GraphQL request. */
 export interface MultipartLimits {
@@ -20,6 +21,8 @@ export interface MultipartLimits {
   maxFieldBytes: number;
   /** Where parts that must be set aside (read out of order) are spooled. */
   tmpDir: string;
+  /** Process-wide spool budget and disk floor; none = unbounded (tests of the parser alone). */
+  capacity?: SpoolCapacity;
 }
 
 /** The two leading fields of the GraphQL multipart request spec, parsed. */
@@ -143,7 +146,7 @@ export class MultipartSession implements UploadSource {
     this.finished = true;
     for (const info of this.pending.values()) info.file.resume();
     this.pending.clear();
-    for (const spool of this.spools.values()) void spool.written.finally(() => removeQuietly(spool.path));
+    for (const spool of this.spools.values()) void spool.written.catch(() => undefined).finally(() => discardSpool(spool));
     this.spools.clear();
     for (const [key, waiter] of this.waiting) waiter.reject(missingPart(key));
     this.waiting.clear();
@@ -264,12 +267,15 @@ export class MultipartSession implements UploadSource {
     file.once('limit', () => {
       tooLarge = true;
     });
-    const written = pipeline(file, createWriteStream(path, { flags: 'wx', mode: 0o600 })).then(
+    const meter = this.limits.capacity?.meter();
+    const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    const written = (meter ? pipeline(file, meter.stream, out) : pipeline(file, out)).then(
       () => {
         if (tooLarge) throw new UploadTooLargeError(this.limits.maxFileBytes);
       },
     );
-    written.catch(() => removeQuietly(path));
-    this.spools.set(key, { path, filename, mimeType, written });
+    const spool: Spool = { path, filename, mimeType, written, release: () => meter?.release() };
+    written.catch(() => discardSpool(spool));
+    this.spools.set(key, spool);
   }
 }

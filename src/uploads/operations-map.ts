@@ -20,8 +20,12 @@ export function checkOperationsAndMap(operationsJson: string, map: Record<string
   if (!isRecord(operations)) {
     return new MultipartRequestError('The "operations" field must be a JSON object.');
   }
+  const seen = new Set<string>();
   for (const [key, paths] of Object.entries(map)) {
     for (const path of paths) {
+      // A path named twice would leave one of its parts unread (and set aside on disk).
+      if (seen.has(path)) return new MultipartRequestError(`The "map" path "${path}" is named more than once.`);
+      seen.add(path);
       const problem = checkPath(operations, path);
       if (problem) return new MultipartRequestError(`The "map" path "${path}" for file "${key}" ${problem}.`);
     }

@@ -83,7 +83,7 @@ describe('malformed requests get a clean 400', () => {
   it('a content type without a boundary', async () => {
     const res = await request(`${stack.baseUrl}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'multipart/form-data', 'graphql-preflight': '1' },
+      headers: { 'content-type': 'multipart/form-data', 'graphql-preflight': '1', authorization: `Bearer ${stack.sandbox.masterToken}` },
       body: 'whatever',
     });
     expect(res.statusCode).toBe(400);
@@ -93,7 +93,7 @@ describe('malformed requests get a clean 400', () => {
   it('a body that is not multipart at all', async () => {
     const res = await request(`${stack.baseUrl}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'graphql-preflight': '1' },
+      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'graphql-preflight': '1', authorization: `Bearer ${stack.sandbox.masterToken}` },
       body: 'this is not a multipart body',
     });
     expect(res.statusCode).toBe(400);

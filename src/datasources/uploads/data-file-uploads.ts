@@ -107,7 +107,7 @@ export class DataFileUploads {
       throw uploadFailure(err);
     });
     const filename = safeFilename(part.filename, 'input.file');
-    const spooled = await spoolToFile(part.stream, this.services.settings.tmpDir).catch((err: unknown) => {
+    const spooled = await spoolToFile(part.stream, this.services.settings.tmpDir, this.services.capacity).catch((err: unknown) => {
       throw uploadFailure(err);
     });
     try {

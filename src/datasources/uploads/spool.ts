@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { SpoolCapacity } from '../../uploads/upload-capacity.js';
 
 /** A file set aside on disk, with what was measured on the way. */
 export interface SpooledFile {
@@ -19,9 +20,10 @@ export interface SpooledFile {
 /**
  * Writes a stream to a private temporary file (mode 0600) while counting and hashing it, so the
  * size is known for `Content-Length` and the md5 for the integrity checks, with flat memory.
- * On any failure the partial file is removed before the error is rethrown.
+ * On any failure the partial file is removed before the error is rethrown. With `capacity`, the
+ * bytes count against the process-wide spool budget (and disk floor) until the file is removed.
  */
-export async function spoolToFile(source: Readable, dir: string): Promise<SpooledFile> {
+export async function spoolToFile(source: Readable, dir: string, capacity?: SpoolCapacity): Promise<SpooledFile> {
   const path = join(dir, `oh-graphql-upload-${randomUUID()}`);
   const hash = createHash('md5');
   let size = 0;
@@ -32,9 +34,14 @@ export async function spoolToFile(source: Readable, dir: string): Promise<Spoole
       callback(null, chunk);
     },
   });
-  const remove = (): Promise<void> => unlink(path).catch(() => undefined);
+  const meter = capacity?.meter();
+  const remove = async (): Promise<void> => {
+    await unlink(path).catch(() => undefined);
+    meter?.release();
+  };
   try {
-    await pipeline(source, measure, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+    const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    await (meter ? pipeline(source, meter.stream, measure, out) : pipeline(source, measure, out));
   } catch (error) {
     await remove();
     throw error;

@@ -1,6 +1,8 @@
 import { tmpdir } from 'node:os';
 import { IdempotencyStore } from './idempotency.js';
 import { UploadHandleSigner } from './upload-handle.js';
+import type { UploadCapacityLimits } from '../../uploads/upload-capacity.js';
+import { UploadCapacity } from '../../uploads/upload-capacity.js';
 
 /** Upload settings (config: `MAX_UPLOAD_BYTES`, `UPLOAD_DIRECT_THRESHOLD_BYTES`, …). */
 export interface UploadSettings {
@@ -29,13 +31,19 @@ export interface UploadServices {
   settings: UploadSettings;
   idempotency: IdempotencyStore;
   handles: UploadHandleSigner;
+  /** Concurrency caps, spool budget and disk floor (issue 13); none when built without limits. */
+  capacity?: UploadCapacity;
 }
 
-export function createUploadServices(settings: Partial<UploadSettings> = {}): UploadServices {
+export function createUploadServices(
+  settings: Partial<UploadSettings> = {},
+  limits?: Omit<UploadCapacityLimits, 'tmpDir'>,
+): UploadServices {
   const merged = { ...DEFAULT_UPLOAD_SETTINGS, ...settings };
   return {
     settings: merged,
     idempotency: new IdempotencyStore({ ttlMs: merged.idempotencyTtlMs }),
     handles: new UploadHandleSigner(merged.handleSecret),
+    ...(limits ? { capacity: new UploadCapacity({ ...limits, tmpDir: merged.tmpDir }) } : {}),
   };
 }
