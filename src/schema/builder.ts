@@ -72,7 +72,10 @@ builder.addScalarType('JSONObject', JSONObjectResolver, {});
 // Root types other than Query are declared once here; files add fields with
 // `builder.mutationFields` / `builder.subscriptionFields` beside their types.
 builder.mutationType({
-  description: 'Changes: signing members in, and writing data back to Open Humans.',
+  description:
+    'Changes: signing members in, and writing data back to Open Humans. Every field is nullable: ' +
+    'mutations run one after another, and one that fails unexpectedly is null (with an error) ' +
+    'while the results of the others, which did change data, stay in `data`.',
 });
 builder.subscriptionType({
   description:

@@ -61,7 +61,7 @@ const UploadDataFileInput = builder.inputType('UploadDataFileInput', {
     metadata: t.field({ type: MetadataInput, required: true, description: 'Metadata stored with the file.' }),
     dataTypeIds: t.idList({ description: 'Data types of the file (DataType global ids or databaseIds), registered for the project.' }),
     idempotencyKey: t.string({
-      description: 'Makes retries safe: a retry with the same key (same token) returns the first upload instead of storing a second file.',
+      description: 'Makes retries safe: a retry with the same key (same token), file and input returns the first upload instead of storing a second file; the key reused with another file or input is an `IdempotencyKeyConflictError`.',
     }),
   }),
 });
@@ -103,6 +103,8 @@ const UploadDataFilePayload = builder.objectRef<UploadPayloadShape>('UploadDataF
 
 builder.mutationField('uploadDataFile', (t) =>
   t.field({
+    // Nullable: a failure leaves the results of the request's other mutations standing.
+    nullable: true,
     description:
       'Stores a file for a member. Send it with the GraphQL multipart request spec plus a CSRF ' +
       'header (e.g. `graphql-preflight: 1`). The bytes stream through the gateway (memory stays ' +
@@ -165,6 +167,8 @@ const CreateDataFileUploadPayload = builder.objectRef<CreatedShape>('CreateDataF
 
 builder.mutationField('createDataFileUpload', (t) =>
   t.field({
+    // Nullable: a failure leaves the results of the request's other mutations standing.
+    nullable: true,
     description: 'Starts an upload that goes from the client straight to storage (for very large files).',
     type: CreateDataFileUploadPayload,
     errors: { types: [InputError], directResult: true, union: { name: 'CreateDataFileUploadResult', description: 'Where to upload, or why not.' } },
@@ -204,6 +208,8 @@ const CompleteDataFileUploadPayload = builder
 
 builder.mutationField('completeDataFileUpload', (t) =>
   t.field({
+    // Nullable: a failure leaves the results of the request's other mutations standing.
+    nullable: true,
     description: 'Completes an upload started with `createDataFileUpload`, after the PUT succeeded.',
     type: CompleteDataFileUploadPayload,
     errors: {
@@ -239,6 +245,8 @@ const DeleteDataFilesPayload = builder.objectRef<{ ids: number[] }>('DeleteDataF
 
 builder.mutationField('deleteDataFiles', (t) =>
   t.field({
+    // Nullable: a failure leaves the results of the request's other mutations standing.
+    nullable: true,
     description: "Deletes files this project stored for a member. Never retried.",
     type: DeleteDataFilesPayload,
     errors: { types: [InputError], directResult: true, union: { name: 'DeleteDataFilesResult', description: 'What was deleted, or why nothing was.' } },
