@@ -4,8 +4,9 @@ import DirectivePlugin from '@pothos/plugin-directives';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
-import { DateTimeResolver, JSONObjectResolver, URLResolver } from 'graphql-scalars';
+import { JSONObjectResolver, URLResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
+import { DateTimeScalar } from '../dates/date-time-scalar.js';
 import type { Upload } from '../uploads/upload.js';
 import { decodeGlobalId, resolveVisibleNode, resolveVisibleNodes } from './node-lookup.js';
 
@@ -65,7 +66,8 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.addScalarType('DateTime', DateTimeResolver, {});
+// Ours: keeps the upstream's microseconds (src/dates/date-time-scalar.ts).
+builder.addScalarType('DateTime', DateTimeScalar, {});
 builder.addScalarType('URL', URLResolver, {});
 builder.addScalarType('JSONObject', JSONObjectResolver, {});
 

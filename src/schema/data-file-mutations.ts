@@ -42,9 +42,9 @@ const MetadataInput = builder.inputType('DataFileMetadataInput', {
     description: t.string({ required: true, description: 'What the file holds (may be empty).' }),
     tags: t.stringList({ required: true, description: 'Tags (may be empty).' }),
     md5: t.string({ description: 'MD5 of the content (hex). Checked against the bytes received; filled in when omitted.' }),
-    creationDate: t.string({ description: 'When the data was created (ISO 8601).' }),
-    startDate: t.string({ description: 'Start of the period the data covers (ISO 8601).' }),
-    endDate: t.string({ description: 'End of the period the data covers (ISO 8601).' }),
+    creationDate: t.string({ description: 'When the data was created: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.' }),
+    startDate: t.string({ description: 'Start of the period the data covers: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.' }),
+    endDate: t.string({ description: 'End of the period the data covers: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.' }),
     extra: t.field({ type: 'JSONObject', description: 'Any other metadata keys, stored unchanged.' }),
   }),
 });
