@@ -235,7 +235,9 @@ builder.queryFields((t) => ({
   dataFile: t.field({
     type: DataFileRef,
     nullable: true,
-    description: 'One public data file by its Open Humans id. NOT_FOUND when it is not public.',
+    description:
+      'One data file by its Open Humans id: a public one, or a private one the token can list (a ' +
+      "member token: its own files; a master token: its members' files). NOT_FOUND otherwise.",
     args: {
       databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the file.' }),
     },
