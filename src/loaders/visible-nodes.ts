@@ -120,18 +120,36 @@ export async function findPrivateFile(api: DirectSharingApi, id: number): Promis
   return null;
 }
 
-/** Files by id for the node loader: public first, then the token's private files. */
+/** A private file of a member token, as an outcome: the file, null, or the error to report. */
+async function ownFileOutcome(api: DirectSharingApi, id: number): Promise<PrivateDataFile | Error | null> {
+  if (!isDatabaseId(id)) return null;
+  return findPrivateFile(api, id).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+}
+
+/**
+ * Files by id for the node loader. A member token sees its own files first, as its file list
+ * shows them (with `source`), so a refetch by id gives the same view as the listing it came
+ * from; then public files. Other callers see public files first, then (a master token) its
+ * members' private files.
+ */
 export async function loadVisibleDataFiles(ids: readonly number[], ctx: Context): Promise<(DataFile | Error)[]> {
-  const loaded = await ctx.publicLoaders.dataFileById.loadMany(ids);
+  const api = ctx.directSharing;
+  const own = ctx.token && api.tokenKind === TokenKind.MEMBER ? await Promise.all(ids.map((id) => ownFileOutcome(api, id))) : [];
+  const pending = ids.filter((_id, i) => own[i] == null);
+  const loaded = new Map<number, DataFile | Error | null>();
+  const publicOnes = await ctx.publicLoaders.dataFileById.loadMany(pending);
+  pending.forEach((id, i) => loaded.set(id, publicOnes[i] ?? null));
   return Promise.all(
-    loaded.map(async (value, i) => {
-      const id = ids[i] as number;
+    ids.map(async (id, i) => {
+      const mine = own[i];
+      if (mine) return mine;
+      const value = loaded.get(id);
       if (value && !(value instanceof Error)) return value;
       if (value instanceof Error && !isNotFound(value)) return value;
       const missing = notFound(`No data file with databaseId ${id} visible to this request.`);
-      if (!ctx.token || !isDatabaseId(id)) return missing;
+      if (!ctx.token || !isDatabaseId(id) || api.tokenKind !== TokenKind.MASTER) return missing;
       try {
-        return (await findPrivateFile(ctx.directSharing, id)) ?? missing;
+        return (await findPrivateFile(api, id)) ?? missing;
       } catch (err) {
         return err instanceof Error ? err : new Error(String(err));
       }
