@@ -3,7 +3,7 @@
  * `createDataFileUpload` / `completeDataFileUpload` (client → storage directly) and
  * `deleteDataFiles`. Never retried; each invalidates the member's cached file lists.
  */
-import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { TokenKind, tokenKindOf } from '../auth/token.js';
 import type { Context } from '../context.js';
 import { DataFileUploads, findMemberFile } from '../datasources/uploads/data-file-uploads.js';
@@ -11,6 +11,7 @@ import { ChecksumMismatchError, FileTooLargeError, IdempotencyConflictError, Inp
 import { deleteDataFiles } from '../datasources/uploads/data-file-deletes.js';
 import type { WriteDeps } from '../datasources/uploads/write-context.js';
 import { builder } from './builder.js';
+import { decodeGlobalId } from './node-lookup.js';
 import { DataFileRef } from './refs.js';
 import './upload.js';
 import './user-error-mutations.js';
@@ -20,11 +21,11 @@ export function writeDeps(ctx: Context): WriteDeps {
   return { http: ctx.http, token: ctx.token, members: ctx.directSharing, signal: ctx.signal };
 }
 
-/** A databaseId from a global id of `typename` or from plain digits. */
+/** A databaseId from a global id of `typename` (canonical, as `node` takes it) or from plain digits. */
 export function databaseIdOf(id: string, typename: string, field: string): number {
   if (/^\d{1,15}$/.test(id)) return Number(id);
   try {
-    const decoded = decodeGlobalID(id);
+    const decoded = decodeGlobalId(id);
     if (decoded.typename === typename && /^\d{1,15}$/.test(decoded.id)) return Number(decoded.id);
   } catch {
     // fall through to the error below
