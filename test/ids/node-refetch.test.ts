@@ -66,6 +66,37 @@ function privateFileOfSomeMember(): { owner: string; fileId: number } {
   throw new Error('sandbox has no private member file');
 }
 
+// First in this file, so that the token's cache is cold.
+describe('the master token lookup of a private file', () => {
+  it('reads each members-list page once and exchange-member only for members the list does not embed whole', async () => {
+    const { fileId } = privateFileOfSomeMember();
+    stack.sandbox.resetCalls();
+    const ids = [toGlobalId('DataFile', fileId), toGlobalId('DataFile', 987_654_321)];
+    const res = await ok<{ nodes: ({ databaseId: number } | null)[] }>(
+      stack,
+      'query ($ids: [ID!]!) { nodes(ids: $ids) { ... on DataFile { databaseId } } }',
+      { ids },
+      sandbox.masterToken,
+    );
+    const calls = { ...stack.sandbox.calls() };
+    expect(res.nodes).toEqual([{ databaseId: fileId }, null]);
+    const list = await ok<{ viewer: { project: { members: { totalCount: number; edges: { node: { fileCount: number } }[] } } } }>(
+      stack,
+      '{ viewer { project { members(first: 100) { totalCount edges { node { fileCount } } } } } }',
+      {},
+      sandbox.masterToken,
+    );
+    const members = list.viewer.project.members;
+    expect(members.totalCount).toBeLessThanOrEqual(100);
+    // Members with more than the 10 embedded files (each under 100 files: one page each).
+    const notEmbedded = members.edges.filter((e) => e.node.fileCount > 10).length;
+    expect(notEmbedded).toBeGreaterThan(0);
+    // Two lookups in one request from cold (one a full miss): exactly one pass over the project.
+    expect(calls.D2).toBe(1);
+    expect(calls.D3).toBe(notEmbedded);
+  });
+});
+
 describe("a member's private file", () => {
   it('is fetched again by its id with the owner token and the master token, and by no one else', async () => {
     const { owner, fileId } = privateFileOfSomeMember();
