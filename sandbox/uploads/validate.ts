@@ -69,28 +69,69 @@ function pyTypeName(value: unknown): string {
   return typeof value;
 }
 
-const ISO_DATE = /^\d{4}(?:-\d{2}(?:-\d{2})?|-\d{3}|-W\d{2}(?:-\d)?|\d{4}|W\d{2}\d?)?$/;
-const ISO_TIME = /^\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
+// arrow 1.x `parse_iso` date formats: YYYY-MM-DD, YYYY-M-D (also with `/` or `.`), YYYYMMDD,
+// YYYY-DDDD and YYYYDDDD (day of year), YYYY-MM (also `/`, `.`), YYYY, and ISO week dates.
+const DAY_FORMS = [/^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$/, /^(\d{4})()(\d{2})(\d{2})$/];
+const OTHER_DATE_FORMS = [/^\d{4}-?\d{3}$/, /^\d{4}[-/.]\d{2}$/, /^\d{4}$/, /^\d{4}-?W\d{2}(?:-?\d)?$/];
+// Time: HH[:mm[:ss[(.|,)S+]]] or HH[mm[ss[(.|,)S+]]], then Z, ±HH, ±HHmm or ±HH:mm.
+const EXTENDED_TIME = /^(\d{2})(?::(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?$/;
+const BASIC_TIME = /^(\d{2})(?:(\d{2})(?:(\d{2})(?:[.,]\d+)?)?)?$/;
+const ZONE = /^(?:[+-]\d{2}(?::?\d{2})?|Z)$/i;
 
 /**
- * `arrow.get(value)` (arrow 1.x): numbers are timestamps; strings must be ISO 8601. A string that
- * matches the format but names an impossible date raises ValueError, not ParserError, in arrow —
- * the form does not catch that, hence a 500. Other types raise TypeError (also a 500).
+ * `arrow.get(value)` (arrow 1.x): numbers are timestamps; strings must be ISO 8601 in one of the
+ * forms of `parse_iso`. A string that matches a form but names an impossible date or time raises
+ * ValueError, not ParserError, in arrow — the form does not catch that, hence a 500 (an
+ * impossible day of the year is a ParserError: refused with the form's message). Other types
+ * raise TypeError (also a 500).
  */
 export function arrowAccepts(value: unknown): boolean {
   if (typeof value === 'number') return true;
   if (typeof value !== 'string') throw new UnhandledServerError(`TypeError: Cannot parse argument of type ${pyTypeName(value)}.`);
-  const parts = value.split(/[T ]/);
-  if (parts.length > 2) return false;
-  const [date = '', time] = parts;
-  if (!ISO_DATE.test(date)) return false;
-  if (time !== undefined && !ISO_TIME.test(time)) return false;
-  const ymd = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(date);
-  if (ymd && date.length !== 7) {
-    const [y, m, d] = [Number(ymd[1]), Number(ymd[2]), Number(ymd[3])];
+  const spaces = value.split(' ').length - 1;
+  if (spaces > 1 || (spaces === 1 && value.includes('T'))) return false;
+  const divider = value.search(/[T ]/);
+  const date = divider < 0 ? value : value.slice(0, divider);
+  const time = divider < 0 ? undefined : value.slice(divider + 1);
+  if (!arrowDateMatches(date)) return false;
+  if (time !== undefined && !arrowTimeMatches(time)) return false;
+  return true;
+}
+
+function arrowDateMatches(date: string): boolean {
+  const day = DAY_FORMS.map((re) => re.exec(date)).find((m) => m !== null);
+  const known = day !== undefined || OTHER_DATE_FORMS.some((re) => re.test(date));
+  if (known && Number(date.slice(0, 4)) < 1) throw new UnhandledServerError('ValueError: year 0 is out of range');
+  if (day) {
+    const [y, m, d] = [Number(day[1]), Number(day[3]), Number(day[4])];
     const probe = new Date(Date.UTC(y, m - 1, d));
     if (m < 1 || m > 12 || probe.getUTCDate() !== d) throw new UnhandledServerError('ValueError: day is out of range for month');
+    return true;
   }
+  if (!known) return false;
+  const ordinal = /^(\d{4})-?(\d{3})$/.exec(date);
+  if (ordinal) {
+    const leap = new Date(Date.UTC(Number(ordinal[1]), 1, 29)).getUTCDate() === 29;
+    const doy = Number(ordinal[2]);
+    return doy >= 1 && doy <= (leap ? 366 : 365); // strptime('%Y-%j') fails: a ParserError
+  }
+  const month = /^\d{4}[-/.](\d{2})$/.exec(date);
+  if (month && (Number(month[1]) < 1 || Number(month[1]) > 12)) throw new UnhandledServerError('ValueError: month must be in 1..12');
+  const week = /W(\d{2})(?:-?(\d))?$/.exec(date);
+  if (week && (Number(week[1]) < 1 || Number(week[1]) > 53 || (week[2] !== undefined && (Number(week[2]) < 1 || Number(week[2]) > 7)))) {
+    throw new UnhandledServerError('ValueError: ISO Calendar week value must be between 1-53.');
+  }
+  return true;
+}
+
+function arrowTimeMatches(time: string): boolean {
+  const split = /[+\-Z]/i.exec(time);
+  const clock = split ? time.slice(0, split.index) : time;
+  if (split && !ZONE.test(time.slice(split.index))) return false;
+  const m = (clock.includes(':') ? EXTENDED_TIME : BASIC_TIME).exec(clock);
+  if (!m) return false;
+  const [h, mi, s] = [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)];
+  if (h > 24 || mi > 59 || s > 59 || (h === 24 && (mi > 0 || s > 0))) throw new UnhandledServerError('ValueError: hour must be in 0..23');
   return true;
 }
 

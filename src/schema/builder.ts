@@ -4,8 +4,9 @@ import DirectivePlugin from '@pothos/plugin-directives';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
-import { DateTimeResolver, JSONObjectResolver, URLResolver } from 'graphql-scalars';
+import { JSONObjectResolver, URLResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
+import { DateTimeScalar } from '../dates/date-time-scalar.js';
 import type { Upload } from '../uploads/upload.js';
 import { decodeGlobalId, resolveVisibleNode, resolveVisibleNodes } from './node-lookup.js';
 
@@ -65,14 +66,18 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.addScalarType('DateTime', DateTimeResolver, {});
+// Ours: keeps the upstream's microseconds (src/dates/date-time-scalar.ts).
+builder.addScalarType('DateTime', DateTimeScalar, {});
 builder.addScalarType('URL', URLResolver, {});
 builder.addScalarType('JSONObject', JSONObjectResolver, {});
 
 // Root types other than Query are declared once here; files add fields with
 // `builder.mutationFields` / `builder.subscriptionFields` beside their types.
 builder.mutationType({
-  description: 'Changes: signing members in, and writing data back to Open Humans.',
+  description:
+    'Changes: signing members in, and writing data back to Open Humans. Every field is nullable: ' +
+    'mutations run one after another, and one that fails unexpectedly is null (with an error) ' +
+    'while the results of the others, which did change data, stay in `data`.',
 });
 builder.subscriptionType({
   description:

@@ -3,7 +3,7 @@
  * `createDataFileUpload` / `completeDataFileUpload` (client → storage directly) and
  * `deleteDataFiles`. Never retried; each invalidates the member's cached file lists.
  */
-import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { TokenKind, tokenKindOf } from '../auth/token.js';
 import type { Context } from '../context.js';
 import { DataFileUploads, findMemberFile } from '../datasources/uploads/data-file-uploads.js';
@@ -11,6 +11,7 @@ import { ChecksumMismatchError, FileTooLargeError, IdempotencyConflictError, Inp
 import { deleteDataFiles } from '../datasources/uploads/data-file-deletes.js';
 import type { WriteDeps } from '../datasources/uploads/write-context.js';
 import { builder } from './builder.js';
+import { decodeGlobalId } from './node-lookup.js';
 import { DataFileRef } from './refs.js';
 import './upload.js';
 import './user-error-mutations.js';
@@ -20,11 +21,11 @@ export function writeDeps(ctx: Context): WriteDeps {
   return { http: ctx.http, token: ctx.token, members: ctx.directSharing, signal: ctx.signal };
 }
 
-/** A databaseId from a global id of `typename` or from plain digits. */
+/** A databaseId from a global id of `typename` (canonical, as `node` takes it) or from plain digits. */
 export function databaseIdOf(id: string, typename: string, field: string): number {
   if (/^\d{1,15}$/.test(id)) return Number(id);
   try {
-    const decoded = decodeGlobalID(id);
+    const decoded = decodeGlobalId(id);
     if (decoded.typename === typename && /^\d{1,15}$/.test(decoded.id)) return Number(decoded.id);
   } catch {
     // fall through to the error below
@@ -42,9 +43,9 @@ const MetadataInput = builder.inputType('DataFileMetadataInput', {
     description: t.string({ required: true, description: 'What the file holds (may be empty).' }),
     tags: t.stringList({ required: true, description: 'Tags (may be empty).' }),
     md5: t.string({ description: 'MD5 of the content (hex). Checked against the bytes received; filled in when omitted.' }),
-    creationDate: t.string({ description: 'When the data was created (ISO 8601).' }),
-    startDate: t.string({ description: 'Start of the period the data covers (ISO 8601).' }),
-    endDate: t.string({ description: 'End of the period the data covers (ISO 8601).' }),
+    creationDate: t.string({ description: 'When the data was created: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.' }),
+    startDate: t.string({ description: 'Start of the period the data covers: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.' }),
+    endDate: t.string({ description: 'End of the period the data covers: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.' }),
     extra: t.field({ type: 'JSONObject', description: 'Any other metadata keys, stored unchanged.' }),
   }),
 });
@@ -61,7 +62,7 @@ const UploadDataFileInput = builder.inputType('UploadDataFileInput', {
     metadata: t.field({ type: MetadataInput, required: true, description: 'Metadata stored with the file.' }),
     dataTypeIds: t.idList({ description: 'Data types of the file (DataType global ids or databaseIds), registered for the project.' }),
     idempotencyKey: t.string({
-      description: 'Makes retries safe: a retry with the same key (same token) returns the first upload instead of storing a second file.',
+      description: 'Makes retries safe: a retry with the same key (same token), file and input returns the first upload instead of storing a second file; the key reused with another file or input is an `IdempotencyKeyConflictError`.',
     }),
   }),
 });
@@ -103,6 +104,8 @@ const UploadDataFilePayload = builder.objectRef<UploadPayloadShape>('UploadDataF
 
 builder.mutationField('uploadDataFile', (t) =>
   t.field({
+    // Nullable: a failure leaves the results of the request's other mutations standing.
+    nullable: true,
     description:
       'Stores a file for a member. Send it with the GraphQL multipart request spec plus a CSRF ' +
       'header (e.g. `graphql-preflight: 1`). The bytes stream through the gateway (memory stays ' +
@@ -165,6 +168,8 @@ const CreateDataFileUploadPayload = builder.objectRef<CreatedShape>('CreateDataF
 
 builder.mutationField('createDataFileUpload', (t) =>
   t.field({
+    // Nullable: a failure leaves the results of the request's other mutations standing.
+    nullable: true,
     description: 'Starts an upload that goes from the client straight to storage (for very large files).',
     type: CreateDataFileUploadPayload,
     errors: { types: [InputError], directResult: true, union: { name: 'CreateDataFileUploadResult', description: 'Where to upload, or why not.' } },
@@ -204,6 +209,8 @@ const CompleteDataFileUploadPayload = builder
 
 builder.mutationField('completeDataFileUpload', (t) =>
   t.field({
+    // Nullable: a failure leaves the results of the request's other mutations standing.
+    nullable: true,
     description: 'Completes an upload started with `createDataFileUpload`, after the PUT succeeded.',
     type: CompleteDataFileUploadPayload,
     errors: {
@@ -239,6 +246,8 @@ const DeleteDataFilesPayload = builder.objectRef<{ ids: number[] }>('DeleteDataF
 
 builder.mutationField('deleteDataFiles', (t) =>
   t.field({
+    // Nullable: a failure leaves the results of the request's other mutations standing.
+    nullable: true,
     description: "Deletes files this project stored for a member. Never retried.",
     type: DeleteDataFilesPayload,
     errors: { types: [InputError], directResult: true, union: { name: 'DeleteDataFilesResult', description: 'What was deleted, or why nothing was.' } },

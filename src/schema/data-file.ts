@@ -1,6 +1,6 @@
 /**
- * `DataFile` (public and private files: decisions.md, Schema) with `Query.dataFiles` and
- * `Query.dataFile`. Metadata is loose upstream (openhumans-api.md §4): the typed readers below
+ * `DataFile` (one type for public and private files) with `Query.dataFiles` and
+ * `Query.dataFile`. Metadata is loose upstream (any keys, any values): the typed readers below
  * never throw; they answer null when a value does not have the expected shape.
  */
 import type { DataFile, Window } from '../datasources/models.js';
@@ -13,37 +13,10 @@ import { builder } from './builder.js';
 import { pageOptions } from './connections.js';
 import { selectsAnyField } from './lookahead.js';
 import { resolveOffsetPage, type ConnectionArgs } from './pagination.js';
+import { MetadataDatesRef, instantOf } from './metadata-date.js';
 import { DataFileConnection, DataFileRef, DataTypeRef, ProjectRef, UserRef } from './refs.js';
 
 export { DataFileConnection, DataFileRef };
-
-const ISO_DATE =
-  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
-
-/**
- * An ISO-8601 date or date-time as Open Humans stores it (`2018-06-08 10:07:26+00:00`,
- * `2016-02-09T01:36:08.377335Z`, `2019-01-01`), or null. No zone means UTC, as upstream's
- * arrow reads it. Anything else (free text, numbers, impossible dates) is null, never an error.
- */
-export function parseLooseDate(value: unknown): Date | null {
-  if (typeof value !== 'string' || !ISO_DATE.test(value.trim())) return null;
-  let text = value.trim().replace(' ', 'T');
-  if (text.length > 10) {
-    // The time part: no zone means UTC; `+0000` and `+00` are ISO but not for Date.parse.
-    const [date = '', time = ''] = text.split('T');
-    const zoned = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(time)
-      ? time.replace(/([+-]\d{2})(\d{2})$/, '$1:$2').replace(/([+-]\d{2})$/, '$1:00')
-      : `${time}Z`;
-    text = `${date}T${zoned}`;
-  }
-  // Date rolls 2019-02-31 over to March: an impossible calendar date is not a date.
-  const [year = 0, month = 0, day = 0] = text.slice(0, 10).split('-').map(Number);
-  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) {
-    return null;
-  }
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
 
 const metadataString = (file: DataFile, key: string): string | null => {
   const value = file.metadata[key];
@@ -142,8 +115,8 @@ DataFileRef.implement({
     created: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'When the file was uploaded (null only if Open Humans sent no valid date).',
-      resolve: (file) => parseLooseDate(file.created),
+      description: 'When the file was uploaded, to the microsecond (null only if Open Humans sent no valid date).',
+      resolve: (file) => instantOf(file.created),
     }),
     downloadUrl: t.field({
       type: 'URL',
@@ -180,20 +153,34 @@ DataFileRef.implement({
     creationDate: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'Metadata `creation_date`; null when absent or not an ISO-8601 date.',
-      resolve: (file) => parseLooseDate(file.metadata.creation_date),
+      description:
+        'The instant Open Humans reads from metadata `creation_date` (UTC when it gives no offset; the ' +
+        'start of the period for a partial date such as `2019-01`); null when absent or not a date ' +
+        'Open Humans accepts. `metadataDates` has the value exactly as set.',
+      resolve: (file) => instantOf(file.metadata.creation_date),
     }),
     startDate: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'Metadata `start_date`; null when absent or not an ISO-8601 date.',
-      resolve: (file) => parseLooseDate(file.metadata.start_date),
+      description:
+        'The instant Open Humans reads from metadata `start_date` (UTC when it gives no offset; the ' +
+        'start of the period for a partial date such as `2019-01`); null when absent or not a date ' +
+        'Open Humans accepts. `metadataDates` has the value exactly as set.',
+      resolve: (file) => instantOf(file.metadata.start_date),
     }),
     endDate: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'Metadata `end_date`; null when absent or not an ISO-8601 date.',
-      resolve: (file) => parseLooseDate(file.metadata.end_date),
+      description:
+        'The instant Open Humans reads from metadata `end_date` (UTC when it gives no offset; the ' +
+        'start of the period for a partial date such as `2019-01`); null when absent or not a date ' +
+        'Open Humans accepts. `metadataDates` has the value exactly as set.',
+      resolve: (file) => instantOf(file.metadata.end_date),
+    }),
+    metadataDates: t.field({
+      type: MetadataDatesRef,
+      description: 'The metadata dates exactly as set (partial dates, offsets and all), each beside its instant.',
+      resolve: (file) => file,
     }),
     dataTypes: t.field({
       type: [DataTypeRef],
@@ -248,7 +235,9 @@ builder.queryFields((t) => ({
   dataFile: t.field({
     type: DataFileRef,
     nullable: true,
-    description: 'One public data file by its Open Humans id. NOT_FOUND when it is not public.',
+    description:
+      'One data file by its Open Humans id: a public one, or a private one the token can list (a ' +
+      "member token: its own files; a master token: its members' files). NOT_FOUND otherwise.",
     args: {
       databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the file.' }),
     },

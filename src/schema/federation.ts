@@ -1,25 +1,23 @@
 /**
  * Federation entities (Apollo Federation v2): `@key` on the public Node types and on `Member`.
  * `_entities` resolves references through the same per-request loaders as the rest of the
- * graph, with the visibility rules of `node(id)` (decisions.md, Schema): anything the caller may
- * not see resolves to null, never to an error that would tell whether it exists.
+ * graph, and the very loaders of `node(id)`, so one object has one id and one visibility on
+ * `/graphql` and `/subgraph`: anything the caller may not see resolves to null, never to an
+ * error that would tell whether it exists.
  *
- * - Projects and data types come from the one cached list call of each held set.
+ * - Projects and data types come from the one cached list call of each held set; the token's
+ *   own project also when it is not approved.
  * - Public files are deduplicated by the per-request loader (one P2 call per distinct id; Open
- *   Humans has no batch endpoint).
- * - A private file only through the member's own file list, for that member's own token.
- *   A master token cannot find a file's member without reading every member, so it gets null.
+ *   Humans has no batch endpoint); a private file through the member files the token can list
+ *   (`src/loaders/visible-nodes.ts`).
  * - A `Member` only for its project's master token or its own access token.
  *
  * Declared here rather than beside each type: the entity keys are the subgraph's contract, read
  * together. The declarations only add `@key` directives: the standalone schema is unchanged.
  */
 import type { Context } from '../context.js';
-import type { MemberRecord, PrivateDataFile } from '../datasources/direct-sharing-wire.js';
 import type { DataFile } from '../datasources/models.js';
-import { TokenKind } from '../auth/token.js';
 import { ErrorCode, GatewayError } from '../errors.js';
-import { MEMBER_FILES_WINDOW, loadViewerMember } from '../loaders/members.js';
 import { builder } from './builder.js';
 import { MemberRef } from './member.js';
 import { decodeGlobalId } from './node-lookup.js';
@@ -32,8 +30,6 @@ type Representation = {
   username?: unknown;
   projectMemberId?: unknown;
 };
-
-const HIDDEN: ReadonlySet<string> = new Set([ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN]);
 
 const byDatabaseId = builder.selection<{ databaseId: number }>('databaseId');
 const byGlobalId = builder.selection<{ id: string }>('id');
@@ -69,36 +65,18 @@ function entity<T extends object>(value: T | Error | null | undefined): T | null
   return value ? { ...value } : null;
 }
 
-/** A private file from the member token's own file list (pages beyond the first as needed). */
-async function ownPrivateFile(ctx: Context, id: number): Promise<PrivateDataFile | null> {
-  const api = ctx.directSharing;
-  if (api.tokenKind !== TokenKind.MEMBER) return null;
-  const member: MemberRecord | null = await loadViewerMember(api);
-  const known = member?.knownFiles ?? [];
-  const found = known.find((file) => file.databaseId === id);
-  if (found || !member || known.length >= member.fileCount) return found ?? null;
-  for (let offset = known.length; offset < member.fileCount; offset += MEMBER_FILES_WINDOW) {
-    const page = await api.exchangeMember({ limit: MEMBER_FILES_WINDOW, offset });
-    const hit = page.files.find((file) => file.databaseId === id);
-    if (hit || page.files.length === 0) return hit ?? null;
-  }
-  return null;
+/** An entity through a node loader: null for what the caller may not see. */
+async function throughNodeLoader<K, T extends object>(
+  loader: { load(key: K): Promise<T> },
+  key: K,
+): Promise<T | null> {
+  const loaded = await loader.load(key).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  return entity(loaded);
 }
 
 async function resolveDataFile(ref: Representation, ctx: Context): Promise<DataFile | null> {
   const id = numericKey(ref, 'DataFile');
-  if (id === null) return null;
-  const loaded = await ctx.publicLoaders.dataFileById.load(id);
-  const file = entity(loaded);
-  if (file || !ctx.token) return file;
-  try {
-    return entity(await ownPrivateFile(ctx, id));
-  } catch (err) {
-    // Not visible to this token: nothing, as for `node`. A refused token still fails loudly.
-    const hidden = err instanceof GatewayError && HIDDEN.has(err.code);
-    if (hidden) return null;
-    throw err;
-  }
+  return id === null ? null : throughNodeLoader(DataFileRef.getDataloader(ctx), id);
 }
 
 builder.asEntity(DataFileRef, {
@@ -110,7 +88,7 @@ builder.asEntity(ProjectRef, {
   key: [byDatabaseId, byGlobalId],
   resolveReference: async (ref, ctx) => {
     const id = numericKey(ref, 'Project');
-    return id === null ? null : entity(await ctx.publicLoaders.projectById.load(id));
+    return id === null ? null : throughNodeLoader(ProjectRef.getDataloader(ctx), id);
   },
 });
 
@@ -137,9 +115,6 @@ builder.asEntity(MemberRef, {
   resolveReference: async (ref, ctx) => {
     const id = keyOf(ref, 'Member');
     if (id === null || !ctx.token) return null;
-    const loaded = await MemberRef.getDataloader(ctx)
-      .load(id)
-      .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-    return entity(loaded);
+    return throughNodeLoader(MemberRef.getDataloader(ctx), id);
   },
 });

@@ -25,6 +25,8 @@ const SendMessagePayload = builder.objectRef<{ recipients: string[] | null }>('S
 
 builder.mutationField('sendMessage', (t) =>
   t.field({
+    // Nullable: a failure leaves the results of the request's other mutations standing.
+    nullable: true,
     description: 'E-mails project members. A member token may message only its own member. Never retried.',
     type: SendMessagePayload,
     errors: { types: [InputError], directResult: true, union: { name: 'SendMessageResult', description: 'Accepted, or why not.' } },
@@ -49,6 +51,8 @@ const RemoveMembersPayload = builder.objectRef<{ ids: string[] }>('RemoveMembers
 
 builder.mutationField('removeMembers', (t) =>
   t.field({
+    // Nullable: a failure leaves the results of the request's other mutations standing.
+    nullable: true,
     description: 'Removes members from the project (revokes their authorization). Never retried.',
     type: RemoveMembersPayload,
     errors: { types: [InputError], directResult: true, union: { name: 'RemoveMembersResult', description: 'Removed, or why not.' } },

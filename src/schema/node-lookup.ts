@@ -1,7 +1,6 @@
 /**
- * Visibility rules of `Query.node` / `Query.nodes` (decisions.md, Schema): an id that names
- * nothing the caller may see resolves to null, never to an error that would tell whether it
- * exists. Loaders answer NOT_FOUND for missing keys; here that becomes null. Other failures
+ * Visibility rules of `Query.node` / `Query.nodes`: an id that names nothing the caller may see
+ * resolves to null, never to an error that would tell whether it exists. Loaders answer NOT_FOUND for missing keys; here that becomes null. Other failures
  * (upstream down, bad token) still surface as errors.
  *
  * Wired into the relay plugin's options in `builder.ts`; this file must not import the builder.
@@ -63,16 +62,31 @@ export async function resolveVisibleNodes(
   );
 }
 
+/** Types whose key is an Open Humans numeric id, written in decimal without leading zeros. */
+const NUMERIC_KEY_TYPES: ReadonlySet<string> = new Set(['DataFile', 'Project', 'DataType']);
+
 /**
- * Decodes a Relay global id (base64 of `Type:key`); a malformed one is a BAD_USER_INPUT rather
- * than an unexpected error.
+ * Decodes a Relay global id (base64 of `Type:key`). Ids are canonical: `node(id: X).id` is X.
+ * So only the exact text the gateway issues is accepted — padded standard base64, and a numeric
+ * key without leading zeros — and anything else is a BAD_USER_INPUT, rather than an object that
+ * would come back under another id (`Project:0015`, unpadded base64, URL-safe alphabet).
  */
 export function decodeGlobalId(globalID: string): GlobalId {
   const decoded = Buffer.from(globalID, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   const typename = decoded.slice(0, colon);
+  const invalid = () => badUserInput(`"${globalID.slice(0, 100)}" is not a valid global id.`);
   if (colon <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(typename) || decoded.length === colon + 1) {
-    throw badUserInput(`"${globalID.slice(0, 100)}" is not a valid global id.`);
+    throw invalid();
   }
-  return { typename, id: decoded.slice(colon + 1) };
+  const id = decoded.slice(colon + 1);
+  if (Buffer.from(decoded, 'utf8').toString('base64') !== globalID) {
+    throw badUserInput(
+      `"${globalID.slice(0, 100)}" is not in canonical form; use the id exactly as this API issued it.`,
+    );
+  }
+  if (NUMERIC_KEY_TYPES.has(typename) && /^0\d/.test(id)) {
+    throw badUserInput(`"${globalID.slice(0, 100)}" names a ${typename} with leading zeros; use the id exactly as this API issued it.`);
+  }
+  return { typename, id };
 }

@@ -116,6 +116,8 @@ const RefreshOAuthTokenInput = builder.inputType('RefreshOAuthTokenInput', {
 
 builder.mutationField('exchangeOAuthCode', (t) =>
   t.field({
+    // Nullable: a failure leaves the results of the request's other mutations standing.
+    nullable: true,
     type: OAuthTokensRef,
     description:
       'Finishes a sign-in: checks the `state` (missing, forged or expired → BAD_USER_INPUT, before any ' +
@@ -132,6 +134,8 @@ builder.mutationField('exchangeOAuthCode', (t) =>
 
 builder.mutationField('refreshOAuthToken', (t) =>
   t.field({
+    // Nullable: a failure leaves the results of the request's other mutations standing.
+    nullable: true,
     type: OAuthTokensRef,
     description:
       'New tokens for a refresh token. Concurrent refreshes of one token share one call to Open Humans. ' +

@@ -1,7 +1,8 @@
 /**
- * `Project` (openhumans-api.md §5.2, camelCased) with `Query.projects` and `Query.project`.
- * Approved projects are a small set, held whole from one cached list call (P10): lookups by id,
- * filters and pages are served from it. Unapproved projects are not public and load as nothing.
+ * `Project` (Open Humans' project serializer, camelCased) with `Query.projects` and
+ * `Query.project`. Approved projects are a small set, held whole from one cached list call (P10):
+ * lookups by id, filters and pages are served from it. Unapproved projects are not public: only
+ * the token's own one loads (through project info, `src/loaders/visible-nodes.ts`).
  */
 import type { Project } from '../datasources/models.js';
 import { builder } from './builder.js';
@@ -179,7 +180,8 @@ builder.queryFields((t) => ({
     type: ProjectRef,
     nullable: true,
     description:
-      'One public project by its Open Humans id. NOT_FOUND when it is unknown or not approved.',
+      'One project by its Open Humans id: a public (approved) one, or the token\'s own project ' +
+      'even before approval. NOT_FOUND otherwise.',
     args: {
       databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the project.' }),
     },

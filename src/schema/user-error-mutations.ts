@@ -72,7 +72,9 @@ builder.objectType(InvalidUploadHandleError, {
 
 builder.objectType(IdempotencyConflictError, {
   name: 'IdempotencyKeyConflictError',
-  description: 'The idempotency key was already used with a different input.',
+  description:
+    'The idempotency key was already used (same token) with a different file (bytes or name), ' +
+    'member, metadata or data types. Nothing was stored; use a new key for a new upload.',
   interfaces: [UserErrorRef],
   isTypeOf: (value) => value instanceof IdempotencyConflictError,
   fields: () => ({}),

@@ -5,7 +5,10 @@ const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'prototype', 'constructor']);
 
 /**
  * Checks `operations` and the `map` paths before anything executes: one operation (no batch),
- * and every path points at an existing `null` placeholder under `variables`.
+ * every path points at an existing `null` placeholder under `variables`, and each file goes to
+ * one path only. The multipart spec allows one file under several paths, but a streamed file can
+ * be read only once: the second use would fail after the first had already been stored, so such
+ * a request is refused whole, before anything runs.
  */
 export function checkOperationsAndMap(operationsJson: string, map: Record<string, string[]>): MultipartRequestError | undefined {
   let operations: unknown;
@@ -22,6 +25,11 @@ export function checkOperationsAndMap(operationsJson: string, map: Record<string
   }
   const seen = new Set<string>();
   for (const [key, paths] of Object.entries(map)) {
+    if (paths.length > 1) {
+      return new MultipartRequestError(
+        `The file "${key}" is mapped to ${paths.length} paths; each file may be used once per request (send it once per use).`,
+      );
+    }
     for (const path of paths) {
       // A path named twice would leave one of its parts unread (and set aside on disk).
       if (seen.has(path)) return new MultipartRequestError(`The "map" path "${path}" is named more than once.`);

@@ -179,7 +179,8 @@ describe('exchangeOAuthCode', () => {
     ];
     for (const [state, message] of cases) {
       const res = await exchange({ code, state });
-      expect(res.data).toBeNull();
+      // Mutation fields are nullable: the failed one is null, not the whole `data`.
+      expect(res.data).toEqual({ exchangeOAuthCode: null });
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'state' });
       expect(res.errors?.[0]?.message).toMatch(message);
     }
@@ -217,7 +218,7 @@ describe('refreshOAuthToken', () => {
     const old = await viewerMember(first.accessToken);
     expect(old.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
     const reused = await refresh(first.refreshToken);
-    expect(reused.data).toBeNull();
+    expect(reused.data).toEqual({ refreshOAuthToken: null });
     expect(reused.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'REFRESH_TOKEN_INVALID' });
     // The newest refresh token still works.
     expect((await refresh(second?.refreshToken ?? '')).tokens?.member?.projectMemberId).toBe(pmi);

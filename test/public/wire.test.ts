@@ -13,7 +13,7 @@ import {
   toPublicDataFile,
   toPublicUser,
 } from '../../src/datasources/wire.js';
-import { parseLooseDate } from '../../src/schema/data-file.js';
+import { instantOf } from '../../src/schema/metadata-date.js';
 
 const BASE = 'http://127.0.0.1:8100';
 
@@ -110,18 +110,20 @@ describe('links and other shapes', () => {
   });
 });
 
-describe('parseLooseDate (typed metadata never throws)', () => {
-  it('reads the ISO forms Open Humans stores, without a zone as UTC', () => {
-    expect(parseLooseDate('2018-06-08 10:07:26+00:00')?.toISOString()).toBe('2018-06-08T10:07:26.000Z');
-    expect(parseLooseDate('2016-02-09T01:36:08.377335Z')?.toISOString()).toBe('2016-02-09T01:36:08.377Z');
-    expect(parseLooseDate('2019-01-02')?.toISOString()).toBe('2019-01-02T00:00:00.000Z');
-    expect(parseLooseDate('2019-01-02T03:04')?.toISOString()).toBe('2019-01-02T03:04:00.000Z');
-    expect(parseLooseDate('2019-01-02T03:04:05+0200')?.toISOString()).toBe('2019-01-02T01:04:05.000Z');
+describe('instantOf (typed metadata never throws)', () => {
+  it('reads the ISO forms Open Humans stores, without a zone as UTC, keeping microseconds', () => {
+    expect(instantOf('2018-06-08 10:07:26+00:00')).toBe('2018-06-08T10:07:26.000Z');
+    expect(instantOf('2016-02-09T01:36:08.377335Z')).toBe('2016-02-09T01:36:08.377335Z');
+    expect(instantOf('2019-01-02')).toBe('2019-01-02T00:00:00.000Z');
+    expect(instantOf('2019-01-02T03:04')).toBe('2019-01-02T03:04:00.000Z');
+    expect(instantOf('2019-01-02T03:04:05+0200')).toBe('2019-01-02T01:04:05.000Z');
+    // A number is a Unix timestamp to Open Humans' parser.
+    expect(instantOf(5)).toBe('1970-01-01T00:00:05.000Z');
   });
 
   it('answers null for anything else', () => {
-    for (const v of [undefined, null, 5, '', 'yesterday', '1', '2019-02-31', '2019-13-01', '2019-01-01T25:00:00Z', {}, ['2019-01-01']]) {
-      expect(parseLooseDate(v), JSON.stringify(v)).toBeNull();
+    for (const v of [undefined, null, Number.NaN, '', 'yesterday', '1', '2019-02-31', '2019-13-01', '2019-01-01T25:00:00Z', {}, ['2019-01-01']]) {
+      expect(instantOf(v), JSON.stringify(v)).toBeNull();
     }
   });
 });

@@ -57,18 +57,31 @@ export interface CreatedUpload {
 export class DataFileUploads {
   constructor(private readonly deps: WriteDeps, private readonly services: UploadServices) {}
 
-  /** `uploadDataFile`: validates, then streams the file to a spool and on upstream. */
+  /**
+   * `uploadDataFile`: validates, streams the file to a spool, then on upstream. With an
+   * idempotency key, the record's fingerprint covers the file (md5, size, name) as well as the
+   * member, metadata and data types, so a key reused for anything else is a conflict rather than
+   * the first file silently returned. The bytes are spooled (never sent upstream) before that
+   * comparison: a retry has to be read to be compared.
+   */
   async upload(input: UploadDataFileInput): Promise<UploadedDataFile> {
     const problem = checkMetadata(input.metadata);
     if (problem) throw new InputError(problem.field, problem.message);
     const member = await resolveMember(this.deps, input.projectMemberId);
-    if (!input.idempotencyKey) return this.uploadOnce(input, member);
-    const fingerprint = fingerprintOf({ m: member.projectMemberId, md: input.metadata, d: input.dataTypeIds ?? null });
-    const outcome = this.services.idempotency.run(member.token, input.idempotencyKey, fingerprint, () =>
-      this.uploadOnce(input, member),
-    );
-    if (outcome.kind === 'conflict') throw new IdempotencyConflictError();
-    return outcome.value;
+    const { filename, spooled } = await this.receive(input.file);
+    try {
+      if (spooled.size === 0) throw new InputError('input.file', 'The submitted file is empty.');
+      const given = input.metadata.md5?.toLowerCase();
+      if (given && given !== spooled.md5) throw new ChecksumMismatchError(given, spooled.md5);
+      const store = () => this.store(input, member, filename, spooled);
+      if (!input.idempotencyKey) return await store();
+      const fingerprint = uploadFingerprint(input, member.projectMemberId, filename, spooled);
+      const outcome = this.services.idempotency.run(member.token, input.idempotencyKey, fingerprint, store);
+      if (outcome.kind === 'conflict') throw new IdempotencyConflictError();
+      return await outcome.value;
+    } finally {
+      await spooled.remove();
+    }
   }
 
   /** `createDataFileUpload`: D7, and a handle that lets only this token complete it. */
@@ -99,30 +112,31 @@ export class DataFileUploads {
     return { fileId, projectMemberId, size: typeof done?.size === 'number' ? done.size : 0 };
   }
 
-  private async uploadOnce(
-    input: UploadDataFileInput,
-    member: { token: string; projectMemberId: string; wireId: string | undefined },
-  ): Promise<UploadedDataFile> {
-    const part = await input.file.open().catch((err: unknown) => {
+  /** Opens the request's file part and spools it (size and md5 known afterwards). */
+  private async receive(file: Upload): Promise<{ filename: string; spooled: SpooledFile }> {
+    const part = await file.open().catch((err: unknown) => {
       throw uploadFailure(err);
     });
     const filename = safeFilename(part.filename, 'input.file');
     const spooled = await spoolToFile(part.stream, this.services.settings.tmpDir, this.services.capacity).catch((err: unknown) => {
       throw uploadFailure(err);
     });
-    try {
-      if (spooled.size === 0) throw new InputError('input.file', 'The submitted file is empty.');
-      const given = input.metadata.md5?.toLowerCase();
-      if (given && given !== spooled.md5) throw new ChecksumMismatchError(given, spooled.md5);
-      const direct = spooled.size > this.services.settings.directThresholdBytes;
-      const fileId = direct
-        ? await this.uploadDirect(member, filename, spooled, input)
-        : await this.uploadSimple(member, filename, spooled, input);
-      this.deps.members.invalidateMember(member.projectMemberId);
-      return { fileId, projectMemberId: member.projectMemberId, size: spooled.size, md5: spooled.md5, method: direct ? 'DIRECT' : 'SIMPLE' };
-    } finally {
-      await spooled.remove();
-    }
+    return { filename, spooled };
+  }
+
+  /** Sends a spooled, checked file upstream (the spool is removed by the caller). */
+  private async store(
+    input: UploadDataFileInput,
+    member: { token: string; projectMemberId: string; wireId: string | undefined },
+    filename: string,
+    spooled: SpooledFile,
+  ): Promise<UploadedDataFile> {
+    const direct = spooled.size > this.services.settings.directThresholdBytes;
+    const fileId = direct
+      ? await this.uploadDirect(member, filename, spooled, input)
+      : await this.uploadSimple(member, filename, spooled, input);
+    this.deps.members.invalidateMember(member.projectMemberId);
+    return { fileId, projectMemberId: member.projectMemberId, size: spooled.size, md5: spooled.md5, method: direct ? 'DIRECT' : 'SIMPLE' };
   }
 
   /** D6: one multipart POST, the file part streamed from the spool with a known length. */
@@ -195,6 +209,20 @@ export class DataFileUploads {
     if (typeof started?.url !== 'string') throw badAnswer('D7');
     return { id: fileIdOf(started), url: started.url };
   }
+}
+
+/**
+ * What an idempotency record is compared on: the member, the metadata (its `md5` is left out: a
+ * given one must equal the file's anyway), the data types and the file itself (md5, size, name).
+ */
+function uploadFingerprint(input: UploadDataFileInput, projectMemberId: string, filename: string, spooled: SpooledFile): string {
+  const { md5: _given, ...metadata } = input.metadata;
+  return fingerprintOf({
+    m: projectMemberId,
+    md: metadata,
+    d: input.dataTypeIds ?? null,
+    f: { md5: spooled.md5, size: spooled.size, name: filename },
+  });
 }
 
 /** Finds a member's file by id in exchange-member pages (newest uploads are usually near the end). */

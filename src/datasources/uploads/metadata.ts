@@ -1,7 +1,9 @@
 /**
- * The upload metadata rules of the upstream (openhumans-api.md §4), checked before any upstream
- * call, with the upstream's own wording, plus the wire form (a JSON string, snake_case keys).
+ * The upload metadata rules of the upstream (Open Humans' upload form), checked before any
+ * upstream call, with the upstream's own wording, plus the wire form (a JSON string, snake_case
+ * keys). Dates are checked with the same grammar Open Humans uses (`src/dates/iso8601.ts`).
  */
+import { isAcceptedIsoDate } from '../../dates/iso8601.js';
 
 /** Metadata as the gateway receives it (camelCase); `extra` holds any other keys. */
 export interface UploadMetadataInput {
@@ -28,24 +30,6 @@ const DATE_FIELDS = [
 
 const TYPED_KEYS = new Set(['description', 'tags', 'md5', 'creation_date', 'start_date', 'end_date']);
 
-/**
- * ISO 8601 as `arrow.get` accepts it: a date, optionally a time (`T` or space), fractions and
- * an offset. Checked for a real calendar date too.
- */
-const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-export function isIso8601(value: string): boolean {
-  const m = ISO_8601.exec(value);
-  if (!m) return false;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  const validDate = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-  const hours = m[4] === undefined ? 0 : Number(m[4]);
-  const minutes = m[5] === undefined ? 0 : Number(m[5]);
-  const seconds = m[6] === undefined ? 0 : Number(m[6]);
-  return validDate && hours < 24 && minutes < 60 && seconds < 60;
-}
-
 /** The upstream's md5 check: 32 alphanumerics at the start (`re.match(r"[a-z0-9]{32}", md5, re.I)`). */
 export function looksLikeMd5(value: string): boolean {
   return /^[a-z0-9]{32}/i.test(value);
@@ -61,7 +45,7 @@ export function checkMetadata(metadata: UploadMetadataInput, at = 'input.metadat
   }
   for (const [name] of DATE_FIELDS) {
     const value = metadata[name];
-    if (value != null && !isIso8601(value)) return { field: `${at}.${name}`, message: 'Dates must be in ISO 8601 format' };
+    if (value != null && !isAcceptedIsoDate(value)) return { field: `${at}.${name}`, message: 'Dates must be in ISO 8601 format' };
   }
   if (metadata.md5 != null && !looksLikeMd5(metadata.md5)) {
     return { field: `${at}.md5`, message: 'Invalid MD5 specified' };
