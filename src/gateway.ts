@@ -28,7 +28,7 @@ import { createOAuthServices } from './oauth/services.js';
 import { SessionManager } from './oauth/sessions.js';
 import { createUploadServices } from './datasources/uploads/upload-services.js';
 import type { UploadServices } from './datasources/uploads/upload-services.js';
-import { useStreamingUploads } from './uploads/streaming-uploads.js';
+import { PREFLIGHT_HEADERS, useStreamingUploads } from './uploads/streaming-uploads.js';
 import { schema as defaultSchema } from './schema/index.js';
 import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
 import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
@@ -142,7 +142,8 @@ function corsFor(origins: readonly string[]) {
     return {
       origin: [origin],
       methods: ['GET', 'POST'],
-      allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'graphql-preflight'],
+      // Every CSRF header a multipart upload may carry, or a cross-origin upload fails its preflight.
+      allowedHeaders: ['authorization', 'content-type', 'x-request-id', ...PREFLIGHT_HEADERS],
       exposedHeaders: ['x-request-id'],
       credentials: false,
       maxAge: 600,
