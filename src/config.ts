@@ -10,6 +10,7 @@ import type { Config } from './config/types.js';
 import { LOG_LEVELS } from './config/types.js';
 import type { Env } from './config/reader.js';
 import { ConfigError, Reader, deepFreeze } from './config/reader.js';
+import { uploadTmpDirProblem } from './config/upload-tmp-dir.js';
 
 export type { Config, LogLevel } from './config/types.js';
 export { ConfigError } from './config/reader.js';
@@ -153,7 +154,18 @@ export function loadConfig(env: Env = process.env): Config {
       webhookPath,
       eventCapacity: r.int('DEAUTH_EVENTS_MAX', 10_000, 1, 1_000_000),
     },
+    startupChecks: {
+      // Below this, the first large upload would fail: 64 MiB keeps a full disk from passing.
+      uploadTmpMinFreeBytes: r.int('UPLOAD_TMP_MIN_FREE_BYTES', 64 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
+    },
   };
+  checkAtStart(r, config);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
+}
+
+/** Checks of the machine the configuration names, reported with the invalid values (one message). */
+function checkAtStart(r: Reader, config: Config): void {
+  const problem = uploadTmpDirProblem(config.uploads.tmpDir, config.startupChecks.uploadTmpMinFreeBytes);
+  if (problem) r.problems.push(problem);
 }
