@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { startSandbox } from '../sandbox/index.js';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { loadEnvFileIfPresent } from '../src/config/env-file.js';
 import { startServer } from '../src/server.js';
 
 function configOrExit(env: Record<string, string | undefined>) {
@@ -24,6 +25,15 @@ function configOrExit(env: Record<string, string | undefined>) {
   }
 }
 
+// `.env` in the working directory, when present (the real environment wins over it).
+let envFile: string | null = null;
+try {
+  envFile = loadEnvFileIfPresent();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
 const demoEnv = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...process.env };
 // The sandbox calls the gateway's deauthorization webhook, signed with a secret made up here.
 const planned = configOrExit(demoEnv);

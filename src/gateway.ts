@@ -10,6 +10,7 @@ import { createContext } from './context.js';
 import { createDispatcher } from './datasources/dispatcher.js';
 import type { UpstreamCallEvent } from './datasources/http.js';
 import { OpenHumansHttp, UpstreamError, toGatewayError } from './datasources/http.js';
+import { upstreamFailureLogger } from './datasources/failure-log.js';
 import type { PublicCache } from './datasources/response-cache.js';
 import { createPublicCache } from './datasources/response-cache.js';
 import { resilienceFromConfig } from './datasources/resilience/index.js';
@@ -87,6 +88,7 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
       headersTimeoutMs: config.upstream.headersTimeoutMs,
       bodyTimeoutMs: config.upstream.bodyTimeoutMs,
       onCall: deps.onUpstreamCall,
+      onFailure: upstreamFailureLogger(logger),
       resilience: resilienceFromConfig(config, (routeClass, state) => {
         logger.warn('upstream circuit breaker', { routeClass, state });
         deps.metrics?.breakerState(routeClass, state);
