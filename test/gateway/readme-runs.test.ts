@@ -7,7 +7,9 @@
  * and what its answer must show. A README operation without an entry FAILS the test, as does a
  * curl command with a placeholder, a file or a host not known here: a new example must be given
  * what it needs (and so be runnable) before the README can grow. `SKIPPED` is the short list of
- * examples that cannot run here, each with its reason.
+ * examples that cannot run here, each with its reason. Blocks in other languages (the client
+ * guide's TypeScript, Hive Gateway and Apollo Router configuration) configure other programs
+ * and are not run; their GraphQL goes in ```graphql blocks when it should be.
  */
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
