@@ -192,7 +192,7 @@ async function sandboxControl(s: RunState, path: string, body?: Data): Promise<u
 
 /** Waits (bounded by count, not time) until the sandbox recorded the gateway's answer to a webhook. */
 async function untilWebhookDelivered(s: RunState, member: string): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
+  for (let i = 0; i < 2_000; i += 1) {
     const list = (await sandboxControl(s, '/__sandbox/webhooks')) as { webhooks?: { payload: { project_member_id: string }; status: number | null }[] };
     const delivery = (Array.isArray(list) ? list : (list.webhooks ?? [])) as { payload: { project_member_id: string }; status: number | null }[];
     if (delivery.some((d) => d.payload.project_member_id === member && d.status === 200)) return;
