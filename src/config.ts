@@ -11,6 +11,7 @@ import { LOG_LEVELS } from './config/types.js';
 import type { Env } from './config/reader.js';
 import { ConfigError, Reader, deepFreeze } from './config/reader.js';
 import { readConnectionLimits, readUploadLimits } from './config/intake-limits.js';
+import { uploadTmpDirProblem } from './config/upload-tmp-dir.js';
 
 export type { Config, LogLevel } from './config/types.js';
 export { ConfigError } from './config/reader.js';
@@ -164,7 +165,18 @@ export function loadConfig(env: Env = process.env): Config {
     // Abuse limits on what a client can make the gateway hold (issue 13).
     uploadLimits: readUploadLimits(r, maxUploadBytes),
     connectionLimits: readConnectionLimits(r),
+    startupChecks: {
+      // Below this, the first large upload would fail: 64 MiB keeps a full disk from passing.
+      uploadTmpMinFreeBytes: r.int('UPLOAD_TMP_MIN_FREE_BYTES', 64 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
+    },
   };
+  checkAtStart(r, config);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
+}
+
+/** Checks of the machine the configuration names, reported with the invalid values (one message). */
+function checkAtStart(r: Reader, config: Config): void {
+  const problem = uploadTmpDirProblem(config.uploads.tmpDir, config.startupChecks.uploadTmpMinFreeBytes);
+  if (problem) r.problems.push(problem);
 }

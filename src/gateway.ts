@@ -10,6 +10,7 @@ import { createContext } from './context.js';
 import { createDispatcher } from './datasources/dispatcher.js';
 import type { UpstreamCallEvent } from './datasources/http.js';
 import { OpenHumansHttp, UpstreamError, toGatewayError } from './datasources/http.js';
+import { upstreamFailureLogger } from './datasources/failure-log.js';
 import type { PublicCache } from './datasources/response-cache.js';
 import { createPublicCache } from './datasources/response-cache.js';
 import { resilienceFromConfig } from './datasources/resilience/index.js';
@@ -29,7 +30,7 @@ import { createOAuthServices } from './oauth/services.js';
 import { SessionManager } from './oauth/sessions.js';
 import { createUploadServices } from './datasources/uploads/upload-services.js';
 import type { UploadServices } from './datasources/uploads/upload-services.js';
-import { useStreamingUploads } from './uploads/streaming-uploads.js';
+import { PREFLIGHT_HEADERS, useStreamingUploads } from './uploads/streaming-uploads.js';
 import { createUploadGuard } from './uploads/upload-admission.js';
 import { schema as defaultSchema } from './schema/index.js';
 import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
@@ -91,6 +92,7 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
       headersTimeoutMs: config.upstream.headersTimeoutMs,
       bodyTimeoutMs: config.upstream.bodyTimeoutMs,
       onCall: deps.onUpstreamCall,
+      onFailure: upstreamFailureLogger(logger),
       resilience: resilienceFromConfig(config, (routeClass, state) => {
         logger.warn('upstream circuit breaker', { routeClass, state });
         deps.metrics?.breakerState(routeClass, state);
@@ -145,7 +147,8 @@ function corsFor(origins: readonly string[]) {
     return {
       origin: [origin],
       methods: ['GET', 'POST'],
-      allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'graphql-preflight'],
+      // Every CSRF header a multipart upload may carry, or a cross-origin upload fails its preflight.
+      allowedHeaders: ['authorization', 'content-type', 'x-request-id', ...PREFLIGHT_HEADERS],
       exposedHeaders: ['x-request-id'],
       credentials: false,
       maxAge: 600,

@@ -4,10 +4,14 @@
  * in-flight requests, then close the upstream connections.
  */
 import { ConfigError, loadConfig } from './config.js';
+import { loadEnvFileIfPresent } from './config/env-file.js';
 import { startServer } from './server.js';
 
 let config;
+let envFile: string | null = null;
 try {
+  // `.env` in the working directory, when present; the real environment wins over it.
+  envFile = loadEnvFileIfPresent();
   config = loadConfig();
 } catch (err) {
   if (err instanceof ConfigError) {
@@ -28,6 +32,7 @@ running.logger.info('listening', {
   graphql: `${running.url}/graphql`,
   upstream: config.openHumans.baseUrl,
   graphiql: config.server.graphiql,
+  envFile: envFile !== null ? '.env' : null,
 });
 
 let stopping = false;

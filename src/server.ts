@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createDispatcher } from './datasources/dispatcher.js';
+import { upstreamFailureLogger } from './datasources/failure-log.js';
 import { OpenHumansHttp } from './datasources/http.js';
 import { createPublicCache } from './datasources/response-cache.js';
 import { resilienceFromConfig } from './datasources/resilience/index.js';
@@ -46,6 +47,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       metrics?.upstreamCall(event);
       tracing.upstreamCall(event);
     },
+    // Why Open Humans could not be reached (DNS, refused, TLS, timeout), without tokens.
+    onFailure: upstreamFailureLogger(logger),
   });
   // Redis with REDIS_URL (shared by every instance), else in memory.
   const { cache: publicCache, close: closeCache } = createPublicCache(config, (message) => logger.warn(message));

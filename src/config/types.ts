@@ -117,6 +117,11 @@ export interface Config {
   };
   /** `METRICS`: serve Prometheus metrics at `/metrics`. */
   readonly metrics: boolean;
+  /** What is checked on this machine at start (fails fast, like an invalid value). */
+  readonly startupChecks: {
+    /** `UPLOAD_TMP_MIN_FREE_BYTES`: `UPLOAD_TMP_DIR` must have this much free space (0 = not checked). */
+    readonly uploadTmpMinFreeBytes: number;
+  };
   /** The deauthorization webhook receiver and its event store. */
   readonly deauthorization: {
     readonly webhookPath: string;

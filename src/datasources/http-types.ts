@@ -4,6 +4,7 @@ import type { Dispatcher, FormData as UndiciFormData } from 'undici';
 import type { Readable } from 'node:stream';
 import type { Resilience } from './resilience/index.js';
 import type { UpstreamFailure } from './upstream-error.js';
+import type { UpstreamFailureReport } from './connection-failure.js';
 
 /** How to send a token: `Authorization: Bearer` or `?access_token=` (D2 only works with the latter). */
 export interface Auth {
@@ -72,6 +73,8 @@ export interface OpenHumansHttpOptions {
   maxResponseBytes?: number;
   /** Observes every attempt (retries included). */
   onCall?: (event: UpstreamCallEvent) => void;
+  /** Told why an attempt could not connect or timed out (DNS, refused, TLS, …), for the log. */
+  onFailure?: (report: UpstreamFailureReport) => void;
   /**
    * Retries, circuit breakers and the concurrency cap (`resilienceFromConfig`). @default none of
    * them (one attempt per call); the request's deadline applies either way.

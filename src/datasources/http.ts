@@ -3,6 +3,7 @@ import { FormData as UndiciFormData, request as undiciRequest } from 'undici';
 import { redactSecret, redactUrl } from '../redact.js';
 import { USER_AGENT } from '../version.js';
 import { classify, htmlSummary, isHtml, statusDetail } from './http-support.js';
+import { describeFailure, targetOf } from './connection-failure.js';
 import { Resilience } from './resilience/index.js';
 import { anySignal } from './resilience/deadline.js';
 import { parseRetryAfter } from './resilience/retry.js';
@@ -251,12 +252,24 @@ export class OpenHumansHttp {
     extra: { status?: number; detail?: string; html?: boolean; body?: unknown; cause?: unknown; retryAfterMs?: number },
   ): UpstreamError {
     this.observe(context.route, context.method, extra.status, kind, started);
+    if ((kind === 'connection' || kind === 'timeout') && extra.cause !== undefined) this.report(kind, context, extra.cause);
     const { secret, ...safe } = context;
     // The upstream may echo the token anywhere (e.g. a debug page, a detail text): redact the
     // known token itself, not only the patterns `redactText` recognises.
     const detail = extra.detail === undefined ? undefined : redactSecret(extra.detail, secret);
     const body = extra.body === undefined ? undefined : (JSON.parse(redactSecret(JSON.stringify(extra.body), secret)) as unknown);
     return new UpstreamError(kind, { ...safe, ...extra, detail, body });
+  }
+
+  /** Tells `onFailure` why a call could not connect or timed out; must not break the call. */
+  private report(kind: 'connection' | 'timeout', context: CallContext, cause: unknown): void {
+    if (!this.options.onFailure) return;
+    try {
+      const { route, method, url } = context;
+      this.options.onFailure({ route, method, target: targetOf(url), ...describeFailure(cause, kind === 'timeout') });
+    } catch {
+      // A log hook must never break a call.
+    }
   }
 
   private observe(route: string, method: string, status: number | undefined, outcome: UpstreamCallEvent['outcome'], started: number): void {

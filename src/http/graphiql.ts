@@ -4,6 +4,7 @@ import { shouldRenderGraphiQL } from 'graphql-yoga';
 import type { Encoding } from './compression.js';
 import { asBody, compress, negotiateEncoding } from './compression.js';
 import { examplesFor } from './graphiql-examples.js';
+import { withPageFixes } from './graphiql-page-fixes.js';
 
 /**
  * GraphiQL served fully offline: `@graphql-yoga/render-graphiql` inlines its CSS, JS and Monaco
@@ -34,7 +35,9 @@ export class GraphiQLPage {
   private raw(): Promise<Buffer> {
     this.html ??= (async () => {
       const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
-      return Buffer.from(renderGraphiQL(this.options()), 'utf8');
+      const options = this.options();
+      // Tabs that switch on the first click and no empty tab per visit (graphiql-page-fixes.ts).
+      return Buffer.from(withPageFixes(renderGraphiQL(options), JSON.stringify(options)), 'utf8');
     })();
     this.html.catch(() => {
       this.html = undefined;
