@@ -21,6 +21,8 @@ export const ErrorReason = {
   TOKEN_INVALID: 'TOKEN_INVALID',
   TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   REFRESH_TOKEN_INVALID: 'REFRESH_TOKEN_INVALID',
+  /** FORBIDDEN: a request signed in with the session cookie failed the CSRF rule (Origin, preflight). */
+  CSRF_REJECTED: 'CSRF_REJECTED',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

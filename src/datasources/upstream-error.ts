@@ -87,6 +87,7 @@ const UNAUTHENTICATED_MESSAGES: Record<ErrorReason, string> = {
   TOKEN_INVALID: 'Open Humans did not accept the token.',
   TOKEN_EXPIRED: 'The Open Humans token has expired: refresh it and retry.',
   REFRESH_TOKEN_INVALID: 'The refresh token is invalid.',
+  CSRF_REJECTED: 'The request failed the session CSRF check.',
 };
 
 /** A short, safe rendering of a DRF validation body such as `{"file_id": ["Enter a whole number."]}`. */

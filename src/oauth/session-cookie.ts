@@ -34,6 +34,17 @@ export function createCookieSealer(clientSecret: string, purpose: string): Cooki
   };
 }
 
+/** Every value of the cookies named `name` in a `Cookie` header (two = suspect: cookie tossing). */
+export function readCookies(header: string | null, name: string): string[] {
+  if (!header) return [];
+  const values: string[] = [];
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
+  }
+  return values;
+}
+
 /** The value of one cookie from a `Cookie` header (first occurrence). */
 export function readCookie(header: string | null, name: string): string | undefined {
   if (!header) return undefined;
@@ -50,7 +61,7 @@ export interface CookieOptions {
   secure: boolean;
 }
 
-/** httpOnly (page scripts never see it) and SameSite=Lax (kept on the redirect back from Open Humans). */
+/** HttpOnly (page scripts never see it) and SameSite=Lax (kept on the redirect back from Open Humans). */
 export function setCookie(name: string, value: string, options: CookieOptions): string {
   return [
     `${name}=${value}`,
