@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { startSandbox } from '../sandbox/index.js';
+import { configureOAuthApp } from '../sandbox/routes/direct-sharing-controls.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
 
@@ -24,9 +25,10 @@ function configOrExit(env: Record<string, string | undefined>) {
   }
 }
 
-const demoEnv = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...process.env };
+const demoEnv: Record<string, string | undefined> = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...process.env };
 // The sandbox calls the gateway's deauthorization webhook, signed with a secret made up here.
-const planned = configOrExit(demoEnv);
+// (Session mode needs the sandbox's client, which does not exist yet: planned without it.)
+const planned = configOrExit({ ...demoEnv, OAUTH_SESSIONS: 'false' });
 const webhookSecret = randomBytes(24).toString('hex');
 const seed = Number(process.env.SANDBOX_SEED ?? 1);
 const sandbox = await startSandbox({
@@ -34,8 +36,20 @@ const sandbox = await startSandbox({
   seed: Number.isInteger(seed) ? seed : 1,
   webhook: { url: `http://127.0.0.1:${planned.server.port}${planned.deauthorization.webhookPath}`, secret: webhookSecret },
 });
+// OAUTH_SESSIONS=true: the sandbox's OAuth client accepts the demo's callback, and the session
+// cookie may be plain-http on localhost (the explicit development setting; refused in production).
+const demoOrigin = `http://localhost:${planned.server.port}`;
+const sessionsOn = ['1', 'true', 'yes', 'on'].includes((demoEnv.OAUTH_SESSIONS ?? '').trim().toLowerCase());
+const sessionEnv = sessionsOn
+  ? {
+      OAUTH_SESSION_REDIRECT_URI: demoEnv.OAUTH_SESSION_REDIRECT_URI || `${demoOrigin}/auth/openhumans/callback`,
+      OAUTH_SESSION_COOKIE_SECURE: demoEnv.OAUTH_SESSION_COOKIE_SECURE || 'false',
+    }
+  : {};
+if (sessionEnv.OAUTH_SESSION_REDIRECT_URI) configureOAuthApp(sandbox.state, { redirectUrl: sessionEnv.OAUTH_SESSION_REDIRECT_URI });
 const config = configOrExit({
   ...demoEnv,
+  ...sessionEnv,
   OPENHUMANS_BASE_URL: sandbox.url,
   OPENHUMANS_CLIENT_ID: sandbox.clientId,
   OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
@@ -71,6 +85,14 @@ const lines = [
   `    curl -s ${running.url}/graphql -H 'content-type: application/json' \\`,
   `      -d '{"query":"{ projects(first: 3) { edges { node { name } } } }"}'`,
   '',
+  ...(config.oauth.sessions.enabled
+    ? [
+        '  Session mode: sign in with a browser at',
+        `    ${demoOrigin}/auth/openhumans/login?returnTo=/graphql`,
+        '  (pick a member on the sandbox page), then query `viewer` in GraphiQL without a token.',
+        '',
+      ]
+    : []),
   '  Ctrl+C stops both.',
   '',
 ];
