@@ -75,6 +75,10 @@ export function clientFacingOrigin(request: Request, serverContext: unknown, isT
   const proto = lastValue(request.headers.get('x-forwarded-proto'))?.toLowerCase();
   const host = lastValue(request.headers.get('x-forwarded-host'));
   if (proto === 'http' || proto === 'https') url.protocol = `${proto}:`;
-  if (host && /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/.test(host)) url.host = host;
+  if (host && /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/.test(host)) {
+    // The forwarded host names its own port, or none (the scheme's default): never ours.
+    url.port = '';
+    url.host = host;
+  }
   return url.origin;
 }
