@@ -109,7 +109,7 @@ export class SessionManager {
     return {
       onRequest: async ({ request, url, serverContext, endResponse, fetchAPI }) => {
         if (graphqlPaths.has(url.pathname)) {
-          const refusal = this.#refusal(request, serverContext);
+          const refusal = this.#refusal(request, url, serverContext);
           if (refusal) endResponse(errorResponse(fetchAPI.Response, refusal));
           return;
         }
@@ -129,8 +129,8 @@ export class SessionManager {
   }
 
   /** Why a GraphQL request carrying the session cookie may not run, or null. */
-  #refusal(request: Request, serverContext: unknown): { status: number; error: GatewayError } | null {
-    if (!this.usesSession(request)) return null;
+  #refusal(request: Request, url: URL, serverContext: unknown): { status: number; error: GatewayError } | null {
+    if (!this.usesSession(request) || isPageLoad(request, url)) return null;
     if (readCookies(request.headers.get('cookie'), this.#names.session).length > 1) {
       // Two same-named cookies: one may have been planted by a neighbour; use neither.
       const message = 'The request carries two session cookies; sign out and in again.';
@@ -254,6 +254,21 @@ export class SessionManager {
   #now(): number {
     return (this.#settings.now ?? Date.now)();
   }
+}
+
+/** Operation parameters of a GET request: with none of them, nothing can run. */
+const OPERATION_PARAMS = ['query', 'extensions', 'documentId', 'operationName', 'variables'];
+
+/**
+ * A browser opening the GraphiQL page (a top-level navigation sends no Origin): it runs no
+ * operation, so it needs no CSRF check. The page's own requests are JSON POSTs and are checked.
+ */
+function isPageLoad(request: Request, url: URL): boolean {
+  return (
+    request.method === 'GET' &&
+    (request.headers.get('accept') ?? '').includes('text/html') &&
+    !OPERATION_PARAMS.some((name) => url.searchParams.has(name))
+  );
 }
 
 function errorResponse(R: typeof Response, refusal: { status: number; error: GatewayError }): Response {

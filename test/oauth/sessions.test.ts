@@ -210,6 +210,15 @@ describe('session mode: CSRF rule', () => {
     expect(Object.keys(sandbox.calls())).toEqual([]);
   });
 
+  it('serves the GraphiQL page to a signed-in browser (a navigation, no Origin) but runs no query from a navigation', async () => {
+    const page = await fetch(`${base}/graphql`, { headers: { cookie, accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    await page.arrayBuffer();
+    const navigation = await fetch(`${base}/graphql?query=${encodeURIComponent(VIEWER)}`, { headers: { cookie, accept: 'text/html' } });
+    expect(navigation.status).toBe(403);
+  });
+
   it('leaves bearer requests alone: with an Authorization header the cookie plays no part', async () => {
     const { body } = await graphql(cookie, { headers: { origin: 'http://evil.test', authorization: `Bearer ${sandbox.masterToken}` } });
     expect(body.errors).toBeUndefined();
