@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
- * Sealed cookie values: AES-256-GCM under a key derived from the client secret (HKDF, its own
- * `info` per purpose), so a browser can hold them but neither read nor alter them. Format
+ * Sealed values (the sign-in cookie, session records): AES-256-GCM under a key derived from the
+ * client secret (HKDF, its own `info` per purpose), so whoever holds them (a browser, Redis) can
+ * neither read nor alter them. Format
  * `v1.<iv>.<ciphertext>.<tag>` (base64url). Anything that does not open is treated as absent.
  */
 export interface CookieSealer {
@@ -43,16 +44,6 @@ export function readCookies(header: string | null, name: string): string[] {
     if (eq > 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
   }
   return values;
-}
-
-/** The value of one cookie from a `Cookie` header (first occurrence). */
-export function readCookie(header: string | null, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 export interface CookieOptions {
