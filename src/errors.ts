@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 
 /**
- * The one registry of error codes the gateway puts in `extensions.code` (decisions.md, Errors).
+ * The one registry of error codes the gateway puts in `extensions.code`.
  * Clients may branch on these; they are part of the contract.
  */
 export const ErrorCode = {
