@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../sandbox/index.js';
 import { startSandbox } from '../sandbox/index.js';
+import { configureOAuthApp } from '../sandbox/routes/direct-sharing-controls.js';
 import type { Config } from '../src/config.js';
 import { loadConfig } from '../src/config.js';
 import type { RunningServer } from '../src/server.js';
@@ -44,7 +45,8 @@ type Env = Record<string, string | undefined>;
 export async function startDemo(env: Env): Promise<Demo> {
   const demoEnv = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env };
   // The sandbox calls the gateway's deauthorization webhook, signed with a secret made up here.
-  const planned = loadConfig(demoEnv);
+  // (Session mode needs the sandbox's client, which does not exist yet: planned without it.)
+  const planned = loadConfig({ ...demoEnv, OAUTH_SESSIONS: 'false' });
   const webhookSecret = randomBytes(24).toString('hex');
   const wanted = Number(env.SANDBOX_SEED ?? 1);
   const seed = Number.isInteger(wanted) ? wanted : 1;
@@ -53,11 +55,14 @@ export async function startDemo(env: Env): Promise<Demo> {
     seed,
     webhook: { url: `http://127.0.0.1:${planned.server.port}${planned.deauthorization.webhookPath}`, secret: webhookSecret },
   });
+  const sessionEnv = demoSessionEnv(demoEnv, planned.server.port);
+  if (sessionEnv.OAUTH_SESSION_REDIRECT_URI) configureOAuthApp(sandbox.state, { redirectUrl: sessionEnv.OAUTH_SESSION_REDIRECT_URI });
   let running: RunningServer;
   let config: Config;
   try {
     config = loadConfig({
       ...demoEnv,
+      ...sessionEnv,
       OPENHUMANS_BASE_URL: sandbox.url,
       OPENHUMANS_CLIENT_ID: sandbox.clientId,
       OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
@@ -81,11 +86,24 @@ export async function startDemo(env: Env): Promise<Demo> {
     config,
     seed,
     examples,
-    banner: () => bannerOf(running, sandbox, seed, examples),
+    banner: () => bannerOf(running, sandbox, seed, examples, config),
     close: async () => {
       await running.close(2_000);
       await sandbox.close();
     },
+  };
+}
+
+/**
+ * OAUTH_SESSIONS=true: the sandbox's OAuth client accepts the demo's callback, and the session
+ * cookie may be plain-http on localhost (the explicit development setting; refused in production).
+ */
+function demoSessionEnv(env: Env, port: number): Env {
+  const on = ['1', 'true', 'yes', 'on'].includes((env.OAUTH_SESSIONS ?? '').trim().toLowerCase());
+  if (!on) return {};
+  return {
+    OAUTH_SESSION_REDIRECT_URI: env.OAUTH_SESSION_REDIRECT_URI || `http://localhost:${port}/auth/openhumans/callback`,
+    OAUTH_SESSION_COOKIE_SECURE: env.OAUTH_SESSION_COOKIE_SECURE || 'false',
   };
 }
 
@@ -121,7 +139,7 @@ async function exampleVariables(running: RunningServer, sandbox: Sandbox): Promi
   return { projectId: project.databaseId, dataTypeId: dataType.databaseId, username: user.username, member, redirectUri };
 }
 
-function bannerOf(running: RunningServer, sandbox: Sandbox, seed: number, examples: ExampleVariables): string {
+function bannerOf(running: RunningServer, sandbox: Sandbox, seed: number, examples: ExampleVariables, config: Config): string {
   const members = Object.entries(sandbox.memberTokens).slice(0, 3);
   return [
     '',
@@ -149,6 +167,14 @@ function bannerOf(running: RunningServer, sandbox: Sandbox, seed: number, exampl
     `    curl -s ${running.url}/graphql -H 'content-type: application/json' \\`,
     `      -d '{"query":"{ projects(first: 3) { edges { node { name } } } }"}'`,
     '',
+    ...(config.oauth.sessions.enabled
+      ? [
+          '  Session mode: sign in with a browser at',
+          `    http://localhost:${config.server.port}/auth/openhumans/login?returnTo=/graphql`,
+          '  (pick a member on the sandbox page), then query `viewer` in GraphiQL without a token.',
+          '',
+        ]
+      : []),
     '  Ctrl+C stops both.',
     '',
   ].join('\n');

@@ -12,6 +12,7 @@ import type { Env } from './config/reader.js';
 import { ConfigError, Reader, deepFreeze } from './config/reader.js';
 import { readConnectionLimits, readUploadLimits } from './config/intake-limits.js';
 import { uploadTmpDirProblem } from './config/upload-tmp-dir.js';
+import { readSessionConfig } from './config/sessions.js';
 
 export type { Config, LogLevel } from './config/types.js';
 export { ConfigError } from './config/reader.js';
@@ -54,11 +55,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (sessionsEnabled && clientSecret === null) {
     r.problems.push('OAUTH_SESSIONS needs OPENHUMANS_CLIENT_ID and OPENHUMANS_CLIENT_SECRET');
   }
-  const sessionRedirectUri = r.optional('OAUTH_SESSION_REDIRECT_URI');
-  if (sessionRedirectUri !== null && !/^https?:\/\/[^\s#]+$/.test(sessionRedirectUri)) {
-    r.problems.push('OAUTH_SESSION_REDIRECT_URI must be an absolute http(s) URL (the callback registered with Open Humans)');
-  }
-  const sessionSecure = r.oneOf('OAUTH_SESSION_COOKIE_SECURE', ['auto', 'true', 'false'] as const, 'auto');
+  // Session mode's own group: cookie, lifetimes, callback (src/config/sessions.ts).
+  const sessions = readSessionConfig(r, r.string('NODE_ENV', 'development'), sessionsEnabled);
   const webhookPath = r.string('DEAUTH_WEBHOOK_PATH', '/webhooks/openhumans/deauthorize');
   if (!/^\/[A-Za-z0-9._~\/-]*$/.test(webhookPath) || webhookPath === '/graphql') {
     r.problems.push('DEAUTH_WEBHOOK_PATH must be a URL path such as /webhooks/openhumans/deauthorize (not /graphql)');
@@ -131,12 +129,9 @@ export function loadConfig(env: Env = process.env): Config {
     },
     oauth: {
       stateTtlSeconds: r.int('OAUTH_STATE_TTL_SECONDS', 600, 30, 1_800),
-      refreshGraceMs: r.int('OAUTH_REFRESH_GRACE_SECONDS', 10, 0, 300) * 1000,
-      sessions: {
-        enabled: sessionsEnabled,
-        redirectUri: sessionRedirectUri,
-        secureCookies: sessionSecure === 'auto' ? 'auto' : sessionSecure === 'true',
-      },
+      // Off by default: whoever replays a rotated refresh token in the window gets the new pair.
+      refreshGraceMs: r.int('OAUTH_REFRESH_GRACE_SECONDS', 0, 0, 300) * 1000,
+      sessions,
     },
     federation: { subgraph: r.bool('FEDERATION_SUBGRAPH', true), typePrefix },
     limits: {

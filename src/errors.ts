@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 
 /**
- * The one registry of error codes the gateway puts in `extensions.code` (decisions.md, Errors).
+ * The one registry of error codes the gateway puts in `extensions.code`.
  * Clients may branch on these; they are part of the contract.
  */
 export const ErrorCode = {
@@ -36,6 +36,8 @@ export const ErrorReason = {
   SPOOL_FULL: 'SPOOL_FULL',
   /** RATE_LIMITED, HTTP 503: free disk space is below `UPLOAD_MIN_FREE_DISK_BYTES`. */
   DISK_LOW: 'DISK_LOW',
+  /** FORBIDDEN: a request signed in with the session cookie failed the CSRF rule (Origin, preflight). */
+  CSRF_REJECTED: 'CSRF_REJECTED',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

@@ -27,7 +27,9 @@ import { requestIdOf, useRequestId } from './http/request-id.js';
 import type { Logger } from './logger.js';
 import { createLogger, toYogaLogger } from './logger.js';
 import { createOAuthServices } from './oauth/services.js';
-import { SessionManager } from './oauth/sessions.js';
+import { SESSION_PATHS, SessionManager } from './oauth/sessions.js';
+import { useSecurityHeaders } from './http/security-headers.js';
+import { trustedHop } from './http/trusted-proxy.js';
 import { createUploadServices } from './datasources/uploads/upload-services.js';
 import type { UploadServices } from './datasources/uploads/upload-services.js';
 import { PREFLIGHT_HEADERS, useStreamingUploads } from './uploads/streaming-uploads.js';
@@ -76,6 +78,8 @@ export interface GatewayDeps {
    * is passed in, its creator wires `onCall` to `tracing.upstreamCall` itself.
    */
   tracing?: GatewayTracing;
+  /** The clock of sign-in and sessions (state expiry, token expiry, lifetimes); @default Date.now. Tests inject one. */
+  sessionClock?: () => number;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
@@ -100,7 +104,7 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
     });
   const publicCache = deps.publicCache ?? ownPublicCache(config, logger);
   const tokenCache = deps.tokenCache ?? new TokenScopedCache();
-  const oauth = createOAuthServices(config, http, logger);
+  const oauth = createOAuthServices(config, http, logger, deps.sessionClock);
   const deauthorizationEvents =
     deps.deauthorizationEvents ??
     createDeauthorizationEventStore({
@@ -139,7 +143,7 @@ function maskError(error: unknown, message: string, isDev?: boolean): Error {
 }
 
 /** CORS: only the configured origins get CORS headers; none by default (same-origin only). */
-function corsFor(origins: readonly string[]) {
+function corsFor(origins: readonly string[], sessionCookies = false) {
   if (origins.length === 0) return false as const;
   return (request: Request) => {
     const origin = request.headers.get('origin');
@@ -150,7 +154,8 @@ function corsFor(origins: readonly string[]) {
       // Every CSRF header a multipart upload may carry, or a cross-origin upload fails its preflight.
       allowedHeaders: ['authorization', 'content-type', 'x-request-id', ...PREFLIGHT_HEADERS],
       exposedHeaders: ['x-request-id'],
-      credentials: false,
+      // Session mode: listed origins may send the cookie (still under the CSRF rule).
+      credentials: sessionCookies,
       maxAge: 600,
     };
   };
@@ -172,7 +177,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const { config, logger } = shared;
   metrics?.watchPublicCache(shared.publicCache.stats);
   const schema = deps.schema ?? defaultSchema;
-  const sessions = sessionManager(shared);
+  const sessions = sessionManager(shared, deps.sessionClock);
   const plugins = [
     useHealth('/health'),
     useRequestId(logger),
@@ -212,6 +217,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
       : []),
     useCompression(),
     ...deauthorizationPlugins(deps, shared),
+    // No-store for credentialed and OAuth answers, Vary: Origin with CORS (src/http/security-headers.ts).
+    useSecurityHeaders({
+      sessionCookie: sessions?.cookieName ?? null,
+      oauthPaths: Object.values(SESSION_PATHS),
+      varyOrigin: config.server.corsOrigins.length > 0,
+    }),
+    ...(shared.oauth ? [{ onDispose: () => shared.oauth?.store.close() } satisfies Plugin] : []),
   ];
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -222,7 +234,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     graphiql: false,
     landingPage: false,
     maskedErrors: { maskError },
-    cors: corsFor(config.server.corsOrigins),
+    cors: corsFor(config.server.corsOrigins, sessions !== null),
     logging: toYogaLogger(logger),
     // Only session mode makes context creation asynchronous (it may refresh a token).
     context: sessions
@@ -279,10 +291,24 @@ function deauthorizationPlugins(deps: GatewayDeps, shared: SharedDeps): Plugin[]
 }
 
 /** Session mode (OAUTH_SESSIONS): sign-in routes and cookie-carried member tokens; null when off. */
-function sessionManager(shared: SharedDeps): SessionManager | null {
+function sessionManager(shared: SharedDeps, now?: () => number): SessionManager | null {
   const { config, oauth, logger } = shared;
   const secret = config.openHumans.clientSecret;
   if (!config.oauth.sessions.enabled || !oauth || !secret) return null;
-  const { redirectUri, secureCookies } = config.oauth.sessions;
-  return new SessionManager(oauth, secret, { redirectUri, secure: secureCookies }, logger);
+  const { redirectUri, secureCookies, idleMs, absoluteMs } = config.oauth.sessions;
+  return new SessionManager(
+    oauth,
+    secret,
+    {
+      redirectUri,
+      secure: secureCookies,
+      lifetimes: { idleMs, absoluteMs },
+      corsOrigins: config.server.corsOrigins,
+      // X-Forwarded-Proto/-Host count only from a hop TRUST_PROXY names (src/http/trusted-proxy.ts).
+      isTrustedHop: trustedHop(config.rateLimit.trustProxy),
+      graphqlPaths: [GRAPHQL_ENDPOINT],
+      now,
+    },
+    logger,
+  );
 }

@@ -2,6 +2,8 @@ import type { ConnectionLimitsConfig, UploadLimitsConfig } from './intake-limits
 
 /** The shape of the gateway's configuration (parsed by `loadConfig` in `src/config.ts`). */
 
+import type { SessionConfig } from './sessions.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
@@ -74,15 +76,10 @@ export interface Config {
   readonly oauth: {
     /** How long a `state` from `oauthAuthorizeUrl` stays valid. */
     readonly stateTtlSeconds: number;
-    /** A just-rotated refresh token still gets the same answer this long (0 = off). */
+    /** A just-rotated refresh token still gets the same answer this long (0 = off, the default). */
     readonly refreshGraceMs: number;
-    /** Session mode for browser apps (tokens sealed in an httpOnly cookie). */
-    readonly sessions: {
-      readonly enabled: boolean;
-      /** The registered callback URL; null = the request's origin + /auth/openhumans/callback. */
-      readonly redirectUri: string | null;
-      readonly secureCookies: 'auto' | boolean;
-    };
+    /** Session mode for browser apps (server-side session records, an httpOnly cookie). */
+    readonly sessions: SessionConfig;
   };
   /** The Apollo Federation v2 subgraph endpoint (`/subgraph`; `src/federation/`). */
   readonly federation: {

@@ -1,10 +1,11 @@
 import type { Config } from '../config.js';
 import type { OpenHumansHttp } from '../datasources/http.js';
 import type { Logger } from '../logger.js';
+import { createOAuthStore, type OAuthStore } from './oauth-store.js';
 import { createStateSigner, type StateSigner } from './state.js';
 import { OAuthTokenApi } from './token-api.js';
 
-/** The documented authorize page (openhumans-api.md §2.5), below `OPENHUMANS_BASE_URL`. */
+/** The documented authorize page (Open Humans' direct-sharing OAuth2 page), below `OPENHUMANS_BASE_URL`. */
 export const AUTHORIZE_PATH = '/direct-sharing/projects/oauth2/authorize/';
 
 /** OAuth2 sign-in for one configured client; process-wide, built once. */
@@ -15,16 +16,19 @@ export interface OAuthServices {
   authorizeUrl: string;
   state: StateSigner;
   tokens: OAuthTokenApi;
+  /** Used states and session records: memory, or Redis with REDIS_URL (every instance). */
+  store: OAuthStore;
 }
 
 /** Null when OPENHUMANS_CLIENT_ID / OPENHUMANS_CLIENT_SECRET are not set (sign-in disabled). */
-export function createOAuthServices(config: Config, http: OpenHumansHttp, logger: Logger): OAuthServices | null {
+export function createOAuthServices(config: Config, http: OpenHumansHttp, logger: Logger, now?: () => number): OAuthServices | null {
   const { clientId, clientSecret, baseUrl } = config.openHumans;
   if (!clientId || !clientSecret) return null;
   return {
     clientId,
     authorizeUrl: `${baseUrl}${AUTHORIZE_PATH}`,
-    state: createStateSigner(clientSecret, { ttlSeconds: config.oauth.stateTtlSeconds }),
-    tokens: new OAuthTokenApi({ http, client: { clientId, clientSecret }, logger, refreshGraceMs: config.oauth.refreshGraceMs }),
+    state: createStateSigner(clientSecret, { ttlSeconds: config.oauth.stateTtlSeconds, now }),
+    tokens: new OAuthTokenApi({ http, client: { clientId, clientSecret }, logger, refreshGraceMs: config.oauth.refreshGraceMs, now }),
+    store: createOAuthStore(config.redisUrl, (message) => logger.warn(message)),
   };
 }

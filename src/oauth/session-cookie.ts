@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
- * Sealed cookie values: AES-256-GCM under a key derived from the client secret (HKDF, its own
- * `info` per purpose), so a browser can hold them but neither read nor alter them. Format
+ * Sealed values (the sign-in cookie, session records): AES-256-GCM under a key derived from the
+ * client secret (HKDF, its own `info` per purpose), so whoever holds them (a browser, Redis) can
+ * neither read nor alter them. Format
  * `v1.<iv>.<ciphertext>.<tag>` (base64url). Anything that does not open is treated as absent.
  */
 export interface CookieSealer {
@@ -34,14 +35,15 @@ export function createCookieSealer(clientSecret: string, purpose: string): Cooki
   };
 }
 
-/** The value of one cookie from a `Cookie` header (first occurrence). */
-export function readCookie(header: string | null, name: string): string | undefined {
-  if (!header) return undefined;
+/** Every value of the cookies named `name` in a `Cookie` header (two = suspect: cookie tossing). */
+export function readCookies(header: string | null, name: string): string[] {
+  if (!header) return [];
+  const values: string[] = [];
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
   }
-  return undefined;
+  return values;
 }
 
 export interface CookieOptions {
@@ -50,7 +52,7 @@ export interface CookieOptions {
   secure: boolean;
 }
 
-/** httpOnly (page scripts never see it) and SameSite=Lax (kept on the redirect back from Open Humans). */
+/** HttpOnly (page scripts never see it) and SameSite=Lax (kept on the redirect back from Open Humans). */
 export function setCookie(name: string, value: string, options: CookieOptions): string {
   return [
     `${name}=${value}`,

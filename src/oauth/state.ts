@@ -2,9 +2,9 @@ import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from '
 import { badUserInput } from '../errors.js';
 
 /**
- * The OAuth2 `state` parameter, signed by the gateway. Open Humans runs with PKCE off
- * (openhumans-api.md §2.5), so this is what binds a code exchange to an authorization the
- * gateway started: it carries an expiry, a nonce and a hash of the redirect URI, under an
+ * The OAuth2 `state` parameter, signed by the gateway. Open Humans runs with PKCE off, so this
+ * is what binds a code exchange to an authorization the gateway started: it carries an expiry,
+ * a nonce, a hash of the redirect URI and the app's S256 code challenge, under an
  * HMAC-SHA256 whose key is derived from the client secret (no extra setting; every instance
  * with the same secret verifies it; rotating the secret invalidates pending states).
  *
@@ -17,13 +17,25 @@ interface StatePayload {
   e: number;
   n: string;
   r: string;
+  /** The S256 code challenge the app sent (PKCE at the gateway); absent for session-mode states. */
+  c?: string;
+}
+
+/** What a valid state carries: its nonce (to mark it used), expiry, and the app's challenge. */
+export interface VerifiedState {
+  nonce: string;
+  expiresAtMs: number;
+  challenge: string | null;
 }
 
 export interface StateSigner {
-  /** A fresh state for an authorization that will come back to `redirectUri`. */
-  issue(redirectUri: string): { state: string; expiresAt: Date };
-  /** Throws BAD_USER_INPUT when the state is missing, forged, expired or for another redirect URI. */
-  verify(state: string | null | undefined, redirectUri: string): void;
+  /** A fresh state for an authorization that will come back to `redirectUri`, bound to `challenge` if given. */
+  issue(redirectUri: string, challenge?: string): { state: string; expiresAt: Date };
+  /**
+   * Throws BAD_USER_INPUT when the state is missing, forged, expired or for another redirect URI.
+   * Single use is the caller's part (`redeemState`): this check is stateless.
+   */
+  verify(state: string | null | undefined, redirectUri: string): VerifiedState;
 }
 
 export function createStateSigner(clientSecret: string, options: { ttlSeconds?: number; now?: () => number } = {}): StateSigner {
@@ -33,9 +45,14 @@ export function createStateSigner(clientSecret: string, options: { ttlSeconds?: 
   const mac = (payload: string): Buffer => createHmac('sha256', key).update(`${STATE_VERSION}.${payload}`).digest();
 
   return {
-    issue(redirectUri) {
+    issue(redirectUri, challenge) {
       const expiresAtS = Math.floor(nowMs() / 1000) + ttl;
-      const payload: StatePayload = { e: expiresAtS, n: randomBytes(16).toString('base64url'), r: uriHash(redirectUri) };
+      const payload: StatePayload = {
+        e: expiresAtS,
+        n: randomBytes(16).toString('base64url'),
+        r: uriHash(redirectUri),
+        ...(challenge ? { c: challenge } : {}),
+      };
       const encoded = Buffer.from(JSON.stringify(payload)).toString('base64url');
       return { state: `${STATE_VERSION}.${encoded}.${mac(encoded).toString('base64url')}`, expiresAt: new Date(expiresAtS * 1000) };
     },
@@ -58,6 +75,7 @@ export function createStateSigner(clientSecret: string, options: { ttlSeconds?: 
       if (payload.r !== uriHash(redirectUri)) {
         throw stateError('The `state` was issued for another `redirectUri`.');
       }
+      return { nonce: payload.n, expiresAtMs: payload.e * 1000, challenge: payload.c ?? null };
     },
   };
 }
@@ -70,7 +88,8 @@ function parsePayload(encoded: string): StatePayload | null {
   try {
     const value = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as Partial<StatePayload>;
     if (typeof value.e !== 'number' || typeof value.n !== 'string' || typeof value.r !== 'string') return null;
-    return { e: value.e, n: value.n, r: value.r };
+    if (value.c !== undefined && typeof value.c !== 'string') return null;
+    return { e: value.e, n: value.n, r: value.r, ...(value.c ? { c: value.c } : {}) };
   } catch {
     return null;
   }

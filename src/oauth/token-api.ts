@@ -5,7 +5,7 @@ import { isUpstreamError, toGatewayError } from '../datasources/http.js';
 import { ErrorCode, ErrorReason, GatewayError, badUserInput } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-/** What `/oauth2/token/` hands out (openhumans-api.md §2.5), with the expiry made absolute. */
+/** What `/oauth2/token/` hands out (Open Humans' OAuth2 token endpoint), with the expiry made absolute. */
 export interface OAuthTokenSet {
   accessToken: string;
   refreshToken: string;
@@ -25,7 +25,9 @@ export interface OAuthTokenApiOptions {
   logger: Logger;
   /**
    * After a refresh, the same old refresh token gets the same answer for this long instead of
-   * `invalid_grant` (two tabs refreshing a moment apart). 0 turns it off. @default 10_000
+   * `invalid_grant` (two tabs refreshing a moment apart). Anyone replaying the old token in that
+   * window gets the new pair, so it is off unless configured. Session mode never uses it (its
+   * server-side record is the grace). @default 0
    */
   refreshGraceMs?: number;
   now?: () => number;
@@ -55,7 +57,7 @@ export class OAuthTokenApi {
     this.#basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
     this.#logger = options.logger.child({ component: 'oauth' });
     this.#now = options.now ?? Date.now;
-    const grace = options.refreshGraceMs ?? 10_000;
+    const grace = options.refreshGraceMs ?? 0;
     this.#recent = grace > 0 ? new LRUCache({ max: 10_000, ttl: grace }) : null;
   }
 
@@ -75,10 +77,10 @@ export class OAuthTokenApi {
    * the old access and refresh tokens stop working. Concurrent calls with one refresh token share
    * one upstream call, since a second call would only get `invalid_grant`.
    */
-  refresh(refreshToken: string): Promise<OAuthTokenSet> {
+  refresh(refreshToken: string, options: { grace?: boolean } = {}): Promise<OAuthTokenSet> {
     checkOpaque(refreshToken, 'refreshToken');
     const key = tokenKey(refreshToken);
-    const recent = this.#recent?.get(key);
+    const recent = options.grace === false ? undefined : this.#recent?.get(key);
     if (recent) return Promise.resolve(recent);
     return this.#singleFlight(`refresh ${key}`, () =>
       this.#post({ grant_type: 'refresh_token', refresh_token: refreshToken }, 'refresh').then((tokens) => {

@@ -2,6 +2,7 @@ import type { Context } from '../context.js';
 import { DirectSharingApi } from '../datasources/direct-sharing-api.js';
 import { ErrorCode, GatewayError } from '../errors.js';
 import { loadViewerMember } from '../loaders/members.js';
+import { checkChallenge, redeemState } from '../oauth/pkce.js';
 import { checkRedirectUri } from '../oauth/redirect-uri.js';
 import type { OAuthServices } from '../oauth/services.js';
 import type { OAuthTokenSet } from '../oauth/token-api.js';
@@ -35,7 +36,7 @@ const OAuthAuthorizationRef = builder.objectRef<Authorization>('OAuthAuthorizati
     state: t.exposeString('state', {
       description:
         'The signed `state` inside `url`. Keep it in the browser session and check that the same value ' +
-        'comes back with the code; then pass it to `exchangeOAuthCode`.',
+        'comes back with the code; then pass it, with the PKCE verifier, to `exchangeOAuthCode` (once).',
     }),
     expiresAt: t.field({
       type: 'DateTime',
@@ -76,18 +77,26 @@ builder.queryField('oauthAuthorizeUrl', (t) =>
   t.field({
     type: OAuthAuthorizationRef,
     description:
-      'Starts an Open Humans sign-in: the authorize URL with a gateway-signed, expiring `state`. ' +
-      'Open Humans redirects back to `redirectUri` with `code` and `state`.',
+      'Starts an Open Humans sign-in: the authorize URL with a gateway-signed, expiring, single-use ' +
+      '`state` bound to the app’s PKCE challenge. Open Humans redirects back to `redirectUri` with ' +
+      '`code` and `state`; only the app holding the verifier can then redeem them.',
     args: {
       redirectUri: t.arg.string({
         required: true,
         description: 'Where Open Humans sends the member back: the redirect URL registered for the project.',
       }),
+      codeChallenge: t.arg.string({
+        required: true,
+        description:
+          'PKCE, S256 only: base64url(SHA-256(codeVerifier)) without padding (43 characters), where ' +
+          '`codeVerifier` is a fresh random secret (43–128 characters) the app keeps and later passes to ' +
+          '`exchangeOAuthCode`. The gateway enforces it (Open Humans itself does not).',
+      }),
     },
     resolve: (_root, args, ctx) => {
       const oauth = requireOAuth(ctx);
       const redirectUri = checkRedirectUri(args.redirectUri);
-      const { state, expiresAt } = oauth.state.issue(redirectUri);
+      const { state, expiresAt } = oauth.state.issue(redirectUri, checkChallenge(args.codeChallenge));
       const url = new URL(oauth.authorizeUrl);
       url.searchParams.set('client_id', oauth.clientId);
       url.searchParams.set('response_type', 'code');
@@ -104,6 +113,10 @@ const ExchangeOAuthCodeInput = builder.inputType('ExchangeOAuthCodeInput', {
     code: t.string({ required: true, description: 'The `code` query parameter (single use, valid 30 minutes).' }),
     state: t.string({ required: true, description: 'The `state` query parameter, as issued by `oauthAuthorizeUrl`.' }),
     redirectUri: t.string({ required: true, description: 'The same `redirectUri` given to `oauthAuthorizeUrl`.' }),
+    codeVerifier: t.string({
+      required: true,
+      description: 'The PKCE verifier whose S256 challenge was given to `oauthAuthorizeUrl`.',
+    }),
   }),
 });
 
@@ -120,13 +133,16 @@ builder.mutationField('exchangeOAuthCode', (t) =>
     nullable: true,
     type: OAuthTokensRef,
     description:
-      'Finishes a sign-in: checks the `state` (missing, forged or expired → BAD_USER_INPUT, before any ' +
-      'call to Open Humans), then trades the code for tokens.',
-    args: { input: t.arg({ type: ExchangeOAuthCodeInput, required: true, description: 'The code, state and redirect URI.' }) },
+      'Finishes a sign-in: checks the `state` and the PKCE verifier (missing, forged, expired, already ' +
+      'used, or a verifier that does not match → BAD_USER_INPUT, before any call to Open Humans), then ' +
+      'trades the code for tokens. A state redeems once.',
+    args: {
+      input: t.arg({ type: ExchangeOAuthCodeInput, required: true, description: 'The code, state, redirect URI and PKCE verifier.' }),
+    },
     resolve: async (_root, { input }, ctx) => {
       const oauth = requireOAuth(ctx);
       const redirectUri = checkRedirectUri(input.redirectUri);
-      oauth.state.verify(input.state, redirectUri);
+      await redeemState({ signer: oauth.state, store: oauth.store, state: input.state, redirectUri, codeVerifier: input.codeVerifier });
       return oauth.tokens.exchangeCode(input.code, redirectUri);
     },
   }),
@@ -139,6 +155,8 @@ builder.mutationField('refreshOAuthToken', (t) =>
     type: OAuthTokensRef,
     description:
       'New tokens for a refresh token. Concurrent refreshes of one token share one call to Open Humans. ' +
+      'A rotated refresh token is refused at once (no grace window unless the operator sets ' +
+      'OAUTH_REFRESH_GRACE_SECONDS). ' +
       'An invalid, used or revoked refresh token → UNAUTHENTICATED with reason REFRESH_TOKEN_INVALID: ' +
       'sign the member in again.',
     args: { input: t.arg({ type: RefreshOAuthTokenInput, required: true, description: 'The refresh token.' }) },

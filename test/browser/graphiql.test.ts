@@ -56,7 +56,16 @@ describe.skipIf(!chromiumAvailable('GraphiQL browser test'))('GraphiQL in headle
     const page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('websocket', (ws) => requested.push(ws.url()));
-    await page.goto(`${base}/graphql`, { timeout: 150_000 });
+    // The page runs under its strict Content-Security-Policy: any violation is a console error.
+    const cspViolations: string[] = [];
+    page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text().slice(0, 300));
+    });
+    const served = await page.goto(`${base}/graphql`, { timeout: 150_000 });
+    const headers = served?.headers() ?? {};
+    expect(headers['content-security-policy']).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    expect(headers['content-security-policy']).not.toMatch(/script-src[^;]*'unsafe-(inline|eval)'/);
+    expect(headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' });
     await page.waitForSelector('.graphiql-container', { timeout: 150_000 });
     // The first example tab is open in the editor.
     await page.waitForFunction(
@@ -88,6 +97,7 @@ describe.skipIf(!chromiumAvailable('GraphiQL browser test'))('GraphiQL in headle
     expect(rendered).not.toContain('"errors"');
 
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
     expect(external).toEqual([]);
     expect(failed).toEqual([]);
     expect(requested.length).toBeGreaterThan(1);

@@ -11,6 +11,7 @@
  * guide's TypeScript, Hive Gateway and Apollo Router configuration) configure other programs
  * and are not run; their GraphQL goes in ```graphql blocks when it should be.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +71,14 @@ const NEEDS: Record<string, Needs> = {
     variables: (s) => ({ username: s.demo.examples.username }),
     check: (d) => expect(at(d, 'user.dataFiles.totalCount')).toBeGreaterThan(0),
   },
+  FileDates: {
+    token: 'none',
+    check: (d) => {
+      const nodes = (at(d, 'dataFiles.edges') as { node: { metadataDates: { creation: unknown } | null } }[]).map((e) => e.node);
+      expect(nodes).toHaveLength(5);
+      for (const node of nodes) expect(node.metadataDates).toHaveProperty('creation');
+    },
+  },
   MyProject: { token: 'master', check: (d) => expect(at(d, 'viewer.project.members.totalCount')).toBeGreaterThan(0) },
   UploadSteps: {
     token: 'master',
@@ -117,7 +126,12 @@ const NEEDS: Record<string, Needs> = {
   },
   SignInUrl: {
     token: 'none',
-    variables: (s) => ({ redirectUri: s.demo.examples.redirectUri }),
+    // The app keeps a random verifier and sends its S256 challenge.
+    variables: (s) => {
+      const verifier = randomBytes(32).toString('base64url');
+      s.values.set('codeVerifier', verifier);
+      return { redirectUri: s.demo.examples.redirectUri, codeChallenge: createHash('sha256').update(verifier).digest('base64url') };
+    },
     check: (d, s) => expect(String(at(d, 'oauthAuthorizeUrl.url'))).toMatch(new RegExp(`^${s.demo.sandbox.url}/`)),
     // The member's part: open the URL, pick a member, authorize; Open Humans redirects back.
     after: async (d, s) => {
@@ -136,7 +150,12 @@ const NEEDS: Record<string, Needs> = {
   },
   FinishSignIn: {
     token: 'none',
-    variables: (s) => ({ code: s.values.get('code'), state: s.values.get('state'), redirectUri: s.demo.examples.redirectUri }),
+    variables: (s) => ({
+      code: s.values.get('code'),
+      state: s.values.get('state'),
+      redirectUri: s.demo.examples.redirectUri,
+      codeVerifier: s.values.get('codeVerifier'),
+    }),
     check: (d, s) => {
       expect(at(d, 'exchangeOAuthCode.member.projectMemberId')).toBe(secondMember(s));
       s.values.set('refreshToken', String(at(d, 'exchangeOAuthCode.refreshToken')));

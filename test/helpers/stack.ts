@@ -51,6 +51,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Serve this schema instead of the gateway's (transport tests with a tiny schema). */
   schema?: GraphQLSchema;
+  /** Session mode's clock (lifetimes, refresh timing). */
+  sessionClock?: () => number;
 }
 
 export interface Stack {
@@ -90,7 +92,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     onCall: (event) => upstreamCalls.push(event),
   });
   const publicCache = PublicCache.fromConfig(config);
-  const gateway = createGateway({ config, http, publicCache, logger, schema: options.schema });
+  const gateway = createGateway({ config, http, publicCache, logger, schema: options.schema, sessionClock: options.sessionClock });
   let server: ReturnType<typeof createServer> | undefined;
   let baseUrl: string | undefined;
 

@@ -1,14 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { configureOAuthApp, memberLeaves } from '../../sandbox/routes/direct-sharing-controls.js';
+import { challengeOf } from '../../src/oauth/pkce.js';
 import { createStateSigner } from '../../src/oauth/state.js';
 import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
 
 const REDIRECT = 'http://app.test/oauth/complete';
 
 const AUTHORIZE = /* GraphQL */ `
-  query Authorize($redirectUri: String!) { oauthAuthorizeUrl(redirectUri: $redirectUri) { url state expiresAt } }`;
+  query Authorize($redirectUri: String!, $codeChallenge: String!) {
+    oauthAuthorizeUrl(redirectUri: $redirectUri, codeChallenge: $codeChallenge) { url state expiresAt }
+  }`;
 const EXCHANGE = /* GraphQL */ `
   mutation Exchange($input: ExchangeOAuthCodeInput!) {
     exchangeOAuthCode(input: $input) { accessToken refreshToken expiresAt scope tokenType member { projectMemberId fileCount } }
@@ -38,7 +42,8 @@ beforeAll(async () => {
   configureOAuthApp(sandbox.state, { redirectUrl: REDIRECT });
   stack = await startStack({
     sandbox,
-    env: { OPENHUMANS_CLIENT_ID: sandbox.clientId, OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret, OAUTH_REFRESH_GRACE_SECONDS: '0' },
+    // The refresh grace is left at its default (off).
+    env: { OPENHUMANS_CLIENT_ID: sandbox.clientId, OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret },
   });
   secrets.add(sandbox.clientSecret);
 });
@@ -50,15 +55,26 @@ beforeEach(() => sandbox.resetCalls());
 
 const members = (): string[] => Object.keys(sandbox.memberTokens).sort();
 
-async function authorizeUrl(redirectUri = REDIRECT): Promise<{ url: string; state: string; expiresAt: string }> {
-  const res = await stack.execute<{ oauthAuthorizeUrl: { url: string; state: string; expiresAt: string } }>(AUTHORIZE, { redirectUri });
+/** A fresh PKCE verifier, as an app makes one (32 random bytes, base64url). */
+const newVerifier = (): string => randomBytes(32).toString('base64url');
+
+interface Started {
+  url: string;
+  state: string;
+  expiresAt: string;
+  verifier: string;
+}
+
+async function authorizeUrl(redirectUri = REDIRECT, on: Stack = stack): Promise<Started> {
+  const verifier = newVerifier();
+  const res = await on.execute<{ oauthAuthorizeUrl: Omit<Started, 'verifier'> }>(AUTHORIZE, { redirectUri, codeChallenge: challengeOf(verifier) });
   expect(res.errors).toBeUndefined();
-  return res.data?.oauthAuthorizeUrl ?? { url: '', state: '', expiresAt: '' };
+  return { ...(res.data?.oauthAuthorizeUrl ?? { url: '', state: '', expiresAt: '' }), verifier };
 }
 
 /** What a person does in the browser: open the authorize page, pick a member, approve. */
-async function signInThroughAuthorizePage(projectMemberId: string): Promise<{ code: string; state: string }> {
-  const { url, state } = await authorizeUrl();
+async function signInThroughAuthorizePage(projectMemberId: string): Promise<{ code: string; state: string; codeVerifier: string }> {
+  const { url, state, verifier } = await authorizeUrl();
   const page = await fetch(url);
   expect(page.status).toBe(200);
   const html = await page.text();
@@ -79,10 +95,10 @@ async function signInThroughAuthorizePage(projectMemberId: string): Promise<{ co
   expect(back.searchParams.get('state')).toBe(state);
   const code = back.searchParams.get('code') ?? '';
   secrets.add(code);
-  return { code, state };
+  return { code, state, codeVerifier: verifier };
 }
 
-async function exchange(input: { code: string; state: string; redirectUri?: string }, on: Stack = stack) {
+async function exchange(input: { code: string; state: string; codeVerifier: string; redirectUri?: string }, on: Stack = stack) {
   const res = await on.execute<{ exchangeOAuthCode: Tokens }>(EXCHANGE, { input: { redirectUri: REDIRECT, ...input } });
   const tokens = res.data?.exchangeOAuthCode;
   if (tokens) {
@@ -125,8 +141,15 @@ describe('oauthAuthorizeUrl', () => {
 
   it('refuses a redirect URI that is not an absolute, fragment-free URL', async () => {
     for (const redirectUri of ['/relative', 'javascript:alert(1)', `${REDIRECT}#frag`, 'not a url']) {
-      const res = await stack.execute(AUTHORIZE, { redirectUri });
+      const res = await stack.execute(AUTHORIZE, { redirectUri, codeChallenge: challengeOf(newVerifier()) });
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'redirectUri' });
+    }
+  });
+
+  it('refuses a code challenge that is not an S256 challenge', async () => {
+    for (const codeChallenge of ['', 'plain-verifier', 'x'.repeat(42), 'x'.repeat(44), `${'x'.repeat(42)}=`]) {
+      const res = await stack.execute(AUTHORIZE, { redirectUri: REDIRECT, codeChallenge });
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'codeChallenge' });
     }
   });
 });
@@ -134,9 +157,9 @@ describe('oauthAuthorizeUrl', () => {
 describe('exchangeOAuthCode', () => {
   it('signs a member in through the authorize page: tokens plus the member from exchange-member', async () => {
     const pmi = members()[0] ?? '';
-    const { code, state } = await signInThroughAuthorizePage(pmi);
+    const { code, state, codeVerifier } = await signInThroughAuthorizePage(pmi);
     sandbox.resetCalls();
-    const { tokens, errors } = await exchange({ code, state });
+    const { tokens, errors } = await exchange({ code, state, codeVerifier });
     expect(errors).toBeUndefined();
     expect(tokens).toMatchObject({ tokenType: 'Bearer', member: { projectMemberId: pmi } });
     expect(tokens?.scope).toContain('read');
@@ -147,23 +170,50 @@ describe('exchangeOAuthCode', () => {
     // The new access token acts as that member.
     const viewer = await viewerMember(tokens?.accessToken ?? '');
     expect(viewer.data?.viewer).toEqual({ tokenKind: 'MEMBER', member: { projectMemberId: pmi } });
-    // Codes are single use.
-    const again = await exchange({ code, state });
-    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
+    // States are single use: a replay is refused before Open Humans sees the (also spent) code.
+    sandbox.resetCalls();
+    const again = await exchange({ code, state, codeVerifier });
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'state' });
+    expect(again.errors?.[0]?.message).toMatch(/used already/);
+    // A fresh state of the attacker's own does not revive the spent code.
+    const fresh = await authorizeUrl();
+    const reuse = await exchange({ code, state: fresh.state, codeVerifier: fresh.verifier });
+    expect(reuse.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
   });
 
-  it('shares one upstream call when the same callback is submitted twice at once', async () => {
-    const { code, state } = await signInThroughAuthorizePage(members()[8] ?? '');
+  it('redeems a state once when the same callback is submitted twice at once', async () => {
+    const { code, state, codeVerifier } = await signInThroughAuthorizePage(members()[8] ?? '');
     sandbox.resetCalls();
-    const [a, b] = await Promise.all([exchange({ code, state }), exchange({ code, state })]);
-    expect(a.errors).toBeUndefined();
-    expect(b.tokens?.accessToken).toBe(a.tokens?.accessToken);
+    const results = await Promise.all([exchange({ code, state, codeVerifier }), exchange({ code, state, codeVerifier })]);
+    expect(results.filter((r) => r.tokens !== undefined && r.tokens !== null)).toHaveLength(1);
+    expect(results.flatMap((r) => r.errors ?? []).map((e) => e.extensions?.argument)).toEqual(['state']);
     expect(sandbox.calls().OAUTH_TOKEN).toBe(1);
+  });
+
+  it('refuses a leaked code and state without the verifier, with 0 upstream calls', async () => {
+    const { code, state, codeVerifier } = await signInThroughAuthorizePage(members()[9] ?? '');
+    const sessionState = createStateSigner(sandbox.clientSecret).issue(REDIRECT).state; // no challenge inside
+    sandbox.resetCalls();
+    const cases: [string, string, RegExp][] = [
+      [state, newVerifier(), /does not match/],
+      [state, 'short', /43 to 128/],
+      [state, `${codeVerifier.slice(0, -1)}${codeVerifier.endsWith('A') ? 'B' : 'A'}`, /does not match/],
+      [sessionState, codeVerifier, /does not match/],
+    ];
+    for (const [s, v, message] of cases) {
+      const res = await exchange({ code, state: s, codeVerifier: v });
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+      expect(res.errors?.[0]?.message).toMatch(message);
+    }
+    expect(sandbox.calls().OAUTH_TOKEN ?? 0).toBe(0);
+    // A wrong verifier does not burn the app's state: the app still completes its sign-in.
+    expect((await exchange({ code, state, codeVerifier })).tokens?.member?.projectMemberId).toBe(members()[9]);
   });
 
   it('refuses a missing, forged, expired or misdirected state before any upstream call', async () => {
     const { code } = await signInThroughAuthorizePage(members()[1] ?? '');
-    const good = (await authorizeUrl()).state;
+    const started = await authorizeUrl();
+    const good = started.state;
     const expired = createStateSigner(sandbox.clientSecret, { ttlSeconds: 60, now: () => Date.now() - 3_600_000 }).issue(REDIRECT).state;
     const foreign = createStateSigner('another-fake-client-secret').issue(REDIRECT).state;
     const otherUri = (await authorizeUrl('http://app.test/elsewhere')).state;
@@ -178,7 +228,7 @@ describe('exchangeOAuthCode', () => {
       [otherUri, /another `redirectUri`/],
     ];
     for (const [state, message] of cases) {
-      const res = await exchange({ code, state });
+      const res = await exchange({ code, state, codeVerifier: started.verifier });
       // Mutation fields are nullable: the failed one is null, not the whole `data`.
       expect(res.data).toEqual({ exchangeOAuthCode: null });
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'state' });
@@ -186,16 +236,17 @@ describe('exchangeOAuthCode', () => {
     }
     expect(sandbox.calls().OAUTH_TOKEN ?? 0).toBe(0);
     // The code was not spent by any of those: it still works with the right state.
-    expect((await exchange({ code, state: good })).tokens?.member?.projectMemberId).toBe(members()[1]);
+    expect((await exchange({ code, state: good, codeVerifier: started.verifier })).tokens?.member?.projectMemberId).toBe(members()[1]);
   });
 
   it('maps an unknown code and a redirect URI that differs from the registered one', async () => {
-    const state = (await authorizeUrl()).state;
-    const unknown = await exchange({ code: 'fakeCodeThatWasNeverIssued000', state });
+    const started = await authorizeUrl();
+    const unknown = await exchange({ code: 'fakeCodeThatWasNeverIssued000', state: started.state, codeVerifier: started.verifier });
     expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
     const elsewhere = 'http://app.test/elsewhere';
     const { code } = await signInThroughAuthorizePage(members()[2] ?? '');
-    const misdirected = await exchange({ code, state: (await authorizeUrl(elsewhere)).state, redirectUri: elsewhere });
+    const other = await authorizeUrl(elsewhere);
+    const misdirected = await exchange({ code, state: other.state, codeVerifier: other.verifier, redirectUri: elsewhere });
     expect(misdirected.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(misdirected.errors?.[0]?.message).toMatch(/redirectUri/);
   });
@@ -204,8 +255,7 @@ describe('exchangeOAuthCode', () => {
 describe('refreshOAuthToken', () => {
   it('rotates: new tokens work, the old access and refresh tokens stop working', async () => {
     const pmi = members()[3] ?? '';
-    const { code, state } = await signInThroughAuthorizePage(pmi);
-    const first = (await exchange({ code, state })).tokens as Tokens;
+    const first = (await exchange(await signInThroughAuthorizePage(pmi))).tokens as Tokens;
     sandbox.resetCalls();
     const { tokens: second, errors } = await refresh(first.refreshToken);
     expect(errors).toBeUndefined();
@@ -225,8 +275,7 @@ describe('refreshOAuthToken', () => {
   });
 
   it('shares one upstream call between concurrent refreshes of one token', async () => {
-    const { code, state } = await signInThroughAuthorizePage(members()[4] ?? '');
-    const first = (await exchange({ code, state })).tokens as Tokens;
+    const first = (await exchange(await signInThroughAuthorizePage(members()[4] ?? ''))).tokens as Tokens;
     sandbox.resetCalls();
     const results = await Promise.all(Array.from({ length: 6 }, () => refresh(first.refreshToken)));
     expect(results.map((r) => r.errors)).toEqual(Array(6).fill(undefined));
@@ -235,14 +284,13 @@ describe('refreshOAuthToken', () => {
     expect(sandbox.calls().OAUTH_TOKEN).toBe(1);
   });
 
-  it('answers a just-rotated refresh token with the same tokens during the grace period', async () => {
+  it('answers a just-rotated refresh token with the same tokens during a configured grace period', async () => {
     const graceful = await startStack({
       sandbox,
-      env: { OPENHUMANS_CLIENT_ID: sandbox.clientId, OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret },
+      env: { OPENHUMANS_CLIENT_ID: sandbox.clientId, OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret, OAUTH_REFRESH_GRACE_SECONDS: '10' },
     });
     try {
-      const { code, state } = await signInThroughAuthorizePage(members()[5] ?? '');
-      const first = (await exchange({ code, state }, graceful)).tokens as Tokens;
+      const first = (await exchange(await signInThroughAuthorizePage(members()[5] ?? ''), graceful)).tokens as Tokens;
       sandbox.resetCalls();
       const a = (await refresh(first.refreshToken, graceful)).tokens;
       const b = (await refresh(first.refreshToken, graceful)).tokens;
@@ -255,8 +303,7 @@ describe('refreshOAuthToken', () => {
 
   it('says REFRESH_TOKEN_INVALID once the member left the project', async () => {
     const pmi = members()[6] ?? '';
-    const { code, state } = await signInThroughAuthorizePage(pmi);
-    const tokens = (await exchange({ code, state })).tokens as Tokens;
+    const tokens = (await exchange(await signInThroughAuthorizePage(pmi))).tokens as Tokens;
     await memberLeaves(sandbox.state, pmi);
     const res = await refresh(tokens.refreshToken);
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'REFRESH_TOKEN_INVALID' });
@@ -280,11 +327,10 @@ describe('client configuration', () => {
       env: { OPENHUMANS_CLIENT_ID: sandbox.clientId, OPENHUMANS_CLIENT_SECRET: wrongSecret },
     });
     try {
-      const state = (await misconfigured.execute<{ oauthAuthorizeUrl: { state: string } }>(AUTHORIZE, { redirectUri: REDIRECT })).data
-        ?.oauthAuthorizeUrl.state;
+      const started = await authorizeUrl(REDIRECT, misconfigured);
       const { code } = await signInThroughAuthorizePage(members()[7] ?? '');
       for (const res of [
-        await exchange({ code, state: state ?? '' }, misconfigured),
+        await exchange({ code, state: started.state, codeVerifier: started.verifier }, misconfigured),
         await refresh('fakeRefreshToken00000000000000', misconfigured),
       ]) {
         expect(res.errors?.[0]?.extensions?.code).toBe('UPSTREAM_ERROR');
@@ -302,7 +348,7 @@ describe('client configuration', () => {
     const off = await startStack({ sandbox });
     try {
       for (const res of [
-        await off.execute(AUTHORIZE, { redirectUri: REDIRECT }),
+        await off.execute(AUTHORIZE, { redirectUri: REDIRECT, codeChallenge: challengeOf(newVerifier()) }),
         await off.execute(REFRESH, { input: { refreshToken: 'fakeRefreshToken' } }),
       ]) {
         expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

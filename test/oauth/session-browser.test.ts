@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { configureOAuthApp } from '../../sandbox/routes/direct-sharing-controls.js';
-import { SESSION_COOKIE } from '../../src/oauth/sessions.js';
+import { sessionCookieNames } from '../../src/oauth/sessions.js';
 import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
 
@@ -59,8 +59,8 @@ describe.skipIf(!chromiumAvailable('browser session test'))('session mode in a r
     expect(seen.cookie).toBe(''); // httpOnly: invisible to page scripts
 
     const cookies = await context.cookies(base);
-    const session = cookies.find((c) => c.name === SESSION_COOKIE);
-    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+    const session = cookies.find((c) => c.name === sessionCookieNames(true).session);
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: true });
     // Nothing a script (or the cookie jar) holds contains a token or the client secret.
     const tokens = Object.values(sandbox.info().memberTokens);
     const visible = [seen.cookie, seen.storage, seen.html, ...cookies.map((c) => c.value)];
@@ -69,7 +69,7 @@ describe.skipIf(!chromiumAvailable('browser session test'))('session mode in a r
 
     // Signing out from the page ends the session.
     const after = await page.evaluate(async () => {
-      await fetch('/auth/openhumans/logout', { method: 'POST' });
+      await fetch('/auth/openhumans/logout', { method: 'POST', headers: { 'graphql-preflight': '1' } });
       const res = await fetch('/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
