@@ -196,7 +196,7 @@ export async function resolveOffsetPage<T>(
     options.defaultSize ?? DEFAULT_PAGE_SIZE,
     options.maxSize ?? MAX_PAGE_SIZE,
   );
-  const { start, slice } = await fetchPage(req, fetch, options.totalCount);
+  const { start, slice } = await placedPage(req, fetch, options.totalCount);
   const edges = slice.items.map((node, i) => ({ cursor: offsetToCursor(start + i), node }));
   return {
     edges,
@@ -207,6 +207,22 @@ export async function resolveOffsetPage<T>(
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
   };
+}
+
+/**
+ * The page, placed with a count that agrees with its items. A count known in advance (a member's
+ * `fileCount`, possibly from a cached read) may be older than the window just fetched: when the
+ * window reports another size, the page is placed again with that fresh size, so `last: N` never
+ * misses the real last item and `pageInfo`/`totalCount` come from the same read as the items.
+ */
+async function placedPage<T>(
+  req: Request,
+  fetch: SliceFetcher<T>,
+  knownCount: number | undefined,
+): Promise<{ start: number; slice: OffsetSlice<T> }> {
+  const page = await fetchPage(req, fetch, knownCount);
+  if (knownCount === undefined || page.slice.totalCount === knownCount) return page;
+  return fetchPage(req, fetch, page.slice.totalCount);
 }
 
 /** hasPreviousPage/hasNextPage per the spec, from the cursors' range and the list's size. */
