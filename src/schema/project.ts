@@ -6,6 +6,7 @@
 import type { Project } from '../datasources/models.js';
 import { builder } from './builder.js';
 import { loadPresent, pageOf, pageOfList } from './connections.js';
+import { pinForResponse } from './response-snapshot.js';
 import { resolveDataFiles } from './data-file.js';
 import {
   DataFileConnection,
@@ -83,9 +84,12 @@ ProjectRef.implement({
     approved: t.exposeBoolean('approved', {
       description: 'Whether Open Humans approved the project.',
     }),
-    authorizedMembers: t.exposeInt('authorizedMembers', {
+    authorizedMembers: t.int({
       description:
-        'How many members have joined and authorized the project (hidden ones included).',
+        'How many members have joined and authorized the project (hidden ones included). One ' +
+        'value per response: every occurrence of the project repeats the first one resolved.',
+      resolve: (p, _args, ctx) =>
+        pinForResponse(ctx, `Project:${p.databaseId}:authorizedMembers`, p.authorizedMembers),
     }),
     badgeImage: t.field({
       type: 'URL',

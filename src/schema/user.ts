@@ -4,6 +4,7 @@
  */
 import { badUserInput } from '../errors.js';
 import { isValidUsername } from '../datasources/public-api.js';
+import { profileUrlFor } from '../datasources/wire.js';
 import { builder } from './builder.js';
 import { pageOf } from './connections.js';
 import { resolveDataFiles } from './data-file.js';
@@ -29,8 +30,10 @@ UserRef.implement({
     }),
     profileUrl: t.field({
       type: 'URL',
-      description: "The member's public profile page on Open Humans.",
-      resolve: (u) => u.profileUrl,
+      description:
+        "The member's public profile page on the configured Open Humans site " +
+        '(`<origin>/member/<username>/`): the same for a member however it was reached.',
+      resolve: (u, _args, ctx) => profileUrlFor(u.username, ctx.config.openHumans.baseUrl),
     }),
     dataFiles: t.connection(
       {

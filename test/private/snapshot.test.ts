@@ -87,3 +87,51 @@ describe('Member: one file count per response', () => {
     expect(row?.tail?.pageInfo.hasPreviousPage).toBe(true);
   });
 });
+
+describe('Project.authorizedMembers: one value per response', () => {
+  it('agrees between the token\'s own project (project info) and the public projects list', async () => {
+    const { stack } = suite;
+    const { sandbox } = stack;
+    const ask = async (query: string) => {
+      const res = transcript.record(await stack.execute<Record<string, { authorizedMembers: number } & { project?: { authorizedMembers: number } }>>(query, {}, { token: sandbox.masterToken }));
+      expect(res.errors, res.text).toBeUndefined();
+      return res.data ?? {};
+    };
+    // The public list is read (and cached) first; then a member leaves, behind the gateway.
+    await ask(`{ project(databaseId: ${sandbox.projectId}) { authorizedMembers } }`);
+    const leaving = sandbox.store.activeMembers(sandbox.projectId)[0];
+    if (!leaving) throw new Error('no active member');
+    leaving.revoked = true;
+    sandbox.store.touch();
+    const now = sandbox.store.activeMembers(sandbox.projectId).length;
+
+    for (const query of [
+      `{ viewer { project { authorizedMembers } } project(databaseId: ${sandbox.projectId}) { authorizedMembers } }`,
+      `{ project(databaseId: ${sandbox.projectId}) { authorizedMembers } viewer { project { authorizedMembers } } }`,
+    ]) {
+      const data = await ask(query);
+      expect(data.viewer?.project?.authorizedMembers).toBe(data.project?.authorizedMembers);
+    }
+    // The first occurrence in document order decides: the project-info read is the fresh one.
+    const fresh = await ask(`{ viewer { project { authorizedMembers } } project(databaseId: ${sandbox.projectId}) { authorizedMembers } }`);
+    expect(fresh.viewer?.project?.authorizedMembers).toBe(now);
+  });
+});
+
+describe('User.profileUrl: one builder', () => {
+  it('gives a member the same profile URL from a member lookup and from a file listing', async () => {
+    const { stack } = suite;
+    const user = stack.sandbox.store.publicMembers().find((u) => stack.sandbox.store.publicIndexes().ofUser(u.id).length > 0);
+    if (!user) throw new Error('no public member with public files');
+    type Data = { user: { profileUrl: string; dataFiles: { edges: { node: { user: { profileUrl: string } | null } }[] } } };
+    const res = transcript.record(await stack.execute<Data>(
+      `{ user(username: "${user.username}") { profileUrl dataFiles(first: 3) { edges { node { user { profileUrl } } } } } }`,
+    ));
+    expect(res.errors, res.text).toBeUndefined();
+    const expected = `${new URL(stack.config.openHumans.baseUrl).origin}/member/${user.username}/`;
+    expect(res.data?.user.profileUrl).toBe(expected);
+    const embedded = res.data?.user.dataFiles.edges.map((e) => e.node.user?.profileUrl) ?? [];
+    expect(embedded.length).toBeGreaterThan(0);
+    expect(new Set(embedded)).toEqual(new Set([expected]));
+  });
+});
