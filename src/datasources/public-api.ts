@@ -10,7 +10,7 @@
  * Production answers 500, not 404, for an unknown id on nested lists (P5, P8, P9, P12, P13).
  * Such a 500 is confirmed with the detail endpoint and becomes NOT_FOUND; it is not retried.
  */
-import { notFound } from '../errors.js';
+import { badUserInput, notFound, type GatewayError } from '../errors.js';
 import { isUpstreamError, toGatewayError } from './http.js';
 import type { OpenHumansHttp, QueryValue } from './http.js';
 import type { DataFile, DataType, ListPage, Project, PublicUser, Window } from './models.js';
@@ -21,8 +21,26 @@ import { toDataType, toListPage, toProject, toPublicDataFile, toPublicUser } fro
 const HELD_LIST_LIMIT = 1000;
 /** A safety stop for held lists: past this many pages the set is not "small" any more. */
 const HELD_LIST_MAX_PAGES = 5;
+/**
+ * The most rows one data type's tree of files (`include_children`) may list: such a list is read
+ * whole, in one call, to drop the files it lists twice (see `dataTypeTreeFiles`).
+ */
+export const MAX_TREE_ROWS = 10_000;
 /** Open Humans usernames (§1.1); anything else cannot exist and must not reach a path. */
 const USERNAME = /^[A-Za-z0-9_]{1,150}$/;
+
+/** The files of a list, each once (the first time it appears), in list order. */
+function distinctFiles(files: readonly DataFile[]): DataFile[] {
+  const seen = new Set<number>();
+  return files.filter((f) => !seen.has(f.databaseId) && seen.add(f.databaseId));
+}
+
+const treeTooLarge = (id: number, rows: number): GatewayError =>
+  badUserInput(
+    `Data type ${id} with its descendants lists ${rows} files, more than the ${MAX_TREE_ROWS} ` +
+      'that `includeChildren` reads: list its child data types one by one instead.',
+    { argumentName: 'includeChildren', maxRows: MAX_TREE_ROWS },
+  );
 
 const byDatabaseId = (a: { databaseId: number }, b: { databaseId: number }): number =>
   a.databaseId - b.databaseId;
@@ -56,6 +74,7 @@ export class PublicDataApi {
   private readonly cache: PublicCache;
   private projects: Promise<HeldSet<Project>> | undefined;
   private dataTypes: Promise<HeldSet<DataType>> | undefined;
+  private readonly trees = new Map<number, Promise<readonly DataFile[]>>();
 
   constructor(options: PublicDataApiOptions) {
     this.http = options.http;
@@ -170,6 +189,35 @@ export class PublicDataApi {
     const seen = new Set<number>();
     const items = page.items.filter((f) => !seen.has(f.databaseId) && seen.add(f.databaseId));
     return { items, totalCount: page.totalCount };
+  }
+
+  /**
+   * P5 with `include_children`: every public file of a data type and its descendants, each
+   * once, in upstream order. Upstream joins without `distinct`, so a file with several matching
+   * types is listed once per type; its counts and windows count rows, not files, and a row can
+   * shift between two windows. So the list is read whole in one call (one consistent snapshot,
+   * cached like any public answer) and deduplicated: pages, counts and cursors then count files.
+   * Lists longer than MAX_TREE_ROWS rows (about 7 MB of JSON) are refused: the answer is bounded.
+   */
+  dataTypeTreeFiles(id: number): Promise<readonly DataFile[]> {
+    let tree = this.trees.get(id);
+    if (!tree) {
+      tree = this.readTree(id);
+      this.trees.set(id, tree);
+      // A failed read is not kept: a retry in the same request may succeed.
+      tree.catch(() => this.trees.delete(id));
+    }
+    return tree;
+  }
+
+  private async readTree(id: number): Promise<readonly DataFile[]> {
+    const path = `/api/public/datatype/${id}/datafiles/`;
+    // One call for the whole list: rows shift between two windows of an unstable order.
+    const query = { limit: MAX_TREE_ROWS, offset: 0, include_children: 'true' };
+    const wire = await this.nested('P5', id, { route: 'P5', path, query });
+    const page = this.filesPage(wire);
+    if (page.totalCount > MAX_TREE_ROWS) throw treeTooLarge(id, page.totalCount);
+    return this.cache.mapped(wire, `tree:${this.baseUrl}`, () => distinctFiles(page.items));
   }
 
   /** P8: a window of a member's public files (visible, approved memberships only). */

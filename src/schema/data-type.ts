@@ -6,7 +6,7 @@
 import type { DataType } from '../datasources/models.js';
 import { builder } from './builder.js';
 import { loadPresent, pageOfList } from './connections.js';
-import { resolveDataFiles } from './data-file.js';
+import { INCLUDE_CHILDREN_DESCRIPTION, resolveDataFiles } from './data-file.js';
 import {
   DataFileConnection,
   DataFileRef,
@@ -85,9 +85,7 @@ DataTypeRef.implement({
         args: {
           includeChildren: t.arg.boolean({
             defaultValue: false,
-            description:
-              'Also list files of the descendant data types. A file with several matching types ' +
-              'may then appear on two pages (duplicates within a page are dropped).',
+            description: INCLUDE_CHILDREN_DESCRIPTION,
           }),
         },
         resolve: (d, args, ctx, info) =>
