@@ -1,14 +1,20 @@
 import { requireOwnProject } from '../auth/project-access.js';
 import type { Context } from '../context.js';
-import type { MemberRecord } from '../datasources/direct-sharing-wire.js';
+import type { MemberRecord, PrivateDataFile } from '../datasources/direct-sharing-wire.js';
 import { notFound } from '../errors.js';
 import { loadMemberFiles, loadProjectMember, loadVisibleMember } from '../loaders/members.js';
 import { builder } from './builder.js';
 import { connectionWithTotal, pageOptions } from './connections.js';
 import { memberSnapshot } from '../loaders/member-snapshot.js';
+import type { CursorKeys } from './cursor-keys.js';
 import { type ConnectionArgs, resolveOffsetPage } from './pagination.js';
 import { DataFileConnection, DataFileRef, ProjectRef, UserRef } from './refs.js';
 import { SharedSourceRef, toSharedSources } from './shared-source.js';
+
+/** Exchange-member lists a member's files by (source, id): cursors carry both. */
+const MEMBER_FILE_KEYS: CursorKeys<PrivateDataFile> = {
+  keyOf: (file) => [file.source ?? '', file.databaseId],
+};
 
 /**
  * A page of the member's files that agrees with the response's count for the member: built
@@ -24,7 +30,11 @@ async function resolveMemberFiles(ctx: Context, member: MemberRecord, args: Conn
         args,
         (range) => loadMemberFiles(api, member, range, { fresh, snapshot }),
         // The count already known places a `last` page without an extra call.
-        { ...pageOptions(ctx), totalCount: fresh ? undefined : snapshot.fileCount },
+        {
+          ...pageOptions(ctx),
+          totalCount: fresh ? undefined : snapshot.fileCount,
+          keys: MEMBER_FILE_KEYS,
+        },
       ),
     );
   const first = await page(false);

@@ -12,6 +12,14 @@
  * it says so. For `first/after` and `last/before` this is "are there items before/after the page".
  */
 import { badUserInput } from '../errors.js';
+import {
+  type CursorKeys,
+  decodeKeyedCursor,
+  keyedCursor,
+  locateKeyed,
+  notKeyedHere,
+  rememberingFetcher,
+} from './cursor-keys.js';
 
 /** Page size when neither `first` nor `last` is given. */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -41,13 +49,19 @@ export type SliceFetcher<T> = (window: {
   limit: number;
 }) => Promise<OffsetSlice<T>>;
 
-export interface PageOptions {
+export interface PageOptions<T = unknown> {
   /** @default DEFAULT_PAGE_SIZE */
   defaultSize?: number;
   /** @default MAX_PAGE_SIZE (config `MAX_PAGE_SIZE`) */
   maxSize?: number;
   /** The list's size when already known (held sets): saves the count-only call `last` may need. */
   totalCount?: number;
+  /**
+   * For lists in a stable upstream order: how to key an edge. Cursors then carry the key and
+   * survive insertions and deletions before them (`cursor-keys.ts`); offset-only cursors from
+   * before still work, as offsets.
+   */
+  keys?: CursorKeys<T>;
 }
 
 export interface PageInfo {
@@ -103,17 +117,55 @@ interface Request {
   fromEnd: boolean;
 }
 
-function parseArgs(args: ConnectionArgs, defaultSize: number, maxSize: number): Request {
+/** Finds keyed cursors in the current list; absent for lists paged by offset alone. */
+interface Keyed<T> {
+  keys: CursorKeys<T>;
+  fetch: SliceFetcher<T>;
+}
+
+/**
+ * The bound a cursor sets: for `after`, the offset of the first item past it; for `before`,
+ * its own offset. Offset cursors are taken as they are; keyed ones are looked up.
+ */
+async function cursorBound<T>(
+  cursor: string,
+  side: 'after' | 'before',
+  take: number,
+  keyed: Keyed<T> | undefined,
+): Promise<number> {
+  const byKey = decodeKeyedCursor(cursor);
+  if (byKey) {
+    if (!keyed) throw notKeyedHere(side);
+    return locateKeyed(byKey, side, take, keyed.fetch, keyed.keys);
+  }
+  const offset = cursorToOffset(cursor, side);
+  return side === 'after' ? offset + 1 : offset;
+}
+
+async function parseArgs<T>(
+  args: ConnectionArgs,
+  defaultSize: number,
+  maxSize: number,
+  keyed: Keyed<T> | undefined,
+): Promise<Request> {
   if (args.first != null && args.last != null) {
     throw badUserInput('Pass either `first` or `last`, not both.', { argumentName: 'last' });
   }
-  const lower = args.after != null ? cursorToOffset(args.after, 'after') + 1 : 0;
-  const upper = args.before != null ? cursorToOffset(args.before, 'before') : undefined;
-  if (args.last != null) {
-    return { lower, upper, take: checkSize('last', args.last, maxSize), fromEnd: true };
-  }
-  const take = args.first != null ? checkSize('first', args.first, maxSize) : defaultSize;
-  return { lower, upper, take, fromEnd: false };
+  const fromEnd = args.last != null;
+  const take =
+    args.last != null
+      ? checkSize('last', args.last, maxSize)
+      : args.first != null
+        ? checkSize('first', args.first, maxSize)
+        : defaultSize;
+  // Both cursors are checked before either is looked up: a bad one costs no upstream call.
+  const after = args.after ?? undefined;
+  const before = args.before ?? undefined;
+  if (after !== undefined && !decodeKeyedCursor(after)) cursorToOffset(after, 'after');
+  if (before !== undefined && !decodeKeyedCursor(before)) cursorToOffset(before, 'before');
+  const lower = after !== undefined ? await cursorBound(after, 'after', take, keyed) : 0;
+  const upper = before !== undefined ? await cursorBound(before, 'before', take, keyed) : undefined;
+  return { lower, upper, take, fromEnd };
 }
 
 /** Fetches [offset, offset+size); a zero-size window still asks for one row, to learn the count. */
@@ -188,16 +240,22 @@ async function fetchPage<T>(
  */
 export async function resolveOffsetPage<T>(
   args: ConnectionArgs,
-  fetch: SliceFetcher<T>,
-  options: PageOptions = {},
+  upstream: SliceFetcher<T>,
+  options: PageOptions<NoInfer<T>> = {},
 ): Promise<OffsetConnection<T>> {
-  const req = parseArgs(
+  const { keys } = options;
+  // Keyed lookups read windows that usually hold the page too: served again without a call.
+  const fetch = keys ? rememberingFetcher(upstream) : upstream;
+  const req = await parseArgs(
     args,
     options.defaultSize ?? DEFAULT_PAGE_SIZE,
     options.maxSize ?? MAX_PAGE_SIZE,
+    keys ? { keys, fetch } : undefined,
   );
   const { start, slice } = await placedPage(req, fetch, options.totalCount);
-  const edges = slice.items.map((node, i) => ({ cursor: offsetToCursor(start + i), node }));
+  const cursorOf = (node: T, offset: number): string =>
+    keys ? keyedCursor(offset, keys.keyOf(node)) : offsetToCursor(offset);
+  const edges = slice.items.map((node, i) => ({ cursor: cursorOf(node, start + i), node }));
   return {
     edges,
     totalCount: slice.totalCount,
@@ -248,7 +306,7 @@ export function sliceArray<T>(list: readonly T[]): SliceFetcher<T> {
 export function resolveArrayPage<T>(
   args: ConnectionArgs,
   list: readonly T[],
-  options: Omit<PageOptions, 'totalCount'> = {},
+  options: Omit<PageOptions<NoInfer<T>>, 'totalCount'> = {},
 ): Promise<OffsetConnection<T>> {
   return resolveOffsetPage(args, sliceArray(list), { ...options, totalCount: list.length });
 }

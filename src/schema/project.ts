@@ -5,7 +5,9 @@
  */
 import type { Project } from '../datasources/models.js';
 import { builder } from './builder.js';
-import { loadPresent, pageOf, pageOfList } from './connections.js';
+import { loadPresent, pageOf, pageOptions } from './connections.js';
+import type { CursorKeys } from './cursor-keys.js';
+import { resolveArrayPage } from './pagination.js';
 import { pinForResponse } from './response-snapshot.js';
 import { resolveDataFiles } from './data-file.js';
 import {
@@ -36,6 +38,9 @@ const urlOrNull = (value: string | null): string | null => {
   if (!value) return null;
   return URL.canParse(value) ? value : null;
 };
+
+/** Open Humans orders projects by name: cursors carry the name (and the id, for equal names). */
+const PROJECT_KEYS: CursorKeys<Project> = { keyOf: (p) => [p.name, p.databaseId] };
 
 interface ProjectFilter {
   active?: boolean | null;
@@ -175,7 +180,10 @@ builder.queryFields((t) => ({
       description: 'The public (approved) projects, ordered by name.',
       args: { filter: t.arg({ type: ProjectFilterInput, description: 'Narrow the list.' }) },
       resolve: async (_root, args, ctx) =>
-        pageOfList(ctx, args, filterProjects(await ctx.publicApi.allProjects(), args.filter)),
+        resolveArrayPage(args, filterProjects(await ctx.publicApi.allProjects(), args.filter), {
+          ...pageOptions(ctx),
+          keys: PROJECT_KEYS,
+        }),
     },
     ProjectConnection,
   ),

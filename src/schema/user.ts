@@ -6,7 +6,10 @@ import { badUserInput } from '../errors.js';
 import { isValidUsername } from '../datasources/public-api.js';
 import { profileUrlFor } from '../datasources/wire.js';
 import { builder } from './builder.js';
-import { pageOf } from './connections.js';
+import type { PublicUser } from '../datasources/models.js';
+import { pageOf, pageOptions } from './connections.js';
+import type { CursorKeys } from './cursor-keys.js';
+import { resolveOffsetPage } from './pagination.js';
 import { resolveDataFiles } from './data-file.js';
 import {
   DataFileConnection,
@@ -18,6 +21,9 @@ import {
 } from './refs.js';
 
 export { UserConnection, UserRef };
+
+/** Open Humans orders public members by username (unique): cursors carry it. */
+const USER_KEYS: CursorKeys<PublicUser> = { keyOf: (u) => [u.username] };
 
 UserRef.implement({
   description: 'A public Open Humans member.',
@@ -68,7 +74,11 @@ builder.queryFields((t) => ({
     {
       type: UserRef,
       description: 'All public members, ordered by username.',
-      resolve: (_root, args, ctx) => pageOf(ctx, args, (w) => ctx.publicApi.users(w)),
+      resolve: (_root, args, ctx) =>
+        resolveOffsetPage(args, (w) => ctx.publicApi.users(w), {
+          ...pageOptions(ctx),
+          keys: USER_KEYS,
+        }),
     },
     UserConnection,
   ),

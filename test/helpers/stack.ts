@@ -15,6 +15,7 @@ import { print } from 'graphql';
 import { Agent } from 'undici';
 import type { Sandbox, SandboxOptions } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
+import type { TokenScopedCache } from '../../src/auth/token-scoped-cache.js';
 import type { Config } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
 import { OpenHumansHttp } from '../../src/datasources/http.js';
@@ -51,6 +52,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Serve this schema instead of the gateway's (transport tests with a tiny schema). */
   schema?: GraphQLSchema;
+  /** The token-scoped read cache, so a test can expire it (`clear()`) when it needs to. */
+  tokenCache?: TokenScopedCache;
 }
 
 export interface Stack {
@@ -90,7 +93,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     onCall: (event) => upstreamCalls.push(event),
   });
   const publicCache = PublicCache.fromConfig(config);
-  const gateway = createGateway({ config, http, publicCache, logger, schema: options.schema });
+  const gateway = createGateway({
+    config, http, publicCache, logger, schema: options.schema, tokenCache: options.tokenCache,
+  });
   let server: ReturnType<typeof createServer> | undefined;
   let baseUrl: string | undefined;
 

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 type Node = { databaseId: number };
-type Page = WalkPage<Node> & { edges: { cursor: string; node: Node }[] };
+type Page = Omit<WalkPage<Node>, 'edges'> & { edges: { cursor: string; node: Node }[] };
 
 /** A parent data type whose tree lists files twice, with more duplicates made on purpose. */
 function typeWithDuplicates(): { id: number; rows: number[]; files: number[] } {
