@@ -10,6 +10,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
 import { badUserInput } from '../errors.js';
 import { builder } from './builder.js';
+import { POSITIONAL_PAGING } from './paging-notes.js';
 import { pageOptions } from './connections.js';
 import { selectsAnyField } from './lookahead.js';
 import { resolveOffsetPage, type ConnectionArgs } from './pagination.js';
@@ -244,7 +245,8 @@ builder.queryFields((t) => ({
       description:
         'Public data files, ordered by member username (Open Humans does not order files of ' +
         'one member: they may move between pages). `filter` narrows to one project, data type ' +
-        'or member.',
+        'or member.' +
+        POSITIONAL_PAGING,
       args: {
         filter: t.arg({
           type: DataFileFilterInput,

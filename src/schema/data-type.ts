@@ -5,6 +5,7 @@
  */
 import type { DataType } from '../datasources/models.js';
 import { builder } from './builder.js';
+import { POSITIONAL_PAGING } from './paging-notes.js';
 import { loadPresent, pageOfList } from './connections.js';
 import { INCLUDE_CHILDREN_DESCRIPTION, resolveDataFiles } from './data-file.js';
 import {
@@ -81,7 +82,8 @@ DataTypeRef.implement({
         nullable: true,
         description:
           'The public files of this data type, ordered by member username. Null (with an error) ' +
-          'when Open Humans fails to list them; the rest of the response stands.',
+          'when Open Humans fails to list them; the rest of the response stands.' +
+          POSITIONAL_PAGING,
         args: {
           includeChildren: t.arg.boolean({
             defaultValue: false,

@@ -7,6 +7,7 @@ import { builder } from './builder.js';
 import { connectionWithTotal, pageOptions } from './connections.js';
 import { memberSnapshot } from '../loaders/member-snapshot.js';
 import type { CursorKeys } from './cursor-keys.js';
+import { KEYED_PAGING, POSITIONAL_PAGING } from './paging-notes.js';
 import { type ConnectionArgs, resolveOffsetPage } from './pagination.js';
 import { DataFileConnection, DataFileRef, ProjectRef, UserRef } from './refs.js';
 import { SharedSourceRef, toSharedSources } from './shared-source.js';
@@ -111,7 +112,8 @@ MemberRef.implement({
         description:
           'The files the project can read for this member (each with its `source`), ordered by ' +
           'source, then id, as Open Humans lists them. Within one response, every page agrees ' +
-          'with `fileCount`.',
+          'with `fileCount`.' +
+          KEYED_PAGING,
         resolve: (member, args, ctx) => resolveMemberFiles(ctx, member, args),
       },
       DataFileConnection,
@@ -125,7 +127,8 @@ builder.objectFields(ProjectRef, (t) => ({
       type: MemberRef,
       description:
         "The project's active members (joined, authorized, not revoked). Needs this project's " +
-        'master token.',
+        'master token.' +
+        POSITIONAL_PAGING,
       resolve: async (project, args, ctx) => {
         await requireOwnProject(ctx.directSharing, project, 'Listing project members');
         const fetchPage = (range: { offset: number; limit: number }) =>

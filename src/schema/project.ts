@@ -8,6 +8,7 @@ import { builder } from './builder.js';
 import { loadPresent, pageOf, pageOptions } from './connections.js';
 import type { CursorKeys } from './cursor-keys.js';
 import { resolveArrayPage } from './pagination.js';
+import { KEYED_PAGING, POSITIONAL_PAGING } from './paging-notes.js';
 import { pinForResponse } from './response-snapshot.js';
 import { resolveDataFiles } from './data-file.js';
 import {
@@ -152,7 +153,8 @@ ProjectRef.implement({
         nullable: true,
         description:
           'The public files from this project, ordered by member username. Null (with an error) ' +
-          'when Open Humans fails to list them; the rest of the response stands.',
+          'when Open Humans fails to list them; the rest of the response stands.' +
+          POSITIONAL_PAGING,
         resolve: (p, args, ctx, info) =>
           resolveDataFiles(ctx, args, { projectId: p.databaseId }, info),
       },
@@ -164,7 +166,8 @@ ProjectRef.implement({
         nullable: true,
         description:
           'The members who joined this project publicly. Null (with an error) when Open Humans ' +
-          'fails to list them; the rest of the response stands.',
+          'fails to list them; the rest of the response stands.' +
+          POSITIONAL_PAGING,
         resolve: (p, args, ctx) =>
           pageOf(ctx, args, (w) => ctx.publicApi.projectMembers(p.databaseId, w)),
       },
@@ -177,7 +180,7 @@ builder.queryFields((t) => ({
   projects: t.connection(
     {
       type: ProjectRef,
-      description: 'The public (approved) projects, ordered by name.',
+      description: `The public (approved) projects, ordered by name.${KEYED_PAGING}`,
       args: { filter: t.arg({ type: ProjectFilterInput, description: 'Narrow the list.' }) },
       resolve: async (_root, args, ctx) =>
         resolveArrayPage(args, filterProjects(await ctx.publicApi.allProjects(), args.filter), {

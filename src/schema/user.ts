@@ -9,6 +9,7 @@ import { builder } from './builder.js';
 import type { PublicUser } from '../datasources/models.js';
 import { pageOf, pageOptions } from './connections.js';
 import type { CursorKeys } from './cursor-keys.js';
+import { KEYED_PAGING, POSITIONAL_PAGING } from './paging-notes.js';
 import { resolveOffsetPage } from './pagination.js';
 import { resolveDataFiles } from './data-file.js';
 import {
@@ -48,7 +49,8 @@ UserRef.implement({
         description:
           "The member's public files (from projects where the membership is visible), " +
           'ordered as Open Humans lists them. Null (with an error) when Open Humans fails to ' +
-          'list them; the rest of the response stands.',
+          'list them; the rest of the response stands.' +
+          POSITIONAL_PAGING,
         resolve: (u, args, ctx, info) =>
           resolveDataFiles(ctx, args, { username: u.username }, info),
       },
@@ -60,7 +62,8 @@ UserRef.implement({
         nullable: true,
         description:
           'The public projects the member joined visibly. Null (with an error) when Open Humans ' +
-          'fails to list them; the rest of the response stands.',
+          'fails to list them; the rest of the response stands.' +
+          POSITIONAL_PAGING,
         resolve: (u, args, ctx) =>
           pageOf(ctx, args, (w) => ctx.publicApi.userProjects(u.username, w)),
       },
@@ -73,7 +76,7 @@ builder.queryFields((t) => ({
   users: t.connection(
     {
       type: UserRef,
-      description: 'All public members, ordered by username.',
+      description: `All public members, ordered by username.${KEYED_PAGING}`,
       resolve: (_root, args, ctx) =>
         resolveOffsetPage(args, (w) => ctx.publicApi.users(w), {
           ...pageOptions(ctx),

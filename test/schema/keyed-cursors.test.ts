@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { compareKeys, decodeKeyedCursor, keyedCursor } from '../../src/schema/cursor-keys.js';
-import { resolveOffsetPage, type SliceFetcher } from '../../src/schema/pagination.js';
+import { type OffsetConnection, resolveOffsetPage, type SliceFetcher } from '../../src/schema/pagination.js';
 
 /** A sorted list of numbers that can change, recording the windows it is asked for. */
 function mutableList(initial: number[]) {
@@ -34,7 +34,7 @@ async function walk(list: ReturnType<typeof mutableList>, size: number, change: 
   const seen: number[] = [];
   let after: string | null = null;
   for (let n = 1; n < 1000; n += 1) {
-    const page = await resolveOffsetPage({ first: size, after }, list.fetch, { keys });
+    const page: OffsetConnection<number> = await resolveOffsetPage({ first: size, after }, list.fetch, { keys });
     seen.push(...page.edges.map((e) => e.node));
     if (n === changeAfter) change();
     if (!page.pageInfo.hasNextPage) break;
