@@ -21,8 +21,13 @@ const KEYED_PREFIX = 'key:';
 /** Keys are short (a label and an id, a name): anything longer is not a cursor we made. */
 const MAX_KEY_CHARS = 400;
 const MAX_OFFSET = 2 ** 31 - 1;
-/** Extra windows read to find a key the list moved away from, each twice the last one. */
+/**
+ * Windows read to find a key the list moved away from, each twice the last one up to
+ * MAX_PROBE_ROWS: a forged cursor (keys are not secret, so anyone can make one) costs at most
+ * this many upstream calls of bounded size, like a few pages would.
+ */
 const MAX_PROBES = 6;
+const MAX_PROBE_ROWS = 500;
 
 /** Element-wise order: numbers numerically, strings by code unit (Python's and the sandbox's). */
 export function compareKeys(a: CursorKey, b: CursorKey): number {
@@ -115,7 +120,7 @@ export async function locateKeyed<T>(
     if (found >= 0) return window.offset + found + (side === 'after' ? 1 : 0);
     const last = items.at(-1);
     const first = items[0];
-    const limit = window.limit * 2;
+    const limit = Math.min(window.limit * 2, MAX_PROBE_ROWS);
     if (!first || !last) {
       // Past the end of a list that shrank: look at its tail.
       if (window.offset === 0 || totalCount === 0) return 0;

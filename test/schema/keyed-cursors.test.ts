@@ -72,6 +72,13 @@ describe('keyed cursors', () => {
     expect(page.edges.map((e) => e.node)).toEqual(range(30, 35));
   });
 
+  it('bound the windows a forged cursor can make them read', async () => {
+    const list = mutableList(range(0, 20_000));
+    await resolveOffsetPage({ first: 10, after: keyedCursor(0, [10_000_000]) }, list.fetch, { keys });
+    expect(list.calls.length).toBeLessThanOrEqual(7);
+    expect(Math.max(...list.calls.map((c) => c.limit))).toBeLessThanOrEqual(500);
+  });
+
   it('round-trip exactly and refuse forged ones', async () => {
     const cursor = keyedCursor(7, ['direct-sharing-12', 345]);
     expect(decodeKeyedCursor(cursor)).toEqual({ offset: 7, key: ['direct-sharing-12', 345] });
