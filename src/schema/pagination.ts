@@ -201,7 +201,11 @@ async function fetchTail<T>(
   const start = windowStart(req, first.totalCount);
   if (start === req.lower) return { start, slice: first };
   if (req.take === 0) return { start, slice: { ...first, items: [] } };
-  return { start, slice: await fetchWindow(fetch, start, first.totalCount - start) };
+  const tail = await fetchWindow(fetch, start, first.totalCount - start);
+  // The list changed between the two reads (one may be cached): place the tail with the count
+  // the newer read gave, so the page still ends at the real last item.
+  if (tail.totalCount !== first.totalCount) return fetchTail(req, fetch, tail.totalCount);
+  return { start, slice: tail };
 }
 
 async function fetchPage<T>(

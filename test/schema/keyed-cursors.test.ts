@@ -89,3 +89,26 @@ describe('keyed cursors', () => {
     await expect(resolveOffsetPage({ first: 2, after: cursor }, list.fetch)).rejects.toBeInstanceOf(GatewayError);
   });
 });
+
+describe('one count per page', () => {
+  it('places a `last` page again when the list grew between its two reads', async () => {
+    const list = mutableList(range(0, 30));
+    // The first read (the count) sees 30 items; every later read sees 33.
+    const fetch: SliceFetcher<number> = async (window) => {
+      const slice = await list.fetch(window);
+      if (list.calls.length === 1) list.set(range(0, 33));
+      return slice;
+    };
+    const page = await resolveOffsetPage({ last: 4 }, fetch);
+    expect(page.edges.map((e) => e.node)).toEqual([29, 30, 31, 32]);
+    expect(page.totalCount).toBe(33);
+    expect(page.pageInfo.hasPreviousPage).toBe(true);
+  });
+
+  it('places a `last` page again when a known count turns out stale', async () => {
+    const list = mutableList(range(0, 13));
+    const page = await resolveOffsetPage({ last: 4 }, list.fetch, { totalCount: 12 });
+    expect(page.edges.map((e) => e.node)).toEqual([9, 10, 11, 12]);
+    expect(page.totalCount).toBe(13);
+  });
+});
