@@ -10,7 +10,8 @@
  * Production answers 500, not 404, for an unknown id on nested lists (P5, P8, P9, P12, P13).
  * Such a 500 is confirmed with the detail endpoint and becomes NOT_FOUND; it is not retried.
  */
-import { badUserInput, notFound, type GatewayError } from '../errors.js';
+import { notFound } from '../errors.js';
+import { distinctFiles, MAX_TREE_ROWS, treeTooLarge } from './data-type-tree.js';
 import { isUpstreamError, toGatewayError } from './http.js';
 import type { OpenHumansHttp, QueryValue } from './http.js';
 import type { DataFile, DataType, ListPage, Project, PublicUser, Window } from './models.js';
@@ -21,26 +22,8 @@ import { toDataType, toListPage, toProject, toPublicDataFile, toPublicUser } fro
 const HELD_LIST_LIMIT = 1000;
 /** A safety stop for held lists: past this many pages the set is not "small" any more. */
 const HELD_LIST_MAX_PAGES = 5;
-/**
- * The most rows one data type's tree of files (`include_children`) may list: such a list is read
- * whole, in one call, to drop the files it lists twice (see `dataTypeTreeFiles`).
- */
-export const MAX_TREE_ROWS = 10_000;
 /** Open Humans usernames (§1.1); anything else cannot exist and must not reach a path. */
 const USERNAME = /^[A-Za-z0-9_]{1,150}$/;
-
-/** The files of a list, each once (the first time it appears), in list order. */
-function distinctFiles(files: readonly DataFile[]): DataFile[] {
-  const seen = new Set<number>();
-  return files.filter((f) => !seen.has(f.databaseId) && seen.add(f.databaseId));
-}
-
-const treeTooLarge = (id: number, rows: number): GatewayError =>
-  badUserInput(
-    `Data type ${id} with its descendants lists ${rows} files, more than the ${MAX_TREE_ROWS} ` +
-      'that `includeChildren` reads: list its child data types one by one instead.',
-    { argumentName: 'includeChildren', maxRows: MAX_TREE_ROWS },
-  );
 
 const byDatabaseId = (a: { databaseId: number }, b: { databaseId: number }): number =>
   a.databaseId - b.databaseId;
@@ -174,21 +157,10 @@ export class PublicDataApi {
     return this.cache.mapped(wire, `file:${this.baseUrl}`, (w) => toPublicDataFile(w, this.baseUrl));
   }
 
-  /**
-   * P5: a window of a data type's public files; with `includeChildren`, also its descendants'.
-   * Upstream may then list a file twice: duplicates within the page are dropped.
-   */
-  async dataTypeFiles(
-    id: number,
-    window: Window,
-    includeChildren = false,
-  ): Promise<ListPage<DataFile>> {
+  /** P5: a window of a data type's own public files (see `dataTypeTreeFiles` for descendants). */
+  async dataTypeFiles(id: number, window: Window): Promise<ListPage<DataFile>> {
     const path = `/api/public/datatype/${id}/datafiles/`;
-    const query = { ...window, include_children: includeChildren ? 'true' : undefined };
-    const page = this.filesPage(await this.nested('P5', id, { route: 'P5', path, query }));
-    const seen = new Set<number>();
-    const items = page.items.filter((f) => !seen.has(f.databaseId) && seen.add(f.databaseId));
-    return { items, totalCount: page.totalCount };
+    return this.filesPage(await this.nested('P5', id, { route: 'P5', path, query: { ...window } }));
   }
 
   /**

@@ -4,7 +4,8 @@
  * never throw; they answer null when a value does not have the expected shape.
  */
 import type { DataFile, Window } from '../datasources/models.js';
-import { isValidUsername, MAX_TREE_ROWS } from '../datasources/public-api.js';
+import { MAX_TREE_ROWS } from '../datasources/data-type-tree.js';
+import { isValidUsername } from '../datasources/public-api.js';
 import { rebaseDownloadUrl } from '../datasources/wire.js';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
