@@ -2,9 +2,11 @@
  * The one offset → Relay connection helper. Every connection in the schema pages through it.
  *
  * Open Humans pages with DRF `limit`/`offset` (openhumans-api.md §3); Relay clients page with
- * `first/after` and `last/before`. Cursors are opaque (base64 of `offset:<n>`), so a client never
- * sees or builds offsets. The helper asks its fetcher for exactly the window it serves: one
- * upstream call per page, and never a whole large list.
+ * `first/after` and `last/before`. Cursors are opaque: base64 of `offset:<n>` on lists without a
+ * stable order, and of the edge's key plus its offset on lists with one (`cursor-keys.ts`), so
+ * a client never sees or builds offsets. The helper asks its fetcher for the window it serves
+ * (with a keyed cursor, one item more: the cursor's own, to check it did not move): one upstream
+ * call per page, and never a whole large list.
  *
  * `pageInfo` follows the spec's algorithm literally (PageInfo, "hasPreviousPage"/"hasNextPage"):
  * in the paging direction it says whether the cursors' range holds more than the page; against it
