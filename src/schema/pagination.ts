@@ -1,7 +1,7 @@
 /**
  * The one offset → Relay connection helper. Every connection in the schema pages through it.
  *
- * Open Humans pages with DRF `limit`/`offset` (openhumans-api.md §3); Relay clients page with
+ * Open Humans pages with DRF `limit`/`offset` (no maximum `limit`); Relay clients page with
  * `first/after` and `last/before`. Cursors are opaque: base64 of `offset:<n>` on lists without a
  * stable order, and of the edge's key plus its offset on lists with one (`cursor-keys.ts`), so
  * a client never sees or builds offsets. The helper asks its fetcher for the window it serves
