@@ -26,6 +26,7 @@ import {
 } from './direct-sharing-wire.js';
 import { isUpstreamError, toGatewayError, type Auth, type OpenHumansHttp } from './http.js';
 import type { Project } from './models.js';
+import { stampRead } from './read-order.js';
 import { toProject } from './wire.js';
 
 export interface DirectSharingApiOptions {
@@ -65,6 +66,8 @@ interface ReadSpec<T> {
   map: (wire: unknown) => T;
   /** Tags for the cross-request cache (members the answer lists). */
   tags: (value: T) => string[];
+  /** Skip the request's and the token's caches (the value is still cached for later reads). */
+  fresh?: boolean;
 }
 
 export class DirectSharingApi {
@@ -148,7 +151,10 @@ export class DirectSharingApi {
       path: PATHS.members,
       query: { limit: page.limit, offset: page.offset },
       via: 'query',
-      map: (wire) => toMemberPage(wire, this.baseUrl),
+      map: (wire) => {
+        const page = toMemberPage(wire, this.baseUrl);
+        return stampRead(page, ...page.items);
+      },
       tags: (value) => [MEMBER_LIST_TAG, ...value.items.map((m) => memberTag(m.projectMemberId))],
     });
   }
@@ -163,6 +169,8 @@ export class DirectSharingApi {
     projectMemberId?: string;
     limit: number;
     offset: number;
+    /** Read upstream now, not from a cache (a response found its cached copy stale). */
+    fresh?: boolean;
   }): Promise<MemberFilesPage> {
     this.requireToken();
     const asMaster = this.tokenKind === TokenKind.MASTER;
@@ -181,8 +189,12 @@ export class DirectSharingApi {
         offset: args.offset,
       },
       via: 'header',
-      map: (wire) => toMemberFilesPage(wire, args.offset, this.baseUrl),
+      map: (wire) => {
+        const page = toMemberFilesPage(wire, args.offset, this.baseUrl);
+        return stampRead(page, page.member);
+      },
       tags: (value) => [memberTag(value.member.projectMemberId)],
+      fresh: args.fresh,
     });
     if (args.projectMemberId && page.member.projectMemberId !== args.projectMemberId) {
       throw unknownMember();
@@ -204,9 +216,9 @@ export class DirectSharingApi {
   private read<T>(spec: ReadSpec<T>): Promise<T> {
     const token = this.requireToken();
     const key = readKey(spec);
-    const pending = this.inflight.get(key);
+    const pending = spec.fresh ? undefined : this.inflight.get(key);
     if (pending) return pending as Promise<T>;
-    const cached = this.scope?.get<T>(key);
+    const cached = spec.fresh ? undefined : this.scope?.get<T>(key);
     if (cached !== undefined) return Promise.resolve(cached);
     const promise = this.fetch(spec, token).then((value) => {
       this.scope?.set(key, value, spec.tags(value));

@@ -4,11 +4,13 @@
  * between requests through the public cache: never mutate one.
  */
 
-/** A public member (§5.4). Keyed by `username`: the public serializers carry no member id. */
+/**
+ * A public member (§5.4). Keyed by `username`: the public serializers carry no member id. The
+ * profile URL is not kept: `profileUrlFor` builds it, the same way for every listing.
+ */
 export interface PublicUser {
   username: string;
   name: string;
-  profileUrl: string;
 }
 
 /**

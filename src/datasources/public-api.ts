@@ -11,6 +11,7 @@
  * Such a 500 is confirmed with the detail endpoint and becomes NOT_FOUND; it is not retried.
  */
 import { notFound } from '../errors.js';
+import { distinctFiles, MAX_TREE_ROWS, treeTooLarge } from './data-type-tree.js';
 import { isUpstreamError, toGatewayError } from './http.js';
 import type { OpenHumansHttp, QueryValue } from './http.js';
 import type { DataFile, DataType, ListPage, Project, PublicUser, Window } from './models.js';
@@ -56,6 +57,7 @@ export class PublicDataApi {
   private readonly cache: PublicCache;
   private projects: Promise<HeldSet<Project>> | undefined;
   private dataTypes: Promise<HeldSet<DataType>> | undefined;
+  private readonly trees = new Map<number, Promise<readonly DataFile[]>>();
 
   constructor(options: PublicDataApiOptions) {
     this.http = options.http;
@@ -155,21 +157,39 @@ export class PublicDataApi {
     return this.cache.mapped(wire, `file:${this.baseUrl}`, (w) => toPublicDataFile(w, this.baseUrl));
   }
 
-  /**
-   * P5: a window of a data type's public files; with `includeChildren`, also its descendants'.
-   * Upstream may then list a file twice: duplicates within the page are dropped.
-   */
-  async dataTypeFiles(
-    id: number,
-    window: Window,
-    includeChildren = false,
-  ): Promise<ListPage<DataFile>> {
+  /** P5: a window of a data type's own public files (see `dataTypeTreeFiles` for descendants). */
+  async dataTypeFiles(id: number, window: Window): Promise<ListPage<DataFile>> {
     const path = `/api/public/datatype/${id}/datafiles/`;
-    const query = { ...window, include_children: includeChildren ? 'true' : undefined };
-    const page = this.filesPage(await this.nested('P5', id, { route: 'P5', path, query }));
-    const seen = new Set<number>();
-    const items = page.items.filter((f) => !seen.has(f.databaseId) && seen.add(f.databaseId));
-    return { items, totalCount: page.totalCount };
+    return this.filesPage(await this.nested('P5', id, { route: 'P5', path, query: { ...window } }));
+  }
+
+  /**
+   * P5 with `include_children`: every public file of a data type and its descendants, each
+   * once, in upstream order. Upstream joins without `distinct`, so a file with several matching
+   * types is listed once per type; its counts and windows count rows, not files, and a row can
+   * shift between two windows. So the list is read whole in one call (one consistent snapshot,
+   * cached like any public answer) and deduplicated: pages, counts and cursors then count files.
+   * Lists longer than MAX_TREE_ROWS rows (about 7 MB of JSON) are refused: the answer is bounded.
+   */
+  dataTypeTreeFiles(id: number): Promise<readonly DataFile[]> {
+    let tree = this.trees.get(id);
+    if (!tree) {
+      tree = this.readTree(id);
+      this.trees.set(id, tree);
+      // A failed read is not kept: a retry in the same request may succeed.
+      tree.catch(() => this.trees.delete(id));
+    }
+    return tree;
+  }
+
+  private async readTree(id: number): Promise<readonly DataFile[]> {
+    const path = `/api/public/datatype/${id}/datafiles/`;
+    // One call for the whole list: rows shift between two windows of an unstable order.
+    const query = { limit: MAX_TREE_ROWS, offset: 0, include_children: 'true' };
+    const wire = await this.nested('P5', id, { route: 'P5', path, query });
+    const page = this.filesPage(wire);
+    if (page.totalCount > MAX_TREE_ROWS) throw treeTooLarge(id, page.totalCount);
+    return this.cache.mapped(wire, `tree:${this.baseUrl}`, () => distinctFiles(page.items));
   }
 
   /** P8: a window of a member's public files (visible, approved memberships only). */

@@ -80,9 +80,6 @@ export interface WirePublicMember {
   username: string;
 }
 
-/** Where production links public profiles (§5.4): the site's own DOMAIN, not the API host. */
-const PROFILE_ORIGIN = 'https://www.openhumans.org';
-
 export const badResponse = (what: string): GatewayError =>
   new GatewayError(ErrorCode.UPSTREAM_ERROR, `Open Humans sent an unexpected ${what}.`);
 
@@ -112,9 +109,15 @@ const idsFromLinks = (v: unknown, kind: 'datatype' | 'project'): number[] =>
     .map((link) => idFromLink(link, kind))
     .filter((id): id is number => id !== null);
 
-/** The public profile URL production builds for a username (§5.4). */
-export const profileUrlFor = (username: string): string =>
-  `${PROFILE_ORIGIN}/member/${encodeURIComponent(username)}/`;
+/**
+ * A member's public profile page, on the configured Open Humans site. The one place it is built:
+ * member lists send a `profile_url` but file listings embed users without one, so building it
+ * from the username for both keeps one `User` at one URL within (and across) responses. Against
+ * production this is exactly the URL Open Humans sends (`https://www.openhumans.org/member/<u>/`).
+ */
+export function profileUrlFor(username: string, baseUrl: string): string {
+  return `${new URL(baseUrl).origin}/member/${encodeURIComponent(username)}/`;
+}
 
 /**
  * Rebases a download link onto the configured Open Humans origin: bodies always name
@@ -137,18 +140,14 @@ export function toPublicUser(wire: unknown): PublicUser {
   if (!isRecord(wire) || typeof wire.username !== 'string' || wire.username === '') {
     throw badResponse('member');
   }
-  return {
-    username: wire.username,
-    name: str(wire.name),
-    profileUrl: str(wire.profile_url) || profileUrlFor(wire.username),
-  };
+  return { username: wire.username, name: str(wire.name) };
 }
 
 /** The `user` of a public file: null when the membership is hidden (all fields null). */
 function embeddedUser(wire: unknown): PublicUser | null {
   if (!isRecord(wire) || typeof wire.username !== 'string' || wire.username === '') return null;
   const { username } = wire;
-  return { username, name: str(wire.name), profileUrl: profileUrlFor(username) };
+  return { username, name: str(wire.name) };
 }
 
 /**

@@ -7,7 +7,9 @@
 import { TokenKind } from '../auth/token.js';
 import type { DirectSharingApi } from '../datasources/direct-sharing-api.js';
 import type { MemberRecord, PrivateDataFile } from '../datasources/direct-sharing-wire.js';
+import { readOrderOf } from '../datasources/read-order.js';
 import { ErrorCode, GatewayError, notFound } from '../errors.js';
+import type { MemberSnapshot } from './member-snapshot.js';
 
 /**
  * How many files to ask exchange-member for when a member is loaded on its own: the largest
@@ -70,13 +72,15 @@ export async function loadVisibleMember(
  * The files of `member` in [offset, offset + limit), in exchange-member order, with the total.
  * Served from files already known (all of them embedded in the members list, or the first window
  * of an exchange-member answer) when they cover the range; else one exchange-member page.
+ * `fresh` skips the known files and the caches; `snapshot` hears the count every read reports.
  */
 export async function loadMemberFiles(
   api: DirectSharingApi,
   member: MemberRecord,
   range: { offset: number; limit: number },
+  options: { fresh?: boolean; snapshot?: MemberSnapshot } = {},
 ): Promise<{ items: PrivateDataFile[]; totalCount: number }> {
-  const known = member.knownFiles;
+  const known = options.fresh ? null : member.knownFiles;
   const end = range.offset + range.limit;
   if (known && (end <= known.length || known.length >= member.fileCount)) {
     return { items: known.slice(range.offset, end), totalCount: member.fileCount };
@@ -85,6 +89,8 @@ export async function loadMemberFiles(
     projectMemberId: member.projectMemberId,
     limit: range.limit,
     offset: range.offset,
+    fresh: options.fresh,
   });
+  options.snapshot?.observe(page.totalCount, readOrderOf(page));
   return { items: page.files, totalCount: page.totalCount };
 }

@@ -4,12 +4,14 @@
  * never throw; they answer null when a value does not have the expected shape.
  */
 import type { DataFile, Window } from '../datasources/models.js';
+import { MAX_TREE_ROWS } from '../datasources/data-type-tree.js';
 import { isValidUsername } from '../datasources/public-api.js';
 import { rebaseDownloadUrl } from '../datasources/wire.js';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
 import { badUserInput } from '../errors.js';
 import { builder } from './builder.js';
+import { POSITIONAL_PAGING } from './paging-notes.js';
 import { pageOptions } from './connections.js';
 import { selectsAnyField } from './lookahead.js';
 import { resolveOffsetPage, type ConnectionArgs } from './pagination.js';
@@ -31,6 +33,13 @@ export interface DataFileFilter {
   username?: string | null;
 }
 
+/** What `includeChildren` promises (shared by `DataFileFilter` and `DataType.dataFiles`). */
+export const INCLUDE_CHILDREN_DESCRIPTION =
+  'With `dataTypeId`: also files of its descendant data types. Each file is listed once, even ' +
+  'when several of its types match: pages are full while more files exist and `totalCount` ' +
+  `counts files. The list is read whole from Open Humans (at most ${MAX_TREE_ROWS} rows; more ` +
+  'is BAD_USER_INPUT).';
+
 const DataFileFilterInput = builder.inputRef<DataFileFilter>('DataFileFilter').implement({
   description:
     'Narrows `Query.dataFiles` to one project, one data type or one member. At most one of ' +
@@ -40,9 +49,7 @@ const DataFileFilterInput = builder.inputRef<DataFileFilter>('DataFileFilter').i
     projectId: t.int({ description: 'Only files from the project with this `databaseId`.' }),
     dataTypeId: t.int({ description: 'Only files of the data type with this `databaseId`.' }),
     includeChildren: t.boolean({
-      description:
-        'With `dataTypeId`: also files of its descendant data types. A file with several ' +
-        'matching types may then appear on two pages (duplicates within a page are dropped).',
+      description: INCLUDE_CHILDREN_DESCRIPTION,
     }),
     username: t.string({ description: 'Only the public files of the member with this username.' }),
   }),
@@ -72,9 +79,14 @@ function filesFetcher(ctx: Context, filter: DataFileFilter | null | undefined) {
     });
   }
   if (projectId != null) return (w: Window) => api.projectFiles(projectId, w);
-  if (dataTypeId != null) {
-    return (w: Window) => api.dataTypeFiles(dataTypeId, w, filter?.includeChildren ?? false);
+  if (dataTypeId != null && filter?.includeChildren) {
+    // Read whole and deduplicated: pages, counts and cursors count files, not upstream rows.
+    return async (w: Window) => {
+      const files = await api.dataTypeTreeFiles(dataTypeId);
+      return { items: files.slice(w.offset, w.offset + w.limit), totalCount: files.length };
+    };
   }
+  if (dataTypeId != null) return (w: Window) => api.dataTypeFiles(dataTypeId, w);
   if (username != null) return (w: Window) => api.userFiles(username, w);
   return (w: Window) => api.dataFiles(w);
 }
@@ -221,7 +233,8 @@ builder.queryFields((t) => ({
       description:
         'Public data files, ordered by member username (Open Humans does not order files of ' +
         'one member: they may move between pages). `filter` narrows to one project, data type ' +
-        'or member.',
+        'or member.' +
+        POSITIONAL_PAGING,
       args: {
         filter: t.arg({
           type: DataFileFilterInput,

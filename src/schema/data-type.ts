@@ -5,8 +5,9 @@
  */
 import type { DataType } from '../datasources/models.js';
 import { builder } from './builder.js';
+import { POSITIONAL_PAGING } from './paging-notes.js';
 import { loadPresent, pageOfList } from './connections.js';
-import { resolveDataFiles } from './data-file.js';
+import { INCLUDE_CHILDREN_DESCRIPTION, resolveDataFiles } from './data-file.js';
 import {
   DataFileConnection,
   DataFileRef,
@@ -81,13 +82,12 @@ DataTypeRef.implement({
         nullable: true,
         description:
           'The public files of this data type, ordered by member username. Null (with an error) ' +
-          'when Open Humans fails to list them; the rest of the response stands.',
+          'when Open Humans fails to list them; the rest of the response stands.' +
+          POSITIONAL_PAGING,
         args: {
           includeChildren: t.arg.boolean({
             defaultValue: false,
-            description:
-              'Also list files of the descendant data types. A file with several matching types ' +
-              'may then appear on two pages (duplicates within a page are dropped).',
+            description: INCLUDE_CHILDREN_DESCRIPTION,
           }),
         },
         resolve: (d, args, ctx, info) =>

@@ -1,13 +1,47 @@
 import { requireOwnProject } from '../auth/project-access.js';
 import type { Context } from '../context.js';
-import type { MemberRecord } from '../datasources/direct-sharing-wire.js';
+import type { MemberRecord, PrivateDataFile } from '../datasources/direct-sharing-wire.js';
 import { notFound } from '../errors.js';
 import { loadMemberFiles, loadProjectMember, loadVisibleMember } from '../loaders/members.js';
 import { builder } from './builder.js';
 import { connectionWithTotal, pageOptions } from './connections.js';
-import { resolveOffsetPage } from './pagination.js';
+import { memberSnapshot } from '../loaders/member-snapshot.js';
+import type { CursorKeys } from './cursor-keys.js';
+import { KEYED_PAGING, POSITIONAL_PAGING } from './paging-notes.js';
+import { type ConnectionArgs, resolveOffsetPage } from './pagination.js';
 import { DataFileConnection, DataFileRef, ProjectRef, UserRef } from './refs.js';
 import { SharedSourceRef, toSharedSources } from './shared-source.js';
+
+/** Exchange-member lists a member's files by (source, id): cursors carry both. */
+const MEMBER_FILE_KEYS: CursorKeys<PrivateDataFile> = {
+  keyOf: (file) => [file.source ?? '', file.databaseId],
+};
+
+/**
+ * A page of the member's files that agrees with the response's count for the member: built
+ * from what is known, then, if a fresher read in this response saw another count, read again
+ * straight from upstream (see `member-snapshot.ts`).
+ */
+async function resolveMemberFiles(ctx: Context, member: MemberRecord, args: ConnectionArgs) {
+  const api = ctx.directSharing;
+  const snapshot = memberSnapshot(api, member);
+  const page = (fresh: boolean) =>
+    snapshot.track(
+      resolveOffsetPage(
+        args,
+        (range) => loadMemberFiles(api, member, range, { fresh, snapshot }),
+        // The count already known places a `last` page without an extra call.
+        {
+          ...pageOptions(ctx),
+          totalCount: fresh ? undefined : snapshot.fileCount,
+          keys: MEMBER_FILE_KEYS,
+        },
+      ),
+    );
+  const first = await page(false);
+  if (first.totalCount === (await snapshot.settled())) return first;
+  return page(true);
+}
 
 /**
  * Loads members for `node(id)`: a member only for a token allowed to see it (its project's master
@@ -66,21 +100,21 @@ MemberRef.implement({
       description: 'The sources (other projects) whose data the member shares with this project.',
       resolve: (member) => toSharedSources(member.sourcesShared),
     }),
-    fileCount: t.exposeInt('fileCount', {
-      description: "How many of the member's files this token can read (all pages of `dataFiles`).",
+    fileCount: t.int({
+      description:
+        "How many of the member's files this token can read (all pages of `dataFiles`). Agrees " +
+        'with every `dataFiles.totalCount` of this member in the same response.',
+      resolve: (member, _args, ctx) => memberSnapshot(ctx.directSharing, member).settled(),
     }),
     dataFiles: t.connection(
       {
         type: DataFileRef,
         description:
           'The files the project can read for this member (each with its `source`), ordered by ' +
-          'source, then id, as Open Humans lists them.',
-        resolve: (member, args, ctx) =>
-          resolveOffsetPage(args, (range) => loadMemberFiles(ctx.directSharing, member, range), {
-            ...pageOptions(ctx),
-            // Known from the member itself: `last` needs no extra call to find the end.
-            totalCount: member.fileCount,
-          }),
+          'source, then id, as Open Humans lists them. Within one response, every page agrees ' +
+          'with `fileCount`.' +
+          KEYED_PAGING,
+        resolve: (member, args, ctx) => resolveMemberFiles(ctx, member, args),
       },
       DataFileConnection,
     ),
@@ -93,7 +127,8 @@ builder.objectFields(ProjectRef, (t) => ({
       type: MemberRef,
       description:
         "The project's active members (joined, authorized, not revoked). Needs this project's " +
-        'master token.',
+        'master token.' +
+        POSITIONAL_PAGING,
       resolve: async (project, args, ctx) => {
         await requireOwnProject(ctx.directSharing, project, 'Listing project members');
         const fetchPage = (range: { offset: number; limit: number }) =>

@@ -1,10 +1,12 @@
 /**
  * The one offset → Relay connection helper. Every connection in the schema pages through it.
  *
- * Open Humans pages with DRF `limit`/`offset` (openhumans-api.md §3); Relay clients page with
- * `first/after` and `last/before`. Cursors are opaque (base64 of `offset:<n>`), so a client never
- * sees or builds offsets. The helper asks its fetcher for exactly the window it serves: one
- * upstream call per page, and never a whole large list.
+ * Open Humans pages with DRF `limit`/`offset` (no maximum `limit`); Relay clients page with
+ * `first/after` and `last/before`. Cursors are opaque: base64 of `offset:<n>` on lists without a
+ * stable order, and of the edge's key plus its offset on lists with one (`cursor-keys.ts`), so
+ * a client never sees or builds offsets. The helper asks its fetcher for the window it serves
+ * (with a keyed cursor, one item more: the cursor's own, to check it did not move): one upstream
+ * call per page, and never a whole large list.
  *
  * `pageInfo` follows the spec's algorithm literally (PageInfo, "hasPreviousPage"/"hasNextPage"):
  * in the paging direction it says whether the cursors' range holds more than the page; against it
@@ -12,6 +14,14 @@
  * it says so. For `first/after` and `last/before` this is "are there items before/after the page".
  */
 import { badUserInput } from '../errors.js';
+import {
+  type CursorKeys,
+  decodeKeyedCursor,
+  keyedCursor,
+  locateKeyed,
+  notKeyedHere,
+  rememberingFetcher,
+} from './cursor-keys.js';
 
 /** Page size when neither `first` nor `last` is given. */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -41,13 +51,19 @@ export type SliceFetcher<T> = (window: {
   limit: number;
 }) => Promise<OffsetSlice<T>>;
 
-export interface PageOptions {
+export interface PageOptions<T = unknown> {
   /** @default DEFAULT_PAGE_SIZE */
   defaultSize?: number;
   /** @default MAX_PAGE_SIZE (config `MAX_PAGE_SIZE`) */
   maxSize?: number;
   /** The list's size when already known (held sets): saves the count-only call `last` may need. */
   totalCount?: number;
+  /**
+   * For lists in a stable upstream order: how to key an edge. Cursors then carry the key and
+   * survive insertions and deletions before them (`cursor-keys.ts`); offset-only cursors from
+   * before still work, as offsets.
+   */
+  keys?: CursorKeys<T>;
 }
 
 export interface PageInfo {
@@ -103,17 +119,55 @@ interface Request {
   fromEnd: boolean;
 }
 
-function parseArgs(args: ConnectionArgs, defaultSize: number, maxSize: number): Request {
+/** Finds keyed cursors in the current list; absent for lists paged by offset alone. */
+interface Keyed<T> {
+  keys: CursorKeys<T>;
+  fetch: SliceFetcher<T>;
+}
+
+/**
+ * The bound a cursor sets: for `after`, the offset of the first item past it; for `before`,
+ * its own offset. Offset cursors are taken as they are; keyed ones are looked up.
+ */
+async function cursorBound<T>(
+  cursor: string,
+  side: 'after' | 'before',
+  take: number,
+  keyed: Keyed<T> | undefined,
+): Promise<number> {
+  const byKey = decodeKeyedCursor(cursor);
+  if (byKey) {
+    if (!keyed) throw notKeyedHere(side);
+    return locateKeyed(byKey, side, take, keyed.fetch, keyed.keys);
+  }
+  const offset = cursorToOffset(cursor, side);
+  return side === 'after' ? offset + 1 : offset;
+}
+
+async function parseArgs<T>(
+  args: ConnectionArgs,
+  defaultSize: number,
+  maxSize: number,
+  keyed: Keyed<T> | undefined,
+): Promise<Request> {
   if (args.first != null && args.last != null) {
     throw badUserInput('Pass either `first` or `last`, not both.', { argumentName: 'last' });
   }
-  const lower = args.after != null ? cursorToOffset(args.after, 'after') + 1 : 0;
-  const upper = args.before != null ? cursorToOffset(args.before, 'before') : undefined;
-  if (args.last != null) {
-    return { lower, upper, take: checkSize('last', args.last, maxSize), fromEnd: true };
-  }
-  const take = args.first != null ? checkSize('first', args.first, maxSize) : defaultSize;
-  return { lower, upper, take, fromEnd: false };
+  const fromEnd = args.last != null;
+  const take =
+    args.last != null
+      ? checkSize('last', args.last, maxSize)
+      : args.first != null
+        ? checkSize('first', args.first, maxSize)
+        : defaultSize;
+  // Both cursors are checked before either is looked up: a bad one costs no upstream call.
+  const after = args.after ?? undefined;
+  const before = args.before ?? undefined;
+  if (after !== undefined && !decodeKeyedCursor(after)) cursorToOffset(after, 'after');
+  if (before !== undefined && !decodeKeyedCursor(before)) cursorToOffset(before, 'before');
+  const lower = after !== undefined ? await cursorBound(after, 'after', take, keyed) : 0;
+  const upper = before !== undefined ? await cursorBound(before, 'before', take, keyed) : undefined;
+  return { lower, upper, take, fromEnd };
 }
 
 /** Fetches [offset, offset+size); a zero-size window still asks for one row, to learn the count. */
@@ -149,7 +203,11 @@ async function fetchTail<T>(
   const start = windowStart(req, first.totalCount);
   if (start === req.lower) return { start, slice: first };
   if (req.take === 0) return { start, slice: { ...first, items: [] } };
-  return { start, slice: await fetchWindow(fetch, start, first.totalCount - start) };
+  const tail = await fetchWindow(fetch, start, first.totalCount - start);
+  // The list changed between the two reads (one may be cached): place the tail with the count
+  // the newer read gave, so the page still ends at the real last item.
+  if (tail.totalCount !== first.totalCount) return fetchTail(req, fetch, tail.totalCount);
+  return { start, slice: tail };
 }
 
 async function fetchPage<T>(
@@ -188,16 +246,22 @@ async function fetchPage<T>(
  */
 export async function resolveOffsetPage<T>(
   args: ConnectionArgs,
-  fetch: SliceFetcher<T>,
-  options: PageOptions = {},
+  upstream: SliceFetcher<T>,
+  options: PageOptions<NoInfer<T>> = {},
 ): Promise<OffsetConnection<T>> {
-  const req = parseArgs(
+  const { keys } = options;
+  // Keyed lookups read windows that usually hold the page too: served again without a call.
+  const fetch = keys ? rememberingFetcher(upstream) : upstream;
+  const req = await parseArgs(
     args,
     options.defaultSize ?? DEFAULT_PAGE_SIZE,
     options.maxSize ?? MAX_PAGE_SIZE,
+    keys ? { keys, fetch } : undefined,
   );
-  const { start, slice } = await fetchPage(req, fetch, options.totalCount);
-  const edges = slice.items.map((node, i) => ({ cursor: offsetToCursor(start + i), node }));
+  const { start, slice } = await placedPage(req, fetch, options.totalCount);
+  const cursorOf = (node: T, offset: number): string =>
+    keys ? keyedCursor(offset, keys.keyOf(node)) : offsetToCursor(offset);
+  const edges = slice.items.map((node, i) => ({ cursor: cursorOf(node, start + i), node }));
   return {
     edges,
     totalCount: slice.totalCount,
@@ -207,6 +271,22 @@ export async function resolveOffsetPage<T>(
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
   };
+}
+
+/**
+ * The page, placed with a count that agrees with its items. A count known in advance (a member's
+ * `fileCount`, possibly from a cached read) may be older than the window just fetched: when the
+ * window reports another size, the page is placed again with that fresh size, so `last: N` never
+ * misses the real last item and `pageInfo`/`totalCount` come from the same read as the items.
+ */
+async function placedPage<T>(
+  req: Request,
+  fetch: SliceFetcher<T>,
+  knownCount: number | undefined,
+): Promise<{ start: number; slice: OffsetSlice<T> }> {
+  const page = await fetchPage(req, fetch, knownCount);
+  if (knownCount === undefined || page.slice.totalCount === knownCount) return page;
+  return fetchPage(req, fetch, page.slice.totalCount);
 }
 
 /** hasPreviousPage/hasNextPage per the spec, from the cursors' range and the list's size. */
@@ -232,7 +312,7 @@ export function sliceArray<T>(list: readonly T[]): SliceFetcher<T> {
 export function resolveArrayPage<T>(
   args: ConnectionArgs,
   list: readonly T[],
-  options: Omit<PageOptions, 'totalCount'> = {},
+  options: Omit<PageOptions<NoInfer<T>>, 'totalCount'> = {},
 ): Promise<OffsetConnection<T>> {
   return resolveOffsetPage(args, sliceArray(list), { ...options, totalCount: list.length });
 }

@@ -6,7 +6,11 @@
  */
 import type { Project } from '../datasources/models.js';
 import { builder } from './builder.js';
-import { loadPresent, pageOf, pageOfList } from './connections.js';
+import { loadPresent, pageOf, pageOptions } from './connections.js';
+import type { CursorKeys } from './cursor-keys.js';
+import { resolveArrayPage } from './pagination.js';
+import { KEYED_PAGING, POSITIONAL_PAGING } from './paging-notes.js';
+import { pinForResponse } from './response-snapshot.js';
 import { resolveDataFiles } from './data-file.js';
 import {
   DataFileConnection,
@@ -36,6 +40,9 @@ const urlOrNull = (value: string | null): string | null => {
   if (!value) return null;
   return URL.canParse(value) ? value : null;
 };
+
+/** Open Humans orders projects by name: cursors carry the name (and the id, for equal names). */
+const PROJECT_KEYS: CursorKeys<Project> = { keyOf: (p) => [p.name, p.databaseId] };
 
 interface ProjectFilter {
   active?: boolean | null;
@@ -84,9 +91,12 @@ ProjectRef.implement({
     approved: t.exposeBoolean('approved', {
       description: 'Whether Open Humans approved the project.',
     }),
-    authorizedMembers: t.exposeInt('authorizedMembers', {
+    authorizedMembers: t.int({
       description:
-        'How many members have joined and authorized the project (hidden ones included).',
+        'How many members have joined and authorized the project (hidden ones included). One ' +
+        'value per response: every occurrence of the project repeats the first one resolved.',
+      resolve: (p, _args, ctx) =>
+        pinForResponse(ctx, `Project:${p.databaseId}:authorizedMembers`, p.authorizedMembers),
     }),
     badgeImage: t.field({
       type: 'URL',
@@ -144,7 +154,8 @@ ProjectRef.implement({
         nullable: true,
         description:
           'The public files from this project, ordered by member username. Null (with an error) ' +
-          'when Open Humans fails to list them; the rest of the response stands.',
+          'when Open Humans fails to list them; the rest of the response stands.' +
+          POSITIONAL_PAGING,
         resolve: (p, args, ctx, info) =>
           resolveDataFiles(ctx, args, { projectId: p.databaseId }, info),
       },
@@ -156,7 +167,8 @@ ProjectRef.implement({
         nullable: true,
         description:
           'The members who joined this project publicly. Null (with an error) when Open Humans ' +
-          'fails to list them; the rest of the response stands.',
+          'fails to list them; the rest of the response stands.' +
+          POSITIONAL_PAGING,
         resolve: (p, args, ctx) =>
           pageOf(ctx, args, (w) => ctx.publicApi.projectMembers(p.databaseId, w)),
       },
@@ -169,10 +181,13 @@ builder.queryFields((t) => ({
   projects: t.connection(
     {
       type: ProjectRef,
-      description: 'The public (approved) projects, ordered by name.',
+      description: `The public (approved) projects, ordered by name.${KEYED_PAGING}`,
       args: { filter: t.arg({ type: ProjectFilterInput, description: 'Narrow the list.' }) },
       resolve: async (_root, args, ctx) =>
-        pageOfList(ctx, args, filterProjects(await ctx.publicApi.allProjects(), args.filter)),
+        resolveArrayPage(args, filterProjects(await ctx.publicApi.allProjects(), args.filter), {
+          ...pageOptions(ctx),
+          keys: PROJECT_KEYS,
+        }),
     },
     ProjectConnection,
   ),

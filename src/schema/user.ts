@@ -4,8 +4,13 @@
  */
 import { badUserInput } from '../errors.js';
 import { isValidUsername } from '../datasources/public-api.js';
+import { profileUrlFor } from '../datasources/wire.js';
 import { builder } from './builder.js';
-import { pageOf } from './connections.js';
+import type { PublicUser } from '../datasources/models.js';
+import { pageOf, pageOptions } from './connections.js';
+import type { CursorKeys } from './cursor-keys.js';
+import { KEYED_PAGING, POSITIONAL_PAGING } from './paging-notes.js';
+import { resolveOffsetPage } from './pagination.js';
 import { resolveDataFiles } from './data-file.js';
 import {
   DataFileConnection,
@@ -18,6 +23,9 @@ import {
 
 export { UserConnection, UserRef };
 
+/** Open Humans orders public members by username (unique): cursors carry it. */
+const USER_KEYS: CursorKeys<PublicUser> = { keyOf: (u) => [u.username] };
+
 UserRef.implement({
   description: 'A public Open Humans member.',
   fields: (t) => ({
@@ -29,8 +37,10 @@ UserRef.implement({
     }),
     profileUrl: t.field({
       type: 'URL',
-      description: "The member's public profile page on Open Humans.",
-      resolve: (u) => u.profileUrl,
+      description:
+        "The member's public profile page on the configured Open Humans site " +
+        '(`<origin>/member/<username>/`): the same for a member however it was reached.',
+      resolve: (u, _args, ctx) => profileUrlFor(u.username, ctx.config.openHumans.baseUrl),
     }),
     dataFiles: t.connection(
       {
@@ -39,7 +49,8 @@ UserRef.implement({
         description:
           "The member's public files (from projects where the membership is visible), " +
           'ordered as Open Humans lists them. Null (with an error) when Open Humans fails to ' +
-          'list them; the rest of the response stands.',
+          'list them; the rest of the response stands.' +
+          POSITIONAL_PAGING,
         resolve: (u, args, ctx, info) =>
           resolveDataFiles(ctx, args, { username: u.username }, info),
       },
@@ -51,7 +62,8 @@ UserRef.implement({
         nullable: true,
         description:
           'The public projects the member joined visibly. Null (with an error) when Open Humans ' +
-          'fails to list them; the rest of the response stands.',
+          'fails to list them; the rest of the response stands.' +
+          POSITIONAL_PAGING,
         resolve: (u, args, ctx) =>
           pageOf(ctx, args, (w) => ctx.publicApi.userProjects(u.username, w)),
       },
@@ -64,8 +76,12 @@ builder.queryFields((t) => ({
   users: t.connection(
     {
       type: UserRef,
-      description: 'All public members, ordered by username.',
-      resolve: (_root, args, ctx) => pageOf(ctx, args, (w) => ctx.publicApi.users(w)),
+      description: `All public members, ordered by username.${KEYED_PAGING}`,
+      resolve: (_root, args, ctx) =>
+        resolveOffsetPage(args, (w) => ctx.publicApi.users(w), {
+          ...pageOptions(ctx),
+          keys: USER_KEYS,
+        }),
     },
     UserConnection,
   ),

@@ -15,6 +15,7 @@ import { print } from 'graphql';
 import { Agent } from 'undici';
 import type { Sandbox, SandboxOptions } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
+import type { TokenScopedCache } from '../../src/auth/token-scoped-cache.js';
 import type { Config } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
 import { OpenHumansHttp } from '../../src/datasources/http.js';
@@ -53,6 +54,8 @@ export interface StackOptions {
   schema?: GraphQLSchema;
   /** Session mode's clock (lifetimes, refresh timing). */
   sessionClock?: () => number;
+  /** The token-scoped read cache, so a test can expire it (`clear()`) when it needs to. */
+  tokenCache?: TokenScopedCache;
 }
 
 export interface Stack {
@@ -92,7 +95,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     onCall: (event) => upstreamCalls.push(event),
   });
   const publicCache = PublicCache.fromConfig(config);
-  const gateway = createGateway({ config, http, publicCache, logger, schema: options.schema, sessionClock: options.sessionClock });
+  const gateway = createGateway({
+    config, http, publicCache, logger, schema: options.schema, sessionClock: options.sessionClock, tokenCache: options.tokenCache,
+  });
   let server: ReturnType<typeof createServer> | undefined;
   let baseUrl: string | undefined;
 

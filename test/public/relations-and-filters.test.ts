@@ -85,10 +85,10 @@ describe('DataType.dataFiles (P5)', () => {
     const tree = store().publicIndexes().ofDataType(parent.id, true);
     expect(data.dataType.own.totalCount).toBe(own.length);
     expect(ids(data.dataType.own)).toEqual(own.slice(0, 5).map((f) => f.id));
-    expect(data.dataType.tree.totalCount).toBe(tree.length);
-    const page = ids(data.dataType.tree);
-    expect(new Set(page).size).toBe(page.length);
-    expect(page).toEqual([...new Set(tree.slice(0, 100).map((f) => f.id))]);
+    // Upstream lists a file once per matching type; the gateway counts and pages files.
+    const treeFiles = [...new Set(tree.map((f) => f.id))];
+    expect(data.dataType.tree.totalCount).toBe(treeFiles.length);
+    expect(ids(data.dataType.tree)).toEqual(treeFiles.slice(0, 100));
   });
 });
 
@@ -114,7 +114,7 @@ describe('Query.dataFiles(filter)', () => {
     const idx = store().publicIndexes();
     expect([data.p.totalCount, ids(data.p)]).toEqual([idx.ofProject(project.id).length, idx.ofProject(project.id).slice(0, 3).map((f) => f.id)]);
     expect([data.t.totalCount, ids(data.t)]).toEqual([idx.ofDataType(type.id, false).length, idx.ofDataType(type.id, false).slice(0, 3).map((f) => f.id)]);
-    expect(data.c.totalCount).toBe(idx.ofDataType(type.id, true).length);
+    expect(data.c.totalCount).toBe(new Set(idx.ofDataType(type.id, true).map((f) => f.id)).size);
     expect([data.u.totalCount, ids(data.u)]).toEqual([idx.ofUser(user.id).length, idx.ofUser(user.id).slice(0, 3).map((f) => f.id)]);
     expect(calls).toEqual({ P12: 1, P5: 2, P8: 1 });
   });

@@ -209,7 +209,8 @@ describe('Query.users and Query.user', () => {
       id: toGlobalId('User', member.username),
       username: member.username,
       name: member.name,
-      profileUrl: `https://www.openhumans.org/member/${member.username}/`,
+      // Built from the configured Open Humans origin (here the sandbox), like every profile link.
+      profileUrl: `${stack.sandbox.url}/member/${member.username}/`,
     });
     await fails(stack, '{ user(username: "no_such_member_here") { name } }', 'NOT_FOUND');
     await fails(stack, '{ user(username: "../../api/x") { name } }', 'BAD_USER_INPUT');

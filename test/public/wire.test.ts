@@ -11,6 +11,7 @@ import {
   toListPage,
   toProject,
   toPublicDataFile,
+  profileUrlFor,
   toPublicUser,
 } from '../../src/datasources/wire.js';
 import { instantOf } from '../../src/schema/metadata-date.js';
@@ -40,7 +41,7 @@ describe('toPublicDataFile', () => {
       downloadUrl: `${BASE}/data-management/datafile-download/3305/?key=694b7f24-c159-4ddb-acf9-ef63dac5e7f1`,
       metadata: CAPTURED_FILE.metadata,
       sourceProjectId: 142,
-      user: { username: 'a_member', name: 'A Member', profileUrl: 'https://www.openhumans.org/member/a_member/' },
+      user: { username: 'a_member', name: 'A Member' },
     });
   });
 
@@ -104,8 +105,10 @@ describe('links and other shapes', () => {
       toDataType({ id: 4, name: 'Genome', parent: null, children: [5, 6], description: 'd', details: '', uploadable: true, source_projects: ['/api/public/project/128/'] }),
     ).toEqual({ databaseId: 4, name: 'Genome', parentId: null, childIds: [5, 6], description: 'd', details: '', uploadable: true, sourceProjectIds: [128] });
     expect(toPublicUser({ name: 'N', profile_url: 'https://www.openhumans.org/member/n_1/', username: 'n_1' })).toEqual({
-      username: 'n_1', name: 'N', profileUrl: 'https://www.openhumans.org/member/n_1/',
+      username: 'n_1', name: 'N',
     });
+    // The one builder of profile links gives production's own URL against production.
+    expect(profileUrlFor('n_1', 'https://www.openhumans.org')).toBe('https://www.openhumans.org/member/n_1/');
     expect(() => toPublicUser({ name: 'N' })).toThrow(GatewayError);
   });
 });
