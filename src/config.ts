@@ -10,9 +10,11 @@ import type { Config } from './config/types.js';
 import { LOG_LEVELS } from './config/types.js';
 import type { Env } from './config/reader.js';
 import { ConfigError, Reader, deepFreeze } from './config/reader.js';
+import { readSecurity } from './config/security.js';
 
 export type { Config, LogLevel } from './config/types.js';
 export { ConfigError } from './config/reader.js';
+export type { SecurityConfig, TrustProxy } from './config/security.js';
 
 /** Upper bound for any cached body that may contain a download URL (valid 1 h upstream). */
 export const MAX_PUBLIC_CACHE_TTL_SECONDS = 600;
@@ -146,14 +148,18 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: {
       perSecond: r.int('RATE_LIMIT_PER_SECOND', 20, 0, 1_000_000),
       burst: r.int('RATE_LIMIT_BURST', 100, 1, 1_000_000),
-      trustProxy: r.bool('TRUST_PROXY', false),
     },
     metrics: r.bool('METRICS', true),
     deauthorization: {
       webhookPath,
       eventCapacity: r.int('DEAUTH_EVENTS_MAX', 10_000, 1, 1_000_000),
     },
+    // Issue 13: fan-out, upstream budget, client keying, /subgraph and /metrics exposure.
+    security: readSecurity(r),
   };
+  if (config.security.metricsPort !== null && config.security.metricsPort > 65535) {
+    r.problems.push('METRICS_PORT must be a port number from 1 to 65535');
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
 }

@@ -1,4 +1,5 @@
 /** The shape of the gateway's configuration (parsed by `loadConfig` in `src/config.ts`). */
+import type { SecurityConfig } from './security.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
@@ -84,7 +85,7 @@ export interface Config {
   };
   /** The Apollo Federation v2 subgraph endpoint (`/subgraph`; `src/federation/`). */
   readonly federation: {
-    /** `FEDERATION_SUBGRAPH`: serve the subgraph at `/subgraph` (default true). */
+    /** `FEDERATION_SUBGRAPH`: may serve the subgraph at `/subgraph` (default true); it is served only when `SUBGRAPH_SECRET` is set too. */
     readonly subgraph: boolean;
     /** `FEDERATION_TYPE_PREFIX`: namespaces the subgraph's types and root fields; null = none. */
     readonly typePrefix: string | null;
@@ -110,8 +111,6 @@ export interface Config {
     readonly perSecond: number;
     /** `RATE_LIMIT_BURST`: requests a client may make at once (the bucket size). */
     readonly burst: number;
-    /** `TRUST_PROXY`: take the client address from `X-Forwarded-For` (behind a proxy). */
-    readonly trustProxy: boolean;
   };
   /** `METRICS`: serve Prometheus metrics at `/metrics`. */
   readonly metrics: boolean;
@@ -121,4 +120,6 @@ export interface Config {
     /** How many events are kept for `deauthorizationEvents(after:)` (memory or Redis). */
     readonly eventCapacity: number;
   };
+  /** Abuse resistance: fan-out, upstream budget, client keying, `/subgraph` and `/metrics` exposure. */
+  readonly security: SecurityConfig;
 }

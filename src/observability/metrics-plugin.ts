@@ -2,6 +2,7 @@ import { getOperationAST } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayMetrics } from './metrics.js';
+import { metricsResponse } from './metrics-server.js';
 
 interface RequestInfo {
   started: number;
@@ -16,18 +17,18 @@ const isResult = (value: unknown): value is ExecutionResult =>
  * Serves `GET <path>` (Prometheus text format) and records, per GraphQL request, its latency by
  * operation name and type and HTTP status, and the codes of the errors in its result.
  */
-export function useMetrics(metrics: GatewayMetrics, options: { path: string; graphqlPaths: readonly string[] }): Plugin {
+export function useMetrics(
+  metrics: GatewayMetrics,
+  options: { path: string; graphqlPaths: readonly string[]; token: string | null },
+): Plugin {
   const requests = new WeakMap<Request, RequestInfo>();
   const graphqlPaths = new Set(options.graphqlPaths);
+  const { token } = options;
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
-      if (url.pathname === options.path && request.method === 'GET') {
-        endResponse(
-          new fetchAPI.Response(await metrics.render(), {
-            status: 200,
-            headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' },
-          }),
-        );
+      // Without METRICS_TOKEN the exposition is not served on the public port at all (404).
+      if (token !== null && url.pathname === options.path && request.method === 'GET') {
+        endResponse(await metricsResponse(metrics, request, token, fetchAPI));
         return;
       }
       if (graphqlPaths.has(url.pathname)) {

@@ -36,6 +36,7 @@ export function judge(err: UpstreamError): Verdict {
     case 'aborted':
     case 'circuit_open':
     case 'overloaded':
+    case 'budget':
       return { outcome: 'neutral', transient: false };
     case 'status':
       break;
