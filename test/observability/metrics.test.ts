@@ -15,10 +15,12 @@ import { GatewayMetrics } from '../../src/observability/metrics.js';
 let sandbox: Sandbox;
 let gateway: Gateway;
 const metrics = new GatewayMetrics();
+const METRICS_TOKEN = 'metrics-test-token-0123456789';
+const scrape = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
-  const config = loadConfig({ OPENHUMANS_BASE_URL: sandbox.url });
+  const config = loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, METRICS_TOKEN });
   gateway = createGateway({ config, metrics, logger: createLogger({ level: 'silent' }) });
 });
 
@@ -58,7 +60,7 @@ describe('/metrics', () => {
     expect(bad.body.errors).toBeDefined();
     metrics.breakerState('public', 'open');
 
-    const res = await gateway.fetch('http://gw/metrics');
+    const res = await gateway.fetch('http://gw/metrics', scrape);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
@@ -100,11 +102,11 @@ describe('/metrics', () => {
 
   it('is not served with METRICS=false', async () => {
     const off = createGateway({
-      config: loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, METRICS: 'false' }),
+      config: loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, METRICS: 'false', METRICS_TOKEN }),
       logger: createLogger({ level: 'silent' }),
     });
     try {
-      expect((await off.fetch('http://gw/metrics')).status).toBe(404);
+      expect((await off.fetch('http://gw/metrics', scrape)).status).toBe(404);
     } finally {
       await off.dispose();
     }
