@@ -4,6 +4,7 @@
  * exponential backoff for idempotent GETs only (honouring `Retry-After`, within the deadline).
  * `OpenHumansHttp.request` runs each call through `Resilience.run`.
  */
+import { setMaxListeners } from 'node:events';
 import type { Config } from '../../config.js';
 import { UpstreamError } from '../upstream-error.js';
 import type { UpstreamFailure } from '../upstream-error.js';
@@ -120,8 +121,10 @@ export class Resilience {
    * cap: a request never has more than its share in flight or queued process-wide.
    */
   private async limited<T>(signal: AbortSignal | undefined, fn: () => Promise<T>, fail: FailCall): Promise<T> {
-    const share = currentBudget()?.slots;
-    const releaseShare = share ? await this.acquire(share, signal, fail) : undefined;
+    const budget = currentBudget();
+    // Each waiting call listens on the request's one signal: up to the budget, not a leak.
+    if (budget && signal) setMaxListeners(budget.maxCalls + 20, signal);
+    const releaseShare = budget ? await this.acquire(budget.slots, signal, fail) : undefined;
     try {
       const release = await this.acquire(this.limiter, signal, fail);
       try {
