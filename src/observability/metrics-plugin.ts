@@ -1,6 +1,7 @@
 import { getOperationAST } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode } from '../errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import { metricsResponse } from './metrics-server.js';
 
@@ -8,6 +9,25 @@ interface RequestInfo {
   started: number;
   operationName: string;
   operationType: string;
+}
+
+/**
+ * The `code` label: one of the codes the gateway and yoga send, else `OTHER` (or `UNCODED`), so
+ * the label set stays bounded whatever ends up in an error.
+ */
+const KNOWN_CODES: ReadonlySet<string> = new Set([
+  ...Object.values(ErrorCode),
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'INTERNAL_SERVER_ERROR',
+]);
+
+export function codeLabel(code: unknown): string {
+  if (typeof code !== 'string') return 'UNCODED';
+  return KNOWN_CODES.has(code) ? code : 'OTHER';
 }
 
 const isResult = (value: unknown): value is ExecutionResult =>
@@ -55,7 +75,7 @@ export function useMetrics(
         if (!isResult(one)) continue;
         for (const error of one.errors ?? []) {
           const code = error.extensions?.code;
-          metrics.graphqlError(label, typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : 'UNCODED');
+          metrics.graphqlError(label, codeLabel(code));
         }
       }
     },

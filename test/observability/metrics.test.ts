@@ -11,6 +11,7 @@ import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
+import { codeLabel } from '../../src/observability/metrics-plugin.js';
 
 let sandbox: Sandbox;
 let gateway: Gateway;
@@ -89,6 +90,13 @@ describe('/metrics', () => {
     expect(sample(text, 'upstream_breaker_state', { breaker: 'public' })).toBe(2);
     metrics.breakerState('public', 'closed');
     expect(sample(await metrics.render(), 'upstream_breaker_state', { breaker: 'public' })).toBe(0);
+  });
+
+  it('keeps error-code labels to the known codes', () => {
+    expect(codeLabel('RATE_LIMITED')).toBe('RATE_LIMITED');
+    expect(codeLabel('GRAPHQL_VALIDATION_FAILED')).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(codeLabel('MADE_UP_BY_SOMEONE')).toBe('OTHER');
+    expect(codeLabel(42)).toBe('UNCODED');
   });
 
   it('keeps operation-name labels bounded', () => {
