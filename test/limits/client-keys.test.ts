@@ -85,6 +85,16 @@ describe('rate-limit keys', () => {
 });
 
 describe('/subgraph', () => {
+  it('shares the client\'s rate-limit bucket with /graphql', async () => {
+    const secret = 'client-keys-subgraph-secret-02';
+    const gw = await gateway({ SUBGRAPH_SECRET: secret, RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
+    const statuses: number[] = [];
+    for (const path of ['/graphql', '/subgraph', '/graphql', '/subgraph', '/subgraph']) {
+      statuses.push((await post(gw.url, path, { query: '{ __typename }' }, { 'x-subgraph-secret': secret })).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+  });
+
   it('answers 404 by default', async () => {
     const gw = await gateway();
     const res = await fetch(`${gw.url}/subgraph`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ _service { sdl } }"}' });

@@ -94,6 +94,19 @@ describe('the per-request upstream budget', () => {
   });
 });
 
+describe('the same limits on /subgraph', () => {
+  it('the upstream budget holds for _entities', async () => {
+    const gw = await gateway(sandbox.url, { MAX_UPSTREAM_CALLS_PER_REQUEST: '10' });
+    const ids = await fileIds(gw.url, 30);
+    const representations = ids.map((id) => ({ __typename: 'DataFile', id }));
+    sandbox.resetCalls();
+    const query = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on DataFile { basename } } }';
+    const answer = await post(gw.url, '/subgraph', { query, variables: { r: representations } }, { 'x-subgraph-secret': SECRET });
+    expect(totalCalls(sandbox)).toBe(10);
+    expect(answer.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'upstreamCalls' });
+  });
+});
+
 describe('a fair share of the shared upstream concurrency', () => {
   let relay: CountingRelay;
   let gw: ListeningGateway;
