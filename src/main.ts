@@ -28,6 +28,9 @@ running.logger.info('listening', {
   graphql: `${running.url}/graphql`,
   upstream: config.openHumans.baseUrl,
   graphiql: config.server.graphiql,
+  // Where /metrics is, if anywhere (never public without METRICS_TOKEN).
+  metrics: !config.metrics ? 'off' : (running.metricsUrl ?? (config.security.metricsToken ? 'bearer token' : 'not served')),
+  subgraph: config.federation.subgraph && config.security.subgraphSecret !== null,
 });
 
 let stopping = false;
