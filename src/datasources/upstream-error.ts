@@ -73,7 +73,7 @@ export class UpstreamError extends Error {
 
 export const isUpstreamError = (err: unknown): err is UpstreamError => err instanceof UpstreamError;
 
-/** The 401 `detail` texts of Open Humans (openhumans-api.md §1.2) → a reason clients act on. */
+/** The 401 `detail` texts of Open Humans → a reason clients act on. */
 function unauthenticatedReason(err: UpstreamError): ErrorReason {
   const detail = err.detail ?? '';
   if (/expired/i.test(detail)) return ErrorReason.TOKEN_EXPIRED;
