@@ -13,9 +13,11 @@ import { ConfigError, Reader, deepFreeze } from './config/reader.js';
 import { readConnectionLimits, readUploadLimits } from './config/intake-limits.js';
 import { uploadTmpDirProblem } from './config/upload-tmp-dir.js';
 import { readSessionConfig } from './config/sessions.js';
+import { readSecurity } from './config/security.js';
 
 export type { Config, LogLevel } from './config/types.js';
 export { ConfigError } from './config/reader.js';
+export type { SecurityConfig, TrustProxy } from './config/security.js';
 
 /** Upper bound for any cached body that may contain a download URL (valid 1 h upstream). */
 export const MAX_PUBLIC_CACHE_TTL_SECONDS = 600;
@@ -145,7 +147,6 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: {
       perSecond: r.int('RATE_LIMIT_PER_SECOND', 20, 0, 1_000_000),
       burst: r.int('RATE_LIMIT_BURST', 100, 1, 1_000_000),
-      trustProxy: r.bool('TRUST_PROXY', false),
     },
     metrics: r.bool('METRICS', true),
     deauthorization: {
@@ -164,8 +165,13 @@ export function loadConfig(env: Env = process.env): Config {
       // Below this, the first large upload would fail: 64 MiB keeps a full disk from passing.
       uploadTmpMinFreeBytes: r.int('UPLOAD_TMP_MIN_FREE_BYTES', 64 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
     },
+    // Issue 13: fan-out, upstream budget, client keying, /subgraph and /metrics exposure.
+    security: readSecurity(r),
   };
   checkAtStart(r, config);
+  if (config.security.metricsPort !== null && config.security.metricsPort > 65535) {
+    r.problems.push('METRICS_PORT must be a port number from 1 to 65535');
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
 }

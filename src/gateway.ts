@@ -30,6 +30,8 @@ import { createOAuthServices } from './oauth/services.js';
 import { SESSION_PATHS, SessionManager } from './oauth/sessions.js';
 import { useSecurityHeaders } from './http/security-headers.js';
 import { trustedHop } from './http/trusted-proxy.js';
+import type { TrustProxySetting } from './http/trusted-proxy.js';
+import type { TrustProxy } from './config/security.js';
 import { createUploadServices } from './datasources/uploads/upload-services.js';
 import type { UploadServices } from './datasources/uploads/upload-services.js';
 import { PREFLIGHT_HEADERS, useStreamingUploads } from './uploads/streaming-uploads.js';
@@ -39,17 +41,18 @@ import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
 import { webhookPolicy } from './webhooks/webhook-policy.js';
 import { eventStoreSettings } from './events/store-settings.js';
 import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
-import { abuseLimitPlugins } from './limits/index.js';
+import { abuseLimitPlugins, createClientLimits, useUpstreamBudget } from './limits/index.js';
+import type { ClientLimits } from './limits/rate-limit.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { useMetrics } from './observability/metrics-plugin.js';
 import { GatewayTracing } from './observability/tracing.js';
 
-/** The Apollo Federation subgraph's path (FEDERATION_SUBGRAPH; src/federation/). */
+/** The Apollo Federation subgraph's path (SUBGRAPH_SECRET; src/federation/). */
 export const SUBGRAPH_ENDPOINT = '/subgraph';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
-/** Prometheus metrics (METRICS; src/observability/). */
+/** Prometheus metrics (METRICS; with METRICS_TOKEN on this port, or METRICS_PORT; src/observability/). */
 export const METRICS_ENDPOINT = '/metrics';
 
 /** What the gateway needs; anything left out is built from `config` (tests pass their own). */
@@ -178,6 +181,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
   metrics?.watchPublicCache(shared.publicCache.stats);
   const schema = deps.schema ?? defaultSchema;
   const sessions = sessionManager(shared, deps.sessionClock);
+  // One bucket per client for /graphql and /subgraph.
+  const clientLimits = createClientLimits(config, {
+    onRateLimited: () => metrics?.rateLimited(),
+    onWarning: (message) => logger.warn(message),
+  });
+  const { maxUpstreamCallsPerRequest: maxCalls, upstreamConcurrencyPerRequest: maxInFlight } = config.security;
   const plugins = [
     useHealth('/health'),
     useRequestId(logger),
@@ -186,15 +195,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
     useStableErrorCodes(),
     // Every upstream call of a request shares its time budget (retries and queueing included).
     useRequestDeadline(config.requestDeadlineMs),
-    ...(config.federation.subgraph ? [subgraphEndpoint(config, shared, metrics)] : []),
-    ...(metrics ? [useMetrics(metrics, { path: METRICS_ENDPOINT, graphqlPaths: [GRAPHQL_ENDPOINT] })] : []),
+    // …and its budget of upstream calls and its share of the shared upstream concurrency.
+    useUpstreamBudget({ maxCalls, maxInFlight }),
+    ...subgraphPlugins(config, shared, clientLimits),
+    ...(metrics
+      ? [useMetrics(metrics, { path: METRICS_ENDPOINT, graphqlPaths: [GRAPHQL_ENDPOINT], token: config.security.metricsToken })]
+      : []),
     tracing.plugin([GRAPHQL_ENDPOINT]),
     // Rate limit, persisted operations, depth/alias/token/cost limits, introspection switch.
-    ...abuseLimitPlugins(config, {
-      rateLimitedPaths: [GRAPHQL_ENDPOINT],
-      onRateLimited: () => metrics?.rateLimited(),
-      onWarning: (message) => logger.warn(message),
-    }),
+    ...abuseLimitPlugins(config, { rateLimitedPaths: [GRAPHQL_ENDPOINT], clientLimits, ownsLimiter: true }),
     ...(sessions ? [sessions.plugin()] : []),
     // Multipart (file upload) requests stream instead of being buffered whole by yoga.
     useStreamingUploads({
@@ -245,26 +254,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
 }
 
 /**
- * `/subgraph` (its own yoga) under the same operation limits as `/graphql` (depth, aliases,
- * tokens, cost, introspection switch), but without the persisted-operations allow-list (routers
- * generate their subgraph operations) and without the per-client rate limit (behind a router
- * every anonymous client shares the router's address: rate-limit at the router).
+ * `/subgraph` (its own yoga), served only when SUBGRAPH_SECRET is set (and FEDERATION_SUBGRAPH
+ * is not false), to requests carrying the secret, under every limit of `/graphql`: the shared
+ * per-client rate limit, the persisted-operations allow-list, depth/alias/token/cost and
+ * list-length limits, the introspection switch (which also hides `_service { sdl }`), and the
+ * per-request upstream budget (the main gateway's plugin wraps this request too).
  */
-function subgraphEndpoint(config: Config, shared: SharedDeps, metrics: GatewayMetrics | undefined): Plugin {
-  const limits: Config = {
-    ...config,
-    limits: { ...config.limits, persistedOperationsFile: null },
-    rateLimit: { ...config.rateLimit, perSecond: 0 },
-  };
-  const plugins = [
-    useStableErrorCodes(),
-    ...abuseLimitPlugins(limits, {
-      rateLimitedPaths: [SUBGRAPH_ENDPOINT],
-      onRateLimited: () => metrics?.rateLimited(),
-    }),
-  ];
+function subgraphPlugins(config: Config, shared: SharedDeps, clientLimits: ClientLimits | null): Plugin[] {
+  const secret = config.security.subgraphSecret;
+  if (!config.federation.subgraph || secret === null) return [];
+  const plugins = [useStableErrorCodes(), ...abuseLimitPlugins(config, { rateLimitedPaths: [SUBGRAPH_ENDPOINT], clientLimits })];
   const { typePrefix } = config.federation;
-  return useSubgraphEndpoint({ path: SUBGRAPH_ENDPOINT, typePrefix, shared, maskError, plugins });
+  return [useSubgraphEndpoint({ path: SUBGRAPH_ENDPOINT, secret, typePrefix, shared, maskError, plugins })];
 }
 
 /**
@@ -305,10 +306,16 @@ function sessionManager(shared: SharedDeps, now?: () => number): SessionManager 
       lifetimes: { idleMs, absoluteMs },
       corsOrigins: config.server.corsOrigins,
       // X-Forwarded-Proto/-Host count only from a hop TRUST_PROXY names (src/http/trusted-proxy.ts).
-      isTrustedHop: trustedHop(config.rateLimit.trustProxy),
+      isTrustedHop: trustedHop(trustProxySetting(config.security.trustProxy)),
       graphqlPaths: [GRAPHQL_ENDPOINT],
       now,
     },
     logger,
   );
+}
+
+/** TRUST_PROXY as the session's hop check reads it: with hops, the direct peer is a proxy. */
+function trustProxySetting(trust: TrustProxy): TrustProxySetting {
+  if (trust.kind === 'none') return false;
+  return trust.kind === 'hops' ? true : trust.cidrs;
 }

@@ -33,6 +33,9 @@ running.logger.info('listening', {
   upstream: config.openHumans.baseUrl,
   graphiql: config.server.graphiql,
   envFile: envFile !== null ? '.env' : null,
+  // Where /metrics is, if anywhere (never public without METRICS_TOKEN).
+  metrics: !config.metrics ? 'off' : (running.metricsUrl ?? (config.security.metricsToken ? 'bearer token' : 'not served')),
+  subgraph: config.federation.subgraph && config.security.subgraphSecret !== null,
 });
 
 let stopping = false;

@@ -13,6 +13,8 @@ import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
 import { applyConnectionLimits, serverOptions } from './http/connection-limits.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import type { MetricsServer } from './observability/metrics-server.js';
+import { startMetricsServer } from './observability/metrics-server.js';
 import { GatewayTracing } from './observability/tracing.js';
 
 export interface RunningServer {
@@ -21,6 +23,8 @@ export interface RunningServer {
   server: Server;
   gateway: Gateway;
   logger: Logger;
+  /** The `METRICS_PORT` listener's base URL, when there is one. */
+  metricsUrl?: string;
   /** Stops accepting, drains in-flight requests (up to `graceMs`), then closes the dispatcher. */
   close(graceMs?: number): Promise<void>;
 }
@@ -72,6 +76,12 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       resolve();
     });
   });
+  // METRICS_PORT: metrics on a listener of their own (keep it off the public network).
+  const { metricsPort, metricsHost, metricsToken } = config.security;
+  const metricsServer: MetricsServer | undefined =
+    metrics && metricsPort !== null
+      ? await startMetricsServer(metrics, { port: metricsPort, host: metricsHost ?? config.server.host, token: metricsToken })
+      : undefined;
   const { port } = server.address() as AddressInfo;
   const shownHost = ['0.0.0.0', '::', '', '127.0.0.1', '::1'].includes(config.server.host) ? 'localhost' : config.server.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
@@ -87,13 +97,14 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       timer.unref();
       await drained;
       clearTimeout(timer);
+      await metricsServer?.close();
       await gateway.dispose();
       await closeCache();
       await dispatcher.close();
     })();
     return closing;
   };
-  return { url, server, gateway, logger, close };
+  return { url, server, gateway, logger, close, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ConnectionLimitsConfig, UploadLimitsConfig } from './intake-limits.js';
 
 /** The shape of the gateway's configuration (parsed by `loadConfig` in `src/config.ts`). */
+import type { SecurityConfig } from './security.js';
 
 import type { SessionConfig } from './sessions.js';
 
@@ -83,7 +84,7 @@ export interface Config {
   };
   /** The Apollo Federation v2 subgraph endpoint (`/subgraph`; `src/federation/`). */
   readonly federation: {
-    /** `FEDERATION_SUBGRAPH`: serve the subgraph at `/subgraph` (default true). */
+    /** `FEDERATION_SUBGRAPH`: may serve the subgraph at `/subgraph` (default true); it is served only when `SUBGRAPH_SECRET` is set too. */
     readonly subgraph: boolean;
     /** `FEDERATION_TYPE_PREFIX`: namespaces the subgraph's types and root fields; null = none. */
     readonly typePrefix: string | null;
@@ -109,8 +110,6 @@ export interface Config {
     readonly perSecond: number;
     /** `RATE_LIMIT_BURST`: requests a client may make at once (the bucket size). */
     readonly burst: number;
-    /** `TRUST_PROXY`: take the client address from `X-Forwarded-For` (behind a proxy). */
-    readonly trustProxy: boolean;
   };
   /** `METRICS`: serve Prometheus metrics at `/metrics`. */
   readonly metrics: boolean;
@@ -140,4 +139,6 @@ export interface Config {
   readonly uploadLimits: UploadLimitsConfig;
   /** Body size, header timeout, minimum body rate, connection caps (issue 13). */
   readonly connectionLimits: ConnectionLimitsConfig;
+  /** Abuse resistance: fan-out, upstream budget, client keying, `/subgraph` and `/metrics` exposure. */
+  readonly security: SecurityConfig;
 }

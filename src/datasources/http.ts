@@ -6,6 +6,7 @@ import { classify, htmlSummary, isHtml, statusDetail } from './http-support.js';
 import { describeFailure, targetOf } from './connection-failure.js';
 import { Resilience } from './resilience/index.js';
 import { anySignal } from './resilience/deadline.js';
+import { currentBudget } from './resilience/request-budget.js';
 import { parseRetryAfter } from './resilience/retry.js';
 import { UpstreamError } from './upstream-error.js';
 import type { UpstreamFailure } from './upstream-error.js';
@@ -109,7 +110,7 @@ export class OpenHumansHttp {
           },
           context,
         );
-        return this.parse<T>(res, context);
+        return noteTokenVerdict(req.auth?.token, () => this.parse<T>(res, context));
       },
       fail,
     );
@@ -279,6 +280,23 @@ export class OpenHumansHttp {
     } catch {
       // An observer must never break a call.
     }
+  }
+}
+
+/**
+ * Tells the request's budget whether Open Humans accepted its token (2xx) or refused it (401):
+ * the rate limit gives a token its own bucket only once it has been accepted.
+ */
+function noteTokenVerdict<T>(token: string | undefined, parse: () => T): T {
+  const budget = token === undefined ? undefined : currentBudget();
+  if (!budget || token === undefined) return parse();
+  try {
+    const value = parse();
+    budget.noteTokenVerdict(token, true);
+    return value;
+  } catch (err) {
+    if (err instanceof UpstreamError && err.status === 401) budget.noteTokenVerdict(token, false);
+    throw err;
   }
 }
 

@@ -9,10 +9,11 @@ import { redactText } from '../redact.js';
  * - `bad_response`: a 2xx whose body is not the JSON we need (HTML page, truncated JSON, too big);
  * - `aborted`: the caller's signal aborted the call (e.g. the client went away);
  * - `circuit_open`: not sent, the circuit breaker of its route class is open;
- * - `overloaded`: not sent, too many upstream calls were already waiting.
+ * - `overloaded`: not sent, too many upstream calls were already waiting;
+ * - `budget`: not sent, the request already made all the upstream calls one request may make.
  * A request whose deadline (`REQUEST_DEADLINE_MS`) ran out fails with `timeout`.
  */
-export type UpstreamFailure = 'status' | 'timeout' | 'connection' | 'bad_response' | 'aborted' | 'circuit_open' | 'overloaded';
+export type UpstreamFailure = 'status' | 'timeout' | 'connection' | 'bad_response' | 'aborted' | 'circuit_open' | 'overloaded' | 'budget';
 
 export interface UpstreamErrorInit {
   route: string;
@@ -72,7 +73,7 @@ export class UpstreamError extends Error {
 
 export const isUpstreamError = (err: unknown): err is UpstreamError => err instanceof UpstreamError;
 
-/** The 401 `detail` texts of Open Humans (openhumans-api.md §1.2) → a reason clients act on. */
+/** The 401 `detail` texts of Open Humans → a reason clients act on. */
 type TokenReason = 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'REFRESH_TOKEN_INVALID';
 
 function unauthenticatedReason(err: UpstreamError): TokenReason {
@@ -132,6 +133,13 @@ export function toGatewayError(err: unknown): unknown {
       return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'Open Humans is failing; the gateway pauses calls to it for a few seconds. Try again later.');
     case 'overloaded':
       return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'Too many calls to Open Humans are waiting; try again later.');
+    case 'budget':
+      // The gateway's own limit, not the upstream's fault: the client fixes it by asking less.
+      return new GatewayError(
+        ErrorCode.BAD_USER_INPUT,
+        'This operation needs more calls to Open Humans than one request may make; ask for fewer objects or smaller pages.',
+        { cause: err, extensions: { limit: 'upstreamCalls' } },
+      );
     case 'bad_response':
       return make(ErrorCode.UPSTREAM_ERROR, 'Open Humans sent a response the gateway could not read.');
     case 'status':

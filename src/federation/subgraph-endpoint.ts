@@ -13,7 +13,9 @@ import { createYoga } from 'graphql-yoga';
 import type { Context, SharedDeps } from '../context.js';
 import { createContext } from '../context.js';
 import { useCompression } from '../http/compression.js';
+import { ErrorCode } from '../errors.js';
 import { YOGA_HEALTH_CHECK_OFF } from '../http/health.js';
+import { errorResponse, secretMatches } from '../http/secret-header.js';
 import { requestIdOf } from '../http/request-id.js';
 import { toYogaLogger } from '../logger.js';
 import { subgraphSchema } from './subgraph.js';
@@ -21,6 +23,11 @@ import { subgraphSchema } from './subgraph.js';
 export interface SubgraphEndpointOptions {
   /** URL path of the subgraph endpoint, e.g. `/subgraph`. */
   path: string;
+  /**
+   * `SUBGRAPH_SECRET`: only requests whose `X-Subgraph-Secret` header matches are served; the
+   * rest get 403 before their body is read. (The gateway mounts the endpoint only when it is set.)
+   */
+  secret: string;
   /** `FEDERATION_TYPE_PREFIX`, or null. */
   typePrefix: string | null;
   shared: SharedDeps;
@@ -34,6 +41,9 @@ export interface SubgraphEndpointOptions {
    */
   plugins?: Plugin[];
 }
+
+/** The header a router sends `SUBGRAPH_SECRET` in. */
+export const SUBGRAPH_SECRET_HEADER = 'x-subgraph-secret';
 
 type SubgraphYoga = YogaServerInstance<Record<string, unknown>, Context>;
 
@@ -59,10 +69,15 @@ function createSubgraphYoga(options: SubgraphEndpointOptions): SubgraphYoga {
 export function useSubgraphEndpoint(options: SubgraphEndpointOptions): Plugin {
   let yoga: SubgraphYoga | undefined;
   return {
-    async onRequest({ request, url, endResponse }) {
+    async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
       if (url.pathname !== options.path) return;
+      if (!secretMatches(request.headers.get(SUBGRAPH_SECRET_HEADER), options.secret)) {
+        endResponse(errorResponse(fetchAPI, 403, ErrorCode.FORBIDDEN, `The subgraph endpoint needs the router's \`${SUBGRAPH_SECRET_HEADER}\` header.`));
+        return;
+      }
       yoga ??= createSubgraphYoga(options);
-      endResponse(await yoga.fetch(request));
+      // The server context (the socket) goes along: the rate limit keys on the client address.
+      endResponse(await yoga.fetch(request, serverContext as Record<string, unknown>));
     },
     async onDispose() {
       await yoga?.dispose();

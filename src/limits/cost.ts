@@ -19,8 +19,14 @@ import { limitError } from './limit-error.js';
  *
  *   cost(field)  = (1 if the field returns an object, 0 for a leaf) + multiplier × cost(subtree)
  *   multiplier   = `first` or `last` (clamped to the maximum page size, whose own error is
- *                  clearer), the default page size on a connection given neither, the length
- *                  of a list argument (`nodes(ids:)`), else 1.
+ *                  clearer), the default page size on a connection given neither, else 1.
+ *
+ * A list argument of a field that returns objects (`nodes(ids:)`, `_entities(representations:)`,
+ * any later one) fans out: each item is at least one upstream lookup, whatever is selected, so
+ *
+ *   cost(field)  = 1 + items × max(1, cost(subtree))
+ *
+ * and a list longer than `maxListItems` is refused outright (`extensions.limit: "listLength"`).
  *
  * Introspection is free; `@skip`/`@include` are ignored (counted as included).
  */
@@ -28,6 +34,19 @@ import { limitError } from './limit-error.js';
 export interface CostOptions {
   defaultPageSize: number;
   maxPageSize: number;
+  /** `MAX_LIST_ARGUMENT_ITEMS`: longest fan-out list argument; @default no limit */
+  maxListItems?: number;
+}
+
+/** A fan-out list argument over its maximum length (thrown inside the walk, reported once). */
+class ListTooLong extends Error {
+  constructor(
+    readonly field: string,
+    readonly argument: string,
+    readonly length: number,
+  ) {
+    super(`${field}(${argument}:) has ${length} items`);
+  }
 }
 
 type Variables = Readonly<Record<string, unknown>>;
@@ -54,21 +73,27 @@ function valueOf(node: ValueNode, variables: Variables): unknown {
   }
 }
 
-function multiplierOf(field: FieldNode, def: GraphQLField<unknown, unknown>, walk: Walk): number {
-  const given = new Map((field.arguments ?? []).map((a) => [a.name.value, valueOf(a.value, walk.variables)]));
-  const { defaultPageSize, maxPageSize } = walk.options;
-  const hasPaging = def.args.some((a) => a.name === 'first' || a.name === 'last');
-  if (hasPaging) {
-    const size = [given.get('first'), given.get('last')].find((v): v is number => typeof v === 'number' && Number.isFinite(v));
-    return size === undefined ? defaultPageSize : Math.max(0, Math.min(size, maxPageSize));
-  }
-  let multiplier = 1;
+function argumentValues(field: FieldNode, variables: Variables): Map<string, unknown> {
+  return new Map((field.arguments ?? []).map((a) => [a.name.value, valueOf(a.value, variables)]));
+}
+
+function pageMultiplier(given: Map<string, unknown>, options: CostOptions): number {
+  const size = [given.get('first'), given.get('last')].find((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  return size === undefined ? options.defaultPageSize : Math.max(0, Math.min(size, options.maxPageSize));
+}
+
+/** The longest list argument of `field` (0 when it has none); throws past `maxListItems`. */
+function fanOut(field: FieldNode, def: GraphQLField<unknown, unknown>, given: Map<string, unknown>, walk: Walk): number {
+  let items = 0;
   for (const arg of def.args) {
     const type = isNonNullType(arg.type) ? arg.type.ofType : arg.type;
     const value = given.get(arg.name);
-    if (isListType(type) && Array.isArray(value)) multiplier = Math.max(multiplier, value.length);
+    if (!isListType(type) || !Array.isArray(value)) continue;
+    const max = walk.options.maxListItems;
+    if (max !== undefined && value.length > max) throw new ListTooLong(field.name.value, arg.name, value.length);
+    items = Math.max(items, value.length);
   }
-  return multiplier;
+  return items;
 }
 
 function selectionCost(set: SelectionSetNode, type: GraphQLNamedType, walk: Walk, seen: ReadonlySet<string>): number {
@@ -97,8 +122,12 @@ function fieldCost(field: FieldNode, parent: GraphQLNamedType, walk: Walk, seen:
   const def = parent.getFields()[name];
   if (!def) return 0;
   const type = getNamedType(def.type);
-  if (!isCompositeType(type) || !field.selectionSet) return 0;
-  return 1 + multiplierOf(field, def, walk) * selectionCost(field.selectionSet, type, walk, seen);
+  if (!isCompositeType(type)) return 0;
+  const given = argumentValues(field, walk.variables);
+  const subtree = field.selectionSet ? selectionCost(field.selectionSet, type, walk, seen) : 0;
+  if (def.args.some((a) => a.name === 'first' || a.name === 'last')) return 1 + pageMultiplier(given, walk.options) * subtree;
+  const items = fanOut(field, def, given, walk);
+  return items > 0 ? 1 + items * Math.max(1, subtree) : 1 + subtree;
 }
 
 /** The cost of the operation `operationName` (or the only one) of `document`. */
@@ -129,7 +158,18 @@ export function useCostLimit(maxCost: number, options: CostOptions): Plugin {
     operationName?: string | null;
     variableValues?: Variables | null;
   }) => {
-    const cost = operationCost(args.schema, args.document, args.operationName, args.variableValues, options);
+    let cost: number;
+    try {
+      cost = operationCost(args.schema, args.document, args.operationName, args.variableValues, options);
+    } catch (err) {
+      if (!(err instanceof ListTooLong)) throw err;
+      const max = options.maxListItems ?? 0;
+      return limitError(
+        'listLength',
+        `\`${err.field}(${err.argument}:)\` takes at most ${max} items, found ${err.length}. Ask in several requests.`,
+        { max, actual: err.length },
+      );
+    }
     if (cost <= maxCost) return null;
     return limitError(
       'cost',

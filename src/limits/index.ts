@@ -1,16 +1,19 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
+import { AddressSet, ClientAddressResolver } from '../http/client-address.js';
 import { useArmorLimits } from './armor.js';
+import { VerifiedTokens } from './client-key.js';
 import { useCostLimit } from './cost.js';
 import { useGetParamsCheck } from './get-params.js';
 import { useNoIntrospection } from './introspection.js';
 import { loadPersistedOperations, usePersistedOperationsOnly } from './persisted-operations.js';
-import { useRateLimit } from './rate-limit.js';
+import type { ClientLimits } from './rate-limit.js';
+import { TokenBucketLimiter, useRateLimit } from './rate-limit.js';
 import { RedisTokenBucketLimiter } from './redis-rate-limit.js';
 
-export interface AbuseLimitOptions {
-  /** The GraphQL endpoints: rate limited, GET parameters checked. */
-  rateLimitedPaths: readonly string[];
+export { useUpstreamBudget, budgetOf } from './upstream-budget.js';
+
+export interface ClientLimitOptions {
   /** Called for each request refused by the rate limit (metrics). */
   onRateLimited?: () => void;
   /** Redis trouble (the rate limit then lets requests through). */
@@ -18,19 +21,46 @@ export interface AbuseLimitOptions {
 }
 
 /**
+ * The per-client rate limit's state, built once per gateway and shared by every endpoint it
+ * guards (a client has one bucket for `/graphql` and `/subgraph`); null when it is off.
+ */
+export function createClientLimits(config: Config, options: ClientLimitOptions = {}): ClientLimits | null {
+  const { rateLimit, security } = config;
+  if (rateLimit.perSecond <= 0) return null;
+  // With REDIS_URL every instance shares each client's bucket.
+  const limiter = config.redisUrl
+    ? new RedisTokenBucketLimiter({ ...rateLimit, url: config.redisUrl, onError: options.onWarning })
+    : new TokenBucketLimiter(rateLimit);
+  return {
+    ...rateLimit,
+    limiter,
+    addresses: new ClientAddressResolver(security.trustProxy),
+    exempt: new AddressSet(security.rateLimitExempt),
+    verified: new VerifiedTokens(security.verifiedTokenTtlMs),
+    onLimited: options.onRateLimited,
+  };
+}
+
+export interface AbuseLimitOptions {
+  /** The GraphQL endpoints: rate limited, GET parameters checked. */
+  rateLimitedPaths: readonly string[];
+  /** The shared rate-limit state (`createClientLimits`); null = no rate limit. */
+  clientLimits: ClientLimits | null;
+  /** Whether these plugins close the shared limiter on dispose (exactly one set does). */
+  ownsLimiter?: boolean;
+}
+
+/**
  * Every abuse limit, in the order a request meets them: rate limit (before any parsing),
  * persisted-operations allow-list, parse/validation limits (tokens, depth, aliases, directives,
- * introspection), then the cost limit (needs the variables) before execution.
+ * introspection), then the cost limit (needs the variables; it also bounds fan-out list
+ * arguments) before execution. The upstream budget (`useUpstreamBudget`) wraps whole requests.
  */
 export function abuseLimitPlugins(config: Config, options: AbuseLimitOptions): Plugin[] {
-  const { limits, rateLimit, pagination } = config;
+  const { limits, pagination, security } = config;
   const plugins: Plugin[] = [];
-  if (rateLimit.perSecond > 0) {
-    // With REDIS_URL every instance shares each client's bucket.
-    const limiter = config.redisUrl
-      ? new RedisTokenBucketLimiter({ ...rateLimit, url: config.redisUrl, onError: options.onWarning })
-      : undefined;
-    plugins.push(useRateLimit({ ...rateLimit, paths: options.rateLimitedPaths, onLimited: options.onRateLimited, limiter }));
+  if (options.clientLimits) {
+    plugins.push(useRateLimit({ limits: options.clientLimits, paths: options.rateLimitedPaths, ownsLimiter: options.ownsLimiter }));
   }
   plugins.push(useGetParamsCheck(options.rateLimitedPaths));
   if (limits.persistedOperationsFile) {
@@ -38,6 +68,6 @@ export function abuseLimitPlugins(config: Config, options: AbuseLimitOptions): P
   }
   plugins.push(useArmorLimits(limits));
   if (!limits.introspection) plugins.push(useNoIntrospection());
-  plugins.push(useCostLimit(limits.maxCost, pagination));
+  plugins.push(useCostLimit(limits.maxCost, { ...pagination, maxListItems: security.maxListItems }));
   return plugins;
 }

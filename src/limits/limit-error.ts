@@ -1,7 +1,7 @@
 import { ErrorCode, GatewayError } from '../errors.js';
 
 /** Which abuse limit refused an operation (`extensions.limit`; part of the contract). */
-export type LimitName = 'depth' | 'aliases' | 'directives' | 'tokens' | 'cost' | 'introspection' | 'persistedOperation';
+export type LimitName = 'depth' | 'aliases' | 'directives' | 'tokens' | 'cost' | 'introspection' | 'persistedOperation' | 'listLength' | 'upstreamCalls';
 
 /**
  * A refused operation: `BAD_USER_INPUT` (the client can fix it by asking less), with

@@ -1,16 +1,19 @@
-import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import type { Plugin } from 'graphql-yoga';
-import { parseBearer } from '../context.js';
 import { ErrorCode } from '../errors.js';
+import type { AddressSet, ClientAddressResolver } from '../http/client-address.js';
+import { addressKey, bearerHash, clientKey } from './client-key.js';
+import type { VerifiedTokens } from './client-key.js';
+import { budgetOf } from './upstream-budget.js';
 
 /*
- * Per-client rate limit (decisions.md: the upstream has none, so the gateway protects it).
- * A token bucket per client: `burst` requests at once, refilled at `perSecond`. Clients are
- * keyed by a hash of their bearer token, else by their address. Loopback and in-process
- * callers (local tooling, probes, benchmarks; no address at all) are not limited: behind a
- * proxy on the same host, set TRUST_PROXY so the real client address is used.
+ * Per-client rate limit (the upstream has none, so the gateway protects it). A token bucket
+ * per client: `burst` requests at once, refilled at `perSecond`. The key is the client
+ * address (`ClientAddressResolver`: the right-most untrusted X-Forwarded-For hop) or, once
+ * Open Humans has accepted it, the bearer token's hash (`client-key.ts`). A request whose
+ * token Open Humans refused (401) is charged to its address once more, so guessing tokens is
+ * throttled harder than asking. Only in-process callers (no socket: tests, tooling) and
+ * addresses in `RATE_LIMIT_EXEMPT` are not limited; loopback is an address like any other.
  */
 
 export interface RateLimitOptions {
@@ -49,78 +52,81 @@ export class TokenBucketLimiter {
   }
 }
 
-const isLoopback = (address: string): boolean =>
-  address === '::1' || /^(::ffff:)?127\./.test(address);
-
-/** The node:http server context yoga passes along (absent for in-process `yoga.fetch`). */
-interface NodeServerContext {
-  req?: { socket?: { remoteAddress?: string } };
-}
-
-/** The client's address: the socket peer, or the first `X-Forwarded-For` entry behind a proxy. */
-export function clientAddress(request: Request, serverContext: unknown, trustProxy: boolean): string | null {
-  if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-    if (forwarded && isIP(forwarded)) return forwarded;
-  }
-  return (serverContext as NodeServerContext | undefined)?.req?.socket?.remoteAddress ?? null;
-}
-
-/** The bucket key of a request, or null when it is not limited (loopback / in-process). */
-export function clientKey(request: Request, serverContext: unknown, trustProxy: boolean): string | null {
-  const address = clientAddress(request, serverContext, trustProxy);
-  if (address === null || isLoopback(address)) return null;
-  const { token } = parseBearer(request.headers.get('authorization'));
-  // Never the token itself: a truncated sha256 is enough to tell clients apart.
-  if (token) return `token:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
-  return `address:${address}`;
-}
-
 /** Where buckets live: this process (`TokenBucketLimiter`) or Redis (`RedisTokenBucketLimiter`). */
 export interface Limiter {
   take(key: string): TakeResult | Promise<TakeResult>;
   close?(): Promise<void>;
 }
 
-export interface UseRateLimitOptions extends RateLimitOptions {
-  trustProxy: boolean;
-  /** Paths limited (the GraphQL endpoints). */
-  paths: readonly string[];
+/** What every rate-limited endpoint shares (one bucket per client across `/graphql` and `/subgraph`). */
+export interface ClientLimits extends RateLimitOptions {
+  limiter: Limiter;
+  addresses: ClientAddressResolver;
+  exempt: AddressSet;
+  verified: VerifiedTokens;
   /** Called for each refused request (metrics). */
   onLimited?: () => void;
-  /** @default buckets in this process */
-  limiter?: Limiter;
+}
+
+export interface UseRateLimitOptions {
+  limits: ClientLimits;
+  /** Paths limited (the GraphQL endpoints). */
+  paths: readonly string[];
+  /** Whether this plugin closes the limiter on dispose (only its owner does). */
+  ownsLimiter?: boolean;
+}
+
+interface Charged {
+  address: string;
+  tokenHash: string | null;
+}
+
+function limitedResponse(limits: ClientLimits, retryAfterSeconds: number, fetchAPI: { Response: typeof Response }): Response {
+  const body = {
+    errors: [
+      {
+        message: `Too many requests: at most ${limits.perSecond} per second (bursts of ${limits.burst}). Retry after ${retryAfterSeconds} s.`,
+        extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds },
+      },
+    ],
+  };
+  return new fetchAPI.Response(JSON.stringify(body), {
+    status: 429,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(retryAfterSeconds) },
+  });
 }
 
 /** Refuses requests over the limit with HTTP 429, `Retry-After` and a RATE_LIMITED error. */
 export function useRateLimit(options: UseRateLimitOptions): Plugin {
-  const limiter: Limiter = options.limiter ?? new TokenBucketLimiter(options);
+  const { limits } = options;
   const paths = new Set(options.paths);
+  const charged = new WeakMap<Request, Charged>();
   return {
     async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
       if (!paths.has(url.pathname) || request.method === 'OPTIONS') return;
-      const key = clientKey(request, serverContext, options.trustProxy);
-      if (key === null) return;
-      const result = await limiter.take(key);
+      const address = limits.addresses.resolve(request, serverContext);
+      if (address === null || limits.exempt.has(address)) return;
+      const tokenHash = bearerHash(request);
+      charged.set(request, { address, tokenHash });
+      const result = await limits.limiter.take(clientKey(address, tokenHash, limits.verified));
       if (result.ok) return;
-      options.onLimited?.();
-      const body = {
-        errors: [
-          {
-            message: `Too many requests: at most ${options.perSecond} per second (bursts of ${options.burst}). Retry after ${result.retryAfterSeconds} s.`,
-            extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: result.retryAfterSeconds },
-          },
-        ],
-      };
-      endResponse(
-        new fetchAPI.Response(JSON.stringify(body), {
-          status: 429,
-          headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(result.retryAfterSeconds) },
-        }),
-      );
+      limits.onLimited?.();
+      endResponse(limitedResponse(limits, result.retryAfterSeconds, fetchAPI));
+    },
+    async onResponse({ request }) {
+      const info = charged.get(request);
+      if (!info || info.tokenHash === null) return;
+      charged.delete(request);
+      const verdict = budgetOf(request)?.tokenVerdict ?? 'unknown';
+      if (verdict === 'accepted') limits.verified.add(info.tokenHash);
+      if (verdict === 'rejected') {
+        limits.verified.delete(info.tokenHash);
+        // A failed token attempt costs the address one more request (the response is written).
+        await limits.limiter.take(addressKey(info.address));
+      }
     },
     async onDispose() {
-      await limiter.close?.();
+      if (options.ownsLimiter) await limits.limiter.close?.();
     },
   };
 }

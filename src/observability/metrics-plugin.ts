@@ -1,12 +1,33 @@
 import { getOperationAST } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode } from '../errors.js';
 import type { GatewayMetrics } from './metrics.js';
+import { metricsResponse } from './metrics-server.js';
 
 interface RequestInfo {
   started: number;
   operationName: string;
   operationType: string;
+}
+
+/**
+ * The `code` label: one of the codes the gateway and yoga send, else `OTHER` (or `UNCODED`), so
+ * the label set stays bounded whatever ends up in an error.
+ */
+const KNOWN_CODES: ReadonlySet<string> = new Set([
+  ...Object.values(ErrorCode),
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'INTERNAL_SERVER_ERROR',
+]);
+
+export function codeLabel(code: unknown): string {
+  if (typeof code !== 'string') return 'UNCODED';
+  return KNOWN_CODES.has(code) ? code : 'OTHER';
 }
 
 const isResult = (value: unknown): value is ExecutionResult =>
@@ -16,18 +37,18 @@ const isResult = (value: unknown): value is ExecutionResult =>
  * Serves `GET <path>` (Prometheus text format) and records, per GraphQL request, its latency by
  * operation name and type and HTTP status, and the codes of the errors in its result.
  */
-export function useMetrics(metrics: GatewayMetrics, options: { path: string; graphqlPaths: readonly string[] }): Plugin {
+export function useMetrics(
+  metrics: GatewayMetrics,
+  options: { path: string; graphqlPaths: readonly string[]; token: string | null },
+): Plugin {
   const requests = new WeakMap<Request, RequestInfo>();
   const graphqlPaths = new Set(options.graphqlPaths);
+  const { token } = options;
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
-      if (url.pathname === options.path && request.method === 'GET') {
-        endResponse(
-          new fetchAPI.Response(await metrics.render(), {
-            status: 200,
-            headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' },
-          }),
-        );
+      // Without METRICS_TOKEN the exposition is not served on the public port at all (404).
+      if (token !== null && url.pathname === options.path && request.method === 'GET') {
+        endResponse(await metricsResponse(metrics, request, token, fetchAPI));
         return;
       }
       if (graphqlPaths.has(url.pathname)) {
@@ -54,7 +75,7 @@ export function useMetrics(metrics: GatewayMetrics, options: { path: string; gra
         if (!isResult(one)) continue;
         for (const error of one.errors ?? []) {
           const code = error.extensions?.code;
-          metrics.graphqlError(label, typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : 'UNCODED');
+          metrics.graphqlError(label, codeLabel(code));
         }
       }
     },

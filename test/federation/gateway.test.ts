@@ -19,6 +19,7 @@ import {
   reviewCount,
   startReviewsSubgraph,
   startRouter,
+  SUBGRAPH_TEST_SECRET,
   type ReviewsSubgraph,
 } from './support.js';
 
@@ -47,7 +48,7 @@ async function query<T>(target: Router, text: string, token?: string): Promise<B
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, sizes: { publicFiles: 400, users: 60, members: 12 } });
-  stack = await startStack({ sandbox });
+  stack = await startStack({ sandbox, env: { SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET } });
   const base = await stack.listen();
   const listed = await stack.execute<{ dataFiles: { edges: { node: { databaseId: number } }[] } }>(
     '{ dataFiles(first: 3) { edges { node { databaseId } } } }',
@@ -189,7 +190,7 @@ describe('composition beside other subgraphs', () => {
   });
 
   it('composes with FEDERATION_TYPE_PREFIX, and the prefixed subgraph serves a gateway', async () => {
-    const prefixedStack = await startStack({ sandbox, env: { FEDERATION_TYPE_PREFIX: 'OpenHumans' } });
+    const prefixedStack = await startStack({ sandbox, env: { FEDERATION_TYPE_PREFIX: 'OpenHumans', SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET } });
     const prefixedReviews = await startReviewsSubgraph(featured, 'OpenHumans');
     try {
       const sdl = printSubgraph(subgraphSchema('OpenHumans'));

@@ -12,6 +12,11 @@ import { startSandbox } from '../../sandbox/index.js';
 import { printSubgraph, subgraphSchema } from '../../src/federation/subgraph.js';
 import { allTokens, countCalls } from '../private/support.js';
 import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
+import { SUBGRAPH_TEST_SECRET } from './support.js';
+
+/** What a router sends with each subgraph request (`SUBGRAPH_SECRET`). */
+const SECRET_HEADER = { 'x-subgraph-secret': SUBGRAPH_TEST_SECRET };
+const withSecret = (env: Record<string, string> = {}) => ({ SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET, ...env });
 
 const globalId = (type: string, key: string | number): string =>
   Buffer.from(`${type}:${key}`).toString('base64');
@@ -30,7 +35,7 @@ async function subgraph(
   variables: Record<string, unknown> = {},
   token?: string,
 ) {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...SECRET_HEADER };
   if (token) headers.authorization = `Bearer ${token}`;
   const init = { method: 'POST', headers, body: JSON.stringify({ query, variables }) };
   const res = await target.fetch('/subgraph', init);
@@ -57,8 +62,8 @@ async function entities(reps: Rep[], token?: string): Promise<(Record<string, un
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, sizes: { publicFiles: 400, users: 60, members: 12 } });
-  stack = await startStack({ sandbox });
-  prefixed = await startStack({ sandbox, env: { FEDERATION_TYPE_PREFIX: 'OpenHumans' } });
+  stack = await startStack({ sandbox, env: withSecret() });
+  prefixed = await startStack({ sandbox, env: withSecret({ FEDERATION_TYPE_PREFIX: 'OpenHumans' }) });
 }, 60_000);
 
 afterAll(async () => {
@@ -101,55 +106,67 @@ describe('subgraph SDL', () => {
     expect(names).not.toContain('_service');
   });
 
-  it('is served only when FEDERATION_SUBGRAPH is on', async () => {
-    const off = await startStack({ sandbox, env: { FEDERATION_SUBGRAPH: 'false' } });
-    try {
-      const res = await off.fetch('/subgraph', {
+  it('is off by default, off with FEDERATION_SUBGRAPH=false, and 403 without the right secret', async () => {
+    const post = (target: Stack, headers: Record<string, string> = {}) =>
+      target.fetch('/subgraph', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ query: '{ _service { sdl } }' }),
       });
-      expect(res.status).toBe(404);
+    const byDefault = await startStack({ sandbox });
+    const off = await startStack({ sandbox, env: withSecret({ FEDERATION_SUBGRAPH: 'false' }) });
+    try {
+      expect((await post(byDefault, SECRET_HEADER)).status).toBe(404);
+      expect((await post(off, SECRET_HEADER)).status).toBe(404);
+      const wrong: Record<string, string>[] = [{}, { 'x-subgraph-secret': 'wrong' }, { 'x-subgraph-secret': `${SUBGRAPH_TEST_SECRET}x` }];
+      for (const headers of wrong) {
+        const res = await post(stack, headers);
+        expect(res.status).toBe(403);
+        const body = (await res.json()) as { data?: unknown; errors: { extensions: { code: string } }[] };
+        expect(body.data).toBeUndefined();
+        expect(body.errors[0]?.extensions.code).toBe('FORBIDDEN');
+      }
     } finally {
+      await byDefault.close();
       await off.close();
     }
   });
 });
 
 describe('operation limits on /subgraph', () => {
-  it('applies depth limits but neither the allow-list nor the per-client rate limit', async () => {
+  it('applies the depth limit, the allow-list and the introspection switch of /graphql', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'subgraph-limits-'));
     const allowList = join(dir, 'persisted.json');
+    const shallow = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Project { name } } }`;
     await writeFile(allowList, JSON.stringify({ only: '{ projects(first: 1) { totalCount } }' }));
-    const limited = await startStack({
-      sandbox,
-      env: { MAX_DEPTH: '3', PERSISTED_OPERATIONS_FILE: allowList, RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '1' },
-    });
+    const deepOnly = await startStack({ sandbox, env: withSecret({ MAX_DEPTH: '3', INTROSPECTION: 'false' }) });
+    const listed = await startStack({ sandbox, env: withSecret({ PERSISTED_OPERATIONS_FILE: allowList }) });
     try {
       const project = sandbox.store.approvedProjects()[0];
       if (!project) throw new Error('no project');
-      const shallow = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Project { name } } }`;
       const reps = { r: [{ __typename: 'Project', databaseId: project.id }] };
-      // Router-made operations are not in the allow-list, and one client id for all: still served.
-      for (let i = 0; i < 3; i += 1) {
-        const body = await subgraph(limited, shallow, reps);
-        expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-      }
-      // The same settings do guard /graphql (so the settings above are in force).
-      const direct = await limited.execute('{ projects(first: 2) { totalCount } }');
-      expect(direct.errors?.length ?? 0, direct.text).toBeGreaterThan(0);
+      const ok = await subgraph(deepOnly, shallow, reps);
+      expect(ok.errors, JSON.stringify(ok.errors)).toBeUndefined();
       const deep = `query ($r: [_Any!]!) { _entities(representations: $r) {
         ... on Project { requestedSources { registeredDataTypes { parent { parent { name } } } } } } }`;
-      const refused = await limited.fetch('/subgraph', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ query: deep, variables: reps }),
-      });
-      const text = await refused.text();
-      expect(text).toMatch(/depth/i);
-      expect(JSON.parse(text)).not.toHaveProperty('data._entities');
+      const post = (target: Stack, query: string) =>
+        target.fetch('/subgraph', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', ...SECRET_HEADER },
+          body: JSON.stringify({ query, variables: reps }),
+        });
+      const refused = await (await post(deepOnly, deep)).text();
+      expect(refused).toMatch(/depth/i);
+      expect(JSON.parse(refused)).not.toHaveProperty('data._entities');
+      // INTROSPECTION=false also keeps the SDL to itself.
+      const sdl = JSON.parse(await (await post(deepOnly, '{ _service { sdl } }')).text()) as { errors: { extensions: Record<string, unknown> }[] };
+      expect(sdl.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'introspection' });
+      // An operation outside the allow-list is refused on /subgraph as on /graphql.
+      const unlisted = JSON.parse(await (await post(listed, shallow)).text()) as { errors: { extensions: Record<string, unknown> }[] };
+      expect(unlisted.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'persistedOperation' });
     } finally {
-      await limited.close();
+      await deepOnly.close();
+      await listed.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -10,6 +10,9 @@ import { composeServices } from '@theguild/federation-composition';
 import { parse } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 
+/** `SUBGRAPH_SECRET` of the test gateways; the router sends it as `X-Subgraph-Secret`. */
+export const SUBGRAPH_TEST_SECRET = 'test-subgraph-secret-0123456789';
+
 export interface ReviewsSubgraph {
   url: string;
   sdl: string;
@@ -123,7 +126,7 @@ export function startRouter(supergraph: string, openHumansSubgraph: string) {
     propagateHeaders: {
       fromClientToSubgraphs: ({ request, subgraphName }) =>
         subgraphName === openHumansSubgraph
-          ? { authorization: request.headers.get('authorization') }
+          ? { authorization: request.headers.get('authorization'), 'x-subgraph-secret': SUBGRAPH_TEST_SECRET }
           : undefined,
     },
   });

@@ -5,10 +5,12 @@ import { startStack } from '../helpers/stack.js';
 
 /** Request-level errors: every one carries a stable code, and nothing internal leaks. */
 
+const SUBGRAPH_SECRET = 'request-errors-subgraph-secret';
+
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { FEDERATION_SUBGRAPH: 'true' } });
+  stack = await startStack({ env: { SUBGRAPH_SECRET: SUBGRAPH_SECRET } });
 });
 
 afterAll(async () => {
@@ -22,7 +24,8 @@ interface Answer {
 }
 
 async function send(path: string, init: RequestInit): Promise<Answer> {
-  const res = await stack.fetch(path, { ...init, headers: { accept: 'application/graphql-response+json, application/json', ...init.headers } });
+  const headers = { accept: 'application/graphql-response+json, application/json', 'x-subgraph-secret': SUBGRAPH_SECRET, ...init.headers };
+  const res = await stack.fetch(path, { ...init, headers });
   const text = await res.text();
   const body = JSON.parse(text) as { errors?: GraphQLFormattedError[] };
   return { status: res.status, errors: body.errors ?? [], text };

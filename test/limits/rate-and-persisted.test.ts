@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { TokenBucketLimiter, clientKey } from '../../src/limits/rate-limit.js';
+import { TokenBucketLimiter } from '../../src/limits/rate-limit.js';
+import { VerifiedTokens, bearerHash, clientKey } from '../../src/limits/client-key.js';
+import { ClientAddressResolver } from '../../src/http/client-address.js';
 import type { Stack } from '../helpers/stack.js';
 import { GATEWAY_ORIGIN, findSecrets, startStack } from '../helpers/stack.js';
 
@@ -54,21 +56,26 @@ describe('token bucket', () => {
     expect(limiter.take('c', t0 + 10_000).ok).toBe(true);
   });
 
-  it('keys clients by token hash, else by address; loopback and in-process are not limited', () => {
+  it('keys clients by address until Open Humans accepted their token, then by token hash', () => {
     const req = (headers: Record<string, string> = {}) => new Request('http://gw/graphql', { headers });
     const token = 'fake-rate-limit-token-0001';
-    const byToken = clientKey(req({ authorization: `Bearer ${token}` }), fromAddress('203.0.113.5'), false);
-    expect(byToken).toMatch(/^token:[0-9a-f]{32}$/);
-    expect(byToken).not.toContain(token);
-    expect(clientKey(req({ authorization: `Bearer ${token}` }), fromAddress('198.51.100.1'), false)).toBe(byToken);
-    expect(clientKey(req(), fromAddress('203.0.113.5'), false)).toBe('address:203.0.113.5');
-    expect(clientKey(req(), fromAddress('127.0.0.1'), false)).toBeNull();
-    expect(clientKey(req(), fromAddress('::ffff:127.0.0.1'), false)).toBeNull();
-    expect(clientKey(req(), undefined, false)).toBeNull();
+    const hash = bearerHash(req({ authorization: `Bearer ${token}` }));
+    expect(hash).toMatch(/^[0-9a-f]{32}$/);
+    const verified = new VerifiedTokens(60_000);
+    expect(clientKey('203.0.113.5', hash, verified)).toBe('address:203.0.113.5');
+    verified.add(hash ?? '');
+    expect(clientKey('203.0.113.5', hash, verified)).toBe(`token:${hash}`);
+    expect(clientKey('198.51.100.1', hash, verified)).toBe(`token:${hash}`);
+    expect(clientKey('203.0.113.5', null, verified)).toBe('address:203.0.113.5');
+    // Loopback is an address like any other; only in-process calls have none.
+    const direct = new ClientAddressResolver({ kind: 'none' });
+    expect(direct.resolve(req(), fromAddress('::ffff:127.0.0.1'))).toBe('127.0.0.1');
+    expect(direct.resolve(req(), undefined)).toBeNull();
     // X-Forwarded-For only behind a trusted proxy
     const forwarded = req({ 'x-forwarded-for': '192.0.2.44, 10.0.0.1' });
-    expect(clientKey(forwarded, fromAddress('127.0.0.1'), true)).toBe('address:192.0.2.44');
-    expect(clientKey(forwarded, fromAddress('203.0.113.9'), false)).toBe('address:203.0.113.9');
+    expect(new ClientAddressResolver({ kind: 'hops', hops: 1 }).resolve(forwarded, fromAddress('127.0.0.1'))).toBe('10.0.0.1');
+    expect(new ClientAddressResolver({ kind: 'hops', hops: 2 }).resolve(forwarded, fromAddress('127.0.0.1'))).toBe('192.0.2.44');
+    expect(direct.resolve(forwarded, fromAddress('203.0.113.9'))).toBe('203.0.113.9');
   });
 });
 
@@ -88,23 +95,41 @@ describe('rate limit on /graphql', () => {
     const body = (await limited.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
     expect(body.errors[0]?.extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
     expect(body.errors[0]?.message).toMatch(/Too many requests/);
-    // Another client still has its own bucket; loopback is not limited.
+    // Another client still has its own bucket; loopback is an address like any other.
     expect((await postFrom(stack, '203.0.113.11', query)).status).toBe(200);
-    for (let i = 0; i < 5; i += 1) expect((await postFrom(stack, '127.0.0.1', query)).status).toBe(200);
+    const loopback: number[] = [];
+    for (let i = 0; i < 5; i += 1) loopback.push((await postFrom(stack, '127.0.0.1', query)).status);
+    expect(loopback).toEqual([200, 200, 200, 429, 429]);
   });
 
-  it('limits a token wherever it comes from, and never writes it out', async () => {
-    const token = 'fake-rate-limit-token-0002';
+  it('exempts only the addresses of RATE_LIMIT_EXEMPT', async () => {
+    const exempt = await stackWith({ RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '1', RATE_LIMIT_EXEMPT: '127.0.0.1,10.1.0.0/16' });
     const query = { query: '{ __typename }' };
+    for (const address of ['127.0.0.1', '::ffff:127.0.0.1', '10.1.2.3']) {
+      for (let i = 0; i < 3; i += 1) expect((await postFrom(exempt, address, query)).status).toBe(200);
+    }
+    expect((await postFrom(exempt, '10.2.0.1', query)).status).toBe(200);
+    expect((await postFrom(exempt, '10.2.0.1', query)).status).toBe(429);
+  });
+
+  it('gives a token its own bucket, wherever it comes from, once Open Humans accepted it; never writes it out', async () => {
+    const own = await stackWith({ RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
+    const token = own.sandbox.masterToken;
     const auth = { authorization: `Bearer ${token}` };
+    const proving = { query: '{ viewer { project { name } } }' };
+    // Before it is proven the token is charged to its address: the address's bucket empties.
+    expect((await postFrom(own, '198.51.100.1', proving, auth)).status).toBe(200);
     const statuses: number[] = [];
     for (const address of ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']) {
-      const res = await postFrom(stack, address, query, auth);
+      const res = await postFrom(own, address, { query: '{ __typename }' }, auth);
       statuses.push(res.status);
       expect(findSecrets([await res.text()], [token])).toEqual([]);
     }
+    // Proven: its own bucket of 3 whatever the address (the first request came out of the address's).
     expect(statuses).toEqual([200, 200, 200, 429]);
-    expect(findSecrets(stack.logLines, [token])).toEqual([]);
+    // …while the address it was proven from still has 2 requests of its own left.
+    expect((await postFrom(own, '198.51.100.1', { query: '{ __typename }' })).status).toBe(200);
+    expect(findSecrets(own.logLines, [token])).toEqual([]);
   });
 
   it('is off with RATE_LIMIT_PER_SECOND=0', async () => {

@@ -11,14 +11,17 @@ import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
+import { codeLabel } from '../../src/observability/metrics-plugin.js';
 
 let sandbox: Sandbox;
 let gateway: Gateway;
 const metrics = new GatewayMetrics();
+const METRICS_TOKEN = 'metrics-test-token-0123456789';
+const scrape = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
-  const config = loadConfig({ OPENHUMANS_BASE_URL: sandbox.url });
+  const config = loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, METRICS_TOKEN });
   gateway = createGateway({ config, metrics, logger: createLogger({ level: 'silent' }) });
 });
 
@@ -58,7 +61,7 @@ describe('/metrics', () => {
     expect(bad.body.errors).toBeDefined();
     metrics.breakerState('public', 'open');
 
-    const res = await gateway.fetch('http://gw/metrics');
+    const res = await gateway.fetch('http://gw/metrics', scrape);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
@@ -89,6 +92,13 @@ describe('/metrics', () => {
     expect(sample(await metrics.render(), 'upstream_breaker_state', { breaker: 'public' })).toBe(0);
   });
 
+  it('keeps error-code labels to the known codes', () => {
+    expect(codeLabel('RATE_LIMITED')).toBe('RATE_LIMITED');
+    expect(codeLabel('GRAPHQL_VALIDATION_FAILED')).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(codeLabel('MADE_UP_BY_SOMEONE')).toBe('OTHER');
+    expect(codeLabel(42)).toBe('UNCODED');
+  });
+
   it('keeps operation-name labels bounded', () => {
     const m = new GatewayMetrics();
     expect(m.operationLabel(undefined)).toBe('(anonymous)');
@@ -100,11 +110,11 @@ describe('/metrics', () => {
 
   it('is not served with METRICS=false', async () => {
     const off = createGateway({
-      config: loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, METRICS: 'false' }),
+      config: loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, METRICS: 'false', METRICS_TOKEN }),
       logger: createLogger({ level: 'silent' }),
     });
     try {
-      expect((await off.fetch('http://gw/metrics')).status).toBe(404);
+      expect((await off.fetch('http://gw/metrics', scrape)).status).toBe(404);
     } finally {
       await off.dispose();
     }

@@ -19,6 +19,7 @@ const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
 const WARMUP_SECONDS = Math.min(30, SECONDS / 2);
 const CLIENTS = Number(process.env.LOAD_CLIENTS ?? 50);
 const SEED = Number(process.env.SOAK_SEED ?? 9);
+const LOAD_METRICS_TOKEN = 'load-soak-metrics-token-0123';
 
 let sandbox: Sandbox;
 let gateway: ChildProcess;
@@ -44,7 +45,17 @@ beforeAll(async () => {
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   gateway = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, OPENHUMANS_BASE_URL: sandbox.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', GRAPHIQL: 'false' },
+    env: {
+      ...process.env,
+      OPENHUMANS_BASE_URL: sandbox.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      GRAPHIQL: 'false',
+      // All 50 clients share one address here: exempt it, as an operator would a load tester.
+      RATE_LIMIT_EXEMPT: '127.0.0.1',
+      METRICS_TOKEN: LOAD_METRICS_TOKEN,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (;;) {
@@ -188,7 +199,8 @@ describe('load soak', () => {
     expect(warmRss).toBeGreaterThan(0);
     expect(endRss).toBeLessThan(warmRss * 1.3 + 20);
     // The gateway's own metrics agree that it served them all without errors.
-    const metrics = await (await request(`${baseUrl}/metrics`, { dispatcher: agent })).body.text();
+    const scrape = { dispatcher: agent, headers: { authorization: `Bearer ${LOAD_METRICS_TOKEN}` } };
+    const metrics = await (await request(`${baseUrl}/metrics`, scrape)).body.text();
     expect(metrics).toMatch(/graphql_request_duration_seconds_count\{operation_name="FilesPage",operation_type="query",status="200"\} \d+/);
     expect(metrics).not.toMatch(/graphql_errors_total\{/);
   });

@@ -4,6 +4,7 @@
  * exponential backoff for idempotent GETs only (honouring `Retry-After`, within the deadline).
  * `OpenHumansHttp.request` runs each call through `Resilience.run`.
  */
+import { setMaxListeners } from 'node:events';
 import type { Config } from '../../config.js';
 import { UpstreamError } from '../upstream-error.js';
 import type { UpstreamFailure } from '../upstream-error.js';
@@ -11,10 +12,12 @@ import type { BreakerOptions, BreakerState } from './breaker.js';
 import { CircuitBreaker, routeClass } from './breaker.js';
 import { ConcurrencyLimiter, QueueFullError } from './concurrency.js';
 import { anySignal, currentDeadline, sleep } from './deadline.js';
+import { currentBudget } from './request-budget.js';
 import type { RetryOptions } from './retry.js';
 import { backoffMs, judge, retriableMethod } from './retry.js';
 
 export { Deadline, currentDeadline, withDeadline, raceSignal } from './deadline.js';
+export { RequestBudget, currentBudget, withBudget } from './request-budget.js';
 export type { BreakerState } from './breaker.js';
 
 export interface ResilienceOptions {
@@ -80,6 +83,8 @@ export class Resilience {
     for (let n = 1; ; n += 1) {
       if (deadline?.expired) throw fail('timeout', 'request deadline exceeded');
       if (signal?.aborted) throw fail('aborted', 'request cancelled');
+      const budget = currentBudget();
+      if (budget && !budget.take()) throw fail('budget', `upstream call budget of ${budget.maxCalls} spent`);
       if (!breaker.tryAcquire()) {
         throw fail('circuit_open', `circuit open for ${breaker.name} calls (retry in ${breaker.retryInMs()} ms)`);
       }
@@ -111,18 +116,33 @@ export class Resilience {
     }
   }
 
+  /**
+   * Runs `fn` holding a slot of the request's own share (its budget), then one of the shared
+   * cap: a request never has more than its share in flight or queued process-wide.
+   */
   private async limited<T>(signal: AbortSignal | undefined, fn: () => Promise<T>, fail: FailCall): Promise<T> {
-    let release: () => void;
+    const budget = currentBudget();
+    // Each waiting call listens on the request's one signal: up to the budget, not a leak.
+    if (budget && signal) setMaxListeners(budget.maxCalls + 20, signal);
+    const releaseShare = budget ? await this.acquire(budget.slots, signal, fail) : undefined;
     try {
-      release = await this.limiter.acquire(signal);
+      const release = await this.acquire(this.limiter, signal, fail);
+      try {
+        return await fn();
+      } finally {
+        release();
+      }
+    } finally {
+      releaseShare?.();
+    }
+  }
+
+  private async acquire(limiter: ConcurrencyLimiter, signal: AbortSignal | undefined, fail: FailCall): Promise<() => void> {
+    try {
+      return await limiter.acquire(signal);
     } catch (err) {
       if (err instanceof QueueFullError) throw fail('overloaded', 'too many upstream calls waiting');
       throw fail(currentDeadline()?.expired ? 'timeout' : 'aborted', 'gave up waiting for an upstream connection');
-    }
-    try {
-      return await fn();
-    } finally {
-      release();
     }
   }
 }

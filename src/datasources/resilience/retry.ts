@@ -2,7 +2,7 @@ import type { UpstreamError } from '../upstream-error.js';
 import type { Outcome } from './breaker.js';
 
 /**
- * Routes whose 500 can mean "unknown id" (decisions.md, Errors; openhumans-api.md §2.1/§2.3):
+ * Routes whose 500 can mean "unknown id":
  * nested public lists (P5, P8, P9, P12, P13), exchange-member (D3) and upload-complete (D8).
  * Such a 500 is neither retried nor counted by the breaker: the data source confirms it with
  * the detail endpoint instead.
@@ -36,6 +36,7 @@ export function judge(err: UpstreamError): Verdict {
     case 'aborted':
     case 'circuit_open':
     case 'overloaded':
+    case 'budget':
       return { outcome: 'neutral', transient: false };
     case 'status':
       break;

@@ -1,0 +1,61 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ConcurrencyLimiter } from './concurrency.js';
+
+/**
+ * What one client request may take of the upstream (`MAX_UPSTREAM_CALLS_PER_REQUEST`,
+ * `UPSTREAM_CONCURRENCY_PER_REQUEST`): a number of calls (every attempt counts, retries
+ * included), and a number of calls in flight or queued for the shared concurrency cap at once.
+ * So one request can neither make thousands of calls nor fill the process-wide queue that
+ * every other client waits in; its extra calls wait in its own queue instead.
+ *
+ * It also notes what the upstream said about the request's own token (accepted, rejected),
+ * which the rate limit uses to key clients on what they cannot invent.
+ */
+export class RequestBudget {
+  private calls = 0;
+  /** This request's share of the shared concurrency (its queue is bounded by `maxCalls`). */
+  readonly slots: ConcurrencyLimiter;
+  private tokenAccepted = false;
+  private tokenRejected = false;
+
+  constructor(
+    readonly maxCalls: number,
+    maxInFlight: number,
+    /** The request's bearer token, if any; never logged. */
+    private readonly token: string | null = null,
+  ) {
+    this.slots = new ConcurrencyLimiter(maxInFlight, maxCalls);
+  }
+
+  /** Counts one upstream call; false when the budget is spent (the call must not be sent). */
+  take(): boolean {
+    if (this.calls >= this.maxCalls) return false;
+    this.calls += 1;
+    return true;
+  }
+
+  get used(): number {
+    return this.calls;
+  }
+
+  /** The upstream answered a call made with `token`: 2xx (`true`) or 401 (`false`). */
+  noteTokenVerdict(token: string, accepted: boolean): void {
+    if (this.token === null || token !== this.token) return;
+    if (accepted) this.tokenAccepted = true;
+    else this.tokenRejected = true;
+  }
+
+  /** `accepted` once Open Humans took the token and never refused it in this request. */
+  get tokenVerdict(): 'accepted' | 'rejected' | 'unknown' {
+    if (this.tokenRejected) return 'rejected';
+    return this.tokenAccepted ? 'accepted' : 'unknown';
+  }
+}
+
+const scope = new AsyncLocalStorage<RequestBudget>();
+
+/** The budget of the request being handled, if any (none outside a request: no limit). */
+export const currentBudget = (): RequestBudget | undefined => scope.getStore();
+
+/** Runs `fn` (and everything it starts) under `budget`. */
+export const withBudget = <T>(budget: RequestBudget, fn: () => T): T => scope.run(budget, fn);
