@@ -10,6 +10,7 @@ import type { Config } from './config/types.js';
 import { LOG_LEVELS } from './config/types.js';
 import type { Env } from './config/reader.js';
 import { ConfigError, Reader, deepFreeze } from './config/reader.js';
+import { readRedisSettings } from './config/redis.js';
 
 export type { Config, LogLevel } from './config/types.js';
 export { ConfigError } from './config/reader.js';
@@ -72,14 +73,17 @@ export function loadConfig(env: Env = process.env): Config {
     r.problems.push('UPLOAD_HANDLE_SECRET must be at least 32 characters');
   }
 
+  const baseUrl = r.httpUrl('OPENHUMANS_BASE_URL', 'https://www.openhumans.org');
+  const projectId = r.optionalInt('OPENHUMANS_PROJECT_ID', 1);
+
   const config: Config = {
     nodeEnv: r.string('NODE_ENV', 'development'),
     openHumans: {
-      baseUrl: r.httpUrl('OPENHUMANS_BASE_URL', 'https://www.openhumans.org'),
+      baseUrl,
       clientId,
       clientSecret,
       webhookSecret,
-      projectId: r.optionalInt('OPENHUMANS_PROJECT_ID', 1),
+      projectId,
     },
     server: {
       port: r.int('PORT', 4000, 0, 65535),
@@ -118,6 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
       staleMs: r.int('PUBLIC_CACHE_STALE_SECONDS', 300, 0, MAX_PUBLIC_CACHE_STALE_SECONDS) * 1000,
     },
     redisUrl,
+    redis: readRedisSettings(r, baseUrl, projectId),
     uploads: {
       maxUploadBytes: r.int('MAX_UPLOAD_BYTES', 5 * 1024 ** 3, 1, 5 * 1024 ** 3),
       directThresholdBytes: r.int('UPLOAD_DIRECT_THRESHOLD_BYTES', 16 * 1024 ** 2, 0, 5 * 1024 ** 3),

@@ -32,6 +32,11 @@ import { useStreamingUploads } from './uploads/streaming-uploads.js';
 import { schema as defaultSchema } from './schema/index.js';
 import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
 import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
+import { CacheInvalidation } from './redis/invalidation.js';
+import { redisKey } from './redis/keys.js';
+import type { SharedRedis } from './redis/shared-redis.js';
+import { createSharedRedis } from './redis/supervise.js';
+import { RedisIdempotencyStore } from './datasources/uploads/redis-idempotency.js';
 import { abuseLimitPlugins } from './limits/index.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { useMetrics } from './observability/metrics-plugin.js';
@@ -71,6 +76,11 @@ export interface GatewayDeps {
    * is passed in, its creator wires `onCall` to `tracing.upstreamCall` itself.
    */
   tracing?: GatewayTracing;
+  /**
+   * The process's shared Redis (`createSharedRedis`); @default one built here from REDIS_URL
+   * (closed with the gateway). Pass `null` for none even with REDIS_URL.
+   */
+  redis?: SharedRedis | null;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
@@ -92,28 +102,48 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
         deps.metrics?.breakerState(routeClass, state);
       }),
     });
-  const publicCache = deps.publicCache ?? ownPublicCache(config, logger);
+  const closers: (() => Promise<void>)[] = [];
+  const redis = deps.redis !== undefined ? deps.redis : ownRedis(config, logger, closers);
+  const publicCache = deps.publicCache ?? createPublicCache(config, redis, (message) => logger.warn(message));
   const tokenCache = deps.tokenCache ?? new TokenScopedCache();
+  const invalidation = new CacheInvalidation({
+    publicCache,
+    tokenCache,
+    redis,
+    channel: redisKey(config, 'invalidate'),
+    onError: (message) => logger.warn(message),
+  });
+  void invalidation.start();
+  closers.push(() => invalidation.close());
   const oauth = createOAuthServices(config, http, logger);
   const deauthorizationEvents =
     deps.deauthorizationEvents ??
     createDeauthorizationEventStore({
       redisUrl: config.redisUrl,
       capacity: config.deauthorization.eventCapacity,
+      keyPrefix: redisKey(config, ''),
       onError: (message) => logger.warn(message),
     });
-  const uploads = deps.uploads ?? createUploadServices(config.uploads);
-  return { config, http, publicCache, logger, tokenCache, oauth, deauthorizationEvents, uploads };
+  const uploads = deps.uploads ?? createUploadServices(config.uploads, sharedIdempotency(config, redis));
+  const shared: SharedDeps = { config, http, publicCache, logger, tokenCache, oauth, deauthorizationEvents, uploads, redis, invalidation };
+  ownedClosers.set(shared, closers);
+  return shared;
 }
 
-/** Closers of what `resolveDeps` built itself (a Redis connection), run when the gateway is disposed. */
-const ownedClosers = new WeakMap<PublicCache, () => Promise<void>>();
+/** Closers of what `resolveDeps` built itself (Redis connections), run when the gateway is disposed. */
+const ownedClosers = new WeakMap<SharedDeps, (() => Promise<void>)[]>();
 
-/** A public cache built here (Redis with REDIS_URL, else memory); closed with the gateway. */
-function ownPublicCache(config: Config, logger: Logger): PublicCache {
-  const { cache, close } = createPublicCache(config, (message) => logger.warn(message));
-  ownedClosers.set(cache, close);
-  return cache;
+/** A shared Redis built here from REDIS_URL; closed (last) with the gateway. */
+function ownRedis(config: Config, logger: Logger, closers: (() => Promise<void>)[]): SharedRedis | null {
+  const redis = createSharedRedis(config, logger);
+  if (redis) closers.push(() => redis.close());
+  return redis;
+}
+
+/** Idempotency keys in Redis when the process has one (a retry may reach another instance). */
+function sharedIdempotency(config: Config, redis: SharedRedis | null): RedisIdempotencyStore | undefined {
+  if (!redis) return undefined;
+  return new RedisIdempotencyStore({ redis, keyPrefix: redisKey(config, 'idempotency', ''), ttlMs: config.uploads.idempotencyTtlMs });
 }
 
 /**
@@ -181,6 +211,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       rateLimitedPaths: [GRAPHQL_ENDPOINT],
       onRateLimited: () => metrics?.rateLimited(),
       onWarning: (message) => logger.warn(message),
+      redis: shared.redis,
     }),
     ...(sessions ? [sessions.plugin()] : []),
     // Multipart (file upload) requests stream instead of being buffered whole by yoga.
@@ -189,7 +220,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       tmpDir: shared.uploads.settings.tmpDir,
       graphqlEndpoint: GRAPHQL_ENDPOINT,
     }),
-    useReadiness('/readiness', new ReadinessProbe(shared.http)),
+    useReadiness('/readiness', new ReadinessProbe(shared.http, {}, shared.redis)),
     ...(config.server.graphiql
       ? [useOfflineGraphiQL(GRAPHQL_ENDPOINT, new GraphiQLPage(() => graphiqlOptions(schema, GRAPHQL_ENDPOINT)))]
       : []),
@@ -254,8 +285,9 @@ function deauthorizationPlugins(deps: GatewayDeps, shared: SharedDeps): Plugin[]
     );
   }
   if (!deps.deauthorizationEvents) plugins.push({ onDispose: () => store.close() });
-  const closeCache = ownedClosers.get(shared.publicCache);
-  if (closeCache) plugins.push({ onDispose: closeCache });
+  const closers = ownedClosers.get(shared) ?? [];
+  // In reverse: the invalidation subscriber before the Redis connection it was duplicated from.
+  plugins.push({ onDispose: async () => { for (const close of [...closers].reverse()) await close(); } });
   return plugins;
 }
 

@@ -6,6 +6,7 @@ import { createDispatcher } from './datasources/dispatcher.js';
 import { OpenHumansHttp } from './datasources/http.js';
 import { createPublicCache } from './datasources/response-cache.js';
 import { resilienceFromConfig } from './datasources/resilience/index.js';
+import { createSharedRedis } from './redis/supervise.js';
 import type { Gateway } from './gateway.js';
 import { createGateway } from './gateway.js';
 import type { Logger } from './logger.js';
@@ -47,8 +48,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     },
   });
   // Redis with REDIS_URL (shared by every instance), else in memory.
-  const { cache: publicCache, close: closeCache } = createPublicCache(config, (message) => logger.warn(message));
-  const gateway = createGateway({ config, http, publicCache, logger, metrics, tracing });
+  const redis = createSharedRedis(config, logger);
+  const publicCache = createPublicCache(config, redis, (message) => logger.warn(message));
+  const gateway = createGateway({ config, http, publicCache, logger, metrics, tracing, redis });
   const server = createServer(gateway);
   // Longer than a typical load balancer's idle timeout, so it closes idle connections first.
   server.keepAliveTimeout = 65_000;
@@ -80,7 +82,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       await drained;
       clearTimeout(timer);
       await gateway.dispose();
-      await closeCache();
+      await publicCache.settled();
+      await redis?.close();
       await dispatcher.close();
     })();
     return closing;

@@ -7,14 +7,18 @@ import { useNoIntrospection } from './introspection.js';
 import { loadPersistedOperations, usePersistedOperationsOnly } from './persisted-operations.js';
 import { useRateLimit } from './rate-limit.js';
 import { RedisTokenBucketLimiter } from './redis-rate-limit.js';
+import { redisKey } from '../redis/keys.js';
+import type { SharedRedis } from '../redis/shared-redis.js';
 
 export interface AbuseLimitOptions {
   /** The GraphQL endpoints: rate limited, GET parameters checked. */
   rateLimitedPaths: readonly string[];
   /** Called for each request refused by the rate limit (metrics). */
   onRateLimited?: () => void;
-  /** Redis trouble (the rate limit then lets requests through). */
+  /** Redis trouble. */
   onWarning?: (message: string) => void;
+  /** The process's shared Redis (REDIS_URL): every instance then shares each client's bucket. */
+  redis?: SharedRedis | null;
 }
 
 /**
@@ -27,8 +31,8 @@ export function abuseLimitPlugins(config: Config, options: AbuseLimitOptions): P
   const plugins: Plugin[] = [];
   if (rateLimit.perSecond > 0) {
     // With REDIS_URL every instance shares each client's bucket.
-    const limiter = config.redisUrl
-      ? new RedisTokenBucketLimiter({ ...rateLimit, url: config.redisUrl, onError: options.onWarning })
+    const limiter = options.redis
+      ? new RedisTokenBucketLimiter({ ...rateLimit, redis: options.redis, keyPrefix: redisKey(config, 'ratelimit', '') })
       : undefined;
     plugins.push(useRateLimit({ ...rateLimit, paths: options.rateLimitedPaths, onLimited: options.onRateLimited, limiter }));
   }

@@ -88,3 +88,13 @@ export async function startRedis(): Promise<RedisServer> {
       }),
   };
 }
+
+/** Waits until a gateway's `/readiness` reports its shared Redis `up` (it connects in the background). */
+export async function waitForRedisUp(fetchPath: (path: string) => Promise<Response>, attempts = 100): Promise<void> {
+  for (let i = 0; i < attempts; i += 1) {
+    const body = (await (await fetchPath('/readiness')).json()) as { redis?: string };
+    if (body.redis === 'up') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the gateway never reported Redis up');
+}

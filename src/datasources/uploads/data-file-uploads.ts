@@ -64,7 +64,7 @@ export class DataFileUploads {
     const member = await resolveMember(this.deps, input.projectMemberId);
     if (!input.idempotencyKey) return this.uploadOnce(input, member);
     const fingerprint = fingerprintOf({ m: member.projectMemberId, md: input.metadata, d: input.dataTypeIds ?? null });
-    const outcome = this.services.idempotency.run(member.token, input.idempotencyKey, fingerprint, () =>
+    const outcome = await this.services.idempotency.run(member.token, input.idempotencyKey, fingerprint, () =>
       this.uploadOnce(input, member),
     );
     if (outcome.kind === 'conflict') throw new IdempotencyConflictError();
@@ -95,7 +95,7 @@ export class DataFileUploads {
     // The handle is bound to this token, so a member token completes its own file.
     const wireId = tokenKindOf(token) === TokenKind.MASTER ? projectMemberId : undefined;
     const done = await write<{ size?: unknown }>(this.deps, 'D8', { form: form({ file_id: String(fileId), project_member_id: wireId }) }, token);
-    this.deps.members.invalidateMember(projectMemberId);
+    await this.deps.members.invalidateMember(projectMemberId);
     return { fileId, projectMemberId, size: typeof done?.size === 'number' ? done.size : 0 };
   }
 
@@ -118,7 +118,7 @@ export class DataFileUploads {
       const fileId = direct
         ? await this.uploadDirect(member, filename, spooled, input)
         : await this.uploadSimple(member, filename, spooled, input);
-      this.deps.members.invalidateMember(member.projectMemberId);
+      await this.deps.members.invalidateMember(member.projectMemberId);
       return { fileId, projectMemberId: member.projectMemberId, size: spooled.size, md5: spooled.md5, method: direct ? 'DIRECT' : 'SIMPLE' };
     } finally {
       await spooled.remove();

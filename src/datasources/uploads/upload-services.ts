@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import type { Idempotency } from './idempotency.js';
 import { IdempotencyStore } from './idempotency.js';
 import { UploadHandleSigner } from './upload-handle.js';
 
@@ -27,15 +28,16 @@ export const DEFAULT_UPLOAD_SETTINGS: UploadSettings = {
 /** Process-wide upload state, created once (`createGateway`) and passed to every request. */
 export interface UploadServices {
   settings: UploadSettings;
-  idempotency: IdempotencyStore;
+  /** Per process, or shared through Redis (`RedisIdempotencyStore`). */
+  idempotency: Idempotency;
   handles: UploadHandleSigner;
 }
 
-export function createUploadServices(settings: Partial<UploadSettings> = {}): UploadServices {
+export function createUploadServices(settings: Partial<UploadSettings> = {}, idempotency?: Idempotency): UploadServices {
   const merged = { ...DEFAULT_UPLOAD_SETTINGS, ...settings };
   return {
     settings: merged,
-    idempotency: new IdempotencyStore({ ttlMs: merged.idempotencyTtlMs }),
+    idempotency: idempotency ?? new IdempotencyStore({ ttlMs: merged.idempotencyTtlMs }),
     handles: new UploadHandleSigner(merged.handleSecret),
   };
 }

@@ -1,0 +1,80 @@
+/**
+ * The breaker around Redis. After `failureThreshold` failures in a row it opens: callers skip
+ * Redis at once (no per-request timeout) for `openMs`; then ONE background probe decides
+ * whether it closes. Requests never wait on a Redis known to be unwell.
+ */
+export type RedisHealth = 'up' | 'down';
+
+export interface RedisBreakerOptions {
+  /** Failures in a row that open it. @default 3 */
+  failureThreshold?: number;
+  openMs: number;
+  /** Epoch-ms clock (tests inject one). @default Date.now */
+  now?: () => number;
+  /** Runs the probe (a PING); resolves when Redis answered. */
+  probe: () => Promise<unknown>;
+  /** Called once per change (logging, metrics). */
+  onChange?: (health: RedisHealth) => void;
+}
+
+export class RedisBreaker {
+  private failures = 0;
+  private openedAt: number | null = null;
+  private probing = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RedisBreakerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get health(): RedisHealth {
+    return this.openedAt === null ? 'up' : 'down';
+  }
+
+  /** True when a command may be sent now; while open, may start the background probe. */
+  allow(): boolean {
+    if (this.openedAt === null) return true;
+    if (this.now() - this.openedAt >= this.options.openMs) this.probeNow();
+    return false;
+  }
+
+  success(): void {
+    this.failures = 0;
+  }
+
+  failure(): void {
+    this.failures += 1;
+    if (this.openedAt === null && this.failures >= (this.options.failureThreshold ?? 3)) this.open();
+  }
+
+  /** Opens now (the connection closed): no need to wait for failures to pile up. */
+  trip(): void {
+    if (this.openedAt === null) this.open();
+  }
+
+  /** Probes at once (e.g. when the connection came back) unless a probe is under way. */
+  probeNow(): void {
+    if (this.probing || this.openedAt === null) return;
+    this.probing = true;
+    this.options.probe().then(
+      () => this.close(),
+      () => {
+        this.openedAt = this.now(); // still unwell: wait a whole period again
+      },
+    ).finally(() => {
+      this.probing = false;
+    });
+  }
+
+  private open(): void {
+    this.openedAt = this.now();
+    this.options.onChange?.('down');
+  }
+
+  private close(): void {
+    if (this.openedAt === null) return;
+    this.openedAt = null;
+    this.failures = 0;
+    this.options.onChange?.('up');
+  }
+}
