@@ -29,6 +29,8 @@ export interface SharedRedisOptions {
  * command goes through `run`: one short timeout, no offline queue, and the breaker.
  */
 export class SharedRedis {
+  /** Commands sent, failed (timeouts included) and skipped while the breaker was open. */
+  readonly stats = { sent: 0, failed: 0, skipped: 0 };
   readonly client: Redis;
   readonly url: string;
   private readonly breaker: RedisBreaker;
@@ -77,16 +79,22 @@ export class SharedRedis {
 
   /** Runs one command (or a pipeline) under the breaker; rejects fast while Redis is unwell. */
   async run<T>(command: (client: Redis) => Promise<T>): Promise<T> {
-    if (!this.breaker.allow()) throw new RedisUnavailableError('breaker open');
+    if (!this.breaker.allow()) {
+      this.stats.skipped += 1;
+      throw new RedisUnavailableError('breaker open');
+    }
     if (this.client.status !== 'ready') {
+      this.stats.skipped += 1;
       this.breaker.failure();
       throw new RedisUnavailableError(`connection ${this.client.status}`);
     }
+    this.stats.sent += 1;
     try {
       const value = await command(this.client);
       this.breaker.success();
       return value;
     } catch (err) {
+      this.stats.failed += 1;
       this.breaker.failure();
       throw err;
     }
