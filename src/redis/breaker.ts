@@ -21,6 +21,7 @@ export class RedisBreaker {
   private failures = 0;
   private openedAt: number | null = null;
   private probing = false;
+  private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: RedisBreakerOptions) {
@@ -60,6 +61,7 @@ export class RedisBreaker {
       () => this.close(),
       () => {
         this.openedAt = this.now(); // still unwell: wait a whole period again
+        this.scheduleProbe();
       },
     ).finally(() => {
       this.probing = false;
@@ -68,7 +70,24 @@ export class RedisBreaker {
 
   private open(): void {
     this.openedAt = this.now();
+    this.scheduleProbe();
     this.options.onChange?.('down');
+  }
+
+  /** Without traffic nothing calls `allow`: a timer probes, so an idle instance recovers too. */
+  private scheduleProbe(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.probeNow();
+    }, this.options.openMs);
+    this.timer.unref();
+  }
+
+  /** Stops the probe timer (shutdown). */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private close(): void {

@@ -69,7 +69,9 @@ export class SharedRedis {
 
   /** True when a command would be sent now (else the caller uses its in-process fallback). */
   get usable(): boolean {
-    return this.breaker.allow() && this.client.status === 'ready';
+    const usable = this.breaker.allow() && this.client.status === 'ready';
+    if (!usable) this.stats.skipped += 1;
+    return usable;
   }
 
   onHealthChange(listener: (health: RedisHealth) => void): () => void {
@@ -114,6 +116,7 @@ export class SharedRedis {
 
   async close(): Promise<void> {
     this.changeListeners.clear();
+    this.breaker.stop();
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }
