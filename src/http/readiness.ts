@@ -63,8 +63,10 @@ export function useReadiness(path: string, probe: ReadinessProbe): Plugin {
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== path) return;
       const result = await probe.check();
-      const redis = probe.redisState();
-      const body = JSON.stringify(result.ready ? { status: 'ready', redis } : { status: 'unavailable', reason: result.reason, redis });
+      // Only with REDIS_URL: without it the body is as it always was.
+      const state = probe.redisState();
+      const redis = state === 'off' ? {} : { redis: state };
+      const body = JSON.stringify(result.ready ? { status: 'ready', ...redis } : { status: 'unavailable', reason: result.reason, ...redis });
       endResponse(
         new fetchAPI.Response(body, {
           status: result.ready ? 200 : 503,
