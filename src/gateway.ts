@@ -27,7 +27,7 @@ import { createLogger, toYogaLogger } from './logger.js';
 import { createOAuthServices } from './oauth/services.js';
 import { SessionManager } from './oauth/sessions.js';
 import { createUploadServices } from './datasources/uploads/upload-services.js';
-import type { UploadServices } from './datasources/uploads/upload-services.js';
+import type { SharedUploadState, UploadServices } from './datasources/uploads/upload-services.js';
 import { useStreamingUploads } from './uploads/streaming-uploads.js';
 import { schema as defaultSchema } from './schema/index.js';
 import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
@@ -140,10 +140,14 @@ function ownRedis(config: Config, logger: Logger, closers: (() => Promise<void>)
   return redis;
 }
 
-/** Idempotency keys in Redis when the process has one (a retry may reach another instance). */
-function sharedIdempotency(config: Config, redis: SharedRedis | null): RedisIdempotencyStore | undefined {
+/** Idempotency keys and handle completions in Redis when the process has one (a retry may reach another instance). */
+function sharedIdempotency(config: Config, redis: SharedRedis | null): SharedUploadState | undefined {
   if (!redis) return undefined;
-  return new RedisIdempotencyStore({ redis, keyPrefix: redisKey(config, 'idempotency', ''), ttlMs: config.uploads.idempotencyTtlMs });
+  const ttlMs = config.uploads.idempotencyTtlMs;
+  return {
+    idempotency: new RedisIdempotencyStore({ redis, keyPrefix: redisKey(config, 'idempotency', ''), ttlMs }),
+    completions: new RedisIdempotencyStore({ redis, keyPrefix: redisKey(config, 'upload-completion', ''), ttlMs }),
+  };
 }
 
 /**

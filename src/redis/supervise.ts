@@ -10,6 +10,9 @@ import { SharedRedis } from './shared-redis.js';
  */
 export function createSharedRedis(config: Config, logger: Logger): SharedRedis | null {
   if (!config.redisUrl) return null;
+  if (config.uploads.handleSecret === null) {
+    logger.warn('UPLOAD_HANDLE_SECRET is not set: each instance signs upload handles with its own random secret, so another instance refuses them; set one secret on every instance');
+  }
   const redis = new SharedRedis({
     url: config.redisUrl,
     commandTimeoutMs: config.redis.commandTimeoutMs,

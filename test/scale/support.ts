@@ -67,6 +67,8 @@ export async function startInstance(sandbox: Sandbox, redisUrl: string, env: Rec
     RATE_LIMIT_PER_SECOND: '0',
     UPLOAD_TMP_DIR: tmpDir,
     OPENHUMANS_PROJECT_ID: String(sandbox.projectId),
+    // Every instance signs upload handles with the same secret, as a scaled-out deployment must.
+    UPLOAD_HANDLE_SECRET: 'scale-out-test-secret-0123456789abcdef',
     ...env,
     OPENHUMANS_BASE_URL: sandbox.url,
     REDIS_URL: redisUrl,

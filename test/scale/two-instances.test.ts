@@ -5,6 +5,7 @@
  * an idempotent retry through the other instance gets the first instance's result. Needs
  * Debian's redis-server (skipped locally without it; required under CI=true).
  */
+import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
@@ -143,5 +144,24 @@ describe.skipIf(!available)('two instances, one Redis: writes and retries throug
     const payload = (other.json?.data as { uploadDataFile?: { __typename: string } }).uploadDataFile;
     expect(payload?.__typename).not.toBe('UploadDataFilePayload');
     expect(sandbox.store.fileCount()).toBe(filesBefore);
+  });
+  it('a direct upload completed through A and replayed through B: one completion upstream, the same answer', async () => {
+    const CREATE = `mutation($input: CreateDataFileUploadInput!) { createDataFileUpload(input: $input) {
+      __typename ... on CreateDataFileUploadPayload { uploadUrl handle databaseId } } }`;
+    const COMPLETE = `mutation($input: CompleteDataFileUploadInput!) { completeDataFileUpload(input: $input) {
+      __typename ... on CompleteDataFileUploadPayload { databaseId size } ... on InvalidUploadHandleError { reason } } }`;
+    const created = (
+      await a.execute(CREATE, { input: { metadata: DEFAULT_METADATA, filename: 'direct.bin', projectMemberId: member.projectMemberId } }, master())
+    ).data?.createDataFileUpload as { uploadUrl: string; handle: string; databaseId: number };
+    const bytes = someBytes(1_000);
+    const put = await request(created.uploadUrl, { method: 'PUT', headers: { 'content-length': String(bytes.length) }, body: bytes });
+    await put.body.dump();
+    expect(put.statusCode).toBe(200);
+    sandbox.resetCalls();
+    const first = await a.execute(COMPLETE, { input: { handle: created.handle } }, master());
+    expect(first.data?.completeDataFileUpload).toEqual({ __typename: 'CompleteDataFileUploadPayload', databaseId: created.databaseId, size: bytes.length });
+    const replay = await b.execute(COMPLETE, { input: { handle: created.handle } }, master());
+    expect(replay.data?.completeDataFileUpload).toEqual(first.data?.completeDataFileUpload);
+    expect(sandbox.calls().D8).toBe(1);
   });
 });

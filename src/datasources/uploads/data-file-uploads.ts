@@ -91,7 +91,20 @@ export class DataFileUploads {
     const token = requireToken(this.deps.token);
     const checked = this.services.handles.check(handle, token);
     if (!checked.ok) throw new InvalidUploadHandleError(checked.reason);
-    const { fileId, projectMemberId } = checked.claims;
+    // Replay protection: one completion per handle; a replay gets the first answer.
+    const outcome = await this.services.completions.run(token, `complete:${handle}`, 'complete', () =>
+      this.completeOnce(token, checked.claims),
+    );
+    // One fingerprint for every completion: a conflict cannot happen.
+    if (outcome.kind === 'conflict') throw new InvalidUploadHandleError('MALFORMED');
+    return outcome.value;
+  }
+
+  private async completeOnce(
+    token: string,
+    claims: { fileId: number; projectMemberId: string },
+  ): Promise<{ fileId: number; projectMemberId: string; size: number }> {
+    const { fileId, projectMemberId } = claims;
     // The handle is bound to this token, so a member token completes its own file.
     const wireId = tokenKindOf(token) === TokenKind.MASTER ? projectMemberId : undefined;
     const done = await write<{ size?: unknown }>(this.deps, 'D8', { form: form({ file_id: String(fileId), project_member_id: wireId }) }, token);

@@ -30,14 +30,27 @@ export interface UploadServices {
   settings: UploadSettings;
   /** Per process, or shared through Redis (`RedisIdempotencyStore`). */
   idempotency: Idempotency;
+  /**
+   * Completions of direct uploads, by handle: a replayed `completeDataFileUpload` (a retry after
+   * a lost answer, through any instance when shared through Redis) gets the first answer and
+   * never reaches the upstream again.
+   */
+  completions: Idempotency;
   handles: UploadHandleSigner;
 }
 
-export function createUploadServices(settings: Partial<UploadSettings> = {}, idempotency?: Idempotency): UploadServices {
+/** Shared stores (Redis) for what would otherwise be remembered per process. */
+export interface SharedUploadState {
+  idempotency: Idempotency;
+  completions: Idempotency;
+}
+
+export function createUploadServices(settings: Partial<UploadSettings> = {}, shared?: SharedUploadState): UploadServices {
   const merged = { ...DEFAULT_UPLOAD_SETTINGS, ...settings };
   return {
     settings: merged,
-    idempotency: idempotency ?? new IdempotencyStore({ ttlMs: merged.idempotencyTtlMs }),
+    idempotency: shared?.idempotency ?? new IdempotencyStore({ ttlMs: merged.idempotencyTtlMs }),
+    completions: shared?.completions ?? new IdempotencyStore({ ttlMs: merged.idempotencyTtlMs }),
     handles: new UploadHandleSigner(merged.handleSecret),
   };
 }
