@@ -11,7 +11,7 @@ import { createDispatcher } from './datasources/dispatcher.js';
 import type { UpstreamCallEvent } from './datasources/http.js';
 import { OpenHumansHttp, UpstreamError, toGatewayError } from './datasources/http.js';
 import type { PublicCache } from './datasources/response-cache.js';
-import { createPublicCache } from './datasources/response-cache.js';
+import { createPublicCache } from './datasources/create-public-cache.js';
 import { resilienceFromConfig } from './datasources/resilience/index.js';
 import { useRequestDeadline } from './datasources/resilience/deadline-plugin.js';
 import { createDeauthorizationEventStore } from './events/create-store.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createDispatcher } from './datasources/dispatcher.js';
 import { OpenHumansHttp } from './datasources/http.js';
-import { createPublicCache } from './datasources/response-cache.js';
+import { createPublicCache } from './datasources/create-public-cache.js';
 import { resilienceFromConfig } from './datasources/resilience/index.js';
 import { createSharedRedis } from './redis/supervise.js';
 import type { Gateway } from './gateway.js';

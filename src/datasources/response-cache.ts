@@ -2,10 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
 import { MAX_PUBLIC_CACHE_STALE_SECONDS, MAX_PUBLIC_CACHE_TTL_SECONDS } from '../config.js';
 import type { OpenHumansHttp, QueryValue } from './http.js';
-import { RedisSharedCache } from './redis-cache.js';
 import { FallbackSharedCache } from './fallback-cache.js';
-import { redisKey } from '../redis/keys.js';
-import type { SharedRedis } from '../redis/shared-redis.js';
 import { Deadline, currentDeadline, raceSignal, withDeadline } from './resilience/index.js';
 import { UpstreamError } from './upstream-error.js';
 
@@ -364,21 +361,4 @@ function isTransient(err: unknown): boolean {
   if (err.kind !== 'status') return true;
   const status = err.status ?? 0;
   return status >= 500 || status === 429;
-}
-
-/**
- * The process-wide public cache: in Redis when the process has a shared Redis (REDIS_URL; shared
- * by every instance, bounded by REDIS_CACHE_*, with memory standing in while Redis is unwell),
- * else in memory. The Redis connection belongs to the caller, who closes it.
- */
-export function createPublicCache(config: Config, redis: SharedRedis | null, onError?: (message: string) => void): PublicCache {
-  if (!redis) return PublicCache.fromConfig(config);
-  const primary = new RedisSharedCache({
-    redis,
-    keyPrefix: redisKey(config, 'cache', ''),
-    maxBytes: config.redis.cacheMaxBytes,
-    maxEntries: config.redis.cacheMaxEntries,
-    maxEntryBytes: config.redis.cacheMaxEntryBytes,
-  });
-  return PublicCache.fromConfig(config, new FallbackSharedCache(primary, config.publicCache.maxEntries, onError));
 }

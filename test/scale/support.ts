@@ -16,7 +16,7 @@ import type { Config } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
 import { OpenHumansHttp } from '../../src/datasources/http.js';
 import type { PublicCache } from '../../src/datasources/response-cache.js';
-import { createPublicCache } from '../../src/datasources/response-cache.js';
+import { createPublicCache } from '../../src/datasources/create-public-cache.js';
 import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
