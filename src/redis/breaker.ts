@@ -1,5 +1,7 @@
 /**
- * The breaker around Redis. After `failureThreshold` failures in a row it opens: callers skip
+ * The breaker around Redis. After `failureThreshold` failures in a row, spread over at least
+ * `minFailureSpanMs` (so one burst of commands timing out together, as after an event-loop
+ * stall, does not open it, while a Redis that stays silent does), it opens: callers skip
  * Redis at once (no per-request timeout) for `openMs`; then ONE background probe decides
  * whether it closes. Requests never wait on a Redis known to be unwell.
  */
@@ -8,6 +10,8 @@ export type RedisHealth = 'up' | 'down';
 export interface RedisBreakerOptions {
   /** Failures in a row that open it. @default 3 */
   failureThreshold?: number;
+  /** Time from the first to the last of those failures (the command timeout). @default 0 */
+  minFailureSpanMs?: number;
   openMs: number;
   /** Epoch-ms clock (tests inject one). @default Date.now */
   now?: () => number;
@@ -19,6 +23,7 @@ export interface RedisBreakerOptions {
 
 export class RedisBreaker {
   private failures = 0;
+  private firstFailureAt = 0;
   private openedAt: number | null = null;
   private probing = false;
   private timer: NodeJS.Timeout | undefined;
@@ -44,8 +49,12 @@ export class RedisBreaker {
   }
 
   failure(): void {
+    const now = this.now();
+    if (this.failures === 0) this.firstFailureAt = now;
     this.failures += 1;
-    if (this.openedAt === null && this.failures >= (this.options.failureThreshold ?? 3)) this.open();
+    const enough = this.failures >= (this.options.failureThreshold ?? 3);
+    const lasting = now - this.firstFailureAt >= (this.options.minFailureSpanMs ?? 0);
+    if (this.openedAt === null && enough && lasting) this.open();
   }
 
   /** Opens now (the connection closed): no need to wait for failures to pile up. */

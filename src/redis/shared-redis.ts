@@ -48,6 +48,7 @@ export class SharedRedis {
     });
     this.breaker = new RedisBreaker({
       openMs: options.breakerOpenMs,
+      minFailureSpanMs: options.commandTimeoutMs,
       now: options.now,
       probe: () => this.client.ping(),
       onChange: (health) => {
