@@ -90,7 +90,7 @@ describe.skipIf(!redisAvailable())('Redis hung, killed and restarted under load 
     await scenario('healthy', 21, async () => {});
   });
 
-  it('hung mid-load (SIGSTOP for 3 s): every query answered, one warning per instance', async () => {
+  it('hung mid-load (SIGSTOP for 3 s): every query answered, the outage logged once per change', async () => {
     await scenario('hung', 22, async () => {
       await sleep(500);
       redis.pause();
