@@ -14,6 +14,7 @@ import { readConnectionLimits, readUploadLimits } from './config/intake-limits.j
 import { uploadTmpDirProblem } from './config/upload-tmp-dir.js';
 import { readSessionConfig } from './config/sessions.js';
 import { readSecurity } from './config/security.js';
+import { readRedisSettings } from './config/redis.js';
 
 export type { Config, LogLevel } from './config/types.js';
 export { ConfigError } from './config/reader.js';
@@ -75,15 +76,17 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const maxUploadBytes = r.int('MAX_UPLOAD_BYTES', 5 * 1024 ** 3, 1, 5 * 1024 ** 3);
+  const baseUrl = r.httpUrl('OPENHUMANS_BASE_URL', 'https://www.openhumans.org');
+  const projectId = r.optionalInt('OPENHUMANS_PROJECT_ID', 1);
 
   const config: Config = {
     nodeEnv: r.string('NODE_ENV', 'development'),
     openHumans: {
-      baseUrl: r.httpUrl('OPENHUMANS_BASE_URL', 'https://www.openhumans.org'),
+      baseUrl,
       clientId,
       clientSecret,
       webhookSecret,
-      projectId: r.optionalInt('OPENHUMANS_PROJECT_ID', 1),
+      projectId,
     },
     server: {
       port: r.int('PORT', 4000, 0, 65535),
@@ -122,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
       staleMs: r.int('PUBLIC_CACHE_STALE_SECONDS', 300, 0, MAX_PUBLIC_CACHE_STALE_SECONDS) * 1000,
     },
     redisUrl,
+    redis: readRedisSettings(r, baseUrl, projectId),
     uploads: {
       maxUploadBytes,
       directThresholdBytes: r.int('UPLOAD_DIRECT_THRESHOLD_BYTES', 16 * 1024 ** 2, 0, 5 * 1024 ** 3),

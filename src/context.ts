@@ -8,6 +8,8 @@ import type { Logger } from './logger.js';
 import type { OAuthServices } from './oauth/services.js';
 import type { UploadServices } from './datasources/uploads/upload-services.js';
 import { PublicDataApi } from './datasources/public-api.js';
+import type { CacheInvalidation } from './redis/invalidation.js';
+import type { SharedRedis } from './redis/shared-redis.js';
 import { createPublicLoaders, type PublicLoaders } from './loaders/public.js';
 
 /** Process-wide singletons every request shares; created once (`main.ts`) and passed in. */
@@ -24,6 +26,10 @@ export interface SharedDeps {
   deauthorizationEvents: DeauthorizationEventStore;
   /** Upload settings, idempotency store and handle signer (process-wide). */
   uploads: UploadServices;
+  /** The process's shared Redis (REDIS_URL), or null. */
+  redis: SharedRedis | null;
+  /** Cache invalidation after writes (this process, and other instances through Redis). */
+  invalidation: CacheInvalidation;
 }
 
 /**
@@ -98,6 +104,7 @@ export function createContext(request: Request, requestId: string, deps: SharedD
       tokenMalformed: malformed,
       signal: request.signal,
       cache: deps.tokenCache,
+      onMemberWrite: (projectMemberId) => deps.invalidation.memberChanged(projectMemberId),
     }),
     ...publicGraph(deps),
   };

@@ -12,7 +12,7 @@ import type { UpstreamCallEvent } from './datasources/http.js';
 import { OpenHumansHttp, UpstreamError, toGatewayError } from './datasources/http.js';
 import { upstreamFailureLogger } from './datasources/failure-log.js';
 import type { PublicCache } from './datasources/response-cache.js';
-import { createPublicCache } from './datasources/response-cache.js';
+import { createPublicCache } from './datasources/create-public-cache.js';
 import { resilienceFromConfig } from './datasources/resilience/index.js';
 import { useRequestDeadline } from './datasources/resilience/deadline-plugin.js';
 import { createDeauthorizationEventStore } from './events/create-store.js';
@@ -33,7 +33,7 @@ import { trustedHop } from './http/trusted-proxy.js';
 import type { TrustProxySetting } from './http/trusted-proxy.js';
 import type { TrustProxy } from './config/security.js';
 import { createUploadServices } from './datasources/uploads/upload-services.js';
-import type { UploadServices } from './datasources/uploads/upload-services.js';
+import type { SharedUploadState, UploadServices } from './datasources/uploads/upload-services.js';
 import { PREFLIGHT_HEADERS, useStreamingUploads } from './uploads/streaming-uploads.js';
 import { createUploadGuard } from './uploads/upload-admission.js';
 import { schema as defaultSchema } from './schema/index.js';
@@ -41,6 +41,11 @@ import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
 import { webhookPolicy } from './webhooks/webhook-policy.js';
 import { eventStoreSettings } from './events/store-settings.js';
 import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
+import { CacheInvalidation } from './redis/invalidation.js';
+import { redisKey } from './redis/keys.js';
+import type { SharedRedis } from './redis/shared-redis.js';
+import { createSharedRedis } from './redis/supervise.js';
+import { RedisIdempotencyStore } from './datasources/uploads/redis-idempotency.js';
 import { abuseLimitPlugins, createClientLimits, useUpstreamBudget } from './limits/index.js';
 import type { ClientLimits } from './limits/rate-limit.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -83,6 +88,11 @@ export interface GatewayDeps {
   tracing?: GatewayTracing;
   /** The clock of sign-in and sessions (state expiry, token expiry, lifetimes); @default Date.now. Tests inject one. */
   sessionClock?: () => number;
+  /**
+   * The process's shared Redis (`createSharedRedis`); @default one built here from REDIS_URL
+   * (closed with the gateway). Pass `null` for none even with REDIS_URL.
+   */
+  redis?: SharedRedis | null;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
@@ -105,27 +115,51 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
         deps.metrics?.breakerState(routeClass, state);
       }),
     });
-  const publicCache = deps.publicCache ?? ownPublicCache(config, logger);
+  const closers: (() => Promise<void>)[] = [];
+  const redis = deps.redis !== undefined ? deps.redis : ownRedis(config, logger, closers);
+  const publicCache = deps.publicCache ?? createPublicCache(config, redis, (message) => logger.warn(message));
   const tokenCache = deps.tokenCache ?? new TokenScopedCache();
+  const invalidation = new CacheInvalidation({
+    publicCache,
+    tokenCache,
+    redis,
+    channel: redisKey(config, 'invalidate'),
+    onError: (message) => logger.warn(message),
+  });
+  void invalidation.start();
+  closers.push(() => invalidation.close());
   const oauth = createOAuthServices(config, http, logger, deps.sessionClock);
   const deauthorizationEvents =
     deps.deauthorizationEvents ??
     createDeauthorizationEventStore({
       ...eventStoreSettings(config),
+      keyPrefix: redisKey(config, ''),
       onError: (message) => logger.warn(message),
     });
-  const uploads = deps.uploads ?? createUploadServices(config.uploads, config.uploadLimits);
-  return { config, http, publicCache, logger, tokenCache, oauth, deauthorizationEvents, uploads };
+  const uploads = deps.uploads ?? createUploadServices(config.uploads, config.uploadLimits, sharedIdempotency(config, redis));
+  const shared: SharedDeps = { config, http, publicCache, logger, tokenCache, oauth, deauthorizationEvents, uploads, redis, invalidation };
+  ownedClosers.set(shared, closers);
+  return shared;
 }
 
-/** Closers of what `resolveDeps` built itself (a Redis connection), run when the gateway is disposed. */
-const ownedClosers = new WeakMap<PublicCache, () => Promise<void>>();
+/** Closers of what `resolveDeps` built itself (Redis connections), run when the gateway is disposed. */
+const ownedClosers = new WeakMap<SharedDeps, (() => Promise<void>)[]>();
 
-/** A public cache built here (Redis with REDIS_URL, else memory); closed with the gateway. */
-function ownPublicCache(config: Config, logger: Logger): PublicCache {
-  const { cache, close } = createPublicCache(config, (message) => logger.warn(message));
-  ownedClosers.set(cache, close);
-  return cache;
+/** A shared Redis built here from REDIS_URL; closed (last) with the gateway. */
+function ownRedis(config: Config, logger: Logger, closers: (() => Promise<void>)[]): SharedRedis | null {
+  const redis = createSharedRedis(config, logger);
+  if (redis) closers.push(() => redis.close());
+  return redis;
+}
+
+/** Idempotency keys and handle completions in Redis when the process has one (a retry may reach another instance). */
+function sharedIdempotency(config: Config, redis: SharedRedis | null): SharedUploadState | undefined {
+  if (!redis) return undefined;
+  const ttlMs = config.uploads.idempotencyTtlMs;
+  return {
+    idempotency: new RedisIdempotencyStore({ redis, keyPrefix: redisKey(config, 'idempotency', ''), ttlMs }),
+    completions: new RedisIdempotencyStore({ redis, keyPrefix: redisKey(config, 'upload-completion', ''), ttlMs }),
+  };
 }
 
 /**
@@ -185,6 +219,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const clientLimits = createClientLimits(config, {
     onRateLimited: () => metrics?.rateLimited(),
     onWarning: (message) => logger.warn(message),
+    redis: shared.redis,
   });
   const { maxUpstreamCallsPerRequest: maxCalls, upstreamConcurrencyPerRequest: maxInFlight } = config.security;
   const plugins = [
@@ -220,7 +255,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         sessionToken: sessions ? (request) => sessions.tokenFor(request) : undefined,
       }),
     }),
-    useReadiness('/readiness', new ReadinessProbe(shared.http)),
+    useReadiness('/readiness', new ReadinessProbe(shared.http, {}, shared.redis)),
     ...(config.server.graphiql
       ? [useOfflineGraphiQL(GRAPHQL_ENDPOINT, new GraphiQLPage(() => graphiqlOptions(schema, GRAPHQL_ENDPOINT)))]
       : []),
@@ -286,8 +321,9 @@ function deauthorizationPlugins(deps: GatewayDeps, shared: SharedDeps): Plugin[]
     logger.error(policy.reason);
   }
   if (!deps.deauthorizationEvents) plugins.push({ onDispose: () => store.close() });
-  const closeCache = ownedClosers.get(shared.publicCache);
-  if (closeCache) plugins.push({ onDispose: closeCache });
+  const closers = ownedClosers.get(shared) ?? [];
+  // In reverse: the invalidation subscriber before the Redis connection it was duplicated from.
+  plugins.push({ onDispose: async () => { for (const close of [...closers].reverse()) await close(); } });
   return plugins;
 }
 

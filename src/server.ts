@@ -5,8 +5,9 @@ import type { Config } from './config.js';
 import { createDispatcher } from './datasources/dispatcher.js';
 import { upstreamFailureLogger } from './datasources/failure-log.js';
 import { OpenHumansHttp } from './datasources/http.js';
-import { createPublicCache } from './datasources/response-cache.js';
+import { createPublicCache } from './datasources/create-public-cache.js';
 import { resilienceFromConfig } from './datasources/resilience/index.js';
+import { createSharedRedis } from './redis/supervise.js';
 import type { Gateway } from './gateway.js';
 import { createGateway } from './gateway.js';
 import type { Logger } from './logger.js';
@@ -55,8 +56,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     onFailure: upstreamFailureLogger(logger),
   });
   // Redis with REDIS_URL (shared by every instance), else in memory.
-  const { cache: publicCache, close: closeCache } = createPublicCache(config, (message) => logger.warn(message));
-  const gateway = createGateway({ config, http, publicCache, logger, metrics, tracing });
+  const redis = createSharedRedis(config, logger);
+  const publicCache = createPublicCache(config, redis, (message) => logger.warn(message));
+  const gateway = createGateway({ config, http, publicCache, logger, metrics, tracing, redis });
   // Header timeout, no whole-request timeout (large uploads stream for long; too slow bodies are
   // cut by the minimum body rate instead), connection caps per client and overall.
   const server = createServer(serverOptions(config.connectionLimits), gateway);
@@ -99,7 +101,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       clearTimeout(timer);
       await metricsServer?.close();
       await gateway.dispose();
-      await closeCache();
+      await publicCache.settled();
+      await redis?.close();
       await dispatcher.close();
     })();
     return closing;

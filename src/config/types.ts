@@ -60,6 +60,8 @@ export interface Config {
     readonly staleMs: number;
   };
   readonly redisUrl: string | null;
+  /** Scale-out on one Redis (`REDIS_*`; `src/config/redis.ts`). Unused without REDIS_URL. */
+  readonly redis: RedisSettings;
   /** File uploads (issue 6). */
   readonly uploads: {
     /** `MAX_UPLOAD_BYTES`: largest file accepted through the gateway. */
@@ -141,4 +143,20 @@ export interface Config {
   readonly connectionLimits: ConnectionLimitsConfig;
   /** Abuse resistance: fan-out, upstream budget, client keying, `/subgraph` and `/metrics` exposure. */
   readonly security: SecurityConfig;
+}
+
+/** Redis namespace, timeout, breaker and cache budget (`src/config/redis.ts`). */
+export interface RedisSettings {
+  /** `REDIS_KEY_PREFIX`: starts every key and channel; default derived from upstream + project. */
+  readonly keyPrefix: string;
+  /** `REDIS_COMMAND_TIMEOUT_MS`: one short timeout shared by every Redis command. */
+  readonly commandTimeoutMs: number;
+  /** `REDIS_BREAKER_OPEN_MS`: how long Redis is left alone after it failed. */
+  readonly breakerOpenMs: number;
+  /** `REDIS_CACHE_MAX_MB`, in bytes: budget of the public cache in Redis (keys + values). */
+  readonly cacheMaxBytes: number;
+  /** `REDIS_CACHE_MAX_ENTRIES`: most public cache entries kept in Redis. */
+  readonly cacheMaxEntries: number;
+  /** `REDIS_CACHE_MAX_ENTRY_KB`, in bytes: larger bodies are not put in Redis. */
+  readonly cacheMaxEntryBytes: number;
 }

@@ -39,6 +39,11 @@ export interface DirectSharingApiOptions {
   signal?: AbortSignal;
   /** Optional cross-request cache, partitioned by token. */
   cache?: TokenScopedCache;
+  /**
+   * After a write to a member: shared invalidation (public cache, other instances). The write
+   * answers only once it resolved, so a read through any instance right after sees the change.
+   */
+  onMemberWrite?: (projectMemberId: string) => Promise<void>;
 }
 
 /** Listeners one request may add to its abort signal (its calls here and on the public API). */
@@ -79,6 +84,7 @@ export class DirectSharingApi {
   private readonly signal: AbortSignal | undefined;
   private readonly baseUrl: string;
   private readonly cache: TokenScopedCache | undefined;
+  private readonly onMemberWrite: ((projectMemberId: string) => Promise<void>) | undefined;
   private readonly scope: TokenScope | null;
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly slots = new CallSlots(MAX_CONCURRENT_CALLS);
@@ -96,6 +102,7 @@ export class DirectSharingApi {
     this.baseUrl = options.http.baseUrl;
     this.tokenKind = options.token ? tokenKindOf(options.token) : null;
     this.cache = options.cache;
+    this.onMemberWrite = options.onMemberWrite;
     this.scope = options.token && options.cache ? options.cache.forToken(options.token) : null;
   }
 
@@ -206,10 +213,11 @@ export class DirectSharingApi {
    * Forgets what this request and the shared cache hold about a member, for every token, and
    * every cached members-list page (after a write: upload, delete, message, removal).
    */
-  invalidateMember(projectMemberId: string): void {
+  async invalidateMember(projectMemberId: string): Promise<void> {
     this.inflight.clear();
     this.cache?.invalidateTag(memberTag(projectMemberId));
     this.cache?.invalidateTag(MEMBER_LIST_TAG);
+    await this.onMemberWrite?.(projectMemberId);
   }
 
   /** One read: deduplicated in the request, then the token's cache, then upstream. */

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
 import { MAX_PUBLIC_CACHE_STALE_SECONDS, MAX_PUBLIC_CACHE_TTL_SECONDS } from '../config.js';
 import type { OpenHumansHttp, QueryValue } from './http.js';
-import { RedisSharedCache } from './redis-cache.js';
+import { FallbackSharedCache } from './fallback-cache.js';
 import { Deadline, currentDeadline, raceSignal, withDeadline } from './resilience/index.js';
 import { UpstreamError } from './upstream-error.js';
 
@@ -28,8 +28,11 @@ export interface SharedCache {
   get(key: string): Promise<unknown>;
   set(key: string, value: unknown, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
-  /** Deletes every key starting with `prefix` (invalidation after writes). */
-  deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Deletes every key starting with `prefix` (invalidation after writes); with `also`, only
+   * those it accepts (several path prefixes in one pass).
+   */
+  deletePrefix(prefix: string, also?: (key: string) => boolean): Promise<number>;
 }
 
 /** lru-cache store: bounded entry count, per-entry TTL. */
@@ -53,10 +56,10 @@ export class LruSharedCache implements SharedCache {
     this.lru.delete(key);
   }
 
-  async deletePrefix(prefix: string): Promise<number> {
+  async deletePrefix(prefix: string, also?: (key: string) => boolean): Promise<number> {
     let n = 0;
     for (const key of [...this.lru.keys()]) {
-      if (key.startsWith(prefix) && this.lru.delete(key)) n += 1;
+      if (key.startsWith(prefix) && (!also || also(key)) && this.lru.delete(key)) n += 1;
     }
     return n;
   }
@@ -97,7 +100,15 @@ export interface PublicCacheOptions {
   loadDeadlineMs?: number;
   /** Epoch-ms clock for freshness (tests). @default Date.now */
   now?: () => number;
+  /**
+   * The upstream (`OPENHUMANS_BASE_URL`), part of every key: two upstreams never share an entry,
+   * even in one Redis namespace. @default '' (tests of the cache alone)
+   */
+  origin?: string;
 }
+
+/** Cache writes waiting for the store at once; more are skipped (the write is only an optimisation). */
+const MAX_PENDING_WRITES = 256;
 
 /** What the store holds: the body and until when it is fresh (epoch ms, shared by instances). */
 interface Entry {
@@ -135,6 +146,8 @@ export class PublicCache {
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly loadDeadlineMs: number;
   private readonly now: () => number;
+  private readonly origin: string;
+  private readonly pendingWrites = new Set<Promise<void>>();
   /** Models mapped from cached bodies, per body object and mapping (see `mapped`). */
   private readonly models = new WeakMap<object, Map<string, unknown>>();
 
@@ -146,10 +159,11 @@ export class PublicCache {
     this.staleMs = Math.min(options.staleMs ?? 0, MAX_PUBLIC_CACHE_STALE_SECONDS * 1000);
     this.loadDeadlineMs = options.loadDeadlineMs ?? 30_000;
     this.now = options.now ?? Date.now;
+    this.origin = options.origin ?? '';
   }
 
   static fromConfig(config: Config, store?: SharedCache): PublicCache {
-    return new PublicCache({ store, ...config.publicCache, loadDeadlineMs: config.requestDeadlineMs });
+    return new PublicCache({ store, ...config.publicCache, loadDeadlineMs: config.requestDeadlineMs, origin: config.openHumans.baseUrl });
   }
 
   /** The storage behind this cache (to close a Redis connection on shutdown). */
@@ -158,16 +172,16 @@ export class PublicCache {
   }
 
   /**
-   * The cache key: method + path + query sorted by name. Refuses anything carrying a token,
-   * so a mistake elsewhere fails loudly instead of sharing private data.
+   * The cache key: method + upstream + path + query sorted by name. Refuses anything carrying a
+   * token, so a mistake elsewhere fails loudly instead of sharing private data.
    */
-  static keyFor(req: PublicGet): string {
+  static keyFor(req: PublicGet, origin = ''): string {
     const params = Object.entries(req.query ?? {})
       .filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
       .join('&');
-    const key = `${KEY_PREFIX}GET ${req.path}${params ? `?${params}` : ''}`;
+    const key = `${KEY_PREFIX}GET ${origin}${req.path}${params ? `?${params}` : ''}`;
     if (TOKEN_PARAM.test(key)) {
       throw new Error('PublicCache refuses requests that carry a token');
     }
@@ -216,7 +230,7 @@ export class PublicCache {
       return await raceSignal(pending, deadline?.signal);
     } catch (err) {
       if (err instanceof UpstreamError || !deadline?.signal.aborted) throw err;
-      const path = key.slice(KEY_PREFIX.length + 'GET '.length);
+      const path = key.slice(KEY_PREFIX.length + 'GET '.length + this.origin.length);
       const kind = deadline.expired ? 'timeout' : 'aborted';
       throw new UpstreamError(kind, { route, method: 'GET', url: path, hadToken: false, detail: 'gave up waiting for a shared call', cause: err });
     }
@@ -231,7 +245,8 @@ export class PublicCache {
     const promise = withDeadline(Deadline.after(this.loadDeadlineMs), async () => {
       try {
         const value = deepFreeze(await load());
-        if (value !== undefined) await this.write(key, value, ttlMs);
+        // In the background: a slow store never delays the answer.
+        if (value !== undefined) this.writeInBackground(key, value, ttlMs);
         return value;
       } finally {
         this.inFlight.delete(key);
@@ -254,6 +269,18 @@ export class PublicCache {
     }
   }
 
+  /** Bounded: past MAX_PENDING_WRITES waiting writes, a write is skipped (a later miss redoes it). */
+  private writeInBackground(key: string, value: unknown, ttlMs: number): void {
+    if (this.pendingWrites.size >= MAX_PENDING_WRITES) return;
+    const pending = this.write(key, value, ttlMs).finally(() => this.pendingWrites.delete(pending));
+    this.pendingWrites.add(pending);
+  }
+
+  /** Resolves once the cache writes started so far have reached the store (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.pendingWrites.size > 0) await Promise.all([...this.pendingWrites]);
+  }
+
   /** Kept for TTL + stale window; a store failure only costs the caching. */
   private async write(key: string, value: unknown, ttlMs: number): Promise<void> {
     try {
@@ -268,7 +295,7 @@ export class PublicCache {
    * token cannot reach it. Use `catalog: true` only for bodies without download URLs.
    */
   async fetch<T>(http: OpenHumansHttp, req: PublicGet, options: { catalog?: boolean; signal?: AbortSignal } = {}): Promise<T> {
-    const key = PublicCache.keyFor(req);
+    const key = PublicCache.keyFor(req, this.origin);
     const ttl = options.catalog ? this.catalogTtlMs : this.ttlMs;
     // The signal is not passed on: the call is shared, and one client leaving must not fail the others.
     return this.getOrLoad(key, () => http.request<T>({ route: req.route, method: 'GET', path: req.path, query: req.query }), ttl, req.route);
@@ -297,7 +324,34 @@ export class PublicCache {
 
   /** Drops every cached response whose path starts with `pathPrefix` (e.g. after an upload). */
   invalidatePath(pathPrefix: string): Promise<number> {
-    return this.store.deletePrefix(`${KEY_PREFIX}GET ${pathPrefix}`);
+    return this.store.deletePrefix(this.pathPrefixKey(pathPrefix));
+  }
+
+  /** Drops every response under any of `pathPrefixes`, in one pass over the store. */
+  invalidatePaths(pathPrefixes: readonly string[]): Promise<number> {
+    const [common, also] = this.oneOf(pathPrefixes);
+    return this.store.deletePrefix(common, also);
+  }
+
+  /** `invalidatePaths` on this process's memory only (another instance already cleared Redis). */
+  async invalidateLocalPaths(pathPrefixes: readonly string[]): Promise<number> {
+    const [common, also] = this.oneOf(pathPrefixes);
+    const store = this.store;
+    if (store instanceof FallbackSharedCache) return store.deleteLocalPrefix(common, also);
+    if (store instanceof LruSharedCache) return store.deletePrefix(common, also);
+    return 0;
+  }
+
+  /** The longest key prefix shared by `pathPrefixes`, and a test for "under one of them". */
+  private oneOf(pathPrefixes: readonly string[]): [string, (key: string) => boolean] {
+    const keys = pathPrefixes.map((p) => this.pathPrefixKey(p));
+    let common = keys[0] ?? this.pathPrefixKey('');
+    for (const key of keys) while (!key.startsWith(common)) common = common.slice(0, -1);
+    return [common, (key) => keys.some((k) => key.startsWith(k))];
+  }
+
+  private pathPrefixKey(pathPrefix: string): string {
+    return `${KEY_PREFIX}GET ${this.origin}${pathPrefix}`;
   }
 }
 
@@ -307,17 +361,4 @@ function isTransient(err: unknown): boolean {
   if (err.kind !== 'status') return true;
   const status = err.status ?? 0;
   return status >= 500 || status === 429;
-}
-
-/**
- * The process-wide public cache: in Redis when `REDIS_URL` is set (shared by every instance),
- * else in memory. `close()` releases a Redis connection.
- */
-export function createPublicCache(
-  config: Config,
-  onError?: (message: string) => void,
-): { cache: PublicCache; close: () => Promise<void> } {
-  if (!config.redisUrl) return { cache: PublicCache.fromConfig(config), close: async () => {} };
-  const store = new RedisSharedCache({ url: config.redisUrl, onError });
-  return { cache: PublicCache.fromConfig(config, store), close: () => store.close() };
 }

@@ -1,8 +1,14 @@
 import type { Plugin } from 'graphql-yoga';
 import type { OpenHumansHttp } from '../datasources/http.js';
+import type { SharedRedis } from '../redis/shared-redis.js';
 
 export interface ReadinessResult {
   ready: boolean;
+  /**
+   * The shared Redis (REDIS_URL): `up`, `down` (the instance serves on, from memory and upstream,
+   * with per-instance rate limits) or `off` (none configured). Not a reason to be unready.
+   */
+  redis?: 'up' | 'down' | 'off';
   /** Why not ready (an UpstreamError kind or status), for operators; never a URL or token. */
   reason?: string;
 }
@@ -18,7 +24,13 @@ export class ReadinessProbe {
   constructor(
     private readonly http: OpenHumansHttp,
     private readonly options: { ttlMs?: number; timeoutMs?: number } = {},
+    private readonly redis: Pick<SharedRedis, 'health'> | null = null,
   ) {}
+
+  /** The Redis state right now (not remembered: it costs nothing to read). */
+  redisState(): 'up' | 'down' | 'off' {
+    return this.redis ? this.redis.health : 'off';
+  }
 
   check(now: number = Date.now()): Promise<ReadinessResult> {
     const ttl = this.options.ttlMs ?? 5_000;
@@ -51,7 +63,10 @@ export function useReadiness(path: string, probe: ReadinessProbe): Plugin {
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== path) return;
       const result = await probe.check();
-      const body = JSON.stringify(result.ready ? { status: 'ready' } : { status: 'unavailable', reason: result.reason });
+      // Only with REDIS_URL: without it the body is as it always was.
+      const state = probe.redisState();
+      const redis = state === 'off' ? {} : { redis: state };
+      const body = JSON.stringify(result.ready ? { status: 'ready', ...redis } : { status: 'unavailable', reason: result.reason, ...redis });
       endResponse(
         new fetchAPI.Response(body, {
           status: result.ready ? 200 : 503,

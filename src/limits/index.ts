@@ -10,14 +10,18 @@ import { loadPersistedOperations, usePersistedOperationsOnly } from './persisted
 import type { ClientLimits } from './rate-limit.js';
 import { TokenBucketLimiter, useRateLimit } from './rate-limit.js';
 import { RedisTokenBucketLimiter } from './redis-rate-limit.js';
+import { redisKey } from '../redis/keys.js';
+import type { SharedRedis } from '../redis/shared-redis.js';
 
 export { useUpstreamBudget, budgetOf } from './upstream-budget.js';
 
 export interface ClientLimitOptions {
   /** Called for each request refused by the rate limit (metrics). */
   onRateLimited?: () => void;
-  /** Redis trouble (the rate limit then lets requests through). */
+  /** Redis trouble. */
   onWarning?: (message: string) => void;
+  /** The process's shared Redis (REDIS_URL): every instance then shares each client's bucket. */
+  redis?: SharedRedis | null;
 }
 
 /**
@@ -28,8 +32,9 @@ export function createClientLimits(config: Config, options: ClientLimitOptions =
   const { rateLimit, security } = config;
   if (rateLimit.perSecond <= 0) return null;
   // With REDIS_URL every instance shares each client's bucket.
-  const limiter = config.redisUrl
-    ? new RedisTokenBucketLimiter({ ...rateLimit, url: config.redisUrl, onError: options.onWarning })
+  // (Redis down: the Redis limiter falls back to this instance's own buckets.)
+  const limiter = options.redis
+    ? new RedisTokenBucketLimiter({ ...rateLimit, redis: options.redis, keyPrefix: redisKey(config, 'ratelimit', '') })
     : new TokenBucketLimiter(rateLimit);
   return {
     ...rateLimit,

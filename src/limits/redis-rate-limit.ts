@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { SharedRedis } from '../redis/shared-redis.js';
 import type { RateLimitOptions, TakeResult } from './rate-limit.js';
+import { TokenBucketLimiter } from './rate-limit.js';
 
 /*
  * The token bucket in Redis (REDIS_URL), so that several gateway instances share one budget
@@ -26,36 +27,32 @@ return { ok, tostring(tokens) }
 `;
 
 export interface RedisTokenBucketOptions extends RateLimitOptions {
-  url: string;
-  keyPrefix?: string;
-  /** Redis errors (the limiter then lets requests through: it must not take the gateway down). */
-  onError?: (message: string) => void;
+  redis: SharedRedis;
+  /** Namespace of the buckets (from `redisKey`). */
+  keyPrefix: string;
 }
 
+/**
+ * Buckets in Redis while it is well; while it is not, each instance limits on its own buckets
+ * (the same per-client budget, per instance) rather than letting everything through. The switch
+ * is logged once per change by the shared Redis, never per request.
+ */
 export class RedisTokenBucketLimiter {
-  private readonly redis: Redis;
-  private readonly prefix: string;
+  private readonly local: TokenBucketLimiter;
 
   constructor(private readonly options: RedisTokenBucketOptions) {
-    this.prefix = options.keyPrefix ?? 'openhumans-graphql:ratelimit:';
-    // Connects on first use: instances that only serve loopback callers never open it.
-    this.redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 500 });
-    this.redis.on('error', (err: Error) => options.onError?.(`redis (rate limit): ${err.message.replace(/\/\/[^@\s]*@/, '//[REDACTED]@')}`));
+    this.local = new TokenBucketLimiter(options);
   }
 
   async take(key: string): Promise<TakeResult> {
-    const { perSecond, burst } = this.options;
+    const { perSecond, burst, redis } = this.options;
+    if (!redis.usable) return this.local.take(key);
     try {
-      const [ok, tokens] = (await this.redis.eval(TAKE_SCRIPT, 1, this.prefix + key, perSecond, burst)) as [number, string];
+      const [ok, tokens] = (await redis.run((c) => c.eval(TAKE_SCRIPT, 1, this.options.keyPrefix + key, perSecond, burst))) as [number, string];
       if (ok === 1) return { ok: true };
       return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - Number(tokens)) / perSecond)) };
-    } catch (err) {
-      this.options.onError?.(`rate limit not applied, Redis failed: ${(err as Error).message}`);
-      return { ok: true }; // fail open
+    } catch {
+      return this.local.take(key);
     }
-  }
-
-  async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

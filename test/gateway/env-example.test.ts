@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 
@@ -17,10 +17,11 @@ async function exampleEntries(): Promise<Map<string, string>> {
 
 describe('.env.example', () => {
   it('documents every variable src/config.ts reads', async () => {
-    const source = [
-      await readFile(new URL('src/config.ts', root), 'utf8'),
-      await readFile(new URL('src/config/intake-limits.ts', root), 'utf8'),
-    ].join('\n');
+    // src/config.ts and every group it reads from (src/config/*.ts).
+    const groups = (await readdir(new URL('src/config/', root))).filter((f) => f.endsWith('.ts'));
+    const source = (
+      await Promise.all(['src/config.ts', ...groups.map((f) => `src/config/${f}`)].map((f) => readFile(new URL(f, root), 'utf8')))
+    ).join('\n');
     const read = [...source.matchAll(/r\.\w+\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]);
     expect(read.length).toBeGreaterThan(10);
     const documented = await exampleEntries();

@@ -14,6 +14,14 @@ export interface RedisServer {
   /** Sends a signal to the server process (SIGSTOP hangs it, SIGCONT resumes it). */
   signal(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
+  /** SIGSTOP: the server hangs with its connections open (a "hung" Redis). */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
+  /** SIGKILL: connections drop at once (a crashed Redis). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (empty: no persistence in tests). */
+  restart(): Promise<void>;
 }
 
 function findBinary(name: string): string | null {
@@ -54,12 +62,49 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisServer> {
   if (!redisServerBinary) throw new Error('redis-server not found');
   const port = await freePort();
+  let child = await spawnRedis(redisServerBinary, port, extraArgs);
+  const exited = (c: ChildProcess): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve();
+      c.once('exit', () => resolve());
+    });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    signal: (signal) => {
+      child.kill(signal);
+    },
+    stop: async () => {
+      // Node does not track a SIGSTOP: resume in any case, a stopped server would not act on SIGTERM.
+      child.kill('SIGCONT');
+      const done = exited(child);
+      child.kill('SIGTERM');
+      await done;
+    },
+    pause: () => {
+      child.kill('SIGSTOP');
+    },
+    resume: () => {
+      child.kill('SIGCONT');
+    },
+    kill: async () => {
+      const done = exited(child);
+      child.kill('SIGKILL');
+      await done;
+    },
+    restart: async () => {
+      child = await spawnRedis(redisServerBinary as string, port, extraArgs);
+    },
+  };
+}
+
+async function spawnRedis(binary: string, port: number, extraArgs: readonly string[]): Promise<ChildProcess> {
   const child: ChildProcess = spawn(
-    redisServerBinary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
+    binary,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {
@@ -69,6 +114,10 @@ export async function startRedis(): Promise<RedisServer> {
       output += chunk.toString();
       if (output.includes('Ready to accept connections')) {
         clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.stderr?.off('data', onData);
+        child.stdout?.resume();
+        child.stderr?.resume();
         resolve();
       }
     };
@@ -79,18 +128,15 @@ export async function startRedis(): Promise<RedisServer> {
       reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`));
     });
   });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    signal: (signal) => {
-      child.kill(signal);
-    },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGCONT'); // a stopped (SIGSTOP) server would not act on SIGTERM
-        child.kill('SIGTERM');
-      }),
-  };
+  return child;
+}
+
+/** Waits until a gateway's `/readiness` reports its shared Redis `up` (it connects in the background). */
+export async function waitForRedisUp(fetchPath: (path: string) => Promise<Response>, attempts = 100): Promise<void> {
+  for (let i = 0; i < attempts; i += 1) {
+    const body = (await (await fetchPath('/readiness')).json()) as { redis?: string };
+    if (body.redis === 'up') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the gateway never reported Redis up');
 }

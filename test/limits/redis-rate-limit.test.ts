@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { RedisTokenBucketLimiter } from '../../src/limits/redis-rate-limit.js';
+import { SharedRedis } from '../../src/redis/shared-redis.js';
 import type { RedisServer } from '../helpers/redis.js';
-import { redisAvailable, startRedis } from '../helpers/redis.js';
+import { redisAvailable, startRedis, waitForRedisUp } from '../helpers/redis.js';
 import type { Stack } from '../helpers/stack.js';
 import { GATEWAY_ORIGIN, startStack } from '../helpers/stack.js';
 
@@ -27,6 +28,7 @@ describe.skipIf(!available)('rate limit in Redis', () => {
         await startStack({ sandbox, env: { LOG_LEVEL: 'warn', REDIS_URL: redis.url, RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' } }),
       );
     }
+    for (const stack of stacks) await waitForRedisUp((path) => stack.fetch(path));
   });
 
   afterAll(async () => {
@@ -56,15 +58,16 @@ describe.skipIf(!available)('rate limit in Redis', () => {
     expect((await postFrom(b, '203.0.113.21')).status).toBe(200);
   });
 
-  it('lets requests through when Redis is unreachable (fails open)', async () => {
-    const warnings: string[] = [];
-    const limiter = new RedisTokenBucketLimiter({ url: 'redis://127.0.0.1:1', perSecond: 1, burst: 1, onError: (m) => warnings.push(m) });
+  it('falls back to per-instance buckets when Redis is unreachable (never open)', async () => {
+    const redis = new SharedRedis({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 100, breakerOpenMs: 60_000 });
+    const limiter = new RedisTokenBucketLimiter({ redis, keyPrefix: 'test:', perSecond: 1, burst: 2 });
     try {
       expect(await limiter.take('x')).toEqual({ ok: true });
       expect(await limiter.take('x')).toEqual({ ok: true });
-      expect(warnings.length).toBeGreaterThan(0);
+      expect(await limiter.take('x')).toEqual({ ok: false, retryAfterSeconds: 1 });
+      expect(await limiter.take('y')).toEqual({ ok: true });
     } finally {
-      await limiter.close();
+      await redis.close();
     }
   });
 });

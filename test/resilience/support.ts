@@ -14,10 +14,13 @@ import { OpenHumansHttp } from '../../src/datasources/http.js';
 import { resilienceFromConfig } from '../../src/datasources/resilience/index.js';
 import type { BreakerState } from '../../src/datasources/resilience/index.js';
 import type { SharedCache } from '../../src/datasources/response-cache.js';
-import { PublicCache, createPublicCache } from '../../src/datasources/response-cache.js';
+import { PublicCache } from '../../src/datasources/response-cache.js';
+import { createPublicCache } from '../../src/datasources/create-public-cache.js';
 import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
+import type { SharedRedis } from '../../src/redis/shared-redis.js';
+import { createSharedRedis } from '../../src/redis/supervise.js';
 
 export interface ResilientStack {
   sandbox: Sandbox;
@@ -25,6 +28,8 @@ export interface ResilientStack {
   config: Config;
   http: OpenHumansHttp;
   publicCache: PublicCache;
+  /** The shared Redis this stack built (REDIS_URL without `store`), else null. */
+  redis: SharedRedis | null;
   breakerChanges: { routeClass: string; state: BreakerState }[];
   execute(query: string | DocumentNode, variables?: Record<string, unknown>, token?: string): Promise<Result>;
   close(): Promise<void>;
@@ -67,19 +72,20 @@ export async function startResilientStack(options: ResilientStackOptions = {}): 
     bodyTimeoutMs: config.upstream.bodyTimeoutMs,
     resilience: resilienceFromConfig(config, (routeClass, state) => breakerChanges.push({ routeClass, state })),
   });
-  // With REDIS_URL and no store given: the production wiring (`createPublicCache`).
-  const own = !options.store && config.redisUrl ? createPublicCache(config) : undefined;
-  const publicCache =
-    own?.cache ??
-    new PublicCache({ ...config.publicCache, store: options.store, loadDeadlineMs: config.requestDeadlineMs, now: options.now });
   const logger = createLogger({ level: 'silent' });
-  const gateway = createGateway({ config, http, publicCache, logger });
+  // With REDIS_URL and no store given: the production wiring (`createSharedRedis`, `createPublicCache`).
+  const redis = !options.store && config.redisUrl ? createSharedRedis(config, logger) : null;
+  const publicCache = redis
+    ? createPublicCache(config, redis)
+    : new PublicCache({ ...config.publicCache, store: options.store, loadDeadlineMs: config.requestDeadlineMs, now: options.now });
+  const gateway = createGateway({ config, http, publicCache, logger, ...(redis ? { redis } : {}) });
   return {
     sandbox,
     gateway,
     config,
     http,
     publicCache,
+    redis,
     breakerChanges,
     async execute(query, variables, token) {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
@@ -97,7 +103,8 @@ export async function startResilientStack(options: ResilientStackOptions = {}): 
     },
     async close() {
       await gateway.dispose();
-      await own?.close();
+      await publicCache.settled();
+      await redis?.close();
       await dispatcher.close();
       if (!options.sandbox) await sandbox.close();
     },

@@ -17,6 +17,8 @@ export interface GatewayProcess {
   stderr: () => string;
   /** Log lines (stdout) that mention a circuit breaker state change. */
   breakerLines: () => string[];
+  /** Log lines (stdout) about the shared Redis (unavailable / available again / settings). */
+  redisLines: () => string[];
   /** SIGTERM, then the exit code (0 = a clean, drained shutdown). */
   stop(): Promise<number | null>;
 }
@@ -42,11 +44,15 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   });
   let stderr = '';
   const breakerLines: string[] = [];
+  const redisLines: string[] = [];
   let pending = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     const lines = (pending + chunk.toString()).split('\n');
     pending = lines.pop() ?? '';
-    for (const line of lines) if (line.includes('circuit breaker')) breakerLines.push(line);
+    for (const line of lines) {
+      if (line.includes('circuit breaker')) breakerLines.push(line);
+      if (line.includes('Redis')) redisLines.push(line);
+    }
   });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);
@@ -68,6 +74,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     child,
     stderr: () => stderr,
     breakerLines: () => breakerLines,
+    redisLines: () => redisLines,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);

@@ -32,6 +32,6 @@ export async function deleteDataFiles(deps: WriteDeps, selector: DeleteSelector)
     return ids;
   } finally {
     // Even a failed delete may have removed some files upstream: forget the cached lists.
-    deps.members.invalidateMember(member.projectMemberId);
+    await deps.members.invalidateMember(member.projectMemberId);
   }
 }

@@ -76,7 +76,7 @@ export class DataFileUploads {
       const store = () => this.store(input, member, filename, spooled);
       if (!input.idempotencyKey) return await store();
       const fingerprint = uploadFingerprint(input, member.projectMemberId, filename, spooled);
-      const outcome = this.services.idempotency.run(member.token, input.idempotencyKey, fingerprint, store);
+      const outcome = await this.services.idempotency.run(member.token, input.idempotencyKey, fingerprint, store);
       if (outcome.kind === 'conflict') throw new IdempotencyConflictError();
       return await outcome.value;
     } finally {
@@ -104,11 +104,24 @@ export class DataFileUploads {
     const token = requireToken(this.deps.token);
     const checked = this.services.handles.check(handle, token);
     if (!checked.ok) throw new InvalidUploadHandleError(checked.reason);
-    const { fileId, projectMemberId } = checked.claims;
+    // Replay protection: one completion per handle; a replay gets the first answer.
+    const outcome = await this.services.completions.run(token, `complete:${handle}`, 'complete', () =>
+      this.completeOnce(token, checked.claims),
+    );
+    // One fingerprint for every completion: a conflict cannot happen.
+    if (outcome.kind === 'conflict') throw new InvalidUploadHandleError('MALFORMED');
+    return outcome.value;
+  }
+
+  private async completeOnce(
+    token: string,
+    claims: { fileId: number; projectMemberId: string },
+  ): Promise<{ fileId: number; projectMemberId: string; size: number }> {
+    const { fileId, projectMemberId } = claims;
     // The handle is bound to this token, so a member token completes its own file.
     const wireId = tokenKindOf(token) === TokenKind.MASTER ? projectMemberId : undefined;
     const done = await write<{ size?: unknown }>(this.deps, 'D8', { form: form({ file_id: String(fileId), project_member_id: wireId }) }, token);
-    this.deps.members.invalidateMember(projectMemberId);
+    await this.deps.members.invalidateMember(projectMemberId);
     return { fileId, projectMemberId, size: typeof done?.size === 'number' ? done.size : 0 };
   }
 
@@ -135,7 +148,7 @@ export class DataFileUploads {
     const fileId = direct
       ? await this.uploadDirect(member, filename, spooled, input)
       : await this.uploadSimple(member, filename, spooled, input);
-    this.deps.members.invalidateMember(member.projectMemberId);
+    await this.deps.members.invalidateMember(member.projectMemberId);
     return { fileId, projectMemberId: member.projectMemberId, size: spooled.size, md5: spooled.md5, method: direct ? 'DIRECT' : 'SIMPLE' };
   }
 

@@ -17,6 +17,16 @@ interface Entry {
 
 export type IdempotentOutcome<T> = { kind: 'result'; value: Promise<T> } | { kind: 'conflict' };
 
+/** Where idempotency keys live: this process (`IdempotencyStore`) or Redis (`RedisIdempotencyStore`). */
+export interface Idempotency {
+  /** Runs `work` once per (token, key); see `IdempotencyStore.run`. Results must be plain JSON data. */
+  run<T>(token: string, key: string, fingerprint: string, work: () => Promise<T>): Promise<IdempotentOutcome<T>>;
+}
+
+/** The id of (token, key): a digest, never the token itself. */
+export const idempotencyId = (token: string, key: string): string =>
+  createHash('sha256').update(token, 'utf8').update('\0').update(key, 'utf8').digest('hex');
+
 /**
  * Remembers the outcome of `uploadDataFile` per (token, idempotency key), so a client that retries
  * after a lost response gets the first file back instead of creating a second one. Created once
@@ -24,7 +34,7 @@ export type IdempotentOutcome<T> = { kind: 'result'; value: Promise<T> } | { kin
  * A retry that arrives while the first attempt is still running shares its outcome. Failures are
  * forgotten, so a failed upload can be retried with the same key.
  */
-export class IdempotencyStore {
+export class IdempotencyStore implements Idempotency {
   private readonly entries: LRUCache<string, Entry>;
 
   constructor(options: IdempotencyOptions = {}) {
@@ -38,8 +48,12 @@ export class IdempotencyStore {
    * Runs `work` once per (token, key). A later call with the same key gets the first outcome, or
    * `conflict` when the key was first used with a different input (`fingerprint`).
    */
-  run<T>(token: string, key: string, fingerprint: string, work: () => Promise<T>): IdempotentOutcome<T> {
-    const id = createHash('sha256').update(token, 'utf8').update('\0').update(key, 'utf8').digest('hex');
+  async run<T>(token: string, key: string, fingerprint: string, work: () => Promise<T>): Promise<IdempotentOutcome<T>> {
+    return this.runNow(idempotencyId(token, key), fingerprint, work);
+  }
+
+  /** The in-process part, by id (also the Redis store's stand-in while Redis is down). */
+  runNow<T>(id: string, fingerprint: string, work: () => Promise<T>): IdempotentOutcome<T> {
     const existing = this.entries.get(id);
     if (existing) {
       return existing.fingerprint === fingerprint

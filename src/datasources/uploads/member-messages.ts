@@ -54,7 +54,7 @@ export async function removeMembers(deps: WriteDeps, projectMemberIds: string[])
   try {
     await write<unknown>(deps, 'D5', { json: { project_member_ids: projectMemberIds } }, token);
   } finally {
-    for (const id of projectMemberIds) deps.members.invalidateMember(id);
+    await Promise.all([...new Set(projectMemberIds)].map((id) => deps.members.invalidateMember(id)));
   }
   return [...new Set(projectMemberIds)];
 }

@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import type { Idempotency } from './idempotency.js';
 import { IdempotencyStore } from './idempotency.js';
 import { UploadHandleSigner } from './upload-handle.js';
 import type { UploadCapacityLimits } from '../../uploads/upload-capacity.js';
@@ -29,20 +30,35 @@ export const DEFAULT_UPLOAD_SETTINGS: UploadSettings = {
 /** Process-wide upload state, created once (`createGateway`) and passed to every request. */
 export interface UploadServices {
   settings: UploadSettings;
-  idempotency: IdempotencyStore;
+  /** Per process, or shared through Redis (`RedisIdempotencyStore`). */
+  idempotency: Idempotency;
+  /**
+   * Completions of direct uploads, by handle: a replayed `completeDataFileUpload` (a retry after
+   * a lost answer, through any instance when shared through Redis) gets the first answer and
+   * never reaches the upstream again.
+   */
+  completions: Idempotency;
   handles: UploadHandleSigner;
   /** Concurrency caps, spool budget and disk floor (issue 13); none when built without limits. */
   capacity?: UploadCapacity;
 }
 
+/** Shared stores (Redis) for what would otherwise be remembered per process. */
+export interface SharedUploadState {
+  idempotency: Idempotency;
+  completions: Idempotency;
+}
+
 export function createUploadServices(
   settings: Partial<UploadSettings> = {},
   limits?: Omit<UploadCapacityLimits, 'tmpDir'>,
+  shared?: SharedUploadState,
 ): UploadServices {
   const merged = { ...DEFAULT_UPLOAD_SETTINGS, ...settings };
   return {
     settings: merged,
-    idempotency: new IdempotencyStore({ ttlMs: merged.idempotencyTtlMs }),
+    idempotency: shared?.idempotency ?? new IdempotencyStore({ ttlMs: merged.idempotencyTtlMs }),
+    completions: shared?.completions ?? new IdempotencyStore({ ttlMs: merged.idempotencyTtlMs }),
     handles: new UploadHandleSigner(merged.handleSecret),
     ...(limits ? { capacity: new UploadCapacity({ ...limits, tmpDir: merged.tmpDir }) } : {}),
   };

@@ -25,7 +25,7 @@ export interface WriteHttp {
 /** The part of `DirectSharingApi` the writes use: who the member is, and cache invalidation. */
 export interface MemberReads {
   exchangeMember(args: { projectMemberId?: string; limit: number; offset: number }): Promise<MemberFilesPage>;
-  invalidateMember(projectMemberId: string): void;
+  invalidateMember(projectMemberId: string): Promise<void>;
 }
 
 /** What every write of one request shares. */

@@ -1,0 +1,116 @@
+/**
+ * One gateway instance of a scale-out test, wired as `server.ts` wires it (one shared Redis
+ * connection, the public cache on it), listening on loopback so multipart uploads work, with
+ * a token cache the test can watch for invalidations.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { Agent } from 'undici';
+import type { Sandbox } from '../../sandbox/index.js';
+import { TokenScopedCache } from '../../src/auth/token-scoped-cache.js';
+import type { Config } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { OpenHumansHttp } from '../../src/datasources/http.js';
+import type { PublicCache } from '../../src/datasources/response-cache.js';
+import { createPublicCache } from '../../src/datasources/create-public-cache.js';
+import type { Gateway } from '../../src/gateway.js';
+import { createGateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/logger.js';
+import type { SharedRedis } from '../../src/redis/shared-redis.js';
+import { createSharedRedis } from '../../src/redis/supervise.js';
+
+/** A token cache that reports every tag dropped (invalidation across instances). */
+export class WatchedTokenCache extends TokenScopedCache {
+  readonly dropped: string[] = [];
+  private waiters: { tag: string; resolve: () => void }[] = [];
+
+  override invalidateTag(tag: string): void {
+    super.invalidateTag(tag);
+    this.dropped.push(tag);
+    this.waiters = this.waiters.filter((w) => (w.tag === tag ? (w.resolve(), false) : true));
+  }
+
+  /** Resolves the next time `tag` is dropped. */
+  next(tag: string): Promise<void> {
+    return new Promise((resolve) => this.waiters.push({ tag, resolve }));
+  }
+}
+
+export interface Instance {
+  config: Config;
+  gateway: Gateway;
+  redis: SharedRedis;
+  publicCache: PublicCache;
+  tokenCache: WatchedTokenCache;
+  logLines: string[];
+  /** `http://127.0.0.1:<port>` (for multipart uploads). */
+  baseUrl: string;
+  execute(query: string | DocumentNode, variables?: Record<string, unknown>, token?: string, address?: string): Promise<Result>;
+  close(): Promise<void>;
+}
+
+export interface Result {
+  status: number;
+  data?: Record<string, unknown> | null;
+  errors?: GraphQLFormattedError[];
+}
+
+export async function startInstance(sandbox: Sandbox, redisUrl: string, env: Record<string, string> = {}): Promise<Instance> {
+  const tmpDir = mkdtempSync(join(tmpdir(), 'oh-graphql-scale-test-'));
+  const config = loadConfig({
+    LOG_LEVEL: 'info',
+    METRICS: 'false',
+    RATE_LIMIT_PER_SECOND: '0',
+    UPLOAD_TMP_DIR: tmpDir,
+    OPENHUMANS_PROJECT_ID: String(sandbox.projectId),
+    // Every instance signs upload handles with the same secret, as a scaled-out deployment must.
+    UPLOAD_HANDLE_SECRET: 'scale-out-test-secret-0123456789abcdef',
+    ...env,
+    OPENHUMANS_BASE_URL: sandbox.url,
+    REDIS_URL: redisUrl,
+  });
+  const logLines: string[] = [];
+  const logger = createLogger({ level: config.server.logLevel, write: (line) => logLines.push(line) });
+  const dispatcher = new Agent({ connect: { timeout: config.upstream.connectTimeoutMs } });
+  const http = new OpenHumansHttp({ baseUrl: config.openHumans.baseUrl, dispatcher, headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 });
+  const redis = createSharedRedis(config, logger);
+  if (!redis) throw new Error('no Redis');
+  const publicCache = createPublicCache(config, redis);
+  const tokenCache = new WatchedTokenCache();
+  const gateway = createGateway({ config, http, publicCache, tokenCache, logger, redis });
+  const server: Server = createServer(gateway);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await redis.ready();
+  return {
+    config,
+    gateway,
+    redis,
+    publicCache,
+    tokenCache,
+    logLines,
+    baseUrl,
+    async execute(query, variables, token, address) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
+      if (token) headers.authorization = `Bearer ${token}`;
+      const body = JSON.stringify({ query: typeof query === 'string' ? query : print(query), variables });
+      const serverContext = address ? { req: { socket: { remoteAddress: address } } } : {};
+      const res = await gateway.fetch(new URL('/graphql', 'http://gateway.test'), { method: 'POST', headers, body }, serverContext);
+      const parsed = (await res.json()) as { data?: Record<string, unknown> | null; errors?: GraphQLFormattedError[] };
+      return { status: res.status, data: parsed.data, errors: parsed.errors };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.dispose();
+      await publicCache.settled();
+      await redis.close();
+      await dispatcher.close();
+      rmSync(tmpDir, { recursive: true, force: true });
+    },
+  };
+}
