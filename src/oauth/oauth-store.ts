@@ -95,31 +95,38 @@ export class MemoryOAuthStore implements OAuthStore {
 /** The shared store: `SET … PX … NX` makes a claim atomic across instances. */
 export class RedisOAuthStore implements OAuthStore {
   readonly #redis: Redis;
+  readonly #prefix: string;
 
-  constructor(url: string, onError: (message: string) => void) {
+  /** `prefix`: the deployment's Redis namespace (`redisKey(config, '')`, from REDIS_KEY_PREFIX). */
+  constructor(url: string, prefix: string, onError: (message: string) => void) {
+    this.#prefix = prefix;
     this.#redis = new Redis(url, { commandTimeout: 2_000, maxRetriesPerRequest: 1 });
     // The URL may carry a password: report the error's code only.
     this.#redis.on('error', (err: Error & { code?: string }) => onError(`redis (sign-in store): ${err.code ?? 'connection error'}`));
   }
 
   async claimOnce(kind: StoreKind, id: string, ttlMs: number): Promise<boolean> {
-    return (await this.#call(() => this.#redis.set(key(kind, id), '1', 'PX', ttlMs, 'NX'))) === 'OK';
+    return (await this.#call(() => this.#redis.set(this.#key(kind, id), '1', 'PX', ttlMs, 'NX'))) === 'OK';
   }
 
   get(kind: StoreKind, id: string): Promise<string | null> {
-    return this.#call(() => this.#redis.get(key(kind, id)));
+    return this.#call(() => this.#redis.get(this.#key(kind, id)));
   }
 
   async put(kind: StoreKind, id: string, value: string, ttlMs: number): Promise<void> {
-    await this.#call(() => this.#redis.set(key(kind, id), value, 'PX', Math.max(1, Math.ceil(ttlMs))));
+    await this.#call(() => this.#redis.set(this.#key(kind, id), value, 'PX', Math.max(1, Math.ceil(ttlMs))));
   }
 
   async delete(kind: StoreKind, id: string): Promise<void> {
-    await this.#call(() => this.#redis.del(key(kind, id)));
+    await this.#call(() => this.#redis.del(this.#key(kind, id)));
   }
 
   async close(): Promise<void> {
     await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  #key(kind: StoreKind, id: string): string {
+    return `${this.#prefix}${kind}:${id}`;
   }
 
   async #call<T>(run: () => Promise<T>): Promise<T> {
@@ -131,6 +138,6 @@ export class RedisOAuthStore implements OAuthStore {
   }
 }
 
-export function createOAuthStore(redisUrl: string | null, onError: (message: string) => void): OAuthStore {
-  return redisUrl ? new RedisOAuthStore(redisUrl, onError) : new MemoryOAuthStore();
+export function createOAuthStore(redisUrl: string | null, keyPrefix: string, onError: (message: string) => void): OAuthStore {
+  return redisUrl ? new RedisOAuthStore(redisUrl, keyPrefix, onError) : new MemoryOAuthStore();
 }

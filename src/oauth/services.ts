@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { OpenHumansHttp } from '../datasources/http.js';
 import type { Logger } from '../logger.js';
 import { createOAuthStore, type OAuthStore } from './oauth-store.js';
+import { redisKey } from '../redis/keys.js';
 import { createStateSigner, type StateSigner } from './state.js';
 import { OAuthTokenApi } from './token-api.js';
 
@@ -29,6 +30,6 @@ export function createOAuthServices(config: Config, http: OpenHumansHttp, logger
     authorizeUrl: `${baseUrl}${AUTHORIZE_PATH}`,
     state: createStateSigner(clientSecret, { ttlSeconds: config.oauth.stateTtlSeconds, now }),
     tokens: new OAuthTokenApi({ http, client: { clientId, clientSecret }, logger, refreshGraceMs: config.oauth.refreshGraceMs, now }),
-    store: createOAuthStore(config.redisUrl, (message) => logger.warn(message)),
+    store: createOAuthStore(config.redisUrl, redisKey(config, ''), (message) => logger.warn(message)),
   };
 }

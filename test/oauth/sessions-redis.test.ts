@@ -44,6 +44,7 @@ describe.skipIf(!redisAvailable())('sign-in store shared through Redis (two gate
       OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
       OAUTH_SESSIONS: 'true',
       REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: 'sessions-test:',
     };
     a = await startStack({ sandbox, env });
     b = await startStack({ sandbox, env });
@@ -113,7 +114,7 @@ describe.skipIf(!redisAvailable())('sign-in store shared through Redis (two gate
   });
 
   it('stores session records sealed under hashed keys', async () => {
-    const store = new RedisOAuthStore(redis.url, () => {});
+    const store = new RedisOAuthStore(redis.url, 'sessions-test:', () => {});
     try {
       const pmi = Object.keys(sandbox.memberTokens).sort()[2] ?? '';
       const cookie = await signInOn(baseA, pmi);
