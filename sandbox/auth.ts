@@ -1,4 +1,4 @@
-// Project-endpoint authentication (openhumans-api.md §1.2): the query `access_token` overrides the
+// Project-endpoint authentication (docs/upstream.md §1.2): the query `access_token` overrides the
 // Authorization header; CustomOAuth2Authentication (user tokens) runs before
 // MasterTokenAuthentication (project master tokens); exact DRF 401 bodies and WWW-Authenticate.
 import type { AccessToken, Membership, Project, User } from './data/types.js';

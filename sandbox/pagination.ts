@@ -1,4 +1,4 @@
-// DRF LimitOffsetPagination exactly (openhumans-api.md §3): default 100, no maximum, bad limit →
+// DRF LimitOffsetPagination exactly (docs/upstream.md §3): default 100, no maximum, bad limit →
 // 100, bad/negative offset → 0, links from the request's own host with parameters re-encoded in
 // sorted key order, `offset` dropped from `previous` when it would be ≤ 0.
 import { queryParam, type RouteContext } from './http.js';

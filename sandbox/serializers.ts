@@ -1,4 +1,4 @@
-// Wire shapes of openhumans-api.md §5, with production's key order and link styles: absolute
+// Wire shapes of docs/upstream.md §5, with production's key order and link styles: absolute
 // www.openhumans.org URLs in file serializers, relative paths in Project and DataType.
 import type { SandboxStore } from './data/store.js';
 import { PUBLIC_ORIGIN, type DataFile, type DataType, type Project, type User } from './data/types.js';

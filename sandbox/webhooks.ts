@@ -4,7 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { pyIsoformatUtc, pyJsonDumps } from './uploads/py.js';
 
 /**
- * The deauthorization webhook (openhumans-api.md §2.6, private_sharing/models.py
+ * The deauthorization webhook (docs/upstream.md §2.6, private_sharing/models.py
  * `deauth_webhook`): a JSON POST, signed with HMAC-SHA1 of the exact body when the project has a
  * secret, and — on any non-2xx answer — one unsigned retry whose body is the JSON text encoded
  * again as a JSON string (production's legacy double encoding).

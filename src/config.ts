@@ -156,20 +156,20 @@ export function loadConfig(env: Env = process.env): Config {
     deauthorization: {
       webhookPath,
       eventCapacity: r.int('DEAUTH_EVENTS_MAX', 10_000, 1, 1_000_000),
-      // Webhook hardening and event delivery (issues 14 and 19), kept together in one block.
+      // Webhook hardening and event delivery, kept together in one block.
       allowUnsigned: r.bool('OPENHUMANS_WEBHOOK_ALLOW_UNSIGNED', false),
       timestampToleranceMs: r.int('DEAUTH_WEBHOOK_TOLERANCE_SECONDS', 900, 30, 86_400) * 1000,
       redisTimeoutMs: r.int('DEAUTH_EVENTS_REDIS_TIMEOUT_MS', 500, 20, 10_000),
       subscriptionRecheckMs: r.int('SUBSCRIPTION_RECHECK_SECONDS', 30, 1, 3_600) * 1000,
     },
-    // Abuse limits on what a client can make the gateway hold (issue 13).
+    // Abuse limits on what a client can make the gateway hold.
     uploadLimits: readUploadLimits(r, maxUploadBytes),
     connectionLimits: readConnectionLimits(r),
     startupChecks: {
       // Below this, the first large upload would fail: 64 MiB keeps a full disk from passing.
       uploadTmpMinFreeBytes: r.int('UPLOAD_TMP_MIN_FREE_BYTES', 64 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
     },
-    // Issue 13: fan-out, upstream budget, client keying, /subgraph and /metrics exposure.
+    // Fan-out, upstream budget, client keying, /subgraph and /metrics exposure.
     security: readSecurity(r),
   };
   checkAtStart(r, config);

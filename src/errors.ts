@@ -21,7 +21,7 @@ export const ErrorReason = {
   TOKEN_INVALID: 'TOKEN_INVALID',
   TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   REFRESH_TOKEN_INVALID: 'REFRESH_TOKEN_INVALID',
-  // What a client may make the gateway hold (issue 13): bodies, uploads, connections.
+  // What a client may make the gateway hold: bodies, uploads, connections.
   /** BAD_USER_INPUT, HTTP 413: the request body is larger than `MAX_BODY_BYTES`. */
   BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   /** BAD_USER_INPUT, HTTP 408: the body arrived slower than `BODY_MIN_BYTES_PER_WINDOW`. */

@@ -9,7 +9,7 @@ import { currentRequestId } from './request-scope.js';
  * Structured JSON logs through pino: one JSON object per line, the request id on every line
  * written inside a request (from the request scope), and every line passed through `redactText`
  * as a last line of defence (callers should not log secrets in the first place). Personal
- * fields (usernames, member names) are kept only at debug level (decisions.md).
+ * fields (usernames, member names) are kept only at debug level (docs/design.md).
  */
 export interface Logger {
   readonly level: LogLevel;

@@ -1,5 +1,5 @@
 /**
- * Redaction of secrets from anything that can reach a log line or an error (decisions.md,
+ * Redaction of secrets from anything that can reach a log line or an error (docs/design.md,
  * "Redaction in logs and errors"). Tokens are passwords: when in doubt, redact.
  */
 
@@ -51,7 +51,7 @@ const JSON_PATTERN = /("(?:access_token|refresh_token|client_secret|authorizatio
 /** `Authorization: Bearer …`, `Basic …` and bare `Bearer …` (curl lines, header dumps). */
 const AUTH_HEADER_PATTERN = /(authorization["']?\s*[:=]\s*["']?)(?:bearer|basic|token)?\s*[^\s"',}]+/gi;
 const BEARER_PATTERN = /\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}/gi;
-/** Open Humans master tokens are 64 alphanumeric characters (openhumans-api.md §1.2). */
+/** Open Humans master tokens are 64 alphanumeric characters (docs/upstream.md §1.2). */
 const MASTER_TOKEN_PATTERN = /(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])/g;
 
 /**

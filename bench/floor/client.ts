@@ -197,7 +197,7 @@ function fileNode(f: WireFile) {
 
 const named = (item: WireNamed | undefined) => (item ? [{ databaseId: item.id, name: item.name }] : []);
 
-/** exchange-member's order (openhumans-api.md §2.3 D3). */
+/** exchange-member's order (docs/upstream.md §2.3 D3). */
 function bySourceThenId(a: WireFile, b: WireFile): number {
   const sa = a.source ?? '';
   const sb = b.source ?? '';

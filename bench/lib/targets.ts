@@ -84,7 +84,7 @@ export function evaluateTargets(cases: CaseReport[], upload: UploadReport): Targ
   const growth = upload.gateway.rssGrowthMiB;
   targets.push({
     id: 'upload-rss-gateway',
-    description: 'gateway RSS growth during the upload ≤ 64 MiB (issue 6)',
+    description: 'gateway RSS growth during the upload ≤ 64 MiB',
     system: 'gateway',
     case: 'all',
     value: growth ?? null,

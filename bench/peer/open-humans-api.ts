@@ -54,7 +54,7 @@ export class OpenHumansAPI extends RESTDataSource {
   }
 
   protected override willSendRequest(_path: string, request: AugmentedRequest): void {
-    // The members list only accepts the token as a query parameter (openhumans-api.md §2.3 D2).
+    // The members list only accepts the token as a query parameter (docs/upstream.md §2.3 D2).
     if (this.token && !request.params.has('access_token')) {
       request.headers.authorization = `Bearer ${this.token}`;
     }

@@ -10,7 +10,7 @@ export interface IndexSource {
   descendants(dataTypeId: number): number[];
 }
 
-/** Production orders public file lists by username only; the sandbox adds id (decisions.md). */
+/** Production orders public file lists by username only; the sandbox adds id (docs/design.md). */
 export function compareByUsernameThenId(src: IndexSource) {
   return (a: DataFile, b: DataFile): number => {
     const ua = src.user(a.userId)?.username ?? '';

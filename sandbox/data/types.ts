@@ -1,5 +1,5 @@
 // Entities of the sandbox's in-memory Open Humans. Field names follow the Django models
-// (openhumans-api.md §5) in camelCase; serializers map them to the wire shapes.
+// (docs/upstream.md §5) in camelCase; serializers map them to the wire shapes.
 
 export const ROUTE_IDS = [
   'P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9', 'P10', 'P11', 'P12', 'P13',

@@ -1,6 +1,6 @@
 // Shared plumbing of the direct-sharing POST endpoints (D4–D9): DRF's body parsing (JSON,
 // form-urlencoded, streaming multipart), its 400/415 answers, authentication before the method
-// check, and ProjectFormBaseView's member check (openhumans-api.md §2.3 "Shared rules").
+// check, and ProjectFormBaseView's member check (docs/upstream.md §2.3 "Shared rules").
 import { requireAuth, type AuthOk } from '../auth.js';
 import type { Membership, RouteId } from '../data/types.js';
 import { readBody, sendJson, sendServerError, page, sendHtml, type RouteContext } from '../http.js';

@@ -1,4 +1,4 @@
-// D8 `POST …/files/upload/complete/` and D9 `POST …/files/delete/` (openhumans-api.md §2.3).
+// D8 `POST …/files/upload/complete/` and D9 `POST …/files/delete/` (docs/upstream.md §2.3).
 // Production quirks kept: complete looks the file up among ALL files (any project, any member)
 // and an unknown id is an unhandled DoesNotExist (HTML 500); delete only sees this member's
 // completed files of this project and answers `{"ids": []}` for a foreign id.

@@ -1,4 +1,4 @@
-// `DataRequestProjectMember.leave_project()` (openhumans-api.md §2.6): revoke the membership,
+// `DataRequestProjectMember.leave_project()` (docs/upstream.md §2.6): revoke the membership,
 // delete the member's OAuth2 tokens for the project, and POST the deauthorization webhook.
 // Used by remove-members (D5) and by the "member leaves" test control.
 import type { Membership } from '../data/types.js';

@@ -1,5 +1,5 @@
 // D2 `GET /api/direct-sharing/project/members/` and D3 `GET …/exchange-member/`
-// (openhumans-api.md §2.3, §5.5, §5.6), production 500s included: the members list builds its
+// (docs/upstream.md §2.3, §5.5, §5.6), production 500s included: the members list builds its
 // `exchange_member` links from `request.GET["access_token"]`, so a header-only token fails as soon
 // as a page holds a member; exchange-member with a master token and no `project_member_id` hits
 // an UnboundLocalError.

@@ -1,4 +1,4 @@
-// D4 `POST …/project/message/` and D5 `POST …/project/remove-members/` (openhumans-api.md §2.3).
+// D4 `POST …/project/message/` and D5 `POST …/project/remove-members/` (docs/upstream.md §2.3).
 // With an OAuth2 user token the server forces the request onto the member itself
 // (ProjMemberFormAPIMixin). Messages are recorded instead of mailed; removals run leave_project,
 // which fires the deauthorization webhook.

@@ -1,4 +1,4 @@
-// D6 simple multipart upload and D7 direct-upload start (openhumans-api.md §2.3, §4). The D6 body
+// D6 simple multipart upload and D7 direct-upload start (docs/upstream.md §2.3, §4). The D6 body
 // streams through the multipart parser: the file is hashed on the fly and its bytes kept only in
 // 'memory' storage mode. D7 creates an incomplete file (invisible to every list until D8) and
 // answers with an S3-like presigned PUT URL on this sandbox.

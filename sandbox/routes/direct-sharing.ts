@@ -1,4 +1,4 @@
-// Part 2's routes (openhumans-api.md §2.3 D2–D9, §2.5 OAuth2, the S3-like presigned PUT), listed
+// Part 2's routes (docs/upstream.md §2.3 D2–D9, §2.5 OAuth2, the S3-like presigned PUT), listed
 // once in routes/index.ts.
 import type { Route } from '../router.js';
 import { fileRoutes } from './direct-sharing-files.js';

@@ -1,4 +1,4 @@
-// File downloads (openhumans-api.md §2.4): `/data-management/datafile-download/<id>/?key=` checks
+// File downloads (docs/upstream.md §2.4): `/data-management/datafile-download/<id>/?key=` checks
 // the key (1 h) and answers 302 to the sandbox's own S3-like signed GET (10 min), which serves
 // the file's bytes.
 import { PUBLIC_ORIGIN } from '../data/types.js';

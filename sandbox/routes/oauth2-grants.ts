@@ -1,5 +1,5 @@
 // OAuth2 grants as django-oauth-toolkit 2.4 / oauthlib 3.2 run them for Open Humans
-// (openhumans-api.md §2.5): single-use authorization codes (30 min), access tokens valid 10 h,
+// (docs/upstream.md §2.5): single-use authorization codes (30 min), access tokens valid 10 h,
 // rotating refresh tokens (the used refresh token and its access token die), errors as oauthlib's
 // JSON — `invalid_grant` is 400 today (401 in the 2018 cassettes).
 import { randomInt } from 'node:crypto';

@@ -1,4 +1,4 @@
-// OAuth2 (openhumans-api.md §2.5): the token endpoint (DOT) and a minimal authorize page where a
+// OAuth2 (docs/upstream.md §2.5): the token endpoint (DOT) and a minimal authorize page where a
 // person picks which sandbox member they are; approving redirects to the project's redirect URI
 // with `code`, `state` and `origin=external`, like Open Humans' AuthorizeOAuth2ProjectView.
 import type { Membership, Project } from '../data/types.js';

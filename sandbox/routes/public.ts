@@ -1,4 +1,4 @@
-// Public API P1–P13 (openhumans-api.md §2.1), in the resolution order of open_humans/api_urls.py.
+// Public API P1–P13 (docs/upstream.md §2.1), in the resolution order of open_humans/api_urls.py.
 // List filters on P1/P3/P6/P10 are ignored, as on the current production pins; the nested lists
 // filter by their path. Unknown ids on nested lists raise in the view → the HTML 500 page.
 import type { DataFile } from '../data/types.js';

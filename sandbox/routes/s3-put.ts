@@ -1,4 +1,4 @@
-// The S3-like presigned PUT of direct uploads (openhumans-api.md §2.3 D7). S3's rules, as real
+// The S3-like presigned PUT of direct uploads (docs/upstream.md §2.3 D7). S3's rules, as real
 // clients meet them: no Content-Length (e.g. a chunked body) → 411 MissingContentLength; a
 // Content-Type (or Content-MD5) header the URL was not signed with → 403 SignatureDoesNotMatch;
 // an expired URL → 403 AccessDenied; success → 200 with `ETag: "<md5>"`. The body streams through

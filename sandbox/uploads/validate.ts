@@ -1,7 +1,7 @@
 import { pyParseInt, pyRepr, UnhandledServerError } from './py.js';
 
 /**
- * Upload form validation for D6/D7 (openhumans-api.md §4; private_sharing/forms.py
+ * Upload form validation for D6/D7 (docs/upstream.md §4; private_sharing/forms.py
  * `UploadDataFileBaseForm`). Messages are exact. Where production raises an unhandled Python
  * exception instead of a form error, these throw UnhandledServerError (→ HTML 500).
  */

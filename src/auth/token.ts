@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ErrorCode, ErrorReason, GatewayError } from '../errors.js';
 
 /**
- * The two kinds of token the direct-sharing API accepts (openhumans-api.md §1.2): a project's
+ * The two kinds of token the direct-sharing API accepts (docs/upstream.md §1.2): a project's
  * master token, or a member's OAuth2 access token for a project.
  */
 export const TokenKind = { MASTER: 'MASTER', MEMBER: 'MEMBER' } as const;

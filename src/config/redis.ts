@@ -1,4 +1,4 @@
-/** The Redis settings group of the configuration (`REDIS_*`, issue 19: scale-out on one Redis). */
+/** The Redis settings group of the configuration (`REDIS_*`, scale-out on one Redis). */
 import { defaultRedisKeyPrefix } from '../redis/keys.js';
 import type { Reader } from './reader.js';
 import type { RedisSettings } from './types.js';

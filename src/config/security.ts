@@ -1,5 +1,5 @@
 /**
- * The abuse-resistance settings of issue 13 (fan-out, upstream budget, rate-limit keying,
+ * The abuse-resistance settings (fan-out, upstream budget, rate-limit keying,
  * `/subgraph` and `/metrics` exposure), read as one block by `loadConfig`.
  */
 import { isIP } from 'node:net';

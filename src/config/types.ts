@@ -62,7 +62,7 @@ export interface Config {
   readonly redisUrl: string | null;
   /** Scale-out on one Redis (`REDIS_*`; `src/config/redis.ts`). Unused without REDIS_URL. */
   readonly redis: RedisSettings;
-  /** File uploads (issue 6). */
+  /** File uploads. */
   readonly uploads: {
     /** `MAX_UPLOAD_BYTES`: largest file accepted through the gateway. */
     readonly maxUploadBytes: number;
@@ -137,9 +137,9 @@ export interface Config {
     /** `SUBSCRIPTION_RECHECK_SECONDS`, in ms: how often a live subscription re-proves its token. */
     readonly subscriptionRecheckMs: number;
   };
-  /** Upload guards: token proven first, concurrency, spool bytes, free disk (issue 13). */
+  /** Upload guards: token proven first, concurrency, spool bytes, free disk. */
   readonly uploadLimits: UploadLimitsConfig;
-  /** Body size, header timeout, minimum body rate, connection caps (issue 13). */
+  /** Body size, header timeout, minimum body rate, connection caps. */
   readonly connectionLimits: ConnectionLimitsConfig;
   /** Abuse resistance: fan-out, upstream budget, client keying, `/subgraph` and `/metrics` exposure. */
   readonly security: SecurityConfig;

@@ -1,5 +1,5 @@
 /**
- * The direct-sharing project API (`/api/direct-sharing/…`, openhumans-api.md §2.3), one instance
+ * The direct-sharing project API (`/api/direct-sharing/…`, docs/upstream.md §2.3), one instance
  * per GraphQL request, built from the caller's token and the shared `OpenHumansHttp`.
  *
  * Reads are deduplicated within the request (`inflight`) and may be kept briefly across requests

@@ -1,5 +1,5 @@
 /**
- * Wire shapes of the direct-sharing API (openhumans-api.md §5.5, §5.6, §2.3 D2/D3) and their
+ * Wire shapes of the direct-sharing API (docs/upstream.md §5.5, §5.6, §2.3 D2/D3) and their
  * mapping to the camelCase models the schema exposes. Kept apart from `wire.ts`/`models.ts`
  * (public API) because these shapes only ever arrive with a token.
  *

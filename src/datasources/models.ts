@@ -14,7 +14,7 @@ export interface PublicUser {
 }
 
 /**
- * A data file, public (§5.1) or private (§5.6): one `DataFile` type serves both (decisions.md).
+ * A data file, public (§5.1) or private (§5.6): one `DataFile` type serves both (docs/design.md).
  * Public listings set `user`; private listings set `source`. The direct-sharing models are
  * structurally compatible (they lack `user`).
  */

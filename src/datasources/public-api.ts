@@ -1,5 +1,5 @@
 /**
- * The public Open Humans API (`/api/public/…`, openhumans-api.md §2.1, routes P1–P13): one
+ * The public Open Humans API (`/api/public/…`, docs/upstream.md §2.1, routes P1–P13): one
  * instance per GraphQL request, over the shared `OpenHumansHttp` and the shared `PublicCache`.
  *
  * Every call here is a token-free GET, so every response may go through the shared cache (raw

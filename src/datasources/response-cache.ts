@@ -21,7 +21,7 @@ import { UpstreamError } from './upstream-error.js';
  */
 
 /**
- * Storage behind `PublicCache`: in-process lru-cache today; a Redis-backed store (issue 9) only
+ * Storage behind `PublicCache`: in-process lru-cache today; a Redis-backed store only
  * has to implement this. Values are JSON-serialisable wire bodies.
  */
 export interface SharedCache {

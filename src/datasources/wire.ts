@@ -1,5 +1,5 @@
 /**
- * Wire shapes of the public API (openhumans-api.md §5.1–§5.4, §3), exactly as Open Humans
+ * Wire shapes of the public API (docs/upstream.md §5.1–§5.4, §3), exactly as Open Humans
  * sends them, and ONE mapping function per shape into the camelCase models (`models.ts`).
  *
  * Validation is deliberately light but loud: a body without the fields the graph needs is an

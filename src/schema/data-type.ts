@@ -1,5 +1,5 @@
 /**
- * `DataType` (openhumans-api.md §5.3) with `Query.dataTypes` and `Query.dataType`. Data types are
+ * `DataType` (docs/upstream.md §5.3) with `Query.dataTypes` and `Query.dataType`. Data types are
  * a small set, held whole from one cached list call (P3): lookups, the tree (`parent`,
  * `children`), filters and pages are served from it.
  */

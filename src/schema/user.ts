@@ -1,6 +1,6 @@
 /**
  * `User`: a public Open Humans member, keyed by `username` (the public serializers carry no
- * member id: decisions.md). With `Query.users` (P6) and `Query.user` (P7).
+ * member id: docs/design.md). With `Query.users` (P6) and `Query.user` (P7).
  */
 import { badUserInput } from '../errors.js';
 import { isValidUsername } from '../datasources/public-api.js';

@@ -1,5 +1,5 @@
 /**
- * Headless Debian Chromium for browser tests (stack.md §4.6), driven by playwright-core.
+ * Headless Debian Chromium for browser tests, driven by playwright-core.
  * Browsers are never downloaded: without `/usr/bin/chromium` a browser suite skips with a clear
  * message locally, and fails under `CI=true` (`.ci/run` installs Debian's chromium).
  *

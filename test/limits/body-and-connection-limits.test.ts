@@ -1,5 +1,5 @@
 /**
- * Issue 13, memory and connections, against the real server (`startServer`) and the sandbox over
+ * Memory and connections, against the real server (`startServer`) and the sandbox over
  * loopback: small default body limit decided before buffering, a minimum body rate (uploads
  * included, backpressure excepted), the header timeout, and connection caps per client address
  * and overall. Distinct 127.0.0.x source addresses stand for distinct clients.

@@ -1,5 +1,5 @@
 /**
- * Issue 13, over real loopback sockets: the rate limit keys on what a client cannot invent (a
+ * Over real loopback sockets: the rate limit keys on what a client cannot invent (a
  * random-token flood from one address is throttled; a spoofed X-Forwarded-For changes nothing),
  * `/subgraph` is off by default and refuses a wrong secret before reading the body, and
  * `/metrics` is never public by accident.
@@ -48,8 +48,8 @@ describe('rate-limit keys', () => {
       statuses.push((await post(gw.url, '/graphql', PROVE, { authorization: `Bearer ${randomToken()}` })).status);
     }
     // The bucket held 19, and each refused token costs its address twice (the request, then
-    // the 401); it refilled 1 per second meanwhile (a refill lets one more through). Before
-    // issue 13 all 200 passed.
+    // the 401); it refilled 1 per second meanwhile (a refill lets one more through). Keyed by
+    // token alone, all 200 passed.
     const refilled = Math.ceil((Date.now() - startedAt) / 1000);
     const bound = Math.ceil(19 / 2) + refilled + 1;
     const passed = statuses.filter((s) => s !== 429).length;

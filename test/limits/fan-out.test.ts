@@ -1,5 +1,5 @@
 /**
- * Issue 13, fan-out: list arguments that fan out upstream are charged per item and bounded in
+ * Fan-out: list arguments that fan out upstream are charged per item and bounded in
  * length (refused with 0 upstream calls, counted at the sandbox), on /graphql and /subgraph;
  * a request past its upstream-call budget fails with a coded error after exactly that many
  * calls; and one request never holds more than its share of the shared upstream concurrency,

@@ -1,4 +1,4 @@
-/** The abuse limits of issue 13 part A: defaults, and one clear message for bad values. */
+/** The abuse limits: defaults, and one clear message for bad values. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 

@@ -1,5 +1,5 @@
 /**
- * Issue 13, disk: an upload's token is proven to Open Humans before a byte of its body is read,
+ * Disk: an upload's token is proven to Open Humans before a byte of its body is read,
  * unreferenced file parts are refused, and concurrency, spool bytes and free disk are capped.
  * Over real HTTP against the sandbox; bodies are streamed (a 1 GB body is never allocated).
  */

@@ -1,5 +1,5 @@
 /**
- * Wire → model mapping of the public API (openhumans-api.md §5) and the loose metadata readers,
+ * Wire → model mapping of the public API (docs/upstream.md §5) and the loose metadata readers,
  * on bodies shaped like the production captures, including the quirks.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Authentication on project endpoints (openhumans-api.md §1.2), exercised through D1
+// Authentication on project endpoints (docs/upstream.md §1.2), exercised through D1
 // `GET /api/direct-sharing/project/` (master or OAuth2 user token).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';

@@ -1,6 +1,6 @@
 // How each recorded exchange maps onto the sandbox: which token the recording used, what its
 // hand-edited placeholders stand for, which hosts are third-party, and every deliberate difference
-// between 2018 production and today's contract (openhumans-api.md §7–8), each with its reason.
+// between 2018 production and today's contract (docs/upstream.md §7–8), each with its reason.
 
 /** A token the replay puts where the cassette says `?access_token=ACCESSTOKEN`. */
 export type TokenKind = 'master' | 'member' | 'emptyMember' | 'expiredMember' | 'expiredMaster' | 'invalid';

@@ -1,4 +1,4 @@
-// Direct-sharing D2–D9 over HTTP, production quirks included (openhumans-api.md §2.3, §5.5–5.7).
+// Direct-sharing D2–D9 over HTTP, production quirks included (docs/upstream.md §2.3, §5.5–5.7).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { sentMessages } from '../../sandbox/routes/direct-sharing-controls.js';

@@ -1,4 +1,4 @@
-// File downloads (openhumans-api.md §2.4): a new key per serialization, valid 1 hour, 302 to the
+// File downloads (docs/upstream.md §2.4): a new key per serialization, valid 1 hour, 302 to the
 // sandbox's own signed S3-like GET that serves deterministic bytes.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// OAuth2 on the sandbox (openhumans-api.md §2.5): the authorize page a person uses to pick a
+// OAuth2 on the sandbox (docs/upstream.md §2.5): the authorize page a person uses to pick a
 // member, code exchange with HTTP Basic or body client auth, refresh rotation (old access token
 // dies, old refresh token is invalid_grant 400), invalid_client 401.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// DRF LimitOffsetPagination edges (openhumans-api.md §3), on public lists of the sandbox.
+// DRF LimitOffsetPagination edges (docs/upstream.md §3), on public lists of the sandbox.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { SMALL, getWithHeaders, page } from './sandbox-helpers.js';

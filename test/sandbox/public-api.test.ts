@@ -1,4 +1,4 @@
-// Contract tests for the public API P1–P13 (openhumans-api.md §2.1, §5) against the sandbox.
+// Contract tests for the public API P1–P13 (docs/upstream.md §2.1, §5) against the sandbox.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import type { DataFile } from '../../sandbox/data/types.js';

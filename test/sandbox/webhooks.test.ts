@@ -1,4 +1,4 @@
-// The deauthorization webhook (openhumans-api.md §2.6): the documented signature, the exact
+// The deauthorization webhook (docs/upstream.md §2.6): the documented signature, the exact
 // json.dumps body, the unsigned double-encoded retry on a non-2xx answer, and the two triggers
 // (remove-members and a member leaving).
 import { createHmac } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The Redis public cache stays within its budget whatever clients ask (issue 19, item 2), and
+ * The Redis public cache stays within its budget whatever clients ask, and
  * the start-up check of the Redis settings. Needs Debian's redis-server (skipped locally
  * without it; required under CI=true).
  */

@@ -1,5 +1,5 @@
 /**
- * A hung (SIGSTOP) or killed Redis never drags requests (issue 19, item 5): after the breaker
+ * A hung (SIGSTOP) or killed Redis never drags requests: after the breaker
  * opens, requests skip Redis entirely and are served from memory and upstream; the rate limit
  * falls back to per-instance buckets (not open); `/readiness` reports the Redis state; one log
  * line per change, not one per request; all comes back when Redis does. Needs Debian's

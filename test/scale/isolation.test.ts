@@ -1,6 +1,6 @@
 /**
- * Two deployments (each its own sandbox: another upstream, other data) on ONE redis-server
- * (issue 19, item 1): neither ever serves the other's cached data or spends the other's
+ * Two deployments (each its own sandbox: another upstream, other data) on ONE redis-server:
+ * neither ever serves the other's cached data or spends the other's
  * rate-limit buckets, with the default key prefixes and even with the same REDIS_KEY_PREFIX
  * (public cache keys carry the upstream). Needs Debian's redis-server (skipped locally without
  * it; required under CI=true).

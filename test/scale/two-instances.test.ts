@@ -1,5 +1,5 @@
 /**
- * Two gateway instances on one redis-server and one sandbox (issue 19, item 4): a write through
+ * Two gateway instances on one redis-server and one sandbox: a write through
  * either instance is seen through the other at once (shared public cache entries dropped before
  * the mutation answers; the other instance's private cache dropped through Redis pub/sub), and
  * an idempotent retry through the other instance gets the first instance's result. Needs

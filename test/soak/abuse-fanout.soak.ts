@@ -1,5 +1,5 @@
 /**
- * Abuse soak (issue 13, part B): attackers of every class run beside a well-behaved client for
+ * Abuse soak: attackers of every class run beside a well-behaved client for
  * a fixed, seeded time (3 rounds of 5 s alone then 10 s under attack, after a 3 s warm-up),
  * against the gateway as its own process (`src/main.ts`, the production
  * path, default limits) behind one trusted proxy hop (`TRUST_PROXY=1`: each client's address is

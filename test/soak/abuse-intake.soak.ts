@@ -1,5 +1,5 @@
 /**
- * Abuse soak, issue 13 part A (`npm run test:soak`): attackers of every intake class run beside
+ * Abuse soak (`npm run test:soak`): attackers of every intake class run beside
  * a well-behaved client for a fixed time against the gateway as its own process (`src/main.ts`,
  * production path) on the sandbox:
  * - unauthenticated 1 GiB uploads with master-token-shaped strings (disk),

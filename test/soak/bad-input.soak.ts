@@ -1,5 +1,5 @@
 /**
- * Bad-input soak (issue 9): at least 5,000 generated malformed requests (seeded, so the same
+ * Bad-input soak: at least 5,000 generated malformed requests (seeded, so the same
  * requests every run) over real HTTP against the gateway on the sandbox. No 5xx (none is by
  * design here: the upstream is healthy), no crash (the gateway still answers afterwards), no
  * token in any response or log line. Prints a summary by category, status and error code.

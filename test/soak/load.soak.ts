@@ -1,5 +1,5 @@
 /**
- * Load soak (issue 9): 50 concurrent clients for 60 s on a mixed query set (public pages with
+ * Load soak: 50 concurrent clients for 60 s on a mixed query set (public pages with
  * relations, lookups, catalogue queries, private queries with master and member tokens)
  * against the gateway running as its own process (`src/main.ts`, production path) on the
  * sandbox. No errors; memory flat after warm-up. Prints throughput, p50/p99 and the gateway's

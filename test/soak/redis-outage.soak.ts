@@ -1,5 +1,5 @@
 /**
- * Redis outage soak (`npm run test:soak`, issue 19): two gateway processes (`src/main.ts`) share
+ * Redis outage soak (`npm run test:soak`): two gateway processes (`src/main.ts`) share
  * one redis-server; under a steady load of the usual query mix, Redis is hung (SIGSTOP) and later
  * killed and restarted mid-load. Every query still succeeds, p99 stays near the healthy one
  * (requests skip Redis once the breaker opens), both processes log one line per Redis state

@@ -52,7 +52,7 @@ export interface CreatedUpload {
 
 /**
  * Writes files to a member (D6, or D7 → PUT → D8), through the gateway or, for very large files,
- * straight from the client to storage with a gateway-signed handle. See decisions.md, Uploads.
+ * straight from the client to storage with a gateway-signed handle. See docs/design.md, Uploads.
  */
 export class DataFileUploads {
   constructor(private readonly deps: WriteDeps, private readonly services: UploadServices) {}

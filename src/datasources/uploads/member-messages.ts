@@ -13,7 +13,7 @@ export interface SendMessageInput {
 
 /**
  * D4, sent as JSON: form encoding keeps only the last of repeated `project_member_ids`
- * (openhumans-api.md §2.3 D4), which would silently message the wrong people. Checks mirror the
+ * (docs/upstream.md §2.3 D4), which would silently message the wrong people. Checks mirror the
  * upstream's, with its wording. A member token may message only itself (the upstream would
  * silently redirect anything else to the member; the gateway refuses instead).
  */

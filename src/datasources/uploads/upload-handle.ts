@@ -13,7 +13,7 @@ export type HandleCheck =
   | { ok: false; reason: 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'OTHER_TOKEN' };
 
 /**
- * Signs and checks upload handles (decisions.md, Uploads). The upstream's complete endpoint marks
+ * Signs and checks upload handles (docs/design.md, Uploads). The upstream's complete endpoint marks
  * any file id complete without checking ownership, so `completeDataFileUpload` accepts only a
  * handle this gateway signed (HMAC-SHA256) over the file id, the member, a keyed hash of the
  * caller's token and an expiry. The token hash is keyed by the secret too, so a handle reveals

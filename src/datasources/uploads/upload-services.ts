@@ -39,7 +39,7 @@ export interface UploadServices {
    */
   completions: Idempotency;
   handles: UploadHandleSigner;
-  /** Concurrency caps, spool budget and disk floor (issue 13); none when built without limits. */
+  /** Concurrency caps, spool budget and disk floor; none when built without limits. */
   capacity?: UploadCapacity;
 }
 

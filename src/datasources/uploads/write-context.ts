@@ -6,7 +6,7 @@ import { UpstreamError, toGatewayError } from '../upstream-error.js';
 import { InputError } from './errors.js';
 import { checkProjectMemberIds } from './metadata.js';
 
-/** Upstream paths of the direct-sharing writes (openhumans-api.md §2.3). */
+/** Upstream paths of the direct-sharing writes (docs/upstream.md §2.3). */
 export const WRITE_PATHS = {
   D4: '/api/direct-sharing/project/message/',
   D5: '/api/direct-sharing/project/remove-members/',
