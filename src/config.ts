@@ -158,6 +158,14 @@ export function loadConfig(env: Env = process.env): Config {
       redisTimeoutMs: r.int('DEAUTH_EVENTS_REDIS_TIMEOUT_MS', 500, 20, 10_000),
       subscriptionRecheckMs: r.int('SUBSCRIPTION_RECHECK_SECONDS', 30, 1, 3_600) * 1000,
     },
+    // WebSocket subscriptions (issue 16), their own block.
+    websocket: {
+      enabled: r.bool('WS_ENABLED', true),
+      maxConnections: r.int('WS_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
+      maxPayloadBytes: r.int('WS_MAX_PAYLOAD_BYTES', 102_400, 1_024, 16_777_216),
+      maxSubscriptionsPerConnection: r.int('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 1_000),
+      connectionInitTimeoutMs: r.int('WS_CONNECTION_INIT_TIMEOUT_MS', 5_000, 100, 60_000),
+    },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);

@@ -122,7 +122,7 @@ function ownPublicCache(config: Config, logger: Logger): PublicCache {
  * source let through is mapped by the one mapping (`toGatewayError`), keeping its location
  * and path; anything else unexpected becomes "Unexpected error." and is logged by yoga.
  */
-function maskError(error: unknown, message: string, isDev?: boolean): Error {
+export function maskError(error: unknown, message: string, isDev?: boolean): Error {
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (original instanceof UpstreamError) {
     const mapped = toGatewayError(original) as GraphQLError;

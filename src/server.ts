@@ -7,7 +7,8 @@ import { OpenHumansHttp } from './datasources/http.js';
 import { createPublicCache } from './datasources/response-cache.js';
 import { resilienceFromConfig } from './datasources/resilience/index.js';
 import type { Gateway } from './gateway.js';
-import { createGateway } from './gateway.js';
+import { GRAPHQL_ENDPOINT, createGateway, maskError } from './gateway.js';
+import { attachWebSocketEndpoint } from './realtime/websocket.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -50,6 +51,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const { cache: publicCache, close: closeCache } = createPublicCache(config, (message) => logger.warn(message));
   const gateway = createGateway({ config, http, publicCache, logger, metrics, tracing });
   const server = createServer(gateway);
+  const websockets = config.websocket.enabled
+    ? attachWebSocketEndpoint(server, gateway, { path: GRAPHQL_ENDPOINT, config, logger, maskError })
+    : undefined;
   // Longer than a typical load balancer's idle timeout, so it closes idle connections first.
   server.keepAliveTimeout = 65_000;
   // Large uploads stream for longer than Node's default 5-minute limit on a whole request; a
@@ -74,6 +78,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const close = (graceMs = 10_000): Promise<void> => {
     closing ??= (async () => {
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      await websockets?.close();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       timer.unref();

@@ -132,4 +132,17 @@ export interface Config {
     /** `SUBSCRIPTION_RECHECK_SECONDS`, in ms: how often a live subscription re-proves its token. */
     readonly subscriptionRecheckMs: number;
   };
+  /** WebSocket subscriptions (graphql-transport-ws on the GraphQL path). */
+  readonly websocket: {
+    /** `WS_ENABLED`: accept WebSocket upgrades on /graphql. */
+    readonly enabled: boolean;
+    /** `WS_MAX_CONNECTIONS`: open sockets per instance; more are refused with HTTP 503. */
+    readonly maxConnections: number;
+    /** `WS_MAX_PAYLOAD_BYTES`: largest message a client may send (closed with 1009 past it). */
+    readonly maxPayloadBytes: number;
+    /** `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION`: concurrent operations per socket. */
+    readonly maxSubscriptionsPerConnection: number;
+    /** `WS_CONNECTION_INIT_TIMEOUT_MS`: time to send `connection_init` (closed with 4408 after). */
+    readonly connectionInitTimeoutMs: number;
+  };
 }
