@@ -38,6 +38,7 @@ import { abuseLimitPlugins } from './limits/index.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { useMetrics } from './observability/metrics-plugin.js';
 import { GatewayTracing } from './observability/tracing.js';
+import { useUnsupportedTransportErrors } from './realtime/http-transports.js';
 
 /** The Apollo Federation subgraph's path (FEDERATION_SUBGRAPH; src/federation/). */
 export const SUBGRAPH_ENDPOINT = '/subgraph';
@@ -195,6 +196,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ? [useOfflineGraphiQL(GRAPHQL_ENDPOINT, new GraphiQLPage(() => graphiqlOptions(schema, GRAPHQL_ENDPOINT)))]
       : []),
     useCompression(),
+    useUnsupportedTransportErrors([GRAPHQL_ENDPOINT]),
     ...deauthorizationPlugins(deps, shared),
   ];
   return createYoga<Record<string, unknown>, Context>({
