@@ -34,6 +34,7 @@ import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
 import { webhookPolicy } from './webhooks/webhook-policy.js';
 import { eventStoreSettings } from './events/store-settings.js';
 import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
+import { subgraphObservability } from './federation/observability.js';
 import { abuseLimitPlugins } from './limits/index.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { useMetrics } from './observability/metrics-plugin.js';
@@ -70,8 +71,8 @@ export interface GatewayDeps {
    */
   metrics?: GatewayMetrics;
   /**
-   * OpenTelemetry spans (no-ops unless an SDK is registered); @default a fresh one. When `http`
-   * is passed in, its creator wires `onCall` to `tracing.upstreamCall` itself.
+   * OpenTelemetry spans (no-ops unless an SDK is registered); @default a fresh one. Upstream
+   * calls find their request's span themselves (src/observability/upstream-spans.ts).
    */
   tracing?: GatewayTracing;
 }
@@ -161,7 +162,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const tracing = deps.tracing ?? new GatewayTracing();
   const onUpstreamCall = (event: UpstreamCallEvent): void => {
     metrics?.upstreamCall(event);
-    tracing.upstreamCall(event);
     deps.onUpstreamCall?.(event);
   };
   const shared = resolveDeps({ ...deps, metrics, onUpstreamCall });
@@ -175,9 +175,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     useStableErrorCodes(),
     // Every upstream call of a request shares its time budget (retries and queueing included).
     useRequestDeadline(config.requestDeadlineMs),
-    ...(config.federation.subgraph ? [subgraphEndpoint(config, shared, metrics)] : []),
+    ...(config.federation.subgraph ? [subgraphEndpoint(config, shared, metrics, tracing)] : []),
     ...(metrics ? [useMetrics(metrics, { path: METRICS_ENDPOINT, graphqlPaths: [GRAPHQL_ENDPOINT] })] : []),
-    tracing.plugin([GRAPHQL_ENDPOINT]),
+    // The webhook is traced too: a delivery's traceparent continues into its store writes.
+    tracing.plugin([GRAPHQL_ENDPOINT, config.deauthorization.webhookPath]),
     // Rate limit, persisted operations, depth/alias/token/cost limits, introspection switch.
     ...abuseLimitPlugins(config, {
       rateLimitedPaths: [GRAPHQL_ENDPOINT],
@@ -224,13 +225,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
  * generate their subgraph operations) and without the per-client rate limit (behind a router
  * every anonymous client shares the router's address: rate-limit at the router).
  */
-function subgraphEndpoint(config: Config, shared: SharedDeps, metrics: GatewayMetrics | undefined): Plugin {
+function subgraphEndpoint(config: Config, shared: SharedDeps, metrics: GatewayMetrics | undefined, tracing: GatewayTracing): Plugin {
   const limits: Config = {
     ...config,
     limits: { ...config.limits, persistedOperationsFile: null },
     rateLimit: { ...config.rateLimit, perSecond: 0 },
   };
   const plugins = [
+    // Observed like /graphql (metrics, spans, ftv1 traces for routers); src/federation/observability.ts.
+    ...subgraphObservability({ path: SUBGRAPH_ENDPOINT, metricsPath: METRICS_ENDPOINT, metrics, tracing }),
     useStableErrorCodes(),
     ...abuseLimitPlugins(limits, {
       rateLimitedPaths: [SUBGRAPH_ENDPOINT],

@@ -44,7 +44,6 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     }),
     onCall: (event) => {
       metrics?.upstreamCall(event);
-      tracing.upstreamCall(event);
     },
   });
   // Redis with REDIS_URL (shared by every instance), else in memory.

@@ -1,5 +1,5 @@
 import { getOperationAST } from 'graphql';
-import type { ExecutionResult } from 'graphql';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayMetrics } from './metrics.js';
 
@@ -16,9 +16,22 @@ const isResult = (value: unknown): value is ExecutionResult =>
  * Serves `GET <path>` (Prometheus text format) and records, per GraphQL request, its latency by
  * operation name and type and HTTP status, and the codes of the errors in its result.
  */
-export function useMetrics(metrics: GatewayMetrics, options: { path: string; graphqlPaths: readonly string[] }): Plugin {
+export function useMetrics(
+  metrics: GatewayMetrics,
+  options: { path: string; graphqlPaths: readonly string[]; endpoint?: 'graphql' | 'subgraph' },
+): Plugin {
   const requests = new WeakMap<Request, RequestInfo>();
+  const endpoint = options.endpoint ?? 'graphql';
   const graphqlPaths = new Set(options.graphqlPaths);
+  const recordOperation = (args: ExecutionArgs): void => {
+    const request = (args.contextValue as { request?: Request }).request;
+    const info = request && requests.get(request);
+    if (!info) return;
+    const operation = getOperationAST(args.document, args.operationName);
+    if (!operation) return;
+    info.operationType = operation.operation;
+    info.operationName = metrics.operationLabel(operation.name?.value ?? args.operationName);
+  };
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname === options.path && request.method === 'GET') {
@@ -30,7 +43,7 @@ export function useMetrics(metrics: GatewayMetrics, options: { path: string; gra
         );
         return;
       }
-      if (graphqlPaths.has(url.pathname)) {
+      if (graphqlPaths.has(url.pathname) && !requests.has(request)) {
         requests.set(request, { started: performance.now(), operationName: '(none)', operationType: 'unknown' });
       }
     },
@@ -38,15 +51,9 @@ export function useMetrics(metrics: GatewayMetrics, options: { path: string; gra
       const info = requests.get(request);
       if (info) info.operationName = metrics.operationLabel(params.operationName);
     },
-    onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      const info = request && requests.get(request);
-      if (!info) return;
-      const operation = getOperationAST(args.document, args.operationName);
-      if (!operation) return;
-      info.operationType = operation.operation;
-      info.operationName = metrics.operationLabel(operation.name?.value ?? args.operationName);
-    },
+    onExecute: ({ args }) => recordOperation(args),
+    // Subscriptions do not pass through onExecute: without this they had no operation type.
+    onSubscribe: ({ args }) => recordOperation(args),
     onResultProcess({ request, result }) {
       const info = requests.get(request);
       const label = info?.operationName ?? '(none)';
@@ -63,7 +70,7 @@ export function useMetrics(metrics: GatewayMetrics, options: { path: string; gra
       if (!info) return;
       requests.delete(request);
       metrics.observeRequest(
-        { operationName: info.operationName, operationType: info.operationType, status: response.status },
+        { operationName: info.operationName, operationType: info.operationType, status: response.status, endpoint },
         (performance.now() - info.started) / 1000,
       );
     },

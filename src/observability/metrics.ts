@@ -40,7 +40,7 @@ export interface GatewayMetricsOptions {
 export class GatewayMetrics implements UpstreamObserver {
   readonly registry = new Registry();
   private readonly operationNames = new Set<string>();
-  private readonly requestDuration: Histogram<'operation_name' | 'operation_type' | 'status'>;
+  private readonly requestDuration: Histogram<'operation_name' | 'operation_type' | 'status' | 'endpoint'>;
   private readonly graphqlErrors: Counter<'operation_name' | 'code'>;
   private readonly upstreamCalls: Counter<'route' | 'method' | 'status' | 'outcome'>;
   private readonly upstreamDuration: Histogram<'route' | 'outcome'>;
@@ -54,8 +54,8 @@ export class GatewayMetrics implements UpstreamObserver {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
     this.requestDuration = new Histogram({
       name: 'graphql_request_duration_seconds',
-      help: 'GraphQL requests: latency (and, by its _count, rate) by operation name, type and HTTP status.',
-      labelNames: ['operation_name', 'operation_type', 'status'],
+      help: 'GraphQL requests: latency (and, by its _count, rate) by operation name, type, HTTP status and endpoint (graphql, subgraph).',
+      labelNames: ['operation_name', 'operation_type', 'status', 'endpoint'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
@@ -142,9 +142,17 @@ export class GatewayMetrics implements UpstreamObserver {
   }
 
   /** One GraphQL request ended (see `useOperationMetrics`). */
-  observeRequest(labels: { operationName: string; operationType: string; status: number }, seconds: number): void {
+  observeRequest(
+    labels: { operationName: string; operationType: string; status: number; endpoint?: 'graphql' | 'subgraph' },
+    seconds: number,
+  ): void {
     this.requestDuration.observe(
-      { operation_name: labels.operationName, operation_type: labels.operationType, status: String(labels.status) },
+      {
+        operation_name: labels.operationName,
+        operation_type: labels.operationType,
+        status: String(labels.status),
+        endpoint: labels.endpoint ?? 'graphql',
+      },
       seconds,
     );
   }

@@ -189,7 +189,7 @@ describe('load soak', () => {
     expect(endRss).toBeLessThan(warmRss * 1.3 + 20);
     // The gateway's own metrics agree that it served them all without errors.
     const metrics = await (await request(`${baseUrl}/metrics`, { dispatcher: agent })).body.text();
-    expect(metrics).toMatch(/graphql_request_duration_seconds_count\{operation_name="FilesPage",operation_type="query",status="200"\} \d+/);
+    expect(metrics).toMatch(/graphql_request_duration_seconds_count\{operation_name="FilesPage",operation_type="query",status="200",endpoint="graphql"\} \d+/);
     expect(metrics).not.toMatch(/graphql_errors_total\{/);
   });
 });
