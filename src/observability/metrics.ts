@@ -51,7 +51,14 @@ export class GatewayMetrics implements UpstreamObserver {
 
   constructor(options: GatewayMetricsOptions = {}) {
     const registers = [this.registry];
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics) {
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client names these three gauges `_total`, a suffix Prometheus keeps for counters
+      // (promtool rejects them); the per-type `nodejs_active_*{type}` gauges carry the same data.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+        this.registry.removeSingleMetric(name);
+      }
+    }
     this.requestDuration = new Histogram({
       name: 'graphql_request_duration_seconds',
       help: 'GraphQL requests: latency (and, by its _count, rate) by operation name, type, HTTP status and endpoint (graphql, subgraph).',
