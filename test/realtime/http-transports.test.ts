@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { deliverUntil } from './support.js';
 
 const SUBSCRIPTION = 'subscription { memberDeauthorized { projectMemberId } }';
 type Event = { memberDeauthorized: { projectMemberId: string } };
@@ -25,20 +26,17 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-const d1 = () => stack.upstreamCalls.filter((c) => c.route === 'D1').length;
-
 describe('graphql-sse client', () => {
   it('distinct connections mode: subscribes with Authorization and receives the event', async () => {
     const client = createClient({ url: `${base}/graphql`, headers: { authorization: `Bearer ${sandbox.masterToken}` }, retryAttempts: 0 });
     try {
       const iterator = client.iterate<Event>({ query: SUBSCRIPTION })[Symbol.asyncIterator]();
-      const first = iterator.next();
-      const before = d1();
-      while (d1() <= before) await new Promise((r) => setTimeout(r, 20));
-      await new Promise((r) => setTimeout(r, 50));
       const pmi = Object.keys(sandbox.memberTokens).sort()[4] ?? '';
-      const body = `{"project_member_id": "${pmi}", "erasure_requested": false, "timestamp": "${new Date().toISOString().replace('Z', '000+00:00')}"}`;
-      expect((await stack.fetch('/webhooks/openhumans/deauthorize', { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(200);
+      const deliver = async () => {
+        const body = `{"project_member_id": "${pmi}", "erasure_requested": false, "timestamp": "${new Date().toISOString().replace('Z', '000+00:00')}"}`;
+        expect((await stack.fetch('/webhooks/openhumans/deauthorize', { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(200);
+      };
+      const first = deliverUntil(iterator.next(), deliver);
       const result = await first;
       expect(result.done ? null : result.value.data?.memberDeauthorized.projectMemberId).toBe(pmi);
       await iterator.return?.();

@@ -72,3 +72,20 @@ export async function collect<T = Record<string, unknown>>(
     return { results, error };
   }
 }
+
+/**
+ * Fires `deliver` (a webhook delivery) until `first` settles, then returns its value: a live
+ * subscription only sees events sent after it listens, and when that is cannot be observed from
+ * outside, so the event is repeated (each with its own member id) instead of waiting a guessed time.
+ */
+export async function deliverUntil<T>(first: Promise<T>, deliver: (attempt: number) => Promise<void>, maxAttempts = 50): Promise<T> {
+  let settled = false;
+  const done = first.finally(() => {
+    settled = true;
+  });
+  for (let attempt = 0; attempt < maxAttempts && !settled; attempt++) {
+    await deliver(attempt);
+    await Promise.race([done, new Promise((r) => setTimeout(r, 100))]);
+  }
+  return done;
+}

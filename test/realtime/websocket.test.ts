@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { collect, listenWithWebSockets, wsClient, type WsServer } from './support.js';
+import { collect, deliverUntil, listenWithWebSockets, wsClient, type WsServer } from './support.js';
 
 const SUBSCRIPTION = 'subscription { memberDeauthorized { projectMemberId } }';
 type Event = { memberDeauthorized: { projectMemberId: string } };
@@ -38,17 +38,10 @@ async function deauthorize(pmi: string): Promise<void> {
   expect(res.status).toBe(200);
 }
 
-/** Subscribes and, once the subscription is live (its first re-check reached Open Humans), fires an event. */
+/** Subscribes, then delivers events for `pmi`-prefixed members until the first arrives. */
 async function receivesEvent(client: ReturnType<typeof wsClient>, pmi: string): Promise<string | undefined> {
   const iterator = client.iterate<Event>({ query: SUBSCRIPTION })[Symbol.asyncIterator]();
-  const first = iterator.next();
-  const d1 = () => stack.upstreamCalls.filter((c) => c.route === 'D1').length;
-  const before = d1();
-  // The subscribe resolver proves the token with one D1 call before listening.
-  while (d1() <= before) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 50));
-  await deauthorize(pmi);
-  const result = await first;
+  const result = await deliverUntil(iterator.next(), () => deauthorize(pmi));
   await iterator.return?.();
   return result.done ? undefined : result.value.data?.memberDeauthorized.projectMemberId;
 }
