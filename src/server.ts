@@ -51,7 +51,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const gateway = createGateway({ config, http, publicCache, logger, metrics, tracing });
   const server = createServer(gateway);
   const websockets = config.websocket.enabled
-    ? attachWebSocketEndpoint(server, gateway, { path: GRAPHQL_ENDPOINT, config, logger, maskError })
+    ? attachWebSocketEndpoint(server, gateway, { path: GRAPHQL_ENDPOINT, config, logger, maskError, metrics })
     : undefined;
   // Longer than a typical load balancer's idle timeout, so it closes idle connections first.
   server.keepAliveTimeout = 65_000;

@@ -47,6 +47,8 @@ export class GatewayMetrics implements UpstreamObserver {
   private readonly breaker: Gauge<'breaker'>;
   private readonly breakerTransitions: Counter<'breaker' | 'state'>;
   private readonly rateLimitedCounter: Counter;
+  private readonly websocketConnections: Gauge;
+  private readonly websocketOperations: Counter<'operation_type'>;
   private caches: CacheCounters[] = [];
 
   constructor(options: GatewayMetricsOptions = {}) {
@@ -102,7 +104,28 @@ export class GatewayMetrics implements UpstreamObserver {
       help: 'Requests refused by the per-client rate limit (HTTP 429).',
       registers,
     });
+    this.websocketConnections = new Gauge({
+      name: 'websocket_connections',
+      help: 'Open WebSocket (graphql-transport-ws) connections.',
+      registers,
+    });
+    this.websocketOperations = new Counter({
+      name: 'websocket_operations_total',
+      help: 'Operations started over WebSocket by operation type (query, mutation, subscription).',
+      labelNames: ['operation_type'],
+      registers,
+    });
     this.registerCacheMetrics(registers);
+  }
+
+  /** A WebSocket connection opened (+1) or closed (-1). */
+  websocketConnection(delta: 1 | -1): void {
+    this.websocketConnections.inc(delta);
+  }
+
+  /** An operation started over WebSocket. */
+  websocketOperation(operationType: 'query' | 'mutation' | 'subscription'): void {
+    this.websocketOperations.inc({ operation_type: operationType });
   }
 
   /** The shared public cache whose hit ratio is reported (`PublicCache.stats`). */

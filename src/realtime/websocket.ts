@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ExecutionArgs, ExecutionResult, FormattedExecutionResult } from 'graphql';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type { OperationResult } from 'graphql-ws';
@@ -42,6 +42,11 @@ export interface WebSocketOptions {
   logger: Logger;
   /** The gateway's error masking (the same as over HTTP). */
   maskError: (error: unknown, message: string) => Error;
+  /** Counts connections and operations (GatewayMetrics); optional. */
+  metrics?: {
+    websocketConnection(delta: 1 | -1): void;
+    websocketOperation(operationType: 'query' | 'mutation' | 'subscription'): void;
+  };
 }
 
 export interface WebSocketEndpoint {
@@ -110,6 +115,8 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
           state.operations.delete(id);
           return errors;
         }
+        const operation = getOperationAST(document, params.operationName);
+        if (operation) options.metrics?.websocketOperation(operation.operation);
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,
@@ -135,6 +142,10 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
   // `useServer`, which installs its own chooser that answers no subprotocol at all.)
   wss.options.handleProtocols = (protocols: Set<string>) =>
     protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : (protocols.values().next().value ?? false);
+  wss.on('connection', (socket) => {
+    options.metrics?.websocketConnection(1);
+    socket.once('close', () => options.metrics?.websocketConnection(-1));
+  });
   wss.on('error', (err) => logger.warn('websocket server error', { err: err.message }));
   return {
     get connections() {

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import type { Config } from '../../src/config.js';
 import { GRAPHQL_ENDPOINT, maskError } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
+import type { GatewayMetrics } from '../../src/observability/metrics.js';
 import type { WebSocketEndpoint } from '../../src/realtime/websocket.js';
 import { attachWebSocketEndpoint } from '../../src/realtime/websocket.js';
 import type { Stack } from '../helpers/stack.js';
@@ -21,7 +22,11 @@ export interface WsServer {
 }
 
 /** A real listener serving the stack's gateway over HTTP and WebSocket (as `startServer` does). */
-export async function listenWithWebSockets(stack: Stack, websocket: Partial<Config['websocket']> = {}): Promise<WsServer> {
+export async function listenWithWebSockets(
+  stack: Stack,
+  websocket: Partial<Config['websocket']> = {},
+  metrics?: GatewayMetrics,
+): Promise<WsServer> {
   const server = createServer(stack.gateway);
   const config: Config = { ...stack.config, websocket: { ...stack.config.websocket, ...websocket } };
   const endpoint = attachWebSocketEndpoint(server, stack.gateway, {
@@ -29,6 +34,7 @@ export async function listenWithWebSockets(stack: Stack, websocket: Partial<Conf
     config,
     logger: createLogger({ level: 'silent' }),
     maskError,
+    metrics,
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

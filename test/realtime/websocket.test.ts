@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
+import { GatewayMetrics } from '../../src/observability/metrics.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { collect, deliverUntil, listenWithWebSockets, wsClient, type WsServer } from './support.js';
 
@@ -17,13 +18,14 @@ type Event = { memberDeauthorized: { projectMemberId: string } };
 let sandbox: Sandbox;
 let stack: Stack;
 let ws: WsServer;
+const metrics = new GatewayMetrics();
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, sizes: { publicFiles: 50 } });
   stack = await startStack({
     sandbox,
     env: { OPENHUMANS_PROJECT_ID: String(sandbox.projectId), SUBSCRIPTION_RECHECK_SECONDS: '1' },
   });
-  ws = await listenWithWebSockets(stack);
+  ws = await listenWithWebSockets(stack, {}, metrics);
 });
 afterAll(async () => {
   await ws?.close();
@@ -132,6 +134,19 @@ describe('WebSocket subscriptions (graphql-transport-ws)', () => {
     } finally {
       await client.dispose();
       if (project) sandbox.state.store.setMasterToken(sandbox.projectId, oldToken, project.masterTokenExpires);
+    }
+  });
+
+  it('counts connections and operations by type in /metrics series', async () => {
+    const client = wsClient(ws.wsUrl, { connectionParams: { token: sandbox.masterToken } });
+    try {
+      await collect(client, '{ __typename }');
+      const text = await metrics.render();
+      expect(text).toMatch(/websocket_operations_total\{operation_type="query"\} [1-9]/);
+      expect(text).toMatch(/websocket_operations_total\{operation_type="subscription"\} [1-9]/);
+      expect(text).toMatch(/websocket_connections [1-9]/);
+    } finally {
+      await client.dispose();
     }
   });
 
