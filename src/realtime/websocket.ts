@@ -10,6 +10,8 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
 import { ErrorCode, GatewayError } from '../errors.js';
+import { requestIdOf } from '../http/request-id.js';
+import { requestScope } from '../request-scope.js';
 import type { Logger } from '../logger.js';
 import { connectionCredentials, originAllowed } from './websocket-auth.js';
 import type { ConnectionCredentials } from './websocket-auth.js';
@@ -117,6 +119,7 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
         }
         const operation = getOperationAST(document, params.operationName);
         if (operation) options.metrics?.websocketOperation(operation.operation);
+        logger.debug('websocket operation', { requestId: requestIdOf(request), operationType: operation?.operation ?? 'unknown' });
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,
@@ -127,8 +130,9 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
         };
         return args;
       },
-      execute: (args) => (args.rootValue as RootRunners).execute(args),
-      subscribe: (args) => (args.rootValue as RootRunners).subscribe(args),
+      // In the request scope of its request id, as over HTTP: log lines of the operation carry it.
+      execute: (args) => inScope(args, (runners) => runners.execute(args)),
+      subscribe: (args) => inScope(args, (runners) => runners.subscribe(args)),
       onNext: (_ctx, _id, _payload, _args, result) => masked(result, options.maskError),
       onComplete: (ctx, id) => endOperation(ctx.extra.state, id),
       onClose: (ctx) => {
@@ -162,6 +166,12 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
 interface RootRunners {
   execute(args: ExecutionArgs): OperationResult;
   subscribe(args: ExecutionArgs): OperationResult;
+}
+
+function inScope(args: ExecutionArgs, run: (runners: RootRunners) => OperationResult): OperationResult {
+  const runners = args.rootValue as RootRunners;
+  const requestId = (args.contextValue as { requestId?: unknown }).requestId;
+  return typeof requestId === 'string' ? requestScope.run({ requestId }, () => run(runners)) : run(runners);
 }
 
 function endOperation(state: SocketState | undefined, id: string): void {

@@ -32,7 +32,7 @@ export async function listenWithWebSockets(
   const endpoint = attachWebSocketEndpoint(server, stack.gateway, {
     path: GRAPHQL_ENDPOINT,
     config,
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({ level: 'debug', write: (line) => stack.logLines.push(line) }),
     maskError,
     metrics,
   });

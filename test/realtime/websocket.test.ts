@@ -150,6 +150,18 @@ describe('WebSocket subscriptions (graphql-transport-ws)', () => {
     }
   });
 
+  it("logs an operation's lines with the upgrade's x-request-id", async () => {
+    const client = wsClient(ws.wsUrl, { connectionParams: { token: 'not-a-valid-token-ws' } }, { 'x-request-id': 'ws-request-7' });
+    try {
+      const { results } = await collect(client, '{ viewer { member { created } } }');
+      expect(JSON.stringify(results[0]?.errors)).toContain('UNAUTHENTICATED');
+      expect(stack.logLines.some((line) => line.includes('ws-request-7'))).toBe(true);
+      expect(stack.logLines.some((line) => line.includes('not-a-valid-token-ws'))).toBe(false);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('closes the legacy subscriptions-transport-ws subprotocol with 4406', async () => {
     const socket = new WebSocket(ws.wsUrl, 'graphql-ws');
     const code = await new Promise<number>((resolve) => socket.on('close', (c) => resolve(c)));
