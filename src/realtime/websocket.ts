@@ -14,6 +14,7 @@ import { requestIdOf } from '../http/request-id.js';
 import { requestScope } from '../request-scope.js';
 import type { Logger } from '../logger.js';
 import { connectionCredentials, originAllowed } from './websocket-auth.js';
+import { startOperationSpan } from './websocket-tracing.js';
 import type { ConnectionCredentials } from './websocket-auth.js';
 
 /*
@@ -34,6 +35,8 @@ interface SocketState {
   credentials: ConnectionCredentials;
   /** One abort controller per running operation: its context's `signal`. */
   operations: Map<string, AbortController>;
+  /** Ends each running operation's span. */
+  spans: Map<string, () => void>;
 }
 
 type WsExtra = Extra & { state?: SocketState };
@@ -87,7 +90,7 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
         const credentials = connectionCredentials(ctx.extra.request, ctx.connectionParams);
         // A token that cannot be one (not a string, spaces) is refused before any work is done.
         if (!credentials) return false;
-        ctx.extra.state = { credentials, operations: new Map() };
+        ctx.extra.state = { credentials, operations: new Map(), spans: new Map() };
         return true;
       },
       onSubscribe: async (ctx, id, params) => {
@@ -119,6 +122,7 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
         }
         const operation = getOperationAST(document, params.operationName);
         if (operation) options.metrics?.websocketOperation(operation.operation);
+        state.spans.set(id, startOperationSpan(request, document, params.operationName));
         logger.debug('websocket operation', { requestId: requestIdOf(request), operationType: operation?.operation ?? 'unknown' });
         const args: ExecutionArgs = {
           schema: enveloped.schema,
@@ -175,6 +179,9 @@ function inScope(args: ExecutionArgs, run: (runners: RootRunners) => OperationRe
 }
 
 function endOperation(state: SocketState | undefined, id: string): void {
+  const endSpan = state?.spans.get(id);
+  state?.spans.delete(id);
+  endSpan?.();
   const controller = state?.operations.get(id);
   if (!controller) return;
   state?.operations.delete(id);
@@ -192,8 +199,11 @@ function syntheticRequest(extra: WsExtra, credentials: ConnectionCredentials, pa
   if (credentials.cookie !== null) headers.set('cookie', credentials.cookie);
   const requestId = extra.request.headers['x-request-id'];
   if (typeof requestId === 'string') headers.set('x-request-id', requestId);
-  const site = extra.request.headers['sec-fetch-site'];
-  if (typeof site === 'string') headers.set('sec-fetch-site', site);
+  // Also the caller's trace context, which the operation's span continues.
+  for (const name of ['sec-fetch-site', 'traceparent', 'tracestate'] as const) {
+    const value = extra.request.headers[name];
+    if (typeof value === 'string') headers.set(name, value);
+  }
   const host = extra.request.headers.host ?? 'localhost';
   return new Request(`http://${host}${path}`, { method: 'POST', headers, signal });
 }

@@ -4,6 +4,8 @@
  * credential re-checks as over SSE, the legacy subprotocol refused, and every bound enforced.
  */
 import { randomBytes } from 'node:crypto';
+import { SpanKind, trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Sandbox } from '../../sandbox/index.js';
@@ -159,6 +161,28 @@ describe('WebSocket subscriptions (graphql-transport-ws)', () => {
       expect(stack.logLines.some((line) => line.includes('not-a-valid-token-ws'))).toBe(false);
     } finally {
       await client.dispose();
+    }
+  });
+
+  it("continues the upgrade's traceparent: a SERVER span per operation, and the sandbox sees the trace", async () => {
+    const exporter = new InMemorySpanExporter();
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    const traceId = '5bf92f3577b34da6a3ce929d0e0e4736';
+    const client = wsClient(ws.wsUrl, {}, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    try {
+      sandbox.resetCalls();
+      const { results } = await collect(client, 'query OverWs { dataFiles(first: 3) { edges { node { basename } } } }');
+      expect(results[0]?.errors).toBeUndefined();
+      const server = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER);
+      expect(server?.name).toBe('query OverWs');
+      expect(server?.spanContext().traceId).toBe(traceId);
+      expect(server?.attributes['network.protocol.name']).toBe('websocket');
+      const seen = sandbox.requests();
+      expect(seen.length).toBeGreaterThan(0);
+      for (const entry of seen) expect(String(entry.traceparent).split('-')[1]).toBe(traceId);
+    } finally {
+      await client.dispose();
+      trace.disable();
     }
   });
 
