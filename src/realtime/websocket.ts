@@ -74,13 +74,26 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
   const { config, logger } = options;
   const limits = config.websocket;
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
+  let handshakes = 0;
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path !== options.path) return refuse(socket, 404, 'Not Found');
-    if (wss.clients.size >= limits.maxConnections) return refuse(socket, 503, 'Service Unavailable');
+    // Handshakes in progress count too, so a burst of upgrades cannot overshoot the bound.
+    if (wss.clients.size + handshakes >= limits.maxConnections) return refuse(socket, 503, 'Service Unavailable');
     // Browsers do not apply CORS to WebSockets: only the gateway's own origin and CORS_ORIGINS may open one.
     if (!originAllowed(req, config.server.corsOrigins)) return refuse(socket, 403, 'Forbidden');
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    handshakes++;
+    let counted = true;
+    const settle = (): void => {
+      if (counted) handshakes--;
+      counted = false;
+    };
+    // A handshake that fails never calls back: the socket's close settles the count then.
+    socket.once('close', settle);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      settle();
+      wss.emit('connection', ws, req);
+    });
   };
   server.on('upgrade', onUpgrade);
   const disposable = useServer<Record<string, unknown> | undefined, { state?: SocketState }>(
