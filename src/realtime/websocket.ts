@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
 import { ErrorCode, GatewayError } from '../errors.js';
 import { requestIdOf } from '../http/request-id.js';
+import { TokenBucketLimiter, clientKey } from '../limits/rate-limit.js';
 import { requestScope } from '../request-scope.js';
 import type { Logger } from '../logger.js';
 import { connectionCredentials, originAllowed } from './websocket-auth.js';
@@ -75,6 +76,7 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
   const limits = config.websocket;
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
   let handshakes = 0;
+  const limiter = config.rateLimit.perSecond > 0 ? new TokenBucketLimiter(config.rateLimit) : null;
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path !== options.path) return refuse(socket, 404, 'Not Found');
@@ -118,8 +120,12 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
           ];
         }
         const controller = new AbortController();
-        state.operations.set(id, controller);
         const request = syntheticRequest(ctx.extra, state.credentials, options.path, controller.signal);
+        // Each operation takes from the client's bucket, at the HTTP rate (RATE_LIMIT_*): a socket
+        // is no way around the per-client limit.
+        const limited = rateLimited(limiter, request, ctx.extra.request, config.rateLimit.trustProxy);
+        if (limited) return [limited];
+        state.operations.set(id, controller);
         const enveloped = yoga.getEnveloped({ request, params, socket: ctx.extra.socket });
         let document;
         try {
@@ -185,6 +191,18 @@ interface RootRunners {
   subscribe(args: ExecutionArgs): OperationResult;
 }
 
+/** A RATE_LIMITED error when the operation's client has no request left in its bucket. */
+function rateLimited(limiter: TokenBucketLimiter | null, request: Request, upgrade: IncomingMessage, trustProxy: boolean): GatewayError | null {
+  if (!limiter) return null;
+  const key = clientKey(request, { req: upgrade }, trustProxy);
+  if (key === null) return null;
+  const result = limiter.take(key);
+  if (result.ok) return null;
+  return new GatewayError(ErrorCode.RATE_LIMITED, `Too many operations: retry after ${result.retryAfterSeconds} s.`, {
+    extensions: { retryAfterSeconds: result.retryAfterSeconds },
+  });
+}
+
 function inScope(args: ExecutionArgs, run: (runners: RootRunners) => OperationResult): OperationResult {
   const runners = args.rootValue as RootRunners;
   const requestId = (args.contextValue as { requestId?: unknown }).requestId;
@@ -212,8 +230,9 @@ function syntheticRequest(extra: WsExtra, credentials: ConnectionCredentials, pa
   if (credentials.cookie !== null) headers.set('cookie', credentials.cookie);
   const requestId = extra.request.headers['x-request-id'];
   if (typeof requestId === 'string') headers.set('x-request-id', requestId);
-  // Also the caller's trace context, which the operation's span continues.
-  for (const name of ['sec-fetch-site', 'traceparent', 'tracestate'] as const) {
+  // Also the caller's trace context, which the operation's span continues, and the forwarded
+  // address the rate limit keys on behind a proxy (TRUST_PROXY).
+  for (const name of ['sec-fetch-site', 'traceparent', 'tracestate', 'x-forwarded-for'] as const) {
     const value = extra.request.headers[name];
     if (typeof value === 'string') headers.set(name, value);
   }

@@ -26,9 +26,14 @@ export async function listenWithWebSockets(
   stack: Stack,
   websocket: Partial<Config['websocket']> = {},
   metrics?: GatewayMetrics,
+  rateLimit?: Config['rateLimit'],
 ): Promise<WsServer> {
   const server = createServer(stack.gateway);
-  const config: Config = { ...stack.config, websocket: { ...stack.config.websocket, ...websocket } };
+  const config: Config = {
+    ...stack.config,
+    websocket: { ...stack.config.websocket, ...websocket },
+    rateLimit: rateLimit ?? stack.config.rateLimit,
+  };
   const endpoint = attachWebSocketEndpoint(server, stack.gateway, {
     path: GRAPHQL_ENDPOINT,
     config,

@@ -250,6 +250,26 @@ describe('WebSocket bounds', () => {
     }
   });
 
+  it('takes each operation from the per-client rate limit bucket (RATE_LIMITED past it)', async () => {
+    // Loopback is never limited: the client stands behind a trusted proxy here. No refill to speak of.
+    const limited = await listenWithWebSockets(stack, {}, undefined, { perSecond: 0.001, burst: 2, trustProxy: true });
+    const client = wsClient(limited.wsUrl, {}, { 'x-forwarded-for': '203.0.113.9' });
+    try {
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push(await collect(client, '{ __typename }'));
+      expect(answers[0]?.results[0]?.data).toEqual({ __typename: 'Query' });
+      expect(answers[1]?.results[0]?.data).toEqual({ __typename: 'Query' });
+      expect(JSON.stringify(answers[2]?.results[0]?.errors ?? answers[2]?.error)).toContain('RATE_LIMITED');
+      // Another client (address) has its own bucket.
+      const other = wsClient(limited.wsUrl, {}, { 'x-forwarded-for': '203.0.113.10' });
+      expect((await collect(other, '{ __typename }')).results[0]?.data).toEqual({ __typename: 'Query' });
+      await other.dispose();
+    } finally {
+      await client.dispose();
+      await limited.close();
+    }
+  });
+
   it('refuses upgrades past WS_MAX_CONNECTIONS with HTTP 503', async () => {
     // Sockets of the tests above finish closing first (the count is of open sockets).
     while (small.endpoint.connections > 0) await new Promise((r) => setTimeout(r, 20));
