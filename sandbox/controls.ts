@@ -32,6 +32,8 @@ export interface RequestLogEntry {
   url: string;
   /** Redacted Authorization header summary, null when absent. */
   authorization: string | null;
+  /** The W3C `traceparent` the caller sent (a trace id is no secret), null when absent. */
+  traceparent?: string | null;
   status: number;
   /** Injected fault, if any. */
   fault?: FaultKind;

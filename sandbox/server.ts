@@ -63,6 +63,7 @@ async function dispatch(state: SandboxState, routes: Route[], req: IncomingMessa
       state.controls.record({
         time: started, route: id, method: req.method ?? 'GET', url: redactUrl(req.url ?? '/'),
         authorization: redactAuthorization(req.headers.authorization),
+        traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : null,
         status: res.headersSent ? res.statusCode : 0, ...(fault ? { fault: fault.kind } : {}),
       });
     });

@@ -171,6 +171,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     // Fan-out, upstream budget, client keying, /subgraph and /metrics exposure.
     security: readSecurity(r),
+    // WebSocket subscriptions, their own block.
+    websocket: {
+      enabled: r.bool('WS_ENABLED', true),
+      maxConnections: r.int('WS_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
+      maxPayloadBytes: r.int('WS_MAX_PAYLOAD_BYTES', 102_400, 1_024, 16_777_216),
+      maxSubscriptionsPerConnection: r.int('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 1_000),
+      connectionInitTimeoutMs: r.int('WS_CONNECTION_INIT_TIMEOUT_MS', 5_000, 100, 60_000),
+    },
   };
   checkAtStart(r, config);
   if (config.security.metricsPort !== null && config.security.metricsPort > 65535) {

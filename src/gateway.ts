@@ -48,9 +48,11 @@ import { createSharedRedis } from './redis/supervise.js';
 import { RedisIdempotencyStore } from './datasources/uploads/redis-idempotency.js';
 import { abuseLimitPlugins, createClientLimits, useUpstreamBudget } from './limits/index.js';
 import type { ClientLimits } from './limits/rate-limit.js';
+import { subgraphObservability } from './federation/observability.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { useMetrics } from './observability/metrics-plugin.js';
 import { GatewayTracing } from './observability/tracing.js';
+import { useUnsupportedTransportErrors } from './realtime/http-transports.js';
 
 /** The Apollo Federation subgraph's path (SUBGRAPH_SECRET; src/federation/). */
 export const SUBGRAPH_ENDPOINT = '/subgraph';
@@ -82,8 +84,8 @@ export interface GatewayDeps {
    */
   metrics?: GatewayMetrics;
   /**
-   * OpenTelemetry spans (no-ops unless an SDK is registered); @default a fresh one. When `http`
-   * is passed in, its creator wires `onCall` to `tracing.upstreamCall` itself.
+   * OpenTelemetry spans (no-ops unless an SDK is registered); @default a fresh one. Upstream
+   * calls find their request's span themselves (src/observability/upstream-spans.ts).
    */
   tracing?: GatewayTracing;
   /** The clock of sign-in and sessions (state expiry, token expiry, lifetimes); @default Date.now. Tests inject one. */
@@ -167,7 +169,7 @@ function sharedIdempotency(config: Config, redis: SharedRedis | null): SharedUpl
  * source let through is mapped by the one mapping (`toGatewayError`), keeping its location
  * and path; anything else unexpected becomes "Unexpected error." and is logged by yoga.
  */
-function maskError(error: unknown, message: string, isDev?: boolean): Error {
+export function maskError(error: unknown, message: string, isDev?: boolean): Error {
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (original instanceof UpstreamError) {
     const mapped = toGatewayError(original) as GraphQLError;
@@ -207,7 +209,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const tracing = deps.tracing ?? new GatewayTracing();
   const onUpstreamCall = (event: UpstreamCallEvent): void => {
     metrics?.upstreamCall(event);
-    tracing.upstreamCall(event);
     deps.onUpstreamCall?.(event);
   };
   const shared = resolveDeps({ ...deps, metrics, onUpstreamCall });
@@ -232,11 +233,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     useRequestDeadline(config.requestDeadlineMs),
     // …and its budget of upstream calls and its share of the shared upstream concurrency.
     useUpstreamBudget({ maxCalls, maxInFlight }),
-    ...subgraphPlugins(config, shared, clientLimits),
+    ...subgraphPlugins(config, shared, clientLimits, metrics, tracing),
     ...(metrics
       ? [useMetrics(metrics, { path: METRICS_ENDPOINT, graphqlPaths: [GRAPHQL_ENDPOINT], token: config.security.metricsToken })]
       : []),
-    tracing.plugin([GRAPHQL_ENDPOINT]),
+    // The webhook is traced too: a delivery's traceparent continues into its store writes.
+    tracing.plugin([GRAPHQL_ENDPOINT, config.deauthorization.webhookPath]),
     // Rate limit, persisted operations, depth/alias/token/cost limits, introspection switch.
     ...abuseLimitPlugins(config, { rateLimitedPaths: [GRAPHQL_ENDPOINT], clientLimits, ownsLimiter: true }),
     ...(sessions ? [sessions.plugin()] : []),
@@ -260,6 +262,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ? [useOfflineGraphiQL(GRAPHQL_ENDPOINT, new GraphiQLPage(() => graphiqlOptions(schema, GRAPHQL_ENDPOINT)))]
       : []),
     useCompression(),
+    useUnsupportedTransportErrors([GRAPHQL_ENDPOINT]),
     ...deauthorizationPlugins(deps, shared),
     // No-store for credentialed and OAuth answers, Vary: Origin with CORS (src/http/security-headers.ts).
     useSecurityHeaders({
@@ -295,10 +298,21 @@ export function createGateway(deps: GatewayDeps): Gateway {
  * list-length limits, the introspection switch (which also hides `_service { sdl }`), and the
  * per-request upstream budget (the main gateway's plugin wraps this request too).
  */
-function subgraphPlugins(config: Config, shared: SharedDeps, clientLimits: ClientLimits | null): Plugin[] {
+function subgraphPlugins(
+  config: Config,
+  shared: SharedDeps,
+  clientLimits: ClientLimits | null,
+  metrics: GatewayMetrics | undefined,
+  tracing: GatewayTracing,
+): Plugin[] {
   const secret = config.security.subgraphSecret;
   if (!config.federation.subgraph || secret === null) return [];
-  const plugins = [useStableErrorCodes(), ...abuseLimitPlugins(config, { rateLimitedPaths: [SUBGRAPH_ENDPOINT], clientLimits })];
+  const plugins = [
+    // Observed like /graphql (metrics, spans, ftv1 traces for routers); src/federation/observability.ts.
+    ...subgraphObservability({ path: SUBGRAPH_ENDPOINT, metricsPath: METRICS_ENDPOINT, metrics, tracing }),
+    useStableErrorCodes(),
+    ...abuseLimitPlugins(config, { rateLimitedPaths: [SUBGRAPH_ENDPOINT], clientLimits }),
+  ];
   const { typePrefix } = config.federation;
   return [useSubgraphEndpoint({ path: SUBGRAPH_ENDPOINT, secret, typePrefix, shared, maskError, plugins })];
 }

@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadConfig } from './config.js';
 import { loadEnvFileIfPresent } from './config/env-file.js';
+import { startOtelSdk } from './observability/otel-sdk.js';
 import { startServer } from './server.js';
 
 let config;
@@ -20,6 +21,9 @@ try {
   }
   throw err;
 }
+
+// Before the server, so the first request is traced (standard OTEL_* variables; off by default).
+const otel = await startOtelSdk();
 
 const running = await startServer(config).catch((err: unknown) => {
   // e.g. EADDRINUSE: one clear line, no stack trace.
@@ -47,15 +51,18 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     }
     stopping = true;
     running.logger.info('shutting down', { signal });
-    running.close().then(
-      () => {
-        running.logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        running.logger.error('shutdown failed', { err });
-        process.exit(1);
-      },
-    );
+    running
+      .close()
+      .then(() => otel?.shutdown())
+      .then(
+        () => {
+          running.logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          running.logger.error('shutdown failed', { err });
+          process.exit(1);
+        },
+      );
   });
 }

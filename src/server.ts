@@ -9,7 +9,8 @@ import { createPublicCache } from './datasources/create-public-cache.js';
 import { resilienceFromConfig } from './datasources/resilience/index.js';
 import { createSharedRedis } from './redis/supervise.js';
 import type { Gateway } from './gateway.js';
-import { createGateway } from './gateway.js';
+import { GRAPHQL_ENDPOINT, createGateway, maskError } from './gateway.js';
+import { attachWebSocketEndpoint } from './realtime/websocket.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
 import { applyConnectionLimits, serverOptions } from './http/connection-limits.js';
@@ -50,7 +51,6 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     }),
     onCall: (event) => {
       metrics?.upstreamCall(event);
-      tracing.upstreamCall(event);
     },
     // Why Open Humans could not be reached (DNS, refused, TLS, timeout), without tokens.
     onFailure: upstreamFailureLogger(logger),
@@ -66,6 +66,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     // Debug only: under a flood, one line per refused socket would be its own abuse.
     onRefused: (kind) => logger.debug('connection refused by a limit', { kind }),
   });
+  const websockets = config.websocket.enabled
+    ? attachWebSocketEndpoint(server, gateway, { path: GRAPHQL_ENDPOINT, config, logger, maskError, metrics })
+    : undefined;
   // Longer than a typical load balancer's idle timeout, so it closes idle connections first.
   server.keepAliveTimeout = 65_000;
   // A socket silent for 10 minutes (longer than the gateway's own PUT of a spooled 5 GiB file
@@ -94,6 +97,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const close = (graceMs = 10_000): Promise<void> => {
     closing ??= (async () => {
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      await websockets?.close();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       timer.unref();

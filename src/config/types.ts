@@ -143,6 +143,19 @@ export interface Config {
   readonly connectionLimits: ConnectionLimitsConfig;
   /** Abuse resistance: fan-out, upstream budget, client keying, `/subgraph` and `/metrics` exposure. */
   readonly security: SecurityConfig;
+  /** WebSocket subscriptions (graphql-transport-ws on the GraphQL path). */
+  readonly websocket: {
+    /** `WS_ENABLED`: accept WebSocket upgrades on /graphql. */
+    readonly enabled: boolean;
+    /** `WS_MAX_CONNECTIONS`: open sockets per instance; more are refused with HTTP 503. */
+    readonly maxConnections: number;
+    /** `WS_MAX_PAYLOAD_BYTES`: largest message a client may send (closed with 1009 past it). */
+    readonly maxPayloadBytes: number;
+    /** `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION`: concurrent operations per socket. */
+    readonly maxSubscriptionsPerConnection: number;
+    /** `WS_CONNECTION_INIT_TIMEOUT_MS`: time to send `connection_init` (closed with 4408 after). */
+    readonly connectionInitTimeoutMs: number;
+  };
 }
 
 /** Redis namespace, timeout, breaker and cache budget (`src/config/redis.ts`). */

@@ -1,3 +1,4 @@
+import type { UpstreamSpan } from '../observability/upstream-spans.js';
 /** The HTTP layer's request, event and option shapes (`http.ts`, which re-exports the public ones). */
 
 import type { Dispatcher, FormData as UndiciFormData } from 'undici';
@@ -89,6 +90,8 @@ export interface ExchangeResult {
   text: string;
   started: number;
   retryAfterMs: number | undefined;
+  /** The context of this attempt (with its span), for parsing and observing it. */
+  attempt?: CallContext;
 }
 
 /** What every error and observation of one call carries (the URL already redacted). */
@@ -99,4 +102,6 @@ export interface CallContext {
   hadToken: boolean;
   /** The token of this call, only to redact it from what the upstream sends back. */
   secret?: string;
+  /** The trace span of this attempt, ended when the attempt is observed. */
+  span?: UpstreamSpan;
 }

@@ -9,6 +9,8 @@ import { anySignal } from './resilience/deadline.js';
 import { currentBudget } from './resilience/request-budget.js';
 import { parseRetryAfter } from './resilience/retry.js';
 import { UpstreamError } from './upstream-error.js';
+import { startUpstreamSpan } from '../observability/upstream-spans.js';
+import type { UpstreamSpan } from '../observability/upstream-spans.js';
 import type { UpstreamFailure } from './upstream-error.js';
 
 import type {
@@ -110,7 +112,7 @@ export class OpenHumansHttp {
           },
           context,
         );
-        return noteTokenVerdict(req.auth?.token, () => this.parse<T>(res, context));
+        return noteTokenVerdict(req.auth?.token, () => this.parse<T>(res, res.attempt ?? context));
       },
       fail,
     );
@@ -163,6 +165,9 @@ export class OpenHumansHttp {
     context: CallContext,
   ): Promise<ExchangeResult> {
     const started = performance.now();
+    // One span per attempt; its traceparent goes out with the call.
+    const span = startUpstreamSpan({ route: context.route, method: init.method, redactedUrl: context.url, url });
+    if (span) context = { ...context, span };
     const deadline = init.noDeadline
       ? undefined
       : AbortSignal.timeout(this.options.totalTimeoutMs ?? this.options.headersTimeoutMs + this.options.bodyTimeoutMs);
@@ -172,7 +177,7 @@ export class OpenHumansHttp {
       res = await undiciRequest(url, {
         method: init.method,
         dispatcher: this.options.dispatcher,
-        headers: init.headers,
+        headers: span ? { ...init.headers, ...span.headers } : init.headers,
         body: init.body,
         signal,
         headersTimeout: this.options.headersTimeoutMs,
@@ -184,7 +189,7 @@ export class OpenHumansHttp {
     const text = await this.readText(res, context, started, init.signal, deadline);
     const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
     const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-    return { status: res.statusCode, contentType, text, started, retryAfterMs };
+    return { status: res.statusCode, contentType, text, started, retryAfterMs, attempt: context };
   }
 
   /** Reads the whole body as text (bounded); on any error the body is destroyed, never leaked. */
@@ -235,14 +240,14 @@ export class OpenHumansHttp {
       throw this.failed('status', context, started, { status, detail, html, body: parsed ? json : undefined, retryAfterMs });
     }
     if (text.trim() === '') {
-      this.observe(context.route, context.method, status, 'ok', started);
+      this.observe(context.route, context.method, status, 'ok', started, context.span);
       return undefined as T;
     }
     if (!parsed) {
       const detail = html ? `HTML instead of JSON: ${htmlSummary(text) ?? 'page'}` : 'unparseable JSON';
       throw this.failed('bad_response', context, started, { status, detail, html });
     }
-    this.observe(context.route, context.method, status, 'ok', started);
+    this.observe(context.route, context.method, status, 'ok', started, context.span);
     return json as T;
   }
 
@@ -252,9 +257,9 @@ export class OpenHumansHttp {
     started: number,
     extra: { status?: number; detail?: string; html?: boolean; body?: unknown; cause?: unknown; retryAfterMs?: number },
   ): UpstreamError {
-    this.observe(context.route, context.method, extra.status, kind, started);
+    this.observe(context.route, context.method, extra.status, kind, started, context.span);
     if ((kind === 'connection' || kind === 'timeout') && extra.cause !== undefined) this.report(kind, context, extra.cause);
-    const { secret, ...safe } = context;
+    const { secret, span: _span, ...safe } = context;
     // The upstream may echo the token anywhere (e.g. a debug page, a detail text): redact the
     // known token itself, not only the patterns `redactText` recognises.
     const detail = extra.detail === undefined ? undefined : redactSecret(extra.detail, secret);
@@ -273,7 +278,15 @@ export class OpenHumansHttp {
     }
   }
 
-  private observe(route: string, method: string, status: number | undefined, outcome: UpstreamCallEvent['outcome'], started: number): void {
+  private observe(
+    route: string,
+    method: string,
+    status: number | undefined,
+    outcome: UpstreamCallEvent['outcome'],
+    started: number,
+    span?: UpstreamSpan,
+  ): void {
+    span?.end(status, outcome);
     if (!this.options.onCall) return;
     try {
       this.options.onCall({ route, method, status, outcome, durationMs: performance.now() - started });

@@ -55,7 +55,8 @@ export function prefixPlan(prefix: string): RenamePlan {
 function build(prefix: string | null): GraphQLSchema {
   const base = builder.toSubGraphSchema({
     linkUrl: FEDERATION_LINK,
-    federationDirectives: ['@key', '@shareable'],
+    // @tag and @inaccessible are imported so contracts (and other subgraphs) can use them.
+    federationDirectives: ['@key', '@shareable', '@tag', '@inaccessible'],
     sortSchema: true,
   });
   if (!prefix) return base;

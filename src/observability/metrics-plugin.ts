@@ -1,5 +1,5 @@
 import { getOperationAST } from 'graphql';
-import type { ExecutionResult } from 'graphql';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../errors.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -39,11 +39,21 @@ const isResult = (value: unknown): value is ExecutionResult =>
  */
 export function useMetrics(
   metrics: GatewayMetrics,
-  options: { path: string; graphqlPaths: readonly string[]; token: string | null },
+  options: { path: string; graphqlPaths: readonly string[]; token: string | null; endpoint?: 'graphql' | 'subgraph' },
 ): Plugin {
   const requests = new WeakMap<Request, RequestInfo>();
+  const endpoint = options.endpoint ?? 'graphql';
   const graphqlPaths = new Set(options.graphqlPaths);
   const { token } = options;
+  const recordOperation = (args: ExecutionArgs): void => {
+    const request = (args.contextValue as { request?: Request }).request;
+    const info = request && requests.get(request);
+    if (!info) return;
+    const operation = getOperationAST(args.document, args.operationName);
+    if (!operation) return;
+    info.operationType = operation.operation;
+    info.operationName = metrics.operationLabel(operation.name?.value ?? args.operationName);
+  };
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       // Without METRICS_TOKEN the exposition is not served on the public port at all (404).
@@ -51,7 +61,7 @@ export function useMetrics(
         endResponse(await metricsResponse(metrics, request, token, fetchAPI));
         return;
       }
-      if (graphqlPaths.has(url.pathname)) {
+      if (graphqlPaths.has(url.pathname) && !requests.has(request)) {
         requests.set(request, { started: performance.now(), operationName: '(none)', operationType: 'unknown' });
       }
     },
@@ -59,15 +69,9 @@ export function useMetrics(
       const info = requests.get(request);
       if (info) info.operationName = metrics.operationLabel(params.operationName);
     },
-    onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      const info = request && requests.get(request);
-      if (!info) return;
-      const operation = getOperationAST(args.document, args.operationName);
-      if (!operation) return;
-      info.operationType = operation.operation;
-      info.operationName = metrics.operationLabel(operation.name?.value ?? args.operationName);
-    },
+    onExecute: ({ args }) => recordOperation(args),
+    // Subscriptions do not pass through onExecute: without this they had no operation type.
+    onSubscribe: ({ args }) => recordOperation(args),
     onResultProcess({ request, result }) {
       const info = requests.get(request);
       const label = info?.operationName ?? '(none)';
@@ -84,7 +88,7 @@ export function useMetrics(
       if (!info) return;
       requests.delete(request);
       metrics.observeRequest(
-        { operationName: info.operationName, operationType: info.operationType, status: response.status },
+        { operationName: info.operationName, operationType: info.operationType, status: response.status, endpoint },
         (performance.now() - info.started) / 1000,
       );
     },

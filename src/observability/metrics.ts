@@ -40,22 +40,31 @@ export interface GatewayMetricsOptions {
 export class GatewayMetrics implements UpstreamObserver {
   readonly registry = new Registry();
   private readonly operationNames = new Set<string>();
-  private readonly requestDuration: Histogram<'operation_name' | 'operation_type' | 'status'>;
+  private readonly requestDuration: Histogram<'operation_name' | 'operation_type' | 'status' | 'endpoint'>;
   private readonly graphqlErrors: Counter<'operation_name' | 'code'>;
   private readonly upstreamCalls: Counter<'route' | 'method' | 'status' | 'outcome'>;
   private readonly upstreamDuration: Histogram<'route' | 'outcome'>;
   private readonly breaker: Gauge<'breaker'>;
   private readonly breakerTransitions: Counter<'breaker' | 'state'>;
   private readonly rateLimitedCounter: Counter;
+  private readonly websocketConnections: Gauge;
+  private readonly websocketOperations: Counter<'operation_type'>;
   private caches: CacheCounters[] = [];
 
   constructor(options: GatewayMetricsOptions = {}) {
     const registers = [this.registry];
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics) {
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client names these three gauges `_total`, a suffix Prometheus keeps for counters
+      // (promtool rejects them); the per-type `nodejs_active_*{type}` gauges carry the same data.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+        this.registry.removeSingleMetric(name);
+      }
+    }
     this.requestDuration = new Histogram({
       name: 'graphql_request_duration_seconds',
-      help: 'GraphQL requests: latency (and, by its _count, rate) by operation name, type and HTTP status.',
-      labelNames: ['operation_name', 'operation_type', 'status'],
+      help: 'GraphQL requests: latency (and, by its _count, rate) by operation name, type, HTTP status and endpoint (graphql, subgraph).',
+      labelNames: ['operation_name', 'operation_type', 'status', 'endpoint'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
@@ -95,7 +104,28 @@ export class GatewayMetrics implements UpstreamObserver {
       help: 'Requests refused by the per-client rate limit (HTTP 429).',
       registers,
     });
+    this.websocketConnections = new Gauge({
+      name: 'websocket_connections',
+      help: 'Open WebSocket (graphql-transport-ws) connections.',
+      registers,
+    });
+    this.websocketOperations = new Counter({
+      name: 'websocket_operations_total',
+      help: 'Operations started over WebSocket by operation type (query, mutation, subscription).',
+      labelNames: ['operation_type'],
+      registers,
+    });
     this.registerCacheMetrics(registers);
+  }
+
+  /** A WebSocket connection opened (+1) or closed (-1). */
+  websocketConnection(delta: 1 | -1): void {
+    this.websocketConnections.inc(delta);
+  }
+
+  /** An operation started over WebSocket. */
+  websocketOperation(operationType: 'query' | 'mutation' | 'subscription'): void {
+    this.websocketOperations.inc({ operation_type: operationType });
   }
 
   /** The shared public cache whose hit ratio is reported (`PublicCache.stats`). */
@@ -142,9 +172,17 @@ export class GatewayMetrics implements UpstreamObserver {
   }
 
   /** One GraphQL request ended (see `useOperationMetrics`). */
-  observeRequest(labels: { operationName: string; operationType: string; status: number }, seconds: number): void {
+  observeRequest(
+    labels: { operationName: string; operationType: string; status: number; endpoint?: 'graphql' | 'subgraph' },
+    seconds: number,
+  ): void {
     this.requestDuration.observe(
-      { operation_name: labels.operationName, operation_type: labels.operationType, status: String(labels.status) },
+      {
+        operation_name: labels.operationName,
+        operation_type: labels.operationType,
+        status: String(labels.status),
+        endpoint: labels.endpoint ?? 'graphql',
+      },
       seconds,
     );
   }

@@ -1,87 +1,82 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
+import type { ExecutionArgs } from 'graphql';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { requestIdOf } from '../http/request-id.js';
-import { currentRequestId } from '../request-scope.js';
 import { VERSION } from '../version.js';
+import { extractTraceContext } from './trace-context.js';
+import { TRACER_NAME, clearRequestTraceContext, setRequestTraceContext } from './upstream-spans.js';
 
 /*
- * OpenTelemetry tracing through the API only: with no SDK registered in the process every span
- * is a no-op (nothing is recorded or kept). Register an SDK and exporter when starting the
- * process (e.g. `node --import ./otel.js src/main.ts` with @opentelemetry/sdk-node) to get one
- * SERVER span per GraphQL request and one CLIENT span per Open Humans call beneath it. Span
- * attributes carry route ids, methods, statuses and operation names: never URLs or tokens.
+ * OpenTelemetry tracing through the API: with no SDK registered every span is a no-op, but an
+ * incoming W3C `traceparent` is still passed on to Open Humans. With an SDK (OTEL_* variables,
+ * src/observability/otel-sdk.ts, or one registered by the host) each request to a traced path
+ * gives one SERVER span, a child of the caller's trace, named `{operation type} {operation name}`
+ * once the operation is known, and each Open Humans call a CLIENT span beneath it
+ * (upstream-spans.ts). Attributes follow the OpenTelemetry conventions for GraphQL and HTTP
+ * servers; never a token or a query string.
  */
 
-const TRACER_NAME = 'openhumans-graphql';
+interface Entry {
+  span: Span;
+  id: string;
+  context: Context;
+}
 
 export class GatewayTracing {
-  /** Recording request spans by request id, so upstream calls find their parent. */
-  private readonly active = new Map<string, Span>();
-  private readonly byRequest = new WeakMap<Request, { span: Span; id: string }>();
+  private readonly byRequest = new WeakMap<Request, Entry>();
 
   private get tracer() {
     return trace.getTracer(TRACER_NAME, VERSION);
   }
 
-  /** One SERVER span per request to the GraphQL endpoints. */
-  plugin(graphqlPaths: readonly string[]): Plugin {
-    const paths = new Set(graphqlPaths);
+  /** One SERVER span per request to `paths` (GraphQL endpoints, the webhook). */
+  plugin(paths: readonly string[]): Plugin {
+    const traced = new Set(paths);
+    const onOperation = ({ args }: { args: ExecutionArgs }): void => {
+      const request = (args.contextValue as { request?: Request }).request;
+      const entry = request && this.byRequest.get(request);
+      const operation = entry && getOperationAST(args.document, args.operationName);
+      if (!entry || !operation) return;
+      entry.span.setAttribute('graphql.operation.type', operation.operation);
+      if (operation.name) entry.span.setAttribute('graphql.operation.name', operation.name.value);
+      entry.span.updateName(operation.name ? `${operation.operation} ${operation.name.value}` : operation.operation);
+    };
     return {
       onRequest: ({ request, url }) => {
-        if (!paths.has(url.pathname)) return;
-        const span = this.tracer.startSpan(`${request.method} ${url.pathname}`, {
-          kind: SpanKind.SERVER,
-          attributes: { 'http.request.method': request.method, 'url.path': url.pathname },
-        });
-        if (!span.isRecording()) return;
+        if (!traced.has(url.pathname) || this.byRequest.has(request)) return;
+        const parent = extractTraceContext(request.headers);
+        const span = this.tracer.startSpan(
+          `${request.method} ${url.pathname}`,
+          {
+            kind: SpanKind.SERVER,
+            attributes: { 'http.request.method': request.method, 'url.path': url.pathname, 'url.scheme': url.protocol.replace(':', '') },
+          },
+          parent,
+        );
+        // Not recording and no incoming trace: nothing to continue or record.
+        if (!span.isRecording() && !trace.getSpanContext(parent)) return;
         const id = requestIdOf(request);
-        span.setAttribute('request.id', id);
-        this.active.set(id, span);
-        this.byRequest.set(request, { span, id });
+        if (span.isRecording()) span.setAttribute('request.id', id);
+        const context = trace.setSpan(parent, span);
+        setRequestTraceContext(id, context);
+        this.byRequest.set(request, { span, id, context });
       },
-      onExecute: ({ args }) => {
-        const request = (args.contextValue as { request?: Request }).request;
-        const entry = request && this.byRequest.get(request);
-        const operation = entry && getOperationAST(args.document, args.operationName);
-        if (!entry || !operation) return;
-        entry.span.setAttribute('graphql.operation.type', operation.operation);
-        if (operation.name) entry.span.setAttribute('graphql.operation.name', operation.name.value);
-      },
+      onExecute: onOperation,
+      onSubscribe: onOperation,
       onResponse: ({ request, response }) => {
         const entry = this.byRequest.get(request);
         if (!entry) return;
         this.byRequest.delete(request);
-        if (this.active.get(entry.id) === entry.span) this.active.delete(entry.id);
+        clearRequestTraceContext(entry.id, entry.context);
         entry.span.setAttribute('http.response.status_code', response.status);
-        if (response.status >= 500) entry.span.setStatus({ code: SpanStatusCode.ERROR });
+        if (response.status >= 500) {
+          entry.span.setAttribute('error.type', String(response.status));
+          entry.span.setStatus({ code: SpanStatusCode.ERROR });
+        }
         entry.span.end();
       },
     };
-  }
-
-  /** One CLIENT span per upstream call (the HTTP layer's `onCall`, after the call). */
-  upstreamCall(event: { route: string; method: string; status: number | undefined; outcome: string; durationMs: number }): void {
-    const requestId = currentRequestId();
-    const parent = requestId ? this.active.get(requestId) : undefined;
-    if (!parent) return; // calls outside a traced request (readiness probe, cache refresh)
-    const end = Date.now();
-    const span = this.tracer.startSpan(
-      `openhumans ${event.route}`,
-      {
-        kind: SpanKind.CLIENT,
-        startTime: end - event.durationMs,
-        attributes: {
-          'openhumans.route': event.route,
-          'http.request.method': event.method,
-          'openhumans.outcome': event.outcome,
-          ...(event.status !== undefined ? { 'http.response.status_code': event.status } : {}),
-        },
-      },
-      trace.setSpan(ROOT_CONTEXT, parent),
-    );
-    if (event.outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: event.outcome });
-    span.end(end);
   }
 }

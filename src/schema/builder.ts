@@ -38,6 +38,9 @@ export const builder = new SchemaBuilder<{
     nodeTypeOptions: { description: 'An object with a globally unique, opaque `id` (Relay).' },
     // Shareable: every Relay subgraph defines the same PageInfo (federation only; no effect on /graphql).
     pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.', shareable: true },
+    // Connections and edges are value types too: another subgraph may return or @provide them.
+    defaultConnectionTypeOptions: { shareable: true },
+    defaultEdgeTypeOptions: { shareable: true },
     nodeQueryOptions: {
       description: 'Fetches any object by its global `id`; null when it does not exist or is not visible to you.',
       args: { id: { description: 'The global `id` of the object.' } },

@@ -9,6 +9,8 @@ export interface SharedSource {
 }
 
 export const SharedSourceRef = builder.objectRef<SharedSource>('SharedSource').implement({
+  // A value type another subgraph may return or @provide (federation only).
+  shareable: true,
   description:
     'A source of data (another Open Humans project) whose files a member shares with this project.',
   fields: (t) => ({

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
+import { SUBGRAPH_TEST_SECRET } from '../federation/support.js';
 import { allTokens } from '../private/support.js';
 import { fails, ok, toGlobalId } from '../public/support.js';
 
@@ -16,7 +17,7 @@ let stack: Stack;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, sizes: { publicFiles: 300, users: 50, members: 12 } });
-  stack = await startStack({ sandbox });
+  stack = await startStack({ sandbox, env: { SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET } });
 }, 60_000);
 
 afterAll(async () => {
@@ -45,7 +46,11 @@ async function node(id: string, token?: string): Promise<NodeResult> {
 
 /** `_entities` on the subgraph endpoint, as a router sends it. */
 async function entity(rep: Record<string, unknown>, token?: string): Promise<Record<string, unknown> | null> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json',
+    'x-subgraph-secret': SUBGRAPH_TEST_SECRET,
+  };
   if (token) headers.authorization = `Bearer ${token}`;
   const query = 'query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on DataFile { id } ... on Project { id } ... on Member { id } } }';
   const res = await stack.fetch('/subgraph', { method: 'POST', headers, body: JSON.stringify({ query, variables: { r: [rep] } }) });

@@ -36,11 +36,14 @@ afterAll(async () => {
 /** 5,000 distinct, well-formed DataFile ids (most name nothing: the gateway cannot know). */
 const manyIds = (n: number): string[] => Array.from({ length: n }, (_, i) => Buffer.from(`DataFile:${100_000 + i}`).toString('base64'));
 
+const GRAPHQL_RESPONSE = { accept: 'application/graphql-response+json' };
+
 describe('list arguments that fan out', () => {
   it('a 5,000-id nodes is refused with a coded error and 0 upstream calls', async () => {
     const gw = await gateway(sandbox.url);
     sandbox.resetCalls();
-    const answer = await post(gw.url, '/graphql', { query: NODES, variables: { ids: manyIds(5_000) } });
+    // A limit refusal is a validation error: 400 for application/graphql-response+json.
+    const answer = await post(gw.url, '/graphql', { query: NODES, variables: { ids: manyIds(5_000) } }, GRAPHQL_RESPONSE);
     expect(answer.status).toBe(400);
     expect(answer.body.data ?? null).toBeNull();
     expect(answer.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'listLength', max: 100, actual: 5_000 });
@@ -53,7 +56,10 @@ describe('list arguments that fan out', () => {
     sandbox.resetCalls();
     const representations = Array.from({ length: 5_000 }, (_, i) => ({ __typename: 'DataFile', databaseId: 100_000 + i }));
     const query = 'query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }';
-    const answer = await post(gw.url, '/subgraph', { query, variables: { r: representations } }, { 'x-subgraph-secret': SECRET });
+    const answer = await post(gw.url, '/subgraph', { query, variables: { r: representations } }, {
+      'x-subgraph-secret': SECRET,
+      ...GRAPHQL_RESPONSE,
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'listLength', actual: 5_000 });
     expect(totalCalls(sandbox)).toBe(0);

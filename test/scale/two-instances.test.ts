@@ -55,7 +55,12 @@ describe.skipIf(!available)('two instances, one Redis: writes and retries throug
 
   const master = (): string => sandbox.masterToken;
 
-  async function uploadThrough(instance: Instance, filename: string, idempotencyKey?: string): Promise<Record<string, unknown>> {
+  async function uploadThrough(
+    instance: Instance,
+    filename: string,
+    idempotencyKey?: string,
+    content: Buffer = someBytes(200),
+  ): Promise<Record<string, unknown>> {
     const input: Record<string, unknown> = { file: null, metadata: DEFAULT_METADATA, projectMemberId: member.projectMemberId };
     if (idempotencyKey) input.idempotencyKey = idempotencyKey;
     const res = await sendMultipart(
@@ -63,7 +68,7 @@ describe.skipIf(!available)('two instances, one Redis: writes and retries throug
       {
         operations: { query: UPLOAD_MUTATION, variables: { input } },
         map: { '0': ['variables.input.file'] },
-        files: [{ field: '0', filename, content: someBytes(200) }],
+        files: [{ field: '0', filename, content }],
       },
       { token: master() },
     );
@@ -114,11 +119,13 @@ describe.skipIf(!available)('two instances, one Redis: writes and retries throug
   });
 
   it("an idempotent retry through B returns A's result and stores nothing new", async () => {
-    const first = await uploadThrough(a, 'once.txt', 'retry-key-19');
+    // A retry sends the very same bytes (another file under the same key is a conflict).
+    const bytes = someBytes(200);
+    const first = await uploadThrough(a, 'once.txt', 'retry-key-19', bytes);
     expect(first.__typename).toBe('UploadDataFilePayload');
     const filesBefore = sandbox.store.fileCount();
     sandbox.resetCalls();
-    const retry = await uploadThrough(b, 'once.txt', 'retry-key-19');
+    const retry = await uploadThrough(b, 'once.txt', 'retry-key-19', bytes);
     // The same file (its download link is signed afresh on each read).
     const withoutLink = (payload: Record<string, unknown>) => ({ ...payload, dataFile: { ...(payload.dataFile as object), downloadUrl: null } });
     expect(withoutLink(retry)).toEqual(withoutLink(first));

@@ -201,7 +201,7 @@ describe('load soak', () => {
     // The gateway's own metrics agree that it served them all without errors.
     const scrape = { dispatcher: agent, headers: { authorization: `Bearer ${LOAD_METRICS_TOKEN}` } };
     const metrics = await (await request(`${baseUrl}/metrics`, scrape)).body.text();
-    expect(metrics).toMatch(/graphql_request_duration_seconds_count\{operation_name="FilesPage",operation_type="query",status="200"\} \d+/);
+    expect(metrics).toMatch(/graphql_request_duration_seconds_count\{operation_name="FilesPage",operation_type="query",status="200",endpoint="graphql"\} \d+/);
     expect(metrics).not.toMatch(/graphql_errors_total\{/);
   });
 });
