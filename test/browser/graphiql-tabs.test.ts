@@ -112,6 +112,11 @@ describe.skipIf(!chromiumAvailable('GraphiQL tabs browser test'))('GraphiQL tabs
   it('a fresh visit to /graphql (no query in the address) adds no empty tab either', async () => {
     await page.click(`.graphiql-tab:nth-child(2) .graphiql-tab-button`);
     await editorShows(NAMES[1] ?? '');
+    // GraphiQL saves its tab state a moment after a switch: leave only once it has.
+    await page.waitForFunction(
+      (key) => (JSON.parse(window.localStorage.getItem(key) ?? 'null') as { activeTabIndex?: number } | null)?.activeTabIndex === 1,
+      'graphiql:tabState',
+    );
     const before = await tabs();
     await open(`${base}/graphql`, 'revisited');
     await editorShows(NAMES[1] ?? '');
