@@ -8,12 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { SUBGRAPH_TEST_SECRET } from './support.js';
+
+const METRICS_TEST_TOKEN = 'test-metrics-token-0123456789';
 
 let sandbox: Sandbox;
 let stack: Stack;
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
-  stack = await startStack({ sandbox });
+  stack = await startStack({ sandbox, env: { SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET, METRICS_TOKEN: METRICS_TEST_TOKEN } });
 });
 afterAll(async () => {
   await stack?.close();
@@ -23,7 +26,7 @@ afterAll(async () => {
 const routerCall = (query: string, headers: Record<string, string> = {}) =>
   stack.fetch('/subgraph', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-subgraph-secret': SUBGRAPH_TEST_SECRET, ...headers },
     body: JSON.stringify({ query }),
   });
 
@@ -57,7 +60,7 @@ describe('/subgraph observability', () => {
 
   it('is counted in graphql_request_duration_seconds with endpoint="subgraph"', async () => {
     await (await routerCall('query Counted { projects(first: 1) { totalCount } }')).text();
-    const text = await (await stack.fetch('/metrics')).text();
+    const text = await (await stack.fetch('/metrics', { headers: { authorization: `Bearer ${METRICS_TEST_TOKEN}` } })).text();
     expect(text).toMatch(/graphql_request_duration_seconds_count\{operation_name="Counted",operation_type="query",status="200",endpoint="subgraph"\} 1/);
     expect(text).not.toMatch(/operation_name="Counted"[^}]*endpoint="graphql"/);
     expect(text).toMatch(/graphql_errors_total\{operation_name="\(anonymous\)",code="UNAUTHENTICATED"\} \d+/);

@@ -12,6 +12,7 @@ import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
+import { SUBGRAPH_TEST_SECRET } from '../federation/support.js';
 
 function promtoolAvailable(): boolean {
   const found = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -23,11 +24,13 @@ function promtoolAvailable(): boolean {
 
 let sandbox: Sandbox;
 let gateway: Gateway;
+const METRICS_TEST_TOKEN = 'test-metrics-token-0123456789';
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
   // Process metrics too, as main runs it: they are the ones most likely to stray.
   const metrics = new GatewayMetrics({ processMetrics: true });
-  gateway = createGateway({ config: loadConfig({ OPENHUMANS_BASE_URL: sandbox.url }), logger: createLogger({ level: 'silent' }), metrics });
+  gateway = createGateway({
+    config: loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET, METRICS_TOKEN: METRICS_TEST_TOKEN }), logger: createLogger({ level: 'silent' }), metrics });
 });
 afterAll(async () => {
   await gateway?.dispose();
@@ -40,8 +43,8 @@ describe.skipIf(!promtoolAvailable())('metric names', () => {
       gateway.fetch('http://gw/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
     await (await post('query Q { projects(first: 2) { totalCount } }')).text();
     await (await post('{ viewer { member { created } } }', { authorization: 'Bearer bad-token-000' })).text();
-    await (await gateway.fetch('http://gw/subgraph', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) })).text();
-    const text = await (await gateway.fetch('http://gw/metrics')).text();
+    await (await gateway.fetch('http://gw/subgraph', { method: 'POST', headers: { 'content-type': 'application/json', 'x-subgraph-secret': SUBGRAPH_TEST_SECRET }, body: JSON.stringify({ query: '{ __typename }' }) })).text();
+    const text = await (await gateway.fetch('http://gw/metrics', { headers: { authorization: `Bearer ${METRICS_TEST_TOKEN}` } })).text();
     for (const name of ['graphql_request_duration_seconds_bucket', 'graphql_errors_total', 'upstream_requests_total', 'upstream_request_duration_seconds_sum', 'process_cpu_seconds_total']) {
       expect(text).toContain(name);
     }

@@ -4,6 +4,7 @@
  * gateway's CLIENT span as parent) on each upstream call; also on /subgraph and the webhook,
  * and without any SDK the caller's trace still reaches Open Humans. Tokens never reach a span.
  */
+import { SUBGRAPH_TEST_SECRET } from '../federation/support.js';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ const exporter = new InMemorySpanExporter();
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
   gateway = createGateway({
-    config: loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, OPENHUMANS_PROJECT_ID: String(sandbox.projectId) }),
+    config: loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, OPENHUMANS_PROJECT_ID: String(sandbox.projectId), SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET }),
     logger: createLogger({ level: 'silent' }),
   });
 });
@@ -43,7 +44,13 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
   Promise.resolve(
     gateway.fetch(`http://gw${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', traceparent: TRACEPARENT, tracestate: 'vendor=abc', ...headers },
+      headers: {
+        'content-type': 'application/json',
+        traceparent: TRACEPARENT,
+        tracestate: 'vendor=abc',
+        ...(path === '/subgraph' ? { 'x-subgraph-secret': SUBGRAPH_TEST_SECRET } : {}),
+        ...headers,
+      },
       body: JSON.stringify(body),
     }),
   );
