@@ -242,7 +242,8 @@ export class PublicCache {
    * their own deadlines. Failures are not cached.
    */
   private startLoad<T>(key: string, load: () => Promise<T>, ttlMs: number): Promise<T> {
-    const promise = withDeadline(Deadline.after(this.loadDeadlineMs), async () => {
+    const deadline = Deadline.after(this.loadDeadlineMs);
+    const promise = withDeadline(deadline, async () => {
       try {
         const value = deepFreeze(await load());
         // In the background: a slow store never delays the answer.
@@ -250,6 +251,7 @@ export class PublicCache {
         return value;
       } finally {
         this.inFlight.delete(key);
+        deadline.end();
       }
     });
     // Callers may all have given up (deadline): the settled load must not be an unhandled rejection.

@@ -44,4 +44,22 @@ describe('deadline signals', () => {
     parent.abort('early');
     expect(nativeSignal(parent.signal).aborted).toBe(true);
   });
+
+  it('lets go of its parent and its timer once the request is answered (end)', async () => {
+    const parent = foreignSignal();
+    const deadline = Deadline.after(5, parent.signal);
+    deadline.end();
+    parent.abort('late');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Neither the parent nor the (cleared) timer reaches a finished request's signal.
+    expect(deadline.signal.aborted).toBe(false);
+  });
+
+  it('still times out while the request runs', async () => {
+    const deadline = Deadline.after(5);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(deadline.signal.aborted).toBe(true);
+    expect(deadline.expired).toBe(true);
+    expect((deadline.signal.reason as Error).name).toBe('TimeoutError');
+  });
 });

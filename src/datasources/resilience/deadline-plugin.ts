@@ -21,8 +21,16 @@ export function useRequestDeadline(ms: number): Plugin {
       request: ({ request }, wrapped) => {
         const type = request.headers.get('content-type') ?? '';
         if (type.toLowerCase().startsWith('multipart/')) return wrapped();
-        return withDeadline(Deadline.after(budget, request.signal), wrapped);
+        const deadline = Deadline.after(budget, request.signal);
+        const done = withDeadline(deadline, wrapped);
+        // Released once answered (also on failure), so nothing of it outlives the request.
+        if (isThenable(done)) return Promise.resolve(done).finally(() => deadline.end());
+        deadline.end();
+        return done;
       },
     },
   };
 }
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as { then?: unknown } | null | undefined)?.then === 'function';

@@ -8,19 +8,42 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export class Deadline {
   /** Aborted when the budget is spent (reason: a `TimeoutError`) or the parent aborts. */
   readonly signal: AbortSignal;
+  private readonly release: () => void;
 
   private constructor(
     /** Epoch ms at which the budget ends. */
     readonly at: number,
     signal: AbortSignal,
+    release: () => void,
   ) {
     this.signal = signal;
+    this.release = release;
   }
 
-  /** A deadline `ms` from now; also aborted with `parent` (e.g. the client went away). */
+  /**
+   * A deadline `ms` from now; also aborted with `parent` (e.g. the client went away). One
+   * controller, one timer and one listener on the parent, all dropped by `end()`: per-request
+   * `AbortSignal.timeout`/`AbortSignal.any` pairs stayed reachable long after their request (on
+   * Node 24, a 429 flood grew the heap by about 2.6 KB per request).
+   */
   static after(ms: number, parent?: AbortSignal): Deadline {
-    const timer = AbortSignal.timeout(ms);
-    return new Deadline(Date.now() + ms, parent ? AbortSignal.any([nativeSignal(parent), timer]) : timer);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('The request deadline passed.', 'TimeoutError')), ms);
+    timer.unref();
+    const onParentAbort = (): void => controller.abort(parent?.reason);
+    if (parent?.aborted) controller.abort(parent.reason);
+    else parent?.addEventListener('abort', onParentAbort, { once: true });
+    const release = (): void => {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParentAbort);
+    };
+    controller.signal.addEventListener('abort', release, { once: true });
+    return new Deadline(Date.now() + ms, controller.signal, release);
+  }
+
+  /** The request is answered: stop the timer and let go of the parent (the signal stays as is). */
+  end(): void {
+    this.release();
   }
 
   remainingMs(): number {
