@@ -5,7 +5,7 @@ import { USER_AGENT } from '../version.js';
 import { classify, htmlSummary, isHtml, statusDetail } from './http-support.js';
 import { describeFailure, targetOf } from './connection-failure.js';
 import { Resilience } from './resilience/index.js';
-import { anySignal } from './resilience/deadline.js';
+import { combinedSignal, timeoutSignal } from './resilience/deadline.js';
 import { currentBudget } from './resilience/request-budget.js';
 import { parseRetryAfter } from './resilience/retry.js';
 import { UpstreamError } from './upstream-error.js';
@@ -168,28 +168,36 @@ export class OpenHumansHttp {
     // One span per attempt; its traceparent goes out with the call.
     const span = startUpstreamSpan({ route: context.route, method: init.method, redactedUrl: context.url, url });
     if (span) context = { ...context, span };
-    const deadline = init.noDeadline
+    // A timer and listeners of our own, released after the call: per-call AbortSignal.timeout +
+    // AbortSignal.any pairs outlived their calls (a growing heap under load on Node 24).
+    const timeout = init.noDeadline
       ? undefined
-      : AbortSignal.timeout(this.options.totalTimeoutMs ?? this.options.headersTimeoutMs + this.options.bodyTimeoutMs);
-    const signal = anySignal(init.signal, deadline);
-    let res: Dispatcher.ResponseData;
+      : timeoutSignal(this.options.totalTimeoutMs ?? this.options.headersTimeoutMs + this.options.bodyTimeoutMs);
+    const deadline = timeout?.signal;
+    const combined = combinedSignal(init.signal, deadline);
     try {
-      res = await undiciRequest(url, {
-        method: init.method,
-        dispatcher: this.options.dispatcher,
-        headers: span ? { ...init.headers, ...span.headers } : init.headers,
-        body: init.body,
-        signal,
-        headersTimeout: this.options.headersTimeoutMs,
-        bodyTimeout: this.options.bodyTimeoutMs,
-      });
-    } catch (err) {
-      throw this.failed(classify(err, init.signal, deadline), context, started, { cause: err });
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await undiciRequest(url, {
+          method: init.method,
+          dispatcher: this.options.dispatcher,
+          headers: span ? { ...init.headers, ...span.headers } : init.headers,
+          body: init.body,
+          signal: combined.signal,
+          headersTimeout: this.options.headersTimeoutMs,
+          bodyTimeout: this.options.bodyTimeoutMs,
+        });
+      } catch (err) {
+        throw this.failed(classify(err, init.signal, deadline), context, started, { cause: err });
+      }
+      const text = await this.readText(res, context, started, init.signal, deadline);
+      const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
+      const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+      return { status: res.statusCode, contentType, text, started, retryAfterMs, attempt: context };
+    } finally {
+      timeout?.release();
+      combined.release();
     }
-    const text = await this.readText(res, context, started, init.signal, deadline);
-    const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
-    const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-    return { status: res.statusCode, contentType, text, started, retryAfterMs, attempt: context };
   }
 
   /** Reads the whole body as text (bounded); on any error the body is destroyed, never leaked. */

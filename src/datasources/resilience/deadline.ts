@@ -97,6 +97,38 @@ export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal 
   return set.length > 1 ? AbortSignal.any(set.map(nativeSignal)) : set[0];
 }
 
+/** A signal aborted with a `TimeoutError` after `ms`; `release()` stops the timer. */
+export function timeoutSignal(ms: number): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation timed out.', 'TimeoutError')), ms);
+  timer.unref();
+  return { signal: controller.signal, release: () => clearTimeout(timer) };
+}
+
+/**
+ * One signal that aborts with whichever of `signals` aborts first; `release()` removes its
+ * listeners from them (unlike `AbortSignal.any`, nothing of it stays attached to a long-lived
+ * source once the work is done).
+ */
+export function combinedSignal(...signals: (AbortSignal | undefined)[]): { signal: AbortSignal | undefined; release: () => void } {
+  const set = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (set.length <= 1) return { signal: set[0], release: () => {} };
+  const controller = new AbortController();
+  const onAbort = (event: Event): void => controller.abort((event.target as AbortSignal).reason);
+  const release = (): void => {
+    for (const s of set) s.removeEventListener('abort', onAbort);
+  };
+  for (const s of set) {
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    s.addEventListener('abort', onAbort, { once: true });
+  }
+  if (controller.signal.aborted) release();
+  return { signal: controller.signal, release };
+}
+
 /** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
 export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;

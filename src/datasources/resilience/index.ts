@@ -11,7 +11,7 @@ import type { UpstreamFailure } from '../upstream-error.js';
 import type { BreakerOptions, BreakerState } from './breaker.js';
 import { CircuitBreaker, routeClass } from './breaker.js';
 import { ConcurrencyLimiter, QueueFullError } from './concurrency.js';
-import { anySignal, currentDeadline, sleep } from './deadline.js';
+import { combinedSignal, currentDeadline, sleep } from './deadline.js';
 import { currentBudget } from './request-budget.js';
 import type { RetryOptions } from './retry.js';
 import { backoffMs, judge, retriableMethod } from './retry.js';
@@ -77,42 +77,48 @@ export class Resilience {
    */
   async run<T>(call: CallInfo, attempt: (signal: AbortSignal | undefined) => Promise<T>, fail: FailCall): Promise<T> {
     const deadline = currentDeadline();
-    const signal = anySignal(call.signal, deadline?.signal);
+    // Released when the call is done: nothing of it stays attached to the request's signal.
+    const combined = combinedSignal(call.signal, deadline?.signal);
+    const signal = combined.signal;
     const breaker = this.breakerFor(call.route);
     const maxAttempts = retriableMethod(call.method) ? this.options.retry.maxAttempts : 1;
-    for (let n = 1; ; n += 1) {
-      if (deadline?.expired) throw fail('timeout', 'request deadline exceeded');
-      if (signal?.aborted) throw fail('aborted', 'request cancelled');
-      const budget = currentBudget();
-      if (budget && !budget.take()) throw fail('budget', `upstream call budget of ${budget.maxCalls} spent`);
-      if (!breaker.tryAcquire()) {
-        throw fail('circuit_open', `circuit open for ${breaker.name} calls (retry in ${breaker.retryInMs()} ms)`);
-      }
-      let error: UpstreamError;
-      try {
-        const result = await this.limited(signal, () => attempt(signal), fail);
-        breaker.record('success');
-        return result;
-      } catch (err) {
-        if (!(err instanceof UpstreamError)) {
-          breaker.record('neutral');
-          throw err;
+    try {
+      for (let n = 1; ; n += 1) {
+        if (deadline?.expired) throw fail('timeout', 'request deadline exceeded');
+        if (signal?.aborted) throw fail('aborted', 'request cancelled');
+        const budget = currentBudget();
+        if (budget && !budget.take()) throw fail('budget', `upstream call budget of ${budget.maxCalls} spent`);
+        if (!breaker.tryAcquire()) {
+          throw fail('circuit_open', `circuit open for ${breaker.name} calls (retry in ${breaker.retryInMs()} ms)`);
         }
-        // Our own deadline or the client leaving is no verdict on the upstream.
-        const gaveUp = signal?.aborted === true;
-        const verdict = gaveUp ? { outcome: 'neutral' as const, transient: false } : judge(err);
-        breaker.record(verdict.outcome);
-        if (gaveUp && deadline?.expired) throw fail('timeout', 'request deadline exceeded');
-        error = err;
-        if (!verdict.transient || n >= maxAttempts) throw err;
+        let error: UpstreamError;
+        try {
+          const result = await this.limited(signal, () => attempt(signal), fail);
+          breaker.record('success');
+          return result;
+        } catch (err) {
+          if (!(err instanceof UpstreamError)) {
+            breaker.record('neutral');
+            throw err;
+          }
+          // Our own deadline or the client leaving is no verdict on the upstream.
+          const gaveUp = signal?.aborted === true;
+          const verdict = gaveUp ? { outcome: 'neutral' as const, transient: false } : judge(err);
+          breaker.record(verdict.outcome);
+          if (gaveUp && deadline?.expired) throw fail('timeout', 'request deadline exceeded');
+          error = err;
+          if (!verdict.transient || n >= maxAttempts) throw err;
+        }
+        const delay = backoffMs(n, this.options.retry, error.retryAfterMs, this.random);
+        if (deadline && delay >= deadline.remainingMs()) throw error;
+        try {
+          await sleep(delay, signal);
+        } catch {
+          throw error;
+        }
       }
-      const delay = backoffMs(n, this.options.retry, error.retryAfterMs, this.random);
-      if (deadline && delay >= deadline.remainingMs()) throw error;
-      try {
-        await sleep(delay, signal);
-      } catch {
-        throw error;
-      }
+    } finally {
+      combined.release();
     }
   }
 
