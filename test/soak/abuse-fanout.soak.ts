@@ -13,7 +13,9 @@
  *
  * Pass: the well-behaved client sees 0 errors; its p99 during the attack is within
  * P99_MULTIPLE (10) × its p99 alone, plus 50 ms; each attack class is
- * refused as designed; the gateway's RSS stays below its baseline × 1.5 + 100 MiB.
+ * refused as designed; the gateway's RSS stays within baseline + 512 MiB (the heap V8 keeps under
+ * this allocation rate; a leak of per-request signals reached 748 MiB here on Node 24 and kept
+ * climbing) and after the last round is at most 1.5 × its value after the first, + 50 MiB.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -231,6 +233,7 @@ describe(`abuse soak: ${ROUNDS} × (${BASELINE_SECONDS} s alone, ${ATTACK_SECOND
     const attacks: Sent[][] = Object.keys(ATTACKS).map(() => []);
     let baselineRss = 0;
     let addressBudget = 0;
+    const rssAfterRound: number[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       baseline.push(...(await goodClient(Date.now() + BASELINE_SECONDS * 1000, rnd)));
       if (round === 0) baselineRss = rssMiB(gateway.pid ?? 0);
@@ -245,6 +248,7 @@ describe(`abuse soak: ${ROUNDS} × (${BASELINE_SECONDS} s alone, ${ATTACK_SECOND
       // The most one address can have been let through: its burst (refilled while the
       // attackers paused) plus the refill meanwhile.
       addressBudget += BURST + RATE * Math.ceil((Date.now() - attackStart) / 1000);
+      rssAfterRound.push(rssMiB(gateway.pid ?? 0));
     }
     const endRss = rssMiB(gateway.pid ?? 0);
     const byName = Object.fromEntries(Object.keys(ATTACKS).map((name, i) => [name, attacks[i] ?? []]));
@@ -253,7 +257,7 @@ describe(`abuse soak: ${ROUNDS} × (${BASELINE_SECONDS} s alone, ${ATTACK_SECOND
     const report = {
       baseline: { requests: baseline.length, p50Ms: Math.round(pct(baseline.map((s) => s.ms), 0.5)), p99Ms: Math.round(baseP99) },
       underAttack: { requests: good.length, p50Ms: Math.round(pct(good.map((s) => s.ms), 0.5)), p99Ms: Math.round(attackP99) },
-      rssMiB: { baseline: Math.round(baselineRss), end: Math.round(endRss) },
+      rssMiB: { baseline: Math.round(baselineRss), afterRounds: rssAfterRound.map(Math.round), end: Math.round(endRss) },
       attacks: Object.fromEntries(
         Object.entries(byName).map(([name, sent]) => [name, { sent: sent.length, s429: count(sent, (s) => s.status === 429), s403: count(sent, (s) => s.status === 403) }]),
       ),
@@ -262,7 +266,9 @@ describe(`abuse soak: ${ROUNDS} × (${BASELINE_SECONDS} s alone, ${ATTACK_SECOND
 
     for (const s of [...baseline, ...good]) expect(s.errors, JSON.stringify(s.errors[0])).toEqual([]);
     expect(attackP99).toBeLessThanOrEqual(baseP99 * P99_MULTIPLE + 50);
-    expect(endRss).toBeLessThan(baselineRss * 1.5 + 100);
+    // Bounded: no growth from round to round (a leak grows with every round), and a ceiling.
+    expect(endRss).toBeLessThan((rssAfterRound[0] ?? endRss) * 1.5 + 50);
+    expect(endRss).toBeLessThan(baselineRss + 512);
 
     // One address's budget for the three flooders together, and each refused token costs two.
     const flood = [...(byName.tokenFlood1 ?? []), ...(byName.tokenFlood2 ?? []), ...(byName.tokenFlood3 ?? [])];
