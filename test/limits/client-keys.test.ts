@@ -5,7 +5,6 @@
  * `/metrics` is never public by accident.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
@@ -14,6 +13,7 @@ import { createLogger } from '../../src/logger.js';
 import { startServer } from '../../src/server.js';
 import type { ListeningGateway } from './abuse-support.js';
 import { post, startGatewayOn, totalCalls } from './abuse-support.js';
+import { freePort } from '../helpers/free-port.js';
 
 let sandbox: Sandbox;
 const started: { close(): Promise<void> }[] = [];
@@ -117,14 +117,6 @@ describe('/subgraph', () => {
   });
 });
 
-/** A free loopback port (for METRICS_PORT, which must be given). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('/metrics', () => {
   const token = 'client-keys-metrics-token-0001';

@@ -1,10 +1,11 @@
 /**
  * The request deadline combines the server adapter's request signal with its own timer. On Node 24
- * the adapter's signal is not a Node-made AbortSignal, and `AbortSignal.any` refuses such a signal
- * with a TypeError (Node 20 let it through), which failed every request. A signal of our own making stands in for it here.
+ * the adapter's signal is not a Node-made AbortSignal (`AbortSignal.any` refused it and every
+ * request failed), so the deadline and the upstream calls combine signals with listeners of their
+ * own, released when the work ends. A signal of our own making stands in for the adapter's here.
  */
 import { describe, expect, it } from 'vitest';
-import { anySignal, Deadline, nativeSignal } from '../../src/datasources/resilience/deadline.js';
+import { combinedSignal, Deadline } from '../../src/datasources/resilience/deadline.js';
 
 /** An AbortSignal look-alike that Node's brand checks reject, as the adapter's signal is. */
 function foreignSignal(): { signal: AbortSignal; abort: (reason: unknown) => void } {
@@ -30,19 +31,24 @@ describe('deadline signals', () => {
     expect(deadline.expired).toBe(false);
   });
 
-  it('keeps native signals as they are and combines foreign ones', () => {
+  it('combines a foreign signal with a native one, and lets go of both on release', () => {
     const native = new AbortController();
-    expect(nativeSignal(native.signal)).toBe(native.signal);
     const parent = foreignSignal();
-    const combined = anySignal(parent.signal, native.signal);
+    const combined = combinedSignal(parent.signal, native.signal);
     parent.abort('gone');
-    expect(combined?.aborted).toBe(true);
+    expect(combined.signal?.aborted).toBe(true);
+    expect(combined.signal?.reason).toBe('gone');
+    const later = combinedSignal(foreignSignal().signal, native.signal);
+    later.release();
+    native.abort('after release');
+    expect(later.signal?.aborted).toBe(false);
   });
 
-  it('bridges a foreign signal that is already aborted', () => {
+  it('starts aborted when a source already is', () => {
     const parent = foreignSignal();
     parent.abort('early');
-    expect(nativeSignal(parent.signal).aborted).toBe(true);
+    expect(Deadline.after(60_000, parent.signal).signal.aborted).toBe(true);
+    expect(combinedSignal(parent.signal, new AbortController().signal).signal?.aborted).toBe(true);
   });
 
   it('lets go of its parent and its timer once the request is answered (end)', async () => {

@@ -20,12 +20,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { prng } from './bad-input-cases.js';
+import { freePort } from '../helpers/free-port.js';
 
 /** Rounds of (alone, then under attack): alternating, so a shared machine's drift hits both alike. */
 const ROUNDS = 3;
@@ -48,13 +48,6 @@ let gateway: ChildProcess;
 let baseUrl: string;
 const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function rssMiB(pid: number): number {
   const kb = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];

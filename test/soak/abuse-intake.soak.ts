@@ -16,7 +16,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +23,7 @@ import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { multipartHead, multipartHeaders, multipartTail, streamRequest, uploadOperations } from '../limits/abuse-client.js';
 import { prng } from './bad-input-cases.js';
+import { freePort } from '../helpers/free-port.js';
 
 const BASELINE_SECONDS = Number(process.env.ABUSE_BASELINE_SECONDS ?? 8);
 const ATTACK_SECONDS = Number(process.env.ABUSE_SECONDS ?? 30);
@@ -41,13 +41,6 @@ let baseUrl: string;
 let port: number;
 let spoolDir: string;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: free } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return free;
-}
 
 const rssMiB = (pid: number): number =>
   Number(/VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;

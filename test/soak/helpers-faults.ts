@@ -4,12 +4,13 @@
  * runs N queries with bounded concurrency and records each outcome and duration.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Pool } from 'undici';
 import type { Sandbox } from '../../sandbox/index.js';
 import type { FaultRule } from '../../sandbox/controls.js';
 import type { RouteId } from '../../sandbox/data/types.js';
 import { offsetToCursor } from '../../src/schema/pagination.js';
+export { freePort } from '../helpers/free-port.js';
+import { freePort } from '../helpers/free-port.js';
 
 export interface GatewayProcess {
   url: string;
@@ -23,17 +24,6 @@ export interface GatewayProcess {
   stop(): Promise<number | null>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `src/main.ts` with `env` on a free loopback port and waits until /health answers. */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {

@@ -8,12 +8,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { prng } from './bad-input-cases.js';
+import { freePort } from '../helpers/free-port.js';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
 const WARMUP_SECONDS = Math.min(30, SECONDS / 2);
@@ -26,13 +26,6 @@ let gateway: ChildProcess;
 let baseUrl: string;
 const agent = new Agent({ connections: CLIENTS, keepAliveTimeout: 30_000 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Resident set size of a process, from /proc (Linux), in MiB. */
 function rssMiB(pid: number): number {

@@ -56,31 +56,6 @@ export class Deadline {
   }
 }
 
-/**
- * A Node-native signal that follows `signal`. The server adapter may hand over its own
- * AbortSignal implementation (it does on Node 24), which `AbortSignal.any` refuses with a
- * TypeError; such a signal is bridged through a native controller.
- */
-export function nativeSignal(signal: AbortSignal): AbortSignal {
-  if (isNativeSignal(signal)) return signal;
-  const controller = new AbortController();
-  if (signal.aborted) controller.abort(signal.reason);
-  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  return controller.signal;
-}
-
-const nativeBrand = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get;
-
-/** True for signals made by Node itself (the brand check `AbortSignal.any` applies). */
-function isNativeSignal(signal: AbortSignal): boolean {
-  try {
-    nativeBrand?.call(signal);
-    return nativeBrand !== undefined;
-  } catch {
-    return false;
-  }
-}
-
 const isTimeoutReason = (reason: unknown): boolean => (reason as { name?: unknown } | null)?.name === 'TimeoutError';
 
 const scope = new AsyncLocalStorage<Deadline>();
@@ -90,12 +65,6 @@ export const currentDeadline = (): Deadline | undefined => scope.getStore();
 
 /** Runs `fn` (and everything it starts) under `deadline`. */
 export const withDeadline = <T>(deadline: Deadline, fn: () => T): T => scope.run(deadline, fn);
-
-/** Signals that are set, combined into one (undefined when none). */
-export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const set = signals.filter((s): s is AbortSignal => s !== undefined);
-  return set.length > 1 ? AbortSignal.any(set.map(nativeSignal)) : set[0];
-}
 
 /** A signal aborted with a `TimeoutError` after `ms`; `release()` stops the timer. */
 export function timeoutSignal(ms: number): { signal: AbortSignal; release: () => void } {
