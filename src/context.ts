@@ -11,6 +11,7 @@ import { PublicDataApi } from './datasources/public-api.js';
 import type { CacheInvalidation } from './redis/invalidation.js';
 import type { SharedRedis } from './redis/shared-redis.js';
 import { createPublicLoaders, type PublicLoaders } from './loaders/public.js';
+import { parseBearer } from './auth/bearer.js';
 
 /** Process-wide singletons every request shares; created once (`main.ts`) and passed in. */
 export interface SharedDeps {
@@ -68,13 +69,6 @@ export interface Context {
   publicApi: PublicDataApi;
   /** Per-request DataLoaders of the public graph (projects, data types, users, files). */
   publicLoaders: PublicLoaders;
-}
-
-/** Parses `Authorization: Bearer <token>`; Open Humans tokens never contain spaces. */
-export function parseBearer(header: string | null): { token: string | null; malformed: boolean } {
-  if (header === null || header.trim() === '') return { token: null, malformed: false };
-  const match = /^Bearer +(\S+)\s*$/i.exec(header.trim());
-  return match?.[1] ? { token: match[1], malformed: false } : { token: null, malformed: true };
 }
 
 /**

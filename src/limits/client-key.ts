@@ -6,7 +6,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { tokenKey } from '../auth/token.js';
-import { parseBearer } from '../context.js';
+import { parseBearer } from '../auth/bearer.js';
 
 /** Hashes of tokens Open Humans accepted recently (never the tokens themselves). */
 export class VerifiedTokens {

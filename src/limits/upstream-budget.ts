@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { parseBearer } from '../context.js';
+import { parseBearer } from '../auth/bearer.js';
 import { RequestBudget, withBudget } from '../datasources/resilience/request-budget.js';
 
 /** Each request's budget, for plugins that look at it after the response (the rate limit). */

@@ -3,7 +3,7 @@ import type { OperationDefinitionNode } from 'graphql';
 import { requireToken, tokenKey } from '../auth/token.js';
 import { ErrorCode, ErrorReason, GatewayError } from '../errors.js';
 import type { UploadLimitsConfig } from '../config/intake-limits.js';
-import { parseBearer } from '../context.js';
+import { parseBearer } from '../auth/bearer.js';
 import type { TokenCheckHttp } from './token-check.js';
 import { UploadTokenCheck } from './token-check.js';
 import type { UploadSlot } from './upload-capacity.js';
