@@ -1,17 +1,18 @@
 import type { Config } from './config.js';
-import { TokenScopedCache } from './auth/token-scoped-cache.js';
+import { parseBearer } from './auth/bearer.js';
+import type { TokenScopedCache } from './auth/token-scoped-cache.js';
 import { DirectSharingApi } from './datasources/direct-sharing-api.js';
 import type { OpenHumansHttp } from './datasources/http.js';
+import { PublicDataApi } from './datasources/public-api.js';
 import type { PublicCache } from './datasources/response-cache.js';
+import type { UploadServices } from './datasources/uploads/upload-services.js';
 import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
+import type { DeauthorizationEvents } from './events/deauthorization-events.js';
+import { createLoaders, type Loaders } from './loaders/loaders.js';
 import type { Logger } from './logger.js';
 import type { OAuthServices } from './oauth/services.js';
-import type { UploadServices } from './datasources/uploads/upload-services.js';
-import { PublicDataApi } from './datasources/public-api.js';
 import type { CacheInvalidation } from './redis/invalidation.js';
 import type { SharedRedis } from './redis/shared-redis.js';
-import { createPublicLoaders, type PublicLoaders } from './loaders/public.js';
-import { parseBearer } from './auth/bearer.js';
 
 /** Process-wide singletons every request shares; created once (`main.ts`) and passed in. */
 export interface SharedDeps {
@@ -34,78 +35,74 @@ export interface SharedDeps {
 }
 
 /**
- * Per-request context. Built fresh for every GraphQL request by `createContext`; process-wide
- * singletons (undici dispatcher inside `http`, shared caches, logger) are passed in, never
- * imported. Pothos' dataloader plugin keys its per-request loaders on this object.
+ * Per-request context: what resolvers may use, and nothing else. No HTTP client, cache, config
+ * or token is reachable from here: the token lives inside `directSharing`, reads go through
+ * `loaders`, and the few settings resolvers need travel inside the loaders and services.
  */
 export interface Context {
   /** Request id (x-request-id, accepted or generated); appears in every log line. */
   requestId: string;
-  /** The caller's Open Humans token from `Authorization: Bearer …`, or null. Never log it. */
-  token: string | null;
-  /**
-   * An `Authorization` header was sent but is not a usable `Bearer <token>` (other scheme,
-   * empty, spaces): token-scoped fields answer UNAUTHENTICATED/TOKEN_INVALID, not TOKEN_MISSING.
-   */
-  tokenMalformed: boolean;
-  /** Aborted when the client goes away; pass it to upstream calls made for this request only. */
-  signal: AbortSignal;
-  config: Config;
-  /** The one HTTP layer (only undici caller). */
-  http: OpenHumansHttp;
-  /** Shared cache of token-free public responses. Never put token-scoped data in it. */
-  publicCache: PublicCache;
   /** Logger bound to this request (the request id is added to every line anyway). */
   logger: Logger;
-  /** The direct-sharing API for this request's token (token-scoped; never shared across tokens). */
+  /** Aborted when the client goes away; upstream calls of this request listen on it. */
+  signal: AbortSignal;
+  /**
+   * The viewer: the direct-sharing client bound to this request's token (or to none). Member
+   * reads, project-access checks and writes all go through its one token check.
+   */
   directSharing: DirectSharingApi;
+  /** The request's loaders: the only way the schema reads (`src/loaders/loaders.ts`). */
+  loaders: Loaders;
   /** OAuth2 sign-in; null when not configured. */
   oauth: OAuthServices | null;
-  /** Deauthorization events (kept and live). */
-  deauthorizationEvents: DeauthorizationEventStore;
   /** Upload settings, idempotency store and handle signer (process-wide). */
   uploads: UploadServices;
-  /** The token-free public API (P1–P13) for this request, over the shared public cache. */
-  publicApi: PublicDataApi;
-  /** Per-request DataLoaders of the public graph (projects, data types, users, files). */
-  publicLoaders: PublicLoaders;
+  /** Deauthorization events (kept and live) and who may read them. */
+  events: DeauthorizationEvents;
+}
+
+/** The caller's credentials: the bearer token, else the session's, and whether the header was unusable. */
+interface Credentials {
+  token: string | null;
+  malformed: boolean;
 }
 
 /**
- * Builds the context of one request. Data sources and loaders are added here, per request.
- * `sessionToken`: the access token of a session cookie (session mode), used when no
- * Authorization header was sent.
+ * Builds the context of one request. `sessionToken`: the access token of a session cookie
+ * (session mode), used when no Authorization header was sent.
  */
 export function createContext(request: Request, requestId: string, deps: SharedDeps, sessionToken: string | null = null): Context {
   const bearer = parseBearer(request.headers.get('authorization'));
-  const token = bearer.token ?? sessionToken;
-  const malformed = bearer.malformed;
+  const credentials = { token: bearer.token ?? sessionToken, malformed: bearer.malformed };
+  const { publicApi, directSharing } = dataSources(deps, request.signal, credentials);
+  const { pagination } = deps.config;
   return {
     requestId,
-    token,
-    tokenMalformed: malformed,
-    signal: request.signal,
-    config: deps.config,
-    http: deps.http,
-    publicCache: deps.publicCache,
     logger: deps.logger.child({ requestId }),
+    signal: request.signal,
+    directSharing,
+    loaders: createLoaders({ publicApi, directSharing, pageSizes: pagination }),
     oauth: deps.oauth,
-    deauthorizationEvents: deps.deauthorizationEvents,
     uploads: deps.uploads,
-    directSharing: new DirectSharingApi({
-      http: deps.http,
-      token,
-      tokenMalformed: malformed,
-      signal: request.signal,
-      cache: deps.tokenCache,
-      onMemberWrite: (projectMemberId) => deps.invalidation.memberChanged(projectMemberId),
-    }),
-    ...publicGraph(deps),
+    events: {
+      store: deps.deauthorizationEvents,
+      projectId: deps.config.openHumans.projectId,
+      recheckMs: deps.config.deauthorization.subscriptionRecheckMs,
+    },
   };
 }
 
-/** The public API and its loaders, per request (the cache behind them is shared). */
-function publicGraph(deps: SharedDeps): Pick<Context, 'publicApi' | 'publicLoaders'> {
-  const publicApi = new PublicDataApi({ http: deps.http, cache: deps.publicCache });
-  return { publicApi, publicLoaders: createPublicLoaders(publicApi) };
+/** The request's two data sources: the token-free public API, and the token-bound client. */
+function dataSources(deps: SharedDeps, signal: AbortSignal, credentials: Credentials) {
+  return {
+    publicApi: new PublicDataApi({ http: deps.http, cache: deps.publicCache }),
+    directSharing: new DirectSharingApi({
+      http: deps.http,
+      token: credentials.token,
+      tokenMalformed: credentials.malformed,
+      signal,
+      cache: deps.tokenCache,
+      onMemberWrite: (projectMemberId) => deps.invalidation.memberChanged(projectMemberId),
+    }),
+  };
 }

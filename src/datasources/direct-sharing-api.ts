@@ -1,21 +1,19 @@
 /**
- * The direct-sharing project API (`/api/direct-sharing/…`, docs/upstream.md §2.3), one instance
- * per GraphQL request, built from the caller's token and the shared `OpenHumansHttp`.
+ * The token-bound direct-sharing client (`/api/direct-sharing/…`, docs/upstream.md §2.3), one
+ * instance per GraphQL request, built from the caller's token and the shared `OpenHumansHttp`.
+ * It owns the token (and whether the `Authorization` header was unusable): every read, access
+ * check and write asks `requireToken()`, so a query and a mutation answer the same code for the
+ * same header. The token itself never leaves this object except towards Open Humans.
  *
- * Reads are deduplicated within the request (`inflight`) and may be kept briefly across requests
+ * Reads are deduplicated within the request (`ReadChannel`) and may be kept briefly across requests
  * in a `TokenScopedCache` partitioned by a hash of the token; nothing here touches the public
- * cache. Write methods (uploads, deletes, messages, removals) live beside the reads and must call
- * `invalidateMember` for the members they change.
+ * cache. Writes (uploads, deletes, messages, removals: `datasources/uploads`) go out through
+ * `post`/`putPresigned` here and call `invalidateMember` for the members they change.
  */
 import { setMaxListeners } from 'node:events';
-import { TokenKind, masterTokenRequired, requireToken, tokenKindOf } from '../auth/token.js';
-import {
-  MEMBER_LIST_TAG,
-  memberTag,
-  type TokenScope,
-  type TokenScopedCache,
-} from '../auth/token-scoped-cache.js';
-import { ErrorCode, GatewayError, notFound } from '../errors.js';
+import { TokenKind, masterTokenRequired, requireToken, tokenKey, tokenKindOf } from '../auth/token.js';
+import { MEMBER_LIST_TAG, memberTag, type TokenScopedCache } from '../auth/token-scoped-cache.js';
+import { ErrorCode, GatewayError } from '../errors.js';
 import {
   PROJECT_PLACEHOLDER,
   toMemberFilesPage,
@@ -24,7 +22,8 @@ import {
   type MemberRecord,
   type Page,
 } from './direct-sharing-wire.js';
-import { isUpstreamError, toGatewayError, type Auth, type OpenHumansHttp } from './http.js';
+import { PATHS, ReadChannel, unknownMember, type ReadSpec } from './direct-sharing-reads.js';
+import type { OpenHumansHttp, PresignedPut, RequestBody } from './http.js';
 import type { Project } from './models.js';
 import { stampRead } from './read-order.js';
 import { toProject } from './wire.js';
@@ -48,32 +47,15 @@ export interface DirectSharingApiOptions {
 
 /** Listeners one request may add to its abort signal (its calls here and on the public API). */
 const MAX_SIGNAL_LISTENERS = 250;
+
 /**
- * Upstream calls one request keeps in flight at once: a page of members may need one
- * exchange-member call each, and Open Humans has no rate limits of its own to protect it.
- * 32 lets a typical 100-member page (about a quarter of members have more than 10 files) make
- * its exchange-member calls in one round, as a hand-written client would; the process-wide cap
- * (UPSTREAM_MAX_CONCURRENCY) still bounds the total across requests.
+ * How many files to ask exchange-member for when a member is loaded on its own: the largest
+ * connection page, so that any first page of `dataFiles` is served from that same answer.
  */
-const MAX_CONCURRENT_CALLS = 32;
+export const MEMBER_FILES_WINDOW = 100;
 
-const PATHS = {
-  project: '/api/direct-sharing/project/',
-  members: '/api/direct-sharing/project/members/',
-  exchangeMember: '/api/direct-sharing/project/exchange-member/',
-} as const;
-
-interface ReadSpec<T> {
-  route: 'D1' | 'D2' | 'D3';
-  path: string;
-  query?: Record<string, string | number | undefined>;
-  via: Auth['via'];
-  map: (wire: unknown) => T;
-  /** Tags for the cross-request cache (members the answer lists). */
-  tags: (value: T) => string[];
-  /** Skip the request's and the token's caches (the value is still cached for later reads). */
-  fresh?: boolean;
-}
+/** Project member ids are digits (8, legacy 16): anything else names no member, at no cost. */
+const PROJECT_MEMBER_ID = /^\d{1,32}$/;
 
 export class DirectSharingApi {
   /** MASTER or MEMBER from the token's shape; null without a token. */
@@ -85,9 +67,7 @@ export class DirectSharingApi {
   private readonly baseUrl: string;
   private readonly cache: TokenScopedCache | undefined;
   private readonly onMemberWrite: ((projectMemberId: string) => Promise<void>) | undefined;
-  private readonly scope: TokenScope | null;
-  private readonly inflight = new Map<string, Promise<unknown>>();
-  private readonly slots = new CallSlots(MAX_CONCURRENT_CALLS);
+  private readonly reads: ReadChannel;
   /** Project objects known to be the token's own project (D1 answers and placeholders). */
   private readonly ownProjects = new WeakSet<Project>();
 
@@ -103,7 +83,8 @@ export class DirectSharingApi {
     this.tokenKind = options.token ? tokenKindOf(options.token) : null;
     this.cache = options.cache;
     this.onMemberWrite = options.onMemberWrite;
-    this.scope = options.token && options.cache ? options.cache.forToken(options.token) : null;
+    const scope = options.token && options.cache ? options.cache.forToken(options.token) : null;
+    this.reads = new ReadChannel(options.http, options.signal, scope);
   }
 
   /** The token, or UNAUTHENTICATED / TOKEN_MISSING. */
@@ -145,6 +126,45 @@ export class DirectSharingApi {
   /** Whether `project` came from this token's own project (D1 or placeholder). */
   isOwnProjectRef(project: Project): boolean {
     return this.ownProjects.has(project);
+  }
+
+  /**
+   * Checks that `project` is the token's own project before a master-token-only read of it (its
+   * members). The token's own project (D1 answer or placeholder) needs no call; any other is
+   * compared with D1, kept per token, so a request pays for it at most once. Errors:
+   * UNAUTHENTICATED without a usable token; FORBIDDEN for a member token, or for the master
+   * token of another project.
+   */
+  async requireOwnProject(project: Project, what: string): Promise<void> {
+    this.requireMasterToken(what);
+    if (this.isOwnProjectRef(project)) return;
+    const own = await this.projectInfo();
+    if (own.databaseId !== project.databaseId) {
+      throw new GatewayError(
+        ErrorCode.FORBIDDEN,
+        `${what} needs the master token of project ${project.databaseId}; ` +
+          'this token belongs to another project.',
+      );
+    }
+  }
+
+  /** The token's own membership (member token), or null for a master token (it has none). */
+  async viewerMember(): Promise<MemberRecord | null> {
+    this.requireToken();
+    if (this.tokenKind !== TokenKind.MEMBER) return null;
+    const page = await this.exchangeMember({ limit: MEMBER_FILES_WINDOW, offset: 0 });
+    return page.member;
+  }
+
+  /**
+   * A member by projectMemberId with the project's master token (errors: FORBIDDEN for a member
+   * token, NOT_FOUND for an id outside the project). Upstream also answers for revoked members.
+   */
+  async projectMember(projectMemberId: string): Promise<MemberRecord> {
+    this.requireMasterToken('Reading a project member');
+    if (!PROJECT_MEMBER_ID.test(projectMemberId)) throw unknownMember();
+    const page = await this.exchangeMember({ projectMemberId, limit: MEMBER_FILES_WINDOW, offset: 0 });
+    return page.member;
   }
 
   /**
@@ -214,84 +234,49 @@ export class DirectSharingApi {
    * every cached members-list page (after a write: upload, delete, message, removal).
    */
   async invalidateMember(projectMemberId: string): Promise<void> {
-    this.inflight.clear();
+    this.reads.forget();
     this.cache?.invalidateTag(memberTag(projectMemberId));
     this.cache?.invalidateTag(MEMBER_LIST_TAG);
     await this.onMemberWrite?.(projectMemberId);
   }
 
-  /** One read: deduplicated in the request, then the token's cache, then upstream. */
-  private read<T>(spec: ReadSpec<T>): Promise<T> {
+  /**
+   * POSTs one write (D4–D9) with this token. Never retried (writes are not idempotent upstream);
+   * failures leave as upstream errors, for the writes to map (`uploads/write-context.ts`).
+   */
+  post<T>(route: string, path: string, body: RequestBody): Promise<T> {
     const token = this.requireToken();
-    const key = readKey(spec);
-    const pending = spec.fresh ? undefined : this.inflight.get(key);
-    if (pending) return pending as Promise<T>;
-    const cached = spec.fresh ? undefined : this.scope?.get<T>(key);
-    if (cached !== undefined) return Promise.resolve(cached);
-    const promise = this.fetch(spec, token).then((value) => {
-      this.scope?.set(key, value, spec.tags(value));
-      return value;
-    });
-    // A failed read is not remembered: a retry in the same request may succeed.
-    promise.catch(() => this.inflight.delete(key));
-    this.inflight.set(key, promise);
-    return promise;
+    return this.http.request<T>({ route, method: 'POST', path, auth: { token, via: 'header' }, body, signal: this.signal });
   }
 
-  private async fetch<T>(spec: ReadSpec<T>, token: string): Promise<T> {
-    let wire: unknown;
-    try {
-      wire = await this.slots.run(() =>
-        this.http.request<unknown>({
-          route: spec.route,
-          method: 'GET',
-          path: spec.path,
-          query: spec.query,
-          auth: { token, via: spec.via },
-          signal: this.signal,
-        }),
-      );
-    } catch (err) {
-      if (spec.route === 'D3' && upstreamStatus(err) === 400) throw unknownMember();
-      throw toGatewayError(err);
-    }
-    return spec.map(wire);
+  /** A PUT to a pre-signed storage URL handed out by a write (no token travels). */
+  putPresigned(put: Omit<PresignedPut, 'signal'>): Promise<{ status: number; etag: string | undefined }> {
+    return this.http.putPresigned({ ...put, signal: this.signal });
   }
-}
 
-const unknownMember = (): GatewayError =>
-  notFound('No member of this project has that projectMemberId.');
+  /**
+   * A client for another token on the same request (the access token an OAuth2 exchange just
+   * issued): no cross-request cache, as nothing is known about that token yet.
+   */
+  withToken(token: string): DirectSharingApi {
+    return new DirectSharingApi({ http: this.http, token, signal: this.signal });
+  }
 
-function readKey(spec: Pick<ReadSpec<unknown>, 'route' | 'path' | 'query'>): string {
-  const query = Object.entries(spec.query ?? {})
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join('&');
-  return `${spec.route} ${spec.path}?${query}`;
-}
+  /**
+   * A client for this token that reads upstream every time, on its own signal: a live
+   * subscription proving its token again must not be answered from a cache.
+   */
+  uncached(signal: AbortSignal): DirectSharingApi {
+    return new DirectSharingApi({ http: this.http, token: this.token, tokenMalformed: this.tokenMalformed, signal });
+  }
 
-/** The HTTP status of an upstream failure (`UpstreamError.status`), if it is one. */
-const upstreamStatus = (err: unknown): number | undefined =>
-  isUpstreamError(err) ? err.status : undefined;
+  /** A stable, non-reversible key for this token (sha256), or `none`: never the token itself. */
+  credentialKey(): string {
+    return this.token === null ? 'none' : tokenKey(this.token);
+  }
 
-/** A small counting semaphore: at most `size` tasks run at once, the rest wait in order. */
-class CallSlots {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly size: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active < this.size) this.active += 1;
-    // A finishing task hands its slot straight to the next waiter, so `active` never overshoots.
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active -= 1;
-    }
+  /** One read through the request's channel, after the one token check. */
+  private read<T>(spec: ReadSpec<T>): Promise<T> {
+    return this.reads.read(spec, this.requireToken());
   }
 }

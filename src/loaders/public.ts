@@ -1,25 +1,14 @@
 /**
- * Per-request DataLoaders of the public graph, created in `createContext` (never shared between
- * requests). Each batch function returns one result per key, in key order: the object, `null`
- * when it does not exist (or is not public), or an `Error` for that key alone.
+ * Batch functions of the public graph, for the request's DataLoaders (`loaders.ts`). Each
+ * returns one result per key, in key order: the object, `null` when it does not exist (or is
+ * not public), or an `Error` for that key alone.
  *
  * Projects and data types come from the one cached list call of each held set, so any number of
  * ids costs at most one upstream call. Open Humans has no multi-id endpoint for members or files,
  * so those fan out one detail call per distinct key (deduplicated here, cached in PublicCache).
  */
-import DataLoader from 'dataloader';
 import type { DataFile, DataType, Project, PublicUser } from '../datasources/models.js';
 import type { PublicDataApi } from '../datasources/public-api.js';
-
-export interface PublicLoaders {
-  projectById: DataLoader<number, Project | null>;
-  dataTypeById: DataLoader<number, DataType | null>;
-  userByUsername: DataLoader<string, PublicUser | null>;
-  dataFileById: DataLoader<number, DataFile | null>;
-}
-
-/** Keys per fan-out batch: bounds one tick's burst of detail calls. */
-const FAN_OUT_BATCH = 50;
 
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
@@ -55,17 +44,4 @@ export function loadDataFilesById(
   ids: readonly number[],
 ): Promise<(DataFile | Error | null)[]> {
   return Promise.all(ids.map((id) => api.dataFile(id).catch(asError)));
-}
-
-export function createPublicLoaders(api: PublicDataApi): PublicLoaders {
-  return {
-    projectById: new DataLoader((ids) => loadProjectsById(api, ids)),
-    dataTypeById: new DataLoader((ids) => loadDataTypesById(api, ids)),
-    userByUsername: new DataLoader((names) => loadUsersByUsername(api, names), {
-      maxBatchSize: FAN_OUT_BATCH,
-    }),
-    dataFileById: new DataLoader((ids) => loadDataFilesById(api, ids), {
-      maxBatchSize: FAN_OUT_BATCH,
-    }),
-  };
 }

@@ -10,13 +10,12 @@
  * Anything else is NOT_FOUND (null for `node`): the answer never tells whether the id exists.
  * A token that Open Humans refuses still fails loudly.
  */
+import type DataLoader from 'dataloader';
 import { TokenKind } from '../auth/token.js';
-import type { Context } from '../context.js';
-import type { DirectSharingApi } from '../datasources/direct-sharing-api.js';
+import { MEMBER_FILES_WINDOW, type DirectSharingApi } from '../datasources/direct-sharing-api.js';
 import type { MemberRecord, PrivateDataFile } from '../datasources/direct-sharing-wire.js';
 import type { DataFile, Project } from '../datasources/models.js';
 import { ErrorCode, GatewayError, badUserInput, notFound } from '../errors.js';
-import { MEMBER_FILES_WINDOW, loadViewerMember } from './members.js';
 
 /** Members per members-list page while looking for a file's member (the largest page). */
 const MEMBER_PAGE = 100;
@@ -112,7 +111,7 @@ async function projectPrivateFile(api: DirectSharingApi, id: number): Promise<Pr
 export async function findPrivateFile(api: DirectSharingApi, id: number): Promise<PrivateDataFile | null> {
   if (api.tokenKind === TokenKind.MEMBER) {
     return orHidden(async () => {
-      const member = await loadViewerMember(api);
+      const member = await api.viewerMember();
       return member ? fileOfMember(api, member, id, null) : null;
     });
   }
@@ -129,15 +128,19 @@ async function ownFileOutcome(api: DirectSharingApi, id: number): Promise<Privat
 /**
  * Files by id for the node loader. A member token sees its own files first, as its file list
  * shows them (with `source`), so a refetch by id gives the same view as the listing it came
- * from; then public files. Other callers see public files first, then (a master token) its
- * members' private files.
+ * from; then public files (`publicFiles`). Other callers see public files first, then (a master
+ * token) its members' private files.
  */
-export async function loadVisibleDataFiles(ids: readonly number[], ctx: Context): Promise<(DataFile | Error)[]> {
-  const api = ctx.directSharing;
-  const own = ctx.token && api.tokenKind === TokenKind.MEMBER ? await Promise.all(ids.map((id) => ownFileOutcome(api, id))) : [];
+export async function loadVisibleDataFiles(
+  ids: readonly number[],
+  api: DirectSharingApi,
+  publicFiles: DataLoader<number, DataFile | null>,
+): Promise<(DataFile | Error)[]> {
+  const asMember = api.tokenKind === TokenKind.MEMBER;
+  const own = asMember ? await Promise.all(ids.map((id) => ownFileOutcome(api, id))) : [];
   const pending = ids.filter((_id, i) => own[i] == null);
   const loaded = new Map<number, DataFile | Error | null>();
-  const publicOnes = await ctx.publicLoaders.dataFileById.loadMany(pending);
+  const publicOnes = await publicFiles.loadMany(pending);
   pending.forEach((id, i) => loaded.set(id, publicOnes[i] ?? null));
   return Promise.all(
     ids.map(async (id, i) => {
@@ -147,7 +150,7 @@ export async function loadVisibleDataFiles(ids: readonly number[], ctx: Context)
       if (value && !(value instanceof Error)) return value;
       if (value instanceof Error && !isNotFound(value)) return value;
       const missing = notFound(`No data file with databaseId ${id} visible to this request.`);
-      if (!ctx.token || !isDatabaseId(id) || api.tokenKind !== TokenKind.MASTER) return missing;
+      if (!isDatabaseId(id) || api.tokenKind !== TokenKind.MASTER) return missing;
       try {
         return (await findPrivateFile(api, id)) ?? missing;
       } catch (err) {
@@ -158,17 +161,21 @@ export async function loadVisibleDataFiles(ids: readonly number[], ctx: Context)
 }
 
 /** Projects by id for the node loader: approved ones, then the token's own (even unapproved). */
-export async function loadVisibleProjects(ids: readonly number[], ctx: Context): Promise<(Project | Error)[]> {
-  const loaded = await ctx.publicLoaders.projectById.loadMany(ids);
+export async function loadVisibleProjects(
+  ids: readonly number[],
+  api: DirectSharingApi,
+  publicProjects: DataLoader<number, Project | null>,
+): Promise<(Project | Error)[]> {
+  const loaded = await publicProjects.loadMany(ids);
   return Promise.all(
     loaded.map(async (value, i) => {
       const id = ids[i] as number;
       if (value && !(value instanceof Error)) return value;
       if (value instanceof Error && !isNotFound(value)) return value;
       const missing = notFound(`No project with databaseId ${id} visible to this request.`);
-      if (!ctx.token || !isDatabaseId(id)) return missing;
+      if (api.tokenKind === null || !isDatabaseId(id)) return missing;
       try {
-        const own = await orHidden(() => ctx.directSharing.projectInfo());
+        const own = await orHidden(() => api.projectInfo());
         return own?.databaseId === id ? own : missing;
       } catch (err) {
         return err instanceof Error ? err : new Error(String(err));

@@ -1,5 +1,4 @@
 import SchemaBuilder from '@pothos/core';
-import DataloaderPlugin from '@pothos/plugin-dataloader';
 import DirectivePlugin from '@pothos/plugin-directives';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import FederationPlugin from '@pothos/plugin-federation';
@@ -26,7 +25,7 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   // Federation last, after the directives plugin it needs (src/schema/federation.ts).
-  plugins: [RelayPlugin, DataloaderPlugin, ErrorsPlugin, DirectivePlugin, FederationPlugin],
+  plugins: [RelayPlugin, ErrorsPlugin, DirectivePlugin, FederationPlugin],
   // graphql-tools' directive format: the default array format breaks codegen's printer.
   directives: { useGraphQLToolsUnorderedDirectives: true },
   // Typed, user-actionable errors on mutation payloads (see user-error-mutations.ts).

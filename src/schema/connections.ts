@@ -51,7 +51,7 @@ export function connectionWithTotal<Shape>(
 
 /** Page sizes from config (`DEFAULT_PAGE_SIZE`, `MAX_PAGE_SIZE`) for `resolveOffsetPage`. */
 export function pageOptions(ctx: Context): PageOptions {
-  const sizes = ctx.config.pagination;
+  const sizes = ctx.loaders.pageSizes;
   return { defaultSize: sizes.defaultPageSize, maxSize: sizes.maxPageSize };
 }
 

@@ -4,7 +4,7 @@
  * `deleteDataFiles`. Never retried; each invalidates the member's cached file lists.
  */
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { TokenKind, tokenKindOf } from '../auth/token.js';
+import { TokenKind } from '../auth/token.js';
 import type { Context } from '../context.js';
 import { DataFileUploads, findMemberFile } from '../datasources/uploads/data-file-uploads.js';
 import { ChecksumMismatchError, FileTooLargeError, IdempotencyConflictError, InputError, InvalidUploadHandleError } from '../datasources/uploads/errors.js';
@@ -16,9 +16,9 @@ import { DataFileRef } from './refs.js';
 import './upload.js';
 import './user-error-mutations.js';
 
-/** What the writes of one request need from the context. */
+/** What the writes of one request use: its token-bound client (one token check with the reads). */
 export function writeDeps(ctx: Context): WriteDeps {
-  return { http: ctx.http, token: ctx.token, members: ctx.directSharing, signal: ctx.signal };
+  return ctx.directSharing;
 }
 
 /** A databaseId from a global id of `typename` (canonical, as `node` takes it) or from plain digits. */
@@ -33,7 +33,7 @@ export function databaseIdOf(id: string, typename: string, field: string): numbe
   throw new InputError(field, `Expected a ${typename} id (global id or databaseId).`);
 }
 
-const isMaster = (ctx: Context): boolean => ctx.token !== null && tokenKindOf(ctx.token) === TokenKind.MASTER;
+const isMaster = (ctx: Context): boolean => ctx.directSharing.tokenKind === TokenKind.MASTER;
 
 const MetadataInput = builder.inputType('DataFileMetadataInput', {
   description:

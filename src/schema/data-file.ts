@@ -12,7 +12,7 @@ import type { Context } from '../context.js';
 import { badUserInput } from '../errors.js';
 import { builder } from './builder.js';
 import { POSITIONAL_PAGING } from './paging-notes.js';
-import { pageOptions } from './connections.js';
+import { loadPresent, pageOptions } from './connections.js';
 import { selectsAnyField } from './lookahead.js';
 import { resolveOffsetPage, type ConnectionArgs } from './pagination.js';
 import { MetadataDatesRef, instantOf } from './metadata-date.js';
@@ -57,7 +57,7 @@ const DataFileFilterInput = builder.inputRef<DataFileFilter>('DataFileFilter').i
 
 /** Picks the upstream list for a filter, rejecting combinations no single list serves. */
 function filesFetcher(ctx: Context, filter: DataFileFilter | null | undefined) {
-  const api = ctx.publicApi;
+  const api = ctx.loaders.lists;
   const keys = ['projectId', 'dataTypeId', 'username'] as const;
   const given = keys.filter((k) => filter?.[k] != null);
   if (given.length > 1) {
@@ -95,15 +95,16 @@ const NEEDS_DATA_TYPES = new Set(['dataTypes']);
 const NEEDS_PROJECTS = new Set(['sourceProject']);
 
 /**
- * Starts the catalogue loads (all data types, all projects: one held call each) together with
- * the file page when the selection will need them, so a cold page costs one round trip, as a
- * hand-written client would make it, instead of the page first and the catalogues after it.
- * The loads are memoised per request; their errors surface where the fields await them.
+ * Starts the catalogue loads together with the file page when the selection will need them, so
+ * a cold page costs one round trip, as a hand-written client would make it, instead of the page
+ * first and the catalogues after it (`Loaders.warmCatalogues`).
  */
 function prefetchCatalogues(ctx: Context, info: GraphQLResolveInfo | undefined): void {
   if (!info) return;
-  if (selectsAnyField(info, NEEDS_DATA_TYPES)) ctx.publicApi.allDataTypes().catch(() => {});
-  if (selectsAnyField(info, NEEDS_PROJECTS)) ctx.publicApi.allProjects().catch(() => {});
+  ctx.loaders.warmCatalogues({
+    dataTypes: selectsAnyField(info, NEEDS_DATA_TYPES),
+    projects: selectsAnyField(info, NEEDS_PROJECTS),
+  });
 }
 
 /** Pages public files with a filter (shared by `Query.dataFiles` and the nested lists). */
@@ -136,7 +137,7 @@ DataFileRef.implement({
         'A download link (a redirect to storage). Open Humans makes a new key each time it lists ' +
         'the file; a key is valid for one hour.',
       resolve: (file, _args, ctx) =>
-        rebaseDownloadUrl(file.downloadUrl, ctx.config.openHumans.baseUrl),
+        rebaseDownloadUrl(file.downloadUrl, ctx.loaders.baseUrl),
     }),
     metadata: t.field({
       type: 'JSONObject',
@@ -197,16 +198,15 @@ DataFileRef.implement({
     dataTypes: t.field({
       type: [DataTypeRef],
       description: 'The data types of the file.',
-      // Straight from the held list (one cached P3 call per request): no per-id loader promise
-      // for each of a page's files, which was a measurable share of a page's CPU.
-      resolve: (file, _args, ctx) => ctx.publicApi.dataTypesByIds(file.dataTypeIds),
+      // Batched over the whole page: one held list (one cached P3 call per request).
+      resolve: (file, _args, ctx) => loadPresent(ctx.loaders.dataType, file.dataTypeIds),
     }),
     sourceProject: t.field({
       type: ProjectRef,
       nullable: true,
       description: 'The project the file came from; null when that project is not public.',
       resolve: (file, _args, ctx) =>
-        file.sourceProjectId === null ? null : ctx.publicApi.project(file.sourceProjectId),
+        file.sourceProjectId === null ? null : ctx.loaders.publicProject.load(file.sourceProjectId),
     }),
     user: t.field({
       type: UserRef,
@@ -254,6 +254,6 @@ builder.queryFields((t) => ({
     args: {
       databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the file.' }),
     },
-    resolve: (_root, args) => args.databaseId,
+    resolve: (_root, args, ctx) => ctx.loaders.dataFile.load(args.databaseId),
   }),
 }));

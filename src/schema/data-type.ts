@@ -14,6 +14,7 @@ import {
   DataTypeConnection,
   DataTypeRef,
   ProjectRef,
+  dataTypeNode,
 } from './refs.js';
 
 export { DataTypeConnection, DataTypeRef };
@@ -63,18 +64,18 @@ DataTypeRef.implement({
       nullable: true,
       description: 'The broader data type this one refines; null at the top of the tree.',
       resolve: (d, _args, ctx) =>
-        d.parentId === null ? null : ctx.publicLoaders.dataTypeById.load(d.parentId),
+        d.parentId === null ? null : ctx.loaders.dataType.load(d.parentId),
     }),
     children: t.field({
       type: [DataTypeRef],
       description: 'The data types that refine this one.',
-      resolve: (d, _args, ctx) => loadPresent(ctx.publicLoaders.dataTypeById, d.childIds),
+      resolve: (d, _args, ctx) => loadPresent(ctx.loaders.dataType, d.childIds),
     }),
     sourceProjects: t.field({
       type: [ProjectRef],
       description:
         'The public projects that registered this data type (unapproved ones are left out).',
-      resolve: (d, _args, ctx) => loadPresent(ctx.publicLoaders.projectById, d.sourceProjectIds),
+      resolve: (d, _args, ctx) => loadPresent(ctx.loaders.publicProject, d.sourceProjectIds),
     }),
     dataFiles: t.connection(
       {
@@ -110,7 +111,7 @@ builder.queryFields((t) => ({
       description: 'All data types, ordered by `databaseId`.',
       args: { filter: t.arg({ type: DataTypeFilterInput, description: 'Narrow the list.' }) },
       resolve: async (_root, args, ctx) =>
-        pageOfList(ctx, args, filterDataTypes(await ctx.publicApi.allDataTypes(), args.filter)),
+        pageOfList(ctx, args, filterDataTypes(await ctx.loaders.lists.allDataTypes(), args.filter)),
     },
     DataTypeConnection,
   ),
@@ -124,6 +125,6 @@ builder.queryFields((t) => ({
         description: 'The Open Humans id of the data type.',
       }),
     },
-    resolve: (_root, args) => args.databaseId,
+    resolve: (_root, args, ctx) => dataTypeNode(ctx.loaders.dataType, args.databaseId),
   }),
 }));

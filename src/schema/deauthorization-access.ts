@@ -1,13 +1,12 @@
 import type { Context } from '../context.js';
-import { DirectSharingApi } from '../datasources/direct-sharing-api.js';
+import type { DirectSharingApi } from '../datasources/direct-sharing-api.js';
 import { ErrorCode, GatewayError } from '../errors.js';
 import { watchCredentials } from '../events/credential-watch.js';
 import type { StoredDeauthorizationEvent } from '../events/deauthorization-event.js';
 import type { DeauthorizationFeed } from '../events/live-feed.js';
 import { EventStoreUnavailableError } from '../events/redis-guard.js';
 import { RecheckCoalescer } from '../events/recheck-coalescer.js';
-import { tokenKey } from '../auth/token.js';
-import type { OpenHumansHttp } from '../datasources/http.js';
+import type { DeauthorizationEventStore } from '../events/deauthorization-event.js';
 
 /**
  * Only the master token of the project the webhook belongs to (OPENHUMANS_PROJECT_ID) may read
@@ -15,7 +14,7 @@ import type { OpenHumansHttp } from '../datasources/http.js';
  * fresh uncached one) proves the project.
  */
 export async function requireWebhookProjectMaster(ctx: Context, api: DirectSharingApi = ctx.directSharing): Promise<void> {
-  const projectId = ctx.config.openHumans.projectId;
+  const { projectId } = ctx.events;
   if (projectId === null) {
     throw new GatewayError(
       ErrorCode.FORBIDDEN,
@@ -60,17 +59,14 @@ export async function guardSubscription(
   ctx: Context,
   feed: DeauthorizationFeed,
 ): Promise<AsyncIterableIterator<StoredDeauthorizationEvent | FeedEnded>> {
-  const intervalMs = ctx.config.deauthorization.subscriptionRecheckMs;
-  const coalescer = coalescerFor(ctx.http, intervalMs);
-  const key = ctx.token === null ? 'none' : tokenKey(ctx.token);
+  const intervalMs = ctx.events.recheckMs;
+  const coalescer = coalescerFor(ctx.events.store, intervalMs);
+  const key = ctx.directSharing.credentialKey();
   const watch = await watchCredentials((error) => feed.fail(error), {
     intervalMs,
     check: (signal) =>
       coalescer.run(key, () =>
-        requireWebhookProjectMaster(
-          ctx,
-          new DirectSharingApi({ http: ctx.http, token: ctx.token, tokenMalformed: ctx.tokenMalformed, signal }),
-        ),
+        requireWebhookProjectMaster(ctx, ctx.directSharing.uncached(signal)),
       ),
     onCheckError: (err) => ctx.logger.warn('subscription credential re-check failed; trying again later', { err: errorName(err) }),
   });
@@ -78,13 +74,13 @@ export async function guardSubscription(
   return endWithError(feed);
 }
 
-/** One coalescer per gateway (its HTTP layer is a per-gateway singleton), so tests stay apart. */
-const coalescers = new WeakMap<OpenHumansHttp, RecheckCoalescer>();
-function coalescerFor(http: OpenHumansHttp, intervalMs: number): RecheckCoalescer {
-  let coalescer = coalescers.get(http);
+/** One coalescer per gateway (its event store is a per-gateway singleton), so tests stay apart. */
+const coalescers = new WeakMap<DeauthorizationEventStore, RecheckCoalescer>();
+function coalescerFor(store: DeauthorizationEventStore, intervalMs: number): RecheckCoalescer {
+  let coalescer = coalescers.get(store);
   if (!coalescer) {
     coalescer = new RecheckCoalescer({ freshMs: intervalMs / 2 });
-    coalescers.set(http, coalescer);
+    coalescers.set(store, coalescer);
   }
   return coalescer;
 }

@@ -67,14 +67,14 @@ builder.queryField('deauthorizationEvents', (t) =>
       after: t.arg.string({ required: false, description: 'Only events after this cursor.' }),
     },
     resolve: async (_root, args, ctx) => {
-      const { defaultPageSize, maxPageSize } = ctx.config.pagination;
+      const { defaultPageSize, maxPageSize } = ctx.loaders.pageSizes;
       const first = args.first ?? defaultPageSize;
       if (first < 0 || first > maxPageSize) {
         throw badUserInput(`\`first\` must be between 0 and ${maxPageSize}.`, { argument: 'first' });
       }
       const after = parseEventCursor(args.after);
       await requireWebhookProjectMaster(ctx);
-      const page = await fromEventStore(() => ctx.deauthorizationEvents.listAfter(after, first));
+      const page = await fromEventStore(() => ctx.events.store.listAfter(after, first));
       const edges = page.events.map((node) => ({ cursor: eventCursor(node), node }));
       return {
         edges,
@@ -104,7 +104,7 @@ builder.subscriptionField('memberDeauthorized', (t) =>
     subscribe: async (_root, args, ctx) => {
       const after = parseEventCursor(args.after);
       await requireWebhookProjectMaster(ctx);
-      const feed = await fromEventStore(() => openDeauthorizationFeed(ctx.deauthorizationEvents, after));
+      const feed = await fromEventStore(() => openDeauthorizationFeed(ctx.events.store, after));
       return guardSubscription(ctx, feed);
     },
     resolve: (item) => {

@@ -76,7 +76,7 @@ async function throughNodeLoader<K, T extends object>(
 
 async function resolveDataFile(ref: Representation, ctx: Context): Promise<DataFile | null> {
   const id = numericKey(ref, 'DataFile');
-  return id === null ? null : throughNodeLoader(DataFileRef.getDataloader(ctx), id);
+  return id === null ? null : throughNodeLoader(ctx.loaders.dataFile, id);
 }
 
 builder.asEntity(DataFileRef, {
@@ -88,7 +88,7 @@ builder.asEntity(ProjectRef, {
   key: [byDatabaseId, byGlobalId],
   resolveReference: async (ref, ctx) => {
     const id = numericKey(ref, 'Project');
-    return id === null ? null : throughNodeLoader(ProjectRef.getDataloader(ctx), id);
+    return id === null ? null : throughNodeLoader(ctx.loaders.project, id);
   },
 });
 
@@ -96,7 +96,7 @@ builder.asEntity(DataTypeRef, {
   key: [byDatabaseId, byGlobalId],
   resolveReference: async (ref, ctx) => {
     const id = numericKey(ref, 'DataType');
-    return id === null ? null : entity(await ctx.publicLoaders.dataTypeById.load(id));
+    return id === null ? null : entity(await ctx.loaders.dataType.load(id));
   },
 });
 
@@ -105,7 +105,7 @@ builder.asEntity(UserRef, {
   resolveReference: async (ref, ctx) => {
     const username = keyOf(ref, 'User');
     if (username === null || !/^\w{1,150}$/.test(username)) return null;
-    return entity(await ctx.publicLoaders.userByUsername.load(username));
+    return entity(await ctx.loaders.user.load(username));
   },
 });
 
@@ -114,7 +114,7 @@ builder.asEntity(MemberRef, {
   // The node loader: a member only for a token allowed to see it, NOT_FOUND (→ null) otherwise.
   resolveReference: async (ref, ctx) => {
     const id = keyOf(ref, 'Member');
-    if (id === null || !ctx.token) return null;
-    return throughNodeLoader(MemberRef.getDataloader(ctx), id);
+    if (id === null || ctx.directSharing.tokenKind === null) return null;
+    return throughNodeLoader(ctx.loaders.member, id);
   },
 });

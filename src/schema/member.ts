@@ -1,15 +1,11 @@
-import { requireOwnProject } from '../auth/project-access.js';
 import type { Context } from '../context.js';
 import type { MemberRecord, PrivateDataFile } from '../datasources/direct-sharing-wire.js';
-import { notFound } from '../errors.js';
-import { loadMemberFiles, loadProjectMember, loadVisibleMember } from '../loaders/members.js';
 import { builder } from './builder.js';
 import { connectionWithTotal, pageOptions } from './connections.js';
-import { memberSnapshot } from '../loaders/member-snapshot.js';
 import type { CursorKeys } from './cursor-keys.js';
 import { KEYED_PAGING, POSITIONAL_PAGING } from './paging-notes.js';
 import { type ConnectionArgs, resolveOffsetPage } from './pagination.js';
-import { DataFileConnection, DataFileRef, ProjectRef, UserRef } from './refs.js';
+import { DataFileConnection, DataFileRef, ProjectRef, UserRef, nodeResults } from './refs.js';
 import { SharedSourceRef, toSharedSources } from './shared-source.js';
 
 /** Exchange-member lists a member's files by (source, id): cursors carry both. */
@@ -23,13 +19,13 @@ const MEMBER_FILE_KEYS: CursorKeys<PrivateDataFile> = {
  * straight from upstream (see `member-snapshot.ts`).
  */
 async function resolveMemberFiles(ctx: Context, member: MemberRecord, args: ConnectionArgs) {
-  const api = ctx.directSharing;
-  const snapshot = memberSnapshot(api, member);
+  const { loaders } = ctx;
+  const snapshot = loaders.memberSnapshot(member);
   const page = (fresh: boolean) =>
     snapshot.track(
       resolveOffsetPage(
         args,
-        (range) => loadMemberFiles(api, member, range, { fresh, snapshot }),
+        (range) => loaders.memberFiles(member, range, { fresh, snapshot }),
         // The count already known places a `last` page without an extra call.
         {
           ...pageOptions(ctx),
@@ -44,29 +40,13 @@ async function resolveMemberFiles(ctx: Context, member: MemberRecord, args: Conn
 }
 
 /**
- * Loads members for `node(id)`: a member only for a token allowed to see it (its project's master
- * token or its own access token). Anyone else gets NOT_FOUND, which `node` turns into null, so the
- * answer does not tell whether the id exists.
+ * Members for `node(id)` through the `member` loader: a member only for a token allowed to see
+ * it (its project's master token or its own access token); anyone else gets NOT_FOUND, which
+ * `node` turns into null, so the answer does not tell whether the id exists.
  */
-async function loadMembersForNode(
-  ids: readonly string[],
-  ctx: Context,
-): Promise<(MemberRecord | Error)[]> {
-  return Promise.all(
-    ids.map(async (id) => {
-      try {
-        const member = await loadVisibleMember(ctx.directSharing, id);
-        return member ?? notFound(`No member ${id} visible to this token.`);
-      } catch (err) {
-        return err instanceof Error ? err : new Error(String(err));
-      }
-    }),
-  );
-}
-
-export const MemberRef = builder.loadableNodeRef('Member', {
+export const MemberRef = builder.nodeRef<MemberRecord, string>('Member', {
   id: { resolve: (member: MemberRecord) => member.projectMemberId, parse: (id: string) => id },
-  load: loadMembersForNode,
+  loadManyWithoutCache: (ids, ctx) => nodeResults(ctx.loaders.member.loadMany(ids)),
 });
 
 export const MemberConnection = connectionWithTotal(MemberRef, 'Member', 'members');
@@ -93,7 +73,7 @@ MemberRef.implement({
       nullable: true,
       description: 'The public member behind this membership, when the username is shared.',
       resolve: (member, _args, ctx) =>
-        member.username ? ctx.publicLoaders.userByUsername.load(member.username) : null,
+        member.username ? ctx.loaders.user.load(member.username) : null,
     }),
     sourcesShared: t.field({
       type: [SharedSourceRef],
@@ -104,7 +84,7 @@ MemberRef.implement({
       description:
         "How many of the member's files this token can read (all pages of `dataFiles`). Agrees " +
         'with every `dataFiles.totalCount` of this member in the same response.',
-      resolve: (member, _args, ctx) => memberSnapshot(ctx.directSharing, member).settled(),
+      resolve: (member, _args, ctx) => ctx.loaders.memberSnapshot(member).settled(),
     }),
     dataFiles: t.connection(
       {
@@ -130,7 +110,7 @@ builder.objectFields(ProjectRef, (t) => ({
         'master token.' +
         POSITIONAL_PAGING,
       resolve: async (project, args, ctx) => {
-        await requireOwnProject(ctx.directSharing, project, 'Listing project members');
+        await ctx.directSharing.requireOwnProject(project, 'Listing project members');
         const fetchPage = (range: { offset: number; limit: number }) =>
           ctx.directSharing.listMembers(range);
         return resolveOffsetPage(args, fetchPage, pageOptions(ctx));
@@ -153,8 +133,8 @@ builder.objectFields(ProjectRef, (t) => ({
       }),
     },
     resolve: async (project, args, ctx) => {
-      await requireOwnProject(ctx.directSharing, project, 'Reading a project member');
-      return loadProjectMember(ctx.directSharing, args.projectMemberId);
+      await ctx.directSharing.requireOwnProject(project, 'Reading a project member');
+      return ctx.directSharing.projectMember(args.projectMemberId);
     },
   }),
 }));

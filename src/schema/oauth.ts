@@ -1,7 +1,5 @@
 import type { Context } from '../context.js';
-import { DirectSharingApi } from '../datasources/direct-sharing-api.js';
 import { ErrorCode, GatewayError } from '../errors.js';
-import { loadViewerMember } from '../loaders/members.js';
 import { checkChallenge, redeemState } from '../oauth/pkce.js';
 import { checkRedirectUri } from '../oauth/redirect-uri.js';
 import type { OAuthServices } from '../oauth/services.js';
@@ -67,8 +65,7 @@ const OAuthTokensRef = builder.objectRef<OAuthTokenSet>('OAuthTokens').implement
       description:
         'The member these tokens act for (exchange-member, read with the new access token), so the app ' +
         'learns its `projectMemberId` at once. Null, with an error, if that read fails: the tokens stand.',
-      resolve: (tokens, _args, ctx) =>
-        loadViewerMember(new DirectSharingApi({ http: ctx.http, token: tokens.accessToken, signal: ctx.signal })),
+      resolve: (tokens, _args, ctx) => ctx.directSharing.withToken(tokens.accessToken).viewerMember(),
     }),
   }),
 });

@@ -141,12 +141,12 @@ ProjectRef.implement({
       type: [DataTypeRef],
       description: 'The data types the project registered for its files.',
       resolve: (p, _args, ctx) =>
-        loadPresent(ctx.publicLoaders.dataTypeById, p.registeredDataTypeIds),
+        loadPresent(ctx.loaders.dataType, p.registeredDataTypeIds),
     }),
     requestedSources: t.field({
       type: [ProjectRef],
       description: 'The public projects whose data this project asks its members to share.',
-      resolve: (p, _args, ctx) => loadPresent(ctx.publicLoaders.projectById, p.requestedSourceIds),
+      resolve: (p, _args, ctx) => loadPresent(ctx.loaders.publicProject, p.requestedSourceIds),
     }),
     dataFiles: t.connection(
       {
@@ -170,7 +170,7 @@ ProjectRef.implement({
           'fails to list them; the rest of the response stands.' +
           POSITIONAL_PAGING,
         resolve: (p, args, ctx) =>
-          pageOf(ctx, args, (w) => ctx.publicApi.projectMembers(p.databaseId, w)),
+          pageOf(ctx, args, (w) => ctx.loaders.lists.projectMembers(p.databaseId, w)),
       },
       UserConnection,
     ),
@@ -184,7 +184,7 @@ builder.queryFields((t) => ({
       description: `The public (approved) projects, ordered by name.${KEYED_PAGING}`,
       args: { filter: t.arg({ type: ProjectFilterInput, description: 'Narrow the list.' }) },
       resolve: async (_root, args, ctx) =>
-        resolveArrayPage(args, filterProjects(await ctx.publicApi.allProjects(), args.filter), {
+        resolveArrayPage(args, filterProjects(await ctx.loaders.lists.allProjects(), args.filter), {
           ...pageOptions(ctx),
           keys: PROJECT_KEYS,
         }),
@@ -200,6 +200,6 @@ builder.queryFields((t) => ({
     args: {
       databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the project.' }),
     },
-    resolve: (_root, args) => args.databaseId,
+    resolve: (_root, args, ctx) => ctx.loaders.project.load(args.databaseId),
   }),
 }));

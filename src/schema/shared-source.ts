@@ -24,7 +24,7 @@ export const SharedSourceRef = builder.objectRef<SharedSource>('SharedSource').i
       type: ProjectRef,
       nullable: true,
       description: 'The source project; null when it is not public (e.g. not approved).',
-      resolve: (source, _args, ctx) => ctx.publicLoaders.projectById.load(source.databaseId),
+      resolve: (source, _args, ctx) => ctx.loaders.publicProject.load(source.databaseId),
     }),
   }),
 });

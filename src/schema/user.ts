@@ -19,6 +19,7 @@ import {
   ProjectRef,
   UserConnection,
   UserRef,
+  userNode,
 } from './refs.js';
 
 export { UserConnection, UserRef };
@@ -40,7 +41,7 @@ UserRef.implement({
       description:
         "The member's public profile page on the configured Open Humans site " +
         '(`<origin>/member/<username>/`): the same for a member however it was reached.',
-      resolve: (u, _args, ctx) => profileUrlFor(u.username, ctx.config.openHumans.baseUrl),
+      resolve: (u, _args, ctx) => profileUrlFor(u.username, ctx.loaders.baseUrl),
     }),
     dataFiles: t.connection(
       {
@@ -65,7 +66,7 @@ UserRef.implement({
           'fails to list them; the rest of the response stands.' +
           POSITIONAL_PAGING,
         resolve: (u, args, ctx) =>
-          pageOf(ctx, args, (w) => ctx.publicApi.userProjects(u.username, w)),
+          pageOf(ctx, args, (w) => ctx.loaders.lists.userProjects(u.username, w)),
       },
       ProjectConnection,
     ),
@@ -78,7 +79,7 @@ builder.queryFields((t) => ({
       type: UserRef,
       description: `All public members, ordered by username.${KEYED_PAGING}`,
       resolve: (_root, args, ctx) =>
-        resolveOffsetPage(args, (w) => ctx.publicApi.users(w), {
+        resolveOffsetPage(args, (w) => ctx.loaders.lists.users(w), {
           ...pageOptions(ctx),
           keys: USER_KEYS,
         }),
@@ -90,13 +91,13 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One public member by username. NOT_FOUND when there is no such public member.',
     args: { username: t.arg.string({ required: true, description: 'The exact username.' }) },
-    resolve: (_root, args) => {
+    resolve: (_root, args, ctx) => {
       if (!isValidUsername(args.username)) {
         throw badUserInput('A username has only letters, digits and underscores.', {
           argumentName: 'username',
         });
       }
-      return args.username;
+      return userNode(ctx.loaders.user, args.username);
     },
   }),
 }));

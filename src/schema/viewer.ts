@@ -1,7 +1,6 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { TokenKind, tokenKindOf } from '../auth/token.js';
 import type { Project } from '../datasources/models.js';
-import { loadViewerMember } from '../loaders/members.js';
 import { builder } from './builder.js';
 import { MemberRef } from './member.js';
 import { ProjectRef } from './refs.js';
@@ -75,7 +74,7 @@ export const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
       nullable: true,
       description:
         "The token's own membership (a member access token); null for a project master token.",
-      resolve: (_viewer, _args, ctx) => loadViewerMember(ctx.directSharing),
+      resolve: (_viewer, _args, ctx) => ctx.directSharing.viewerMember(),
     }),
   }),
 });

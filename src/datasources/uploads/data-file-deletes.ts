@@ -27,11 +27,11 @@ export async function deleteDataFiles(deps: WriteDeps, selector: DeleteSelector)
   if (selector.basename != null) fields.file_basename = selector.basename;
   if (selector.all) fields.all_files = 'true';
   try {
-    const answer = await write<{ ids?: unknown }>(deps, 'D9', { form: fields }, member.token);
+    const answer = await write<{ ids?: unknown }>(deps, 'D9', { form: fields });
     const ids = Array.isArray(answer?.ids) ? answer.ids.filter((id): id is number => Number.isInteger(id)) : [];
     return ids;
   } finally {
     // Even a failed delete may have removed some files upstream: forget the cached lists.
-    await deps.members.invalidateMember(member.projectMemberId);
+    await deps.invalidateMember(member.projectMemberId);
   }
 }

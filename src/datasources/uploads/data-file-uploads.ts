@@ -1,5 +1,5 @@
 import { createReadStream, openAsBlob } from 'node:fs';
-import { TokenKind, requireToken, tokenKindOf } from '../../auth/token.js';
+import { TokenKind, tokenKindOf } from '../../auth/token.js';
 import { ErrorCode, GatewayError } from '../../errors.js';
 import { UpstreamError } from '../upstream-error.js';
 import type { PrivateDataFile } from '../direct-sharing-wire.js';
@@ -101,7 +101,7 @@ export class DataFileUploads {
 
   /** `completeDataFileUpload`: only with a valid handle signed for this very token. */
   async completeUpload(handle: string): Promise<{ fileId: number; projectMemberId: string; size: number }> {
-    const token = requireToken(this.deps.token);
+    const token = this.deps.requireToken();
     const checked = this.services.handles.check(handle, token);
     if (!checked.ok) throw new InvalidUploadHandleError(checked.reason);
     // Replay protection: one completion per handle; a replay gets the first answer.
@@ -120,8 +120,8 @@ export class DataFileUploads {
     const { fileId, projectMemberId } = claims;
     // The handle is bound to this token, so a member token completes its own file.
     const wireId = tokenKindOf(token) === TokenKind.MASTER ? projectMemberId : undefined;
-    const done = await write<{ size?: unknown }>(this.deps, 'D8', { form: form({ file_id: String(fileId), project_member_id: wireId }) }, token);
-    await this.deps.members.invalidateMember(projectMemberId);
+    const done = await write<{ size?: unknown }>(this.deps, 'D8', { form: form({ file_id: String(fileId), project_member_id: wireId }) });
+    await this.deps.invalidateMember(projectMemberId);
     return { fileId, projectMemberId, size: typeof done?.size === 'number' ? done.size : 0 };
   }
 
@@ -148,7 +148,7 @@ export class DataFileUploads {
     const fileId = direct
       ? await this.uploadDirect(member, filename, spooled, input)
       : await this.uploadSimple(member, filename, spooled, input);
-    await this.deps.members.invalidateMember(member.projectMemberId);
+    await this.deps.invalidateMember(member.projectMemberId);
     return { fileId, projectMemberId: member.projectMemberId, size: spooled.size, md5: spooled.md5, method: direct ? 'DIRECT' : 'SIMPLE' };
   }
 
@@ -164,7 +164,7 @@ export class DataFileUploads {
     body.append('metadata', JSON.stringify(toWireMetadata(input.metadata, spooled.md5)));
     if (input.dataTypeIds?.length) body.append('datatypes', JSON.stringify(input.dataTypeIds));
     if (member.wireId) body.append('project_member_id', member.wireId);
-    const created = await write<{ id?: unknown }>(this.deps, 'D6', { multipart: body }, member.token);
+    const created = await write<{ id?: unknown }>(this.deps, 'D6', { multipart: body });
     return fileIdOf(created);
   }
 
@@ -178,12 +178,11 @@ export class DataFileUploads {
     const started = await this.startDirect(member, filename, input.metadata, spooled.md5, input.dataTypeIds);
     let put: { etag: string | undefined };
     try {
-      put = await this.deps.http.putPresigned({
+      put = await this.deps.putPresigned({
         route: 'S3_PUT',
         url: started.url,
         body: createReadStream(spooled.path),
         contentLength: spooled.size,
-        signal: this.deps.signal,
       });
     } catch (err) {
       throw mapStorageError(err);
@@ -193,12 +192,9 @@ export class DataFileUploads {
       // Not completed: the incomplete file stays invisible upstream and expires there.
       throw new GatewayError(ErrorCode.UPSTREAM_ERROR, 'The storage acknowledged different bytes than were sent (ETag does not match the MD5); the upload was not completed.');
     }
-    const done = await write<{ size?: unknown }>(
-      this.deps,
-      'D8',
-      { form: form({ file_id: String(started.id), project_member_id: member.wireId }) },
-      member.token,
-    );
+    const done = await write<{ size?: unknown }>(this.deps, 'D8', {
+      form: form({ file_id: String(started.id), project_member_id: member.wireId }),
+    });
     if (typeof done?.size === 'number' && done.size !== spooled.size) {
       throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `Open Humans recorded ${done.size} bytes for a ${spooled.size}-byte file.`);
     }
@@ -218,7 +214,7 @@ export class DataFileUploads {
       datatypes: dataTypeIds?.length ? JSON.stringify(dataTypeIds) : undefined,
       project_member_id: member.wireId,
     });
-    const started = await write<{ id?: unknown; url?: unknown }>(this.deps, 'D7', { form: fields }, member.token);
+    const started = await write<{ id?: unknown; url?: unknown }>(this.deps, 'D7', { form: fields });
     if (typeof started?.url !== 'string') throw badAnswer('D7');
     return { id: fileIdOf(started), url: started.url };
   }
@@ -242,7 +238,7 @@ function uploadFingerprint(input: UploadDataFileInput, projectMemberId: string, 
 export async function findMemberFile(deps: WriteDeps, projectMemberId: string, fileId: number, asMaster: boolean): Promise<PrivateDataFile | null> {
   const limit = 100;
   for (let offset = 0, pages = 0; pages < 20; offset += limit, pages += 1) {
-    const page = await deps.members.exchangeMember({ projectMemberId: asMaster ? projectMemberId : undefined, limit, offset });
+    const page = await deps.exchangeMember({ projectMemberId: asMaster ? projectMemberId : undefined, limit, offset });
     const found = page.files.find((f) => f.databaseId === fileId);
     if (found) return found;
     if (offset + limit >= page.totalCount) return null;

@@ -1,4 +1,4 @@
-import { requireToken, TokenKind, tokenKindOf } from '../../auth/token.js';
+import { TokenKind } from '../../auth/token.js';
 import { InputError } from './errors.js';
 import { checkProjectMemberIds } from './metadata.js';
 import type { WriteDeps } from './write-context.js';
@@ -18,7 +18,7 @@ export interface SendMessageInput {
  * silently redirect anything else to the member; the gateway refuses instead).
  */
 export async function sendMessage(deps: WriteDeps, input: SendMessageInput): Promise<{ recipients: string[] | null }> {
-  const token = requireToken(deps.token);
+  deps.requireToken();
   if (input.message.trim() === '') throw new InputError('input.message', 'This field is required.');
   const ids = input.projectMemberIds ?? [];
   const all = input.allMembers === true;
@@ -26,14 +26,14 @@ export async function sendMessage(deps: WriteDeps, input: SendMessageInput): Pro
   if (all && ids.length > 0) throw new InputError('input', 'You must specify either all members or provide a list of IDs, but not both.');
   const problem = checkProjectMemberIds(ids, 'input.projectMemberIds');
   if (problem) throw new InputError(problem.field, problem.message);
-  if (tokenKindOf(token) === TokenKind.MEMBER) {
+  if (deps.tokenKind === TokenKind.MEMBER) {
     const own = await ownMemberId(deps);
     if (all || ids.some((id) => id !== own)) throw memberTokenScope();
   }
   const body: Record<string, unknown> = { message: input.message, all_members: all };
   if (input.subject) body.subject = input.subject;
   if (!all) body.project_member_ids = ids;
-  await write<unknown>(deps, 'D4', { json: body }, token);
+  await write<unknown>(deps, 'D4', { json: body });
   return { recipients: all ? null : ids };
 }
 
@@ -43,18 +43,18 @@ export async function sendMessage(deps: WriteDeps, input: SendMessageInput): Pro
  * only itself.
  */
 export async function removeMembers(deps: WriteDeps, projectMemberIds: string[]): Promise<string[]> {
-  const token = requireToken(deps.token);
+  deps.requireToken();
   if (projectMemberIds.length === 0) throw new InputError('input.projectMemberIds', 'You must provide a list of project member IDs.');
   const problem = checkProjectMemberIds(projectMemberIds, 'input.projectMemberIds');
   if (problem) throw new InputError(problem.field, problem.message);
-  if (tokenKindOf(token) === TokenKind.MEMBER) {
+  if (deps.tokenKind === TokenKind.MEMBER) {
     const own = await ownMemberId(deps);
     if (projectMemberIds.some((id) => id !== own)) throw memberTokenScope();
   }
   try {
-    await write<unknown>(deps, 'D5', { json: { project_member_ids: projectMemberIds } }, token);
+    await write<unknown>(deps, 'D5', { json: { project_member_ids: projectMemberIds } });
   } finally {
-    await Promise.all([...new Set(projectMemberIds)].map((id) => deps.members.invalidateMember(id)));
+    await Promise.all([...new Set(projectMemberIds)].map((id) => deps.invalidateMember(id)));
   }
   return [...new Set(projectMemberIds)];
 }

@@ -1,6 +1,6 @@
-import { TokenKind, requireToken, tokenKindOf } from '../../auth/token.js';
+import { TokenKind } from '../../auth/token.js';
 import type { MemberFilesPage } from '../direct-sharing-wire.js';
-import type { PresignedPut, UpstreamRequest } from '../http.js';
+import type { PresignedPut, RequestBody } from '../http.js';
 import { ErrorCode, GatewayError, notFound } from '../../errors.js';
 import { UpstreamError, toGatewayError } from '../upstream-error.js';
 import { InputError } from './errors.js';
@@ -16,25 +16,21 @@ export const WRITE_PATHS = {
   D9: '/api/direct-sharing/project/files/delete/',
 } as const;
 
-/** The part of `OpenHumansHttp` the writes use (never retried: writes are not idempotent upstream). */
-export interface WriteHttp {
-  request<T>(req: UpstreamRequest): Promise<T>;
-  putPresigned(put: PresignedPut): Promise<{ status: number; etag: string | undefined }>;
-}
-
-/** The part of `DirectSharingApi` the writes use: who the member is, and cache invalidation. */
-export interface MemberReads {
+/**
+ * What the writes of one request use: the request's token-bound direct-sharing client
+ * (`DirectSharingApi`). Its `requireToken()` is the same check its reads make, so a write and a
+ * read answer the same code for the same `Authorization` header.
+ */
+export interface WriteDeps {
+  /** The token, or UNAUTHENTICATED (TOKEN_MISSING, or TOKEN_INVALID for an unusable header). */
+  requireToken(): string;
+  /** MASTER or MEMBER from the token's shape; null without a token. */
+  readonly tokenKind: TokenKind | null;
   exchangeMember(args: { projectMemberId?: string; limit: number; offset: number }): Promise<MemberFilesPage>;
   invalidateMember(projectMemberId: string): Promise<void>;
-}
-
-/** What every write of one request shares. */
-export interface WriteDeps {
-  http: WriteHttp;
-  token: string | null;
-  members: MemberReads;
-  /** Aborted when the client goes away. */
-  signal?: AbortSignal;
+  /** POSTs one write with the token; never retried. */
+  post<T>(route: string, path: string, body: RequestBody): Promise<T>;
+  putPresigned(put: Omit<PresignedPut, 'signal'>): Promise<{ status: number; etag: string | undefined }>;
 }
 
 /** Upstream form field → GraphQL input path, for typed errors. */
@@ -62,8 +58,8 @@ export async function resolveMember(
   deps: WriteDeps,
   projectMemberId: string | null | undefined,
 ): Promise<{ token: string; projectMemberId: string; wireId: string | undefined }> {
-  const token = requireToken(deps.token);
-  if (tokenKindOf(token) === TokenKind.MASTER) {
+  const token = deps.requireToken();
+  if (deps.tokenKind === TokenKind.MASTER) {
     if (!projectMemberId) throw new InputError('input.projectMemberId', 'projectMemberId is required with a master token.');
     const problem = checkProjectMemberIds([projectMemberId], 'input.projectMemberId');
     if (problem) throw new InputError(problem.field, problem.message);
@@ -76,7 +72,7 @@ export async function resolveMember(
 
 /** The member id of a member token (D3, cached per request by `DirectSharingApi`). */
 export async function ownMemberId(deps: WriteDeps): Promise<string> {
-  const page = await deps.members.exchangeMember({ limit: 1, offset: 0 });
+  const page = await deps.exchangeMember({ limit: 1, offset: 0 });
   return page.member.projectMemberId;
 }
 
@@ -106,16 +102,9 @@ export function mapWriteError(err: unknown): unknown {
 }
 
 /** Calls one write endpoint (never retried), mapping failures with `mapWriteError`. */
-export async function write<T>(deps: WriteDeps, route: keyof typeof WRITE_PATHS, body: UpstreamRequest['body'], token: string): Promise<T> {
+export async function write<T>(deps: WriteDeps, route: keyof typeof WRITE_PATHS, body: RequestBody): Promise<T> {
   try {
-    return await deps.http.request<T>({
-      route,
-      method: 'POST',
-      path: WRITE_PATHS[route],
-      auth: { token, via: 'header' },
-      body,
-      signal: deps.signal,
-    });
+    return await deps.post<T>(route, WRITE_PATHS[route], body);
   } catch (err) {
     throw mapWriteError(err);
   }
