@@ -47,6 +47,27 @@ describe('token errors', () => {
     }
   });
 
+  it('answers mutations the same TOKEN_INVALID as reads for an unusable header, without calling upstream', async () => {
+    // Reads and writes share the token-bound client's one token check: before, a `Basic` header
+    // was TOKEN_INVALID on `viewer` but TOKEN_MISSING on every mutation.
+    const mutations = [
+      'mutation { deleteDataFiles(input: { projectMemberId: "12345678", all: true }) { __typename } }',
+      'mutation { sendMessage(input: { message: "hi", projectMemberIds: ["12345678"] }) { __typename } }',
+      'mutation { removeMembers(input: { projectMemberIds: ["12345678"] }) { __typename } }',
+      'mutation { createDataFileUpload(input: { projectMemberId: "12345678", filename: "a.txt", metadata: { description: "", tags: [] } }) { __typename } }',
+      'mutation { completeDataFileUpload(input: { handle: "x" }) { __typename } }',
+    ];
+    for (const authorization of ['Basic dXNlcjpwYXNz', 'Bearer two words']) {
+      for (const mutation of mutations) {
+        const calls = await countCalls(suite.stack.sandbox, async () => {
+          const res = await run(mutation, { headers: { authorization } });
+          expect(errorOf(res).extensions, mutation).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
+        });
+        expect(calls, mutation).toEqual({});
+      }
+    }
+  });
+
   it('answers TOKEN_INVALID for unknown tokens of either shape, once a field reaches Open Humans', async () => {
     for (const token of [FAKE_MASTER_TOKEN, FAKE_MEMBER_TOKEN]) {
       const res = await run('{ viewer { project { name } } }', { token });
