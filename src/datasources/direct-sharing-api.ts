@@ -87,16 +87,24 @@ export class DirectSharingApi {
     this.reads = new ReadChannel(options.http, options.signal, scope);
   }
 
-  /** The token, or UNAUTHENTICATED / TOKEN_MISSING. */
+  /**
+   * The token, or UNAUTHENTICATED: TOKEN_INVALID for an unusable `Authorization` header, else
+   * TOKEN_MISSING. The one check of every read and write; only the data sources (writes keying
+   * idempotency and upload handles) use the value. Resolvers ask `requireTokenKind()`.
+   */
   requireToken(): string {
     return requireToken(this.token, this.tokenMalformed);
   }
 
-  /** The token if it is a master token; FORBIDDEN for a member token (`what` names the field). */
-  requireMasterToken(what: string): string {
-    const token = this.requireToken();
+  /** The token's kind after the same check (the token itself stays here). */
+  requireTokenKind(): TokenKind {
+    return tokenKindOf(this.requireToken());
+  }
+
+  /** UNAUTHENTICATED as `requireToken`; FORBIDDEN for a member token (`what` names the field). */
+  requireMasterToken(what: string): void {
+    this.requireToken();
     if (this.tokenKind !== TokenKind.MASTER) throw masterTokenRequired(what);
-    return token;
   }
 
   /** D1: the token's own project (also an unapproved one). Either token kind. */

@@ -1,5 +1,5 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { TokenKind, tokenKindOf } from '../auth/token.js';
+import { TokenKind } from '../auth/token.js';
 import type { Project } from '../datasources/models.js';
 import { builder } from './builder.js';
 import { MemberRef } from './member.js';
@@ -87,7 +87,7 @@ builder.queryField('viewer', (t) =>
       'The project or member the request\'s token stands for. Needs a token ' +
       '(`Authorization: Bearer …`); costs no upstream call by itself.',
     resolve: (_root, _args, ctx): Viewer => ({
-      tokenKind: tokenKindOf(ctx.directSharing.requireToken()),
+      tokenKind: ctx.directSharing.requireTokenKind(),
     }),
   }),
 );
