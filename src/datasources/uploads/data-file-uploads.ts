@@ -3,8 +3,8 @@ import { TokenKind, requireToken, tokenKindOf } from '../../auth/token.js';
 import { ErrorCode, GatewayError } from '../../errors.js';
 import { UpstreamError } from '../upstream-error.js';
 import type { PrivateDataFile } from '../direct-sharing-wire.js';
-import type { Upload } from '../../uploads/upload.js';
-import { MultipartRequestError, UploadAbortedError, UploadTooLargeError } from '../../uploads/upload.js';
+import type { FileUpload } from './upload-file.js';
+import { UploadClientError, UploadTooLargeError } from './upload-file.js';
 import { ChecksumMismatchError, FileTooLargeError, IdempotencyConflictError, InputError, InvalidUploadHandleError } from './errors.js';
 import { fingerprintOf } from './idempotency.js';
 import type { UploadMetadataInput } from './metadata.js';
@@ -18,7 +18,7 @@ import { resolveMember, write } from './write-context.js';
 
 export interface UploadDataFileInput {
   projectMemberId?: string | null;
-  file: Upload;
+  file: FileUpload;
   metadata: UploadMetadataInput;
   /** Data type databaseIds (already decoded from global ids). */
   dataTypeIds?: number[] | null;
@@ -126,7 +126,7 @@ export class DataFileUploads {
   }
 
   /** Opens the request's file part and spools it (size and md5 known afterwards). */
-  private async receive(file: Upload): Promise<{ filename: string; spooled: SpooledFile }> {
+  private async receive(file: FileUpload): Promise<{ filename: string; spooled: SpooledFile }> {
     const part = await file.open().catch((err: unknown) => {
       throw uploadFailure(err);
     });
@@ -273,7 +273,7 @@ const badAnswer = (route: string): GatewayError =>
 
 function uploadFailure(err: unknown): unknown {
   if (err instanceof UploadTooLargeError) return new FileTooLargeError(err.limitBytes);
-  if (err instanceof UploadAbortedError || err instanceof MultipartRequestError) {
+  if (err instanceof UploadClientError) {
     return new GatewayError(ErrorCode.BAD_USER_INPUT, err.message);
   }
   return err;
