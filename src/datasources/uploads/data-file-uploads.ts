@@ -70,7 +70,7 @@ export class DataFileUploads {
     const member = await resolveMember(this.deps, input.projectMemberId);
     const { filename, spooled } = await this.receive(input.file);
     try {
-      if (spooled.size === 0) throw new InputError('input.file', 'The submitted file is empty.');
+      if (spooled.size === 0) throw new InputError('file', 'The submitted file is empty.');
       const given = input.metadata.md5?.toLowerCase();
       if (given && given !== spooled.md5) throw new ChecksumMismatchError(given, spooled.md5);
       const store = () => this.store(input, member, filename, spooled);
@@ -88,7 +88,7 @@ export class DataFileUploads {
   async createUpload(input: CreateUploadInput): Promise<CreatedUpload> {
     const problem = checkMetadata(input.metadata);
     if (problem) throw new InputError(problem.field, problem.message);
-    const filename = safeFilename(input.filename, 'input.filename');
+    const filename = safeFilename(input.filename, 'filename');
     const member = await resolveMember(this.deps, input.projectMemberId);
     const started = await this.startDirect(member, filename, input.metadata, undefined, input.dataTypeIds);
     const expiresAt = presignedExpiry(started.url, Date.now());
@@ -130,7 +130,7 @@ export class DataFileUploads {
     const part = await file.open().catch((err: unknown) => {
       throw uploadFailure(err);
     });
-    const filename = safeFilename(part.filename, 'input.file');
+    const filename = safeFilename(part.filename, 'file');
     const spooled = await spoolToFile(part.stream, this.services.settings.tmpDir, this.services.capacity).catch((err: unknown) => {
       throw uploadFailure(err);
     });
