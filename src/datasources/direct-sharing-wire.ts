@@ -10,6 +10,7 @@
 import { ErrorCode, GatewayError } from '../errors.js';
 import type { DataFile, Project } from './models.js';
 import { idFromLink, rebaseDownloadUrl } from './wire.js';
+import { FileDates } from './wire-dates.js';
 
 /** §5.6 DataFile as listed in D2 `data[]` and D3 `data[]`. */
 export interface WirePrivateDataFile {
@@ -121,13 +122,16 @@ export function toPrivateDataFile(wire: unknown, baseUrl: string): PrivateDataFi
   const dataTypeIds = stringArray(wire.datatypes ?? [], 'data file')
     .map((link) => idFromLink(link, 'datatype'))
     .filter((id): id is number => id !== null);
+  const created = String(wire.created ?? '');
+  const metadata = isRecord(wire.metadata) ? wire.metadata : {};
   return {
     databaseId: wire.id,
     basename: wire.basename,
-    created: String(wire.created ?? ''),
+    created,
+    dates: new FileDates(created, metadata),
     dataTypeIds,
     downloadUrl: rebaseDownloadUrl(String(wire.download_url ?? ''), baseUrl),
-    metadata: isRecord(wire.metadata) ? wire.metadata : {},
+    metadata,
     source: String(wire.source ?? ''),
     sourceProjectId:
       typeof wire.source_project === 'string' ? idFromLink(wire.source_project, 'project') : null,

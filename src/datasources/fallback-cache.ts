@@ -1,6 +1,6 @@
 import type { SharedRedis } from '../redis/shared-redis.js';
-import type { SharedCache } from './response-cache.js';
-import { LruSharedCache } from './response-cache.js';
+import type { SharedCache } from './shared-cache.js';
+import { LruSharedCache } from './shared-cache.js';
 
 /** Prefixes remembered while Redis is down, to replay on recovery; beyond this, drop everything. */
 const MAX_MISSED_INVALIDATIONS = 256;

@@ -1,3 +1,5 @@
+import type { FileDates } from './wire-dates.js';
+
 /**
  * The camelCase backing models of the public graph. The schema exposes these; the wire shapes
  * (snake_case, `wire.ts`) never leave the data sources. Models are plain data, shared read-only
@@ -23,6 +25,8 @@ export interface DataFile {
   basename: string;
   /** ISO-8601 as sent upstream. */
   created: string;
+  /** `created` and the metadata's dates, read as Open Humans reads them (`wire-dates.ts`). */
+  dates: FileDates;
   /** Ids read from the `/api/public/datatype/<id>/` links. */
   dataTypeIds: number[];
   downloadUrl: string;

@@ -1,5 +1,5 @@
 import type { SharedRedis } from '../redis/shared-redis.js';
-import type { SharedCache } from './response-cache.js';
+import type { SharedCache } from './shared-cache.js';
 
 /*
  * The public cache's store in Redis, shared by every gateway instance, and BOUNDED whatever

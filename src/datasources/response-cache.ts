@@ -1,9 +1,9 @@
-import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
 import { MAX_PUBLIC_CACHE_STALE_SECONDS, MAX_PUBLIC_CACHE_TTL_SECONDS } from '../config.js';
 import type { OpenHumansHttp, QueryValue } from './http.js';
-import { FallbackSharedCache } from './fallback-cache.js';
 import { Deadline, currentDeadline, raceSignal, withDeadline } from './resilience/index.js';
+import type { SharedCache } from './shared-cache.js';
+import { LruSharedCache } from './shared-cache.js';
 import { UpstreamError } from './upstream-error.js';
 
 /*
@@ -19,51 +19,6 @@ import { UpstreamError } from './upstream-error.js';
  * stale entry asks the upstream again; when that fails transiently (5xx, timeout, connection,
  * breaker open) or its own deadline comes first, it is answered from the stale entry.
  */
-
-/**
- * Storage behind `PublicCache`: in-process lru-cache today; a Redis-backed store only
- * has to implement this. Values are JSON-serialisable wire bodies.
- */
-export interface SharedCache {
-  get(key: string): Promise<unknown>;
-  set(key: string, value: unknown, ttlMs: number): Promise<void>;
-  delete(key: string): Promise<void>;
-  /**
-   * Deletes every key starting with `prefix` (invalidation after writes); with `also`, only
-   * those it accepts (several path prefixes in one pass).
-   */
-  deletePrefix(prefix: string, also?: (key: string) => boolean): Promise<number>;
-}
-
-/** lru-cache store: bounded entry count, per-entry TTL. */
-export class LruSharedCache implements SharedCache {
-  private readonly lru: LRUCache<string, { value: unknown }>;
-
-  constructor(maxEntries: number) {
-    // lru-cache needs max >= 1; a size of 0 disables caching in PublicCache instead.
-    this.lru = new LRUCache({ max: Math.max(1, maxEntries), ttlAutopurge: false });
-  }
-
-  async get(key: string): Promise<unknown> {
-    return this.lru.get(key)?.value;
-  }
-
-  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
-    this.lru.set(key, { value }, { ttl: ttlMs });
-  }
-
-  async delete(key: string): Promise<void> {
-    this.lru.delete(key);
-  }
-
-  async deletePrefix(prefix: string, also?: (key: string) => boolean): Promise<number> {
-    let n = 0;
-    for (const key of [...this.lru.keys()]) {
-      if (key.startsWith(prefix) && (!also || also(key)) && this.lru.delete(key)) n += 1;
-    }
-    return n;
-  }
-}
 
 export interface PublicGet {
   /** Route id (`P1`..`P13`). */
@@ -338,10 +293,7 @@ export class PublicCache {
   /** `invalidatePaths` on this process's memory only (another instance already cleared Redis). */
   async invalidateLocalPaths(pathPrefixes: readonly string[]): Promise<number> {
     const [common, also] = this.oneOf(pathPrefixes);
-    const store = this.store;
-    if (store instanceof FallbackSharedCache) return store.deleteLocalPrefix(common, also);
-    if (store instanceof LruSharedCache) return store.deletePrefix(common, also);
-    return 0;
+    return (await this.store.deleteLocalPrefix?.(common, also)) ?? 0;
   }
 
   /** The longest key prefix shared by `pathPrefixes`, and a test for "under one of them". */

@@ -8,6 +8,7 @@
  */
 import { ErrorCode, GatewayError } from '../errors.js';
 import type { DataFile, DataType, ListPage, Project, ProjectKind, PublicUser } from './models.js';
+import { FileDates } from './wire-dates.js';
 
 /** DRF limit/offset envelope (§3). `next`/`previous` are never followed. */
 export interface WirePage<T> {
@@ -159,13 +160,16 @@ export function toPublicDataFile(wire: unknown, baseUrl: string): DataFile | nul
   if (!isRecord(wire) || typeof wire.id !== 'number' || typeof wire.basename !== 'string') {
     throw badResponse('data file');
   }
+  const created = str(wire.created);
+  const metadata = isRecord(wire.metadata) ? wire.metadata : {};
   return {
     databaseId: wire.id,
     basename: wire.basename,
-    created: str(wire.created),
+    created,
+    dates: new FileDates(created, metadata),
     dataTypeIds: idsFromLinks(wire.datatypes, 'datatype'),
     downloadUrl: rebaseDownloadUrl(str(wire.download_url), baseUrl),
-    metadata: isRecord(wire.metadata) ? wire.metadata : {},
+    metadata,
     sourceProjectId:
       typeof wire.source_project === 'string' ? idFromLink(wire.source_project, 'project') : null,
     user: embeddedUser(wire.user),

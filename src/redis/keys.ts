@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Config } from '../config.js';
+import type { Config } from '../config/types.js';
 
 /*
  * Every Redis key and pub/sub channel the gateway makes goes through `redisKey`, so two

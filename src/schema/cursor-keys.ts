@@ -7,7 +7,7 @@
  * list moved further than the first one shows.
  */
 import { badUserInput } from '../errors.js';
-import type { OffsetSlice, SliceFetcher } from './pagination.js';
+import type { OffsetSlice, SliceFetcher } from './slice-fetcher.js';
 
 /** An edge's key in the list's order: compared element by element. */
 export type CursorKey = readonly (string | number)[];

@@ -124,7 +124,7 @@ builder.mutationField('uploadDataFile', (t) =>
         projectMemberId: input.projectMemberId,
         file: input.file,
         metadata: input.metadata,
-        dataTypeIds: input.dataTypeIds?.map((id) => databaseIdOf(String(id), 'DataType', 'input.dataTypeIds')),
+        dataTypeIds: input.dataTypeIds?.map((id) => databaseIdOf(String(id), 'DataType', 'dataTypeIds')),
         idempotencyKey: input.idempotencyKey,
       });
       return { ...result, asMaster: isMaster(ctx) };
@@ -179,7 +179,7 @@ builder.mutationField('createDataFileUpload', (t) =>
         projectMemberId: input.projectMemberId,
         filename: input.filename,
         metadata: input.metadata,
-        dataTypeIds: input.dataTypeIds?.map((id) => databaseIdOf(String(id), 'DataType', 'input.dataTypeIds')),
+        dataTypeIds: input.dataTypeIds?.map((id) => databaseIdOf(String(id), 'DataType', 'dataTypeIds')),
       }),
   }),
 );
@@ -255,7 +255,7 @@ builder.mutationField('deleteDataFiles', (t) =>
     resolve: async (_root, { input }, ctx) => ({
       ids: await deleteDataFiles(writeDeps(ctx), {
         projectMemberId: input.projectMemberId,
-        fileId: input.fileId == null ? null : databaseIdOf(String(input.fileId), 'DataFile', 'input.fileId'),
+        fileId: input.fileId == null ? null : databaseIdOf(String(input.fileId), 'DataFile', 'fileId'),
         basename: input.basename,
         all: input.all,
       }),

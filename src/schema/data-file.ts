@@ -15,7 +15,7 @@ import { POSITIONAL_PAGING } from './paging-notes.js';
 import { loadPresent, pageOptions } from './connections.js';
 import { selectsAnyField } from './lookahead.js';
 import { resolveOffsetPage, type ConnectionArgs } from './pagination.js';
-import { MetadataDatesRef, instantOf } from './metadata-date.js';
+import { MetadataDatesRef } from './metadata-date.js';
 import { DataFileConnection, DataFileRef, DataTypeRef, ProjectRef, UserRef } from './refs.js';
 
 export { DataFileConnection, DataFileRef };
@@ -129,7 +129,7 @@ DataFileRef.implement({
       type: 'DateTime',
       nullable: true,
       description: 'When the file was uploaded, to the microsecond (null only if Open Humans sent no valid date).',
-      resolve: (file) => instantOf(file.created),
+      resolve: (file) => file.dates.createdAt,
     }),
     downloadUrl: t.field({
       type: 'URL',
@@ -170,7 +170,7 @@ DataFileRef.implement({
         'The instant Open Humans reads from metadata `creation_date` (UTC when it gives no offset; the ' +
         'start of the period for a partial date such as `2019-01`); null when absent or not a date ' +
         'Open Humans accepts. `metadataDates` has the value exactly as set.',
-      resolve: (file) => instantOf(file.metadata.creation_date),
+      resolve: (file) => file.dates.metadataDates.creation?.instant ?? null,
     }),
     startDate: t.field({
       type: 'DateTime',
@@ -179,7 +179,7 @@ DataFileRef.implement({
         'The instant Open Humans reads from metadata `start_date` (UTC when it gives no offset; the ' +
         'start of the period for a partial date such as `2019-01`); null when absent or not a date ' +
         'Open Humans accepts. `metadataDates` has the value exactly as set.',
-      resolve: (file) => instantOf(file.metadata.start_date),
+      resolve: (file) => file.dates.metadataDates.start?.instant ?? null,
     }),
     endDate: t.field({
       type: 'DateTime',
@@ -188,12 +188,12 @@ DataFileRef.implement({
         'The instant Open Humans reads from metadata `end_date` (UTC when it gives no offset; the ' +
         'start of the period for a partial date such as `2019-01`); null when absent or not a date ' +
         'Open Humans accepts. `metadataDates` has the value exactly as set.',
-      resolve: (file) => instantOf(file.metadata.end_date),
+      resolve: (file) => file.dates.metadataDates.end?.instant ?? null,
     }),
     metadataDates: t.field({
       type: MetadataDatesRef,
       description: 'The metadata dates exactly as set (partial dates, offsets and all), each beside its instant.',
-      resolve: (file) => file,
+      resolve: (file) => file.dates.metadataDates,
     }),
     dataTypes: t.field({
       type: [DataTypeRef],

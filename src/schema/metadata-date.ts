@@ -4,33 +4,10 @@
  * format, hour-only offsets: see `src/dates/iso8601.ts`); a `DateTime` alone would turn `2019-01`
  * into midnight on January 1st and drop that only the month was given. Here nothing is lost:
  * `text` is the stored value, `precision` and `utcOffset` say what it gave, `instant` is how
- * Open Humans reads it.
+ * Open Humans reads it. The reading happens in the wire conversion (`datasources/wire-dates.ts`).
  */
-import type { DataFile } from '../datasources/models.js';
-import { parseIsoDate, type DatePrecision, type IsoDate } from '../dates/iso8601.js';
+import type { MetadataDateValue, MetadataDates } from '../datasources/wire-dates.js';
 import { builder } from './builder.js';
-
-/** A metadata date: parsed when Open Humans accepts it, else only its text. */
-export type MetadataDateValue = { text: string } & Partial<Omit<IsoDate, 'text'>>;
-
-/** Python's datetime range, which `arrow.get(number)` (a Unix timestamp) must stay in. */
-const MAX_TIMESTAMP_SECONDS = 253_402_300_799;
-
-/**
- * Reads a metadata value: strings as `arrow.get` reads them; numbers as Unix timestamps (arrow
- * reads them so, and other clients may have stored them); null when absent or of another type.
- */
-export function readMetadataDate(value: unknown): MetadataDateValue | null {
-  if (typeof value === 'string') return parseIsoDate(value) ?? { text: value };
-  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
-  const text = String(value);
-  if (Math.abs(value) > MAX_TIMESTAMP_SECONDS) return { text };
-  const precision: DatePrecision = Number.isInteger(value) ? 'SECOND' : 'FRACTION';
-  return { text, precision, utcOffset: '+00:00', instant: new Date(value * 1000).toISOString() };
-}
-
-/** The instant of a metadata or upstream date, or null when it has none. */
-export const instantOf = (value: unknown): string | null => readMetadataDate(value)?.instant ?? null;
 
 export const DatePrecisionEnum = builder.enumType('DatePrecision', {
   description: 'How much of a date-time a metadata date gives; the rest reads as the start of that period.',
@@ -76,26 +53,26 @@ export const MetadataDateRef = builder.objectRef<MetadataDateValue>('MetadataDat
 });
 
 /** The three typed dates of a file's metadata. */
-export const MetadataDatesRef = builder.objectRef<DataFile>('MetadataDates').implement({
+export const MetadataDatesRef = builder.objectRef<MetadataDates>('MetadataDates').implement({
   description: 'The dates in a file\'s metadata, each as set; null where the metadata has none.',
   fields: (t) => ({
     creation: t.field({
       type: MetadataDateRef,
       nullable: true,
       description: 'Metadata `creation_date`: when the data was created.',
-      resolve: (file) => readMetadataDate(file.metadata.creation_date),
+      resolve: (dates) => dates.creation,
     }),
     start: t.field({
       type: MetadataDateRef,
       nullable: true,
       description: 'Metadata `start_date`: the start of the period the data covers.',
-      resolve: (file) => readMetadataDate(file.metadata.start_date),
+      resolve: (dates) => dates.start,
     }),
     end: t.field({
       type: MetadataDateRef,
       nullable: true,
       description: 'Metadata `end_date`: the end of the period the data covers.',
-      resolve: (file) => readMetadataDate(file.metadata.end_date),
+      resolve: (dates) => dates.end,
     }),
   }),
 });

@@ -22,6 +22,9 @@ import {
   notKeyedHere,
   rememberingFetcher,
 } from './cursor-keys.js';
+import type { OffsetSlice, SliceFetcher } from './slice-fetcher.js';
+
+export type { OffsetSlice, SliceFetcher } from './slice-fetcher.js';
 
 /** Page size when neither `first` nor `last` is given. */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -38,18 +41,6 @@ export interface ConnectionArgs {
   last?: number | null;
   before?: string | null;
 }
-
-/** What a fetcher returns: the items of the requested window and the size of the whole list. */
-export interface OffsetSlice<T> {
-  items: readonly T[];
-  totalCount: number;
-}
-
-/** Loads `limit` (always ≥ 1) items starting at `offset`, plus the total count of the list. */
-export type SliceFetcher<T> = (window: {
-  offset: number;
-  limit: number;
-}) => Promise<OffsetSlice<T>>;
 
 export interface PageOptions<T = unknown> {
   /** @default DEFAULT_PAGE_SIZE */

@@ -12,6 +12,9 @@ import {
 } from '../datasources/uploads/errors.js';
 import { builder } from './builder.js';
 
+/** Every mutation takes one `input` argument; an `InputError` names a field inside it. */
+const inputPath = (field: string): string => (field === '' ? 'input' : `input.${field}`);
+
 export const UserErrorRef = builder.interfaceRef<Error>('UserError').implement({
   description: 'A problem with the request that the client can fix; nothing was changed upstream.',
   fields: (t) => ({
@@ -25,7 +28,7 @@ builder.objectType(InputError, {
   interfaces: [UserErrorRef],
   isTypeOf: (value) => value instanceof InputError,
   fields: (t) => ({
-    field: t.exposeString('field', { description: 'The input path, e.g. `input.metadata.md5`.' }),
+    field: t.string({ description: 'The input path, e.g. `input.metadata.md5`.', resolve: (e) => inputPath(e.field) }),
   }),
 });
 

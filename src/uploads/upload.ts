@@ -1,17 +1,9 @@
-import type { Readable } from 'node:stream';
+import type { FileUpload, UploadedFile } from '../datasources/uploads/upload-file.js';
+import { UploadClientError } from '../datasources/uploads/upload-file.js';
 
-/** One file part of a multipart request, as handed to a resolver. */
-export interface UploadedFile {
-  /** The client's file name (the part's `filename`); never trusted as a path. */
-  filename: string;
-  /** The part's declared media type (informational only). */
-  mimeType: string;
-  /**
-   * The bytes, streamed as they arrive from the client. Errors with `UploadTooLargeError` past
-   * the size limit, and with `UploadAbortedError` when the request breaks off.
-   */
-  stream: Readable;
-}
+// The writers' contract, re-exported for the transport's modules.
+export type { UploadedFile } from '../datasources/uploads/upload-file.js';
+export { UploadAbortedError, UploadTooLargeError } from '../datasources/uploads/upload-file.js';
 
 /** Where an `Upload` gets its bytes from: the multipart session of the current request. */
 export interface UploadSource {
@@ -23,7 +15,7 @@ export interface UploadSource {
  * once its bytes start arriving, so a resolver reads the file while the client is still sending
  * it and memory does not grow with the file size. An upload can be opened once.
  */
-export class Upload {
+export class Upload implements FileUpload {
   constructor(
     /** The multipart field name that carries the file (a key of the `map` field). */
     readonly key: string,
@@ -35,24 +27,8 @@ export class Upload {
   }
 }
 
-/** The file is larger than the configured `MAX_UPLOAD_BYTES`. */
-export class UploadTooLargeError extends Error {
-  constructor(readonly limitBytes: number) {
-    super(`The file is larger than the maximum upload size of ${limitBytes} bytes.`);
-    this.name = 'UploadTooLargeError';
-  }
-}
-
-/** The request ended or broke off before the file was complete, or was malformed. */
-export class UploadAbortedError extends Error {
-  constructor(message = 'The upload was interrupted before the file was complete.') {
-    super(message);
-    this.name = 'UploadAbortedError';
-  }
-}
-
 /** A client mistake in the multipart request itself (order, map, missing file, reuse). */
-export class MultipartRequestError extends Error {
+export class MultipartRequestError extends UploadClientError {
   constructor(
     message: string,
     /** The HTTP status to answer with when this happens before execution. */

@@ -14,7 +14,7 @@ import {
   profileUrlFor,
   toPublicUser,
 } from '../../src/datasources/wire.js';
-import { instantOf } from '../../src/schema/metadata-date.js';
+import { FileDates, instantOf } from '../../src/datasources/wire-dates.js';
 
 const BASE = 'http://127.0.0.1:8100';
 
@@ -33,15 +33,33 @@ const CAPTURED_FILE = {
 
 describe('toPublicDataFile', () => {
   it('maps the captured shape, reading ids from link paths and rebasing the download link', () => {
-    expect(toPublicDataFile(CAPTURED_FILE, BASE)).toEqual({
+    const file = toPublicDataFile(CAPTURED_FILE, BASE);
+    expect(file).toEqual({
       databaseId: 3305,
       basename: 'bacteria-kit-639.csv.bz2',
       created: '2016-02-09T01:36:08.377335Z',
+      dates: expect.any(FileDates),
       dataTypeIds: [3],
       downloadUrl: `${BASE}/data-management/datafile-download/3305/?key=694b7f24-c159-4ddb-acf9-ef63dac5e7f1`,
       metadata: CAPTURED_FILE.metadata,
       sourceProjectId: 142,
       user: { username: 'a_member', name: 'A Member' },
+    });
+  });
+
+  it('reads the dates in the conversion: the upload instant and the metadata dates as set', () => {
+    const file = toPublicDataFile(CAPTURED_FILE, BASE);
+    expect(file?.dates.createdAt).toBe('2016-02-09T01:36:08.377335Z');
+    expect(file?.dates.metadataDates).toEqual({ creation: null, start: null, end: null });
+    const dated = toPublicDataFile(
+      { ...CAPTURED_FILE, created: 'not a date', metadata: { start_date: '2019-01', end_date: 5, creation_date: 'soon' } },
+      BASE,
+    );
+    expect(dated?.dates.createdAt).toBeNull();
+    expect(dated?.dates.metadataDates).toEqual({
+      creation: { text: 'soon' },
+      start: { text: '2019-01', precision: 'MONTH', utcOffset: null, instant: '2019-01-01T00:00:00.000Z' },
+      end: { text: '5', precision: 'SECOND', utcOffset: '+00:00', instant: '1970-01-01T00:00:05.000Z' },
     });
   });
 

@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config.js';
 import { OpenHumansHttp } from '../../src/datasources/http.js';
 import { resilienceFromConfig } from '../../src/datasources/resilience/index.js';
 import type { BreakerState } from '../../src/datasources/resilience/index.js';
-import type { SharedCache } from '../../src/datasources/response-cache.js';
+import type { SharedCache } from '../../src/datasources/shared-cache.js';
 import { PublicCache } from '../../src/datasources/response-cache.js';
 import { createPublicCache } from '../../src/datasources/create-public-cache.js';
 import type { Gateway } from '../../src/gateway.js';

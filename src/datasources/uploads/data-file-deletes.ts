@@ -16,10 +16,10 @@ export interface DeleteSelector {
  */
 export async function deleteDataFiles(deps: WriteDeps, selector: DeleteSelector): Promise<number[]> {
   const given = [selector.fileId != null, selector.basename != null, selector.all != null].filter(Boolean).length;
-  if (given === 0) throw new InputError('input', 'one of fileId, basename, or all is required');
-  if (given > 1) throw new InputError('input', 'only one of fileId, basename, or all may be given');
-  if (selector.all === false) throw new InputError('input.all', '"all" must be true to delete every file; leave it out otherwise');
-  if (selector.basename != null && selector.basename.trim() === '') throw new InputError('input.basename', 'basename must not be empty');
+  if (given === 0) throw new InputError('', 'one of fileId, basename, or all is required');
+  if (given > 1) throw new InputError('', 'only one of fileId, basename, or all may be given');
+  if (selector.all === false) throw new InputError('all', '"all" must be true to delete every file; leave it out otherwise');
+  if (selector.basename != null && selector.basename.trim() === '') throw new InputError('basename', 'basename must not be empty');
   const member = await resolveMember(deps, selector.projectMemberId);
   const fields: Record<string, string> = {};
   if (member.wireId) fields.project_member_id = member.wireId;

@@ -3,8 +3,8 @@ import { TokenKind, tokenKindOf } from '../../auth/token.js';
 import { ErrorCode, GatewayError } from '../../errors.js';
 import { UpstreamError } from '../upstream-error.js';
 import type { PrivateDataFile } from '../direct-sharing-wire.js';
-import type { Upload } from '../../uploads/upload.js';
-import { MultipartRequestError, UploadAbortedError, UploadTooLargeError } from '../../uploads/upload.js';
+import type { FileUpload } from './upload-file.js';
+import { UploadClientError, UploadTooLargeError } from './upload-file.js';
 import { ChecksumMismatchError, FileTooLargeError, IdempotencyConflictError, InputError, InvalidUploadHandleError } from './errors.js';
 import { fingerprintOf } from './idempotency.js';
 import type { UploadMetadataInput } from './metadata.js';
@@ -18,7 +18,7 @@ import { resolveMember, write } from './write-context.js';
 
 export interface UploadDataFileInput {
   projectMemberId?: string | null;
-  file: Upload;
+  file: FileUpload;
   metadata: UploadMetadataInput;
   /** Data type databaseIds (already decoded from global ids). */
   dataTypeIds?: number[] | null;
@@ -70,7 +70,7 @@ export class DataFileUploads {
     const member = await resolveMember(this.deps, input.projectMemberId);
     const { filename, spooled } = await this.receive(input.file);
     try {
-      if (spooled.size === 0) throw new InputError('input.file', 'The submitted file is empty.');
+      if (spooled.size === 0) throw new InputError('file', 'The submitted file is empty.');
       const given = input.metadata.md5?.toLowerCase();
       if (given && given !== spooled.md5) throw new ChecksumMismatchError(given, spooled.md5);
       const store = () => this.store(input, member, filename, spooled);
@@ -88,7 +88,7 @@ export class DataFileUploads {
   async createUpload(input: CreateUploadInput): Promise<CreatedUpload> {
     const problem = checkMetadata(input.metadata);
     if (problem) throw new InputError(problem.field, problem.message);
-    const filename = safeFilename(input.filename, 'input.filename');
+    const filename = safeFilename(input.filename, 'filename');
     const member = await resolveMember(this.deps, input.projectMemberId);
     const started = await this.startDirect(member, filename, input.metadata, undefined, input.dataTypeIds);
     const expiresAt = presignedExpiry(started.url, Date.now());
@@ -126,11 +126,11 @@ export class DataFileUploads {
   }
 
   /** Opens the request's file part and spools it (size and md5 known afterwards). */
-  private async receive(file: Upload): Promise<{ filename: string; spooled: SpooledFile }> {
+  private async receive(file: FileUpload): Promise<{ filename: string; spooled: SpooledFile }> {
     const part = await file.open().catch((err: unknown) => {
       throw uploadFailure(err);
     });
-    const filename = safeFilename(part.filename, 'input.file');
+    const filename = safeFilename(part.filename, 'file');
     const spooled = await spoolToFile(part.stream, this.services.settings.tmpDir, this.services.capacity).catch((err: unknown) => {
       throw uploadFailure(err);
     });
@@ -269,7 +269,7 @@ const badAnswer = (route: string): GatewayError =>
 
 function uploadFailure(err: unknown): unknown {
   if (err instanceof UploadTooLargeError) return new FileTooLargeError(err.limitBytes);
-  if (err instanceof UploadAbortedError || err instanceof MultipartRequestError) {
+  if (err instanceof UploadClientError) {
     return new GatewayError(ErrorCode.BAD_USER_INPUT, err.message);
   }
   return err;

@@ -3,7 +3,11 @@
  * plugin, `src/schema/user-error-mutations.ts`). Everything else is a coded GraphQLError.
  */
 
-/** An input field was refused; `message` uses the upstream's wording where it has one. */
+/**
+ * An input field was refused; `message` uses the upstream's wording where it has one. `field` is
+ * the field's path in the write's own input (`metadata.md5`, `projectMemberIds`; '' for the input
+ * as a whole): where that input sits in a GraphQL request is the schema's business.
+ */
 export class InputError extends Error {
   constructor(readonly field: string, message: string) {
     super(message);

@@ -19,12 +19,12 @@ export interface SendMessageInput {
  */
 export async function sendMessage(deps: WriteDeps, input: SendMessageInput): Promise<{ recipients: string[] | null }> {
   deps.requireToken();
-  if (input.message.trim() === '') throw new InputError('input.message', 'This field is required.');
+  if (input.message.trim() === '') throw new InputError('message', 'This field is required.');
   const ids = input.projectMemberIds ?? [];
   const all = input.allMembers === true;
-  if (!all && ids.length === 0) throw new InputError('input', 'You must specify either all members or provide a list of IDs.');
-  if (all && ids.length > 0) throw new InputError('input', 'You must specify either all members or provide a list of IDs, but not both.');
-  const problem = checkProjectMemberIds(ids, 'input.projectMemberIds');
+  if (!all && ids.length === 0) throw new InputError('', 'You must specify either all members or provide a list of IDs.');
+  if (all && ids.length > 0) throw new InputError('', 'You must specify either all members or provide a list of IDs, but not both.');
+  const problem = checkProjectMemberIds(ids, 'projectMemberIds');
   if (problem) throw new InputError(problem.field, problem.message);
   if (deps.tokenKind === TokenKind.MEMBER) {
     const own = await ownMemberId(deps);
@@ -44,8 +44,8 @@ export async function sendMessage(deps: WriteDeps, input: SendMessageInput): Pro
  */
 export async function removeMembers(deps: WriteDeps, projectMemberIds: string[]): Promise<string[]> {
   deps.requireToken();
-  if (projectMemberIds.length === 0) throw new InputError('input.projectMemberIds', 'You must provide a list of project member IDs.');
-  const problem = checkProjectMemberIds(projectMemberIds, 'input.projectMemberIds');
+  if (projectMemberIds.length === 0) throw new InputError('projectMemberIds', 'You must provide a list of project member IDs.');
+  const problem = checkProjectMemberIds(projectMemberIds, 'projectMemberIds');
   if (problem) throw new InputError(problem.field, problem.message);
   if (deps.tokenKind === TokenKind.MEMBER) {
     const own = await ownMemberId(deps);

@@ -16,7 +16,7 @@ export interface UploadMetadataInput {
   extra?: Record<string, unknown> | null;
 }
 
-/** One refused input field: `field` is the input path, `message` the upstream's wording. */
+/** One refused input field: `field` is its path in the write's input (see `InputError`), `message` the upstream's wording. */
 export interface InputProblem {
   field: string;
   message: string;
@@ -36,7 +36,7 @@ export function looksLikeMd5(value: string): boolean {
 }
 
 /** Checks metadata in the upstream's order; the first problem wins, like the upstream form. */
-export function checkMetadata(metadata: UploadMetadataInput, at = 'input.metadata'): InputProblem | undefined {
+export function checkMetadata(metadata: UploadMetadataInput, at = 'metadata'): InputProblem | undefined {
   if (typeof metadata.description !== 'string') {
     return { field: `${at}.description`, message: '"description" must be a string' };
   }

@@ -33,20 +33,20 @@ export interface WriteDeps {
   putPresigned(put: Omit<PresignedPut, 'signal'>): Promise<{ status: number; etag: string | undefined }>;
 }
 
-/** Upstream form field → GraphQL input path, for typed errors. */
+/** Upstream form field → field of the write's input (`InputError.field`), for typed errors. */
 const FIELD_PATHS: Record<string, string> = {
-  project_member_id: 'input.projectMemberId',
-  project_member_ids: 'input.projectMemberIds',
-  metadata: 'input.metadata',
-  datatypes: 'input.dataTypeIds',
-  data_file: 'input.file',
-  filename: 'input.filename',
-  message: 'input.message',
-  subject: 'input.subject',
-  file_id: 'input.fileId',
-  file_basename: 'input.basename',
-  all_files: 'input.all',
-  __all__: 'input',
+  project_member_id: 'projectMemberId',
+  project_member_ids: 'projectMemberIds',
+  metadata: 'metadata',
+  datatypes: 'dataTypeIds',
+  data_file: 'file',
+  filename: 'filename',
+  message: 'message',
+  subject: 'subject',
+  file_id: 'fileId',
+  file_basename: 'basename',
+  all_files: 'all',
+  __all__: '',
 };
 
 /**
@@ -60,8 +60,8 @@ export async function resolveMember(
 ): Promise<{ token: string; projectMemberId: string; wireId: string | undefined }> {
   const token = deps.requireToken();
   if (deps.tokenKind === TokenKind.MASTER) {
-    if (!projectMemberId) throw new InputError('input.projectMemberId', 'projectMemberId is required with a master token.');
-    const problem = checkProjectMemberIds([projectMemberId], 'input.projectMemberId');
+    if (!projectMemberId) throw new InputError('projectMemberId', 'projectMemberId is required with a master token.');
+    const problem = checkProjectMemberIds([projectMemberId], 'projectMemberId');
     if (problem) throw new InputError(problem.field, problem.message);
     return { token, projectMemberId, wireId: projectMemberId };
   }
