@@ -18,11 +18,14 @@ COPY src ./src
 COPY sandbox ./sandbox
 RUN npm run build
 
-# Production dependencies only.
+# Production dependencies only. WITHOUT_FEDERATION=1 also leaves out the optional federation
+# packages (@apollo/subgraph brings Elastic-2.0 code, see THIRD_PARTY_NOTICES.md); /subgraph
+# then answers 501 and everything else is unchanged.
 FROM node:${NODE_VERSION}-bookworm-slim AS prod-deps
+ARG WITHOUT_FEDERATION=
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev ${WITHOUT_FEDERATION:+--omit=optional} --no-audit --no-fund && npm cache clean --force
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \

@@ -16,11 +16,15 @@
  *   every id. Our types keep `@key(fields: "id")` with the same Relay global ids as /graphql
  *   (`DataFile:<id>` inside), so a node subgraph can answer `{ __typename, id }` references and
  *   the router fetches the rest from here.
+ *
+ * `@apollo/subgraph` is an optional dependency (Elastic-2.0 code underneath): the server loads
+ * this module with `import()` only when `/subgraph` is first requested (subgraph-endpoint.ts).
  */
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { isObjectType, type GraphQLSchema } from 'graphql';
 import '../schema/index.js'; // registers every type (and entity) before building
 import { builder } from '../schema/builder.js';
+import { FederationNotInstalled, federationPlugin } from '../schema/federation-plugin.js';
 import { renameSchema, type RenamePlan } from './rename-schema.js';
 
 export const FEDERATION_LINK = 'https://specs.apollo.dev/federation/v2.6';
@@ -53,6 +57,8 @@ export function prefixPlan(prefix: string): RenamePlan {
 }
 
 function build(prefix: string | null): GraphQLSchema {
+  // `@apollo/subgraph` is here (this module imported it) but the Pothos plugin may not be.
+  if (!federationPlugin) throw new FederationNotInstalled();
   const base = builder.toSubGraphSchema({
     linkUrl: FEDERATION_LINK,
     // @tag and @inaccessible are imported so contracts (and other subgraphs) can use them.

@@ -29,6 +29,10 @@ import { limitError } from './limit-error.js';
  * and a list longer than `maxListItems` is refused outright (`extensions.limit: "listLength"`).
  *
  * Introspection is free; `@skip`/`@include` are ignored (counted as included).
+ *
+ * Not `@pothos/plugin-complexity`: it checks inside root resolvers (one error per root field,
+ * after a subscription's `subscribe` already ran) and its `complexityFromQuery` counts only the
+ * first operation of a document; docs/maintained-libraries.md has the measurements.
  */
 
 export interface CostOptions {

@@ -1,12 +1,12 @@
 import SchemaBuilder from '@pothos/core';
 import DirectivePlugin from '@pothos/plugin-directives';
 import ErrorsPlugin from '@pothos/plugin-errors';
-import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
 import { JSONObjectResolver, URLResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
 import { DateTimeScalar } from '../dates/date-time-scalar.js';
 import type { Upload } from '../uploads/upload.js';
+import { federationPlugin } from './federation-plugin.js';
 import { decodeGlobalId, resolveVisibleNode, resolveVisibleNodes } from './node-lookup.js';
 
 /**
@@ -24,8 +24,9 @@ export const builder = new SchemaBuilder<{
     Upload: { Input: Upload; Output: never };
   };
 }>({
-  // Federation last, after the directives plugin it needs (src/schema/federation.ts).
-  plugins: [RelayPlugin, ErrorsPlugin, DirectivePlugin, FederationPlugin],
+  // Federation last, after the directives plugin it needs (src/schema/federation.ts); it is an
+  // optional dependency, left out when not installed (src/schema/federation-plugin.ts).
+  plugins: [RelayPlugin, ErrorsPlugin, DirectivePlugin, ...(federationPlugin ? ([federationPlugin] as const) : [])],
   // graphql-tools' directive format: the default array format breaks codegen's printer.
   directives: { useGraphQLToolsUnorderedDirectives: true },
   // Typed, user-actionable errors on mutation payloads (see user-error-mutations.ts).

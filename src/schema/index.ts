@@ -1,4 +1,5 @@
 import { builder } from './builder.js';
+import { federationPlugin } from './federation-plugin.js';
 import './query.js';
 import './data-file.js';
 import './data-type.js';
@@ -12,7 +13,8 @@ import './deauthorization.js';
 import './upload.js';
 import './data-file-mutations.js';
 import './message-mutations.js';
-// Federation entity keys (`@key`); no effect on the standalone schema printed here.
-import './federation.js';
+// Federation entity keys (`@key`); no effect on the standalone schema printed here. Only with
+// the optional federation plugin installed: the declarations call its builder methods.
+if (federationPlugin) await import('./federation.js');
 
 export const schema = builder.toSchema({ sortSchema: true });
