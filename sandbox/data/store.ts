@@ -193,7 +193,10 @@ export class SandboxStore {
     this.files.set(f.id, f);
     this.filesByS3Key.set(f.s3Key, f);
     let set = this.filesOfUser.get(f.userId);
-    if (!set) this.filesOfUser.set(f.userId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.filesOfUser.set(f.userId, set);
+    }
     set.add(f);
     if (f.id >= this.nextFileId) this.nextFileId = f.id + 1;
     this.touch(this.mayBePublic(f));

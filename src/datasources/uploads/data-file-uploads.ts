@@ -257,6 +257,7 @@ function form(fields: Record<string, string | undefined>): Record<string, string
 /** The client's file name, reduced to a base name (it becomes part of a storage key upstream). */
 function safeFilename(name: string, field: string): string {
   const base = name.split(/[/\\]/).pop()?.trim() ?? '';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
   if (base === '' || base === '.' || base === '..' || base.length > 255 || /[\x00-\x1f]/.test(base)) {
     throw new InputError(field, 'The file needs a plain name (no path, no control characters, at most 255 characters).');
   }
