@@ -12,7 +12,10 @@ import type { CacheInvalidation } from './redis/invalidation.js';
 import type { SharedRedis } from './redis/shared-redis.js';
 import { createPublicLoaders, type PublicLoaders } from './loaders/public.js';
 
-/** Process-wide singletons every request shares; created once (`main.ts`) and passed in. */
+/**
+ * Process-wide singletons every request shares: built once (`startServer`, or `createGateway`
+ * for what is not passed in).
+ */
 export interface SharedDeps {
   config: Config;
   http: OpenHumansHttp;
