@@ -171,7 +171,7 @@ export class GatewayMetrics implements UpstreamObserver {
     return name;
   }
 
-  /** One GraphQL request ended (see `useOperationMetrics`). */
+  /** One GraphQL request ended (see `useMetrics`). */
   observeRequest(
     labels: { operationName: string; operationType: string; status: number; endpoint?: 'graphql' | 'subgraph' },
     seconds: number,
