@@ -155,7 +155,7 @@ export class Resilience {
   }
 }
 
-/** The resilience of one HTTP layer from the configuration (one per process, like the HTTP layer). */
+/** One HTTP layer's resilience from the configuration (one per process, like the HTTP layer). */
 export function resilienceFromConfig(
   config: { upstream: Config['upstream'] },
   onBreakerChange?: ResilienceOptions['onBreakerChange'],
