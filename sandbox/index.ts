@@ -1,4 +1,4 @@
-// Programmatic entry point (interfaces.md): start a sandbox in-process, e.g. on port 0 in tests.
+// Programmatic entry point (sandbox/README.md): a sandbox in-process, e.g. on port 0 in tests.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Controls, type FaultConfig, type Latency, type RequestLogEntry } from './controls.js';

@@ -15,16 +15,16 @@ export interface Route {
   onOtherMethod?(ctx: RouteContext): void | Promise<void>;
 }
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Django `path(prefix + route)`: exact match (trailing slash included). */
 export function exactPath(fullPath: string): RegExp {
-  return new RegExp(`^${escape(fullPath)}$`);
+  return new RegExp(`^${escapeRegExp(fullPath)}$`);
 }
 
 /** Django `re_path(regex)` inside an include mounted at `mount`: `regex.search` on the rest. */
 export function rePath(mount: string, regex: string): RegExp {
-  return new RegExp(`^${escape(mount)}.*?${regex}`);
+  return new RegExp(`^${escapeRegExp(mount)}.*?${regex}`);
 }
 
 /**

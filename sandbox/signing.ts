@@ -23,7 +23,10 @@ const fileTags = new WeakMap<Buffer, Map<number, number>>();
 /** A per-file 32-bit tag from the instance secret (one HMAC per file, then cached). */
 function fileTag(secret: Buffer, fileId: number): number {
   let tags = fileTags.get(secret);
-  if (!tags) fileTags.set(secret, (tags = new Map()));
+  if (!tags) {
+    tags = new Map();
+    fileTags.set(secret, tags);
+  }
   let tag = tags.get(fileId);
   if (tag === undefined) {
     tag = createHmac('sha256', secret).update(String(fileId)).digest().readUInt32BE(0);

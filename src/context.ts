@@ -14,7 +14,10 @@ import type { OAuthServices } from './oauth/services.js';
 import type { CacheInvalidation } from './redis/invalidation.js';
 import type { SharedRedis } from './redis/shared-redis.js';
 
-/** Process-wide singletons every request shares; created once (`main.ts`) and passed in. */
+/**
+ * Process-wide singletons every request shares: built once (`startServer`, or `createGateway`
+ * for what is not passed in).
+ */
 export interface SharedDeps {
   config: Config;
   http: OpenHumansHttp;

@@ -3,12 +3,13 @@
  * once, starts the server, and shuts down gracefully on SIGTERM/SIGINT: stop accepting, drain
  * in-flight requests, then close the upstream connections.
  */
+import type { Config } from './config.js';
 import { ConfigError, loadConfig } from './config.js';
 import { loadEnvFileIfPresent } from './config/env-file.js';
 import { startOtelSdk } from './observability/otel-sdk.js';
 import { startServer } from './server.js';
 
-let config;
+let config: Config;
 let envFile: string | null = null;
 try {
   // `.env` in the working directory, when present; the real environment wins over it.

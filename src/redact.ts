@@ -39,11 +39,11 @@ export function redactUrl(url: string | URL): string {
   return parsed.href.replaceAll(encodeURIComponent(REDACTED), REDACTED);
 }
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
 
 /** `name=value` in URLs, form bodies and free text; `name` must not be part of a longer word. */
 const PARAM_PATTERN = new RegExp(
-  `(^|[^A-Za-z0-9_-])(${SECRET_PARAMS.map(escape).join('|')})=([^&\\s"'<>#]+)`,
+  `(^|[^A-Za-z0-9_-])(${SECRET_PARAMS.map(escapeRegExp).join('|')})=([^&\\s"'<>#]+)`,
   'gi',
 );
 /** `"access_token": "…"` in JSON (tokens in OAuth2 token responses and echoed bodies). */

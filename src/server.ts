@@ -33,7 +33,7 @@ export interface RunningServer {
 
 /**
  * Builds the process singletons (dispatcher, HTTP layer, public cache, logger) once, wraps the
- * gateway in a node:http server and listens. Used by `main.ts` and `scripts/demo.ts`.
+ * gateway in a node:http server and listens. Used by `main.ts` and `scripts/demo-setup.ts`.
  */
 export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger({ level: config.server.logLevel });

@@ -54,13 +54,15 @@ export function startChild<Ready>(spec: ChildSpec): Promise<Child<Ready>> {
     if (stderr.length > 50) stderr.shift();
   });
   const tail = (): string => stderr.join('').split('\n').slice(-20).join('\n');
+  const { stdout } = child;
+  if (!stdout) throw new Error(`${spec.name}: spawned without a stdout pipe`);
 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${spec.name} did not become ready in time\n${tail()}`));
     }, spec.readyTimeoutMs ?? 60_000);
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: stdout });
     let settled = false;
     lines.on('line', (line) => {
       if (settled || !line.startsWith('{')) return;

@@ -1,4 +1,4 @@
-/** The sandbox's test controls (interfaces.md): per-route call counters. */
+/** The sandbox's test controls (sandbox/README.md): per-route call counters. */
 import { send } from './load.js';
 
 export async function resetCalls(sandboxUrl: string): Promise<void> {

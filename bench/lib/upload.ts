@@ -37,7 +37,7 @@ function runScript(script: string, args: string[], env: Record<string, string>, 
 /** The last JSON object printed on stdout: one line, or pretty-printed over several lines. */
 function lastJson(text: string): Record<string, unknown> | null {
   const trimmed = text.trim();
-  const starts = [...trimmed.matchAll(/(^|\n)\{/g)].map((m) => m.index + m[1]!.length).reverse();
+  const starts = [...trimmed.matchAll(/(^|\n)\{/g)].map((m) => m.index + (m[1] ?? '').length).reverse();
   for (const start of starts) {
     try {
       return JSON.parse(trimmed.slice(start)) as Record<string, unknown>;

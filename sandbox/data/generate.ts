@@ -77,7 +77,8 @@ export function generate(opts: GenerateOptions): Generated {
   let nextId = 1000;
   const addFile = (m: Membership, completed = true): void => {
     const p = projects.find((x) => x.id === m.projectId) as Project;
-    const id = (nextId += rng.int(1, 3));
+    nextId += rng.int(1, 3);
+    const id = nextId;
     const ext = rng.pick(EXTENSIONS);
     const basename = `${rng.pick(NOUNS)}-${rng.pick(ADJECTIVES)}-${id}.${ext}`;
     const types = p.registeredDatatypes.length ? rng.sample(p.registeredDatatypes, rng.int(1, 2)) : [];

@@ -160,7 +160,7 @@ export class SandboxStore {
     return this.membershipsOf(projectId)
       .filter((m) => m.visible && m.joined && m.authorized)
       .map((m) => this.users.get(m.userId))
-      .filter((u): u is User => u !== undefined && u.active)
+      .filter((u): u is User => u?.active === true)
       .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
   }
   /** P9: approved projects with a visible, joined, authorized membership of the user, by name. */
@@ -168,7 +168,7 @@ export class SandboxStore {
     return (this.membershipsOfUser.get(userId) ?? [])
       .filter((m) => m.visible && m.joined && m.authorized)
       .map((m) => this.projects.get(m.projectId))
-      .filter((p): p is Project => p !== undefined && p.approved)
+      .filter((p): p is Project => p?.approved === true)
       .sort((a, b) => (a.name === b.name ? a.id - b.id : a.name < b.name ? -1 : 1));
   }
   /**
@@ -193,7 +193,10 @@ export class SandboxStore {
     this.files.set(f.id, f);
     this.filesByS3Key.set(f.s3Key, f);
     let set = this.filesOfUser.get(f.userId);
-    if (!set) this.filesOfUser.set(f.userId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.filesOfUser.set(f.userId, set);
+    }
     set.add(f);
     if (f.id >= this.nextFileId) this.nextFileId = f.id + 1;
     this.touch(this.mayBePublic(f));

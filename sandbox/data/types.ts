@@ -6,7 +6,7 @@ export const ROUTE_IDS = [
   'D1', 'D2', 'D3', 'D4', 'D5', 'D6', 'D7', 'D8', 'D9',
   'DOWNLOAD', 'S3_GET', 'S3_PUT', 'OAUTH_TOKEN', 'OAUTH_AUTHORIZE',
 ] as const;
-/** Route ids used by counters, the request log and fault injection (interfaces.md). */
+/** Route ids used by counters, the request log and fault injection (docs/upstream.md §2). */
 export type RouteId = (typeof ROUTE_IDS)[number];
 
 /** Origin named by links inside response bodies (production's `full_url`). */

@@ -42,7 +42,10 @@ function membersList(ctx: RouteContext, auth: AuthOk): void {
     }
     return serializeMember(ctx, m, queryToken);
   });
-  if (keyError) return sendServerError(ctx);
+  if (keyError) {
+    sendServerError(ctx);
+    return;
+  }
   sendJson(ctx, 200, body);
 }
 

@@ -3,7 +3,7 @@
 // the file's bytes.
 import { PUBLIC_ORIGIN } from '../data/types.js';
 import { page, queryParam, send, sendHtml, type RouteContext } from '../http.js';
-import { exactPath, type Route } from '../router.js';
+import type { Route } from '../router.js';
 import { S3_GET_TTL_S, S3_PREFIX, checkDownloadKey, checkS3, s3Path, signS3 } from '../signing.js';
 
 const NOT_AUTHORIZED = page('Forbidden', '<h1>You are not authorized to view this file.</h1>');
@@ -26,7 +26,7 @@ export const downloadRoutes: Route[] = [
       const key = queryParam(ctx.url, 'key') ?? '';
       if (checkDownloadKey(secret, fileId, key, now) !== 'ok') return sendHtml(ctx, 403, NOT_AUTHORIZED);
       const file = store.file(fileId);
-      if (!file || !file.completed) return sendHtml(ctx, 403, UNAVAILABLE);
+      if (!file?.completed) return sendHtml(ctx, 403, UNAVAILABLE);
       const expires = Math.floor(now / 1000) + S3_GET_TTL_S;
       const location = `${ctx.state.baseUrl}${s3Path(file.s3Key)}?${signS3(ctx.state.s3, 'GET', file.s3Key, expires)}&x-oh-key=${key}`;
       send(ctx, 302, '', { 'Location': location, 'Content-Type': 'text/html; charset=utf-8' });

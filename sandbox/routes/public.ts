@@ -82,7 +82,7 @@ export const publicRoutes: Route[] = [
     handle(ctx) {
       const { store } = ctx.state;
       const user = store.userByUsername(ctx.params[0] ?? '');
-      if (!user || !user.active || user.username === 'api-administrator') return sendServerError(ctx);
+      if (!user?.active || user.username === 'api-administrator') return sendServerError(ctx);
       fileList(ctx, store.publicIndexes().ofUser(user.id));
     },
   },
@@ -91,7 +91,7 @@ export const publicRoutes: Route[] = [
     handle(ctx) {
       const { store } = ctx.state;
       const user = store.userByUsername(ctx.params[0] ?? '');
-      if (!user || !user.active || user.username === 'api-administrator') return sendServerError(ctx);
+      if (!user?.active || user.username === 'api-administrator') return sendServerError(ctx);
       sendJson(ctx, 200, paginate(ctx, store.projectsOfUser(user.id), (p) => serializeProject(store, p)));
     },
   },
@@ -99,7 +99,7 @@ export const publicRoutes: Route[] = [
     id: 'P7', pattern: rePath(API, 'public/member/([A-Za-z_0-9]+)/'), methods: ['GET'],
     handle(ctx) {
       const user = ctx.state.store.userByUsername(ctx.params[0] ?? '');
-      if (!user || !user.active || user.username === 'api-administrator') return sendDetailNotFound(ctx, 'Member');
+      if (!user?.active || user.username === 'api-administrator') return sendDetailNotFound(ctx, 'Member');
       sendJson(ctx, 200, serializePublicMember(user));
     },
   },
@@ -108,7 +108,7 @@ export const publicRoutes: Route[] = [
     handle(ctx) {
       const { store } = ctx.state;
       const p = store.project(num(ctx));
-      if (!p || !p.approved) return sendServerError(ctx);
+      if (!p?.approved) return sendServerError(ctx);
       fileList(ctx, store.publicIndexes().ofProject(p.id));
     },
   },
@@ -117,7 +117,7 @@ export const publicRoutes: Route[] = [
     handle(ctx) {
       const { store } = ctx.state;
       const p = store.project(num(ctx));
-      if (!p || !p.approved) return sendServerError(ctx);
+      if (!p?.approved) return sendServerError(ctx);
       sendJson(ctx, 200, paginate(ctx, store.visibleMembers(p.id), serializePublicMember));
     },
   },
@@ -125,7 +125,7 @@ export const publicRoutes: Route[] = [
     id: 'P11', pattern: rePath(API, 'public/project/([0-9]+)/'), methods: ['GET'],
     handle(ctx) {
       const p = ctx.state.store.project(num(ctx));
-      if (!p || !p.approved) return sendDetailNotFound(ctx, 'DataRequestProject');
+      if (!p?.approved) return sendDetailNotFound(ctx, 'DataRequestProject');
       sendJson(ctx, 200, serializeProject(ctx.state.store, p));
     },
   },

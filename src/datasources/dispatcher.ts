@@ -2,9 +2,10 @@ import { Agent } from 'undici';
 import type { Config } from '../config.js';
 
 /**
- * The one keep-alive dispatcher for every upstream call, created once in `main.ts` and passed
- * in. An Agent (a pool per origin) because uploads go to the storage origin the upstream names
- * in its pre-signed URLs, not only to `OPENHUMANS_BASE_URL`.
+ * The one keep-alive dispatcher for every upstream call, created once per process (`startServer`,
+ * or `createGateway` when it builds the HTTP layer itself). An Agent (a pool per origin) because
+ * uploads go to the storage origin the upstream names in its pre-signed URLs, not only to
+ * `OPENHUMANS_BASE_URL`.
  */
 export function createDispatcher(config: Config): Agent {
   return new Agent({

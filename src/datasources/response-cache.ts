@@ -87,9 +87,9 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * The shared cache of token-free public GET responses (created once in `main.ts`, passed in
- * through `GatewayDeps`). `getOrLoad` shares one upstream call between concurrent identical
- * misses. Cached values are deep-frozen: treat them as read-only.
+ * The shared cache of token-free public GET responses (one per process, from `createPublicCache`;
+ * passed in through `GatewayDeps`). `getOrLoad` shares one upstream call between concurrent
+ * identical misses. Cached values are deep-frozen: treat them as read-only.
  */
 export class PublicCache {
   readonly ttlMs: number;

@@ -112,7 +112,7 @@ export function safeUpstreamMessage(err: UpstreamError): string | undefined {
 }
 
 /**
- * THE mapping from upstream failures to client-facing errors (interfaces.md): every other
+ * THE mapping from upstream failures to client-facing errors (docs/design.md, Errors): every other
  * module either calls this or lets the gateway's error masking call it. GatewayErrors pass
  * through; other non-upstream errors are returned unchanged so yoga masks them as unexpected.
  */

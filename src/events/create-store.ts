@@ -16,7 +16,7 @@ export interface EventStoreSettings {
   onError?: (message: string) => void;
 }
 
-/** Built once per process (in main or createGateway) and passed in, never imported as a global. */
+/** Built once per gateway (`createGateway`, unless one is passed in); never a global import. */
 export function createDeauthorizationEventStore(settings: EventStoreSettings): DeauthorizationEventStore {
   const { projectId, capacity, dedupeTtlMs } = settings;
   if (settings.redisUrl) {

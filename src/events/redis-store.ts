@@ -204,7 +204,7 @@ export class RedisDeauthorizationEventStore implements DeauthorizationEventStore
     try {
       for (;;) {
         const page = await this.listAfter(this.#lastDelivered, 100);
-        page.events.forEach((event) => this.#dispatch(event));
+        for (const event of page.events) this.#dispatch(event);
         if (!page.hasMore) return;
       }
     } catch (err) {

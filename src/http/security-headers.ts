@@ -35,7 +35,7 @@ export function useSecurityHeaders(options: SecurityHeaderOptions): Plugin {
   const credentialed = (request: Request): boolean => {
     if (request.headers.has('authorization')) return true;
     const cookie = request.headers.get('cookie');
-    return options.sessionCookie !== null && cookie !== null && cookie.includes(`${options.sessionCookie}=`);
+    return options.sessionCookie !== null && cookie?.includes(`${options.sessionCookie}=`) === true;
   };
   return {
     onExecute({ args }) {

@@ -62,7 +62,7 @@ interface Walk {
   options: CostOptions;
 }
 
-function valueOf(node: ValueNode, variables: Variables): unknown {
+function argumentValue(node: ValueNode, variables: Variables): unknown {
   switch (node.kind) {
     case Kind.VARIABLE:
       return variables[node.name.value];
@@ -78,7 +78,7 @@ function valueOf(node: ValueNode, variables: Variables): unknown {
 }
 
 function argumentValues(field: FieldNode, variables: Variables): Map<string, unknown> {
-  return new Map((field.arguments ?? []).map((a) => [a.name.value, valueOf(a.value, variables)]));
+  return new Map((field.arguments ?? []).map((a) => [a.name.value, argumentValue(a.value, variables)]));
 }
 
 function pageMultiplier(given: Map<string, unknown>, options: CostOptions): number {

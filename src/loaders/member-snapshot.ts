@@ -73,9 +73,15 @@ const byRequest = new WeakMap<DirectSharingApi, Map<string, MemberSnapshot>>();
 /** The response's snapshot of `member` (created by the first field that asks). */
 export function memberSnapshot(api: DirectSharingApi, member: MemberRecord): MemberSnapshot {
   let snapshots = byRequest.get(api);
-  if (!snapshots) byRequest.set(api, (snapshots = new Map()));
+  if (!snapshots) {
+    snapshots = new Map();
+    byRequest.set(api, snapshots);
+  }
   let snapshot = snapshots.get(member.projectMemberId);
-  if (!snapshot) snapshots.set(member.projectMemberId, (snapshot = new MemberSnapshot(member)));
+  if (!snapshot) {
+    snapshot = new MemberSnapshot(member);
+    snapshots.set(member.projectMemberId, snapshot);
+  }
   // Another record of the same member (members list vs exchange-member) may be fresher.
   else snapshot.observe(member.fileCount, readOrderOf(member));
   return snapshot;

@@ -141,7 +141,9 @@ export async function loadVisibleDataFiles(
   const pending = ids.filter((_id, i) => own[i] == null);
   const loaded = new Map<number, DataFile | Error | null>();
   const publicOnes = await publicFiles.loadMany(pending);
-  pending.forEach((id, i) => loaded.set(id, publicOnes[i] ?? null));
+  pending.forEach((id, i) => {
+    loaded.set(id, publicOnes[i] ?? null);
+  });
   return Promise.all(
     ids.map(async (id, i) => {
       const mine = own[i];

@@ -33,7 +33,7 @@ const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export interface GatewayMetricsOptions {
-  /** Node process metrics (CPU, memory, event loop lag); once per process, e.g. in main. */
+  /** Node process metrics (CPU, memory, event loop lag); once per process (`startServer`). */
   processMetrics?: boolean;
 }
 
@@ -171,7 +171,7 @@ export class GatewayMetrics implements UpstreamObserver {
     return name;
   }
 
-  /** One GraphQL request ended (see `useOperationMetrics`). */
+  /** One GraphQL request ended (see `useMetrics`). */
   observeRequest(
     labels: { operationName: string; operationType: string; status: number; endpoint?: 'graphql' | 'subgraph' },
     seconds: number,

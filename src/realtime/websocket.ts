@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ExecutionArgs, ExecutionResult, FormattedExecutionResult } from 'graphql';
+import type { DocumentNode, ExecutionArgs, ExecutionResult, FormattedExecutionResult } from 'graphql';
 import { GraphQLError, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Extra } from 'graphql-ws/use/ws';
@@ -82,11 +82,20 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
   const addresses = new ClientAddressResolver(config.security.trustProxy);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== options.path) return refuse(socket, 404, 'Not Found');
+    if (path !== options.path) {
+      refuse(socket, 404, 'Not Found');
+      return;
+    }
     // Handshakes in progress count too, so a burst of upgrades cannot overshoot the bound.
-    if (wss.clients.size + handshakes >= limits.maxConnections) return refuse(socket, 503, 'Service Unavailable');
+    if (wss.clients.size + handshakes >= limits.maxConnections) {
+      refuse(socket, 503, 'Service Unavailable');
+      return;
+    }
     // Browsers do not apply CORS to WebSockets: only the gateway's own origin and CORS_ORIGINS may open one.
-    if (!originAllowed(req, config.server.corsOrigins)) return refuse(socket, 403, 'Forbidden');
+    if (!originAllowed(req, config.server.corsOrigins)) {
+      refuse(socket, 403, 'Forbidden');
+      return;
+    }
     handshakes++;
     let counted = true;
     const settle = (): void => {
@@ -130,7 +139,7 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
         if (limited) return [limited];
         state.operations.set(id, controller);
         const enveloped = yoga.getEnveloped({ request, params, socket: ctx.extra.socket });
-        let document;
+        let document: DocumentNode;
         try {
           document = enveloped.parse(params.query);
         } catch (err) {

@@ -27,7 +27,9 @@ export function createSharedRedis(config: Config, logger: Logger): SharedRedis |
   });
   redis.client.once('ready', () => {
     checkRedisSettings(redis.client, { events: config.openHumans.projectId !== null }).then(
-      (warnings) => warnings.forEach((warning) => logger.warn(warning)),
+      (warnings) => {
+        for (const warning of warnings) logger.warn(warning);
+      },
       () => {},
     );
   });

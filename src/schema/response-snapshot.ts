@@ -13,7 +13,10 @@ const byRequest = new WeakMap<object, Map<string, unknown>>();
  */
 export function pinForResponse<T>(request: object, key: string, value: T): T {
   let pinned = byRequest.get(request);
-  if (!pinned) byRequest.set(request, (pinned = new Map()));
+  if (!pinned) {
+    pinned = new Map();
+    byRequest.set(request, pinned);
+  }
   if (pinned.has(key)) return pinned.get(key) as T;
   pinned.set(key, value);
   return value;

@@ -91,6 +91,7 @@ describe.skipIf(!chromiumAvailable('GraphiQL browser test'))('GraphiQL in headle
       null,
       { timeout: 30_000 },
     );
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText (the rendered text), not the DOM property
     const rendered = (await page.innerText('.graphiql-response .view-lines')).replace(/\u00a0/g, ' ');
     expect(rendered).toContain(`"totalCount": ${files.totalCount}`);
     expect(rendered).toContain(`"basename": "${first.basename}"`);

@@ -1,4 +1,7 @@
-/** The issue-13 settings: parsed once, defaults safe, bad values named; client-address resolution by CIDR. */
+/**
+ * The security settings (TRUST_PROXY, closed /metrics and /subgraph, per-request upstream limits):
+ * parsed once, defaults safe, bad values named; client-address resolution by CIDR.
+ */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { ClientAddressResolver } from '../../src/http/client-address.js';

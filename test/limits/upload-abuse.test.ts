@@ -173,9 +173,9 @@ describe('concurrent uploads are capped per token and process-wide', () => {
     const { projectMemberId } = someMember(stack, 0);
     const memberA = someMember(stack, 1);
     const memberB = someMember(stack, 2);
-    const held = (token: string, pmi?: string): { body: AsyncIterable<Buffer>; release(): void } =>
+    const held = (pmi?: string): { body: AsyncIterable<Buffer>; release(): void } =>
       heldBody([multipartHead(uploadOperations(pmi), { '0': ['variables.input.file'] }, '0'), Buffer.alloc(64 * 1024, 1)], [Buffer.alloc(1000, 2), multipartTail()]);
-    const first = held(master, projectMemberId);
+    const first = held(projectMemberId);
     const firstDone = streamRequest(stack.baseUrl, { path: '/graphql', headers: multipartHeaders(master), body: first.body });
     await until(() => spoolBytes(stack) >= 64 * 1024, 'the first upload to spool');
 
@@ -188,7 +188,7 @@ describe('concurrent uploads are capped per token and process-wide', () => {
     expect(firstError(sameToken)).toMatchObject({ code: 'RATE_LIMITED', reason: 'TOKEN_UPLOADS_BUSY' });
     expect(sameToken.headers['retry-after']).toBeDefined();
 
-    const second = held(memberA.token);
+    const second = held();
     const secondDone = streamRequest(stack.baseUrl, { path: '/graphql', headers: multipartHeaders(memberA.token), body: second.body });
     await until(() => spoolBytes(stack) >= 2 * 64 * 1024, 'the second upload to spool');
 

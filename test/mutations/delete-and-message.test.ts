@@ -81,7 +81,7 @@ describe('deleteDataFiles', () => {
     expect(byGlobalId.result?.deletedDatabaseIds).toEqual([two]);
 
     const byName = await run(DELETE, { projectMemberId, basename: 'dup.txt' }, master);
-    expect([...(byName.result?.deletedDatabaseIds as number[])].sort()).toEqual([dupA, dupB].sort());
+    expect([...((byName.result?.deletedDatabaseIds as number[] | undefined) ?? [])].sort()).toEqual([dupA, dupB].sort());
     const left = await ids();
     expect(left).not.toContain(dupA);
     expect(left).toContain(rest);

@@ -105,7 +105,7 @@ describe('create → PUT → complete', () => {
     const member = someMember(stack, 7);
     const created = await create(stack.sandbox.masterToken, { projectMemberId: member.projectMemberId });
     const { errors } = await complete(stack.sandbox.masterToken, created.handle);
-    expect((errors?.[0] as { extensions?: { code?: string } }).extensions?.code).toBe('BAD_USER_INPUT');
+    expect((errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code).toBe('BAD_USER_INPUT');
     const listed = await listFiles(stack, stack.sandbox.masterToken, member.projectMemberId);
     expect(listed.map((f) => f.databaseId)).not.toContain(created.databaseId);
   });

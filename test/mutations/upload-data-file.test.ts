@@ -141,7 +141,8 @@ async function sendUploadWithTypes(projectMemberId: string, dataTypeIds: string[
     },
     { token: stack.sandbox.masterToken },
   );
-  const result = (res.json?.data as { uploadDataFile: { dataFile?: { dataTypes: Array<{ databaseId: number }> } } }).uploadDataFile;
+  const result = (res.json?.data as { uploadDataFile: { dataFile?: { dataTypes: Array<{ databaseId: number }> } } } | undefined)?.uploadDataFile;
+  if (!result) throw new Error(`upload failed: ${JSON.stringify(res.json)}`);
   return (result.dataFile?.dataTypes ?? []).map((t) => t.databaseId);
 }
 

@@ -1,13 +1,16 @@
 /**
  * The circuit breaker: opens on a failing upstream, then answers UPSTREAM_UNAVAILABLE without
  * calling it (sandbox counters stay at zero), lets one probe through after the open period and
- * closes when it succeeds, or opens again when it fails.
+ * closes when it succeeds, or opens again when it fails. The breakers run on a test clock: the
+ * open period passes when the test moves the clock, not by waiting.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/datasources/resilience/breaker.js';
 import { codes, startResilientStack, type ResilientStack } from './support.js';
 
-const OPEN_MS = 300;
+// Long on purpose: only the test clock ends it, so a slow machine cannot half-open it early.
+const OPEN_MS = 60_000;
+let clock = 0;
 let stack: ResilientStack;
 
 beforeAll(async () => {
@@ -20,6 +23,7 @@ beforeAll(async () => {
       UPSTREAM_BREAKER_OPEN_MS: String(OPEN_MS),
       PUBLIC_CACHE_MAX_ENTRIES: '0',
     },
+    breakerNow: () => clock,
   });
 });
 afterAll(async () => {
@@ -31,7 +35,10 @@ beforeEach(() => {
 });
 
 const PROJECTS = '{ projects(first: 1) { totalCount } }';
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Moves the breakers' clock to the end of the open period. */
+const endOpenPeriod = (): void => {
+  clock += OPEN_MS;
+};
 
 async function openBreaker(): Promise<void> {
   stack.sandbox.setFaults({ rules: [{ route: '*', kind: 'status', status: 503 }] });
@@ -51,7 +58,7 @@ describe('circuit breaker', () => {
     // Other route classes have their own breaker.
     expect(stack.http.resilience.breakerStates()['direct-sharing']).toBeUndefined();
 
-    await pause(OPEN_MS + 50);
+    endOpenPeriod();
     const probe = await stack.execute(PROJECTS);
     expect(probe.errors).toBeUndefined();
     expect(stack.sandbox.calls()).toEqual({ P10: 1 });
@@ -61,7 +68,7 @@ describe('circuit breaker', () => {
 
   it('a failed probe opens it again', async () => {
     await openBreaker();
-    await pause(OPEN_MS + 50);
+    endOpenPeriod();
     stack.sandbox.resetCalls();
     expect(codes(await stack.execute(PROJECTS))).toEqual(['UPSTREAM_UNAVAILABLE']);
     expect(stack.sandbox.calls()).toEqual({ P10: 1 });
@@ -69,7 +76,7 @@ describe('circuit breaker', () => {
     expect(codes(await stack.execute(PROJECTS))).toEqual(['UPSTREAM_UNAVAILABLE']);
     expect(stack.sandbox.calls()).toEqual({ P10: 1 });
     stack.sandbox.clearFaults();
-    await pause(OPEN_MS + 50);
+    endOpenPeriod();
     expect((await stack.execute(PROJECTS)).errors).toBeUndefined();
   });
 });

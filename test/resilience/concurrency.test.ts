@@ -12,7 +12,10 @@ describe('ConcurrencyLimiter', () => {
     const order: number[] = [];
     const a = await limiter.acquire();
     const b = await limiter.acquire();
-    const waits = [3, 4, 5].map((n) => limiter.acquire().then((release) => (order.push(n), release)));
+    const waits = [3, 4, 5].map((n) => limiter.acquire().then((release) => {
+      order.push(n);
+      return release;
+    }));
     expect(limiter.inFlight).toBe(2);
     expect(limiter.queued).toBe(3);
     a();

@@ -139,7 +139,7 @@ describe('partial results', () => {
     const res = await stack.execute(
       '{ projects(first: 3) { edges { node { name dataFiles(first: 1) { totalCount } } } } dataTypes(first: 1) { totalCount } }',
     );
-    const edges = (res.data?.projects as { edges: { node: { name: string; dataFiles: unknown } }[] }).edges;
+    const edges = (res.data?.projects as { edges: { node: { name: string; dataFiles: unknown } }[] } | undefined)?.edges ?? [];
     expect(edges).toHaveLength(3);
     expect(edges.every((e) => typeof e.node.name === 'string')).toBe(true);
     expect(edges.filter((e) => e.node.dataFiles === null)).toHaveLength(1);

@@ -4,7 +4,7 @@
  * request failed), so the deadline and the upstream calls combine signals with listeners of their
  * own, released when the work ends. A signal of our own making stands in for the adapter's here.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { combinedSignal, Deadline } from '../../src/datasources/resilience/deadline.js';
 
 /** An AbortSignal look-alike that Node's brand checks reject, as the adapter's signal is. */
@@ -21,6 +21,11 @@ function foreignSignal(): { signal: AbortSignal; abort: (reason: unknown) => voi
 }
 
 describe('deadline signals', () => {
+  // The timer tests run on vitest's fake clock (setTimeout and Date.now), not real pauses.
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('follows a foreign parent signal through a native one', () => {
     const parent = foreignSignal();
     const deadline = Deadline.after(60_000, parent.signal);
@@ -51,19 +56,22 @@ describe('deadline signals', () => {
     expect(combinedSignal(parent.signal, new AbortController().signal).signal?.aborted).toBe(true);
   });
 
-  it('lets go of its parent and its timer once the request is answered (end)', async () => {
+  it('lets go of its parent and its timer once the request is answered (end)', () => {
+    vi.useFakeTimers();
     const parent = foreignSignal();
     const deadline = Deadline.after(5, parent.signal);
     deadline.end();
     parent.abort('late');
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    vi.advanceTimersByTime(30);
     // Neither the parent nor the (cleared) timer reaches a finished request's signal.
     expect(deadline.signal.aborted).toBe(false);
   });
 
-  it('still times out while the request runs', async () => {
+  it('still times out while the request runs', () => {
+    vi.useFakeTimers();
     const deadline = Deadline.after(5);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(deadline.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(5);
     expect(deadline.signal.aborted).toBe(true);
     expect(deadline.expired).toBe(true);
     expect((deadline.signal.reason as Error).name).toBe('TimeoutError');

@@ -50,6 +50,8 @@ export interface ResilientStackOptions {
   store?: SharedCache;
   /** Freshness clock of the public cache. */
   now?: () => number;
+  /** Clock of the circuit breakers (their open period), so a test need not wait it out. */
+  breakerNow?: () => number;
 }
 
 /** Quick defaults for tests: no backoff waits worth mentioning. */
@@ -70,7 +72,11 @@ export async function startResilientStack(options: ResilientStackOptions = {}): 
     dispatcher,
     headersTimeoutMs: config.upstream.headersTimeoutMs,
     bodyTimeoutMs: config.upstream.bodyTimeoutMs,
-    resilience: resilienceFromConfig(config, (routeClass, state) => breakerChanges.push({ routeClass, state })),
+    resilience: resilienceFromConfig(
+      config,
+      (routeClass, state) => breakerChanges.push({ routeClass, state }),
+      options.breakerNow,
+    ),
   });
   const logger = createLogger({ level: 'silent' });
   // With REDIS_URL and no store given: the production wiring (`createSharedRedis`, `createPublicCache`).

@@ -131,8 +131,9 @@ function shapeProblems(expected: unknown, actual: unknown, diff: Difference | un
 }
 
 function keysAnywhere(value: unknown, out = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) value.forEach((v) => keysAnywhere(v, out));
-  else if (value !== null && typeof value === 'object') {
+  if (Array.isArray(value)) {
+    for (const v of value) keysAnywhere(v, out);
+  } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       out.add(k);
       keysAnywhere(v, out);

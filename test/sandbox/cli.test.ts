@@ -11,11 +11,12 @@ afterAll(() => {
 
 describe('sandbox CLI', () => {
   it('prints url, masterToken, memberTokens, clientId, clientSecret, projectId and serves', async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/main.ts', '--port', '0', '--public-files', '300', '--users', '60', '--members', '20'], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'sandbox/main.ts', '--port', '0', '--public-files', '300', '--users', '60', '--members', '20'], {
       env: { ...process.env, SANDBOX_SEED: '3', SANDBOX_SECOND_PROJECT_MEMBERS: '4' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const lines = createInterface({ input: child.stdout! });
+    child = proc;
+    const lines = createInterface({ input: proc.stdout });
     const first = await new Promise<string>((resolve) => lines.once('line', resolve));
     const info = JSON.parse(first) as Record<string, unknown>;
     expect(Object.keys(info)).toEqual(['url', 'masterToken', 'memberTokens', 'clientId', 'clientSecret', 'projectId']);

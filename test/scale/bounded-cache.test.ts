@@ -68,8 +68,9 @@ describe.skipIf(!available)('bounded Redis cache', () => {
     const cache = new RedisSharedCache({ redis: shared, keyPrefix: 't2:', maxBytes: 1_000_000, maxEntries: 1_000, maxEntryBytes: 10_000 });
     await cache.set('gone/1', { a: 1 }, 1);
     await cache.set('gone/2', { a: 2 }, 1);
-    await raw.pexpire('t2:gone/1', 1); // already expired in Redis by the next write
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await raw.pexpire('t2:gone/1', 1);
+    // Wait until Redis itself reports it expired (its clock, not a guessed pause).
+    while ((await raw.exists('t2:gone/1')) === 1) await new Promise((resolve) => setImmediate(resolve));
     await cache.set('keep/1', { a: 3 }, 60_000);
     await cache.set('drop/1', { a: 4 }, 60_000);
     await cache.set('drop/2', { a: 5 }, 60_000);

@@ -31,7 +31,11 @@ export class WatchedTokenCache extends TokenScopedCache {
   override invalidateTag(tag: string): void {
     super.invalidateTag(tag);
     this.dropped.push(tag);
-    this.waiters = this.waiters.filter((w) => (w.tag === tag ? (w.resolve(), false) : true));
+    this.waiters = this.waiters.filter((w) => {
+      if (w.tag !== tag) return true;
+      w.resolve();
+      return false;
+    });
   }
 
   /** Resolves the next time `tag` is dropped. */

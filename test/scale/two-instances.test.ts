@@ -148,7 +148,7 @@ describe.skipIf(!available)('two instances, one Redis: writes and retries throug
       },
       { token: master() },
     );
-    const payload = (other.json?.data as { uploadDataFile?: { __typename: string } }).uploadDataFile;
+    const payload = (other.json?.data as { uploadDataFile?: { __typename: string } } | undefined)?.uploadDataFile;
     expect(payload?.__typename).not.toBe('UploadDataFilePayload');
     expect(sandbox.store.fileCount()).toBe(filesBefore);
   });

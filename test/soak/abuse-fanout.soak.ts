@@ -237,7 +237,9 @@ describe(`abuse soak: ${ROUNDS} × (${BASELINE_SECONDS} s alone, ${ATTACK_SECOND
         ...Object.entries(ATTACKS).map(([name, attack]) => runAttack(`${name}${round}`, attack, end)),
       ]);
       good.push(...(mine ?? []));
-      theirs.forEach((sent, i) => attacks[i]?.push(...sent));
+      theirs.forEach((sent, i) => {
+        attacks[i]?.push(...sent);
+      });
       // The most one address can have been let through: its burst (refilled while the
       // attackers paused) plus the refill meanwhile.
       addressBudget += BURST + RATE * Math.ceil((Date.now() - attackStart) / 1000);

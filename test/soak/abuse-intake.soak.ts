@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
+import type { StreamedResult } from '../limits/abuse-client.js';
 import { multipartHead, multipartHeaders, multipartTail, streamRequest, uploadOperations } from '../limits/abuse-client.js';
 import { prng } from './bad-input-cases.js';
 import { freePort } from '../helpers/free-port.js';
@@ -101,7 +102,7 @@ async function wellBehaved(seconds: number, random: () => number): Promise<{ lat
   for (let i = 0; Date.now() < end; i++) {
     const kind = i % 10 === 9 ? 'upload' : random() < 0.5 ? 'public' : 'private';
     const started = performance.now();
-    let res;
+    let res: StreamedResult;
     if (kind === 'upload') {
       const pmi = memberIds[Math.floor(random() * memberIds.length)];
       res = await streamRequest(baseUrl, {

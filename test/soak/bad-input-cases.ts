@@ -275,7 +275,11 @@ export function generateBadRequests(seed: number, count: number, secrets: Secret
   const out: BadRequest[] = [];
   for (let i = 0; i < count; i += 1) {
     let r = g.rnd() * total;
-    const gen = GENERATORS.find(([w]) => (r -= w) < 0)?.[1] ?? invalidJson;
+    const gen =
+      GENERATORS.find(([weight]) => {
+        r -= weight;
+        return r < 0;
+      })?.[1] ?? invalidJson;
     out.push(gen(g));
   }
   return out;

@@ -118,7 +118,13 @@ function mixedOperations(): () => Op {
   const total = ops.reduce((n, [w]) => n + w, 0);
   return () => {
     let r = rnd() * total;
-    return (ops.find(([w]) => (r -= w) < 0) ?? ops[0])![1]();
+    const picked =
+      ops.find(([weight]) => {
+        r -= weight;
+        return r < 0;
+      }) ?? ops[0];
+    if (!picked) throw new Error('the load mix has no operations');
+    return picked[1]();
   };
 }
 

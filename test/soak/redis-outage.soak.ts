@@ -71,7 +71,9 @@ describe.skipIf(!redisAvailable())('Redis hung, killed and restarted under load 
     const overDeadline = outcomes.filter((o) => o.durationMs > DEADLINE_MS).length;
     const downLines = gateways.map((g) => unavailableLines(g));
     const newDown = downLines.map((n, i) => n - (seenDown[i] ?? 0));
-    downLines.forEach((n, i) => (seenDown[i] = n));
+    downLines.forEach((n, i) => {
+      seenDown[i] = n;
+    });
     const wallMs = Date.now() - started;
     figures[name] = { ...summary, overDeadline, wallMs, unavailableWarnings: newDown };
     // One line per state change, never one per request: at most one outage per breaker period.

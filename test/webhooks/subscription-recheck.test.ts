@@ -27,7 +27,9 @@ function manualTimers(): WatchTimers & { fire(): void; active: number } {
     clearInterval: (handle) => {
       callbacks.delete(handle as number);
     },
-    fire: () => callbacks.forEach((fn) => fn()),
+    fire: () => {
+      for (const fn of callbacks.values()) fn();
+    },
     get active() {
       return callbacks.size;
     },

@@ -28,6 +28,8 @@ export interface ResilienceOptions {
   onBreakerChange?: (routeClass: string, state: BreakerState) => void;
   /** Source of jitter; @default Math.random */
   random?: () => number;
+  /** Clock of the circuit breakers' open period (tests inject one); @default Date.now */
+  now?: () => number;
 }
 
 /** No retries, no breaker, no cap: what a bare `OpenHumansHttp` does (the deadline still holds). */
@@ -65,7 +67,7 @@ export class Resilience {
     const name = routeClass(route);
     let breaker = this.breakers.get(name);
     if (!breaker) {
-      breaker = new CircuitBreaker(name, this.options.breaker, this.options.onBreakerChange);
+      breaker = new CircuitBreaker(name, this.options.breaker, this.options.onBreakerChange, this.options.now);
       this.breakers.set(name, breaker);
     }
     return breaker;
@@ -153,11 +155,12 @@ export class Resilience {
   }
 }
 
-/** The process-wide resilience settings from the configuration (built once, in main). */
+/** One HTTP layer's resilience from the configuration (one per process, like the HTTP layer). */
 export function resilienceFromConfig(
   config: { upstream: Config['upstream'] },
   onBreakerChange?: ResilienceOptions['onBreakerChange'],
+  now?: ResilienceOptions['now'],
 ): Resilience {
   const { retry, breaker, maxConcurrency, maxQueue } = config.upstream;
-  return new Resilience({ retry, breaker, concurrency: { max: maxConcurrency, maxQueue }, onBreakerChange });
+  return new Resilience({ retry, breaker, concurrency: { max: maxConcurrency, maxQueue }, onBreakerChange, now });
 }

@@ -250,10 +250,13 @@ function form(fields: Record<string, string | undefined>): Record<string, string
   return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+const CONTROL_CHARACTER = /[\x00-\x1f]/;
+
 /** The client's file name, reduced to a base name (it becomes part of a storage key upstream). */
 function safeFilename(name: string, field: string): string {
   const base = name.split(/[/\\]/).pop()?.trim() ?? '';
-  if (base === '' || base === '.' || base === '..' || base.length > 255 || /[\x00-\x1f]/.test(base)) {
+  if (base === '' || base === '.' || base === '..' || base.length > 255 || CONTROL_CHARACTER.test(base)) {
     throw new InputError(field, 'The file needs a plain name (no path, no control characters, at most 255 characters).');
   }
   return base;
