@@ -1,25 +1,24 @@
 import type { Config } from './config.js';
-import { TokenScopedCache } from './auth/token-scoped-cache.js';
-import { DirectSharingApi } from './datasources/direct-sharing-api.js';
+import type { DirectSharingApi } from './datasources/direct-sharing-api.js';
 import type { OpenHumansHttp } from './datasources/http.js';
 import type { PublicCache } from './datasources/response-cache.js';
 import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
 import type { Logger } from './logger.js';
 import type { OAuthServices } from './oauth/services.js';
 import type { UploadServices } from './datasources/uploads/upload-services.js';
-import { PublicDataApi } from './datasources/public-api.js';
-import type { CacheInvalidation } from './redis/invalidation.js';
+import type { PublicDataApi } from './datasources/public-api.js';
+import type { OpenHumans } from './datasources/open-humans.js';
 import type { SharedRedis } from './redis/shared-redis.js';
 import { createPublicLoaders, type PublicLoaders } from './loaders/public.js';
 
 /** Process-wide singletons every request shares; created once (`main.ts`) and passed in. */
 export interface SharedDeps {
   config: Config;
+  /** The process's Open Humans client (`createOpenHumans`): each request's data sources come from it. */
+  openHumans: OpenHumans;
   http: OpenHumansHttp;
   publicCache: PublicCache;
   logger: Logger;
-  /** Short-lived cache of token-scoped reads, partitioned by token hash (never the public one). */
-  tokenCache: TokenScopedCache;
   /** OAuth2 sign-in; null when the client id/secret are not configured. */
   oauth: OAuthServices | null;
   /** Accepted deauthorization webhook events (memory, or Redis with REDIS_URL). */
@@ -28,8 +27,6 @@ export interface SharedDeps {
   uploads: UploadServices;
   /** The process's shared Redis (REDIS_URL), or null. */
   redis: SharedRedis | null;
-  /** Cache invalidation after writes (this process, and other instances through Redis). */
-  invalidation: CacheInvalidation;
 }
 
 /**
@@ -86,6 +83,7 @@ export function createContext(request: Request, requestId: string, deps: SharedD
   const bearer = parseBearer(request.headers.get('authorization'));
   const token = bearer.token ?? sessionToken;
   const malformed = bearer.malformed;
+  const { publicApi, directSharing } = deps.openHumans.forRequest({ token, tokenMalformed: malformed, signal: request.signal });
   return {
     requestId,
     token,
@@ -98,20 +96,8 @@ export function createContext(request: Request, requestId: string, deps: SharedD
     oauth: deps.oauth,
     deauthorizationEvents: deps.deauthorizationEvents,
     uploads: deps.uploads,
-    directSharing: new DirectSharingApi({
-      http: deps.http,
-      token,
-      tokenMalformed: malformed,
-      signal: request.signal,
-      cache: deps.tokenCache,
-      onMemberWrite: (projectMemberId) => deps.invalidation.memberChanged(projectMemberId),
-    }),
-    ...publicGraph(deps),
+    directSharing,
+    publicApi,
+    publicLoaders: createPublicLoaders(publicApi),
   };
-}
-
-/** The public API and its loaders, per request (the cache behind them is shared). */
-function publicGraph(deps: SharedDeps): Pick<Context, 'publicApi' | 'publicLoaders'> {
-  const publicApi = new PublicDataApi({ http: deps.http, cache: deps.publicCache });
-  return { publicApi, publicLoaders: createPublicLoaders(publicApi) };
 }
