@@ -10,6 +10,7 @@ import { Resilience } from '../../src/datasources/resilience/index.js';
 import { UpstreamError, type UpstreamFailure } from '../../src/datasources/upstream-error.js';
 
 const docs = readFileSync(new URL('../../docs/upstream.md', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
 interface Documented {
   method: string;
@@ -49,6 +50,12 @@ describe('route table', () => {
     const inDocs = [...documented].filter(([, doc]) => doc.unknownId500).map(([id]) => id);
     expect(marked.sort()).toEqual(inDocs.sort());
     expect(marked).toEqual(expect.arrayContaining(['P5', 'P8', 'P9', 'P12', 'P13', 'D3', 'D8']));
+  });
+
+  it("is README's route legend (id, † for unknown-id 500s, name), row for row", () => {
+    const legend = readme.slice(readme.indexOf('Route legend'), readme.indexOf('Tracing: see'));
+    const rows = [...legend.matchAll(/^\| `([A-Z0-9_]+)`( †)? \| `([^`]+)` \|/gm)].map((m) => [m[1], Boolean(m[2]), m[3]]);
+    expect(rows).toEqual(ROUTE_IDS.map((id) => [id, ROUTES[id].unknownId500, ROUTES[id].name]));
   });
 
   it('retries only GETs, and has unique readable names', () => {
