@@ -1,9 +1,7 @@
 import type { Config } from './config.js';
 import { parseBearer } from './auth/bearer.js';
-import type { TokenScopedCache } from './auth/token-scoped-cache.js';
-import { DirectSharingApi } from './datasources/direct-sharing-api.js';
+import type { DirectSharingApi } from './datasources/direct-sharing-api.js';
 import type { OpenHumansHttp } from './datasources/http.js';
-import { PublicDataApi } from './datasources/public-api.js';
 import type { PublicCache } from './datasources/response-cache.js';
 import type { UploadServices } from './datasources/uploads/upload-services.js';
 import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
@@ -11,7 +9,7 @@ import type { DeauthorizationEvents } from './events/deauthorization-events.js';
 import { createLoaders, type Loaders } from './loaders/loaders.js';
 import type { Logger } from './logger.js';
 import type { OAuthServices } from './oauth/services.js';
-import type { CacheInvalidation } from './redis/invalidation.js';
+import type { OpenHumans } from './datasources/open-humans.js';
 import type { SharedRedis } from './redis/shared-redis.js';
 
 /**
@@ -20,11 +18,11 @@ import type { SharedRedis } from './redis/shared-redis.js';
  */
 export interface SharedDeps {
   config: Config;
+  /** The process's Open Humans client (`createOpenHumans`): each request's data sources come from it. */
+  openHumans: OpenHumans;
   http: OpenHumansHttp;
   publicCache: PublicCache;
   logger: Logger;
-  /** Short-lived cache of token-scoped reads, partitioned by token hash (never the public one). */
-  tokenCache: TokenScopedCache;
   /** OAuth2 sign-in; null when the client id/secret are not configured. */
   oauth: OAuthServices | null;
   /** Accepted deauthorization webhook events (memory, or Redis with REDIS_URL). */
@@ -33,8 +31,6 @@ export interface SharedDeps {
   uploads: UploadServices;
   /** The process's shared Redis (REDIS_URL), or null. */
   redis: SharedRedis | null;
-  /** Cache invalidation after writes (this process, and other instances through Redis). */
-  invalidation: CacheInvalidation;
 }
 
 /**
@@ -64,20 +60,18 @@ export interface Context {
   events: DeauthorizationEvents;
 }
 
-/** The caller's credentials: the bearer token, else the session's, and whether the header was unusable. */
-interface Credentials {
-  token: string | null;
-  malformed: boolean;
-}
-
 /**
  * Builds the context of one request. `sessionToken`: the access token of a session cookie
  * (session mode), used when no Authorization header was sent.
  */
 export function createContext(request: Request, requestId: string, deps: SharedDeps, sessionToken: string | null = null): Context {
   const bearer = parseBearer(request.headers.get('authorization'));
-  const credentials = { token: bearer.token ?? sessionToken, malformed: bearer.malformed };
-  const { publicApi, directSharing } = dataSources(deps, request.signal, credentials);
+  // The bearer token, else the session's; an unusable header stays marked (TOKEN_INVALID).
+  const { publicApi, directSharing } = deps.openHumans.forRequest({
+    token: bearer.token ?? sessionToken,
+    tokenMalformed: bearer.malformed,
+    signal: request.signal,
+  });
   const { pagination } = deps.config;
   return {
     requestId,
@@ -95,17 +89,3 @@ export function createContext(request: Request, requestId: string, deps: SharedD
   };
 }
 
-/** The request's two data sources: the token-free public API, and the token-bound client. */
-function dataSources(deps: SharedDeps, signal: AbortSignal, credentials: Credentials) {
-  return {
-    publicApi: new PublicDataApi({ http: deps.http, cache: deps.publicCache }),
-    directSharing: new DirectSharingApi({
-      http: deps.http,
-      token: credentials.token,
-      tokenMalformed: credentials.malformed,
-      signal,
-      cache: deps.tokenCache,
-      onMemberWrite: (projectMemberId) => deps.invalidation.memberChanged(projectMemberId),
-    }),
-  };
-}

@@ -2,18 +2,14 @@ import type { GraphQLSchema } from 'graphql';
 import { GraphQLError, locatedError } from 'graphql';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import { createYoga, maskError as yogaMaskError } from 'graphql-yoga';
-import { TokenScopedCache } from './auth/token-scoped-cache.js';
 import type { Config } from './config.js';
 import { GatewayError } from './errors.js';
 import type { Context, SharedDeps } from './context.js';
 import { createContext } from './context.js';
-import { createDispatcher } from './datasources/dispatcher.js';
 import type { UpstreamCallEvent } from './datasources/http.js';
-import { OpenHumansHttp, UpstreamError, toGatewayError } from './datasources/http.js';
-import { upstreamFailureLogger } from './datasources/failure-log.js';
-import type { PublicCache } from './datasources/response-cache.js';
-import { createPublicCache } from './datasources/create-public-cache.js';
-import { resilienceFromConfig } from './datasources/resilience/index.js';
+import { UpstreamError, toGatewayError } from './datasources/http.js';
+import type { OpenHumans, OpenHumansOptions } from './datasources/open-humans.js';
+import { createOpenHumans } from './datasources/open-humans.js';
 import { useRequestDeadline } from './datasources/resilience/deadline-plugin.js';
 import { createDeauthorizationEventStore } from './events/create-store.js';
 import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
@@ -41,10 +37,8 @@ import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
 import { webhookPolicy } from './webhooks/webhook-policy.js';
 import { eventStoreSettings } from './events/store-settings.js';
 import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
-import { CacheInvalidation } from './redis/invalidation.js';
 import { redisKey } from './redis/keys.js';
 import type { SharedRedis } from './redis/shared-redis.js';
-import { createSharedRedis } from './redis/supervise.js';
 import { RedisIdempotencyStore } from './datasources/uploads/redis-idempotency.js';
 import { abuseLimitPlugins, createClientLimits, useUpstreamBudget } from './limits/index.js';
 import type { ClientLimits } from './limits/rate-limit.js';
@@ -65,12 +59,15 @@ export const METRICS_ENDPOINT = '/metrics';
 /** What the gateway needs; anything left out is built from `config` (tests pass their own). */
 export interface GatewayDeps {
   config: Config;
-  http?: OpenHumansHttp;
-  publicCache?: PublicCache;
-  /** Token-scoped read cache (partitioned by token hash); @default a fresh one, 10 s TTL. */
-  tokenCache?: TokenScopedCache;
+  /**
+   * The process's Open Humans client (`createOpenHumans`), wired to `metrics` by its creator and
+   * closed by it. @default one built here from `config` and the parts below, closed on dispose.
+   */
+  openHumans?: OpenHumans;
+  /** Parts of the Open Humans client built here (ignored with `openHumans`); tests inject them. */
+  openHumansParts?: OpenHumansParts;
   logger?: Logger;
-  /** Observes every upstream call (metrics); only used when `http` is built here. */
+  /** Observes every upstream call (besides metrics); only used when the client is built here. */
   onUpstreamCall?: (event: UpstreamCallEvent) => void;
   /** The schema to serve; @default the gateway's schema (tests may serve a small one). */
   schema?: GraphQLSchema;
@@ -79,8 +76,8 @@ export interface GatewayDeps {
   /** Upload settings and state; @default built from `config.uploads`. */
   uploads?: UploadServices;
   /**
-   * Prometheus metrics served at /metrics; @default a fresh registry when METRICS is on. When
-   * `http` is passed in, its creator wires `onCall` to `metrics.upstreamCall` itself.
+   * Prometheus metrics served at /metrics; @default a fresh registry when METRICS is on. An
+   * `openHumans` passed in must have been built with the same `metrics`.
    */
   metrics?: GatewayMetrics;
   /**
@@ -91,45 +88,37 @@ export interface GatewayDeps {
   /** The clock of sign-in and sessions (state expiry, token expiry, lifetimes); @default Date.now. Tests inject one. */
   sessionClock?: () => number;
   /**
-   * The process's shared Redis (`createSharedRedis`); @default one built here from REDIS_URL
-   * (closed with the gateway). Pass `null` for none even with REDIS_URL.
+   * The process's shared Redis (`createSharedRedis`); @default the Open Humans client's, which
+   * builds one from REDIS_URL (closed with it). Pass `null` for none even with REDIS_URL.
    */
   redis?: SharedRedis | null;
 }
 
+/** What a test may inject into the Open Humans client the gateway builds. */
+export type OpenHumansParts = Pick<
+  OpenHumansOptions,
+  'resilience' | 'dispatcher' | 'publicCache' | 'tokenCache' | 'onBreakerChange'
+>;
+
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
 
-/** Builds the shared dependencies that were not passed in (the dispatcher only if needed). */
-export function resolveDeps(deps: GatewayDeps): SharedDeps {
-  const { config } = deps;
-  const logger = deps.logger ?? createLogger({ level: config.server.logLevel });
-  const http =
-    deps.http ??
-    new OpenHumansHttp({
-      baseUrl: config.openHumans.baseUrl,
-      dispatcher: createDispatcher(config),
-      headersTimeoutMs: config.upstream.headersTimeoutMs,
-      bodyTimeoutMs: config.upstream.bodyTimeoutMs,
-      onCall: deps.onUpstreamCall,
-      onFailure: upstreamFailureLogger(logger),
-      resilience: resilienceFromConfig(config, (routeClass, state) => {
-        logger.warn('upstream circuit breaker', { routeClass, state });
-        deps.metrics?.breakerState(routeClass, state);
-      }),
-    });
-  const closers: (() => Promise<void>)[] = [];
-  const redis = deps.redis !== undefined ? deps.redis : ownRedis(config, logger, closers);
-  const publicCache = deps.publicCache ?? createPublicCache(config, redis, (message) => logger.warn(message));
-  const tokenCache = deps.tokenCache ?? new TokenScopedCache();
-  const invalidation = new CacheInvalidation({
-    publicCache,
-    tokenCache,
-    redis,
-    channel: redisKey(config, 'invalidate'),
-    onError: (message) => logger.warn(message),
+/** The Open Humans client passed in, or one built here (then closed with the gateway). */
+function openHumansFor(deps: GatewayDeps, logger: Logger, metrics: GatewayMetrics | undefined): { openHumans: OpenHumans; owned: boolean } {
+  if (deps.openHumans) return { openHumans: deps.openHumans, owned: false };
+  const openHumans = createOpenHumans(deps.config, {
+    ...deps.openHumansParts,
+    logger,
+    metrics,
+    onUpstreamCall: deps.onUpstreamCall,
+    redis: deps.redis,
   });
-  void invalidation.start();
-  closers.push(() => invalidation.close());
+  return { openHumans, owned: true };
+}
+
+/** The process-wide parts every request shares, around the Open Humans client. */
+function sharedDeps(deps: GatewayDeps, logger: Logger, openHumans: OpenHumans): SharedDeps {
+  const { config } = deps;
+  const { http, publicCache, redis } = openHumans;
   const oauth = createOAuthServices(config, http, logger, deps.sessionClock);
   const deauthorizationEvents =
     deps.deauthorizationEvents ??
@@ -139,19 +128,7 @@ export function resolveDeps(deps: GatewayDeps): SharedDeps {
       onError: (message) => logger.warn(message),
     });
   const uploads = deps.uploads ?? createUploadServices(config.uploads, config.uploadLimits, sharedIdempotency(config, redis));
-  const shared: SharedDeps = { config, http, publicCache, logger, tokenCache, oauth, deauthorizationEvents, uploads, redis, invalidation };
-  ownedClosers.set(shared, closers);
-  return shared;
-}
-
-/** Closers of what `resolveDeps` built itself (Redis connections), run when the gateway is disposed. */
-const ownedClosers = new WeakMap<SharedDeps, (() => Promise<void>)[]>();
-
-/** A shared Redis built here from REDIS_URL; closed (last) with the gateway. */
-function ownRedis(config: Config, logger: Logger, closers: (() => Promise<void>)[]): SharedRedis | null {
-  const redis = createSharedRedis(config, logger);
-  if (redis) closers.push(() => redis.close());
-  return redis;
+  return { config, openHumans, http, publicCache, logger, oauth, deauthorizationEvents, uploads, redis };
 }
 
 /** Idempotency keys and handle completions in Redis when the process has one (a retry may reach another instance). */
@@ -207,13 +184,10 @@ function corsFor(origins: readonly string[], sessionCookies = false) {
 export function createGateway(deps: GatewayDeps): Gateway {
   const metrics = deps.metrics ?? (deps.config.metrics ? new GatewayMetrics() : undefined);
   const tracing = deps.tracing ?? new GatewayTracing();
-  const onUpstreamCall = (event: UpstreamCallEvent): void => {
-    metrics?.upstreamCall(event);
-    deps.onUpstreamCall?.(event);
-  };
-  const shared = resolveDeps({ ...deps, metrics, onUpstreamCall });
-  const { config, logger } = shared;
-  metrics?.watchPublicCache(shared.publicCache.stats);
+  const logger = deps.logger ?? createLogger({ level: deps.config.server.logLevel });
+  const { openHumans, owned } = openHumansFor(deps, logger, metrics);
+  const shared = sharedDeps(deps, logger, openHumans);
+  const { config } = shared;
   const schema = deps.schema ?? defaultSchema;
   const sessions = sessionManager(shared, deps.sessionClock);
   // One bucket per client for /graphql and /subgraph.
@@ -224,6 +198,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   const { maxUpstreamCallsPerRequest: maxCalls, upstreamConcurrencyPerRequest: maxInFlight } = config.security;
   const plugins = [
+    // First registered, last disposed: the client outlives every plugin that may still call or cache.
+    ...(owned ? [{ onDispose: () => openHumans.close() } satisfies Plugin] : []),
     useHealth('/health'),
     useRequestId(logger),
     // MAX_BODY_BYTES, decided before a non-multipart body is buffered (also for /subgraph).
@@ -335,9 +311,6 @@ function deauthorizationPlugins(deps: GatewayDeps, shared: SharedDeps): Plugin[]
     logger.error(policy.reason);
   }
   if (!deps.deauthorizationEvents) plugins.push({ onDispose: () => store.close() });
-  const closers = ownedClosers.get(shared) ?? [];
-  // In reverse: the invalidation subscriber before the Redis connection it was duplicated from.
-  plugins.push({ onDispose: async () => { for (const close of [...closers].reverse()) await close(); } });
   return plugins;
 }
 

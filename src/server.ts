@@ -2,12 +2,7 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
-import { createDispatcher } from './datasources/dispatcher.js';
-import { upstreamFailureLogger } from './datasources/failure-log.js';
-import { OpenHumansHttp } from './datasources/http.js';
-import { createPublicCache } from './datasources/create-public-cache.js';
-import { resilienceFromConfig } from './datasources/resilience/index.js';
-import { createSharedRedis } from './redis/supervise.js';
+import { createOpenHumans } from './datasources/open-humans.js';
 import type { Gateway } from './gateway.js';
 import { GRAPHQL_ENDPOINT, createGateway, maskError } from './gateway.js';
 import { attachWebSocketEndpoint } from './realtime/websocket.js';
@@ -32,33 +27,17 @@ export interface RunningServer {
 }
 
 /**
- * Builds the process singletons (dispatcher, HTTP layer, public cache, logger) once, wraps the
- * gateway in a node:http server and listens. Used by `main.ts` and `scripts/demo-setup.ts`.
+ * Builds the process singletons (the Open Humans client with its dispatcher, caches and Redis;
+ * metrics, logger) once, wraps the gateway in a node:http server and listens. Used by
+ * `main.ts` and `scripts/demo-setup.ts`.
  */
 export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger({ level: config.server.logLevel });
-  const dispatcher = createDispatcher(config);
   const metrics = config.metrics ? new GatewayMetrics({ processMetrics: true }) : undefined;
   const tracing = new GatewayTracing();
-  const http = new OpenHumansHttp({
-    baseUrl: config.openHumans.baseUrl,
-    dispatcher,
-    headersTimeoutMs: config.upstream.headersTimeoutMs,
-    bodyTimeoutMs: config.upstream.bodyTimeoutMs,
-    resilience: resilienceFromConfig(config, (routeClass, state) => {
-      logger.warn('upstream circuit breaker', { routeClass, state });
-      metrics?.breakerState(routeClass, state);
-    }),
-    onCall: (event) => {
-      metrics?.upstreamCall(event);
-    },
-    // Why Open Humans could not be reached (DNS, refused, TLS, timeout), without tokens.
-    onFailure: upstreamFailureLogger(logger),
-  });
-  // Redis with REDIS_URL (shared by every instance), else in memory.
-  const redis = createSharedRedis(config, logger);
-  const publicCache = createPublicCache(config, redis, (message) => logger.warn(message));
-  const gateway = createGateway({ config, http, publicCache, logger, metrics, tracing, redis });
+  // Caches in Redis with REDIS_URL (shared by every instance), else in memory.
+  const openHumans = createOpenHumans(config, { logger, metrics });
+  const gateway = createGateway({ config, openHumans, logger, metrics, tracing });
   // Header timeout, no whole-request timeout (large uploads stream for long; too slow bodies are
   // cut by the minimum body rate instead), connection caps per client and overall.
   const server = createServer(serverOptions(config.connectionLimits), gateway);
@@ -105,9 +84,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       clearTimeout(timer);
       await metricsServer?.close();
       await gateway.dispose();
-      await publicCache.settled();
-      await redis?.close();
-      await dispatcher.close();
+      await openHumans.close();
     })();
     return closing;
   };

@@ -10,6 +10,7 @@
  * cache. Writes (uploads, deletes, messages, removals: `datasources/uploads`) go out through
  * `post`/`putPresigned` here and call `invalidateMember` for the members they change.
  */
+import type { RouteId } from './routes.js';
 import { setMaxListeners } from 'node:events';
 import { TokenKind, masterTokenRequired, requireToken, tokenKey, tokenKindOf } from '../auth/token.js';
 import { MEMBER_LIST_TAG, memberTag, type TokenScopedCache } from '../auth/token-scoped-cache.js';
@@ -252,7 +253,7 @@ export class DirectSharingApi {
    * POSTs one write (D4–D9) with this token. Never retried (writes are not idempotent upstream);
    * failures leave as upstream errors, for the writes to map (`uploads/write-context.ts`).
    */
-  post<T>(route: string, path: string, body: RequestBody): Promise<T> {
+  post<T>(route: RouteId, path: string, body: RequestBody): Promise<T> {
     const token = this.requireToken();
     return this.http.request<T>({ route, method: 'POST', path, auth: { token, via: 'header' }, body, signal: this.signal });
   }

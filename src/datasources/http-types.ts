@@ -5,6 +5,7 @@ import type { Dispatcher, FormData as UndiciFormData } from 'undici';
 import type { Readable } from 'node:stream';
 import type { Resilience } from './resilience/index.js';
 import type { UpstreamFailure } from './upstream-error.js';
+import type { RouteId } from './routes.js';
 import type { UpstreamFailureReport } from './connection-failure.js';
 
 /** How to send a token: `Authorization: Bearer` or `?access_token=` (D2 only works with the latter). */
@@ -22,8 +23,8 @@ export type RequestBody =
   | { multipart: FormData | UndiciFormData };
 
 export interface UpstreamRequest {
-  /** Route id for logs, metrics and error context: `P1`..`P13`, `D1`..`D9`, `OAUTH_TOKEN`, … */
-  route: string;
+  /** Route id for logs, metrics and error context (the route table, src/datasources/routes.ts). */
+  route: RouteId;
   method: 'GET' | 'POST';
   /** Path below `OPENHUMANS_BASE_URL`, starting with `/` (never an absolute URL). */
   path: string;
@@ -37,7 +38,7 @@ export interface UpstreamRequest {
 }
 
 export interface PresignedPut {
-  route: string;
+  route: RouteId;
   /** Absolute pre-signed URL handed out by the upstream. */
   url: string;
   /** S3 refuses a pre-signed PUT without Content-Length; no Content-Type (it breaks the signature). */
@@ -50,7 +51,7 @@ export interface PresignedPut {
 
 /** Observed after every call, successful or not (for metrics and logs; must not throw). */
 export interface UpstreamCallEvent {
-  route: string;
+  route: RouteId;
   method: string;
   status: number | undefined;
   outcome: 'ok' | UpstreamFailure;
@@ -96,7 +97,7 @@ export interface ExchangeResult {
 
 /** What every error and observation of one call carries (the URL already redacted). */
 export interface CallContext {
-  route: string;
+  route: RouteId;
   method: string;
   url: string;
   hadToken: boolean;

@@ -12,6 +12,7 @@ import { UpstreamError } from './upstream-error.js';
 import { startUpstreamSpan } from '../observability/upstream-spans.js';
 import type { UpstreamSpan } from '../observability/upstream-spans.js';
 import type { UpstreamFailure } from './upstream-error.js';
+import type { RouteId } from './routes.js';
 
 import type {
   CallContext,
@@ -287,7 +288,7 @@ export class OpenHumansHttp {
   }
 
   private observe(
-    route: string,
+    route: RouteId,
     method: string,
     status: number | undefined,
     outcome: UpstreamCallEvent['outcome'],

@@ -16,6 +16,7 @@ import { isUpstreamError, toGatewayError } from './http.js';
 import type { OpenHumansHttp, QueryValue } from './http.js';
 import type { DataFile, DataType, ListPage, Project, PublicUser, Window } from './models.js';
 import type { PublicCache } from './response-cache.js';
+import type { RouteId } from './routes.js';
 import { toDataType, toListPage, toProject, toPublicDataFile, toPublicUser } from './wire.js';
 
 /** Page size for the held-whole lists: one call holds all of them (≈40 projects, ≈25 types). */
@@ -43,7 +44,7 @@ interface HeldSet<T> {
 }
 
 interface GetSpec {
-  route: string;
+  route: RouteId;
   path: string;
   query?: Record<string, QueryValue>;
   /** Catalogue bodies (no download URLs) may be cached longer. */
@@ -113,7 +114,7 @@ export class PublicDataApi {
    * whole set, is built once per cached body (`PublicCache.mapped`), not on every request.
    */
   private async holdWhole<T extends { databaseId: number }>(
-    route: string,
+    route: RouteId,
     path: string,
     map: (wire: unknown) => T,
     order?: (a: T, b: T) => number,

@@ -5,6 +5,7 @@ import { Deadline, currentDeadline, raceSignal, withDeadline } from './resilienc
 import type { SharedCache } from './shared-cache.js';
 import { LruSharedCache } from './shared-cache.js';
 import { UpstreamError } from './upstream-error.js';
+import type { RouteId } from './routes.js';
 
 /*
  * A DELIBERATE TTL override. Open Humans sends `Cache-Control: no-store` on every API response,
@@ -22,7 +23,7 @@ import { UpstreamError } from './upstream-error.js';
 
 export interface PublicGet {
   /** Route id (`P1`..`P13`). */
-  route: string;
+  route: RouteId;
   /** Path below `OPENHUMANS_BASE_URL`. */
   path: string;
   query?: Record<string, QueryValue>;
@@ -148,7 +149,7 @@ export class PublicCache {
    * key share that one call) and caches its result for `ttlMs` (default: the short TTL).
    * Failures are not cached.
    */
-  async getOrLoad<T>(key: string, load: () => Promise<T>, ttlMs: number = this.ttlMs, route = 'cache'): Promise<T> {
+  async getOrLoad<T>(key: string, load: () => Promise<T>, ttlMs: number, route: RouteId): Promise<T> {
     if (!this.enabled || ttlMs <= 0) return load();
     const deadline = currentDeadline();
     const caller = deadline?.signal;
@@ -180,7 +181,7 @@ export class PublicCache {
    * Waits for a shared load within the caller's own deadline. Giving up becomes an
    * `UpstreamError` (timeout or aborted), so it is mapped like any other upstream failure.
    */
-  private async wait<T>(pending: Promise<T>, key: string, route: string, deadline: Deadline | undefined): Promise<T> {
+  private async wait<T>(pending: Promise<T>, key: string, route: RouteId, deadline: Deadline | undefined): Promise<T> {
     try {
       return await raceSignal(pending, deadline?.signal);
     } catch (err) {

@@ -1,5 +1,6 @@
 import { ErrorCode, ErrorReason, GatewayError } from '../errors.js';
 import { redactText } from '../redact.js';
+import type { RouteId } from './routes.js';
 
 /**
  * How an upstream call failed:
@@ -16,7 +17,7 @@ import { redactText } from '../redact.js';
 export type UpstreamFailure = 'status' | 'timeout' | 'connection' | 'bad_response' | 'aborted' | 'circuit_open' | 'overloaded' | 'budget';
 
 export interface UpstreamErrorInit {
-  route: string;
+  route: RouteId;
   method: string;
   /** The request URL, already redacted. */
   url: string;
@@ -41,7 +42,7 @@ export interface UpstreamErrorInit {
  */
 export class UpstreamError extends Error {
   readonly kind: UpstreamFailure;
-  readonly route: string;
+  readonly route: RouteId;
   readonly method: string;
   readonly url: string;
   readonly status: number | undefined;

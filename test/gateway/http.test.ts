@@ -83,7 +83,7 @@ afterEach(() => {
 });
 
 const get = (path: string, extra: Partial<UpstreamRequest> = {}): Promise<unknown> =>
-  http.request({ route: 'T1', method: 'GET', path, ...extra });
+  http.request({ route: 'P1', method: 'GET', path, ...extra });
 
 async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
   try {
@@ -113,7 +113,7 @@ describe('OpenHumansHttp: requests', () => {
     expect(seen?.url).toBe('/ok/?limit=5&include_children=true');
     expect(seen?.headers['user-agent']).toBe(USER_AGENT);
     expect(seen?.headers.accept).toBe('application/json');
-    expect(events).toMatchObject([{ route: 'T1', method: 'GET', status: 200, outcome: 'ok' }]);
+    expect(events).toMatchObject([{ route: 'P1', method: 'GET', status: 200, outcome: 'ok' }]);
   });
 
   it('keeps the version equal to package.json', async () => {
@@ -142,11 +142,11 @@ describe('OpenHumansHttp: requests', () => {
   });
 
   it('POSTs JSON, form and streamed multipart bodies', async () => {
-    await http.request({ route: 'T2', method: 'POST', path: '/echo/', body: { json: { a: 1 } } });
+    await http.request({ route: 'D4', method: 'POST', path: '/echo/', body: { json: { a: 1 } } });
     expect(server.requests.at(-1)?.headers['content-type']).toBe('application/json');
     expect(server.requests.at(-1)?.body.toString()).toBe('{"a":1}');
 
-    await http.request({ route: 'T2', method: 'POST', path: '/echo/', body: { form: { subject: 'hi there', message: 'a&b' } } });
+    await http.request({ route: 'D4', method: 'POST', path: '/echo/', body: { form: { subject: 'hi there', message: 'a&b' } } });
     expect(server.requests.at(-1)?.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(server.requests.at(-1)?.body.toString()).toBe('subject=hi+there&message=a%26b');
 
@@ -180,7 +180,7 @@ describe('OpenHumansHttp: requests', () => {
     });
     const client = new OpenHumansHttp({ baseUrl: local.url, dispatcher: agent, headersTimeoutMs: 1000, bodyTimeoutMs: 1000 });
     for (let i = 0; i < 5; i += 1) {
-      await failure(client.request({ route: 'T', method: 'GET', path: '/missing/' }));
+      await failure(client.request({ route: 'P1', method: 'GET', path: '/missing/' }));
     }
     expect(local.requests).toHaveLength(5);
     expect(sockets).toBe(1);
@@ -206,9 +206,9 @@ describe('OpenHumansHttp: status → error code (one mapping)', () => {
     const err = await failure(get(`/status/${status}/`));
     expect(err.kind).toBe('status');
     expect(err.status).toBe(status);
-    expect(err.route).toBe('T1');
+    expect(err.route).toBe('P1');
     expect(mapped(err).code).toBe(code);
-    expect(events.at(-1)).toMatchObject({ route: 'T1', status, outcome: 'status' });
+    expect(events.at(-1)).toMatchObject({ route: 'P1', status, outcome: 'status' });
   });
 
   it('400 keeps a safe, readable upstream message (DRF field errors)', async () => {
@@ -276,7 +276,7 @@ describe('OpenHumansHttp: status → error code (one mapping)', () => {
 
   it('a body that trickles in forever hits the per-call deadline (UPSTREAM_UNAVAILABLE)', async () => {
     const client = new OpenHumansHttp({ baseUrl: server.url, dispatcher, headersTimeoutMs: 300, bodyTimeoutMs: 300, totalTimeoutMs: 600 });
-    const err = await failure(client.request({ route: 'T1', method: 'GET', path: '/trickle/' }));
+    const err = await failure(client.request({ route: 'P1', method: 'GET', path: '/trickle/' }));
     expect(err.kind).toBe('timeout');
     expect(mapped(err).code).toBe('UPSTREAM_UNAVAILABLE');
   });

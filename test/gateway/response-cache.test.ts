@@ -44,7 +44,7 @@ const cacheWith = (overrides: Partial<ConstructorParameters<typeof PublicCache>[
 describe('PublicCache', () => {
   it('serves a repeated public GET from the cache (one upstream call)', async () => {
     const cache = cacheWith();
-    const req = { route: 'P10', path: '/api/public/projects/', query: { limit: 5, offset: 0 } };
+    const req = { route: 'P10' as const, path: '/api/public/projects/', query: { limit: 5, offset: 0 } };
     const first = await cache.fetch<{ n: number }>(http, req);
     const second = await cache.fetch<{ n: number }>(http, { ...req, query: { offset: 0, limit: 5 } });
     expect(second).toBe(first);
@@ -65,7 +65,7 @@ describe('PublicCache', () => {
   it('expires entries after their TTL', async () => {
     let now = 1_000_000;
     const cache = cacheWith({ ttlMs: 30, now: () => now });
-    const req = { route: 'P1', path: '/api/public/datafiles/' };
+    const req = { route: 'P1' as const, path: '/api/public/datafiles/' };
     await cache.fetch(http, req);
     now += 29;
     await cache.fetch(http, req);
@@ -94,7 +94,7 @@ describe('PublicCache', () => {
   it('does not cache failures', async () => {
     const cache = cacheWith();
     failNext = 1;
-    const req = { route: 'P1', path: '/api/public/datafiles/' };
+    const req = { route: 'P1' as const, path: '/api/public/datafiles/' };
     await expect(cache.fetch(http, req)).rejects.toMatchObject({ status: 500 });
     await expect(cache.fetch(http, req)).resolves.toMatchObject({ path: '/api/public/datafiles/' });
     expect(server.requests).toHaveLength(2);
@@ -105,7 +105,7 @@ describe('PublicCache', () => {
     expect(() => PublicCache.keyFor({ route: 'D2', path: '/api/direct-sharing/project/members/', query: { access_token: 'fake-tok' } })).toThrow(
       /token/,
     );
-    expect(() => PublicCache.keyFor({ route: 'X', path: '/x/?access_token=fake-tok' })).toThrow(/token/);
+    expect(() => PublicCache.keyFor({ route: 'P1', path: '/x/?access_token=fake-tok' })).toThrow(/token/);
     await expect(
       cache.fetch(http, { route: 'D2', path: '/api/direct-sharing/project/members/', query: { access_token: 'fake-tok' } }),
     ).rejects.toThrow(/token/);

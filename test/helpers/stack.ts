@@ -1,6 +1,8 @@
 /**
  * The test stack: the Open Humans sandbox on a free port, and the gateway pointed at it,
- * in-process. Operations run through `yoga.fetch` (no socket) unless `listen()` is called.
+ * in-process, assembled as `server.ts` assembles it (`createOpenHumans`: production's retries,
+ * breakers and concurrency cap unless a test opts out with `resilience: 'none'`). Operations
+ * run through `yoga.fetch` (no socket) unless `listen()` is called.
  *
  *   const stack = await startStack();
  *   const res = await stack.execute('{ projects(first: 2) { totalCount } }');
@@ -12,18 +14,19 @@ import type { AddressInfo } from 'node:net';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { DocumentNode, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { print } from 'graphql';
-import { Agent } from 'undici';
 import type { Sandbox, SandboxOptions } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { TokenScopedCache } from '../../src/auth/token-scoped-cache.js';
 import type { Config } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
-import { OpenHumansHttp } from '../../src/datasources/http.js';
-import type { UpstreamCallEvent } from '../../src/datasources/http.js';
-import { PublicCache } from '../../src/datasources/response-cache.js';
+import type { OpenHumansHttp, UpstreamCallEvent } from '../../src/datasources/http.js';
+import type { OpenHumans, ResilienceMode } from '../../src/datasources/open-humans.js';
+import { createOpenHumans } from '../../src/datasources/open-humans.js';
+import type { PublicCache } from '../../src/datasources/response-cache.js';
 import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
+import { GatewayMetrics } from '../../src/observability/metrics.js';
 
 /** The origin in-process requests pretend to come to (nothing listens there). */
 export const GATEWAY_ORIGIN = 'http://gateway.test';
@@ -56,12 +59,16 @@ export interface StackOptions {
   sessionClock?: () => number;
   /** The token-scoped read cache, so a test can expire it (`clear()`) when it needs to. */
   tokenCache?: TokenScopedCache;
+  /** @default 'production' (retries, breakers, cap from the configuration); 'none' for bare calls. */
+  resilience?: ResilienceMode;
 }
 
 export interface Stack {
   sandbox: Sandbox;
   gateway: Gateway;
   config: Config;
+  /** The Open Humans client the gateway runs on (built as `server.ts` builds it). */
+  openHumans: OpenHumans;
   http: OpenHumansHttp;
   publicCache: PublicCache;
   /** Every log line the gateway wrote (JSON), for redaction checks. */
@@ -86,17 +93,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logLines: string[] = [];
   const upstreamCalls: UpstreamCallEvent[] = [];
   const logger = createLogger({ level: config.server.logLevel, write: (line) => logLines.push(line) });
-  const dispatcher = new Agent({ connect: { timeout: config.upstream.connectTimeoutMs } });
-  const http = new OpenHumansHttp({
-    baseUrl: config.openHumans.baseUrl,
-    dispatcher,
-    headersTimeoutMs: config.upstream.headersTimeoutMs,
-    bodyTimeoutMs: config.upstream.bodyTimeoutMs,
-    onCall: (event) => upstreamCalls.push(event),
+  const metrics = config.metrics ? new GatewayMetrics() : undefined;
+  const openHumans = createOpenHumans(config, {
+    logger,
+    metrics,
+    onUpstreamCall: (event) => upstreamCalls.push(event),
+    resilience: options.resilience,
+    tokenCache: options.tokenCache,
   });
-  const publicCache = PublicCache.fromConfig(config);
+  const { http, publicCache } = openHumans;
   const gateway = createGateway({
-    config, http, publicCache, logger, schema: options.schema, sessionClock: options.sessionClock, tokenCache: options.tokenCache,
+    config, openHumans, metrics, logger, schema: options.schema, sessionClock: options.sessionClock,
   });
   let server: ReturnType<typeof createServer> | undefined;
   let baseUrl: string | undefined;
@@ -108,6 +115,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     sandbox,
     gateway,
     config,
+    openHumans,
     http,
     publicCache,
     logLines,
@@ -144,7 +152,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await new Promise<void>((resolve) => server?.close(() => resolve()));
       }
       await gateway.dispose();
-      await dispatcher.close();
+      await openHumans.close();
       if (!options.sandbox) await sandbox.close();
     },
   };

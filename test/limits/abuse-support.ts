@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../../sandbox/index.js';
+import type { Config } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
 import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
@@ -15,6 +16,7 @@ import { createLogger } from '../../src/logger.js';
 export interface ListeningGateway {
   url: string;
   gateway: Gateway;
+  config: Config;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startGatewayOn(upstream: string, env: Record<string, strin
   return {
     url,
     gateway,
+    config,
     close: async () => {
       await close();
       await gateway.dispose();

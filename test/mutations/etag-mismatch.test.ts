@@ -6,13 +6,12 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { loadConfig } from '../../src/config.js';
-import type { PresignedPut } from '../../src/datasources/http.js';
-import { OpenHumansHttp } from '../../src/datasources/http.js';
 import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
@@ -22,13 +21,11 @@ import { fetchMultipart, md5Of, someBytes } from './upload-client.js';
 import { DEFAULT_METADATA, UPLOAD_MUTATION } from './upload-stack.js';
 
 /** Sends storage PUTs to `proxy` instead of the URL's own origin (same path and signature). */
-class ViaProxyHttp extends OpenHumansHttp {
-  proxy = '';
-  override putPresigned(put: PresignedPut): ReturnType<OpenHumansHttp['putPresigned']> {
-    const url = new URL(put.url);
-    return super.putPresigned({ ...put, url: `${this.proxy}${url.pathname}${url.search}` });
-  }
-}
+const putsVia =
+  (proxy: () => string): Dispatcher.DispatcherComposeInterceptor =>
+  (dispatch) =>
+  (options, handler) =>
+    dispatch(options.method === 'PUT' ? { ...options, origin: proxy() } : options, handler);
 
 let sandbox: Sandbox;
 let proxy: TestServer;
@@ -49,9 +46,8 @@ beforeAll(async () => {
   tmpDir = mkdtempSync(join(tmpdir(), 'oh-graphql-etag-test-'));
   const config = loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, LOG_LEVEL: 'silent', UPLOAD_TMP_DIR: tmpDir, UPLOAD_DIRECT_THRESHOLD_BYTES: '1024' });
   dispatcher = new Agent();
-  const http = new ViaProxyHttp({ baseUrl: config.openHumans.baseUrl, dispatcher, headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 });
-  http.proxy = proxy.url;
-  gateway = createGateway({ config, http, logger: createLogger({ level: 'silent' }) });
+  const viaProxy = dispatcher.compose(putsVia(() => proxy.url));
+  gateway = createGateway({ config, openHumansParts: { dispatcher: viaProxy }, logger: createLogger({ level: 'silent' }) });
 });
 afterAll(async () => {
   await gateway?.dispose();

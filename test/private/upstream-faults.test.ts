@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RouteId } from '../../sandbox/index.js';
 import { errorOf, memberWithToken, privateSuite } from './support.js';
 
-const suite = privateSuite({ env: { UPSTREAM_HEADERS_TIMEOUT_MS: '1000' } });
+// Bare calls: this file maps ONE failed call to its code (retries are test/resilience's).
+const suite = privateSuite({ resilience: 'none', env: { UPSTREAM_HEADERS_TIMEOUT_MS: '1000' } });
 const { transcript } = suite;
 afterEach(() => suite.stack.sandbox.clearFaults());
 

@@ -14,8 +14,9 @@ const FAKE_TOKEN = 'fake-test-token-public-graph-0123456789';
 let stack: Stack;
 const bodies: string[] = [];
 beforeAll(async () => {
-  // Short timeouts so that a hanging upstream fails fast (no timing is asserted).
-  stack = await startStack({ env: { UPSTREAM_HEADERS_TIMEOUT_MS: '400', UPSTREAM_BODY_TIMEOUT_MS: '400' } });
+  // Short timeouts so that a hanging upstream fails fast (no timing is asserted). Bare calls:
+  // this file maps ONE failed call to its code; retries of the same faults are test/resilience's.
+  stack = await startStack({ resilience: 'none', env: { UPSTREAM_HEADERS_TIMEOUT_MS: '400', UPSTREAM_BODY_TIMEOUT_MS: '400' } });
 });
 afterEach(() => {
   stack.sandbox.clearFaults();

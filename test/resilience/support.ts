@@ -1,26 +1,24 @@
 /**
- * A gateway on the sandbox with the production resilience wiring (retries, breaker, cap, the
- * request deadline) built from configuration, as `server.ts` builds it. The stack helper's
- * gateway has none of it (one attempt per call), so this file builds its own.
+ * A gateway on the sandbox with the production wiring (`createOpenHumans`: retries, breaker,
+ * cap; the request deadline), as `server.ts` builds it, with quick retry delays, breaker
+ * changes recorded, and an optional store or clock for the public cache.
  */
 import { print } from 'graphql';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
-import { Agent } from 'undici';
 import type { Sandbox, SandboxOptions } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { Config } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
-import { OpenHumansHttp } from '../../src/datasources/http.js';
-import { resilienceFromConfig } from '../../src/datasources/resilience/index.js';
+import type { OpenHumansHttp } from '../../src/datasources/http.js';
+import { createOpenHumans } from '../../src/datasources/open-humans.js';
 import type { BreakerState } from '../../src/datasources/resilience/index.js';
 import type { SharedCache } from '../../src/datasources/shared-cache.js';
 import { PublicCache } from '../../src/datasources/response-cache.js';
-import { createPublicCache } from '../../src/datasources/create-public-cache.js';
+import type { RouteClass } from '../../src/datasources/routes.js';
 import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
 import type { SharedRedis } from '../../src/redis/shared-redis.js';
-import { createSharedRedis } from '../../src/redis/supervise.js';
 
 export interface ResilientStack {
   sandbox: Sandbox;
@@ -30,7 +28,7 @@ export interface ResilientStack {
   publicCache: PublicCache;
   /** The shared Redis this stack built (REDIS_URL without `store`), else null. */
   redis: SharedRedis | null;
-  breakerChanges: { routeClass: string; state: BreakerState }[];
+  breakerChanges: { routeClass: RouteClass; state: BreakerState }[];
   execute(query: string | DocumentNode, variables?: Record<string, unknown>, token?: string): Promise<Result>;
   close(): Promise<void>;
 }
@@ -66,25 +64,22 @@ export async function startResilientStack(options: ResilientStackOptions = {}): 
   const sandbox = options.sandbox ?? (await startSandbox({ port: 0, sizes: { publicFiles: 400, users: 60 }, ...options.sandboxOptions }));
   const config = loadConfig({ LOG_LEVEL: 'silent', ...FAST_RETRIES, ...options.env, OPENHUMANS_BASE_URL: sandbox.url });
   const breakerChanges: ResilientStack['breakerChanges'] = [];
-  const dispatcher = new Agent({ connections: config.upstream.connections, connect: { timeout: config.upstream.connectTimeoutMs } });
-  const http = new OpenHumansHttp({
-    baseUrl: config.openHumans.baseUrl,
-    dispatcher,
-    headersTimeoutMs: config.upstream.headersTimeoutMs,
-    bodyTimeoutMs: config.upstream.bodyTimeoutMs,
-    resilience: resilienceFromConfig(
-      config,
-      (routeClass, state) => breakerChanges.push({ routeClass, state }),
-      options.breakerNow,
-    ),
-  });
   const logger = createLogger({ level: 'silent' });
-  // With REDIS_URL and no store given: the production wiring (`createSharedRedis`, `createPublicCache`).
-  const redis = !options.store && config.redisUrl ? createSharedRedis(config, logger) : null;
-  const publicCache = redis
-    ? createPublicCache(config, redis)
-    : new PublicCache({ ...config.publicCache, store: options.store, loadDeadlineMs: config.requestDeadlineMs, now: options.now });
-  const gateway = createGateway({ config, http, publicCache, logger, ...(redis ? { redis } : {}) });
+  // With REDIS_URL and no store given: production's Redis and public cache, built by the factory.
+  const ownCache = options.store !== undefined || options.now !== undefined;
+  const openHumans = createOpenHumans(config, {
+    logger,
+    onBreakerChange: (routeClass, state) => breakerChanges.push({ routeClass, state }),
+    breakerNow: options.breakerNow,
+    ...(ownCache
+      ? {
+          redis: null,
+          publicCache: new PublicCache({ ...config.publicCache, store: options.store, loadDeadlineMs: config.requestDeadlineMs, now: options.now }),
+        }
+      : {}),
+  });
+  const { http, publicCache, redis } = openHumans;
+  const gateway = createGateway({ config, openHumans, logger });
   return {
     sandbox,
     gateway,
@@ -109,9 +104,7 @@ export async function startResilientStack(options: ResilientStackOptions = {}): 
     },
     async close() {
       await gateway.dispose();
-      await publicCache.settled();
-      await redis?.close();
-      await dispatcher.close();
+      await openHumans.close();
       if (!options.sandbox) await sandbox.close();
     },
   };

@@ -1,6 +1,6 @@
 /**
- * One gateway instance of a scale-out test, wired as `server.ts` wires it (one shared Redis
- * connection, the public cache on it), listening on loopback so multipart uploads work, with
+ * One gateway instance of a scale-out test, wired as `server.ts` wires it (`createOpenHumans`:
+ * one shared Redis connection, the public cache on it, production's resilience), listening on loopback so multipart uploads work, with
  * a token cache the test can watch for invalidations.
  */
 import { createServer, type Server } from 'node:http';
@@ -9,19 +9,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
-import { Agent } from 'undici';
 import type { Sandbox } from '../../sandbox/index.js';
 import { TokenScopedCache } from '../../src/auth/token-scoped-cache.js';
 import type { Config } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
-import { OpenHumansHttp } from '../../src/datasources/http.js';
+import { createOpenHumans } from '../../src/datasources/open-humans.js';
 import type { PublicCache } from '../../src/datasources/response-cache.js';
-import { createPublicCache } from '../../src/datasources/create-public-cache.js';
 import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
 import type { SharedRedis } from '../../src/redis/shared-redis.js';
-import { createSharedRedis } from '../../src/redis/supervise.js';
 
 /** A token cache that reports every tag dropped (invalidation across instances). */
 export class WatchedTokenCache extends TokenScopedCache {
@@ -79,13 +76,11 @@ export async function startInstance(sandbox: Sandbox, redisUrl: string, env: Rec
   });
   const logLines: string[] = [];
   const logger = createLogger({ level: config.server.logLevel, write: (line) => logLines.push(line) });
-  const dispatcher = new Agent({ connect: { timeout: config.upstream.connectTimeoutMs } });
-  const http = new OpenHumansHttp({ baseUrl: config.openHumans.baseUrl, dispatcher, headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 });
-  const redis = createSharedRedis(config, logger);
-  if (!redis) throw new Error('no Redis');
-  const publicCache = createPublicCache(config, redis);
   const tokenCache = new WatchedTokenCache();
-  const gateway = createGateway({ config, http, publicCache, tokenCache, logger, redis });
+  const openHumans = createOpenHumans(config, { logger, tokenCache });
+  const { redis, publicCache } = openHumans;
+  if (!redis) throw new Error('no Redis');
+  const gateway = createGateway({ config, openHumans, logger });
   const server: Server = createServer(gateway);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -111,9 +106,7 @@ export async function startInstance(sandbox: Sandbox, redisUrl: string, env: Rec
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.dispose();
-      await publicCache.settled();
-      await redis.close();
-      await dispatcher.close();
+      await openHumans.close();
       rmSync(tmpDir, { recursive: true, force: true });
     },
   };

@@ -8,6 +8,7 @@ import { Pool } from 'undici';
 import type { Sandbox } from '../../sandbox/index.js';
 import type { FaultRule } from '../../sandbox/controls.js';
 import type { RouteId } from '../../sandbox/data/types.js';
+import { ROUTES, isRouteId } from '../../src/datasources/routes.js';
 import { offsetToCursor } from '../../src/schema/pagination.js';
 export { freePort } from '../helpers/free-port.js';
 import { freePort } from '../helpers/free-port.js';
@@ -88,7 +89,6 @@ export function rng(seed: number): () => number {
 
 /** GET routes the query mix reaches. Nested lists answer 500 for unknown ids (not retried by design). */
 export const GET_ROUTES: RouteId[] = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9', 'P10', 'P11', 'P12', 'P13', 'D1', 'D2'];
-const UNKNOWN_ID_500: ReadonlySet<string> = new Set(['P5', 'P8', 'P9', 'P12', 'P13', 'D3', 'D8']);
 
 /**
  * Per GET route, exactly: 20% 5xx (500, 502, 503, 504 at 5% each; 503 instead of 500 where a 500
@@ -98,7 +98,7 @@ const UNKNOWN_ID_500: ReadonlySet<string> = new Set(['P5', 'P8', 'P9', 'P12', 'P
 export function getFaultRules(): FaultRule[] {
   const rules: FaultRule[] = [];
   for (const route of GET_ROUTES) {
-    const fiveHundred = UNKNOWN_ID_500.has(route) ? 503 : 500;
+    const fiveHundred = isRouteId(route) && ROUTES[route].unknownId500 ? 503 : 500;
     const shares: [Omit<FaultRule, 'route' | 'probability'>, number][] = [
       [{ kind: 'status', status: fiveHundred }, 0.05],
       [{ kind: 'status', status: 502 }, 0.05],

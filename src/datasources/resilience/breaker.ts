@@ -1,5 +1,6 @@
 /**
- * A circuit breaker per route class (public API, direct-sharing API, OAuth2, storage).
+ * A circuit breaker per route class (public API, direct-sharing API, OAuth2, storage; the
+ * route table, src/datasources/routes.ts, says which class a route is in).
  *
  * Closed: outcomes go into a window of the last `windowSize` calls; once it holds at least
  * `minimumCalls` and the failure share reaches `failureRatio`, it opens. Open: calls fail fast
@@ -95,12 +96,4 @@ export class CircuitBreaker {
       // An observer must never break a call.
     }
   }
-}
-
-/** The route class a breaker guards: P* public, D* direct-sharing, OAUTH_* OAuth2, else the route. */
-export function routeClass(route: string): string {
-  if (/^P\d+$/.test(route)) return 'public';
-  if (/^D\d+$/.test(route)) return 'direct-sharing';
-  if (route.startsWith('OAUTH_')) return 'oauth';
-  return route.toLowerCase();
 }

@@ -9,12 +9,14 @@ import type { Config } from '../../config.js';
 import { UpstreamError } from '../upstream-error.js';
 import type { UpstreamFailure } from '../upstream-error.js';
 import type { BreakerOptions, BreakerState } from './breaker.js';
-import { CircuitBreaker, routeClass } from './breaker.js';
+import { CircuitBreaker } from './breaker.js';
 import { ConcurrencyLimiter, QueueFullError } from './concurrency.js';
 import { combinedSignal, currentDeadline, sleep } from './deadline.js';
 import { currentBudget } from './request-budget.js';
 import type { RetryOptions } from './retry.js';
-import { backoffMs, judge, retriableMethod } from './retry.js';
+import { backoffMs, judge, retriable } from './retry.js';
+import type { RouteClass, RouteId } from '../routes.js';
+import { ROUTES } from '../routes.js';
 
 export { Deadline, currentDeadline, withDeadline, raceSignal } from './deadline.js';
 export { RequestBudget, currentBudget, withBudget } from './request-budget.js';
@@ -25,7 +27,7 @@ export interface ResilienceOptions {
   breaker: BreakerOptions;
   concurrency: { max: number; maxQueue: number };
   /** Breaker state changes (metrics, logs). Must not throw. */
-  onBreakerChange?: (routeClass: string, state: BreakerState) => void;
+  onBreakerChange?: (routeClass: RouteClass, state: BreakerState) => void;
   /** Source of jitter; @default Math.random */
   random?: () => number;
   /** Clock of the circuit breakers' open period (tests inject one); @default Date.now */
@@ -40,7 +42,7 @@ export const PASS_THROUGH: ResilienceOptions = {
 };
 
 export interface CallInfo {
-  route: string;
+  route: RouteId;
   method: string;
   signal?: AbortSignal;
 }
@@ -50,7 +52,7 @@ export type FailCall = (kind: UpstreamFailure, detail: string) => UpstreamError;
 
 export class Resilience {
   readonly limiter: ConcurrencyLimiter;
-  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly breakers = new Map<RouteClass, CircuitBreaker>();
   private readonly random: () => number;
 
   constructor(private readonly options: ResilienceOptions = PASS_THROUGH) {
@@ -59,15 +61,22 @@ export class Resilience {
   }
 
   /** Breaker states by route class (for /metrics). */
-  breakerStates(): Record<string, BreakerState> {
+  breakerStates(): Partial<Record<RouteClass, BreakerState>> {
     return Object.fromEntries([...this.breakers].map(([name, b]) => [name, b.current]));
   }
 
-  breakerFor(route: string): CircuitBreaker {
-    const name = routeClass(route);
+  /** The breaker of the route's class (the route table's `routeClass`). */
+  breakerFor(route: RouteId): CircuitBreaker {
+    const name = ROUTES[route].routeClass;
     let breaker = this.breakers.get(name);
     if (!breaker) {
-      breaker = new CircuitBreaker(name, this.options.breaker, this.options.onBreakerChange, this.options.now);
+      const onChange = this.options.onBreakerChange;
+      breaker = new CircuitBreaker(
+        name,
+        this.options.breaker,
+        onChange ? (_name, state) => onChange(name, state) : undefined,
+        this.options.now,
+      );
       this.breakers.set(name, breaker);
     }
     return breaker;
@@ -83,7 +92,7 @@ export class Resilience {
     const combined = combinedSignal(call.signal, deadline?.signal);
     const signal = combined.signal;
     const breaker = this.breakerFor(call.route);
-    const maxAttempts = retriableMethod(call.method) ? this.options.retry.maxAttempts : 1;
+    const maxAttempts = retriable(call.route, call.method) ? this.options.retry.maxAttempts : 1;
     try {
       for (let n = 1; ; n += 1) {
         if (deadline?.expired) throw fail('timeout', 'request deadline exceeded');

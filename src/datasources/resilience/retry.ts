@@ -1,13 +1,7 @@
 import type { UpstreamError } from '../upstream-error.js';
+import type { RouteId } from '../routes.js';
+import { ROUTES } from '../routes.js';
 import type { Outcome } from './breaker.js';
-
-/**
- * Routes whose 500 can mean "unknown id":
- * nested public lists (P5, P8, P9, P12, P13), exchange-member (D3) and upload-complete (D8).
- * Such a 500 is neither retried nor counted by the breaker: the data source confirms it with
- * the detail endpoint instead.
- */
-export const UNKNOWN_ID_500_ROUTES: ReadonlySet<string> = new Set(['P5', 'P8', 'P9', 'P12', 'P13', 'D3', 'D8']);
 
 export interface RetryOptions {
   /** Attempts in all, the first included (1 = no retry). */
@@ -23,8 +17,13 @@ export interface Verdict {
   transient: boolean;
 }
 
+/**
+ * A 500 of a route where it can mean "unknown id" (nested public lists, exchange-member,
+ * upload-complete; `unknownId500` in the route table): neither retried nor counted by the
+ * breaker; the data source confirms it with the detail endpoint instead.
+ */
 export const isUnknownId500 = (err: UpstreamError): boolean =>
-  err.kind === 'status' && err.status === 500 && UNKNOWN_ID_500_ROUTES.has(err.route);
+  err.kind === 'status' && err.status === 500 && ROUTES[err.route].unknownId500;
 
 /** Judges one failed attempt. */
 export function judge(err: UpstreamError): Verdict {
@@ -50,8 +49,8 @@ export function judge(err: UpstreamError): Verdict {
   return { outcome: 'success', transient: false };
 }
 
-/** Only idempotent reads are ever sent twice. */
-export const retriableMethod = (method: string): boolean => method === 'GET';
+/** Only idempotent reads are ever sent twice: the route table's `retriable`, and never a non-GET. */
+export const retriable = (route: RouteId, method: string): boolean => ROUTES[route].retriable && method === 'GET';
 
 /**
  * Delay before attempt `attempt + 1` (attempt ≥ 1): "full jitter" exponential backoff

@@ -1,3 +1,4 @@
+import type { RouteId } from '../routes.js';
 import { TokenKind } from '../../auth/token.js';
 import type { MemberFilesPage } from '../direct-sharing-wire.js';
 import type { PresignedPut, RequestBody } from '../http.js';
@@ -29,7 +30,7 @@ export interface WriteDeps {
   exchangeMember(args: { projectMemberId?: string; limit: number; offset: number }): Promise<MemberFilesPage>;
   invalidateMember(projectMemberId: string): Promise<void>;
   /** POSTs one write with the token; never retried. */
-  post<T>(route: string, path: string, body: RequestBody): Promise<T>;
+  post<T>(route: RouteId, path: string, body: RequestBody): Promise<T>;
   putPresigned(put: Omit<PresignedPut, 'signal'>): Promise<{ status: number; etag: string | undefined }>;
 }
 
