@@ -27,6 +27,9 @@ export function sizeMismatch(declared: number, received: number | 'more'): Input
   return new InputError('input.size', `size is ${declared} but the file received has ${got} bytes; nothing was stored.`);
 }
 
+/** Bytes buffered between the client's stream and the PUT (each side of the checking stream). */
+const WINDOW_BYTES = 1024 * 1024;
+
 /** A file stream checked against what the client declared, as it flows. */
 export interface VerifiedBody {
   /** What to send: the file's bytes, which fail instead of ending if they do not match. */
@@ -54,6 +57,8 @@ export function verifiedBody(source: Readable, expected: { size: number; md5?: s
     return failure;
   };
   const body = new Transform({
+    // A window of its own: the client and storage are two network peers whose pace differs.
+    highWaterMark: WINDOW_BYTES,
     transform(chunk: Buffer, _encoding, callback) {
       received += chunk.length;
       if (received > expected.size) return callback(fail(sizeMismatch(expected.size, 'more')) as Error);
