@@ -133,7 +133,7 @@ function targetsSection(report: BenchReport): string[] {
       if (!t) return '';
       const value = t.value === null ? 'n/a'
         : t.id.startsWith('calls') ? n(t.value, 2)
-        : t.id.startsWith('upload') ? `${n(t.value)} MiB` : x(t.value);
+        : t.id.startsWith('upload-rss') ? `${n(t.value)} MiB` : x(t.value);
       return `${value} ${t.pass === null ? '—' : t.pass ? '✅' : '❌'}`;
     });
     lines.push(`| ${description} | ${limit} | ${cells.join(' | ')} |`);
@@ -149,6 +149,12 @@ function side(name: string, s: UploadSide): string {
   return `| ${name} | ${n(s.mibPerSecond)} MiB/s | ${n(s.seconds, 2)} s | ${n(s.peakRssMiB)} | ${n(s.rssGrowthMiB)} |`;
 }
 
+/** ` (N% of the direct PUT)` when both throughputs are known. */
+function share(s: UploadSide, direct: UploadSide): string {
+  if (s.mibPerSecond === undefined || !direct.mibPerSecond) return '';
+  return ` (${Math.round((s.mibPerSecond / direct.mibPerSecond) * 100)}% of the direct PUT)`;
+}
+
 function uploadSection(report: BenchReport): string[] {
   const u = report.upload;
   return [
@@ -156,12 +162,14 @@ function uploadSection(report: BenchReport): string[] {
     '',
     '| path | throughput | time | peak RSS MiB | RSS growth MiB |',
     '|---|---|---|---|---|',
-    side('direct PUT to the sandbox (D7 → PUT → D8)', u.directPut),
-    side('through the gateway (bench/upload-memory.ts)', u.gateway),
+    side('direct PUT to the sandbox', u.directPut),
+    side(`gateway, size declared: streamed into the PUT${share(u.gateway, u.directPut)}`, u.gateway),
+    side(`gateway, size unknown: spooled, then PUT${share(u.gatewaySpooled, u.directPut)}`, u.gatewaySpooled),
     side('peer', u.peer),
     '',
-    ...(u.gateway.available && u.gateway.details
-      ? [`Reported by bench/upload-memory.ts: ${Object.entries(u.gateway.details).map(([k, v]) => `${k} = ${String(v)}`).join('; ')}.`, '']
-      : []),
+    ...([['size declared', u.gateway], ['spooled', u.gatewaySpooled]] as Array<[string, UploadSide]>)
+      .filter(([, s]) => s.available && s.details)
+      .map(([name, s]) => `Reported by bench/upload-memory.ts (${name}): ${Object.entries(s.details ?? {}).map(([k, v]) => `${k} = ${String(v)}`).join('; ')}.`),
+    '',
   ];
 }

@@ -1,6 +1,6 @@
 /** Ratios between systems and the issue's targets, computed from the measured results. */
 import { round } from './measure.js';
-import type { CaseReport, LevelResult, RatioSet, SystemCaseResult, SystemId, TargetResult, UploadReport } from './types.js';
+import type { CaseReport, LevelResult, RatioSet, SystemCaseResult, SystemId, TargetResult, UploadReport, UploadSide } from './types.js';
 
 export const GATEWAYS: readonly SystemId[] = ['gateway', 'gateway-pages-uncached', 'gateway-nocache'];
 
@@ -81,18 +81,39 @@ export function evaluateTargets(cases: CaseReport[], upload: UploadReport): Targ
       });
     }
   }
-  const growth = upload.gateway.rssGrowthMiB;
-  targets.push({
-    id: 'upload-rss-gateway',
-    description: 'gateway RSS growth during the upload ≤ 64 MiB',
+  targets.push(...uploadTargets(upload));
+  return targets;
+}
+
+/** Scenario (e): RSS growth on both gateway paths; the declared-size path ≥ 80% of a direct PUT. */
+function uploadTargets(upload: UploadReport): TargetResult[] {
+  const rss = (id: string, what: string, side: UploadSide): TargetResult => ({
+    id,
+    description: `gateway RSS growth during the upload (${what}) ≤ 64 MiB`,
     system: 'gateway',
     case: 'all',
-    value: growth ?? null,
+    value: side.rssGrowthMiB ?? null,
     limit: '≤ 64 MiB',
-    pass: growth === undefined ? null : growth <= 64,
-    note: upload.gateway.available ? undefined : upload.gateway.reason,
+    pass: side.rssGrowthMiB === undefined ? null : side.rssGrowthMiB <= 64,
+    note: side.available ? undefined : side.reason,
   });
-  return targets;
+  const declared = upload.gateway.mibPerSecond;
+  const direct = upload.directPut.mibPerSecond;
+  const share = declared !== undefined && direct ? Math.round((declared / direct) * 1000) / 1000 : null;
+  return [
+    rss('upload-rss-gateway', 'size declared', upload.gateway),
+    rss('upload-rss-gateway-spooled', 'size unknown, spooled', upload.gatewaySpooled),
+    {
+      id: 'upload-throughput-declared',
+      description: 'upload throughput with a declared size ≥ 80% of a direct PUT',
+      system: 'gateway',
+      case: 'all',
+      value: share,
+      limit: '≥ 0.8×',
+      pass: share === null ? null : share >= 0.8,
+      note: upload.gateway.available ? undefined : upload.gateway.reason,
+    },
+  ];
 }
 
 function unavailable(...results: (SystemCaseResult | undefined)[]): string {

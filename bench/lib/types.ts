@@ -89,7 +89,10 @@ export interface UploadReport {
   id: 'e';
   title: string;
   directPut: UploadSide;
+  /** Through the gateway with a declared size (`input.size`): streamed straight into the PUT. */
   gateway: UploadSide;
+  /** Through the gateway without a size: spooled to disk, then PUT. */
+  gatewaySpooled: UploadSide;
   peer: UploadSide;
 }
 

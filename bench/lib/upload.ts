@@ -1,9 +1,11 @@
 /**
- * Scenario (e): a 1 GiB upload. The baseline is a direct PUT to the sandbox (bench/procs/direct-put.ts);
- * the gateway side is measured by `bench/upload-memory.ts` (owned by the mutations work) when it
- * exists: it is run as `node --import tsx bench/upload-memory.ts --json [--smoke]` and its LAST
- * stdout line must be a JSON object (fields such as bytes, seconds, mibPerSecond, peakRssMiB,
- * rssGrowthMiB are shown when present). The peer has no upload support.
+ * Scenario (e): a 1 GiB upload. The baseline is a direct PUT to the sandbox; the gateway side is
+ * measured by `bench/upload-memory.ts`, run as `node --import tsx bench/upload-memory.ts --json
+ * --size-mib N`, whose LAST stdout line is a JSON object: `paths.declared` (the client declares
+ * `input.size`: streamed into the PUT) and `paths.spooled` (no size: spooled first), each with
+ * seconds, mibPerSecond, peakRssMiB, rssGrowthMiB, and `directPutSeconds` for its own direct PUT
+ * of the same size. Without that script (or in smoke mode) bench/procs/direct-put.ts gives the
+ * baseline alone. The peer has no upload support.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -54,34 +56,48 @@ const num = (v: unknown): number | undefined => {
   return Number.isFinite(n) ? n : undefined;
 };
 
-const MB_TO_MIB = 1e6 / 1024 ** 2;
-const mbToMib = (v: unknown): number | undefined => {
-  const n = num(v);
-  return n === undefined ? undefined : Math.round(n * MB_TO_MIB * 10) / 10;
-};
-
-function toSide(run: ScriptRun, what: string): UploadSide {
+/** The script's outcome, or why there is none. */
+function scriptResult(run: ScriptRun, what: string): Record<string, unknown> | UploadSide {
   const result = lastJson(run.stdout);
   if (run.timedOut) return { available: false, reason: `not available: ${what} timed out` };
   if (run.code !== 0 || !result) {
     const tail = run.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300);
     return { available: false, reason: `not available: ${what} exited ${run.code} ${tail}`.trim() };
   }
-  // Our own fields (direct-put.ts), else bench/upload-memory.ts's (MB = 10^6 bytes, as strings).
-  const fileMiB = num(result.fileMiB);
-  const bytes = num(result.bytes) ?? (fileMiB === undefined ? undefined : fileMiB * 1024 ** 2);
-  const seconds = num(result.seconds) ?? num(result.throughGatewaySeconds);
+  return result;
+}
+
+const isSide = (v: Record<string, unknown> | UploadSide): v is UploadSide => typeof v.available === 'boolean';
+
+/** One measured upload: bytes/seconds/mibPerSecond/peakRssMiB/rssGrowthMiB, and the rest as details. */
+function toSide(result: Record<string, unknown>, bytes: number | undefined): UploadSide {
+  const seconds = num(result.seconds);
+  const size = num(result.bytes) ?? bytes;
   const rate = num(result.mibPerSecond)
-    ?? (bytes !== undefined && seconds ? Math.round((bytes / 1024 ** 2 / seconds) * 10) / 10 : undefined);
+    ?? (size !== undefined && seconds ? Math.round((size / 1024 ** 2 / seconds) * 10) / 10 : undefined);
   return {
     available: true,
-    bytes,
+    bytes: size,
     seconds,
     mibPerSecond: rate,
-    peakRssMiB: num(result.peakRssMiB) ?? mbToMib(result.gatewayPeakRssSampledMB),
-    rssGrowthMiB: num(result.rssGrowthMiB) ?? mbToMib(result.rssGrowthSampledMB),
+    peakRssMiB: num(result.peakRssMiB),
+    rssGrowthMiB: num(result.rssGrowthMiB),
     details: result,
   };
+}
+
+/** The two gateway paths out of bench/upload-memory.ts's report. */
+function gatewaySides(run: ScriptRun): { declared: UploadSide; spooled: UploadSide; report?: Record<string, unknown> } {
+  const result = scriptResult(run, 'bench/upload-memory.ts');
+  if (isSide(result)) return { declared: result, spooled: result };
+  const fileMiB = num(result.fileMiB);
+  const bytes = fileMiB === undefined ? undefined : fileMiB * 1024 ** 2;
+  const paths = (result.paths ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  const side = (name: string): UploadSide => {
+    const path = paths[name];
+    return path ? toSide(path, bytes) : { available: false, reason: `not available: no "${name}" path in the report` };
+  };
+  return { declared: side('declared'), spooled: side('spooled'), report: result };
 }
 
 export async function measureUpload(options: {
@@ -92,41 +108,51 @@ export async function measureUpload(options: {
   cpus: string | null;
 }): Promise<UploadReport> {
   let gateway: UploadSide;
+  let gatewaySpooled: UploadSide;
   let directPut: UploadSide | null = null;
   if (!existsSync('bench/upload-memory.ts')) {
     gateway = { available: false, reason: 'not available: bench/upload-memory.ts does not exist yet' };
+    gatewaySpooled = gateway;
   } else if (options.smoke) {
     gateway = { available: false, reason: 'skipped in smoke mode (bench/upload-memory.ts runs a 1 GiB upload)' };
+    gatewaySpooled = gateway;
   } else {
     const sizeMiB = String(Math.round(options.bytes / 1024 ** 2));
-    const run = await runScript('bench/upload-memory.ts', ['--json', '--size-mib', sizeMiB], {}, null, 420_000);
-    gateway = toSide(run, 'bench/upload-memory.ts');
+    const run = await runScript('bench/upload-memory.ts', ['--json', '--size-mib', sizeMiB], {}, null, 600_000);
+    const sides = gatewaySides(run);
+    gateway = sides.declared;
+    gatewaySpooled = sides.spooled;
     // That script times its own direct PUT of the same size to the same kind of sandbox.
-    directPut = directPutFrom(gateway);
+    if (sides.report) directPut = directPutFrom(sides.report);
   }
-  directPut ??= toSide(await runScript('bench/procs/direct-put.ts', [], {
-    BENCH_SANDBOX_URL: options.sandboxUrl,
-    BENCH_MASTER_TOKEN: options.masterToken,
-    BENCH_UPLOAD_BYTES: String(options.bytes),
-  }, options.cpus, 300_000), 'direct PUT');
+  if (!directPut) {
+    const result = scriptResult(await runScript('bench/procs/direct-put.ts', [], {
+      BENCH_SANDBOX_URL: options.sandboxUrl,
+      BENCH_MASTER_TOKEN: options.masterToken,
+      BENCH_UPLOAD_BYTES: String(options.bytes),
+    }, options.cpus, 300_000), 'direct PUT');
+    directPut = isSide(result) ? result : toSide(result, undefined);
+  }
   return {
     id: 'e',
     title: `(e) upload of ${formatBytes(options.bytes)}: memory and throughput`,
     directPut,
     gateway,
+    gatewaySpooled,
     peer: { available: false, reason: 'not available: the peer has no upload support' },
   };
 }
 
 /** The direct-PUT figures that bench/upload-memory.ts reports beside the gateway's, if any. */
-function directPutFrom(gateway: UploadSide): UploadSide | null {
-  const seconds = num(gateway.details?.directPutSeconds);
-  if (!gateway.available || seconds === undefined || gateway.bytes === undefined) return null;
+function directPutFrom(report: Record<string, unknown>): UploadSide | null {
+  const seconds = num(report.directPutSeconds);
+  const fileMiB = num(report.fileMiB);
+  if (seconds === undefined || fileMiB === undefined) return null;
   return {
     available: true,
-    bytes: gateway.bytes,
+    bytes: fileMiB * 1024 ** 2,
     seconds,
-    mibPerSecond: Math.round((gateway.bytes / 1024 ** 2 / seconds) * 10) / 10,
+    mibPerSecond: Math.round((fileMiB / seconds) * 10) / 10,
     details: { source: 'bench/upload-memory.ts (directPutSeconds)' },
   };
 }
@@ -137,5 +163,5 @@ export function formatBytes(bytes: number): string {
 
 export function skippedUpload(): UploadReport {
   const skipped = { available: false, reason: 'skipped (--no-upload)' };
-  return { id: 'e', title: '(e) upload: skipped', directPut: skipped, gateway: skipped, peer: skipped };
+  return { id: 'e', title: '(e) upload: skipped', directPut: skipped, gateway: skipped, gatewaySpooled: skipped, peer: skipped };
 }

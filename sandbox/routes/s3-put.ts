@@ -1,7 +1,8 @@
 // The S3-like presigned PUT of direct uploads (docs/upstream.md §2.3 D7). S3's rules, as real
 // clients meet them: no Content-Length (e.g. a chunked body) → 411 MissingContentLength; a
 // Content-Type (or Content-MD5) header the URL was not signed with → 403 SignatureDoesNotMatch;
-// an expired URL → 403 AccessDenied; success → 200 with `ETag: "<md5>"`. The body streams through
+// an expired URL → 403 AccessDenied; a body that breaks off short of Content-Length → nothing
+// stored; success → 200 with `ETag: "<md5>"`. The body streams through
 // md5 and is kept only in 'memory' storage mode. GETs on the same paths are served by downloads.ts.
 import { randomBytes } from 'node:crypto';
 import { send, type RouteContext } from '../http.js';
@@ -64,9 +65,16 @@ async function put(ctx: RouteContext): Promise<void> {
   if (check === 'expired') return s3Error(ctx, 403, 'AccessDenied', 'Request has expired');
 
   const writer = new BlobWriter(ctx.state.storage);
+  // A client that dies mid-body leaves nothing behind (S3 PUTs are atomic): the read fails and
+  // nothing below runs. HTTP framing never hands over more than Content-Length bytes (the rest
+  // is read as the next request); a body that ends short is S3's IncompleteBody.
   for await (const chunk of req) writer.write(chunk as Buffer);
-  // A client that dies mid-body leaves nothing behind (S3 PUTs are atomic).
-  if (writer.bytesWritten !== length) return;
+  if (writer.bytesWritten !== length) {
+    return s3Error(ctx, 400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.', {
+      NumberBytesExpected: String(length),
+      NumberBytesProvided: String(writer.bytesWritten),
+    });
+  }
   const blob = writer.finish();
   const { store } = ctx.state;
   const file = store.fileByS3Key(s3Key);

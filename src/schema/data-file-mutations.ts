@@ -42,7 +42,11 @@ const MetadataInput = builder.inputType('DataFileMetadataInput', {
   fields: (t) => ({
     description: t.string({ required: true, description: 'What the file holds (may be empty).' }),
     tags: t.stringList({ required: true, description: 'Tags (may be empty).' }),
-    md5: t.string({ description: 'MD5 of the content (hex). Checked against the bytes received; filled in when omitted.' }),
+    md5: t.string({
+      description:
+        'MD5 of the content (hex). Checked against the bytes received; filled in when omitted, except on ' +
+        'an upload streamed with a declared `size` (it is only known once the file is stored).',
+    }),
     creationDate: t.string({ description: 'When the data was created: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.' }),
     startDate: t.string({ description: 'Start of the period the data covers: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.' }),
     endDate: t.string({ description: 'End of the period the data covers: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.' }),
@@ -61,6 +65,15 @@ const UploadDataFileInput = builder.inputType('UploadDataFileInput', {
     file: t.field({ type: 'Upload', required: true, description: 'The file, as a multipart part (GraphQL multipart request spec).' }),
     metadata: t.field({ type: MetadataInput, required: true, description: 'Metadata stored with the file.' }),
     dataTypeIds: t.idList({ description: 'Data types of the file (DataType global ids or databaseIds), registered for the project.' }),
+    size: t.float({
+      description:
+        "The file's exact size in bytes, when known (a whole number above 0, at most the maximum upload " +
+        'size). A file above the direct-upload threshold then streams straight into storage with that ' +
+        'length instead of being set aside first; it is completed only if the bytes received add up to ' +
+        '`size` (and match `metadata.md5`, when given), else nothing is stored: `InvalidInputError` on ' +
+        '`input.size` (or `ChecksumMismatchError`). With an `idempotencyKey` the file streams only when ' +
+        '`metadata.md5` is given.',
+    }),
     idempotencyKey: t.string({
       description: 'Makes retries safe: a retry with the same key (same token), file and input returns the first upload instead of storing a second file; the key reused with another file or input is an `IdempotencyKeyConflictError`.',
     }),
@@ -126,6 +139,7 @@ builder.mutationField('uploadDataFile', (t) =>
         metadata: input.metadata,
         dataTypeIds: input.dataTypeIds?.map((id) => databaseIdOf(String(id), 'DataType', 'dataTypeIds')),
         idempotencyKey: input.idempotencyKey,
+        size: input.size,
       });
       return { ...result, asMaster: isMaster(ctx) };
     },

@@ -59,6 +59,8 @@ export interface UploadArgs {
   metadata?: Record<string, unknown>;
   dataTypeIds?: string[];
   idempotencyKey?: string;
+  /** The declared size (`input.size`). */
+  size?: number;
 }
 
 export const DEFAULT_METADATA = { description: 'test file', tags: ['test'] };
@@ -72,6 +74,7 @@ export function upload(stack: UploadStack, args: UploadArgs): Promise<GraphQLRes
   if (args.projectMemberId !== undefined) input.projectMemberId = args.projectMemberId;
   if (args.dataTypeIds) input.dataTypeIds = args.dataTypeIds;
   if (args.idempotencyKey) input.idempotencyKey = args.idempotencyKey;
+  if (args.size !== undefined) input.size = args.size;
   return sendMultipart(
     stack.baseUrl,
     {

@@ -3,6 +3,7 @@
 // public lists included. Plus S3's PUT rules and the 'hash' storage mode.
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { setStorageMode } from '../../sandbox/routes/direct-sharing-controls.js';
@@ -33,6 +34,30 @@ function put(url: string, chunks: Iterable<Buffer>, headers: Record<string, stri
     req.on('error', reject);
     for (const c of chunks) req.write(c);
     req.end();
+  });
+}
+
+/**
+ * A PUT over a raw socket, so the body can disagree with Content-Length. Resolves with everything
+ * the server wrote once it closes the connection or `until` matches what it wrote.
+ */
+function rawPut(url: string, contentLength: number, body: Buffer, options: { hangUp: boolean; until?: RegExp }): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(u.port), u.hostname, () => {
+      socket.write(`PUT ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Length: ${contentLength}\r\n\r\n`);
+      socket.write(body, () => {
+        if (options.hangUp) socket.destroy();
+      });
+    });
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      answer += c;
+      if (options.until?.test(answer)) socket.destroy();
+    });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
   });
 }
 
@@ -140,6 +165,44 @@ describe('upload round trips', () => {
     const unsigned = await put(url.split('?')[0] ?? '', [Buffer.from('abc')], { 'Content-Length': '3' });
     expect(unsigned.body).toContain('<Code>AccessDenied</Code>');
     expect(sb.calls().S3_PUT).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('the pre-signed PUT enforces Content-Length like S3', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await startSmallSandbox();
+  });
+  afterAll(async () => {
+    await sb?.close();
+  });
+
+  async function started(): Promise<{ id: number; url: string; token: string }> {
+    const { token } = memberWhere(sb, () => true);
+    const res = await postForm(sb, D.direct, token, { filename: 'cl.bin', metadata: '{"description": "", "tags": []}' });
+    return { ...(res.json as { id: number; url: string }), token };
+  }
+
+  it('a body that breaks off short of Content-Length stores nothing; complete finds no file', async () => {
+    const { id, url, token } = await started();
+    await rawPut(url, 1000, bytes(400, 7), { hangUp: true });
+    // The sandbox logs the request once it is over; then the file must be untouched.
+    for (let i = 0; i < 200 && !sb.requests().some((r) => r.route === 'S3_PUT'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(sb.store.file(id)).toMatchObject({ completed: false, size: null, md5: null, content: { kind: 'none' } });
+    expect(await postForm(sb, D.complete, token, { file_id: String(id) })).toMatchObject({ status: 400, json: { detail: 'file not present' } });
+  });
+
+  it('bytes past Content-Length are not part of the object (they are read as a next, bad request)', async () => {
+    const { id, url } = await started();
+    const content = bytes(100, 8);
+    const answer = await rawPut(url, 60, content, { hangUp: false, until: /HTTP\/1\.1 400/ });
+    // The trailing bytes are a malformed next request: 400 and the connection closed.
+    expect(answer).toMatch(/HTTP\/1\.1 400 Bad Request/);
+    for (let i = 0; i < 200 && !sb.requests().some((r) => r.route === 'S3_PUT'); i++) await new Promise((r) => setTimeout(r, 10));
+    // Whether the PUT itself was answered before the connection went: never more than 60 bytes.
+    const stored = sb.store.file(id);
+    if (stored?.size === null) expect(stored).toMatchObject({ md5: null, content: { kind: 'none' } });
+    else expect(stored).toMatchObject({ size: 60, md5: md5(content.subarray(0, 60)) });
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * Large uploads (soak tier, `npm run test:soak`): 256 MiB files generated on the fly go through
- * the gateway on both upstream paths, and one goes client → storage with a handle. The sandbox
+ * the gateway on both upstream paths (the direct one spooled, and streamed with a declared size),
+ * and one goes client → storage with a handle. The sandbox
  * keeps only size + md5 ('hash' storage), so nothing is held whole anywhere; the stored md5 is
  * the one the sandbox computed from the bytes it received.
  */
@@ -18,12 +19,15 @@ function storedMd5(stack: UploadStack, fileId: number): string | null {
   return file ? stack.sandbox.store.md5Of(file) : null;
 }
 
-async function roundTrip(stack: UploadStack, seed: number, expectedMethod: string): Promise<void> {
+async function roundTrip(stack: UploadStack, seed: number, expectedMethod: string, declareSize = false): Promise<void> {
   const { projectMemberId } = someMember(stack, 0);
   const file = generatedFile(SIZE, seed);
   const md5 = await file.md5();
   const result = uploadResult(
-    await upload(stack, { token: stack.sandbox.masterToken, projectMemberId, file: file.stream, filename: `large-${seed}.bin` }),
+    await upload(stack, {
+      token: stack.sandbox.masterToken, projectMemberId, file: file.stream, filename: `large-${seed}.bin`,
+      ...(declareSize ? { size: SIZE } : {}),
+    }),
   );
   expect(result).toMatchObject({ __typename: 'UploadDataFilePayload', size: SIZE, md5, uploadMethod: expectedMethod });
   const id = result.databaseId ?? 0;
@@ -48,6 +52,20 @@ describe('through the gateway, direct path (D7 → PUT → D8)', () => {
     await stack?.close();
   });
   it('256 MiB round trip', () => roundTrip(stack, 11, 'DIRECT'));
+  it('256 MiB round trip with a declared size (streamed into the PUT)', () => roundTrip(stack, 14, 'DIRECT', true));
+
+  it('256 MiB sent with a size declared one byte short: refused, nothing completed', async () => {
+    const { projectMemberId } = someMember(stack, 0);
+    const before = (await listFiles(stack, stack.sandbox.masterToken, projectMemberId)).map((f) => f.databaseId);
+    stack.sandbox.resetCalls();
+    const file = generatedFile(SIZE, 15);
+    const result = uploadResult(
+      await upload(stack, { token: stack.sandbox.masterToken, projectMemberId, file: file.stream, size: SIZE - 1 }),
+    );
+    expect(result).toMatchObject({ __typename: 'InvalidInputError', field: 'input.size' });
+    expect(stack.sandbox.calls().D8).toBeUndefined();
+    expect((await listFiles(stack, stack.sandbox.masterToken, projectMemberId)).map((f) => f.databaseId)).toEqual(before);
+  });
 });
 
 describe('through the gateway, simple path (D6)', () => {

@@ -1,7 +1,7 @@
 import { createReadStream, openAsBlob } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { TokenKind, tokenKindOf } from '../../auth/token.js';
 import { ErrorCode, GatewayError } from '../../errors.js';
-import { UpstreamError } from '../upstream-error.js';
 import type { PrivateDataFile } from '../direct-sharing-wire.js';
 import type { FileUpload } from './upload-file.js';
 import { UploadClientError, UploadTooLargeError } from './upload-file.js';
@@ -9,6 +9,9 @@ import { ChecksumMismatchError, FileTooLargeError, IdempotencyConflictError, Inp
 import { fingerprintOf } from './idempotency.js';
 import type { UploadMetadataInput } from './metadata.js';
 import { checkMetadata, toWireMetadata } from './metadata.js';
+import { checkDeclaredSize, sizeMismatch, verifiedBody } from './declared-size.js';
+import type { WriteMember } from './direct-steps.js';
+import { completeDirect, fileIdOf, form, putToStorage, startDirect } from './direct-steps.js';
 import { spoolToFile } from './spool.js';
 import type { SpooledFile } from './spool.js';
 import { presignedExpiry } from './upload-handle.js';
@@ -23,6 +26,8 @@ export interface UploadDataFileInput {
   /** Data type databaseIds (already decoded from global ids). */
   dataTypeIds?: number[] | null;
   idempotencyKey?: string | null;
+  /** The file's exact size in bytes, when the client declares it (`input.size`). */
+  size?: number | null;
 }
 
 /** What an upload produced. */
@@ -67,10 +72,13 @@ export class DataFileUploads {
   async upload(input: UploadDataFileInput): Promise<UploadedDataFile> {
     const problem = checkMetadata(input.metadata);
     if (problem) throw new InputError(problem.field, problem.message);
+    const declared = checkDeclaredSize(input.size, this.services.settings.maxUploadBytes);
     const member = await resolveMember(this.deps, input.projectMemberId);
+    if (declared !== undefined && this.streams(input, declared)) return this.uploadStreamed(input, member, declared);
     const { filename, spooled } = await this.receive(input.file);
     try {
       if (spooled.size === 0) throw new InputError('file', 'The submitted file is empty.');
+      if (declared !== undefined && spooled.size !== declared) throw sizeMismatch(declared, spooled.size);
       const given = input.metadata.md5?.toLowerCase();
       if (given && given !== spooled.md5) throw new ChecksumMismatchError(given, spooled.md5);
       const store = () => this.store(input, member, filename, spooled);
@@ -84,13 +92,73 @@ export class DataFileUploads {
     }
   }
 
+  /**
+   * Whether a declared-size upload streams straight into the pre-signed PUT: only files that go
+   * the direct way, and, with an idempotency key, only when `metadata.md5` is given (the key's
+   * fingerprint must name the bytes before they are read; without it the file is spooled).
+   */
+  private streams(input: UploadDataFileInput, declared: number): boolean {
+    if (declared <= this.services.settings.directThresholdBytes) return false;
+    return !input.idempotencyKey || Boolean(input.metadata.md5);
+  }
+
+  /**
+   * The declared-size path: D7, then the request's bytes straight into the PUT (counted and
+   * hashed on the way, see `verifiedBody`), then D8 only if the size, the md5 and the ETag all
+   * match. On any failure the file is not completed: it stays invisible upstream and expires.
+   */
+  private async uploadStreamed(
+    input: UploadDataFileInput,
+    member: { token: string; projectMemberId: string; wireId: string | undefined },
+    declared: number,
+  ): Promise<UploadedDataFile> {
+    const part = await input.file.open().catch((err: unknown) => {
+      throw uploadFailure(err);
+    });
+    const filename = safeFilename(part.filename, 'file');
+    const given = input.metadata.md5?.toLowerCase();
+    const store = () => this.streamToStorage(input, member, { filename, stream: part.stream, size: declared });
+    if (!input.idempotencyKey || !given) return store();
+    // The declared md5 and size stand for the bytes: they are checked before completion.
+    const fingerprint = uploadFingerprint(input, member.projectMemberId, filename, { md5: given, size: declared });
+    const outcome = await this.services.idempotency.run(member.token, input.idempotencyKey, fingerprint, store);
+    if (outcome.kind === 'conflict') throw new IdempotencyConflictError();
+    return outcome.value;
+  }
+
+  private async streamToStorage(
+    input: UploadDataFileInput,
+    member: { token: string; projectMemberId: string; wireId: string | undefined },
+    file: { filename: string; stream: Readable; size: number },
+  ): Promise<UploadedDataFile> {
+    const started = await startDirect(this.deps, member, {
+      filename: file.filename,
+      metadata: input.metadata,
+      md5: undefined,
+      dataTypeIds: input.dataTypeIds,
+    });
+    const verified = verifiedBody(file.stream, { size: file.size, md5: input.metadata.md5 ?? undefined });
+    try {
+      await putToStorage(this.deps, started.url, verified.body, file.size, verified.md5);
+    } catch (err) {
+      // The client's side failed first (mismatch, broke off): that is the error, not the PUT's.
+      const cause = verified.failure();
+      throw cause === undefined ? err : uploadFailure(cause);
+    } finally {
+      verified.body.destroy();
+    }
+    await completeDirect(this.deps, member, started.id, file.size);
+    await this.deps.invalidateMember(member.projectMemberId);
+    return { fileId: started.id, projectMemberId: member.projectMemberId, size: file.size, md5: verified.md5(), method: 'DIRECT' };
+  }
+
   /** `createDataFileUpload`: D7, and a handle that lets only this token complete it. */
   async createUpload(input: CreateUploadInput): Promise<CreatedUpload> {
     const problem = checkMetadata(input.metadata);
     if (problem) throw new InputError(problem.field, problem.message);
     const filename = safeFilename(input.filename, 'filename');
     const member = await resolveMember(this.deps, input.projectMemberId);
-    const started = await this.startDirect(member, filename, input.metadata, undefined, input.dataTypeIds);
+    const started = await startDirect(this.deps, member, { filename, metadata: input.metadata, md5: undefined, dataTypeIds: input.dataTypeIds });
     const expiresAt = presignedExpiry(started.url, Date.now());
     const handle = this.services.handles.sign(
       { fileId: started.id, projectMemberId: member.projectMemberId, expiresAt },
@@ -168,55 +236,12 @@ export class DataFileUploads {
     return fileIdOf(created);
   }
 
-  /** D7 → PUT (Content-Length, no Content-Type) → ETag check → D8. */
-  private async uploadDirect(
-    member: { token: string; projectMemberId: string; wireId: string | undefined },
-    filename: string,
-    spooled: SpooledFile,
-    input: UploadDataFileInput,
-  ): Promise<number> {
-    const started = await this.startDirect(member, filename, input.metadata, spooled.md5, input.dataTypeIds);
-    let put: { etag: string | undefined };
-    try {
-      put = await this.deps.putPresigned({
-        route: 'S3_PUT',
-        url: started.url,
-        body: createReadStream(spooled.path),
-        contentLength: spooled.size,
-      });
-    } catch (err) {
-      throw mapStorageError(err);
-    }
-    const etag = put.etag?.replace(/"/g, '').toLowerCase();
-    if (etag !== spooled.md5) {
-      // Not completed: the incomplete file stays invisible upstream and expires there.
-      throw new GatewayError(ErrorCode.UPSTREAM_ERROR, 'The storage acknowledged different bytes than were sent (ETag does not match the MD5); the upload was not completed.');
-    }
-    const done = await write<{ size?: unknown }>(this.deps, 'D8', {
-      form: form({ file_id: String(started.id), project_member_id: member.wireId }),
-    });
-    if (typeof done?.size === 'number' && done.size !== spooled.size) {
-      throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `Open Humans recorded ${done.size} bytes for a ${spooled.size}-byte file.`);
-    }
+  /** D7 → PUT (Content-Length, no Content-Type) → ETag check → D8, from the spool. */
+  private async uploadDirect(member: WriteMember, filename: string, spooled: SpooledFile, input: UploadDataFileInput): Promise<number> {
+    const started = await startDirect(this.deps, member, { filename, metadata: input.metadata, md5: spooled.md5, dataTypeIds: input.dataTypeIds });
+    await putToStorage(this.deps, started.url, createReadStream(spooled.path), spooled.size, () => spooled.md5);
+    await completeDirect(this.deps, member, started.id, spooled.size);
     return started.id;
-  }
-
-  private async startDirect(
-    member: { token: string; wireId: string | undefined },
-    filename: string,
-    metadata: UploadMetadataInput,
-    md5: string | undefined,
-    dataTypeIds: number[] | null | undefined,
-  ): Promise<{ id: number; url: string }> {
-    const fields = form({
-      filename,
-      metadata: JSON.stringify(toWireMetadata(metadata, md5)),
-      datatypes: dataTypeIds?.length ? JSON.stringify(dataTypeIds) : undefined,
-      project_member_id: member.wireId,
-    });
-    const started = await write<{ id?: unknown; url?: unknown }>(this.deps, 'D7', { form: fields });
-    if (typeof started?.url !== 'string') throw badAnswer('D7');
-    return { id: fileIdOf(started), url: started.url };
   }
 }
 
@@ -224,13 +249,13 @@ export class DataFileUploads {
  * What an idempotency record is compared on: the member, the metadata (its `md5` is left out: a
  * given one must equal the file's anyway), the data types and the file itself (md5, size, name).
  */
-function uploadFingerprint(input: UploadDataFileInput, projectMemberId: string, filename: string, spooled: SpooledFile): string {
+function uploadFingerprint(input: UploadDataFileInput, projectMemberId: string, filename: string, file: { md5: string; size: number }): string {
   const { md5: _given, ...metadata } = input.metadata;
   return fingerprintOf({
     m: projectMemberId,
     md: metadata,
     d: input.dataTypeIds ?? null,
-    f: { md5: spooled.md5, size: spooled.size, name: filename },
+    f: { md5: file.md5, size: file.size, name: filename },
   });
 }
 
@@ -246,10 +271,6 @@ export async function findMemberFile(deps: WriteDeps, projectMemberId: string, f
   return null;
 }
 
-function form(fields: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
-}
-
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
 const CONTROL_CHARACTER = /[\x00-\x1f]/;
 
@@ -262,28 +283,10 @@ function safeFilename(name: string, field: string): string {
   return base;
 }
 
-function fileIdOf(answer: { id?: unknown } | undefined): number {
-  if (typeof answer?.id !== 'number' || !Number.isInteger(answer.id)) throw badAnswer('upload');
-  return answer.id;
-}
-
-const badAnswer = (route: string): GatewayError =>
-  new GatewayError(ErrorCode.UPSTREAM_ERROR, `Open Humans sent an unexpected answer to ${route}.`);
-
 function uploadFailure(err: unknown): unknown {
   if (err instanceof UploadTooLargeError) return new FileTooLargeError(err.limitBytes);
   if (err instanceof UploadClientError) {
     return new GatewayError(ErrorCode.BAD_USER_INPUT, err.message);
   }
   return err;
-}
-
-/** A failed PUT to storage: never FORBIDDEN/NOT_FOUND (those would blame the caller's token). */
-function mapStorageError(err: unknown): unknown {
-  if (!(err instanceof UpstreamError)) return err;
-  const code = err.kind === 'status' || err.kind === 'bad_response' ? ErrorCode.UPSTREAM_ERROR : ErrorCode.UPSTREAM_UNAVAILABLE;
-  return new GatewayError(code, 'The file storage did not accept the upload; it was not completed. Try again.', {
-    cause: err,
-    extensions: { upstream: { route: err.route, ...(err.status !== undefined ? { status: err.status } : {}) } },
-  });
 }
