@@ -64,7 +64,7 @@ export async function startResilientStack(options: ResilientStackOptions = {}): 
   const sandbox = options.sandbox ?? (await startSandbox({ port: 0, sizes: { publicFiles: 400, users: 60 }, ...options.sandboxOptions }));
   const config = loadConfig({ LOG_LEVEL: 'silent', ...FAST_RETRIES, ...options.env, OPENHUMANS_BASE_URL: sandbox.url });
   const breakerChanges: ResilientStack['breakerChanges'] = [];
-  const dispatcher = new Agent({ connections: config.upstream.connections, connect: { timeout: config.upstream.connectTimeoutMs } });
+  const dispatcher = new Agent({ connections: config.upstream.concurrency, connect: { timeout: config.upstream.connectTimeoutMs } });
   const http = new OpenHumansHttp({
     baseUrl: config.openHumans.baseUrl,
     dispatcher,
