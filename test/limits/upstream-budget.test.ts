@@ -10,6 +10,8 @@ import { startSandbox } from '../../sandbox/index.js';
 import type { ListeningGateway } from './abuse-support.js';
 import { fileIds, post, startGatewayOn } from './abuse-support.js';
 
+/** A deadline no loaded test machine reaches, where a test must see no shedding. */
+const ROOMY = '300000';
 const NODES = 'query ($ids: [ID!]!) { nodes(ids: $ids) { ... on DataFile { basename } } }';
 
 let sandbox: Sandbox;
@@ -38,7 +40,7 @@ beforeEach(() => sandbox.setLatency({ ms: 0, jitterMs: 0 }));
 describe('UPSTREAM_CONCURRENCY', () => {
   it('bounds the calls in flight and the connections Open Humans sees, and is used in full', async () => {
     // Without the shared public cache, so the six requests do not share their calls.
-    const gw = await gateway({ UPSTREAM_CONCURRENCY: '4', PUBLIC_CACHE_MAX_ENTRIES: '0' });
+    const gw = await gateway({ UPSTREAM_CONCURRENCY: '4', PUBLIC_CACHE_MAX_ENTRIES: '0', REQUEST_DEADLINE_MS: ROOMY });
     const ids = await fileIds(gw.url, 40);
     sandbox.setLatency({ ms: 10, jitterMs: 0 });
     sandbox.resetCalls();
@@ -53,7 +55,7 @@ describe('UPSTREAM_CONCURRENCY', () => {
 
 describe('turns between requests', () => {
   it('a one-call request is served beside a 60-call fan-out, not after all of its calls', async () => {
-    const gw = await gateway({ UPSTREAM_CONCURRENCY: '2' });
+    const gw = await gateway({ UPSTREAM_CONCURRENCY: '2', REQUEST_DEADLINE_MS: ROOMY });
     const ids = await fileIds(gw.url, 61);
     const [small, ...big] = ids;
     sandbox.setLatency({ ms: 40, jitterMs: 0 });
@@ -91,7 +93,7 @@ describe('deadline-aware shedding', () => {
   });
 
   it('sheds nothing when the deadline leaves room for every call', async () => {
-    const gw = await gateway({ UPSTREAM_CONCURRENCY: '1' });
+    const gw = await gateway({ UPSTREAM_CONCURRENCY: '1', REQUEST_DEADLINE_MS: ROOMY });
     const ids = await fileIds(gw.url, 30);
     sandbox.setLatency({ ms: 20, jitterMs: 0 });
     sandbox.resetCalls();

@@ -10,6 +10,7 @@ import { OpenHumansHttp, UpstreamError } from '../../src/datasources/http.js';
 import type { Owner, Release } from '../../src/datasources/resilience/concurrency.js';
 import { ConcurrencyLimiter, ShedError } from '../../src/datasources/resilience/concurrency.js';
 import { Resilience } from '../../src/datasources/resilience/index.js';
+import { LatencyEstimate } from '../../src/datasources/resilience/latency-estimate.js';
 
 const owner = (maxInFlight = Number.POSITIVE_INFINITY): Owner => ({ maxInFlight });
 
@@ -176,6 +177,21 @@ describe('ConcurrencyLimiter: deadline-aware shedding (injected clock)', () => {
     clock.t += 5_000;
     release(false);
     expect(limiter.latency.ms).toBe(100);
+  });
+});
+
+describe('LatencyEstimate', () => {
+  it('is the median of recent calls: one stalled call does not move it, a slower upstream does', () => {
+    const estimate = new LatencyEstimate();
+    expect(estimate.ms).toBe(0);
+    for (let i = 0; i < 20; i += 1) estimate.observe(20);
+    estimate.observe(30_000);
+    expect(estimate.ms).toBe(20);
+    for (let i = 0; i < 64; i += 1) estimate.observe(200);
+    expect(estimate.ms).toBe(200);
+    estimate.observe(Number.NaN);
+    estimate.observe(-1);
+    expect(estimate.observed).toBe(85);
   });
 });
 

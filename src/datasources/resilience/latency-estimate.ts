@@ -1,19 +1,29 @@
 /**
- * The upstream call latency the limiter expects, for deadline-aware shedding: an exponentially
- * weighted moving average of observed calls (weight 0.2 on the newest), so a slower or faster
- * upstream shows within a few dozen calls while one outlier moves it little.
+ * The upstream call latency the limiter expects, for deadline-aware shedding: the median of the
+ * last 64 observed calls. A median, not a mean: one call held up for seconds (a GC pause, a
+ * starved machine, a hanging socket) must not make every queued call look hopeless and shed it,
+ * while a real change of the upstream's speed shows within 32 calls.
  */
 export class LatencyEstimate {
-  private value: number;
+  private readonly recent: number[] = [];
+  private next = 0;
   private samples = 0;
+  /** The median of `recent`, recomputed lazily after an observation. */
+  private cached: number;
+  private stale = false;
 
   constructor(initialMs = 0) {
-    this.value = Math.max(0, initialMs);
+    this.cached = Math.max(0, initialMs);
   }
 
   /** The current estimate in ms (the initial value until a call was observed). */
   get ms(): number {
-    return this.value;
+    if (this.stale) {
+      const sorted = [...this.recent].sort((a, b) => a - b);
+      this.cached = sorted[Math.floor(sorted.length / 2)] ?? this.cached;
+      this.stale = false;
+    }
+    return this.cached;
   }
 
   /** Calls observed so far. */
@@ -23,10 +33,12 @@ export class LatencyEstimate {
 
   observe(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) return;
-    // The first observation replaces the guess outright; later ones are averaged in.
-    this.value = this.samples === 0 ? ms : this.value + WEIGHT * (ms - this.value);
+    if (this.recent.length < WINDOW) this.recent.push(ms);
+    else this.recent[this.next] = ms;
+    this.next = (this.next + 1) % WINDOW;
     this.samples += 1;
+    this.stale = true;
   }
 }
 
-const WEIGHT = 0.2;
+const WINDOW = 64;
