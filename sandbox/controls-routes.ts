@@ -28,6 +28,7 @@ export async function handleControls(ctx: RouteContext): Promise<void> {
   const obj = (body ?? {}) as Record<string, unknown>;
   if (path === '/__sandbox/calls' && method === 'GET') return json(ctx, 200, controls.calls());
   if (path === '/__sandbox/requests' && method === 'GET') return json(ctx, 200, controls.requests());
+  if (path === '/__sandbox/concurrency' && method === 'GET') return json(ctx, 200, controls.concurrency());
   if (path === '/__sandbox/reset' && method === 'POST') {
     controls.resetCalls();
     if (obj.faults === true) controls.clearFaults();

@@ -46,8 +46,17 @@ export interface Latency {
 
 const LOG_MAX = 10_000;
 
+/** API calls being answered and client connections open: now, and the most since the last reset. */
+export interface ConcurrencyCounters {
+  calls: number;
+  peakCalls: number;
+  connections: number;
+  peakConnections: number;
+}
+
 export class Controls {
   private counts = new Map<RouteId, number>();
+  private load: ConcurrencyCounters = { calls: 0, peakCalls: 0, connections: 0, peakConnections: 0 };
   private log: RequestLogEntry[] = [];
   private seq = 0;
   private rules: Array<FaultRule & { used: number }> = [];
@@ -76,6 +85,24 @@ export class Controls {
   resetCalls(): void {
     this.counts.clear();
     this.log = [];
+    this.load.peakCalls = this.load.calls;
+    this.load.peakConnections = this.load.connections;
+  }
+
+  /** An API call starts (+1) or its response closes (-1). */
+  callsInFlight(delta: 1 | -1): void {
+    this.load.calls += delta;
+    this.load.peakCalls = Math.max(this.load.peakCalls, this.load.calls);
+  }
+
+  /** A client connection opens (+1) or closes (-1). */
+  connectionsOpen(delta: 1 | -1): void {
+    this.load.connections += delta;
+    this.load.peakConnections = Math.max(this.load.peakConnections, this.load.connections);
+  }
+
+  concurrency(): ConcurrencyCounters {
+    return { ...this.load };
   }
 
   record(entry: Omit<RequestLogEntry, 'seq'>): void {

@@ -1,7 +1,7 @@
 // Programmatic entry point (sandbox/README.md): a sandbox in-process, e.g. on port 0 in tests.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Controls, type FaultConfig, type Latency, type RequestLogEntry } from './controls.js';
+import { Controls, type FaultConfig, type Latency, type RequestLogEntry, type ConcurrencyCounters } from './controls.js';
 import { generate } from './data/generate.js';
 import { SandboxStore } from './data/store.js';
 import { DEFAULT_SIZES, type RouteId, type SandboxSizes } from './data/types.js';
@@ -10,7 +10,7 @@ import type { SandboxState } from './state.js';
 import { S3_BUCKET } from './signing.js';
 
 export type { RouteId, SandboxSizes } from './data/types.js';
-export type { FaultConfig, FaultRule, Latency, RequestLogEntry } from './controls.js';
+export type { FaultConfig, FaultRule, Latency, RequestLogEntry, ConcurrencyCounters } from './controls.js';
 export { SandboxStore } from './data/store.js';
 
 export interface SandboxOptions {
@@ -53,6 +53,8 @@ export interface Sandbox extends SandboxInfo {
   resetCalls(): void;
   /** Request log since the last reset, tokens redacted. */
   requests(): RequestLogEntry[];
+  /** API calls in flight and connections open, now and at most since the last reset. */
+  concurrency(): ConcurrencyCounters;
   setLatency(latency: Latency): void;
   setFaults(config: FaultConfig): void;
   clearFaults(): void;
@@ -134,6 +136,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     calls: () => state.controls.calls(),
     resetCalls: () => state.controls.resetCalls(),
     requests: () => state.controls.requests(),
+    concurrency: () => state.controls.concurrency(),
     setLatency: (l) => state.controls.setLatency(l),
     setFaults: (c) => state.controls.setFaults(c),
     clearFaults: () => state.controls.clearFaults(),

@@ -20,6 +20,11 @@ export function createSandboxServer(state: SandboxState, routes: Route[] = allRo
     });
   });
   server.keepAliveTimeout = 65_000;
+  // Connections every client holds open, for tests that bound a gateway's connection pool.
+  server.on('connection', (socket) => {
+    state.controls.connectionsOpen(1);
+    socket.once('close', () => state.controls.connectionsOpen(-1));
+  });
   return server;
 }
 
@@ -57,9 +62,11 @@ async function dispatch(state: SandboxState, routes: Route[], req: IncomingMessa
   if (route.id) {
     const id = route.id;
     state.controls.count(id);
+    state.controls.callsInFlight(1);
     const started = state.now();
     let fault: FaultRule | undefined;
     res.on('close', () => {
+      state.controls.callsInFlight(-1);
       state.controls.record({
         time: started, route: id, method: req.method ?? 'GET', url: redactUrl(req.url ?? '/'),
         authorization: redactAuthorization(req.headers.authorization),

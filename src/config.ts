@@ -100,9 +100,8 @@ export function loadConfig(env: Env = process.env): Config {
       // Heroku's router gives up after 30 s; waiting longer for headers never helps.
       headersTimeoutMs: r.int('UPSTREAM_HEADERS_TIMEOUT_MS', 30_000, 1, 600_000),
       bodyTimeoutMs: r.int('UPSTREAM_BODY_TIMEOUT_MS', 30_000, 1, 600_000),
-      connections: r.int('UPSTREAM_CONNECTIONS', 32, 1, 1024),
-      maxConcurrency: r.int('UPSTREAM_MAX_CONCURRENCY', 64, 1, 10_000),
-      maxQueue: r.int('UPSTREAM_MAX_QUEUE', 1_000, 0, 1_000_000),
+      // 32: the connections Open Humans saw from one instance before; see docs/upstream-budget.md.
+      concurrency: r.int('UPSTREAM_CONCURRENCY', 32, 1, 1024),
       retry: {
         maxAttempts: r.int('UPSTREAM_RETRY_MAX_ATTEMPTS', 4, 1, 10),
         baseDelayMs: r.int('UPSTREAM_RETRY_BASE_DELAY_MS', 100, 0, 60_000),
@@ -184,6 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.security.metricsPort !== null && config.security.metricsPort > 65535) {
     r.problems.push('METRICS_PORT must be a port number from 1 to 65535');
   }
+  refuseReplaced(r);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
 }
@@ -192,4 +192,16 @@ export function loadConfig(env: Env = process.env): Config {
 function checkAtStart(r: Reader, config: Config): void {
   const problem = uploadTmpDirProblem(config.uploads.tmpDir, config.startupChecks.uploadTmpMinFreeBytes);
   if (problem) r.problems.push(problem);
+}
+
+/**
+ * Settings that were replaced by `UPSTREAM_CONCURRENCY`: one set in a deployment would change
+ * nothing any more, so it stops the start instead of being silently ignored.
+ */
+function refuseReplaced(r: Reader): void {
+  for (const name of ['UPSTREAM_CONNECTIONS', 'UPSTREAM_MAX_CONCURRENCY', 'UPSTREAM_MAX_QUEUE']) {
+    if (r.raw(name) !== undefined) {
+      r.problems.push(`${name} was replaced by UPSTREAM_CONCURRENCY (connections and calls in flight toward Open Humans, one number); remove it`);
+    }
+  }
 }

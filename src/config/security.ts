@@ -22,7 +22,7 @@ export interface SecurityConfig {
   readonly maxListItems: number;
   /** `MAX_UPSTREAM_CALLS_PER_REQUEST`: upstream calls (retries included) one request may make. */
   readonly maxUpstreamCallsPerRequest: number;
-  /** `UPSTREAM_CONCURRENCY_PER_REQUEST`: upstream calls one request may have in flight or queued process-wide. */
+  /** `UPSTREAM_CONCURRENCY_PER_REQUEST`: upstream calls one request may have in flight at once (its share of `UPSTREAM_CONCURRENCY`). */
   readonly upstreamConcurrencyPerRequest: number;
   /** `SUBGRAPH_SECRET`: `/subgraph` is served only when set, to requests carrying it. */
   readonly subgraphSecret: string | null;

@@ -30,12 +30,11 @@ export interface Config {
     readonly connectTimeoutMs: number;
     readonly headersTimeoutMs: number;
     readonly bodyTimeoutMs: number;
-    /** Keep-alive connections per upstream origin. */
-    readonly connections: number;
-    /** `UPSTREAM_MAX_CONCURRENCY`: upstream calls in flight at once, process-wide. */
-    readonly maxConcurrency: number;
-    /** `UPSTREAM_MAX_QUEUE`: calls waiting for a slot beyond that; more fail fast. */
-    readonly maxQueue: number;
+    /**
+     * `UPSTREAM_CONCURRENCY`: calls to Open Humans in flight at once, process-wide, and the
+     * keep-alive connections per upstream origin (one number: docs/upstream-budget.md).
+     */
+    readonly concurrency: number;
     /** Retries of idempotent GETs (never POSTs), jittered exponential backoff. */
     readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
     /** Circuit breaker per route class. */

@@ -11,7 +11,7 @@ import { isUpstreamError, toGatewayError, type Auth, type OpenHumansHttp } from 
  * exchange-member call each, and Open Humans has no rate limits of its own to protect it.
  * 32 lets a typical 100-member page (about a quarter of members have more than 10 files) make
  * its exchange-member calls in one round, as a hand-written client would; the process-wide cap
- * (UPSTREAM_MAX_CONCURRENCY) still bounds the total across requests.
+ * (UPSTREAM_CONCURRENCY) still bounds the total across requests.
  */
 const MAX_CONCURRENT_CALLS = 32;
 

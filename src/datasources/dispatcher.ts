@@ -9,7 +9,9 @@ import type { Config } from '../config.js';
  */
 export function createDispatcher(config: Config): Agent {
   return new Agent({
-    connections: config.upstream.connections,
+    // As many connections as calls the limiter lets through: a granted call never queues again
+    // inside the pool, and Open Humans never sees more than UPSTREAM_CONCURRENCY sockets from us.
+    connections: config.upstream.concurrency,
     connect: { timeout: config.upstream.connectTimeoutMs },
     headersTimeout: config.upstream.headersTimeoutMs,
     bodyTimeout: config.upstream.bodyTimeoutMs,

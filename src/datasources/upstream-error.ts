@@ -10,7 +10,8 @@ import type { RouteId } from './routes.js';
  * - `bad_response`: a 2xx whose body is not the JSON we need (HTML page, truncated JSON, too big);
  * - `aborted`: the caller's signal aborted the call (e.g. the client went away);
  * - `circuit_open`: not sent, the circuit breaker of its route class is open;
- * - `overloaded`: not sent, too many upstream calls were already waiting;
+ * - `overloaded`: not sent (shed), it could not be answered before the request's deadline given
+ *   its place in the upstream queue and the observed call latency;
  * - `budget`: not sent, the request already made all the upstream calls one request may make.
  * A request whose deadline (`REQUEST_DEADLINE_MS`) ran out fails with `timeout`.
  */
@@ -133,7 +134,7 @@ export function toGatewayError(err: unknown): unknown {
     case 'circuit_open':
       return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'Open Humans is failing; the gateway pauses calls to it for a few seconds. Try again later.');
     case 'overloaded':
-      return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'Too many calls to Open Humans are waiting; try again later.');
+      return make(ErrorCode.UPSTREAM_UNAVAILABLE, "The gateway is too busy to ask Open Humans before this request's deadline; try again later.");
     case 'budget':
       // The gateway's own limit, not the upstream's fault: the client fixes it by asking less.
       return new GatewayError(

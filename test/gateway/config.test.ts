@@ -86,6 +86,15 @@ describe('loadConfig', () => {
     expect(message).not.toContain('short"');
   });
 
+  it('reads the upstream budget from UPSTREAM_CONCURRENCY (default 32) and refuses the settings it replaced', () => {
+    expect(loadConfig({}).upstream.concurrency).toBe(32);
+    expect(loadConfig({ UPSTREAM_CONCURRENCY: '8' }).upstream.concurrency).toBe(8);
+    for (const name of ['UPSTREAM_CONNECTIONS', 'UPSTREAM_MAX_CONCURRENCY', 'UPSTREAM_MAX_QUEUE']) {
+      expect(() => loadConfig({ [name]: '64' })).toThrow(new RegExp(`${name} was replaced by UPSTREAM_CONCURRENCY`));
+    }
+    expect(() => loadConfig({ UPSTREAM_CONCURRENCY: '0' })).toThrow(ConfigError);
+  });
+
   it('rejects a default page size above the maximum', () => {
     expect(() => loadConfig({ DEFAULT_PAGE_SIZE: '200', MAX_PAGE_SIZE: '100' })).toThrow(/DEFAULT_PAGE_SIZE.*MAX_PAGE_SIZE/);
   });

@@ -76,7 +76,7 @@ describe('resilience reads the table', () => {
 
   it('shares one breaker per route class, named after it', async () => {
     const changes: string[] = [];
-    const resilience = new Resilience({ retry, breaker, concurrency: { max: 10, maxQueue: 10 }, onBreakerChange: (c, s) => changes.push(`${c}:${s}`) });
+    const resilience = new Resilience({ retry, breaker, concurrency: { max: 10 }, onBreakerChange: (c, s) => changes.push(`${c}:${s}`) });
     for (const route of ['P1', 'P10'] as const) {
       await expect(resilience.run({ route, method: 'GET' }, () => Promise.reject(status(route, 503)), fail(route))).rejects.toThrow();
     }
@@ -87,7 +87,7 @@ describe('resilience reads the table', () => {
   });
 
   it('retries a retriable route, and neither retries nor counts an unknown-id 500', async () => {
-    const resilience = new Resilience({ retry, breaker: { ...breaker, minimumCalls: 100 }, concurrency: { max: 10, maxQueue: 10 } });
+    const resilience = new Resilience({ retry, breaker: { ...breaker, minimumCalls: 100 }, concurrency: { max: 10 } });
     let attempts = 0;
     const failing = (route: RouteId, code: number) => () => {
       attempts += 1;

@@ -35,7 +35,7 @@ beforeAll(async () => {
     resilience: new Resilience({
       retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
       breaker: { windowSize: 10, minimumCalls: 10, failureRatio: 1, openMs: 1_000 },
-      concurrency: { max: 4, maxQueue: 10 },
+      concurrency: { max: 4 },
     }),
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Upstream resilience for every call of the HTTP layer, in one place: the request's deadline,
- * a circuit breaker per route class, a global concurrency cap, and retries with jittered
+ * a circuit breaker per route class, the upstream concurrency budget shared fairly between
+ * requests (`concurrency.ts`), and retries with jittered
  * exponential backoff for idempotent GETs only (honouring `Retry-After`, within the deadline).
  * `OpenHumansHttp.request` runs each call through `Resilience.run`.
  */
@@ -10,7 +11,8 @@ import { UpstreamError } from '../upstream-error.js';
 import type { UpstreamFailure } from '../upstream-error.js';
 import type { BreakerOptions, BreakerState } from './breaker.js';
 import { CircuitBreaker } from './breaker.js';
-import { ConcurrencyLimiter, QueueFullError } from './concurrency.js';
+import { ConcurrencyLimiter, ShedError } from './concurrency.js';
+import type { LimiterOptions, Release } from './concurrency.js';
 import { combinedSignal, currentDeadline, sleep } from './deadline.js';
 import { currentBudget } from './request-budget.js';
 import type { RetryOptions } from './retry.js';
@@ -25,7 +27,8 @@ export type { BreakerState } from './breaker.js';
 export interface ResilienceOptions {
   retry: RetryOptions;
   breaker: BreakerOptions;
-  concurrency: { max: number; maxQueue: number };
+  /** `max`: `UPSTREAM_CONCURRENCY`, the calls in flight at once, process-wide. */
+  concurrency: { max: number } & LimiterOptions;
   /** Breaker state changes (metrics, logs). Must not throw. */
   onBreakerChange?: (routeClass: RouteClass, state: BreakerState) => void;
   /** Source of jitter; @default Math.random */
@@ -38,7 +41,7 @@ export interface ResilienceOptions {
 export const PASS_THROUGH: ResilienceOptions = {
   retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
   breaker: { windowSize: 1, minimumCalls: Number.MAX_SAFE_INTEGER, failureRatio: 1, openMs: 0 },
-  concurrency: { max: Number.MAX_SAFE_INTEGER, maxQueue: 0 },
+  concurrency: { max: Number.MAX_SAFE_INTEGER },
 };
 
 export interface CallInfo {
@@ -56,7 +59,7 @@ export class Resilience {
   private readonly random: () => number;
 
   constructor(private readonly options: ResilienceOptions = PASS_THROUGH) {
-    this.limiter = new ConcurrencyLimiter(options.concurrency.max, options.concurrency.maxQueue);
+    this.limiter = new ConcurrencyLimiter(options.concurrency.max, options.concurrency);
     this.random = options.random ?? Math.random;
   }
 
@@ -134,32 +137,36 @@ export class Resilience {
   }
 
   /**
-   * Runs `fn` holding a slot of the request's own share (its budget), then one of the shared
-   * cap: a request never has more than its share in flight or queued process-wide.
+   * Runs `fn` holding one slot of the upstream budget, queued in the request's own lane (its
+   * budget; a call outside any request is a lane of its own) and shed when it cannot be
+   * answered before the request's deadline.
    */
   private async limited<T>(signal: AbortSignal | undefined, fn: () => Promise<T>, fail: FailCall): Promise<T> {
     const budget = currentBudget();
     // Each waiting call listens on the request's one signal: up to the budget, not a leak.
     if (budget && signal) setMaxListeners(budget.maxCalls + 20, signal);
-    const releaseShare = budget ? await this.acquire(budget.slots, signal, fail) : undefined;
+    const release = await this.acquire(signal, fail);
+    let observed = false;
     try {
-      const release = await this.acquire(this.limiter, signal, fail);
-      try {
-        return await fn();
-      } finally {
-        release();
-      }
+      const result = await fn();
+      observed = true;
+      return result;
+    } catch (err) {
+      // A call we gave up on (deadline, client gone) says nothing about the upstream's latency.
+      observed = signal?.aborted !== true;
+      throw err;
     } finally {
-      releaseShare?.();
+      release(observed);
     }
   }
 
-  private async acquire(limiter: ConcurrencyLimiter, signal: AbortSignal | undefined, fail: FailCall): Promise<() => void> {
+  private async acquire(signal: AbortSignal | undefined, fail: FailCall): Promise<Release> {
+    const deadline = currentDeadline();
     try {
-      return await limiter.acquire(signal);
+      return await this.limiter.acquire(currentBudget(), { signal, deadlineAt: deadline?.at });
     } catch (err) {
-      if (err instanceof QueueFullError) throw fail('overloaded', 'too many upstream calls waiting');
-      throw fail(currentDeadline()?.expired ? 'timeout' : 'aborted', 'gave up waiting for an upstream connection');
+      if (err instanceof ShedError) throw fail('overloaded', 'it could not be answered before the request deadline');
+      throw fail(deadline?.expired ? 'timeout' : 'aborted', 'gave up waiting for an upstream connection');
     }
   }
 }
@@ -170,6 +177,6 @@ export function resilienceFromConfig(
   onBreakerChange?: ResilienceOptions['onBreakerChange'],
   now?: ResilienceOptions['now'],
 ): Resilience {
-  const { retry, breaker, maxConcurrency, maxQueue } = config.upstream;
-  return new Resilience({ retry, breaker, concurrency: { max: maxConcurrency, maxQueue }, onBreakerChange, now });
+  const { retry, breaker, concurrency } = config.upstream;
+  return new Resilience({ retry, breaker, concurrency: { max: concurrency }, onBreakerChange, now });
 }

@@ -1,31 +1,28 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ConcurrencyLimiter } from './concurrency.js';
+import type { Owner } from './concurrency.js';
 
 /**
  * What one client request may take of the upstream (`MAX_UPSTREAM_CALLS_PER_REQUEST`,
  * `UPSTREAM_CONCURRENCY_PER_REQUEST`): a number of calls (every attempt counts, retries
- * included), and a number of calls in flight or queued for the shared concurrency cap at once.
- * So one request can neither make thousands of calls nor fill the process-wide queue that
- * every other client waits in; its extra calls wait in its own queue instead.
+ * included), and a number of calls in flight at once. It is also the request's lane in the
+ * shared upstream queue (`ConcurrencyLimiter`), which serves lanes in turn: so one request can
+ * neither make thousands of calls nor make other clients wait behind its fan-out.
  *
  * It also notes what the upstream said about the request's own token (accepted, rejected),
  * which the rate limit uses to key clients on what they cannot invent.
  */
-export class RequestBudget {
+export class RequestBudget implements Owner {
   private calls = 0;
-  /** This request's share of the shared concurrency (its queue is bounded by `maxCalls`). */
-  readonly slots: ConcurrencyLimiter;
   private tokenAccepted = false;
   private tokenRejected = false;
 
   constructor(
     readonly maxCalls: number,
-    maxInFlight: number,
+    /** Calls this request may have in flight at once (its share of `UPSTREAM_CONCURRENCY`). */
+    readonly maxInFlight: number,
     /** The request's bearer token, if any; never logged. */
     private readonly token: string | null = null,
-  ) {
-    this.slots = new ConcurrencyLimiter(maxInFlight, maxCalls);
-  }
+  ) {}
 
   /** Counts one upstream call; false when the budget is spent (the call must not be sent). */
   take(): boolean {
