@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../sandbox/index.js';
 import { startSandbox } from '../sandbox/index.js';
 import { configureOAuthApp } from '../sandbox/routes/direct-sharing-controls.js';
-import type { Config } from '../src/config.js';
-import { loadConfig } from '../src/config.js';
+import type { Config } from '../src/config/index.js';
+import { loadConfig } from '../src/config/index.js';
 import type { RunningServer } from '../src/server.js';
 import { startServer } from '../src/server.js';
 

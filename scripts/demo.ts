@@ -9,7 +9,7 @@
  * SANDBOX_SEED (1), and every other gateway variable of `.env.example` except
  * OPENHUMANS_BASE_URL (set to the sandbox).
  */
-import { ConfigError } from '../src/config.js';
+import { ConfigError } from '../src/config/index.js';
 import { loadEnvFileIfPresent } from '../src/config/env-file.js';
 import type { Demo } from './demo-setup.js';
 import { startDemo } from './demo-setup.js';

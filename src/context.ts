@@ -1,9 +1,9 @@
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 import { parseBearer } from './auth/bearer.js';
 import type { DirectSharingApi } from './datasources/direct-sharing-api.js';
-import type { OpenHumansHttp } from './datasources/http.js';
+import type { OpenHumansHttp } from './datasources/open-humans-http.js';
 import type { PublicCache } from './datasources/response-cache.js';
-import type { UploadServices } from './datasources/uploads/upload-services.js';
+import type { UploadServices } from './datasources/writes/upload-services.js';
 import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
 import type { DeauthorizationEvents } from './events/deauthorization-events.js';
 import { createLoaders, type Loaders } from './loaders/loaders.js';

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import type { YogaLogger } from 'graphql-yoga';
-import type { LogLevel } from './config.js';
+import type { LogLevel } from './config/index.js';
 import { REDACTED, redactText } from './redact.js';
 import { currentRequestId } from './request-scope.js';
 

@@ -3,8 +3,8 @@
  * once, starts the server, and shuts down gracefully on SIGTERM/SIGINT: stop accepting, drain
  * in-flight requests, then close the upstream connections.
  */
-import type { Config } from './config.js';
-import { ConfigError, loadConfig } from './config.js';
+import type { Config } from './config/index.js';
+import { ConfigError, loadConfig } from './config/index.js';
 import { loadEnvFileIfPresent } from './config/env-file.js';
 import { startOtelSdk } from './observability/otel-sdk.js';
 import { startServer } from './server.js';

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 import { createOpenHumans } from './datasources/open-humans.js';
 import type { Gateway } from './gateway.js';
 import { GRAPHQL_ENDPOINT, createGateway, maskError } from './gateway.js';

@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { TokenScopedCache } from '../../src/auth/token-scoped-cache.js';
 import { createGateway } from '../../src/gateway.js';
 

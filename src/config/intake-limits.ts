@@ -5,7 +5,7 @@
  */
 import type { Reader } from './reader.js';
 
-/** Upload guards (`src/uploads/upload-capacity.ts`, `src/uploads/token-check.ts`). */
+/** Upload guards (`src/datasources/writes/upload-capacity.ts`, `src/http/multipart/token-check.ts`). */
 export interface UploadLimitsConfig {
   /** `UPLOAD_TOKEN_CHECK_TTL_SECONDS`: how long an upstream-accepted token stays accepted for uploads. */
   readonly tokenCheckTtlMs: number;

@@ -1,4 +1,4 @@
-/** Reading environment variables: typed, range-checked, every problem collected (`src/config.ts`). */
+/** Reading environment variables: typed, range-checked, every problem collected (`src/config/index.ts`). */
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {

@@ -1,6 +1,6 @@
 import type { ConnectionLimitsConfig, UploadLimitsConfig } from './intake-limits.js';
 
-/** The shape of the gateway's configuration (parsed by `loadConfig` in `src/config.ts`). */
+/** The shape of the gateway's configuration (parsed by `loadConfig` in `src/config/index.ts`). */
 import type { SecurityConfig } from './security.js';
 
 import type { SessionConfig } from './sessions.js';

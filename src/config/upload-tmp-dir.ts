@@ -1,5 +1,5 @@
 /**
- * Start-up check of `UPLOAD_TMP_DIR` (`src/config.ts`): uploads are spooled there, so a
+ * Start-up check of `UPLOAD_TMP_DIR` (`src/config/index.ts`): uploads are spooled there, so a
  * directory that is missing, not writable or full would otherwise only show as a masked error
  * on the first upload. Checked once at start, with a real write (permission bits say little
  * for root or read-only mounts).

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { redisKey } from '../redis/keys.js';
 import type { SharedRedis } from '../redis/shared-redis.js';
 import { FallbackSharedCache } from './fallback-cache.js';

@@ -7,7 +7,7 @@
  *
  * Reads are deduplicated within the request (`ReadChannel`) and may be kept briefly across requests
  * in a `TokenScopedCache` partitioned by a hash of the token; nothing here touches the public
- * cache. Writes (uploads, deletes, messages, removals: `datasources/uploads`) go out through
+ * cache. Writes (uploads, deletes, messages, removals: `datasources/writes`) go out through
  * `post`/`putPresigned` here and call `invalidateMember` for the members they change.
  */
 import type { RouteId } from './routes.js';
@@ -24,7 +24,7 @@ import {
   type Page,
 } from './direct-sharing-wire.js';
 import { PATHS, ReadChannel, unknownMember, type ReadSpec } from './direct-sharing-reads.js';
-import type { OpenHumansHttp, PresignedPut, RequestBody } from './http.js';
+import type { OpenHumansHttp, PresignedPut, RequestBody } from './open-humans-http.js';
 import type { Project } from './models.js';
 import { stampRead } from './read-order.js';
 import { toProject } from './wire.js';

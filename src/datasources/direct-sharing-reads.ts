@@ -4,7 +4,7 @@
  */
 import type { TokenScope } from '../auth/token-scoped-cache.js';
 import { notFound, type GatewayError } from '../errors.js';
-import { isUpstreamError, toGatewayError, type Auth, type OpenHumansHttp } from './http.js';
+import { isUpstreamError, toGatewayError, type Auth, type OpenHumansHttp } from './open-humans-http.js';
 
 /**
  * Upstream calls one request keeps in flight at once: a page of members may need one

@@ -1,5 +1,5 @@
 import { Agent } from 'undici';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 
 /**
  * The one keep-alive dispatcher for every upstream call, created once per process (`startServer`,

@@ -7,7 +7,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { TokenScopedCache } from '../auth/token-scoped-cache.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { CacheCounters, UpstreamObserver } from '../observability/metrics.js';
 import { CacheInvalidation } from '../redis/invalidation.js';
@@ -18,8 +18,8 @@ import { createPublicCache } from './create-public-cache.js';
 import { DirectSharingApi } from './direct-sharing-api.js';
 import { createDispatcher } from './dispatcher.js';
 import { upstreamFailureLogger } from './failure-log.js';
-import type { UpstreamCallEvent } from './http.js';
-import { OpenHumansHttp } from './http.js';
+import type { UpstreamCallEvent } from './open-humans-http.js';
+import { OpenHumansHttp } from './open-humans-http.js';
 import { PublicDataApi } from './public-api.js';
 import { Resilience, resilienceFromConfig } from './resilience/index.js';
 import type { BreakerState } from './resilience/index.js';

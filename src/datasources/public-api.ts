@@ -12,8 +12,8 @@
  */
 import { notFound } from '../errors.js';
 import { distinctFiles, MAX_TREE_ROWS, treeTooLarge } from './data-type-tree.js';
-import { isUpstreamError, toGatewayError } from './http.js';
-import type { OpenHumansHttp, QueryValue } from './http.js';
+import { isUpstreamError, toGatewayError } from './open-humans-http.js';
+import type { OpenHumansHttp, QueryValue } from './open-humans-http.js';
 import type { DataFile, DataType, ListPage, Project, PublicUser, Window } from './models.js';
 import type { PublicCache } from './response-cache.js';
 import type { RouteId } from './routes.js';
@@ -243,7 +243,7 @@ export class PublicDataApi {
 
   // ---- Calls ------------------------------------------------------------------------------
 
-  /** A cached token-free GET; failures leave as GatewayErrors (the one mapping in http.ts). */
+  /** A cached token-free GET; failures leave as GatewayErrors (the one mapping in open-humans-http.ts). */
   private async get(spec: GetSpec): Promise<unknown> {
     try {
       return await this.cache.fetch<unknown>(

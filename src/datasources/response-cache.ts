@@ -1,6 +1,6 @@
-import type { Config } from '../config.js';
-import { MAX_PUBLIC_CACHE_STALE_SECONDS, MAX_PUBLIC_CACHE_TTL_SECONDS } from '../config.js';
-import type { OpenHumansHttp, QueryValue } from './http.js';
+import type { Config } from '../config/index.js';
+import { MAX_PUBLIC_CACHE_STALE_SECONDS, MAX_PUBLIC_CACHE_TTL_SECONDS } from '../config/index.js';
+import type { OpenHumansHttp, QueryValue } from './open-humans-http.js';
 import { Deadline, currentDeadline, raceSignal, withDeadline } from './resilience/index.js';
 import type { SharedCache } from './shared-cache.js';
 import { LruSharedCache } from './shared-cache.js';

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import type { OpenHumansHttp } from '../datasources/http.js';
+import type { OpenHumansHttp } from '../datasources/open-humans-http.js';
 import type { SharedRedis } from '../redis/shared-redis.js';
 
 export interface ReadinessResult {

@@ -2,7 +2,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-types';
 import type { GraphQLError, ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { LimitName } from './limit-error.js';
 import { limitError } from './limit-error.js';
 

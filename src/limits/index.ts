@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { AddressSet, ClientAddressResolver } from '../http/client-address.js';
 import { useArmorLimits } from './armor.js';
 import { VerifiedTokens } from './client-key.js';

@@ -1,5 +1,5 @@
-import type { Config } from '../config.js';
-import type { OpenHumansHttp } from '../datasources/http.js';
+import type { Config } from '../config/index.js';
+import type { OpenHumansHttp } from '../datasources/open-humans-http.js';
 import type { Logger } from '../logger.js';
 import { createOAuthStore, type OAuthStore } from './oauth-store.js';
 import { redisKey } from '../redis/keys.js';

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { tokenKey } from '../auth/token.js';
-import type { OpenHumansHttp } from '../datasources/http.js';
-import { isUpstreamError, toGatewayError } from '../datasources/http.js';
+import type { OpenHumansHttp } from '../datasources/open-humans-http.js';
+import { isUpstreamError, toGatewayError } from '../datasources/open-humans-http.js';
 import { ErrorCode, ErrorReason, GatewayError, badUserInput } from '../errors.js';
 import type { Logger } from '../logger.js';
 

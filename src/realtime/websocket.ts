@@ -8,7 +8,7 @@ import type { OperationResult } from 'graphql-ws';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { ErrorCode, GatewayError } from '../errors.js';
 import { requestIdOf } from '../http/request-id.js';
 import { TokenBucketLimiter } from '../limits/rate-limit.js';

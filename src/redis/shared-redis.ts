@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { RedisBreaker } from './breaker.js';
 import type { RedisHealth } from './breaker.js';
 

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { checkRedisSettings } from './settings-check.js';
 import { SharedRedis } from './shared-redis.js';

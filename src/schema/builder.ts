@@ -5,7 +5,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import { JSONObjectResolver, URLResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
 import { DateTimeScalar } from '../dates/date-time-scalar.js';
-import type { Upload } from '../uploads/upload.js';
+import type { Upload } from '../http/multipart/upload.js';
 import { federationPlugin } from './federation-plugin.js';
 import { decodeGlobalId, resolveVisibleNode, resolveVisibleNodes } from './node-lookup.js';
 

@@ -6,10 +6,10 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { TokenKind } from '../auth/token.js';
 import type { Context } from '../context.js';
-import { DataFileUploads, findMemberFile } from '../datasources/uploads/data-file-uploads.js';
-import { ChecksumMismatchError, FileTooLargeError, IdempotencyConflictError, InputError, InvalidUploadHandleError } from '../datasources/uploads/errors.js';
-import { deleteDataFiles } from '../datasources/uploads/data-file-deletes.js';
-import type { WriteDeps } from '../datasources/uploads/write-context.js';
+import { DataFileUploads, findMemberFile } from '../datasources/writes/data-file-uploads.js';
+import { ChecksumMismatchError, FileTooLargeError, IdempotencyConflictError, InputError, InvalidUploadHandleError } from '../datasources/writes/errors.js';
+import { deleteDataFiles } from '../datasources/writes/data-file-deletes.js';
+import type { WriteDeps } from '../datasources/writes/write-context.js';
 import { builder } from './builder.js';
 import { decodeGlobalId } from './node-lookup.js';
 import { DataFileRef } from './refs.js';

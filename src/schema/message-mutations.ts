@@ -1,6 +1,6 @@
 /** Talking to members and removing them: `sendMessage`, `removeMembers`. Never retried. */
-import { InputError } from '../datasources/uploads/errors.js';
-import { removeMembers, sendMessage } from '../datasources/uploads/member-messages.js';
+import { InputError } from '../datasources/writes/errors.js';
+import { removeMembers, sendMessage } from '../datasources/writes/member-messages.js';
 import { builder } from './builder.js';
 import { writeDeps } from './data-file-mutations.js';
 import './user-error-mutations.js';

@@ -1,10 +1,10 @@
 import { builder } from './builder.js';
 import { badUserInput } from '../errors.js';
-import { Upload } from '../uploads/upload.js';
+import { Upload } from '../http/multipart/upload.js';
 
 /**
  * The `Upload` scalar of the GraphQL multipart request spec. Its value is never inlined in a
- * query: the file travels as a multipart part, and `src/uploads/streaming-uploads.ts` puts an
+ * query: the file travels as a multipart part, and `src/http/multipart/streaming-uploads.ts` puts an
  * `Upload` (a handle on the live part) into the variables.
  */
 builder.scalarType('Upload', {

@@ -9,7 +9,7 @@ import {
   IdempotencyConflictError,
   InputError,
   InvalidUploadHandleError,
-} from '../datasources/uploads/errors.js';
+} from '../datasources/writes/errors.js';
 import { builder } from './builder.js';
 
 /** Every mutation takes one `input` argument; an `InputError` names a field inside it. */

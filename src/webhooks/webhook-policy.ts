@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 
 /** How the deauthorization webhook receiver is served, decided once from the configuration. */
 export type WebhookPolicy =

@@ -7,7 +7,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PREFLIGHT_HEADERS } from '../../src/uploads/streaming-uploads.js';
+import { PREFLIGHT_HEADERS } from '../../src/http/multipart/streaming-uploads.js';
 import { chromiumAvailable, isLocalUrl, launchChromium } from '../helpers/browser.js';
 import type { TestServer } from '../helpers/http-server.js';
 import { startHttpServer } from '../helpers/http-server.js';

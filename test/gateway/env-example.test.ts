@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 
 const root = new URL('../../', import.meta.url);
 
@@ -16,11 +16,11 @@ async function exampleEntries(): Promise<Map<string, string>> {
 }
 
 describe('.env.example', () => {
-  it('documents every variable src/config.ts reads', async () => {
-    // src/config.ts and every group it reads from (src/config/*.ts).
+  it('documents every variable src/config/index.ts reads', async () => {
+    // src/config/index.ts and every group it reads from (src/config/*.ts).
     const groups = (await readdir(new URL('src/config/', root))).filter((f) => f.endsWith('.ts'));
     const source = (
-      await Promise.all(['src/config.ts', ...groups.map((f) => `src/config/${f}`)].map((f) => readFile(new URL(f, root), 'utf8')))
+      await Promise.all(['src/config/index.ts', ...groups.map((f) => `src/config/${f}`)].map((f) => readFile(new URL(f, root), 'utf8')))
     ).join('\n');
     const read = [...source.matchAll(/r\.\w+\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]);
     expect(read.length).toBeGreaterThan(10);

@@ -6,7 +6,7 @@
  * CORS preflight allows every CSRF header that a multipart upload may carry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PREFLIGHT_HEADERS } from '../../src/uploads/streaming-uploads.js';
+import { PREFLIGHT_HEADERS } from '../../src/http/multipart/streaming-uploads.js';
 import type { Stack } from '../helpers/stack.js';
 import { startStack } from '../helpers/stack.js';
 

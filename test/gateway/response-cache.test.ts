@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OpenHumansHttp } from '../../src/datasources/http.js';
+import { OpenHumansHttp } from '../../src/datasources/open-humans-http.js';
 import { PublicCache } from '../../src/datasources/response-cache.js';
 import type { TestServer } from '../helpers/http-server.js';
 import { startHttpServer } from '../helpers/http-server.js';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/config/index.js';
 import { startStack } from '../helpers/stack.js';
 import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
 import { post, startGatewayOn } from '../limits/abuse-support.js';

@@ -1,6 +1,6 @@
 /** The abuse limits: defaults, and one clear message for bad values. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 
 describe('upload, body and connection limits configuration', () => {
   it('has safe defaults', () => {

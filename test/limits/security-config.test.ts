@@ -3,7 +3,7 @@
  * parsed once, defaults safe, bad values named; client-address resolution by CIDR.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { ClientAddressResolver } from '../../src/http/client-address.js';
 
 const load = (env: Record<string, string>) => loadConfig({ OPENHUMANS_BASE_URL: 'http://sandbox.test', ...env });

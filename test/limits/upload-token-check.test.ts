@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, ErrorReason } from '../../src/errors.js';
-import { UploadTokenCheck } from '../../src/uploads/token-check.js';
+import { UploadTokenCheck } from '../../src/http/multipart/token-check.js';
 import type { Stack } from '../helpers/stack.js';
 import { startStack } from '../helpers/stack.js';
 import { fakeMasterToken } from './abuse-client.js';

@@ -1,6 +1,6 @@
 /** The upload-handle signer on its own: expiry with a controlled clock, and the URL expiry reader. */
 import { describe, expect, it } from 'vitest';
-import { UploadHandleSigner, presignedExpiry } from '../../src/datasources/uploads/upload-handle.js';
+import { UploadHandleSigner, presignedExpiry } from '../../src/datasources/writes/upload-handle.js';
 
 const TOKEN = 'fake-token-for-tests-only';
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { createGateway } from '../../src/gateway.js';
 import { clientFacingOrigin, trustedHop } from '../../src/http/trusted-proxy.js';
 import { createLogger } from '../../src/logger.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createClient } from 'graphql-ws';
 import type { Client, ClientOptions } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/config/index.js';
 import { GRAPHQL_ENDPOINT, maskError } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
 import type { GatewayMetrics } from '../../src/observability/metrics.js';

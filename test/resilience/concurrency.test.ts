@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
 import { startSandbox } from '../../sandbox/index.js';
-import { OpenHumansHttp, UpstreamError } from '../../src/datasources/http.js';
+import { OpenHumansHttp, UpstreamError } from '../../src/datasources/open-humans-http.js';
 import type { Owner, Release } from '../../src/datasources/resilience/concurrency.js';
 import { ConcurrencyLimiter, ShedError } from '../../src/datasources/resilience/concurrency.js';
 import { Resilience } from '../../src/datasources/resilience/index.js';

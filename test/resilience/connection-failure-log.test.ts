@@ -4,7 +4,7 @@
  * sockets on loopback. One line per cause and target per interval (injected clock).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { upstreamFailureLogger } from '../../src/datasources/failure-log.js';
 import { createLogger } from '../../src/logger.js';
 import type { RunningServer } from '../../src/server.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
-import { OpenHumansHttp, UpstreamError } from '../../src/datasources/http.js';
+import { OpenHumansHttp, UpstreamError } from '../../src/datasources/open-humans-http.js';
 import { Deadline, Resilience, withDeadline } from '../../src/datasources/resilience/index.js';
 import { parseRetryAfter } from '../../src/datasources/resilience/retry.js';
 import { startHttpServer, type TestServer } from '../helpers/http-server.js';

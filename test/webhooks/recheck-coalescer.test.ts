@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { RecheckCoalescer } from '../../src/events/recheck-coalescer.js';
 
 describe('re-checks shared between subscriptions of one token', () => {

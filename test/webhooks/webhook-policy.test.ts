@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { configureOAuthApp, memberLeaves } from '../../sandbox/routes/direct-sharing-controls.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { webhookPolicy } from '../../src/webhooks/webhook-policy.js';
 import { signWebhookBody } from '../../src/webhooks/signature.js';
 import { startStack, type Stack } from '../helpers/stack.js';

@@ -6,7 +6,7 @@
  * `OpenHumansHttp.request` runs each call through `Resilience.run`.
  */
 import { setMaxListeners } from 'node:events';
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/index.js';
 import { UpstreamError } from '../upstream-error.js';
 import type { UpstreamFailure } from '../upstream-error.js';
 import type { BreakerOptions, BreakerState } from './breaker.js';

@@ -1,5 +1,5 @@
 import type { UpstreamSpan } from '../observability/upstream-spans.js';
-/** The HTTP layer's request, event and option shapes (`http.ts`, which re-exports the public ones). */
+/** The HTTP layer's request, event and option shapes (`open-humans-http.ts`, which re-exports the public ones). */
 
 import type { Dispatcher, FormData as UndiciFormData } from 'undici';
 import type { Readable } from 'node:stream';

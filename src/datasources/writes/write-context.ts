@@ -1,7 +1,7 @@
 import type { RouteId } from '../routes.js';
 import { TokenKind } from '../../auth/token.js';
 import type { MemberFilesPage } from '../direct-sharing-wire.js';
-import type { PresignedPut, RequestBody } from '../http.js';
+import type { PresignedPut, RequestBody } from '../open-humans-http.js';
 import { ErrorCode, GatewayError, notFound } from '../../errors.js';
 import { UpstreamError, toGatewayError } from '../upstream-error.js';
 import { InputError } from './errors.js';

@@ -6,19 +6,19 @@
  */
 
 import { tmpdir } from 'node:os';
-import type { Config } from './config/types.js';
-import { LOG_LEVELS } from './config/types.js';
-import type { Env } from './config/reader.js';
-import { ConfigError, Reader, deepFreeze } from './config/reader.js';
-import { readConnectionLimits, readUploadLimits } from './config/intake-limits.js';
-import { uploadTmpDirProblem } from './config/upload-tmp-dir.js';
-import { readSessionConfig } from './config/sessions.js';
-import { readSecurity } from './config/security.js';
-import { readRedisSettings } from './config/redis.js';
+import type { Config } from './types.js';
+import { LOG_LEVELS } from './types.js';
+import type { Env } from './reader.js';
+import { ConfigError, Reader, deepFreeze } from './reader.js';
+import { readConnectionLimits, readUploadLimits } from './intake-limits.js';
+import { uploadTmpDirProblem } from './upload-tmp-dir.js';
+import { readSessionConfig } from './sessions.js';
+import { readSecurity } from './security.js';
+import { readRedisSettings } from './redis.js';
 
-export type { Config, LogLevel } from './config/types.js';
-export { ConfigError } from './config/reader.js';
-export type { SecurityConfig, TrustProxy } from './config/security.js';
+export type { Config, LogLevel } from './types.js';
+export { ConfigError } from './reader.js';
+export type { SecurityConfig, TrustProxy } from './security.js';
 
 /** Upper bound for any cached body that may contain a download URL (valid 1 h upstream). */
 export const MAX_PUBLIC_CACHE_TTL_SECONDS = 600;

@@ -9,7 +9,7 @@ import type { UploadedFile, UploadSource } from './upload.js';
 import { MultipartRequestError, UploadAbortedError, UploadTooLargeError } from './upload.js';
 import type { Spool } from './multipart-parts.js';
 import { asAbort, discardSpool, missingPart, openSpool, parseMap } from './multipart-parts.js';
-import type { SpoolCapacity } from './upload-capacity.js';
+import type { SpoolCapacity } from '../../datasources/writes/upload-capacity.js';
 
 /** Limits of one multipart GraphQL request. */
 export interface MultipartLimits {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { SpoolCapacity } from '../../uploads/upload-capacity.js';
+import type { SpoolCapacity } from './upload-capacity.js';
 
 /** A file set aside on disk, with what was measured on the way. */
 export interface SpooledFile {

@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import { tokenKey } from '../auth/token.js';
-import { ErrorCode, GatewayError } from '../errors.js';
-import type { UpstreamRequest } from '../datasources/http-types.js';
-import { toGatewayError } from '../datasources/upstream-error.js';
+import { tokenKey } from '../../auth/token.js';
+import { ErrorCode, GatewayError } from '../../errors.js';
+import type { UpstreamRequest } from '../../datasources/open-humans-http-types.js';
+import { toGatewayError } from '../../datasources/upstream-error.js';
 
 /** The part of `OpenHumansHttp` the check uses. */
 export interface TokenCheckHttp {

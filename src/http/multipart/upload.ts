@@ -1,9 +1,9 @@
-import type { FileUpload, UploadedFile } from '../datasources/uploads/upload-file.js';
-import { UploadClientError } from '../datasources/uploads/upload-file.js';
+import type { FileUpload, UploadedFile } from '../../datasources/writes/upload-file.js';
+import { UploadClientError } from '../../datasources/writes/upload-file.js';
 
 // The writers' contract, re-exported for the transport's modules.
-export type { UploadedFile } from '../datasources/uploads/upload-file.js';
-export { UploadAbortedError, UploadTooLargeError } from '../datasources/uploads/upload-file.js';
+export type { UploadedFile } from '../../datasources/writes/upload-file.js';
+export { UploadAbortedError, UploadTooLargeError } from '../../datasources/writes/upload-file.js';
 
 /** Where an `Upload` gets its bytes from: the multipart session of the current request. */
 export interface UploadSource {

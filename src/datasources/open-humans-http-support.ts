@@ -1,6 +1,6 @@
 import type { UpstreamFailure } from './upstream-error.js';
 
-/** Pure helpers of the HTTP layer (`http.ts`): failure classification and HTML error pages. */
+/** Pure helpers of the HTTP layer (`open-humans-http.ts`): failure classification and HTML error pages. */
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 

@@ -1,13 +1,13 @@
 import { parse } from 'graphql';
 import type { OperationDefinitionNode } from 'graphql';
-import { requireToken, tokenKey } from '../auth/token.js';
-import { ErrorCode, ErrorReason, GatewayError } from '../errors.js';
-import type { UploadLimitsConfig } from '../config/intake-limits.js';
-import { parseBearer } from '../auth/bearer.js';
+import { requireToken, tokenKey } from '../../auth/token.js';
+import { ErrorCode, ErrorReason, GatewayError } from '../../errors.js';
+import type { UploadLimitsConfig } from '../../config/intake-limits.js';
+import { parseBearer } from '../../auth/bearer.js';
 import type { TokenCheckHttp } from './token-check.js';
 import { UploadTokenCheck } from './token-check.js';
-import type { UploadSlot } from './upload-capacity.js';
-import { CapacityError, UploadCapacity } from './upload-capacity.js';
+import type { UploadSlot } from '../../datasources/writes/upload-capacity.js';
+import { CapacityError, UploadCapacity } from '../../datasources/writes/upload-capacity.js';
 
 /** What an upload must get past before a byte of its body is read. */
 export interface UploadGuard {

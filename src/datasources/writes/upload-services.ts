@@ -2,8 +2,8 @@ import { tmpdir } from 'node:os';
 import type { Idempotency } from './idempotency.js';
 import { IdempotencyStore } from './idempotency.js';
 import { UploadHandleSigner } from './upload-handle.js';
-import type { UploadCapacityLimits } from '../../uploads/upload-capacity.js';
-import { UploadCapacity } from '../../uploads/upload-capacity.js';
+import type { UploadCapacityLimits } from './upload-capacity.js';
+import { UploadCapacity } from './upload-capacity.js';
 
 /** Upload settings (config: `MAX_UPLOAD_BYTES`, `UPLOAD_DIRECT_THRESHOLD_BYTES`, …). */
 export interface UploadSettings {

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { Deadline, withDeadline } from './deadline.js';
+import { Deadline, withDeadline } from '../datasources/resilience/deadline.js';
 
 /**
  * Upstream work stops this much before the request's deadline, so the answer (data so far,

@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
-import { ErrorCode, ErrorReason, GatewayError } from '../errors.js';
+import { ErrorCode, ErrorReason, GatewayError } from '../../errors.js';
 
 /** The process-wide upload limits (config `UPLOAD_*`, see `src/config/intake-limits.ts`). */
 export interface UploadCapacityLimits {

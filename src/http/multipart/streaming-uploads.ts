@@ -1,9 +1,9 @@
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../errors.js';
-import type { GatewayError } from '../errors.js';
+import { ErrorCode } from '../../errors.js';
+import type { GatewayError } from '../../errors.js';
 import type { UploadGuard } from './upload-admission.js';
 import { admitUpload, isRefusal, unreferencedFile, unreferencedKeys } from './upload-admission.js';
-import type { UploadSlot } from './upload-capacity.js';
+import type { UploadSlot } from '../../datasources/writes/upload-capacity.js';
 import { MultipartSession } from './multipart-session.js';
 import type { MultipartLimits } from './multipart-session.js';
 import { applyUploads, checkOperationsAndMap } from './operations-map.js';

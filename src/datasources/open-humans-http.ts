@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import { FormData as UndiciFormData, request as undiciRequest } from 'undici';
 import { redactSecret, redactUrl } from '../redact.js';
 import { USER_AGENT } from '../version.js';
-import { classify, htmlSummary, isHtml, statusDetail } from './http-support.js';
+import { classify, htmlSummary, isHtml, statusDetail } from './open-humans-http-support.js';
 import { describeFailure, targetOf } from './connection-failure.js';
 import { Resilience } from './resilience/index.js';
 import { combinedSignal, timeoutSignal } from './resilience/deadline.js';
@@ -21,7 +21,7 @@ import type {
   PresignedPut,
   UpstreamCallEvent,
   UpstreamRequest,
-} from './http-types.js';
+} from './open-humans-http-types.js';
 
 export { UpstreamError, isUpstreamError, toGatewayError } from './upstream-error.js';
 export type {
@@ -32,7 +32,7 @@ export type {
   RequestBody,
   UpstreamCallEvent,
   UpstreamRequest,
-} from './http-types.js';
+} from './open-humans-http-types.js';
 
 /**
  * The ONLY module that talks HTTP to Open Humans (and to the S3-like storage it hands out URLs
