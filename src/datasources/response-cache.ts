@@ -148,6 +148,7 @@ export class PublicCache {
   private readonly now: () => number;
   private readonly origin: string;
   private readonly pendingWrites = new Set<Promise<void>>();
+  private readonly invalidationListeners = new Set<() => void>();
   /** Models mapped from cached bodies, per body object and mapping (see `mapped`). */
   private readonly models = new WeakMap<object, Map<string, unknown>>();
 
@@ -324,24 +325,41 @@ export class PublicCache {
     return value;
   }
 
+  /**
+   * Calls `listener` after every invalidation (local, or announced by another instance), even
+   * when the store failed: caches built from these bodies (the whole-response cache) drop theirs.
+   * Returns the unsubscribe function.
+   */
+  onInvalidate(listener: () => void): () => void {
+    this.invalidationListeners.add(listener);
+    return () => this.invalidationListeners.delete(listener);
+  }
+
   /** Drops every cached response whose path starts with `pathPrefix` (e.g. after an upload). */
   invalidatePath(pathPrefix: string): Promise<number> {
-    return this.store.deletePrefix(this.pathPrefixKey(pathPrefix));
+    return this.announced(this.store.deletePrefix(this.pathPrefixKey(pathPrefix)));
   }
 
   /** Drops every response under any of `pathPrefixes`, in one pass over the store. */
   invalidatePaths(pathPrefixes: readonly string[]): Promise<number> {
     const [common, also] = this.oneOf(pathPrefixes);
-    return this.store.deletePrefix(common, also);
+    return this.announced(this.store.deletePrefix(common, also));
   }
 
   /** `invalidatePaths` on this process's memory only (another instance already cleared Redis). */
-  async invalidateLocalPaths(pathPrefixes: readonly string[]): Promise<number> {
+  invalidateLocalPaths(pathPrefixes: readonly string[]): Promise<number> {
     const [common, also] = this.oneOf(pathPrefixes);
     const store = this.store;
-    if (store instanceof FallbackSharedCache) return store.deleteLocalPrefix(common, also);
-    if (store instanceof LruSharedCache) return store.deletePrefix(common, also);
-    return 0;
+    if (store instanceof FallbackSharedCache) return this.announced(store.deleteLocalPrefix(common, also));
+    if (store instanceof LruSharedCache) return this.announced(store.deletePrefix(common, also));
+    return this.announced(Promise.resolve(0));
+  }
+
+  /** Tells the listeners once `deletion` settled (after it: a reader then finds the new state). */
+  private announced(deletion: Promise<number>): Promise<number> {
+    return deletion.finally(() => {
+      for (const listener of this.invalidationListeners) listener();
+    });
   }
 
   /** The longest key prefix shared by `pathPrefixes`, and a test for "under one of them". */
