@@ -54,6 +54,7 @@ import { useMetrics } from './observability/metrics-plugin.js';
 import { GatewayTracing } from './observability/tracing.js';
 import { useUnsupportedTransportErrors } from './realtime/http-transports.js';
 import { PublicResponseCache, usePublicResponseCache } from './http/public-response-cache.js';
+import type { SharedGeneration } from './http/public-response-cache.js';
 
 /** The Apollo Federation subgraph's path (SUBGRAPH_SECRET; src/federation/). */
 export const SUBGRAPH_ENDPOINT = '/subgraph';
@@ -349,10 +350,15 @@ function deauthorizationPlugins(deps: GatewayDeps, shared: SharedDeps): Plugin[]
  * when the public cache is off or has no TTL; emptied whenever the public cache is invalidated.
  */
 function publicResponseCachePlugins(shared: SharedDeps, schema: GraphQLSchema, sessionCookie: string | null): Plugin[] {
-  const { maxEntries, ttlMs, responseMaxEntries } = shared.config.publicCache;
+  const { config, redis } = shared;
+  const { maxEntries, ttlMs, responseMaxEntries } = config.publicCache;
   if (maxEntries === 0 || ttlMs === 0 || responseMaxEntries === 0) return [];
-  const cache = new PublicResponseCache(responseMaxEntries);
-  const unsubscribe = shared.publicCache.onInvalidate(() => cache.clear());
+  const key = redisKey(config, 'response-generation');
+  const generation: SharedGeneration | null = redis
+    ? { read: () => redis.run((c) => c.get(key)), bump: () => redis.run(async (c) => void (await c.incr(key))) }
+    : null;
+  const cache = new PublicResponseCache(responseMaxEntries, generation);
+  const unsubscribe = shared.publicCache.onInvalidate((scope) => cache.invalidated(scope));
   return [
     usePublicResponseCache({ cache, ttlMs: Math.min(ttlMs, shared.publicCache.ttlMs), schema, sessionCookie }),
     { onDispose: () => void unsubscribe() },

@@ -13,6 +13,10 @@
  * Entries live per instance, in memory, bounded by entry count, for at most the public cache's
  * TTL. Every invalidation of the public cache (a write here, or one another instance announced
  * through Redis) empties it, so it is never fresher-looking than the bodies it was built from.
+ * With several instances (a shared Redis) a write also bumps a generation number in Redis before
+ * it answers, and every lookup compares it with the one this instance last saw: a write through
+ * one instance is seen through every other at once, without waiting for pub/sub. When Redis
+ * cannot answer, the lookup is a miss (the query is executed, as without this cache).
  */
 import { createHash } from 'node:crypto';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
@@ -52,6 +56,12 @@ export const TOKEN_SCOPED_TYPES: readonly string[] = [
 
 type EntityRecords = Parameters<Cache['set']>[2];
 
+/** The generation number every instance shares (a Redis key); both calls may reject. */
+export interface SharedGeneration {
+  read(): Promise<string | null>;
+  bump(): Promise<void>;
+}
+
 /**
  * The store behind the plugin: the plugin's own LRU (entity bookkeeping included), replaced
  * whole by `clear()`. `generation` counts clears, so an execution that began before one can be
@@ -60,8 +70,13 @@ type EntityRecords = Parameters<Cache['set']>[2];
 export class PublicResponseCache implements Cache {
   private inner: Cache;
   private clears = 0;
+  /** The shared generation this instance's entries were built under. */
+  private seen: string | null = null;
 
-  constructor(private readonly maxEntries: number) {
+  constructor(
+    private readonly maxEntries: number,
+    private readonly shared: SharedGeneration | null = null,
+  ) {
     this.inner = createInMemoryCache({ max: Math.max(1, maxEntries) });
   }
 
@@ -70,7 +85,32 @@ export class PublicResponseCache implements Cache {
   }
 
   get(key: string): ReturnType<Cache['get']> {
+    return this.shared ? this.getChecked(key, this.shared) : this.inner.get(key);
+  }
+
+  /** After a write through another instance the shared number differs: drop everything first. */
+  private async getChecked(key: string, shared: SharedGeneration): Promise<Awaited<ReturnType<Cache['get']>>> {
+    let current: string | null;
+    try {
+      current = await shared.read();
+    } catch {
+      return null; // unverifiable: executed as if never cached
+    }
+    if (current !== this.seen) {
+      this.clear();
+      this.seen = current;
+      return null;
+    }
     return this.inner.get(key);
+  }
+
+  /**
+   * After an invalidation of the public cache: drop everything; when this instance cleared the
+   * shared store (`shared`), bump the shared number too, before the write answers.
+   */
+  async invalidated(scope: 'shared' | 'local'): Promise<void> {
+    this.clear();
+    if (scope === 'shared') await this.shared?.bump();
   }
 
   set(key: string, result: ExecutionResult, entities: EntityRecords, ttl: number): ReturnType<Cache['set']> {
