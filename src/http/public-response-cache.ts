@@ -56,6 +56,17 @@ export const TOKEN_SCOPED_TYPES: readonly string[] = [
 
 type EntityRecords = Parameters<Cache['set']>[2];
 
+/**
+ * The stored result with yoga's `stringify` hook (yoga serialises a result with
+ * `result.stringify ?? JSON.stringify`): an entry is serialised once, not on every hit. The hook
+ * is a function, which JSON leaves out, and it sees what yoga would serialise (internals already
+ * removed), so the bytes are the same as without it.
+ */
+function withMemoizedJson(result: ExecutionResult): ExecutionResult & { stringify: (value: unknown) => string } {
+  let json: string | undefined;
+  return { ...result, stringify: (value) => (json ??= JSON.stringify(value)) };
+}
+
 /** The generation number every instance shares (a Redis key); both calls may reject. */
 export interface SharedGeneration {
   read(): Promise<string | null>;
@@ -114,7 +125,7 @@ export class PublicResponseCache implements Cache {
   }
 
   set(key: string, result: ExecutionResult, entities: EntityRecords, ttl: number): ReturnType<Cache['set']> {
-    return this.inner.set(key, result, entities, ttl);
+    return this.inner.set(key, withMemoizedJson(result), entities, ttl);
   }
 
   invalidate(entities: EntityRecords): ReturnType<Cache['invalidate']> {
