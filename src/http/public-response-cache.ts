@@ -198,7 +198,9 @@ export function usePublicResponseCache(options: PublicResponseCacheOptions): Plu
       startedIn.set(request, cache.generation);
       return null;
     },
-    enabled: (request) => !isCredentialed(request, sessionCookie),
+    // Only requests that went through yoga's HTTP path (the plugin keys them in `onParams`, where
+    // `session` runs first): operations over WebSocket execute without it and bypass the cache.
+    enabled: (request) => startedIn.has(request) && !isCredentialed(request, sessionCookie),
     buildResponseCacheKey: cacheKey,
     ttlPerSchemaCoordinate: { ...privateRootFields(schema), ...Object.fromEntries(TOKEN_SCOPED_TYPES.map((type) => [type, 0])) },
     scopePerSchemaCoordinate: scoped,
