@@ -47,6 +47,8 @@ import { GatewayMetrics } from './observability/metrics.js';
 import { useMetrics } from './observability/metrics-plugin.js';
 import { GatewayTracing } from './observability/tracing.js';
 import { useUnsupportedTransportErrors } from './realtime/http-transports.js';
+import { PublicResponseCache, usePublicResponseCache } from './http/public-response-cache.js';
+import type { SharedGeneration } from './http/public-response-cache.js';
 
 /** The Apollo Federation subgraph's path (SUBGRAPH_SECRET; src/federation/). */
 export const SUBGRAPH_ENDPOINT = '/subgraph';
@@ -218,6 +220,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // Rate limit, persisted operations, depth/alias/token/cost limits, introspection switch.
     ...abuseLimitPlugins(config, { rateLimitedPaths: [GRAPHQL_ENDPOINT], clientLimits, ownsLimiter: true }),
     ...(sessions ? [sessions.plugin()] : []),
+    // Whole answers to anonymous public queries (after the limits above, which a hit skips past).
+    ...publicResponseCachePlugins(shared, schema, sessions?.cookieName ?? null),
     // Multipart (file upload) requests stream instead of being buffered whole by yoga.
     useStreamingUploads({
       maxFileBytes: shared.uploads.settings.maxUploadBytes,
@@ -312,6 +316,26 @@ function deauthorizationPlugins(deps: GatewayDeps, shared: SharedDeps): Plugin[]
   }
   if (!deps.deauthorizationEvents) plugins.push({ onDispose: () => store.close() });
   return plugins;
+}
+
+/**
+ * The whole-response cache of anonymous public queries (src/http/public-response-cache.ts), off
+ * when the public cache is off or has no TTL; emptied whenever the public cache is invalidated.
+ */
+function publicResponseCachePlugins(shared: SharedDeps, schema: GraphQLSchema, sessionCookie: string | null): Plugin[] {
+  const { config, redis } = shared;
+  const { maxEntries, ttlMs, responseMaxEntries } = config.publicCache;
+  if (maxEntries === 0 || ttlMs === 0 || responseMaxEntries === 0) return [];
+  const key = redisKey(config, 'response-generation');
+  const generation: SharedGeneration | null = redis
+    ? { read: () => redis.run((c) => c.get(key)), bump: () => redis.run(async (c) => void (await c.incr(key))) }
+    : null;
+  const cache = new PublicResponseCache(responseMaxEntries, generation);
+  const unsubscribe = shared.publicCache.onInvalidate((scope) => cache.invalidated(scope));
+  return [
+    usePublicResponseCache({ cache, ttlMs: Math.min(ttlMs, shared.publicCache.ttlMs), schema, sessionCookie }),
+    { onDispose: () => void unsubscribe() },
+  ];
 }
 
 /** Session mode (OAUTH_SESSIONS): sign-in routes and cookie-carried member tokens; null when off. */

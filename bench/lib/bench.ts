@@ -233,9 +233,20 @@ class WindowBudget {
   }
 }
 
+/** The hand-written CPU profile notes (`bench/profile.md`), kept in every regenerated report. */
+export const PROFILE_NOTES = 'bench/profile.md';
+
+function profileNotes(): string | undefined {
+  try {
+    return readFileSync(PROFILE_NOTES, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 export function writeReport(report: BenchReport, outDir: string): void {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(outDir, 'benchmarks.md'), renderMarkdown(report));
+  writeFileSync(join(outDir, 'benchmarks.md'), renderMarkdown(report, profileNotes()));
   writeFileSync(join(outDir, 'benchmarks.svg'), renderSvg(report));
 }

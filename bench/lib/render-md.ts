@@ -7,7 +7,11 @@ const x = (v: number | null | undefined): string => (v === null || v === undefin
 const lat = (l: LevelResult | undefined): string =>
   l ? `${n(l.latencyMs.p50)} / ${n(l.latencyMs.p95)} / ${n(l.latencyMs.p99)}` : '—';
 
-export function renderMarkdown(report: BenchReport): string {
+/**
+ * `profile`: the hand-written notes of `bench/profile.md` (CPU profiles, before/after), printed
+ * as their own section so that regenerating the tables keeps them.
+ */
+export function renderMarkdown(report: BenchReport, profile?: string): string {
   const maxC = Math.max(...report.settings.concurrencyLevels);
   const lines: string[] = [
     '# Benchmarks',
@@ -43,7 +47,9 @@ export function renderMarkdown(report: BenchReport): string {
     '',
   ];
   for (const c of report.cases) lines.push(...caseSection(c, maxC));
-  lines.push(...targetsSection(report), ...uploadSection(report), '## Chart', '', '![Latency against concurrency for each system](benchmarks.svg)', '');
+  lines.push(...targetsSection(report), ...uploadSection(report));
+  if (profile?.trim()) lines.push('## Profile', '', `*Kept from \`bench/profile.md\` (edit it there).*`, '', profile.trim(), '');
+  lines.push('## Chart', '', '![Latency against concurrency for each system](benchmarks.svg)', '');
   lines.push('## Queries', '');
   for (const c of report.cases) {
     lines.push(`<details><summary>${c.title}</summary>`, '', '```graphql', c.query, '```', '', `Floor: ${c.floorPlan}.`, '', '</details>', '');

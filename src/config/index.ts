@@ -122,6 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
       ttlMs: r.int('PUBLIC_CACHE_TTL_SECONDS', 60, 0, MAX_PUBLIC_CACHE_TTL_SECONDS) * 1000,
       catalogTtlMs: r.int('PUBLIC_CACHE_CATALOG_TTL_SECONDS', 300, 0, 3_600) * 1000,
       staleMs: r.int('PUBLIC_CACHE_STALE_SECONDS', 300, 0, MAX_PUBLIC_CACHE_STALE_SECONDS) * 1000,
+      responseMaxEntries: r.int('RESPONSE_CACHE_MAX_ENTRIES', 500, 0, 100_000),
     },
     redisUrl,
     redis: readRedisSettings(r, baseUrl, projectId),

@@ -57,6 +57,11 @@ export interface Config {
     readonly catalogTtlMs: number;
     /** `PUBLIC_CACHE_STALE_SECONDS`: how long past its TTL an entry may still be served when the upstream fails. */
     readonly staleMs: number;
+    /**
+     * `RESPONSE_CACHE_MAX_ENTRIES`: whole anonymous GraphQL responses kept per instance (same TTL
+     * as `ttlMs`); 0 turns that cache off (src/http/public-response-cache.ts).
+     */
+    readonly responseMaxEntries: number;
   };
   readonly redisUrl: string | null;
   /** Scale-out on one Redis (`REDIS_*`; `src/config/redis.ts`). Unused without REDIS_URL. */

@@ -21,6 +21,9 @@ import type { RouteId } from './routes.js';
  * breaker open) or its own deadline comes first, it is answered from the stale entry.
  */
 
+/** Told of every invalidation (see `PublicCache.onInvalidate`). */
+export type InvalidationListener = (scope: 'shared' | 'local') => void | Promise<void>;
+
 export interface PublicGet {
   /** Route id (`P1`..`P13`). */
   route: RouteId;
@@ -104,6 +107,7 @@ export class PublicCache {
   private readonly now: () => number;
   private readonly origin: string;
   private readonly pendingWrites = new Set<Promise<void>>();
+  private readonly invalidationListeners = new Set<InvalidationListener>();
   /** Models mapped from cached bodies, per body object and mapping (see `mapped`). */
   private readonly models = new WeakMap<object, Map<string, unknown>>();
 
@@ -280,21 +284,42 @@ export class PublicCache {
     return value;
   }
 
+  /**
+   * Calls `listener` after every invalidation, even when the store failed, and waits for it:
+   * caches built from these bodies (the whole-response cache) drop theirs before a write
+   * answers. `scope` is `shared` when the shared store was cleared here, `local` when another
+   * instance did it and announced it. Returns the unsubscribe function.
+   */
+  onInvalidate(listener: InvalidationListener): () => void {
+    this.invalidationListeners.add(listener);
+    return () => this.invalidationListeners.delete(listener);
+  }
+
   /** Drops every cached response whose path starts with `pathPrefix` (e.g. after an upload). */
   invalidatePath(pathPrefix: string): Promise<number> {
-    return this.store.deletePrefix(this.pathPrefixKey(pathPrefix));
+    return this.announced(this.store.deletePrefix(this.pathPrefixKey(pathPrefix)), 'shared');
   }
 
   /** Drops every response under any of `pathPrefixes`, in one pass over the store. */
   invalidatePaths(pathPrefixes: readonly string[]): Promise<number> {
     const [common, also] = this.oneOf(pathPrefixes);
-    return this.store.deletePrefix(common, also);
+    return this.announced(this.store.deletePrefix(common, also), 'shared');
   }
 
   /** `invalidatePaths` on this process's memory only (another instance already cleared Redis). */
-  async invalidateLocalPaths(pathPrefixes: readonly string[]): Promise<number> {
+  invalidateLocalPaths(pathPrefixes: readonly string[]): Promise<number> {
     const [common, also] = this.oneOf(pathPrefixes);
-    return (await this.store.deleteLocalPrefix?.(common, also)) ?? 0;
+    return this.announced(this.store.deleteLocalPrefix?.(common, also) ?? Promise.resolve(0), 'local');
+  }
+
+  /** Tells the listeners once `deletion` settled (after it: a reader then finds the new state). */
+  private async announced(deletion: Promise<number>, scope: 'shared' | 'local'): Promise<number> {
+    try {
+      return await deletion;
+    } finally {
+      const listeners = [...this.invalidationListeners].map(async (listener) => listener(scope));
+      await Promise.allSettled(listeners);
+    }
   }
 
   /** The longest key prefix shared by `pathPrefixes`, and a test for "under one of them". */

@@ -15,13 +15,27 @@ export function serializeDateTime(value: unknown): string {
     if (Number.isNaN(value.getTime())) throw new GraphQLError('DateTime cannot represent an invalid Date.');
     return value.toISOString();
   }
-  if (typeof value === 'string') {
-    const parsed = parseIsoDate(value);
-    if (parsed) return parsed.instant;
-    throw new GraphQLError('DateTime cannot represent a value that is not an ISO 8601 date-time.');
-  }
+  if (typeof value === 'string') return serializeIsoString(value);
   if (typeof value === 'number' && Number.isFinite(value)) return new Date(value).toISOString();
   throw new GraphQLError('DateTime cannot represent a value that is not a date.');
+}
+
+/**
+ * Upstream instants repeat on every request that shows the same files (the same body, cached or
+ * fetched again): each distinct string is read once, not once per field per request. Bounded:
+ * emptied whole when full (a plain Map, cheaper than an LRU for a hit).
+ */
+const MAX_MEMOIZED = 20_000;
+const instants = new Map<string, string>();
+
+function serializeIsoString(value: string): string {
+  const known = instants.get(value);
+  if (known !== undefined) return known;
+  const parsed = parseIsoDate(value);
+  if (!parsed) throw new GraphQLError('DateTime cannot represent a value that is not an ISO 8601 date-time.');
+  if (instants.size >= MAX_MEMOIZED) instants.clear();
+  instants.set(value, parsed.instant);
+  return parsed.instant;
 }
 
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({

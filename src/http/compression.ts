@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 
 export type Encoding = 'br' | 'gzip';
 
@@ -42,6 +44,29 @@ export function compress(body: Buffer, encoding: Encoding): Promise<Buffer> {
     : gzip(body, { level: 6 });
 }
 
+/** Compressed bodies kept, by total compressed size: repeated answers are compressed once. */
+const MEMO_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * `compress` with a memo keyed by encoding and a digest of the body: a popular page (a
+ * whole-response cache hit, the same public list) is the same bytes every time, and hashing
+ * them costs a small fraction of compressing them (25 KB: brotli 5 about 0.5 ms CPU, gzip 6
+ * about 0.3 ms; a sha256 of it about 0.05 ms). Only answers to requests without credentials are
+ * kept: private bodies are not held past their request.
+ */
+export class CompressionMemo {
+  private readonly memo = new LRUCache<string, Buffer>({ maxSize: MEMO_MAX_BYTES, sizeCalculation: (b) => Math.max(1, b.length) });
+
+  async compress(body: Buffer, encoding: Encoding): Promise<Buffer> {
+    const key = `${encoding}:${createHash('sha256').update(body).digest('base64')}`;
+    const known = this.memo.get(key);
+    if (known) return known;
+    const compressed = await compress(body, encoding);
+    this.memo.set(key, compressed);
+    return compressed;
+  }
+}
+
 /** Buffers made here are never backed by a SharedArrayBuffer; tell the DOM-ish types so. */
 export const asBody = (buf: Buffer): Uint8Array<ArrayBuffer> => buf as Uint8Array<ArrayBuffer>;
 
@@ -51,7 +76,7 @@ const COMPRESSIBLE = /^(application\/(graphql-response\+)?json|text\/(html|plain
  * Compresses complete responses when the client accepts it. Streaming responses (SSE,
  * multipart/mixed incremental delivery) are left alone: buffering them would break streaming.
  */
-export function useCompression(): Plugin {
+export function useCompression(memo = new CompressionMemo()): Plugin {
   return {
     async onResponse({ request, response, setResponse, fetchAPI }) {
       const encoding = negotiateEncoding(request.headers.get('accept-encoding'));
@@ -65,7 +90,8 @@ export function useCompression(): Plugin {
       let body: Buffer = raw;
       if (raw.length >= MIN_BYTES) {
         try {
-          body = await compress(raw, encoding);
+          const anonymous = !request.headers.has('authorization') && !request.headers.has('cookie');
+          body = await (anonymous ? memo.compress(raw, encoding) : compress(raw, encoding));
           headers.set('content-encoding', encoding);
         } catch {
           body = raw; // never fail a response because compression failed

@@ -106,6 +106,8 @@ describe('npm run bench -- --smoke', () => {
     expect(markdown).toContain('## Machine');
     expect(markdown).toContain('| system | upstream calls/query |');
     expect(markdown).toContain('## Targets');
+    // The hand-written profile notes (bench/profile.md) survive a regeneration.
+    expect(markdown).toContain('## Profile');
     expect(markdown).toContain('benchmarks.svg');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('<polyline');

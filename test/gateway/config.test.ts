@@ -54,7 +54,7 @@ describe('loadConfig', () => {
     });
     expect(config.upstream).toMatchObject({ connectTimeoutMs: 100, headersTimeoutMs: 200, bodyTimeoutMs: 300 });
     expect(config.pagination).toEqual({ defaultPageSize: 10, maxPageSize: 50 });
-    expect(config.publicCache).toEqual({ maxEntries: 10, ttlMs: 30_000, catalogTtlMs: 120_000, staleMs: 90_000 });
+    expect(config.publicCache).toEqual({ maxEntries: 10, ttlMs: 30_000, catalogTtlMs: 120_000, staleMs: 90_000, responseMaxEntries: 500 });
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379/0');
   });
 

@@ -21,7 +21,8 @@ const scrape = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
-  const config = loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, METRICS_TOKEN });
+  // Whole-answer cache hits are not executed, so not counted as operations: off here.
+  const config = loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, METRICS_TOKEN, RESPONSE_CACHE_MAX_ENTRIES: '0' });
   gateway = createGateway({ config, metrics, logger: createLogger({ level: 'silent' }) });
 });
 

@@ -78,6 +78,8 @@ describe('stale entries on upstream failure', () => {
         UPSTREAM_RETRY_MAX_ATTEMPTS: '2',
         PUBLIC_CACHE_CATALOG_TTL_SECONDS: '60',
         PUBLIC_CACHE_STALE_SECONDS: '120',
+        // Whole answers age on the real clock, not on `now`: off, so each query reaches the public cache.
+        RESPONSE_CACHE_MAX_ENTRIES: '0',
       },
     });
   });

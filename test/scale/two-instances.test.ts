@@ -87,6 +87,13 @@ describe.skipIf(!available)('two instances, one Redis: writes and retries throug
     // Served to A from the entry B put in Redis: no upstream call.
     expect((await a.execute(FILE, { id })).data?.dataFile).toEqual(first.data?.dataFile);
     expect(sandbox.calls().P2 ?? 0).toBe(0);
+    // B answers it whole from its own memory (no public cache lookup): that copy must go too. (The
+    // first read after the upload's generation bump is not kept: it began before B saw the bump.)
+    await b.execute(FILE, { id });
+    const lookups = (): number => b.publicCache.stats.hits + b.publicCache.stats.misses;
+    const before = lookups();
+    expect((await b.execute(FILE, { id })).data?.dataFile).toEqual(first.data?.dataFile);
+    expect(lookups()).toBe(before);
 
     const deleted = await a.execute(DELETE, { input: { projectMemberId: member.projectMemberId, fileId: String(id) } }, master());
     expect(deleted.data?.deleteDataFiles).toEqual({ __typename: 'DeleteDataFilesPayload', deletedDatabaseIds: [id] });
