@@ -21,7 +21,12 @@ const config: CodegenConfig = {
       config: {
         useTypeImports: true,
         enumsAsTypes: true,
-        scalars: { DateTime: 'string', URL: 'string', JSONObject: 'Record<string, unknown>', ID: 'string' },
+        scalars: {
+          DateTime: 'string',
+          URL: 'string',
+          JSONObject: 'Record<string, unknown>',
+          ID: 'string',
+        },
       },
     },
   },

@@ -9,8 +9,9 @@
  *   npm run bench -- --systems floor,gateway   only some systems (floor, gateway, gateway-nocache, peer)
  *   npm run bench -- --no-upload        skip scenario (e)
  */
-import { CASES, type CaseId } from './lib/cases.js';
+
 import { defaultOptions, runBench } from './lib/bench.js';
+import { CASES, type CaseId } from './lib/cases.js';
 import type { SystemId } from './lib/types.js';
 
 const argv = process.argv.slice(2);
@@ -39,8 +40,12 @@ try {
   const report = await runBench(options);
   const missed = report.targets.filter((t) => t.pass === false).length;
   const unknown = report.targets.filter((t) => t.pass === null).length;
-  process.stderr.write(`bench: targets: ${report.targets.length - missed - unknown} met, ${missed} missed, ${unknown} not measurable\n`);
+  process.stderr.write(
+    `bench: targets: ${report.targets.length - missed - unknown} met, ${missed} missed, ${unknown} not measurable\n`,
+  );
 } catch (err) {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(
+    `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exitCode = 1;
 }

@@ -11,13 +11,14 @@
  * 50 ms, and VmHWM, the kernel's high-water mark). Targets: growth ≤ 64 MB for 1 GiB; the
  * declared path ≥ 80% of the direct PUT's throughput. The last stdout line is the JSON report.
  */
-import { spawn } from 'node:child_process';
+
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { generatedFile, sendMultipart } from '../test/mutations/upload-client.js';
 
@@ -45,7 +46,10 @@ function start(args: string[], env: Record<string, string>): ChildProcess {
 }
 
 /** The first stdout line that parses as JSON and satisfies `pick`. */
-function firstJsonLine<T>(child: ChildProcess, pick: (obj: Record<string, unknown>) => T | undefined): Promise<T> {
+function firstJsonLine<T>(
+  child: ChildProcess,
+  pick: (obj: Record<string, unknown>) => T | undefined,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     if (!child.stdout) return reject(new Error('no stdout'));
     const lines = createInterface({ input: child.stdout });
@@ -63,7 +67,8 @@ function firstJsonLine<T>(child: ChildProcess, pick: (obj: Record<string, unknow
 
 function memory(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  const kb = (key: string): number =>
+    Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
@@ -76,21 +81,43 @@ function cpuMs(pid: number): number {
 
 const cpuSeconds = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1e6;
 
-async function uploadThroughGateway(url: string, token: string, memberId: string, size: number, seed: number, path: UploadPath) {
+async function uploadThroughGateway(
+  url: string,
+  token: string,
+  memberId: string,
+  size: number,
+  seed: number,
+  path: UploadPath,
+) {
   const file = generatedFile(size, seed);
-  const input: Record<string, unknown> = { projectMemberId: memberId, file: null, metadata: { description: 'bench', tags: ['bench'] } };
+  const input: Record<string, unknown> = {
+    projectMemberId: memberId,
+    file: null,
+    metadata: { description: 'bench', tags: ['bench'] },
+  };
   if (path === 'declared') input.size = size;
   const started = performance.now();
-  const res = await sendMultipart(url, {
-    operations: {
-      query: 'mutation($input: UploadDataFileInput!) { uploadDataFile(input: $input) { __typename ... on UploadDataFilePayload { databaseId size md5 uploadMethod dataFile { metadata } } ... on UserError { message } } }',
-      variables: { input },
+  const res = await sendMultipart(
+    url,
+    {
+      operations: {
+        query:
+          'mutation($input: UploadDataFileInput!) { uploadDataFile(input: $input) { __typename ... on UploadDataFilePayload { databaseId size md5 uploadMethod dataFile { metadata } } ... on UserError { message } } }',
+        variables: { input },
+      },
+      map: { '0': ['variables.input.file'] },
+      files: [{ field: '0', filename: `bench-${seed}.bin`, content: file.stream }],
     },
-    map: { '0': ['variables.input.file'] },
-    files: [{ field: '0', filename: `bench-${seed}.bin`, content: file.stream }],
-  }, { token });
+    { token },
+  );
   const seconds = (performance.now() - started) / 1000;
-  type Result = { __typename: string; size?: number; uploadMethod?: string; message?: string; dataFile?: { metadata?: Record<string, unknown> } | null };
+  type Result = {
+    __typename: string;
+    size?: number;
+    uploadMethod?: string;
+    message?: string;
+    dataFile?: { metadata?: Record<string, unknown> } | null;
+  };
   const result = (res.json?.data as { uploadDataFile?: Result } | undefined)?.uploadDataFile;
   if (result?.__typename !== 'UploadDataFilePayload' || result.size !== size) {
     throw new Error(`upload failed: ${res.status} ${res.text.slice(0, 300)}`);
@@ -101,7 +128,14 @@ async function uploadThroughGateway(url: string, token: string, memberId: string
 }
 
 /** One measured upload of `SIZE` bytes along `path`: time, gateway CPU, RSS growth. */
-async function measurePath(url: string, token: string, memberId: string, pids: { gateway: number; sandbox: number }, path: UploadPath, seed: number) {
+async function measurePath(
+  url: string,
+  token: string,
+  memberId: string,
+  pids: { gateway: number; sandbox: number },
+  path: UploadPath,
+  seed: number,
+) {
   const pid = pids.gateway;
   const before = memory(pid);
   const cpuBefore = cpuMs(pid);
@@ -137,11 +171,23 @@ async function measurePath(url: string, token: string, memberId: string, pids: {
 }
 
 /** D7 against the sandbox, then a PUT of generated bytes straight to its pre-signed URL. */
-async function directPut(sandboxUrl: string, token: string, memberId: string, size: number): Promise<number> {
+async function directPut(
+  sandboxUrl: string,
+  token: string,
+  memberId: string,
+  size: number,
+): Promise<number> {
   const started = await request(`${sandboxUrl}/api/direct-sharing/project/files/upload/direct/`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ project_member_id: memberId, filename: 'direct.bin', metadata: '{"description":"","tags":[]}' }).toString(),
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      project_member_id: memberId,
+      filename: 'direct.bin',
+      metadata: '{"description":"","tags":[]}',
+    }).toString(),
   });
   const { url } = (await started.body.json()) as { url: string };
   const t0 = performance.now();
@@ -160,21 +206,45 @@ async function main(): Promise<void> {
   const sandbox = start(['sandbox/main.ts', '--port', '0', '--storage', 'hash'], {});
   const children: ChildProcess[] = [sandbox];
   try {
-    const info = await firstJsonLine(sandbox, (o) => (typeof o.url === 'string' && typeof o.masterToken === 'string' ? (o as unknown as { url: string; masterToken: string; memberTokens: Record<string, string> }) : undefined));
+    const info = await firstJsonLine(sandbox, (o) =>
+      typeof o.url === 'string' && typeof o.masterToken === 'string'
+        ? (o as unknown as {
+            url: string;
+            masterToken: string;
+            memberTokens: Record<string, string>;
+          })
+        : undefined,
+    );
     const gateway = start(['src/main.ts'], {
-      PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', OPENHUMANS_BASE_URL: info.url,
-      UPLOAD_TMP_DIR: tmp, UPLOAD_DIRECT_THRESHOLD_BYTES: String(THRESHOLD), MAX_UPLOAD_BYTES: String(5 * 1024 ** 3),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      OPENHUMANS_BASE_URL: info.url,
+      UPLOAD_TMP_DIR: tmp,
+      UPLOAD_DIRECT_THRESHOLD_BYTES: String(THRESHOLD),
+      MAX_UPLOAD_BYTES: String(5 * 1024 ** 3),
     });
     children.push(gateway);
-    const url = await firstJsonLine(gateway, (o) => (typeof o.url === 'string' ? o.url : undefined));
+    const url = await firstJsonLine(gateway, (o) =>
+      typeof o.url === 'string' ? o.url : undefined,
+    );
     const memberId = Object.keys(info.memberTokens)[0] ?? '';
     const pid = gateway.pid ?? 0;
 
     // Warm up: JIT, pools, the simple path and both direct paths once.
     await uploadThroughGateway(url, info.masterToken, memberId, 1 * MiB, 1, 'spooled');
-    for (const path of PATHS) await uploadThroughGateway(url, info.masterToken, memberId, THRESHOLD + MiB, 2, path);
+    for (const path of PATHS)
+      await uploadThroughGateway(url, info.masterToken, memberId, THRESHOLD + MiB, 2, path);
     const paths: Partial<Record<UploadPath, Awaited<ReturnType<typeof measurePath>>>> = {};
-    for (const [i, path] of PATHS.entries()) paths[path] = await measurePath(url, info.masterToken, memberId, { gateway: pid, sandbox: sandbox.pid ?? 0 }, path, 3 + i);
+    for (const [i, path] of PATHS.entries())
+      paths[path] = await measurePath(
+        url,
+        info.masterToken,
+        memberId,
+        { gateway: pid, sandbox: sandbox.pid ?? 0 },
+        path,
+        3 + i,
+      );
     const direct = await directPut(info.url, info.masterToken, memberId, SIZE);
     const directMiBps = Math.round((SIZE / MiB / direct) * 10) / 10;
     const ofDirect = (p: { mibPerSecond: number } | undefined): number | undefined =>

@@ -7,8 +7,14 @@ import { type RouteContext, sendJson } from './http.js';
 export type AuthOk =
   | { ok: true; kind: 'master'; project: Project; token: string; via: 'query' | 'header' }
   | {
-      ok: true; kind: 'oauth2'; project: Project; user: User; membership: Membership | undefined;
-      accessToken: AccessToken; token: string; via: 'query' | 'header';
+      ok: true;
+      kind: 'oauth2';
+      project: Project;
+      user: User;
+      membership: Membership | undefined;
+      accessToken: AccessToken;
+      token: string;
+      via: 'query' | 'header';
     };
 export type AuthFail = { ok: false; status: 401; detail: string; wwwAuthenticate: string };
 export type AuthResult = AuthOk | AuthFail;
@@ -24,7 +30,10 @@ const REALM = 'Bearer realm="api"';
 const DOT_INVALID = `${REALM},error="invalid_token",error_description="The access token is invalid."`;
 
 /** The effective Authorization value after QueryStringAccessTokenToBearerMiddleware. */
-export function effectiveAuthorization(ctx: RouteContext): { value: string | undefined; via: 'query' | 'header' } {
+export function effectiveAuthorization(ctx: RouteContext): {
+  value: string | undefined;
+  via: 'query' | 'header';
+} {
   const q = ctx.url.searchParams.getAll('access_token');
   if (q.length > 0) return { value: `Bearer ${q[q.length - 1] ?? ''}`, via: 'query' };
   const h = ctx.req.headers.authorization;
@@ -36,9 +45,17 @@ export function authenticate(ctx: RouteContext, opts: AuthOptions): AuthResult {
   const now = ctx.state.now();
   const { value, via } = effectiveAuthorization(ctx);
   // Python bytes.split(): whitespace runs, stripped ends.
-  const parts = (value ?? '').trim().split(/\s+/).filter((p) => p.length > 0);
+  const parts = (value ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((p) => p.length > 0);
   const bearer = parts.length > 0 && (parts[0] ?? '').toLowerCase() === 'bearer';
-  const fail = (detail: string, www: string): AuthFail => ({ ok: false, status: 401, detail, wwwAuthenticate: www });
+  const fail = (detail: string, www: string): AuthFail => ({
+    ok: false,
+    status: 401,
+    detail,
+    wwwAuthenticate: www,
+  });
   const challenge = opts.oauth2 ? REALM : REALM;
   let dotTried = false;
 
@@ -50,7 +67,16 @@ export function authenticate(ctx: RouteContext, opts: AuthOptions): AuthResult {
       const project = store.project(at.projectId);
       const user = store.user(at.userId);
       if (project && user) {
-        return { ok: true, kind: 'oauth2', project, user, membership: store.membership(project.id, user.id), accessToken: at, token, via };
+        return {
+          ok: true,
+          kind: 'oauth2',
+          project,
+          user,
+          membership: store.membership(project.id, user.id),
+          accessToken: at,
+          token,
+          via,
+        };
       }
     }
     dotTried = true;
@@ -58,18 +84,30 @@ export function authenticate(ctx: RouteContext, opts: AuthOptions): AuthResult {
   const www = opts.oauth2 && dotTried ? DOT_INVALID : challenge;
   if (opts.master && bearer) {
     if (parts.length === 1) return fail('Invalid token header. No credentials provided.', www);
-    if (parts.length > 2) return fail('Invalid token header. Token string should not contain spaces.', www);
+    if (parts.length > 2)
+      return fail('Invalid token header. Token string should not contain spaces.', www);
     const token = parts[1] as string;
     const project = store.projectByMasterToken(token);
     if (!project) return fail('Invalid token.', www);
-    if (!project.tokenExpirationDisabled && project.masterTokenExpires <= now) return fail('Expired token.', www);
+    if (!project.tokenExpirationDisabled && project.masterTokenExpires <= now)
+      return fail('Expired token.', www);
     return { ok: true, kind: 'master', project, token, via };
   }
   return fail('Authentication credentials were not provided.', www);
 }
 
-export function sendAuthFailure(ctx: RouteContext, fail: AuthFail, allow = 'GET, HEAD, OPTIONS'): void {
-  sendJson(ctx, fail.status, { detail: fail.detail }, { 'WWW-Authenticate': fail.wwwAuthenticate }, allow);
+export function sendAuthFailure(
+  ctx: RouteContext,
+  fail: AuthFail,
+  allow = 'GET, HEAD, OPTIONS',
+): void {
+  sendJson(
+    ctx,
+    fail.status,
+    { detail: fail.detail },
+    { 'WWW-Authenticate': fail.wwwAuthenticate },
+    allow,
+  );
 }
 
 /** Authenticates or answers the 401 itself; returns null when it answered. */

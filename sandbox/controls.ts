@@ -56,7 +56,12 @@ export interface ConcurrencyCounters {
 
 export class Controls {
   private counts = new Map<RouteId, number>();
-  private load: ConcurrencyCounters = { calls: 0, peakCalls: 0, connections: 0, peakConnections: 0 };
+  private load: ConcurrencyCounters = {
+    calls: 0,
+    peakCalls: 0,
+    connections: 0,
+    peakConnections: 0,
+  };
   private log: RequestLogEntry[] = [];
   private seq = 0;
   private rules: Array<FaultRule & { used: number }> = [];

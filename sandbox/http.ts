@@ -18,7 +18,7 @@ export interface RouteContext {
 }
 
 const API_HEADERS: Record<string, string> = {
-  'Vary': 'Accept, Accept-Language, Cookie',
+  Vary: 'Accept, Accept-Language, Cookie',
   'X-Frame-Options': 'SAMEORIGIN',
   'Cache-Control': 'no-cache, no-store, must-revalidate, max-age=0, private',
 };
@@ -52,27 +52,58 @@ export function sendJson(
   allow = 'GET, HEAD, OPTIONS',
 ): void {
   send(ctx, status, JSON.stringify(body), {
-    'Content-Type': 'application/json', ...API_HEADERS, 'Allow': allow, ...extra,
+    'Content-Type': 'application/json',
+    ...API_HEADERS,
+    Allow: allow,
+    ...extra,
   });
 }
 
 /** A JSON response whose body is already serialized. */
-export function sendJsonText(ctx: RouteContext, status: number, text: string, allow = 'GET, HEAD, OPTIONS'): void {
-  send(ctx, status, text, { 'Content-Type': 'application/json', ...API_HEADERS, 'Allow': allow });
+export function sendJsonText(
+  ctx: RouteContext,
+  status: number,
+  text: string,
+  allow = 'GET, HEAD, OPTIONS',
+): void {
+  send(ctx, status, text, { 'Content-Type': 'application/json', ...API_HEADERS, Allow: allow });
 }
 
-export function sendHtml(ctx: RouteContext, status: number, html: string, extra: Record<string, string> = {}): void {
-  send(ctx, status, html, { 'Content-Type': 'text/html; charset=utf-8', 'X-Frame-Options': 'SAMEORIGIN', ...extra });
+export function sendHtml(
+  ctx: RouteContext,
+  status: number,
+  html: string,
+  extra: Record<string, string> = {},
+): void {
+  send(ctx, status, html, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'X-Frame-Options': 'SAMEORIGIN',
+    ...extra,
+  });
 }
 
 /** Open Humans' handler500 page (HTML, never JSON). */
 export function sendServerError(ctx: RouteContext): void {
-  sendHtml(ctx, 500, page('Server Error (500)', '<h1>Server Error (500)</h1><p>Sorry, something went wrong. We have been notified.</p>'));
+  sendHtml(
+    ctx,
+    500,
+    page(
+      'Server Error (500)',
+      '<h1>Server Error (500)</h1><p>Sorry, something went wrong. We have been notified.</p>',
+    ),
+  );
 }
 
 /** Django's 404 for paths no route matches. */
 export function sendNotFoundPage(ctx: RouteContext): void {
-  sendHtml(ctx, 404, page('Not Found', `<h1>Not Found</h1><p>The requested resource was not found on this server.</p>`));
+  sendHtml(
+    ctx,
+    404,
+    page(
+      'Not Found',
+      `<h1>Not Found</h1><p>The requested resource was not found on this server.</p>`,
+    ),
+  );
 }
 
 /** DRF detail 404 (DRF 3.15 keeps Django's message). */

@@ -1,17 +1,29 @@
 // Programmatic entry point (sandbox/README.md): a sandbox in-process, e.g. on port 0 in tests.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Controls, type FaultConfig, type Latency, type RequestLogEntry, type ConcurrencyCounters } from './controls.js';
+import {
+  type ConcurrencyCounters,
+  Controls,
+  type FaultConfig,
+  type Latency,
+  type RequestLogEntry,
+} from './controls.js';
 import { generate } from './data/generate.js';
 import { SandboxStore } from './data/store.js';
 import { DEFAULT_SIZES, type RouteId, type SandboxSizes } from './data/types.js';
 import { createSandboxServer } from './server.js';
-import type { SandboxState } from './state.js';
 import { S3_BUCKET } from './signing.js';
+import type { SandboxState } from './state.js';
 
-export type { RouteId, SandboxSizes } from './data/types.js';
-export type { FaultConfig, FaultRule, Latency, RequestLogEntry, ConcurrencyCounters } from './controls.js';
+export type {
+  ConcurrencyCounters,
+  FaultConfig,
+  FaultRule,
+  Latency,
+  RequestLogEntry,
+} from './controls.js';
 export { SandboxStore } from './data/store.js';
+export type { RouteId, SandboxSizes } from './data/types.js';
 
 export interface SandboxOptions {
   /** Default 0 (tests); the CLI defaults to 8100. */
@@ -68,7 +80,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const now = options.now ?? Date.now;
   const seed = options.seed ?? 1;
   const sizes: SandboxSizes = { ...DEFAULT_SIZES, ...options.sizes };
-  const build = () => generate({ seed, sizes, now: now(), ...(options.webhook ? { webhook: options.webhook } : {}) });
+  const build = () =>
+    generate({ seed, sizes, now: now(), ...(options.webhook ? { webhook: options.webhook } : {}) });
   let gen = build();
   const state: SandboxState = {
     store: new SandboxStore(gen.data),
@@ -76,10 +89,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     secondProjectId: gen.secondProjectId,
     expiredProjectId: gen.expiredProjectId,
     expiredMemberToken: gen.expiredMemberToken,
-    seed, sizes, now,
+    seed,
+    sizes,
+    now,
     controls: new Controls(options.latency),
     secret: randomBytes(32),
-    s3: { bucket: S3_BUCKET, accessKeyId: 'AKIASANDBOXFAKEKEY00', secretAccessKey: randomBytes(30).toString('base64') },
+    s3: {
+      bucket: S3_BUCKET,
+      accessKeyId: 'AKIASANDBOXFAKEKEY00',
+      secretAccessKey: randomBytes(30).toString('base64'),
+    },
     baseUrl: '',
     storage: options.storage ?? 'memory',
     ...(options.webhook ? { webhook: options.webhook } : {}),
@@ -105,7 +124,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const { store } = state;
     for (const t of store.accessTokensOf(projectId)) {
       const m = store.membership(projectId, t.userId);
-      if (m && store.isActive(m) && t.expires > now() && t.token !== state.expiredMemberToken) out[m.projectMemberId] = t.token;
+      if (m && store.isActive(m) && t.expires > now() && t.token !== state.expiredMemberToken)
+        out[m.projectMemberId] = t.token;
     }
     return out;
   };
@@ -124,7 +144,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const first = info();
   const sandbox: Sandbox = {
     ...first,
-    get store() { return state.store; },
+    get store() {
+      return state.store;
+    },
     state,
     secondProject: {
       projectId: state.secondProjectId,
@@ -146,10 +168,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (o.data) (state.ext.get('resetData') as () => void)();
     },
     info,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
   return sandbox;
 }

@@ -1,22 +1,33 @@
 // `npm run sandbox`: starts the sandbox and prints ONE JSON line (url, masterToken, memberTokens,
 // clientId, clientSecret, projectId), then keeps serving until interrupted.
-// Flags (or env): --port (SANDBOX_PORT, default 8100), --host (SANDBOX_HOST), --seed (SANDBOX_SEED),
-// --latency-ms / --jitter-ms (SANDBOX_LATENCY_MS / SANDBOX_JITTER_MS), --storage memory|hash,
-// --webhook-url / --webhook-secret, and sizes: --projects --unapproved-projects --data-types
-// --users --public-files --members --second-project-members (SANDBOX_<NAME>, e.g. SANDBOX_PUBLIC_FILES).
+// Flags (or env): --port (SANDBOX_PORT, default 8100), --host (SANDBOX_HOST), --seed
+// (SANDBOX_SEED), --latency-ms / --jitter-ms (SANDBOX_LATENCY_MS / SANDBOX_JITTER_MS), --storage
+// memory|hash, --webhook-url / --webhook-secret, and sizes: --projects --unapproved-projects
+// --data-types --users --public-files --members --second-project-members (SANDBOX_<NAME>, e.g.
+// SANDBOX_PUBLIC_FILES).
 import { parseArgs } from 'node:util';
-import { startSandbox, type SandboxSizes } from './index.js';
+import { type SandboxSizes, startSandbox } from './index.js';
 
 const SIZE_FLAGS: Record<string, keyof SandboxSizes> = {
-  'projects': 'projects',
+  projects: 'projects',
   'unapproved-projects': 'unapprovedProjects',
   'data-types': 'dataTypes',
-  'users': 'users',
+  users: 'users',
   'public-files': 'publicFiles',
-  'members': 'members',
+  members: 'members',
   'second-project-members': 'secondProjectMembers',
 };
-const STRING_FLAGS = ['port', 'host', 'seed', 'latency-ms', 'jitter-ms', 'storage', 'webhook-url', 'webhook-secret', ...Object.keys(SIZE_FLAGS)];
+const STRING_FLAGS = [
+  'port',
+  'host',
+  'seed',
+  'latency-ms',
+  'jitter-ms',
+  'storage',
+  'webhook-url',
+  'webhook-secret',
+  ...Object.keys(SIZE_FLAGS),
+];
 
 function fail(message: string): never {
   process.stderr.write(`sandbox: ${message}\n`);
@@ -35,7 +46,8 @@ const int = (flag: string, fallback?: number): number | undefined => {
   const raw = opt(flag);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) fail(`--${flag} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 0)
+    fail(`--${flag} must be a non-negative integer, got ${JSON.stringify(raw)}`);
   return n;
 };
 
@@ -56,7 +68,9 @@ const sandbox = await startSandbox({
   sizes,
   latency: { ms: int('latency-ms', 0) ?? 0, jitterMs: int('jitter-ms', 0) ?? 0 },
   storage,
-  ...(webhookUrl ? { webhook: { url: webhookUrl, ...(webhookSecret ? { secret: webhookSecret } : {}) } } : {}),
+  ...(webhookUrl
+    ? { webhook: { url: webhookUrl, ...(webhookSecret ? { secret: webhookSecret } : {}) } }
+    : {}),
 });
 process.stdout.write(`${JSON.stringify(sandbox.info())}\n`);
 

@@ -33,7 +33,11 @@ export function parseOffset(raw: string | undefined): number {
 }
 
 /** Pages a precomputed list: O(page). `items` may be any array-like with slice. */
-export function paginate<T, R>(ctx: RouteContext, items: readonly T[], render: (item: T) => R): Paged<R> {
+export function paginate<T, R>(
+  ctx: RouteContext,
+  items: readonly T[],
+  render: (item: T) => R,
+): Paged<R> {
   const limit = parseLimit(queryParam(ctx.url, 'limit'));
   const offset = parseOffset(queryParam(ctx.url, 'offset'));
   const count = items.length;
@@ -45,7 +49,11 @@ export function paginate<T, R>(ctx: RouteContext, items: readonly T[], render: (
  * `paginate` producing the JSON text directly from per-item JSON strings (hot lists: P1, P5, P8,
  * P12). Same keys, order and values as `JSON.stringify(paginate(...))`.
  */
-export function paginateJson<T>(ctx: RouteContext, items: readonly T[], renderJson: (item: T) => string): string {
+export function paginateJson<T>(
+  ctx: RouteContext,
+  items: readonly T[],
+  renderJson: (item: T) => string,
+): string {
   const limit = parseLimit(queryParam(ctx.url, 'limit'));
   const offset = parseOffset(queryParam(ctx.url, 'offset'));
   const count = items.length;
@@ -54,16 +62,29 @@ export function paginateJson<T>(ctx: RouteContext, items: readonly T[], renderJs
   return `{"count":${count},"next":${JSON.stringify(page.next)},"previous":${JSON.stringify(page.previous)},"results":[${slice.map(renderJson).join(',')}]}`;
 }
 
-function withLinks(ctx: RouteContext, count: number, limit: number, offset: number): { next: string | null; previous: string | null } {
+function withLinks(
+  ctx: RouteContext,
+  count: number,
+  limit: number,
+  offset: number,
+): { next: string | null; previous: string | null } {
   return {
-    next: offset + limit >= count ? null : linkWith(ctx, { limit: String(limit), offset: String(offset + limit) }),
-    previous: offset <= 0 ? null
-      : offset - limit <= 0 ? linkWith(ctx, { limit: String(limit), offset: null })
-      : linkWith(ctx, { limit: String(limit), offset: String(offset - limit) }),
+    next:
+      offset + limit >= count
+        ? null
+        : linkWith(ctx, { limit: String(limit), offset: String(offset + limit) }),
+    previous:
+      offset <= 0
+        ? null
+        : offset - limit <= 0
+          ? linkWith(ctx, { limit: String(limit), offset: null })
+          : linkWith(ctx, { limit: String(limit), offset: String(offset - limit) }),
   };
 }
 
-/** `request.build_absolute_uri()` with params replaced (null = removed), re-encoded sorted by key. */
+/**
+ * `request.build_absolute_uri()` with params replaced (null = removed), re-encoded sorted by key.
+ */
 export function linkWith(ctx: RouteContext, replace: Record<string, string | null>): string {
   const raw = ctx.req.url ?? '/';
   const q = raw.indexOf('?');
@@ -74,7 +95,9 @@ export function linkWith(ctx: RouteContext, replace: Record<string, string | nul
     if (v !== null) pairs.set(k, [v]);
   }
   const keys = [...pairs.keys()].sort(comparePython);
-  const query = keys.flatMap((k) => (pairs.get(k) ?? []).map((v) => `${quotePlus(k)}=${quotePlus(v)}`)).join('&');
+  const query = keys
+    .flatMap((k) => (pairs.get(k) ?? []).map((v) => `${quotePlus(k)}=${quotePlus(v)}`))
+    .join('&');
   const proto = ctx.req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
   const host = ctx.req.headers.host ?? `${ctx.url.host}`;
   return `${proto}://${host}${path}${query ? `?${query}` : ''}`;

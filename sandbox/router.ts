@@ -11,7 +11,9 @@ export interface Route {
   /** Allowed methods; GET implies HEAD; OPTIONS is always answered. */
   methods: readonly string[];
   handle(ctx: RouteContext): void | Promise<void>;
-  /** Answers a disallowed method instead of the generic 405 (e.g. after authenticating, like DRF). */
+  /**
+   * Answers a disallowed method instead of the generic 405 (e.g. after authenticating, like DRF).
+   */
   onOtherMethod?(ctx: RouteContext): void | Promise<void>;
 }
 
@@ -31,7 +33,11 @@ export function rePath(mount: string, regex: string): RegExp {
  * The first route whose pattern matches and that allows `method`; failing that, the first whose
  * pattern matches (it answers 405). Two modules may so share a path with different methods.
  */
-export function matchRoute(routes: readonly Route[], pathname: string, method?: string): { route: Route; params: string[] } | null {
+export function matchRoute(
+  routes: readonly Route[],
+  pathname: string,
+  method?: string,
+): { route: Route; params: string[] } | null {
   let fallback: { route: Route; params: string[] } | null = null;
   for (const route of routes) {
     const m = route.pattern.exec(pathname);

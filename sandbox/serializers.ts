@@ -1,13 +1,25 @@
 // Wire shapes of docs/upstream.md §5, with production's key order and link styles: absolute
 // www.openhumans.org URLs in file serializers, relative paths in Project and DataType.
 import type { SandboxStore } from './data/store.js';
-import { PUBLIC_ORIGIN, type DataFile, type DataType, type Project, type User } from './data/types.js';
+import {
+  type DataFile,
+  type DataType,
+  type Project,
+  PUBLIC_ORIGIN,
+  type User,
+} from './data/types.js';
 import { mintDownloadKey } from './signing.js';
 import type { SandboxState } from './state.js';
 
 /** DRF DateTimeField: UTC ISO-8601 with microseconds and Z. */
 export function drfDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, (_m, frac: string) => `.${frac}${String(ms % 7 * 137).padStart(3, '0').slice(0, 3)}Z`);
+  return new Date(ms).toISOString().replace(
+    /\.(\d{3})Z$/,
+    (_m, frac: string) =>
+      `.${frac}${String((ms % 7) * 137)
+        .padStart(3, '0')
+        .slice(0, 3)}Z`,
+  );
 }
 
 export const idLabel = (projectId: number): string => `direct-sharing-${projectId}`;
@@ -60,18 +72,27 @@ export function serializeDataType(store: SandboxStore, d: DataType): Record<stri
 
 /** §5.4 PublicMember (P6, P7, P13). */
 export function serializePublicMember(u: User): Record<string, unknown> {
-  return { name: u.name, profile_url: `${PUBLIC_ORIGIN}/member/${u.username}/`, username: u.username };
+  return {
+    name: u.name,
+    profile_url: `${PUBLIC_ORIGIN}/member/${u.username}/`,
+    username: u.username,
+  };
 }
 
 /**
  * §5.1 PublicDataFile. Hidden membership: user fields null; and when the raw `?username=` value
  * contains the owner's username, the whole item is `{}` (a Python substring test).
  */
-export function serializePublicFile(state: SandboxState, f: DataFile, usernameParam: string | undefined): Record<string, unknown> {
+export function serializePublicFile(
+  state: SandboxState,
+  f: DataFile,
+  usernameParam: string | undefined,
+): Record<string, unknown> {
   const { store } = state;
   const owner = store.user(f.userId);
   const hidden = store.membership(f.projectId, f.userId)?.visible === false;
-  if (hidden && usernameParam !== undefined && owner && usernameParam.includes(owner.username)) return {};
+  if (hidden && usernameParam !== undefined && owner && usernameParam.includes(owner.username))
+    return {};
   return {
     id: f.id,
     basename: f.basename,
@@ -80,9 +101,10 @@ export function serializePublicFile(state: SandboxState, f: DataFile, usernamePa
     download_url: downloadUrl(state, f.id),
     metadata: f.metadata,
     source_project: `${PUBLIC_ORIGIN}/api/public/project/${f.projectId}/`,
-    user: hidden || !owner
-      ? { id: null, name: null, username: null }
-      : { id: owner.id, name: owner.name, username: owner.username },
+    user:
+      hidden || !owner
+        ? { id: null, name: null, username: null }
+        : { id: owner.id, name: owner.name, username: owner.username },
   };
 }
 
@@ -93,7 +115,11 @@ const publicJsonCache = new WeakMap<DataFile, { version: number; head: string; t
  * `serializePublicFile` as JSON text, fast: everything but the download key is cached per file
  * (until the next store mutation), so a page costs 100 key mints and string joins.
  */
-export function publicFileJson(state: SandboxState, f: DataFile, usernameParam: string | undefined): string {
+export function publicFileJson(
+  state: SandboxState,
+  f: DataFile,
+  usernameParam: string | undefined,
+): string {
   const { store } = state;
   if (usernameParam !== undefined && store.membership(f.projectId, f.userId)?.visible === false) {
     const owner = store.user(f.userId);

@@ -70,8 +70,14 @@ export function mintDownloadKey(secret: Buffer, fileId: number, nowMs: number): 
 
 export type KeyCheck = 'ok' | 'invalid' | 'expired';
 
-export function checkDownloadKey(secret: Buffer, fileId: number, key: string, nowMs: number): KeyCheck {
-  const m = /^([0-9a-f]{8})-([0-9a-f]{4})-4([0-9a-f]{3})-([89ab])([0-9a-f]{3})-([0-9a-f]{12})$/.exec(key);
+export function checkDownloadKey(
+  secret: Buffer,
+  fileId: number,
+  key: string,
+  nowMs: number,
+): KeyCheck {
+  const m =
+    /^([0-9a-f]{8})-([0-9a-f]{4})-4([0-9a-f]{3})-([89ab])([0-9a-f]{3})-([0-9a-f]{12})$/.exec(key);
   if (!m) return 'invalid';
   const [, t = '', c1 = '', c2 = '', variant = '', m1 = '', m2 = ''] = m;
   const mac = keyMac(secret, fileId, parseInt(t, 16), parseInt(c1 + c2, 16));
@@ -94,15 +100,27 @@ export function s3Path(s3Key: string, bucket = S3_BUCKET): string {
 }
 
 function sigV2(secretAccessKey: string, method: string, expires: string, resource: string): string {
-  return createHmac('sha1', secretAccessKey).update(`${method}\n\n\n${expires}\n${resource}`, 'utf8').digest('base64');
+  return createHmac('sha1', secretAccessKey)
+    .update(`${method}\n\n\n${expires}\n${resource}`, 'utf8')
+    .digest('base64');
 }
 
 /**
  * SigV2 query string (boto2 `generate_url` order: Signature, Expires, AWSAccessKeyId) for
  * `method` on an object, signed with an empty Content-MD5 and Content-Type.
  */
-export function signS3(creds: S3Credentials, method: 'GET' | 'PUT', s3Key: string, expiresEpochS: number): string {
-  const signature = sigV2(creds.secretAccessKey, method, String(expiresEpochS), s3Path(s3Key, creds.bucket));
+export function signS3(
+  creds: S3Credentials,
+  method: 'GET' | 'PUT',
+  s3Key: string,
+  expiresEpochS: number,
+): string {
+  const signature = sigV2(
+    creds.secretAccessKey,
+    method,
+    String(expiresEpochS),
+    s3Path(s3Key, creds.bucket),
+  );
   return `Signature=${encodeURIComponent(signature)}&Expires=${expiresEpochS}&AWSAccessKeyId=${creds.accessKeyId}`;
 }
 
@@ -110,14 +128,20 @@ export type SignatureCheck = 'ok' | 'mismatch' | 'expired' | 'missing';
 
 /** Verifies a signed request's query for `method` on `s3Key` (object key, decoded). */
 export function checkS3(
-  creds: S3Credentials, method: 'GET' | 'PUT', s3Key: string, query: URLSearchParams, nowMs: number, contentType = '',
+  creds: S3Credentials,
+  method: 'GET' | 'PUT',
+  s3Key: string,
+  query: URLSearchParams,
+  nowMs: number,
+  contentType = '',
 ): SignatureCheck {
   const sig = query.get('Signature');
   const expires = query.get('Expires');
   if (!sig || !expires || query.get('AWSAccessKeyId') !== creds.accessKeyId) return 'missing';
   const resource = s3Path(s3Key, creds.bucket);
   const expected = createHmac('sha1', creds.secretAccessKey)
-    .update(`${method}\n\n${contentType}\n${expires}\n${resource}`, 'utf8').digest('base64');
+    .update(`${method}\n\n${contentType}\n${expires}\n${resource}`, 'utf8')
+    .digest('base64');
   if (!safeEqual(expected, sig)) return 'mismatch';
   return Number(expires) * 1000 <= nowMs ? 'expired' : 'ok';
 }

@@ -1,6 +1,7 @@
 // Everything a route handler can reach: the data, the clock, the controls and the signing secret.
-import type { SandboxStore } from './data/store.js';
+
 import type { Controls } from './controls.js';
+import type { SandboxStore } from './data/store.js';
 import type { SandboxSizes } from './data/types.js';
 import type { S3Credentials } from './signing.js';
 

@@ -26,7 +26,9 @@ export interface DeauthPayload {
 /** One POST the sandbox made (or tried to make), kept for test assertions. */
 export interface WebhookDelivery {
   url: string;
-  /** 'signed' is the first POST (signed when a secret is set); 'fallback' the double-encoded retry. */
+  /**
+   * 'signed' is the first POST (signed when a secret is set); 'fallback' the double-encoded retry.
+   */
   attempt: 'signed' | 'fallback';
   headers: Record<string, string>;
   /** The exact request body. */
@@ -44,7 +46,11 @@ export const SIGNATURE_HEADER = 'X-OpenHumans-Webhooks-Signature';
  * The payload, in production's key order. `timestamp` is the erasure request time when erasure was
  * requested and otherwise now (the documented behaviour; arrow 1.x would crash there, §2.6).
  */
-export function deauthPayload(projectMemberId: string, erasureRequestedAt: Date | null, now = new Date()): DeauthPayload {
+export function deauthPayload(
+  projectMemberId: string,
+  erasureRequestedAt: Date | null,
+  now = new Date(),
+): DeauthPayload {
   return {
     project_member_id: projectMemberId,
     erasure_requested: erasureRequestedAt !== null,
@@ -82,7 +88,16 @@ export async function sendDeauthWebhook(
   if (first.status !== null && (first.status < 200 || first.status > 299)) {
     // requests.post(url, json=<str>): the JSON text, encoded once more as a JSON string.
     const fallbackBody = pyJsonDumps(body);
-    sent.push(await postRecorded(config, 'fallback', { 'Content-Type': 'application/json' }, fallbackBody, payload, log));
+    sent.push(
+      await postRecorded(
+        config,
+        'fallback',
+        { 'Content-Type': 'application/json' },
+        fallbackBody,
+        payload,
+        log,
+      ),
+    );
   }
   return sent;
 }
@@ -95,7 +110,15 @@ async function postRecorded(
   payload: DeauthPayload,
   log: WebhookDelivery[],
 ): Promise<WebhookDelivery> {
-  const delivery: WebhookDelivery = { url: config.url, attempt, headers, body, payload, status: null, at: new Date().toISOString() };
+  const delivery: WebhookDelivery = {
+    url: config.url,
+    attempt,
+    headers,
+    body,
+    payload,
+    status: null,
+    at: new Date().toISOString(),
+  };
   try {
     delivery.status = await postOnce(config.url, headers, body, config.timeoutMs ?? 10_000);
   } catch (err) {
@@ -105,13 +128,22 @@ async function postRecorded(
   return delivery;
 }
 
-function postOnce(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<number> {
+function postOnce(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<number> {
   const bytes = Buffer.from(body, 'utf8');
   const send = url.toLowerCase().startsWith('https:') ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
       url,
-      { method: 'POST', headers: { ...headers, 'Content-Length': String(bytes.length) }, timeout: timeoutMs },
+      {
+        method: 'POST',
+        headers: { ...headers, 'Content-Length': String(bytes.length) },
+        timeout: timeoutMs,
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));

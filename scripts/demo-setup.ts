@@ -41,7 +41,9 @@ export interface Demo {
 
 type Env = Record<string, string | undefined>;
 
-/** Starts the sandbox and the gateway on it. @throws ConfigError, or the listen error (EADDRINUSE). */
+/**
+ * Starts the sandbox and the gateway on it. @throws ConfigError, or the listen error (EADDRINUSE).
+ */
 export async function startDemo(env: Env): Promise<Demo> {
   const demoEnv = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env };
   // The sandbox calls the gateway's deauthorization webhook, signed with a secret made up here.
@@ -53,10 +55,14 @@ export async function startDemo(env: Env): Promise<Demo> {
   const sandbox = await startSandbox({
     port: 0,
     seed,
-    webhook: { url: `http://127.0.0.1:${planned.server.port}${planned.deauthorization.webhookPath}`, secret: webhookSecret },
+    webhook: {
+      url: `http://127.0.0.1:${planned.server.port}${planned.deauthorization.webhookPath}`,
+      secret: webhookSecret,
+    },
   });
   const sessionEnv = demoSessionEnv(demoEnv, planned.server.port);
-  if (sessionEnv.OAUTH_SESSION_REDIRECT_URI) configureOAuthApp(sandbox.state, { redirectUrl: sessionEnv.OAUTH_SESSION_REDIRECT_URI });
+  if (sessionEnv.OAUTH_SESSION_REDIRECT_URI)
+    configureOAuthApp(sandbox.state, { redirectUrl: sessionEnv.OAUTH_SESSION_REDIRECT_URI });
   let running: RunningServer;
   let config: Config;
   try {
@@ -102,13 +108,17 @@ function demoSessionEnv(env: Env, port: number): Env {
   const on = ['1', 'true', 'yes', 'on'].includes((env.OAUTH_SESSIONS ?? '').trim().toLowerCase());
   if (!on) return {};
   return {
-    OAUTH_SESSION_REDIRECT_URI: env.OAUTH_SESSION_REDIRECT_URI || `http://localhost:${port}/auth/openhumans/callback`,
+    OAUTH_SESSION_REDIRECT_URI:
+      env.OAUTH_SESSION_REDIRECT_URI || `http://localhost:${port}/auth/openhumans/callback`,
     OAUTH_SESSION_COOKIE_SECURE: env.OAUTH_SESSION_COOKIE_SECURE || 'false',
   };
 }
 
 /** Asks the gateway (in-process) for values the README examples can use on this sandbox. */
-async function exampleVariables(running: RunningServer, sandbox: Sandbox): Promise<ExampleVariables> {
+async function exampleVariables(
+  running: RunningServer,
+  sandbox: Sandbox,
+): Promise<ExampleVariables> {
   const ask = async <T>(query: string): Promise<T> => {
     const res = await running.gateway.fetch(new URL('/graphql', 'http://localhost'), {
       method: 'POST',
@@ -116,30 +126,52 @@ async function exampleVariables(running: RunningServer, sandbox: Sandbox): Promi
       body: JSON.stringify({ query }),
     });
     const body = (await res.json()) as { data?: T; errors?: unknown };
-    if (!body.data) throw new Error(`demo: cannot read the sandbox: ${JSON.stringify(body.errors)}`);
+    if (!body.data)
+      throw new Error(`demo: cannot read the sandbox: ${JSON.stringify(body.errors)}`);
     return body.data;
   };
   type Edges<N> = { edges: { node: N }[] };
-  const { projects } = await ask<{ projects: Edges<{ databaseId: number; dataFiles: { totalCount: number } | null }> }>(
-    '{ projects(first: 5) { edges { node { databaseId dataFiles(first: 1) { totalCount } } } } }',
-  );
-  const { dataTypes } = await ask<{ dataTypes: Edges<{ databaseId: number; children: unknown[]; dataFiles: { totalCount: number } | null }> }>(
+  const { projects } = await ask<{
+    projects: Edges<{ databaseId: number; dataFiles: { totalCount: number } | null }>;
+  }>('{ projects(first: 5) { edges { node { databaseId dataFiles(first: 1) { totalCount } } } } }');
+  const { dataTypes } = await ask<{
+    dataTypes: Edges<{
+      databaseId: number;
+      children: unknown[];
+      dataFiles: { totalCount: number } | null;
+    }>;
+  }>(
     '{ dataTypes(first: 10) { edges { node { databaseId children { name } dataFiles(first: 1) { totalCount } } } } }',
   );
-  const { users } = await ask<{ users: Edges<{ username: string; dataFiles: { totalCount: number } | null }> }>(
-    '{ users(first: 5) { edges { node { username dataFiles(first: 1) { totalCount } } } } }',
-  );
+  const { users } = await ask<{
+    users: Edges<{ username: string; dataFiles: { totalCount: number } | null }>;
+  }>('{ users(first: 5) { edges { node { username dataFiles(first: 1) { totalCount } } } } }');
   const project = projects.edges.find((e) => (e.node.dataFiles?.totalCount ?? 0) > 0)?.node;
   const dataType =
-    dataTypes.edges.find((e) => e.node.children.length > 0 && (e.node.dataFiles?.totalCount ?? 0) > 0)?.node ?? dataTypes.edges[0]?.node;
+    dataTypes.edges.find(
+      (e) => e.node.children.length > 0 && (e.node.dataFiles?.totalCount ?? 0) > 0,
+    )?.node ?? dataTypes.edges[0]?.node;
   const user = users.edges.find((e) => (e.node.dataFiles?.totalCount ?? 0) > 0)?.node;
   const member = Object.keys(sandbox.memberTokens)[0];
   const redirectUri = sandbox.store.project(sandbox.projectId)?.oauth2?.redirectUrl;
-  if (!project || !dataType || !user || !member || !redirectUri) throw new Error('demo: the sandbox lacks data for the README examples');
-  return { projectId: project.databaseId, dataTypeId: dataType.databaseId, username: user.username, member, redirectUri };
+  if (!project || !dataType || !user || !member || !redirectUri)
+    throw new Error('demo: the sandbox lacks data for the README examples');
+  return {
+    projectId: project.databaseId,
+    dataTypeId: dataType.databaseId,
+    username: user.username,
+    member,
+    redirectUri,
+  };
 }
 
-function bannerOf(running: RunningServer, sandbox: Sandbox, seed: number, examples: ExampleVariables, config: Config): string {
+function bannerOf(
+  running: RunningServer,
+  sandbox: Sandbox,
+  seed: number,
+  examples: ExampleVariables,
+  config: Config,
+): string {
   const members = Object.entries(sandbox.memberTokens).slice(0, 3);
   return [
     '',

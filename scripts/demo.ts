@@ -9,8 +9,9 @@
  * SANDBOX_SEED (1), and every other gateway variable of `.env.example` except
  * OPENHUMANS_BASE_URL (set to the sandbox).
  */
-import { ConfigError } from '../src/config/index.js';
+
 import { loadEnvFileIfPresent } from '../src/config/env-file.js';
+import { ConfigError } from '../src/config/index.js';
 import type { Demo } from './demo-setup.js';
 import { startDemo } from './demo-setup.js';
 
@@ -37,6 +38,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1);
     stopping = true;
-    void demo.close().then(() => process.exit(0), () => process.exit(1));
+    void demo.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   });
 }

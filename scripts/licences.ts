@@ -32,9 +32,22 @@ export interface Installed {
 }
 
 /** Licences that ask no more than keeping the notice (SPDX ids). */
-const PERMISSIVE = new Set(['MIT', 'MIT-0', 'ISC', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD', 'BlueOak-1.0.0', 'CC0-1.0', 'Unlicense']);
+const PERMISSIVE = new Set([
+  'MIT',
+  'MIT-0',
+  'ISC',
+  'Apache-2.0',
+  'BSD-2-Clause',
+  'BSD-3-Clause',
+  '0BSD',
+  'BlueOak-1.0.0',
+  'CC0-1.0',
+  'Unlicense',
+]);
 
-/** What each non-permissive licence in the tree allows and forbids, for those who run the gateway. */
+/**
+ * What each non-permissive licence in the tree allows and forbids, for those who run the gateway.
+ */
 export const NOTES: Readonly<Record<string, string>> = {
   'Elastic-2.0': [
     'The Elastic License 2.0 lets you use, copy, modify and distribute the package, in products too, ' +
@@ -65,7 +78,9 @@ function licenceOf(manifest: Manifest): string {
   const { license, licenses } = manifest;
   if (typeof license === 'string') return license;
   const typed = (value: unknown): string | null =>
-    typeof value === 'object' && value !== null && 'type' in value && typeof value.type === 'string' ? value.type : null;
+    typeof value === 'object' && value !== null && 'type' in value && typeof value.type === 'string'
+      ? value.type
+      : null;
   if (typed(license)) return typed(license) ?? 'UNKNOWN';
   if (Array.isArray(licenses)) return `(${licenses.map(typed).filter(Boolean).join(' OR ')})`;
   return 'UNKNOWN';
@@ -74,7 +89,8 @@ function licenceOf(manifest: Manifest): string {
 /** Code-point order: the same file on every machine, whatever its locale. */
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-const readManifest = (dir: string): Manifest => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
+const readManifest = (dir: string): Manifest =>
+  JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
 
 /** Node's lookup: `node_modules/<name>` in `from`, then in each directory above, up to `root`. */
 function resolvePackage(from: string, name: string, root: string): string | null {
@@ -91,12 +107,18 @@ interface Edge {
 }
 
 function edgesOf(manifest: Manifest, followOptional: boolean): Edge[] {
-  const required = Object.keys(manifest.dependencies ?? {}).map((name) => ({ name, optional: false }));
+  const required = Object.keys(manifest.dependencies ?? {}).map((name) => ({
+    name,
+    optional: false,
+  }));
   const peers = Object.keys(manifest.peerDependencies ?? {}).map((name) => ({
     name,
     optional: manifest.peerDependenciesMeta?.[name]?.optional === true,
   }));
-  const optional = Object.keys(manifest.optionalDependencies ?? {}).map((name) => ({ name, optional: true }));
+  const optional = Object.keys(manifest.optionalDependencies ?? {}).map((name) => ({
+    name,
+    optional: true,
+  }));
   return [...required, ...peers, ...optional].filter((edge) => followOptional || !edge.optional);
 }
 
@@ -106,13 +128,18 @@ function walk(root: string, followOptional: boolean): Map<string, string[]> {
   const queue: { dir: string; via: string[] }[] = [{ dir: root, via: [] }];
   for (let item = queue.shift(); item; item = queue.shift()) {
     const manifest = readManifest(item.dir);
-    const edges = item.dir === root ? edgesOf({ ...manifest, peerDependencies: {} }, followOptional) : edgesOf(manifest, followOptional);
+    const edges =
+      item.dir === root
+        ? edgesOf({ ...manifest, peerDependencies: {} }, followOptional)
+        : edgesOf(manifest, followOptional);
     for (const edge of edges) {
       const dir = resolvePackage(item.dir, edge.name, root);
       if (!dir) {
         // Optional packages may be absent (another platform's build, or --omit=optional).
         if (edge.optional) continue;
-        throw new Error(`${edge.name} (needed by ${manifest.name ?? 'the project'}) is not installed: run npm ci`);
+        throw new Error(
+          `${edge.name} (needed by ${manifest.name ?? 'the project'}) is not installed: run npm ci`,
+        );
       }
       if (seen.has(dir)) continue;
       const via = item.dir === root ? [] : [...item.via, manifest.name ?? relative(root, item.dir)];
@@ -155,7 +182,10 @@ function callouts(tree: Installed[]): string[] {
     .filter((p) => !isPermissive(p.licence))
     .map((p) => {
       const note = NOTES[p.licence];
-      if (!note) throw new Error(`${p.name}@${p.version} is ${p.licence}, which is not permissive: add a note to NOTES in scripts/licences.ts`);
+      if (!note)
+        throw new Error(
+          `${p.name}@${p.version} is ${p.licence}, which is not permissive: add a note to NOTES in scripts/licences.ts`,
+        );
       const chain = [...p.via, p.name].map((name) => `\`${name}\``).join(' → ');
       const optional = p.optional ? ', optional' : '';
       return `### \`${p.name}\` ${p.version}: ${p.licence}${optional}\n\nReached through ${chain}.\n\n${note}\n`;
@@ -197,7 +227,9 @@ export function renderNotices(tree: Installed[]): string {
     '',
     '| Package | Version | Licence | Optional |',
     '| --- | --- | --- | --- |',
-    ...tree.map((p) => `| \`${p.name}\` | ${p.version} | ${p.licence} | ${p.optional ? 'yes' : ''} |`),
+    ...tree.map(
+      (p) => `| \`${p.name}\` | ${p.version} | ${p.licence} | ${p.optional ? 'yes' : ''} |`,
+    ),
     '',
   ].join('\n');
 }

@@ -10,7 +10,10 @@ import { printSubgraph, subgraphSchema } from '../src/federation/subgraph.js';
 import { schema } from '../src/schema/index.js';
 
 const files: [URL, string][] = [
-  [new URL('../schema.graphql', import.meta.url), `${printSchema(lexicographicSortSchema(schema))}\n`],
+  [
+    new URL('../schema.graphql', import.meta.url),
+    `${printSchema(lexicographicSortSchema(schema))}\n`,
+  ],
   [new URL('../schema.subgraph.graphql', import.meta.url), `${printSubgraph(subgraphSchema())}\n`],
 ];
 

@@ -1,6 +1,7 @@
-import type { Config } from './config/index.js';
 import { parseBearer } from './auth/bearer.js';
+import type { Config } from './config/index.js';
 import type { DirectSharingApi } from './datasources/direct-sharing-api.js';
+import type { OpenHumans } from './datasources/open-humans.js';
 import type { OpenHumansHttp } from './datasources/open-humans-http.js';
 import type { PublicCache } from './datasources/response-cache.js';
 import type { UploadServices } from './datasources/writes/upload-services.js';
@@ -9,7 +10,6 @@ import type { DeauthorizationEvents } from './events/deauthorization-events.js';
 import { createLoaders, type Loaders } from './loaders/loaders.js';
 import type { Logger } from './logger.js';
 import type { OAuthServices } from './oauth/services.js';
-import type { OpenHumans } from './datasources/open-humans.js';
 import type { SharedRedis } from './redis/shared-redis.js';
 
 /**
@@ -18,7 +18,10 @@ import type { SharedRedis } from './redis/shared-redis.js';
  */
 export interface SharedDeps {
   config: Config;
-  /** The process's Open Humans client (`createOpenHumans`): each request's data sources come from it. */
+  /**
+   * The process's Open Humans client (`createOpenHumans`): each request's data sources come from
+   * it.
+   */
   openHumans: OpenHumans;
   http: OpenHumansHttp;
   publicCache: PublicCache;
@@ -64,7 +67,12 @@ export interface Context {
  * Builds the context of one request. `sessionToken`: the access token of a session cookie
  * (session mode), used when no Authorization header was sent.
  */
-export function createContext(request: Request, requestId: string, deps: SharedDeps, sessionToken: string | null = null): Context {
+export function createContext(
+  request: Request,
+  requestId: string,
+  deps: SharedDeps,
+  sessionToken: string | null = null,
+): Context {
   const bearer = parseBearer(request.headers.get('authorization'));
   // The bearer token, else the session's; an unusable header stays marked (TOKEN_INVALID).
   const { publicApi, directSharing } = deps.openHumans.forRequest({
@@ -88,4 +96,3 @@ export function createContext(request: Request, requestId: string, deps: SharedD
     },
   };
 }
-

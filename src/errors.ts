@@ -28,7 +28,10 @@ export const ErrorReason = {
   BODY_TOO_SLOW: 'BODY_TOO_SLOW',
   /** BAD_USER_INPUT: a multipart file part that the operation does not use. */
   UNREFERENCED_FILE: 'UNREFERENCED_FILE',
-  /** RATE_LIMITED, HTTP 429: this token already has `UPLOAD_MAX_CONCURRENT_PER_TOKEN` uploads running. */
+  /**
+   * RATE_LIMITED, HTTP 429: this token already has `UPLOAD_MAX_CONCURRENT_PER_TOKEN` uploads
+   * running.
+   */
   TOKEN_UPLOADS_BUSY: 'TOKEN_UPLOADS_BUSY',
   /** RATE_LIMITED, HTTP 503: `UPLOAD_MAX_CONCURRENT` uploads are running. */
   UPLOADS_BUSY: 'UPLOADS_BUSY',
@@ -36,7 +39,10 @@ export const ErrorReason = {
   SPOOL_FULL: 'SPOOL_FULL',
   /** RATE_LIMITED, HTTP 503: free disk space is below `UPLOAD_MIN_FREE_DISK_BYTES`. */
   DISK_LOW: 'DISK_LOW',
-  /** FORBIDDEN: a request signed in with the session cookie failed the CSRF rule (Origin, preflight). */
+  /**
+   * FORBIDDEN: a request signed in with the session cookie failed the CSRF rule (Origin,
+   * preflight).
+   */
   CSRF_REJECTED: 'CSRF_REJECTED',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
@@ -72,4 +78,5 @@ export class GatewayError extends GraphQLError {
 export const badUserInput = (message: string, extensions?: Record<string, unknown>): GatewayError =>
   new GatewayError(ErrorCode.BAD_USER_INPUT, message, { extensions });
 
-export const notFound = (message: string): GatewayError => new GatewayError(ErrorCode.NOT_FOUND, message);
+export const notFound = (message: string): GatewayError =>
+  new GatewayError(ErrorCode.NOT_FOUND, message);

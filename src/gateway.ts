@@ -3,59 +3,62 @@ import { GraphQLError, locatedError } from 'graphql';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import { createYoga, maskError as yogaMaskError } from 'graphql-yoga';
 import type { Config } from './config/index.js';
-import { GatewayError } from './errors.js';
+import type { TrustProxy } from './config/security.js';
 import type { Context, SharedDeps } from './context.js';
 import { createContext } from './context.js';
-import type { UpstreamCallEvent } from './datasources/open-humans-http.js';
-import { UpstreamError, toGatewayError } from './datasources/open-humans-http.js';
 import type { OpenHumans, OpenHumansOptions } from './datasources/open-humans.js';
 import { createOpenHumans } from './datasources/open-humans.js';
-import { useRequestDeadline } from './http/deadline-plugin.js';
+import type { UpstreamCallEvent } from './datasources/open-humans-http.js';
+import { toGatewayError, UpstreamError } from './datasources/open-humans-http.js';
+import { RedisIdempotencyStore } from './datasources/writes/redis-idempotency.js';
+import type { SharedUploadState, UploadServices } from './datasources/writes/upload-services.js';
+import { createUploadServices } from './datasources/writes/upload-services.js';
+import { GatewayError } from './errors.js';
 import { createDeauthorizationEventStore } from './events/create-store.js';
 import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
-import { useCompression } from './http/compression.js';
-import { GraphiQLPage, graphiqlOptions, useOfflineGraphiQL } from './http/graphiql.js';
-import { useStableErrorCodes } from './http/error-codes.js';
+import { eventStoreSettings } from './events/store-settings.js';
+import { subgraphObservability } from './federation/observability.js';
+import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
 import { useBodyLimit } from './http/body-limit.js';
-import { YOGA_HEALTH_CHECK_OFF, useHealth } from './http/health.js';
+import { useCompression } from './http/compression.js';
+import { useRequestDeadline } from './http/deadline-plugin.js';
+import { useStableErrorCodes } from './http/error-codes.js';
+import { GraphiQLPage, graphiqlOptions, useOfflineGraphiQL } from './http/graphiql.js';
+import { useHealth, YOGA_HEALTH_CHECK_OFF } from './http/health.js';
+import { PREFLIGHT_HEADERS, useStreamingUploads } from './http/multipart/streaming-uploads.js';
+import { createUploadGuard } from './http/multipart/upload-admission.js';
+import type { SharedGeneration } from './http/public-response-cache.js';
+import { PublicResponseCache, usePublicResponseCache } from './http/public-response-cache.js';
 import { ReadinessProbe, useReadiness } from './http/readiness.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
+import { useSecurityHeaders } from './http/security-headers.js';
+import type { TrustProxySetting } from './http/trusted-proxy.js';
+import { trustedHop } from './http/trusted-proxy.js';
+import { abuseLimitPlugins, createClientLimits, useUpstreamBudget } from './limits/index.js';
+import type { ClientLimits } from './limits/rate-limit.js';
 import type { Logger } from './logger.js';
 import { createLogger, toYogaLogger } from './logger.js';
 import { createOAuthServices } from './oauth/services.js';
 import { SESSION_PATHS, SessionManager } from './oauth/sessions.js';
-import { useSecurityHeaders } from './http/security-headers.js';
-import { trustedHop } from './http/trusted-proxy.js';
-import type { TrustProxySetting } from './http/trusted-proxy.js';
-import type { TrustProxy } from './config/security.js';
-import { createUploadServices } from './datasources/writes/upload-services.js';
-import type { SharedUploadState, UploadServices } from './datasources/writes/upload-services.js';
-import { PREFLIGHT_HEADERS, useStreamingUploads } from './http/multipart/streaming-uploads.js';
-import { createUploadGuard } from './http/multipart/upload-admission.js';
-import { schema as defaultSchema } from './schema/index.js';
-import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
-import { webhookPolicy } from './webhooks/webhook-policy.js';
-import { eventStoreSettings } from './events/store-settings.js';
-import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
-import { redisKey } from './redis/keys.js';
-import type { SharedRedis } from './redis/shared-redis.js';
-import { RedisIdempotencyStore } from './datasources/writes/redis-idempotency.js';
-import { abuseLimitPlugins, createClientLimits, useUpstreamBudget } from './limits/index.js';
-import type { ClientLimits } from './limits/rate-limit.js';
-import { subgraphObservability } from './federation/observability.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { useMetrics } from './observability/metrics-plugin.js';
 import { GatewayTracing } from './observability/tracing.js';
 import { useUnsupportedTransportErrors } from './realtime/http-transports.js';
-import { PublicResponseCache, usePublicResponseCache } from './http/public-response-cache.js';
-import type { SharedGeneration } from './http/public-response-cache.js';
+import { redisKey } from './redis/keys.js';
+import type { SharedRedis } from './redis/shared-redis.js';
+import { schema as defaultSchema } from './schema/index.js';
+import { useDeauthorizationWebhook } from './webhooks/deauthorize-webhook.js';
+import { webhookPolicy } from './webhooks/webhook-policy.js';
 
 /** The Apollo Federation subgraph's path (SUBGRAPH_SECRET; src/federation/). */
 export const SUBGRAPH_ENDPOINT = '/subgraph';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
-/** Prometheus metrics (METRICS; with METRICS_TOKEN on this port, or METRICS_PORT; src/observability/). */
+/**
+ * Prometheus metrics (METRICS; with METRICS_TOKEN on this port, or METRICS_PORT;
+ * src/observability/).
+ */
 export const METRICS_ENDPOINT = '/metrics';
 
 /** What the gateway needs; anything left out is built from `config` (tests pass their own). */
@@ -87,7 +90,10 @@ export interface GatewayDeps {
    * calls find their request's span themselves (src/observability/upstream-spans.ts).
    */
   tracing?: GatewayTracing;
-  /** The clock of sign-in and sessions (state expiry, token expiry, lifetimes); @default Date.now. Tests inject one. */
+  /**
+   * The clock of sign-in and sessions (state expiry, token expiry, lifetimes); @default Date.now.
+   * Tests inject one.
+   */
   sessionClock?: () => number;
   /**
    * The process's shared Redis (`createSharedRedis`); @default the Open Humans client's, which
@@ -105,7 +111,11 @@ export type OpenHumansParts = Pick<
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
 
 /** The Open Humans client passed in, or one built here (then closed with the gateway). */
-function openHumansFor(deps: GatewayDeps, logger: Logger, metrics: GatewayMetrics | undefined): { openHumans: OpenHumans; owned: boolean } {
+function openHumansFor(
+  deps: GatewayDeps,
+  logger: Logger,
+  metrics: GatewayMetrics | undefined,
+): { openHumans: OpenHumans; owned: boolean } {
   if (deps.openHumans) return { openHumans: deps.openHumans, owned: false };
   const openHumans = createOpenHumans(deps.config, {
     ...deps.openHumansParts,
@@ -129,17 +139,43 @@ function sharedDeps(deps: GatewayDeps, logger: Logger, openHumans: OpenHumans): 
       keyPrefix: redisKey(config, ''),
       onError: (message) => logger.warn(message),
     });
-  const uploads = deps.uploads ?? createUploadServices(config.uploads, config.uploadLimits, sharedIdempotency(config, redis));
-  return { config, openHumans, http, publicCache, logger, oauth, deauthorizationEvents, uploads, redis };
+  const uploads =
+    deps.uploads ??
+    createUploadServices(config.uploads, config.uploadLimits, sharedIdempotency(config, redis));
+  return {
+    config,
+    openHumans,
+    http,
+    publicCache,
+    logger,
+    oauth,
+    deauthorizationEvents,
+    uploads,
+    redis,
+  };
 }
 
-/** Idempotency keys and handle completions in Redis when the process has one (a retry may reach another instance). */
-function sharedIdempotency(config: Config, redis: SharedRedis | null): SharedUploadState | undefined {
+/**
+ * Idempotency keys and handle completions in Redis when the process has one (a retry may reach
+ * another instance).
+ */
+function sharedIdempotency(
+  config: Config,
+  redis: SharedRedis | null,
+): SharedUploadState | undefined {
   if (!redis) return undefined;
   const ttlMs = config.uploads.idempotencyTtlMs;
   return {
-    idempotency: new RedisIdempotencyStore({ redis, keyPrefix: redisKey(config, 'idempotency', ''), ttlMs }),
-    completions: new RedisIdempotencyStore({ redis, keyPrefix: redisKey(config, 'upload-completion', ''), ttlMs }),
+    idempotency: new RedisIdempotencyStore({
+      redis,
+      keyPrefix: redisKey(config, 'idempotency', ''),
+      ttlMs,
+    }),
+    completions: new RedisIdempotencyStore({
+      redis,
+      keyPrefix: redisKey(config, 'upload-completion', ''),
+      ttlMs,
+    }),
   };
 }
 
@@ -169,7 +205,8 @@ function corsFor(origins: readonly string[], sessionCookies = false) {
     return {
       origin: [origin],
       methods: ['GET', 'POST'],
-      // Every CSRF header a multipart upload may carry, or a cross-origin upload fails its preflight.
+      // Every CSRF header a multipart upload may carry, or a cross-origin upload fails its
+      // preflight.
       allowedHeaders: ['authorization', 'content-type', 'x-request-id', ...PREFLIGHT_HEADERS],
       exposedHeaders: ['x-request-id'],
       // Session mode: listed origins may send the cookie (still under the CSRF rule).
@@ -198,9 +235,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onWarning: (message) => logger.warn(message),
     redis: shared.redis,
   });
-  const { maxUpstreamCallsPerRequest: maxCalls, upstreamConcurrencyPerRequest: maxInFlight } = config.security;
+  const { maxUpstreamCallsPerRequest: maxCalls, upstreamConcurrencyPerRequest: maxInFlight } =
+    config.security;
   const plugins = [
-    // First registered, last disposed: the client outlives every plugin that may still call or cache.
+    // First registered, last disposed: the client outlives every plugin that may still call or
+    // cache.
     ...(owned ? [{ onDispose: () => openHumans.close() } satisfies Plugin] : []),
     useHealth('/health'),
     useRequestId(logger),
@@ -213,12 +252,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
     useUpstreamBudget({ maxCalls, maxInFlight }),
     ...subgraphPlugins(config, shared, clientLimits, metrics, tracing),
     ...(metrics
-      ? [useMetrics(metrics, { path: METRICS_ENDPOINT, graphqlPaths: [GRAPHQL_ENDPOINT], token: config.security.metricsToken })]
+      ? [
+          useMetrics(metrics, {
+            path: METRICS_ENDPOINT,
+            graphqlPaths: [GRAPHQL_ENDPOINT],
+            token: config.security.metricsToken,
+          }),
+        ]
       : []),
     // The webhook is traced too: a delivery's traceparent continues into its store writes.
     tracing.plugin([GRAPHQL_ENDPOINT, config.deauthorization.webhookPath]),
     // Rate limit, persisted operations, depth/alias/token/cost limits, introspection switch.
-    ...abuseLimitPlugins(config, { rateLimitedPaths: [GRAPHQL_ENDPOINT], clientLimits, ownsLimiter: true }),
+    ...abuseLimitPlugins(config, {
+      rateLimitedPaths: [GRAPHQL_ENDPOINT],
+      clientLimits,
+      ownsLimiter: true,
+    }),
     ...(sessions ? [sessions.plugin()] : []),
     // Whole answers to anonymous public queries (after the limits above, which a hit skips past).
     ...publicResponseCachePlugins(shared, schema, sessions?.cookieName ?? null),
@@ -239,12 +288,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }),
     useReadiness('/readiness', new ReadinessProbe(shared.http, {}, shared.redis)),
     ...(config.server.graphiql
-      ? [useOfflineGraphiQL(GRAPHQL_ENDPOINT, new GraphiQLPage(() => graphiqlOptions(schema, GRAPHQL_ENDPOINT)))]
+      ? [
+          useOfflineGraphiQL(
+            GRAPHQL_ENDPOINT,
+            new GraphiQLPage(() => graphiqlOptions(schema, GRAPHQL_ENDPOINT)),
+          ),
+        ]
       : []),
     useCompression(),
     useUnsupportedTransportErrors([GRAPHQL_ENDPOINT]),
     ...deauthorizationPlugins(deps, shared),
-    // No-store for credentialed and OAuth answers, Vary: Origin with CORS (src/http/security-headers.ts).
+    // No-store for credentialed and OAuth answers, Vary: Origin with CORS
+    // (src/http/security-headers.ts).
     useSecurityHeaders({
       sessionCookie: sessions?.cookieName ?? null,
       oauthPaths: Object.values(SESSION_PATHS),
@@ -265,7 +320,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logging: toYogaLogger(logger),
     // Only session mode makes context creation asynchronous (it may refresh a token).
     context: sessions
-      ? async ({ request }) => createContext(request, requestIdOf(request), shared, await sessions.tokenFor(request))
+      ? async ({ request }) =>
+          createContext(request, requestIdOf(request), shared, await sessions.tokenFor(request))
       : ({ request }) => createContext(request, requestIdOf(request), shared),
     plugins,
   });
@@ -288,13 +344,28 @@ function subgraphPlugins(
   const secret = config.security.subgraphSecret;
   if (!config.federation.subgraph || secret === null) return [];
   const plugins = [
-    // Observed like /graphql (metrics, spans, ftv1 traces for routers); src/federation/observability.ts.
-    ...subgraphObservability({ path: SUBGRAPH_ENDPOINT, metricsPath: METRICS_ENDPOINT, metrics, tracing }),
+    // Observed like /graphql (metrics, spans, ftv1 traces for routers);
+    // src/federation/observability.ts.
+    ...subgraphObservability({
+      path: SUBGRAPH_ENDPOINT,
+      metricsPath: METRICS_ENDPOINT,
+      metrics,
+      tracing,
+    }),
     useStableErrorCodes(),
     ...abuseLimitPlugins(config, { rateLimitedPaths: [SUBGRAPH_ENDPOINT], clientLimits }),
   ];
   const { typePrefix } = config.federation;
-  return [useSubgraphEndpoint({ path: SUBGRAPH_ENDPOINT, secret, typePrefix, shared, maskError, plugins })];
+  return [
+    useSubgraphEndpoint({
+      path: SUBGRAPH_ENDPOINT,
+      secret,
+      typePrefix,
+      shared,
+      maskError,
+      plugins,
+    }),
+  ];
 }
 
 /**
@@ -310,7 +381,17 @@ function deauthorizationPlugins(deps: GatewayDeps, shared: SharedDeps): Plugin[]
     if (policy.warning) logger.warn(policy.warning);
     const { webhookPath: path, timestampToleranceMs: toleranceMs } = config.deauthorization;
     const { secret, acceptUnsigned } = policy;
-    plugins.push(useDeauthorizationWebhook({ path, projectId, secret, acceptUnsigned, toleranceMs, store, logger }));
+    plugins.push(
+      useDeauthorizationWebhook({
+        path,
+        projectId,
+        secret,
+        acceptUnsigned,
+        toleranceMs,
+        store,
+        logger,
+      }),
+    );
   } else if (!policy.serve && projectId !== null) {
     logger.error(policy.reason);
   }
@@ -322,23 +403,37 @@ function deauthorizationPlugins(deps: GatewayDeps, shared: SharedDeps): Plugin[]
  * The whole-response cache of anonymous public queries (src/http/public-response-cache.ts), off
  * when the public cache is off or has no TTL; emptied whenever the public cache is invalidated.
  */
-function publicResponseCachePlugins(shared: SharedDeps, schema: GraphQLSchema, sessionCookie: string | null): Plugin[] {
+function publicResponseCachePlugins(
+  shared: SharedDeps,
+  schema: GraphQLSchema,
+  sessionCookie: string | null,
+): Plugin[] {
   const { config, redis } = shared;
   const { maxEntries, ttlMs, responseMaxEntries } = config.publicCache;
   if (maxEntries === 0 || ttlMs === 0 || responseMaxEntries === 0) return [];
   const key = redisKey(config, 'response-generation');
   const generation: SharedGeneration | null = redis
-    ? { read: () => redis.run((c) => c.get(key)), bump: () => redis.run(async (c) => void (await c.incr(key))) }
+    ? {
+        read: () => redis.run((c) => c.get(key)),
+        bump: () => redis.run(async (c) => void (await c.incr(key))),
+      }
     : null;
   const cache = new PublicResponseCache(responseMaxEntries, generation);
   const unsubscribe = shared.publicCache.onInvalidate((scope) => cache.invalidated(scope));
   return [
-    usePublicResponseCache({ cache, ttlMs: Math.min(ttlMs, shared.publicCache.ttlMs), schema, sessionCookie }),
+    usePublicResponseCache({
+      cache,
+      ttlMs: Math.min(ttlMs, shared.publicCache.ttlMs),
+      schema,
+      sessionCookie,
+    }),
     { onDispose: () => void unsubscribe() },
   ];
 }
 
-/** Session mode (OAUTH_SESSIONS): sign-in routes and cookie-carried member tokens; null when off. */
+/**
+ * Session mode (OAUTH_SESSIONS): sign-in routes and cookie-carried member tokens; null when off.
+ */
 function sessionManager(shared: SharedDeps, now?: () => number): SessionManager | null {
   const { config, oauth, logger } = shared;
   const secret = config.openHumans.clientSecret;
@@ -352,7 +447,8 @@ function sessionManager(shared: SharedDeps, now?: () => number): SessionManager 
       secure: secureCookies,
       lifetimes: { idleMs, absoluteMs },
       corsOrigins: config.server.corsOrigins,
-      // X-Forwarded-Proto/-Host count only from a hop TRUST_PROXY names (src/http/trusted-proxy.ts).
+      // X-Forwarded-Proto/-Host count only from a hop TRUST_PROXY names
+      // (src/http/trusted-proxy.ts).
       isTrustedHop: trustedHop(trustProxySetting(config.security.trustProxy)),
       graphqlPaths: [GRAPHQL_ENDPOINT],
       now,

@@ -1,6 +1,6 @@
-import { pino } from 'pino';
-import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import type { YogaLogger } from 'graphql-yoga';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
+import { pino } from 'pino';
 import type { LogLevel } from './config/index.js';
 import { REDACTED, redactText } from './redact.js';
 import { currentRequestId } from './request-scope.js';
@@ -116,7 +116,8 @@ export function toYogaLogger(logger: Logger): YogaLogger {
       } else {
         let text: string;
         try {
-          text = typeof first === 'string' ? first : JSON.stringify(serialise(first)) ?? String(first);
+          text =
+            typeof first === 'string' ? first : (JSON.stringify(serialise(first)) ?? String(first));
         } catch {
           text = String(first);
         }

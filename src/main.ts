@@ -3,9 +3,10 @@
  * once, starts the server, and shuts down gracefully on SIGTERM/SIGINT: stop accepting, drain
  * in-flight requests, then close the upstream connections.
  */
+
+import { loadEnvFileIfPresent } from './config/env-file.js';
 import type { Config } from './config/index.js';
 import { ConfigError, loadConfig } from './config/index.js';
-import { loadEnvFileIfPresent } from './config/env-file.js';
 import { startOtelSdk } from './observability/otel-sdk.js';
 import { startServer } from './server.js';
 
@@ -29,7 +30,9 @@ const otel = await startOtelSdk();
 const running = await startServer(config).catch((err: unknown) => {
   // e.g. EADDRINUSE: one clear line, no stack trace.
   const code = (err as { code?: string }).code;
-  process.stderr.write(`Cannot start the gateway on ${config.server.host}:${config.server.port}: ${code ?? String(err)}\n`);
+  process.stderr.write(
+    `Cannot start the gateway on ${config.server.host}:${config.server.port}: ${code ?? String(err)}\n`,
+  );
   process.exit(1);
 });
 running.logger.info('listening', {
@@ -39,7 +42,9 @@ running.logger.info('listening', {
   graphiql: config.server.graphiql,
   envFile: envFile !== null ? '.env' : null,
   // Where /metrics is, if anywhere (never public without METRICS_TOKEN).
-  metrics: !config.metrics ? 'off' : (running.metricsUrl ?? (config.security.metricsToken ? 'bearer token' : 'not served')),
+  metrics: !config.metrics
+    ? 'off'
+    : (running.metricsUrl ?? (config.security.metricsToken ? 'bearer token' : 'not served')),
   subgraph: config.federation.subgraph && config.security.subgraphSecret !== null,
 });
 

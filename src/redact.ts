@@ -47,9 +47,11 @@ const PARAM_PATTERN = new RegExp(
   'gi',
 );
 /** `"access_token": "…"` in JSON (tokens in OAuth2 token responses and echoed bodies). */
-const JSON_PATTERN = /("(?:access_token|refresh_token|client_secret|authorization)"\s*:\s*")((?:[^"\\]|\\.)*)(")/gi;
+const JSON_PATTERN =
+  /("(?:access_token|refresh_token|client_secret|authorization)"\s*:\s*")((?:[^"\\]|\\.)*)(")/gi;
 /** `Authorization: Bearer …`, `Basic …` and bare `Bearer …` (curl lines, header dumps). */
-const AUTH_HEADER_PATTERN = /(authorization["']?\s*[:=]\s*["']?)(?:bearer|basic|token)?\s*[^\s"',}]+/gi;
+const AUTH_HEADER_PATTERN =
+  /(authorization["']?\s*[:=]\s*["']?)(?:bearer|basic|token)?\s*[^\s"',}]+/gi;
 const BEARER_PATTERN = /\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}/gi;
 /** Open Humans master tokens are 64 alphanumeric characters (docs/upstream.md §1.2). */
 const MASTER_TOKEN_PATTERN = /(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])/g;
@@ -62,7 +64,10 @@ const MASTER_TOKEN_PATTERN = /(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])/g;
 export function redactText(text: string): string {
   return text
     .replace(PARAM_PATTERN, (_m, pre: string, name: string) => `${pre}${name}=${REDACTED}`)
-    .replace(JSON_PATTERN, (_m, pre: string, _v: string, post: string) => `${pre}${REDACTED}${post}`)
+    .replace(
+      JSON_PATTERN,
+      (_m, pre: string, _v: string, post: string) => `${pre}${REDACTED}${post}`,
+    )
     .replace(AUTH_HEADER_PATTERN, (_m, pre: string) => `${pre}${REDACTED}`)
     .replace(BEARER_PATTERN, (_m, scheme: string) => `${scheme} ${REDACTED}`)
     .replace(MASTER_TOKEN_PATTERN, REDACTED);

@@ -4,15 +4,15 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.js';
 import { createOpenHumans } from './datasources/open-humans.js';
 import type { Gateway } from './gateway.js';
-import { GRAPHQL_ENDPOINT, createGateway, maskError } from './gateway.js';
-import { attachWebSocketEndpoint } from './realtime/websocket.js';
+import { createGateway, GRAPHQL_ENDPOINT, maskError } from './gateway.js';
+import { applyConnectionLimits, serverOptions } from './http/connection-limits.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
-import { applyConnectionLimits, serverOptions } from './http/connection-limits.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import type { MetricsServer } from './observability/metrics-server.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import { GatewayTracing } from './observability/tracing.js';
+import { attachWebSocketEndpoint } from './realtime/websocket.js';
 
 export interface RunningServer {
   /** Base URL, e.g. http://localhost:4000 */
@@ -31,7 +31,10 @@ export interface RunningServer {
  * metrics, logger) once, wraps the gateway in a node:http server and listens. Used by
  * `main.ts` and `scripts/demo-setup.ts`.
  */
-export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  options: { logger?: Logger } = {},
+): Promise<RunningServer> {
   const logger = options.logger ?? createLogger({ level: config.server.logLevel });
   const metrics = config.metrics ? new GatewayMetrics({ processMetrics: true }) : undefined;
   const tracing = new GatewayTracing();
@@ -46,7 +49,13 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     onRefused: (kind) => logger.debug('connection refused by a limit', { kind }),
   });
   const websockets = config.websocket.enabled
-    ? attachWebSocketEndpoint(server, gateway, { path: GRAPHQL_ENDPOINT, config, logger, maskError, metrics })
+    ? attachWebSocketEndpoint(server, gateway, {
+        path: GRAPHQL_ENDPOINT,
+        config,
+        logger,
+        maskError,
+        metrics,
+      })
     : undefined;
   // Longer than a typical load balancer's idle timeout, so it closes idle connections first.
   server.keepAliveTimeout = 65_000;
@@ -64,10 +73,16 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const { metricsPort, metricsHost, metricsToken } = config.security;
   const metricsServer: MetricsServer | undefined =
     metrics && metricsPort !== null
-      ? await startMetricsServer(metrics, { port: metricsPort, host: metricsHost ?? config.server.host, token: metricsToken })
+      ? await startMetricsServer(metrics, {
+          port: metricsPort,
+          host: metricsHost ?? config.server.host,
+          token: metricsToken,
+        })
       : undefined;
   const { port } = server.address() as AddressInfo;
-  const shownHost = ['0.0.0.0', '::', '', '127.0.0.1', '::1'].includes(config.server.host) ? 'localhost' : config.server.host;
+  const shownHost = ['0.0.0.0', '::', '', '127.0.0.1', '::1'].includes(config.server.host)
+    ? 'localhost'
+    : config.server.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
 
   if (config.server.graphiql) warmGraphiQL(gateway, logger);
@@ -88,7 +103,14 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     })();
     return closing;
   };
-  return { url, server, gateway, logger, close, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
+  return {
+    url,
+    server,
+    gateway,
+    logger,
+    close,
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
+  };
 }
 
 /**
@@ -98,7 +120,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
 function warmGraphiQL(gateway: Gateway, logger: Logger): void {
   setImmediate(() => {
     Promise.resolve(
-      gateway.fetch(new URL('/graphql', 'http://localhost'), { headers: { accept: 'text/html', 'accept-encoding': 'br' } }),
+      gateway.fetch(new URL('/graphql', 'http://localhost'), {
+        headers: { accept: 'text/html', 'accept-encoding': 'br' },
+      }),
     )
       .then((res) => res.arrayBuffer())
       .then(

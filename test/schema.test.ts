@@ -13,7 +13,10 @@ describe('schema.graphql', () => {
 
 describe('schema.subgraph.graphql', () => {
   it('matches the federation subgraph built from code', async () => {
-    const committed = await readFile(new URL('../schema.subgraph.graphql', import.meta.url), 'utf8');
+    const committed = await readFile(
+      new URL('../schema.subgraph.graphql', import.meta.url),
+      'utf8',
+    );
     expect(committed).toBe(`${printSubgraph(subgraphSchema())}\n`);
   });
 });

@@ -46,7 +46,9 @@ export class FloorClient {
   }
 
   private async get<T>(path: string, query: Query = {}, token?: string): Promise<T> {
-    const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+    const search = new URLSearchParams(
+      Object.entries(query).map(([k, v]) => [k, String(v)]),
+    ).toString();
     const prefix = new URL(this.baseUrl).pathname.replace(/\/$/, '');
     const res = await this.pool.request({
       path: `${prefix}${path}${search ? `?${search}` : ''}`,
@@ -69,7 +71,10 @@ export class FloorClient {
     return {
       dataFiles: {
         totalCount: page.count,
-        pageInfo: { hasNextPage: page.results.length < page.count, endCursor: cursorFor(page.results.length - 1) },
+        pageInfo: {
+          hasNextPage: page.results.length < page.count,
+          endCursor: cursorFor(page.results.length - 1),
+        },
         edges: page.results.map((f) => ({
           node: {
             id: globalId('DataFile', f.id),
@@ -88,7 +93,10 @@ export class FloorClient {
   async lastPage(): Promise<unknown> {
     const { count } = await this.get<WirePage<WireFile>>('/api/public/datafiles/', { limit: 1 });
     const offset = Math.max(0, count - 10);
-    const page = await this.get<WirePage<WireFile>>('/api/public/datafiles/', { limit: count - offset, offset });
+    const page = await this.get<WirePage<WireFile>>('/api/public/datafiles/', {
+      limit: count - offset,
+      offset,
+    });
     return {
       dataFiles: {
         totalCount: page.count,
@@ -101,7 +109,10 @@ export class FloorClient {
   /** (b) `first: 50` after the item at `afterOffset`: one call. */
   async deepPage(afterOffset: number): Promise<unknown> {
     const offset = afterOffset + 1;
-    const page = await this.get<WirePage<WireFile>>('/api/public/datafiles/', { limit: 50, offset });
+    const page = await this.get<WirePage<WireFile>>('/api/public/datafiles/', {
+      limit: 50,
+      offset,
+    });
     return {
       dataFiles: {
         totalCount: page.count,
@@ -122,13 +133,16 @@ export class FloorClient {
     });
     const members = await Promise.all(
       page.results.map(async (m) => {
-        const files = m.file_count <= 10
-          ? [...m.data].sort(bySourceThenId).slice(0, 5)
-          : (await this.get<{ data: WireFile[] }>(
-            '/api/direct-sharing/project/exchange-member/',
-            { project_member_id: m.project_member_id, limit: 5 },
-            masterToken,
-          )).data;
+        const files =
+          m.file_count <= 10
+            ? [...m.data].sort(bySourceThenId).slice(0, 5)
+            : (
+                await this.get<{ data: WireFile[] }>(
+                  '/api/direct-sharing/project/exchange-member/',
+                  { project_member_id: m.project_member_id, limit: 5 },
+                  masterToken,
+                )
+              ).data;
         return {
           node: {
             id: globalId('Member', m.project_member_id),
@@ -136,7 +150,12 @@ export class FloorClient {
             fileCount: m.file_count,
             dataFiles: {
               edges: files.map((f) => ({
-                node: { id: globalId('DataFile', f.id), databaseId: f.id, basename: f.basename, source: f.source ?? null },
+                node: {
+                  id: globalId('DataFile', f.id),
+                  databaseId: f.id,
+                  basename: f.basename,
+                  source: f.source ?? null,
+                },
               })),
             },
           },
@@ -162,7 +181,9 @@ export class FloorClient {
         const id = ids[i];
         switch (type) {
           case 'DataFile': {
-            const f = await this.get<WireFile | null>(`/api/public/datafile/${encodeURIComponent(key)}/`);
+            const f = await this.get<WireFile | null>(
+              `/api/public/datafile/${encodeURIComponent(key)}/`,
+            );
             return f && { __typename: 'DataFile', id, databaseId: f.id, basename: f.basename };
           }
           case 'User': {
@@ -195,7 +216,8 @@ function fileNode(f: WireFile) {
   return { id: globalId('DataFile', f.id), databaseId: f.id, basename: f.basename };
 }
 
-const named = (item: WireNamed | undefined) => (item ? [{ databaseId: item.id, name: item.name }] : []);
+const named = (item: WireNamed | undefined) =>
+  item ? [{ databaseId: item.id, name: item.name }] : [];
 
 /** exchange-member's order (docs/upstream.md §2.3 D3). */
 function bySourceThenId(a: WireFile, b: WireFile): number {
@@ -204,7 +226,8 @@ function bySourceThenId(a: WireFile, b: WireFile): number {
   return sa < sb ? -1 : sa > sb ? 1 : a.id - b.id;
 }
 
-export const globalId = (type: string, key: string | number): string => Buffer.from(`${type}:${key}`).toString('base64');
+export const globalId = (type: string, key: string | number): string =>
+  Buffer.from(`${type}:${key}`).toString('base64');
 
 export function fromGlobalId(id: string): { type: string; key: string } {
   const decoded = Buffer.from(id, 'base64').toString('utf8');

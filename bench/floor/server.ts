@@ -24,7 +24,10 @@ function bearer(req: IncomingMessage): string {
   return header.startsWith('Bearer ') ? header.slice(7) : '';
 }
 
-const handlers: Record<string, (req: IncomingMessage, variables: Record<string, unknown>) => Promise<unknown>> = {
+const handlers: Record<
+  string,
+  (req: IncomingMessage, variables: Record<string, unknown>) => Promise<unknown>
+> = {
   '/a': () => floor.explorerPage(),
   '/b-last': () => floor.lastPage(),
   '/b-after': (_req, v) => floor.deepPage(Number(fromGlobalId(String(v.after)).key)),
@@ -42,10 +45,17 @@ const server = createServer((req, res) => {
     .then((body) => handler(req, body.variables ?? {}))
     .then((data) => {
       const text = JSON.stringify({ data });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+      res
+        .writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(text),
+        })
+        .end(text);
     })
     .catch((err: unknown) => {
-      const text = JSON.stringify({ errors: [{ message: err instanceof Error ? err.message : String(err) }] });
+      const text = JSON.stringify({
+        errors: [{ message: err instanceof Error ? err.message : String(err) }],
+      });
       res.writeHead(502, { 'content-type': 'application/json' }).end(text);
     });
 });

@@ -12,12 +12,20 @@ import { performance } from 'node:perf_hooks';
 import { CASES, type CaseId } from './cases.js';
 import { loadFixtures } from './fixtures.js';
 import { closePools, type HttpCall } from './load.js';
-import { callFor, combineLevels, firstDifference, measureLevel, probe, type MeasuredLevel, type MeasureSettings } from './measure.js';
+import {
+  callFor,
+  combineLevels,
+  firstDifference,
+  type MeasuredLevel,
+  type MeasureSettings,
+  measureLevel,
+  probe,
+} from './measure.js';
 import { canPin } from './proc.js';
 import { renderMarkdown } from './render-md.js';
 import { renderSvg } from './render-svg.js';
 import { resetCalls } from './sandbox-control.js';
-import { startSandbox, startSystem, type Pinning, type RunningSystem } from './systems.js';
+import { type Pinning, type RunningSystem, startSandbox, startSystem } from './systems.js';
 import { computeRatios, evaluateTargets } from './targets.js';
 import type { BenchReport, CaseReport, SystemId } from './types.js';
 import { measureUpload, skippedUpload } from './upload.js';
@@ -87,23 +95,32 @@ function describeMachine(pinned: boolean, loadAtStart: number): BenchReport['mac
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const t0 = performance.now();
   const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
-  const log = (line: string): void => options.log(`[${Math.round((performance.now() - t0) / 1000)} s] ${line}`);
+  const log = (line: string): void =>
+    options.log(`[${Math.round((performance.now() - t0) / 1000)} s] ${line}`);
   const pinned = canPin(cpus().length);
-  const pinning: Pinning = pinned ? { sandbox: '0', systems: '1' } : { sandbox: null, systems: null };
+  const pinning: Pinning = pinned
+    ? { sandbox: '0', systems: '1' }
+    : { sandbox: null, systems: null };
   log(`bench: starting the sandbox (${options.latencyMs} ± ${options.jitterMs} ms per call)…`);
   const sandbox = await startSandbox(options.latencyMs, options.jitterMs, pinning);
   const running: RunningSystem[] = [];
   try {
-    const started = await Promise.all(options.systems.map((id) => startSystem(id, sandbox.ready.url, pinning)));
+    const started = await Promise.all(
+      options.systems.map((id) => startSystem(id, sandbox.ready.url, pinning)),
+    );
     for (const system of started) {
-      log(`bench: ${system.info.id}: ${system.info.available ? `up (pid ${system.info.pid})` : system.info.reason}`);
+      log(
+        `bench: ${system.info.id}: ${system.info.available ? `up (pid ${system.info.pid})` : system.info.reason}`,
+      );
       running.push(system);
     }
     const fixtures = await loadFixtures(sandbox.ready.url, sandbox.ready.masterToken);
     await resetCalls(sandbox.ready.url);
     const budget = new WindowBudget(
       options.measureMs,
-      options.totalBudgetMs - (performance.now() - t0) - (options.uploadBytes > 0 ? options.uploadReserveMs : 0),
+      options.totalBudgetMs -
+        (performance.now() - t0) -
+        (options.uploadBytes > 0 ? options.uploadReserveMs : 0),
       options.cases.length * running.filter((r) => r.info.available).length * options.levels.length,
     );
     const settings: MeasureSettings = {
@@ -117,10 +134,21 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const cases: CaseReport[] = [];
     for (const bench of CASES.filter((c) => options.cases.includes(c.id))) {
       const report: CaseReport = {
-        id: bench.id, scenario: bench.scenario, title: bench.title, short: bench.short, floorPlan: bench.floorPlan,
-        query: bench.query, results: {}, ratios: {},
+        id: bench.id,
+        scenario: bench.scenario,
+        title: bench.title,
+        short: bench.short,
+        floorPlan: bench.floorPlan,
+        query: bench.query,
+        results: {},
+        ratios: {},
       };
-      const measurable: { system: RunningSystem; call: HttpCall; sameAsFloor: string; levels: MeasuredLevel[] }[] = [];
+      const measurable: {
+        system: RunningSystem;
+        call: HttpCall;
+        sameAsFloor: string;
+        levels: MeasuredLevel[];
+      }[] = [];
       let floorData: unknown;
       for (const system of running) {
         const id = system.info.id;
@@ -148,34 +176,42 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       // Level by level, every system in turn, so drifting background load hits all of them alike.
       for (const [index, concurrency] of options.levels.entries()) {
         for (const m of measurable) {
-          m.levels.push(await measureLevel(m.system, m.call, sandboxRef, concurrency, index === 0, settings));
+          m.levels.push(
+            await measureLevel(m.system, m.call, sandboxRef, concurrency, index === 0, settings),
+          );
         }
       }
       for (const m of measurable) {
         const result = combineLevels(m.levels, m.sameAsFloor);
         report.results[m.system.info.id] = result;
         if (result.available) {
-          log(`bench: ${bench.id} ${m.system.info.id}: ${result.upstreamCallsPerQuery} calls/query, ${result.levels.map((l) => `c=${l.concurrency} p50 ${l.latencyMs.p50} ms ${l.throughputRps} rps`).join('; ')}`);
+          log(
+            `bench: ${bench.id} ${m.system.info.id}: ${result.upstreamCallsPerQuery} calls/query, ${result.levels.map((l) => `c=${l.concurrency} p50 ${l.latencyMs.p50} ms ${l.throughputRps} rps`).join('; ')}`,
+          );
         }
       }
       report.ratios = computeRatios(report);
       cases.push(report);
     }
     log(`bench: upload scenario (${options.uploadBytes} bytes)…`);
-    const upload = options.uploadBytes > 0
-      ? await measureUpload({
-        sandboxUrl: sandbox.ready.url,
-        masterToken: sandbox.ready.masterToken,
-        bytes: options.uploadBytes,
-        smoke: options.smoke,
-        cpus: pinning.systems,
-      })
-      : skippedUpload();
+    const upload =
+      options.uploadBytes > 0
+        ? await measureUpload({
+            sandboxUrl: sandbox.ready.url,
+            masterToken: sandbox.ready.masterToken,
+            bytes: options.uploadBytes,
+            smoke: options.smoke,
+            cpus: pinning.systems,
+          })
+        : skippedUpload();
     const report: BenchReport = {
       schemaVersion: 1,
       mode: options.smoke ? 'smoke' : 'full',
       generatedAt: new Date().toISOString(),
-      commit: spawnSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).stdout?.trim() || 'unknown',
+      commit:
+        spawnSync('git', ['describe', '--always', '--dirty'], {
+          encoding: 'utf8',
+        }).stdout?.trim() || 'unknown',
       durationSeconds: 0,
       machine: describeMachine(pinned, loadAtStart),
       settings: {
@@ -193,7 +229,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     };
     report.durationSeconds = Math.round((performance.now() - t0) / 1000);
     writeReport(report, options.outDir);
-    log(`bench: report written to ${options.outDir}/benchmarks.{json,md,svg} in ${report.durationSeconds} s`);
+    log(
+      `bench: report written to ${options.outDir}/benchmarks.{json,md,svg} in ${report.durationSeconds} s`,
+    );
     return report;
   } finally {
     await closePools();
@@ -213,7 +251,11 @@ class WindowBudget {
   private last: { start: number; window: number } | null = null;
   private overheadMs = 1_000;
 
-  constructor(private readonly windowMs: number, budgetMs: number, runs: number) {
+  constructor(
+    private readonly windowMs: number,
+    budgetMs: number,
+    runs: number,
+  ) {
     this.deadline = performance.now() + budgetMs;
     this.runsLeft = Math.max(1, runs);
   }

@@ -85,7 +85,8 @@ export const CASES: readonly BenchCase[] = [
     scenario: 'c',
     title: '(c) coordinator view: 100 members with 5 files each (master token)',
     short: '(c) 100 members × 5 files',
-    floorPlan: 'D2 page of 100 (embeds ≤10 files), then D3 limit=5 for each member with >10 files, in parallel',
+    floorPlan:
+      'D2 page of 100 (embeds ≤10 files), then D3 limit=5 for each member with >10 files, in parallel',
     master: true,
     variables: () => ({}),
     query: /* GraphQL */ `query CoordinatorView {
@@ -103,7 +104,8 @@ export const CASES: readonly BenchCase[] = [
     scenario: 'd',
     title: '(d) nodes: 100 mixed ids (25 files, 25 users, 25 projects, 25 data types)',
     short: '(d) nodes of 100 mixed ids',
-    floorPlan: 'P2 per file ∥ P7 per user ∥ P10 all projects ∥ P3 all data types (52 calls, one round)',
+    floorPlan:
+      'P2 per file ∥ P7 per user ∥ P10 all projects ∥ P3 all data types (52 calls, one round)',
     master: false,
     variables: (f) => ({ ids: f.nodeIds }),
     query: /* GraphQL */ `query MixedNodes($ids: [ID!]!) {

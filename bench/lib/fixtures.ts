@@ -5,14 +5,20 @@
 import type { Fixtures } from './cases.js';
 import { send } from './load.js';
 
-const globalId = (type: string, key: string | number): string => Buffer.from(`${type}:${key}`).toString('base64');
+const globalId = (type: string, key: string | number): string =>
+  Buffer.from(`${type}:${key}`).toString('base64');
 
 /** The pagination helper's cursor format (base64 of `offset:<n>`), so one cursor serves all. */
-export const cursorFor = (offset: number): string => Buffer.from(`offset:${offset}`).toString('base64');
+export const cursorFor = (offset: number): string =>
+  Buffer.from(`offset:${offset}`).toString('base64');
 
 async function list<T>(sandboxUrl: string, path: string, query: string): Promise<T[]> {
   const url = new URL(`${sandboxUrl}${path}?${query}`);
-  const res = await send(url.origin, { path: url.pathname + url.search, method: 'GET', headers: {} });
+  const res = await send(url.origin, {
+    path: url.pathname + url.search,
+    method: 'GET',
+    headers: {},
+  });
   if (res.status !== 200) throw new Error(`fixtures: ${path} answered HTTP ${res.status}`);
   return (JSON.parse(res.body) as { results: T[] }).results;
 }

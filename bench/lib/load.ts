@@ -55,9 +55,17 @@ export async function closePools(): Promise<void> {
 }
 
 /** One request, returning status and body text (used for set-up and equivalence checks). */
-export async function send(origin: string, call: HttpCall): Promise<{ status: number; body: string }> {
+export async function send(
+  origin: string,
+  call: HttpCall,
+): Promise<{ status: number; body: string }> {
   const pool = poolFor(origin, 4);
-  const res = await pool.request({ path: call.path, method: call.method, headers: call.headers, body: call.body });
+  const res = await pool.request({
+    path: call.path,
+    method: call.method,
+    headers: call.headers,
+    body: call.body,
+  });
   return { status: res.statusCode, body: await res.body.text() };
 }
 
@@ -98,7 +106,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
-  return { requests: started, errors, firstError, wallMs: performance.now() - t0, latenciesMs: latencies };
+  return {
+    requests: started,
+    errors,
+    firstError,
+    wallMs: performance.now() - t0,
+    latenciesMs: latencies,
+  };
 }
 
 export interface LatencySummary {
@@ -112,7 +126,15 @@ export interface LatencySummary {
 /** Nearest-rank percentiles. */
 export function summarize(latencies: readonly number[]): LatencySummary {
   const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ??
+    Number.NaN;
   const mean = sorted.reduce((sum, v) => sum + v, 0) / (sorted.length || 1);
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), mean, max: sorted[sorted.length - 1] ?? Number.NaN };
+  return {
+    p50: at(0.5),
+    p95: at(0.95),
+    p99: at(0.99),
+    mean,
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+  };
 }

@@ -4,7 +4,7 @@
  * with upstream calls, latency, throughput, CPU and memory of each process.
  */
 import type { BenchCase, Fixtures } from './cases.js';
-import { runLoad, send, summarize, type HttpCall } from './load.js';
+import { type HttpCall, runLoad, send, summarize } from './load.js';
 import { cpuMs, RssSampler } from './proc.js';
 import { readCalls, resetCalls, totalCalls } from './sandbox-control.js';
 import type { RunningSystem } from './systems.js';
@@ -30,12 +30,20 @@ export interface Probe {
 export function callFor(system: RunningSystem, bench: BenchCase, fixtures: Fixtures): HttpCall {
   const endpoint = new URL(system.endpoint);
   const variables = bench.variables(fixtures);
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json',
+  };
   if (bench.master) headers.authorization = `Bearer ${fixtures.masterToken}`;
   if (system.info.id === 'floor') {
     return { path: `/${bench.id}`, method: 'POST', headers, body: JSON.stringify({ variables }) };
   }
-  return { path: endpoint.pathname, method: 'POST', headers, body: JSON.stringify({ query: bench.query, variables }) };
+  return {
+    path: endpoint.pathname,
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query: bench.query, variables }),
+  };
 }
 
 const hasErrors = (body: string): boolean => body.includes('"errors":[');
@@ -43,15 +51,24 @@ const hasErrors = (body: string): boolean => body.includes('"errors":[');
 export async function probe(system: RunningSystem, call: HttpCall): Promise<Probe> {
   try {
     const res = await send(new URL(system.endpoint).origin, call);
-    const parsed = JSON.parse(res.body) as { data?: unknown; errors?: { message?: string; extensions?: { code?: string } }[] };
+    const parsed = JSON.parse(res.body) as {
+      data?: unknown;
+      errors?: { message?: string; extensions?: { code?: string } }[];
+    };
     if (res.status !== 200 || parsed.errors?.length) {
       const first = parsed.errors?.[0];
       const code = first?.extensions?.code ? ` [${first.extensions.code}]` : '';
-      return { ok: false, reason: `not available: HTTP ${res.status}: ${(first?.message ?? res.body).slice(0, 300)}${code}` };
+      return {
+        ok: false,
+        reason: `not available: HTTP ${res.status}: ${(first?.message ?? res.body).slice(0, 300)}${code}`,
+      };
     }
     return { ok: true, data: parsed.data };
   } catch (err) {
-    return { ok: false, reason: `not available: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      ok: false,
+      reason: `not available: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }
 
@@ -76,15 +93,27 @@ export async function measureLevel(
   const origin = new URL(system.endpoint).origin;
   const pid = system.child?.pid ?? 0;
   await runLoad({
-    origin, call, concurrency, durationMs: firstLevel ? settings.warmupMs : 250,
-    maxRequests: (firstLevel ? settings.warmupRequests : 1) * concurrency, isError: hasErrors,
+    origin,
+    call,
+    concurrency,
+    durationMs: firstLevel ? settings.warmupMs : 250,
+    maxRequests: (firstLevel ? settings.warmupRequests : 1) * concurrency,
+    isError: hasErrors,
   });
   await resetCalls(sandbox.url);
-  const cpuBefore = { system: cpuMs(pid), sandbox: cpuMs(sandbox.pid), loadGenerator: cpuMs(process.pid) };
+  const cpuBefore = {
+    system: cpuMs(pid),
+    sandbox: cpuMs(sandbox.pid),
+    loadGenerator: cpuMs(process.pid),
+  };
   const sampler = new RssSampler([pid, sandbox.pid]).start();
   const run = await runLoad({
-    origin, call, concurrency, durationMs: settings.nextWindowMs(),
-    maxRequests: settings.maxRequests ?? undefined, isError: hasErrors,
+    origin,
+    call,
+    concurrency,
+    durationMs: settings.nextWindowMs(),
+    maxRequests: settings.maxRequests ?? undefined,
+    isError: hasErrors,
   });
   const peaks = sampler.stop();
   const calls = await readCalls(sandbox.url);
@@ -109,20 +138,27 @@ export async function measureLevel(
         loadGenerator: round(perQuery(cpuMs(process.pid) - cpuBefore.loadGenerator)),
       },
       sandboxLoadPct: round((sandboxCpu / run.wallMs) * 100),
-      peakRssMiB: { system: round(peaks.get(pid) ?? Number.NaN), sandbox: round(peaks.get(sandbox.pid) ?? Number.NaN) },
+      peakRssMiB: {
+        system: round(peaks.get(pid) ?? Number.NaN),
+        sandbox: round(peaks.get(sandbox.pid) ?? Number.NaN),
+      },
     },
   };
 }
 
 /** The levels of one (case, system), with upstream calls per query over all of them. */
-export function combineLevels(measured: readonly MeasuredLevel[], sameAsFloor: string): SystemCaseResult {
+export function combineLevels(
+  measured: readonly MeasuredLevel[],
+  sameAsFloor: string,
+): SystemCaseResult {
   const routeTotals: Record<string, number> = {};
   let requests = 0;
   // Failed requests may stop before their upstream calls: count levels without failures when any.
   const clean = measured.filter((m) => m.level.errors === 0);
   for (const m of clean.length > 0 ? clean : measured) {
     requests += m.level.requests;
-    for (const [route, n] of Object.entries(m.calls)) routeTotals[route] = (routeTotals[route] ?? 0) + n;
+    for (const [route, n] of Object.entries(m.calls))
+      routeTotals[route] = (routeTotals[route] ?? 0) + n;
   }
   const perAll = (n: number): number => round(n / Math.max(1, requests));
   return {
@@ -138,8 +174,13 @@ export function round(value: number): number {
   return Number.isFinite(value) ? Math.round(value * 100) / 100 : Number.NaN;
 }
 
-function mapValues<T extends object>(obj: T, fn: (v: number) => number): { [K in keyof T]: number } {
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, fn(v as number)])) as { [K in keyof T]: number };
+function mapValues<T extends object>(
+  obj: T,
+  fn: (v: number) => number,
+): { [K in keyof T]: number } {
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, fn(v as number)])) as {
+    [K in keyof T]: number;
+  };
 }
 
 /** Where two responses first differ (cursors ignored: they are opaque and system-specific). */
@@ -157,10 +198,16 @@ export function firstDifference(a: unknown, b: unknown, path = 'data'): string |
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const key of keys) {
       if (/cursor$/i.test(key)) continue;
-      const diff = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${path}.${key}`);
+      const diff = firstDifference(
+        (a as Record<string, unknown>)[key],
+        (b as Record<string, unknown>)[key],
+        `${path}.${key}`,
+      );
       if (diff) return diff;
     }
     return null;
   }
-  return a === b ? null : `${path} (${JSON.stringify(a)?.slice(0, 60)} vs ${JSON.stringify(b)?.slice(0, 60)})`;
+  return a === b
+    ? null
+    : `${path} (${JSON.stringify(a)?.slice(0, 60)} vs ${JSON.stringify(b)?.slice(0, 60)})`;
 }

@@ -2,7 +2,7 @@
  * Child processes of the benchmark: spawned (pinned to a core with `taskset` when it exists),
  * read for their one JSON "ready" line, and measured through /proc (CPU time and resident memory).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
@@ -41,9 +41,10 @@ export function canPin(cpuCount: number): boolean {
 /** Starts a TypeScript child and resolves once it prints a JSON line with `"ready": true`. */
 export function startChild<Ready>(spec: ChildSpec): Promise<Child<Ready>> {
   const nodeArgs = ['--import', 'tsx', spec.script, ...(spec.args ?? [])];
-  const [command, args] = spec.cpus === null
-    ? [process.execPath, nodeArgs]
-    : ['taskset', ['-c', spec.cpus, process.execPath, ...nodeArgs]];
+  const [command, args] =
+    spec.cpus === null
+      ? [process.execPath, nodeArgs]
+      : ['taskset', ['-c', spec.cpus, process.execPath, ...nodeArgs]];
   const child = spawn(command, args, {
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,7 +87,12 @@ export function startChild<Ready>(spec: ChildSpec): Promise<Child<Ready>> {
   });
 }
 
-function makeChild<Ready>(name: string, child: ChildProcess, ready: Ready, tail: () => string): Child<Ready> {
+function makeChild<Ready>(
+  name: string,
+  child: ChildProcess,
+  ready: Ready,
+  tail: () => string,
+): Child<Ready> {
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${name} has no pid`);
   return {
@@ -107,7 +113,8 @@ function makeChild<Ready>(name: string, child: ChildProcess, ready: Ready, tail:
   };
 }
 
-const CLOCK_TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const CLOCK_TICKS_PER_SECOND =
+  Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** User + system CPU milliseconds consumed so far by a process (all its threads). */
 export function cpuMs(pid: number): number {
@@ -142,7 +149,10 @@ export class RssSampler {
   private readonly peaks = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly pids: readonly number[], private readonly intervalMs = 25) {}
+  constructor(
+    private readonly pids: readonly number[],
+    private readonly intervalMs = 25,
+  ) {}
 
   start(): this {
     this.sample();

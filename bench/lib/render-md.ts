@@ -1,9 +1,17 @@
 /** `docs/benchmarks.md`: the machine, the method, one table per case, ratios, targets, upload. */
-import type { BenchReport, CaseReport, LevelResult, SystemCaseResult, TargetResult, UploadSide } from './types.js';
+import type {
+  BenchReport,
+  CaseReport,
+  LevelResult,
+  SystemCaseResult,
+  TargetResult,
+  UploadSide,
+} from './types.js';
 
 const n = (v: number | null | undefined, digits = 1): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
-const x = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${v.toFixed(2)}×`);
+const x = (v: number | null | undefined): string =>
+  v === null || v === undefined ? '—' : `${v.toFixed(2)}×`;
 const lat = (l: LevelResult | undefined): string =>
   l ? `${n(l.latencyMs.p50)} / ${n(l.latencyMs.p95)} / ${n(l.latencyMs.p99)}` : '—';
 
@@ -31,14 +39,17 @@ export function renderMarkdown(report: BenchReport, profile?: string): string {
     '## Method',
     '',
     '- **Systems**',
-    ...report.systems.map((s) => `  - **${s.label}**: ${s.description}${s.available ? '' : ` — *${s.reason ?? 'not available'}*`}`),
-    '- **Upstream calls per query** come from the sandbox\'s own per-route counters, reset before each measured run and read after its last response.',
-    '- **CPU ms per query** is user+system CPU time of each process (from /proc) over the measured run, divided by the requests it served; **sandbox load** is the sandbox\'s CPU time over wall time (100% = one core saturated: then the upstream, not the system under test, is the ceiling).',
+    ...report.systems.map(
+      (s) =>
+        `  - **${s.label}**: ${s.description}${s.available ? '' : ` — *${s.reason ?? 'not available'}*`}`,
+    ),
+    "- **Upstream calls per query** come from the sandbox's own per-route counters, reset before each measured run and read after its last response.",
+    "- **CPU ms per query** is user+system CPU time of each process (from /proc) over the measured run, divided by the requests it served; **sandbox load** is the sandbox's CPU time over wall time (100% = one core saturated: then the upstream, not the system under test, is the ceiling).",
     '- **Peak RSS** is sampled every 25 ms during the measured runs.',
-    '- **Same response**: the first response of every system is compared with the floor\'s (opaque cursors aside).',
+    "- **Same response**: the first response of every system is compared with the floor's (opaque cursors aside).",
     '- Latency columns are p50 / p95 / p99 in ms.',
     '- **Reading the three gateway rows.** *gateway* is the default configuration: it serves a repeated public query from its shared cache and a repeated coordinator view from its short per-token cache, so after warm-up it often makes no upstream call at all (each case repeats one query, the best case for a cache). *gateway-pages-uncached* keeps only the small catalogues (projects, data types) cached, as when many users browse different pages. *gateway-nocache* reuses nothing across requests, exactly like the floor: the like-for-like row.',
-    '- **The peer** resolves each relation through its per-request data source: (a) one data-type detail call per distinct data type and one project detail call per distinct project on the page (deduplicated), (c) one exchange-member call per member, (d) one detail call per id. That is what Apollo\'s documented pattern gives without DataLoader.',
+    "- **The peer** resolves each relation through its per-request data source: (a) one data-type detail call per distinct data type and one project detail call per distinct project on the page (deduplicated), (c) one exchange-member call per member, (d) one detail call per id. That is what Apollo's documented pattern gives without DataLoader.",
     '',
     '## Summary',
     '',
@@ -48,16 +59,38 @@ export function renderMarkdown(report: BenchReport, profile?: string): string {
   ];
   for (const c of report.cases) lines.push(...caseSection(c, maxC));
   lines.push(...targetsSection(report), ...uploadSection(report));
-  if (profile?.trim()) lines.push('## Profile', '', `*Kept from \`bench/profile.md\` (edit it there).*`, '', profile.trim(), '');
+  if (profile?.trim())
+    lines.push(
+      '## Profile',
+      '',
+      `*Kept from \`bench/profile.md\` (edit it there).*`,
+      '',
+      profile.trim(),
+      '',
+    );
   lines.push('## Chart', '', '![Latency against concurrency for each system](benchmarks.svg)', '');
   lines.push('## Queries', '');
   for (const c of report.cases) {
-    lines.push(`<details><summary>${c.title}</summary>`, '', '```graphql', c.query, '```', '', `Floor: ${c.floorPlan}.`, '', '</details>', '');
+    lines.push(
+      `<details><summary>${c.title}</summary>`,
+      '',
+      '```graphql',
+      c.query,
+      '```',
+      '',
+      `Floor: ${c.floorPlan}.`,
+      '',
+      '</details>',
+      '',
+    );
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** Three small tables (upstream calls, p50 at concurrency 1, throughput at the highest), case × system. */
+/**
+ * Three small tables (upstream calls, p50 at concurrency 1, throughput at the highest), case ×
+ * system.
+ */
 function summaryTable(report: BenchReport, maxC: number): string[] {
   const ids = report.systems.map((s) => s.id);
   type Measured = Extract<SystemCaseResult, { available: true }>;
@@ -77,8 +110,12 @@ function summaryTable(report: BenchReport, maxC: number): string[] {
   ];
   return [
     ...table('Upstream calls per query', (r) => n(r.upstreamCallsPerQuery, 2)),
-    ...table('p50 latency at concurrency 1 (ms)', (r) => n(r.levels.find((l) => l.concurrency === 1)?.latencyMs.p50)),
-    ...table(`Throughput at concurrency ${maxC} (requests/s)`, (r) => n(r.levels[r.levels.length - 1]?.throughputRps)),
+    ...table('p50 latency at concurrency 1 (ms)', (r) =>
+      n(r.levels.find((l) => l.concurrency === 1)?.latencyMs.p50),
+    ),
+    ...table(`Throughput at concurrency ${maxC} (requests/s)`, (r) =>
+      n(r.levels[r.levels.length - 1]?.throughputRps),
+    ),
   ];
 }
 
@@ -98,19 +135,32 @@ function caseSection(c: CaseReport, maxC: number): string[] {
     }
     const c1 = r.levels.find((l) => l.concurrency === 1);
     const top = r.levels[r.levels.length - 1];
-    const routes = Object.entries(r.upstreamCallsByRoute).map(([k, v]) => `${k}×${n(v, 2)}`).join(' ');
+    const routes = Object.entries(r.upstreamCallsByRoute)
+      .map(([k, v]) => `${k}×${n(v, 2)}`)
+      .join(' ');
     const errors = r.levels.reduce((s, l) => s + l.errors, 0);
-    lines.push(`| ${id} | ${n(r.upstreamCallsPerQuery, 2)} (${routes || 'none'}) | ${lat(c1)} | ${lat(top)} | ${n(top?.throughputRps)}${errors ? ` (${errors} errors)` : ''} | ${n(top?.cpuMsPerQuery.system, 2)} | ${n(top?.cpuMsPerQuery.sandbox, 2)} | ${n(top?.sandboxLoadPct, 0)}% | ${n(Math.max(...r.levels.map((l) => l.peakRssMiB.system)), 0)} | ${r.sameAsFloor} |`);
+    lines.push(
+      `| ${id} | ${n(r.upstreamCallsPerQuery, 2)} (${routes || 'none'}) | ${lat(c1)} | ${lat(top)} | ${n(top?.throughputRps)}${errors ? ` (${errors} errors)` : ''} | ${n(top?.cpuMsPerQuery.system, 2)} | ${n(top?.cpuMsPerQuery.sandbox, 2)} | ${n(top?.sandboxLoadPct, 0)}% | ${n(Math.max(...r.levels.map((l) => l.peakRssMiB.system)), 0)} | ${r.sameAsFloor} |`,
+    );
   }
   for (const [id, r] of Object.entries(c.results) as [string, SystemCaseResult][]) {
     if (!r.available) continue;
     for (const l of r.levels.filter((level) => level.errors > 0)) {
-      lines.push('', `- ${id} at concurrency ${l.concurrency}: ${l.errors} of ${l.requests} requests failed (not timed, not counted as throughput); first: \`${(l.firstError ?? '').replace(/`/g, "'").slice(0, 160)}\``);
+      lines.push(
+        '',
+        `- ${id} at concurrency ${l.concurrency}: ${l.errors} of ${l.requests} requests failed (not timed, not counted as throughput); first: \`${(l.firstError ?? '').replace(/`/g, "'").slice(0, 160)}\``,
+      );
     }
   }
-  lines.push('', '| ratio | upstream calls | p50 c=1 | p50 c=max | throughput | CPU ms/query |', '|---|---|---|---|---|---|');
+  lines.push(
+    '',
+    '| ratio | upstream calls | p50 c=1 | p50 c=max | throughput | CPU ms/query |',
+    '|---|---|---|---|---|---|',
+  );
   for (const [name, r] of Object.entries(c.ratios)) {
-    lines.push(`| ${name} | ${x(r.upstreamCalls)} | ${x(r.p50AtC1)} | ${x(r.p50AtMaxC)} | ${x(r.throughput)} | ${x(r.cpuMsPerQuery)} |`);
+    lines.push(
+      `| ${name} | ${x(r.upstreamCalls)} | ${x(r.p50AtC1)} | ${x(r.p50AtMaxC)} | ${x(r.throughput)} | ${x(r.cpuMsPerQuery)} |`,
+    );
   }
   lines.push('');
   return lines;
@@ -137,9 +187,14 @@ function targetsSection(report: BenchReport): string[] {
     const cells = systems.map((id) => {
       const t = row.get(id);
       if (!t) return '';
-      const value = t.value === null ? 'n/a'
-        : t.id.startsWith('calls') ? n(t.value, 2)
-        : t.id.startsWith('upload-rss') ? `${n(t.value)} MiB` : x(t.value);
+      const value =
+        t.value === null
+          ? 'n/a'
+          : t.id.startsWith('calls')
+            ? n(t.value, 2)
+            : t.id.startsWith('upload-rss')
+              ? `${n(t.value)} MiB`
+              : x(t.value);
       return `${value} ${t.pass === null ? '—' : t.pass ? '✅' : '❌'}`;
     });
     lines.push(`| ${description} | ${limit} | ${cells.join(' | ')} |`);
@@ -169,13 +224,29 @@ function uploadSection(report: BenchReport): string[] {
     '| path | throughput | time | peak RSS MiB | RSS growth MiB |',
     '|---|---|---|---|---|',
     side('direct PUT to the sandbox', u.directPut),
-    side(`gateway, size declared: streamed into the PUT${share(u.gateway, u.directPut)}`, u.gateway),
-    side(`gateway, size unknown: spooled, then PUT${share(u.gatewaySpooled, u.directPut)}`, u.gatewaySpooled),
+    side(
+      `gateway, size declared: streamed into the PUT${share(u.gateway, u.directPut)}`,
+      u.gateway,
+    ),
+    side(
+      `gateway, size unknown: spooled, then PUT${share(u.gatewaySpooled, u.directPut)}`,
+      u.gatewaySpooled,
+    ),
     side('peer', u.peer),
     '',
-    ...([['size declared', u.gateway], ['spooled', u.gatewaySpooled]] as Array<[string, UploadSide]>)
+    ...(
+      [
+        ['size declared', u.gateway],
+        ['spooled', u.gatewaySpooled],
+      ] as Array<[string, UploadSide]>
+    )
       .filter(([, s]) => s.available && s.details)
-      .map(([name, s]) => `Reported by bench/upload-memory.ts (${name}): ${Object.entries(s.details ?? {}).map(([k, v]) => `${k} = ${String(v)}`).join('; ')}.`),
+      .map(
+        ([name, s]) =>
+          `Reported by bench/upload-memory.ts (${name}): ${Object.entries(s.details ?? {})
+            .map(([k, v]) => `${k} = ${String(v)}`)
+            .join('; ')}.`,
+      ),
     '',
   ];
 }

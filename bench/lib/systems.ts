@@ -3,7 +3,7 @@
  * the sandbox on core 0, each system on core 1, the load generator (this process) unpinned.
  */
 import { existsSync } from 'node:fs';
-import { startChild, type Child } from './proc.js';
+import { type Child, startChild } from './proc.js';
 import type { SystemId, SystemInfo } from './types.js';
 
 export interface SandboxReady {
@@ -44,37 +44,49 @@ export const PAGES_UNCACHED_ENV: Record<string, string> = {
   BENCH_TOKEN_CACHE_TTL_MS: '1',
 };
 
-const DESCRIPTIONS: Record<SystemId, { label: string; description: string; script: string; env?: Record<string, string> }> = {
+const DESCRIPTIONS: Record<
+  SystemId,
+  { label: string; description: string; script: string; env?: Record<string, string> }
+> = {
   floor: {
     label: 'floor',
-    description: 'Hand-written undici client making the fewest REST calls, all independent calls in parallel, no cross-request cache; served over node:http.',
+    description:
+      'Hand-written undici client making the fewest REST calls, all independent calls in parallel, no cross-request cache; served over node:http.',
     script: 'bench/floor/server.ts',
   },
   gateway: {
     label: 'gateway',
-    description: 'This gateway (createGateway on node:http), default configuration: shared public cache on, warm after warm-up.',
+    description:
+      'This gateway (createGateway on node:http), default configuration: shared public cache on, warm after warm-up.',
     script: 'bench/procs/gateway.ts',
   },
   'gateway-pages-uncached': {
     label: 'gateway (only catalogues cached)',
-    description: 'This gateway with file pages never cached (PUBLIC_CACHE_TTL_SECONDS=0) and its per-token cache at 1 ms, while the small catalogues (projects, data types) stay cached as designed: the steady state of many users browsing different pages.',
+    description:
+      'This gateway with file pages never cached (PUBLIC_CACHE_TTL_SECONDS=0) and its per-token cache at 1 ms, while the small catalogues (projects, data types) stay cached as designed: the steady state of many users browsing different pages.',
     script: 'bench/procs/gateway.ts',
     env: PAGES_UNCACHED_ENV,
   },
   'gateway-nocache': {
     label: 'gateway (no shared cache)',
-    description: 'This gateway with its shared public cache off and its per-token cache at 1 ms: per-request loaders only, no cross-request reuse, like the floor.',
+    description:
+      'This gateway with its shared public cache off and its per-token cache at 1 ms: per-request loaders only, no cross-request reuse, like the floor.',
     script: 'bench/procs/gateway.ts',
     env: NO_CACHE_ENV,
   },
   peer: {
     label: 'peer (Apollo + RESTDataSource)',
-    description: 'Apollo Server 5 with @apollo/datasource-rest, one data source per request (built-in GET deduplication), no hand-rolled batching.',
+    description:
+      'Apollo Server 5 with @apollo/datasource-rest, one data source per request (built-in GET deduplication), no hand-rolled batching.',
     script: 'bench/peer/server.ts',
   },
 };
 
-export function startSandbox(latencyMs: number, jitterMs: number, pinning: Pinning): Promise<Child<SandboxReady>> {
+export function startSandbox(
+  latencyMs: number,
+  jitterMs: number,
+  pinning: Pinning,
+): Promise<Child<SandboxReady>> {
   return startChild<SandboxReady>({
     name: 'sandbox',
     script: 'bench/procs/sandbox.ts',
@@ -84,9 +96,18 @@ export function startSandbox(latencyMs: number, jitterMs: number, pinning: Pinni
   });
 }
 
-export async function startSystem(id: SystemId, sandboxUrl: string, pinning: Pinning): Promise<RunningSystem> {
+export async function startSystem(
+  id: SystemId,
+  sandboxUrl: string,
+  pinning: Pinning,
+): Promise<RunningSystem> {
   const spec = DESCRIPTIONS[id];
-  const info: SystemInfo = { id, label: spec.label, description: spec.description, available: false };
+  const info: SystemInfo = {
+    id,
+    label: spec.label,
+    description: spec.description,
+    available: false,
+  };
   if (!existsSync(spec.script) || (id.startsWith('gateway') && !existsSync('src/gateway.ts'))) {
     info.reason = 'not available: src/gateway.ts does not exist yet';
     return { info, child: null, endpoint: '' };
@@ -111,7 +132,12 @@ export async function startSystem(id: SystemId, sandboxUrl: string, pinning: Pin
     info.available = true;
     info.pid = child.pid;
     // The floor takes POST /<case>; yoga serves /graphql; Apollo's standalone server serves /.
-    const endpoint = id === 'floor' ? child.ready.url : id === 'peer' ? `${child.ready.url}/` : `${child.ready.url}/graphql`;
+    const endpoint =
+      id === 'floor'
+        ? child.ready.url
+        : id === 'peer'
+          ? `${child.ready.url}/`
+          : `${child.ready.url}/graphql`;
     return { info, child, endpoint };
   } catch (err) {
     info.reason = `not available: failed to start (${firstLine(err)})`;

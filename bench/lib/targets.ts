@@ -1,17 +1,32 @@
 /** Ratios between systems and the issue's targets, computed from the measured results. */
 import { round } from './measure.js';
-import type { CaseReport, LevelResult, RatioSet, SystemCaseResult, SystemId, TargetResult, UploadReport, UploadSide } from './types.js';
+import type {
+  CaseReport,
+  LevelResult,
+  RatioSet,
+  SystemCaseResult,
+  SystemId,
+  TargetResult,
+  UploadReport,
+  UploadSide,
+} from './types.js';
 
-export const GATEWAYS: readonly SystemId[] = ['gateway', 'gateway-pages-uncached', 'gateway-nocache'];
+export const GATEWAYS: readonly SystemId[] = [
+  'gateway',
+  'gateway-pages-uncached',
+  'gateway-nocache',
+];
 
 type Measured = Extract<SystemCaseResult, { available: true }>;
 
 const measured = (r: SystemCaseResult | undefined): Measured | null => (r?.available ? r : null);
-const levelAt = (r: Measured | null, c: number): LevelResult | undefined => r?.levels.find((l) => l.concurrency === c);
+const levelAt = (r: Measured | null, c: number): LevelResult | undefined =>
+  r?.levels.find((l) => l.concurrency === c);
 const maxLevel = (r: Measured | null): LevelResult | undefined => r?.levels[r.levels.length - 1];
 
 function ratio(a: number | undefined, b: number | undefined): number | null {
-  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return null;
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0)
+    return null;
   return round(a / b);
 }
 
@@ -66,7 +81,10 @@ export function evaluateTargets(cases: CaseReport[], upload: UploadReport): Targ
         note: r === null ? unavailable(c.results[id], c.results.floor) : undefined,
       });
     }
-    for (const [caseId, factor] of [['a', 6], ['c', 3]] as const) {
+    for (const [caseId, factor] of [
+      ['a', 6],
+      ['c', 3],
+    ] as const) {
       const c = cases.find((x) => x.id === caseId);
       const r = c?.ratios[`${id}/peer`]?.throughput ?? null;
       targets.push({
@@ -99,7 +117,8 @@ function uploadTargets(upload: UploadReport): TargetResult[] {
   });
   const declared = upload.gateway.mibPerSecond;
   const direct = upload.directPut.mibPerSecond;
-  const share = declared !== undefined && direct ? Math.round((declared / direct) * 1000) / 1000 : null;
+  const share =
+    declared !== undefined && direct ? Math.round((declared / direct) * 1000) / 1000 : null;
   return [
     rss('upload-rss-gateway', 'size declared', upload.gateway),
     rss('upload-rss-gateway-spooled', 'size unknown, spooled', upload.gatewaySpooled),

@@ -1,6 +1,7 @@
 /** The shape of `docs/benchmarks.json` (also what the smoke test asserts). */
-import type { LatencySummary } from './load.js';
+
 import type { CaseId } from './cases.js';
+import type { LatencySummary } from './load.js';
 
 export type SystemId = 'floor' | 'gateway' | 'gateway-pages-uncached' | 'gateway-nocache' | 'peer';
 
@@ -36,14 +37,18 @@ export interface LevelResult {
 
 export type SystemCaseResult =
   | {
-    available: true;
-    /** Over every measured request of the levels without errors (of all levels if none is clean). */
-    upstreamCallsPerQuery: number;
-    upstreamCallsByRoute: Record<string, number>;
-    /** `same` when the response equals the floor's (cursors aside), else where it first differs. */
-    sameAsFloor: 'same' | 'reference' | string;
-    levels: LevelResult[];
-  }
+      available: true;
+      /**
+       * Over every measured request of the levels without errors (of all levels if none is clean).
+       */
+      upstreamCallsPerQuery: number;
+      upstreamCallsByRoute: Record<string, number>;
+      /**
+       * `same` when the response equals the floor's (cursors aside), else where it first differs.
+       */
+      sameAsFloor: 'same' | 'reference' | string;
+      levels: LevelResult[];
+    }
   | { available: false; reason: string };
 
 export interface CaseReport {

@@ -18,17 +18,36 @@ interface ScriptRun {
   timedOut: boolean;
 }
 
-function runScript(script: string, args: string[], env: Record<string, string>, cpus: string | null, timeoutMs: number): Promise<ScriptRun> {
+function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  cpus: string | null,
+  timeoutMs: number,
+): Promise<ScriptRun> {
   const nodeArgs = ['--import', 'tsx', script, ...args];
-  const [command, argv] = cpus === null ? [process.execPath, nodeArgs] : ['taskset', ['-c', cpus, process.execPath, ...nodeArgs]];
+  const [command, argv] =
+    cpus === null
+      ? [process.execPath, nodeArgs]
+      : ['taskset', ['-c', cpus, process.execPath, ...nodeArgs]];
   return new Promise((resolve) => {
-    const child = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, argv, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout = (stdout + c).slice(-20_000); });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr = (stderr + c).slice(-4_000); });
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout = (stdout + c).slice(-20_000);
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr = (stderr + c).slice(-4_000);
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, timedOut });
@@ -39,7 +58,9 @@ function runScript(script: string, args: string[], env: Record<string, string>, 
 /** The last JSON object printed on stdout: one line, or pretty-printed over several lines. */
 function lastJson(text: string): Record<string, unknown> | null {
   const trimmed = text.trim();
-  const starts = [...trimmed.matchAll(/(^|\n)\{/g)].map((m) => m.index + (m[1] ?? '').length).reverse();
+  const starts = [...trimmed.matchAll(/(^|\n)\{/g)]
+    .map((m) => m.index + (m[1] ?? '').length)
+    .reverse();
   for (const start of starts) {
     try {
       return JSON.parse(trimmed.slice(start)) as Record<string, unknown>;
@@ -67,14 +88,20 @@ function scriptResult(run: ScriptRun, what: string): Record<string, unknown> | U
   return result;
 }
 
-const isSide = (v: Record<string, unknown> | UploadSide): v is UploadSide => typeof v.available === 'boolean';
+const isSide = (v: Record<string, unknown> | UploadSide): v is UploadSide =>
+  typeof v.available === 'boolean';
 
-/** One measured upload: bytes/seconds/mibPerSecond/peakRssMiB/rssGrowthMiB, and the rest as details. */
+/**
+ * One measured upload: bytes/seconds/mibPerSecond/peakRssMiB/rssGrowthMiB, and the rest as details.
+ */
 function toSide(result: Record<string, unknown>, bytes: number | undefined): UploadSide {
   const seconds = num(result.seconds);
   const size = num(result.bytes) ?? bytes;
-  const rate = num(result.mibPerSecond)
-    ?? (size !== undefined && seconds ? Math.round((size / 1024 ** 2 / seconds) * 10) / 10 : undefined);
+  const rate =
+    num(result.mibPerSecond) ??
+    (size !== undefined && seconds
+      ? Math.round((size / 1024 ** 2 / seconds) * 10) / 10
+      : undefined);
   return {
     available: true,
     bytes: size,
@@ -87,7 +114,11 @@ function toSide(result: Record<string, unknown>, bytes: number | undefined): Upl
 }
 
 /** The two gateway paths out of bench/upload-memory.ts's report. */
-function gatewaySides(run: ScriptRun): { declared: UploadSide; spooled: UploadSide; report?: Record<string, unknown> } {
+function gatewaySides(run: ScriptRun): {
+  declared: UploadSide;
+  spooled: UploadSide;
+  report?: Record<string, unknown>;
+} {
   const result = scriptResult(run, 'bench/upload-memory.ts');
   if (isSide(result)) return { declared: result, spooled: result };
   const fileMiB = num(result.fileMiB);
@@ -95,7 +126,9 @@ function gatewaySides(run: ScriptRun): { declared: UploadSide; spooled: UploadSi
   const paths = (result.paths ?? {}) as Record<string, Record<string, unknown> | undefined>;
   const side = (name: string): UploadSide => {
     const path = paths[name];
-    return path ? toSide(path, bytes) : { available: false, reason: `not available: no "${name}" path in the report` };
+    return path
+      ? toSide(path, bytes)
+      : { available: false, reason: `not available: no "${name}" path in the report` };
   };
   return { declared: side('declared'), spooled: side('spooled'), report: result };
 }
@@ -111,14 +144,26 @@ export async function measureUpload(options: {
   let gatewaySpooled: UploadSide;
   let directPut: UploadSide | null = null;
   if (!existsSync('bench/upload-memory.ts')) {
-    gateway = { available: false, reason: 'not available: bench/upload-memory.ts does not exist yet' };
+    gateway = {
+      available: false,
+      reason: 'not available: bench/upload-memory.ts does not exist yet',
+    };
     gatewaySpooled = gateway;
   } else if (options.smoke) {
-    gateway = { available: false, reason: 'skipped in smoke mode (bench/upload-memory.ts runs a 1 GiB upload)' };
+    gateway = {
+      available: false,
+      reason: 'skipped in smoke mode (bench/upload-memory.ts runs a 1 GiB upload)',
+    };
     gatewaySpooled = gateway;
   } else {
     const sizeMiB = String(Math.round(options.bytes / 1024 ** 2));
-    const run = await runScript('bench/upload-memory.ts', ['--json', '--size-mib', sizeMiB], {}, null, 600_000);
+    const run = await runScript(
+      'bench/upload-memory.ts',
+      ['--json', '--size-mib', sizeMiB],
+      {},
+      null,
+      600_000,
+    );
     const sides = gatewaySides(run);
     gateway = sides.declared;
     gatewaySpooled = sides.spooled;
@@ -126,11 +171,20 @@ export async function measureUpload(options: {
     if (sides.report) directPut = directPutFrom(sides.report);
   }
   if (!directPut) {
-    const result = scriptResult(await runScript('bench/procs/direct-put.ts', [], {
-      BENCH_SANDBOX_URL: options.sandboxUrl,
-      BENCH_MASTER_TOKEN: options.masterToken,
-      BENCH_UPLOAD_BYTES: String(options.bytes),
-    }, options.cpus, 300_000), 'direct PUT');
+    const result = scriptResult(
+      await runScript(
+        'bench/procs/direct-put.ts',
+        [],
+        {
+          BENCH_SANDBOX_URL: options.sandboxUrl,
+          BENCH_MASTER_TOKEN: options.masterToken,
+          BENCH_UPLOAD_BYTES: String(options.bytes),
+        },
+        options.cpus,
+        300_000,
+      ),
+      'direct PUT',
+    );
     directPut = isSide(result) ? result : toSide(result, undefined);
   }
   return {
@@ -163,5 +217,12 @@ export function formatBytes(bytes: number): string {
 
 export function skippedUpload(): UploadReport {
   const skipped = { available: false, reason: 'skipped (--no-upload)' };
-  return { id: 'e', title: '(e) upload: skipped', directPut: skipped, gateway: skipped, gatewaySpooled: skipped, peer: skipped };
+  return {
+    id: 'e',
+    title: '(e) upload: skipped',
+    directPut: skipped,
+    gateway: skipped,
+    gatewaySpooled: skipped,
+    peer: skipped,
+  };
 }

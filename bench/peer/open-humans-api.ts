@@ -2,7 +2,11 @@
  * The peer's data source: one RESTDataSource per request, as Apollo's docs recommend. Its
  * built-in per-request deduplication of GETs is the only "batching" it gets.
  */
-import { RESTDataSource, type AugmentedRequest, type DataSourceConfig } from '@apollo/datasource-rest';
+import {
+  type AugmentedRequest,
+  type DataSourceConfig,
+  RESTDataSource,
+} from '@apollo/datasource-rest';
 
 export interface WirePage<T> {
   count: number;
@@ -48,7 +52,11 @@ export interface WireExchange {
 }
 
 export class OpenHumansAPI extends RESTDataSource {
-  constructor(baseURL: string, private readonly token: string | null, config?: DataSourceConfig) {
+  constructor(
+    baseURL: string,
+    private readonly token: string | null,
+    config?: DataSourceConfig,
+  ) {
     super(config);
     this.baseURL = `${baseURL}/`;
   }
@@ -61,7 +69,9 @@ export class OpenHumansAPI extends RESTDataSource {
   }
 
   listDataFiles(offset: number, limit: number): Promise<WirePage<WireFile>> {
-    return this.get('api/public/datafiles/', { params: { offset: String(offset), limit: String(limit) } });
+    return this.get('api/public/datafiles/', {
+      params: { offset: String(offset), limit: String(limit) },
+    });
   }
 
   getDataFile(id: string): Promise<WireFile | null> {
@@ -101,7 +111,8 @@ async function orNullOn404<T>(promise: Promise<T>): Promise<T | null> {
   try {
     return await promise;
   } catch (err) {
-    const status = (err as { extensions?: { response?: { status?: number } } }).extensions?.response?.status;
+    const status = (err as { extensions?: { response?: { status?: number } } }).extensions?.response
+      ?.status;
     if (status === 404) return null;
     throw err;
   }

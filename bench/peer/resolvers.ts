@@ -19,7 +19,8 @@ interface ConnectionArgs {
   before?: string | null;
 }
 
-const globalId = (type: string, key: string | number): string => Buffer.from(`${type}:${key}`).toString('base64');
+const globalId = (type: string, key: string | number): string =>
+  Buffer.from(`${type}:${key}`).toString('base64');
 
 function fromGlobalId(id: string): { type: string; key: string } {
   const decoded = Buffer.from(id, 'base64').toString('utf8');
@@ -31,7 +32,8 @@ const cursorFor = (offset: number): string => Buffer.from(`offset:${offset}`).to
 
 function offsetOf(cursor: string): number {
   const match = /^offset:(\d+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
-  if (!match?.[1]) throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
+  if (!match?.[1])
+    throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
   return Number(match[1]);
 }
 
@@ -81,9 +83,13 @@ export const resolvers = {
   },
   Query: {
     node: (_: unknown, { id }: { id: string }, ctx: PeerContext) => loadNode(id, ctx),
-    nodes: (_: unknown, { ids }: { ids: string[] }, ctx: PeerContext) => ids.map((id) => loadNode(id, ctx)),
+    nodes: (_: unknown, { ids }: { ids: string[] }, ctx: PeerContext) =>
+      ids.map((id) => loadNode(id, ctx)),
     dataFiles: async (_: unknown, args: ConnectionArgs, { dataSources }: PeerContext) => {
-      const { offset, limit } = await offsetWindow(args, async () => (await dataSources.oh.listDataFiles(0, 1)).count);
+      const { offset, limit } = await offsetWindow(
+        args,
+        async () => (await dataSources.oh.listDataFiles(0, 1)).count,
+      );
       const page = limit > 0 ? await dataSources.oh.listDataFiles(offset, limit) : null;
       const total = page?.count ?? (await dataSources.oh.listDataFiles(0, 1)).count;
       return connection((page?.results ?? []).map(publicFile), offset, total);
@@ -99,23 +105,30 @@ export const resolvers = {
     id: (f: WireFile) => globalId('DataFile', f.id),
     databaseId: (f: WireFile) => f.id,
     dataTypes: async (f: WireFile, _: unknown, { dataSources }: PeerContext) => {
-      const types = await Promise.all(f.datatypes.map((url) => dataSources.oh.getDataType(idFromUrl(url))));
+      const types = await Promise.all(
+        f.datatypes.map((url) => dataSources.oh.getDataType(idFromUrl(url))),
+      );
       return types.filter((t) => t !== null);
     },
     sourceProject: (f: WireFile, _: unknown, { dataSources }: PeerContext) =>
       dataSources.oh.getProject(idFromUrl(f.source_project)),
-    user: (f: WireFile) => (f.user?.username ? { username: f.user.username, name: f.user.name } : null),
+    user: (f: WireFile) =>
+      f.user?.username ? { username: f.user.username, name: f.user.name } : null,
   },
   DataType: {
     id: (t: { id: number }) => globalId('DataType', t.id),
     databaseId: (t: { id: number }) => t.id,
   },
   Project: {
-    id: async (p: ProjectParent, _: unknown, ctx: PeerContext) => globalId('Project', (await project(p, ctx)).id),
-    databaseId: async (p: ProjectParent, _: unknown, ctx: PeerContext) => (await project(p, ctx)).id,
+    id: async (p: ProjectParent, _: unknown, ctx: PeerContext) =>
+      globalId('Project', (await project(p, ctx)).id),
+    databaseId: async (p: ProjectParent, _: unknown, ctx: PeerContext) =>
+      (await project(p, ctx)).id,
     name: async (p: ProjectParent, _: unknown, ctx: PeerContext) => (await project(p, ctx)).name,
     members: async (_: unknown, args: ConnectionArgs, { dataSources }: PeerContext) => {
-      const { offset, limit } = await offsetWindow({ first: args.first, after: args.after }, () => Promise.resolve(0));
+      const { offset, limit } = await offsetWindow({ first: args.first, after: args.after }, () =>
+        Promise.resolve(0),
+      );
       const page = await dataSources.oh.listMembers(offset, limit);
       return connection(page.results, offset, page.count);
     },
@@ -128,7 +141,9 @@ export const resolvers = {
     projectMemberId: (m: WireMember) => m.project_member_id,
     fileCount: (m: WireMember) => m.file_count,
     dataFiles: async (m: WireMember, args: ConnectionArgs, { dataSources }: PeerContext) => {
-      const { offset, limit } = await offsetWindow({ first: args.first, after: args.after }, () => Promise.resolve(0));
+      const { offset, limit } = await offsetWindow({ first: args.first, after: args.after }, () =>
+        Promise.resolve(0),
+      );
       const page = await dataSources.oh.memberFiles(m.project_member_id, offset, limit);
       return connection(page.data, offset, page.count);
     },

@@ -7,7 +7,7 @@
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { OpenHumansAPI } from './open-humans-api.js';
-import { resolvers, type PeerContext } from './resolvers.js';
+import { type PeerContext, resolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
 
 const baseURL = process.env.OPENHUMANS_BASE_URL;

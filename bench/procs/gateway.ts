@@ -7,8 +7,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../../src/config/index.js';
 import { TokenScopedCache } from '../../src/auth/token-scoped-cache.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createGateway } from '../../src/gateway.js';
 
 const config = loadConfig(process.env);
@@ -16,7 +16,9 @@ const config = loadConfig(process.env);
 const tokenCacheTtlMs = process.env.BENCH_TOKEN_CACHE_TTL_MS;
 const yoga = createGateway({
   config,
-  ...(tokenCacheTtlMs ? { tokenCache: new TokenScopedCache({ ttlMs: Number(tokenCacheTtlMs) }) } : {}),
+  ...(tokenCacheTtlMs
+    ? { tokenCache: new TokenScopedCache({ ttlMs: Number(tokenCacheTtlMs) }) }
+    : {}),
 });
 const server = createServer(yoga);
 server.keepAliveTimeout = 60_000;

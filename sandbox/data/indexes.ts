@@ -20,7 +20,9 @@ export function compareByUsernameThenId(src: IndexSource) {
   };
 }
 
-/** `ProjectDataFile.objects.public()`: completed, member made it public, project allows public data. */
+/**
+ * `ProjectDataFile.objects.public()`: completed, member made it public, project allows public data.
+ */
 export function isPublicFile(src: IndexSource, f: DataFile): boolean {
   if (!f.completed) return false;
   const project = src.project(f.projectId);

@@ -49,7 +49,8 @@ export class Rng {
 
   /** A uuid4-shaped string. */
   uuid(): string {
-    const hex = (n: number) => Array.from({ length: n }, () => this.int(0, 15).toString(16)).join('');
+    const hex = (n: number) =>
+      Array.from({ length: n }, () => this.int(0, 15).toString(16)).join('');
     return `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[this.int(0, 3)]}${hex(3)}-${hex(12)}`;
   }
 }

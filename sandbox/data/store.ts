@@ -1,10 +1,16 @@
 // The sandbox's in-memory Open Humans. Both sandbox parts query and mutate it only through this
 // class, so indexes stay consistent. Mutations bump `version` and drop the lazy public indexes.
 import { createHash } from 'node:crypto';
-import { PublicIndexes, isPublicFile } from './indexes.js';
 import { seededBytes } from './bytes.js';
+import { isPublicFile, PublicIndexes } from './indexes.js';
 import type {
-  AccessToken, DataFile, DataType, Membership, Project, RefreshToken, User,
+  AccessToken,
+  DataFile,
+  DataType,
+  Membership,
+  Project,
+  RefreshToken,
+  User,
 } from './types.js';
 
 export interface StoreData {
@@ -256,10 +262,14 @@ export class SandboxStore {
   /** The file's bytes, or null when only its hash was kept / nothing was uploaded yet. */
   bytesOf(f: DataFile): Buffer | null {
     switch (f.content.kind) {
-      case 'seeded': return seededBytes(f.content.seed, f.id, f.size ?? 0);
-      case 'stored': return f.content.bytes;
-      case 'chunks': return Buffer.concat(f.content.chunks);
-      default: return null;
+      case 'seeded':
+        return seededBytes(f.content.seed, f.id, f.size ?? 0);
+      case 'stored':
+        return f.content.bytes;
+      case 'chunks':
+        return Buffer.concat(f.content.chunks);
+      default:
+        return null;
     }
   }
   md5Of(f: DataFile): string | null {
@@ -289,8 +299,10 @@ export class SandboxStore {
   }
   /** What leave_project does: delete the user's access and refresh tokens for the project's app. */
   removeTokensOf(projectId: number, userId: number): void {
-    for (const [t, a] of this.accessTokens) if (a.projectId === projectId && a.userId === userId) this.accessTokens.delete(t);
-    for (const [t, r] of this.refreshTokens) if (r.projectId === projectId && r.userId === userId) this.refreshTokens.delete(t);
+    for (const [t, a] of this.accessTokens)
+      if (a.projectId === projectId && a.userId === userId) this.accessTokens.delete(t);
+    for (const [t, r] of this.refreshTokens)
+      if (r.projectId === projectId && r.userId === userId) this.refreshTokens.delete(t);
   }
   /** Access tokens of a project (any state), e.g. to hand out member tokens. */
   accessTokensOf(projectId: number): AccessToken[] {

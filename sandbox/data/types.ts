@@ -2,9 +2,33 @@
 // (docs/upstream.md §5) in camelCase; serializers map them to the wire shapes.
 
 export const ROUTE_IDS = [
-  'P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9', 'P10', 'P11', 'P12', 'P13',
-  'D1', 'D2', 'D3', 'D4', 'D5', 'D6', 'D7', 'D8', 'D9',
-  'DOWNLOAD', 'S3_GET', 'S3_PUT', 'OAUTH_TOKEN', 'OAUTH_AUTHORIZE',
+  'P1',
+  'P2',
+  'P3',
+  'P4',
+  'P5',
+  'P6',
+  'P7',
+  'P8',
+  'P9',
+  'P10',
+  'P11',
+  'P12',
+  'P13',
+  'D1',
+  'D2',
+  'D3',
+  'D4',
+  'D5',
+  'D6',
+  'D7',
+  'D8',
+  'D9',
+  'DOWNLOAD',
+  'S3_GET',
+  'S3_PUT',
+  'OAUTH_TOKEN',
+  'OAUTH_AUTHORIZE',
 ] as const;
 /** Route ids used by counters, the request log and fault injection (docs/upstream.md §2). */
 export type RouteId = (typeof ROUTE_IDS)[number];

@@ -1,11 +1,11 @@
 // Shared plumbing of the direct-sharing POST endpoints (D4–D9): DRF's body parsing (JSON,
 // form-urlencoded, streaming multipart), its 400/415 answers, authentication before the method
 // check, and ProjectFormBaseView's member check (docs/upstream.md §2.3 "Shared rules").
-import { requireAuth, type AuthOk } from '../auth.js';
+import { type AuthOk, requireAuth } from '../auth.js';
 import type { Membership, RouteId } from '../data/types.js';
-import { readBody, sendJson, sendServerError, page, sendHtml, type RouteContext } from '../http.js';
+import { page, type RouteContext, readBody, sendHtml, sendJson, sendServerError } from '../http.js';
 import { exactPath, type Route } from '../router.js';
-import { multipartBoundary, MultipartError } from '../uploads/multipart.js';
+import { MultipartError, multipartBoundary } from '../uploads/multipart.js';
 import { readMultipartForm, type UploadedFile } from '../uploads/multipart-form.js';
 import { UnhandledServerError } from '../uploads/py.js';
 import type { StorageMode } from '../uploads/storage.js';
@@ -25,26 +25,38 @@ export interface ParsedBody {
  * DRF's `request.data`. Multipart bodies stream through the parser (files hashed, and kept only
  * in memory storage mode when `fileMode` says so). Answers 400/415 itself and returns null then.
  */
-export async function readRequestData(ctx: RouteContext, fileMode: StorageMode = 'hash'): Promise<ParsedBody | null> {
+export async function readRequestData(
+  ctx: RouteContext,
+  fileMode: StorageMode = 'hash',
+): Promise<ParsedBody | null> {
   const contentType = ctx.req.headers['content-type'] ?? '';
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   const none = { data: EMPTY_DATA, files: new Map<string, UploadedFile[]>() };
   try {
     if (mediaType === 'multipart/form-data') {
       const boundary = multipartBoundary(contentType);
-      if (!boundary) return badRequest(ctx, 'Multipart form parse error - Invalid boundary in multipart: None');
+      if (!boundary)
+        return badRequest(ctx, 'Multipart form parse error - Invalid boundary in multipart: None');
       const form = await readMultipartForm(ctx.req, boundary, fileMode);
       return { data: { kind: 'query', values: form.fields }, files: form.files };
     }
     const raw = await readBody(ctx.req, MAX_BODY_BYTES);
     if (raw.length === 0) return none; // DRF: an empty body is an empty QueryDict
-    if (mediaType === 'application/x-www-form-urlencoded') return { data: parseQueryDict(raw.toString('utf8')), files: none.files };
+    if (mediaType === 'application/x-www-form-urlencoded')
+      return { data: parseQueryDict(raw.toString('utf8')), files: none.files };
     if (mediaType === 'application/json') return parseJson(ctx, raw.toString('utf8'));
     if (mediaType === '') return none;
-    sendJson(ctx, 415, { detail: `Unsupported media type "${contentType}" in request.` }, {}, ALLOW_POST);
+    sendJson(
+      ctx,
+      415,
+      { detail: `Unsupported media type "${contentType}" in request.` },
+      {},
+      ALLOW_POST,
+    );
     return null;
   } catch (err) {
-    if (err instanceof MultipartError) return badRequest(ctx, `Multipart form parse error - ${err.message}`);
+    if (err instanceof MultipartError)
+      return badRequest(ctx, `Multipart form parse error - ${err.message}`);
     // Body over DATA_UPLOAD_MAX_MEMORY_SIZE: Django's RequestDataTooBig is a 400 page.
     sendHtml(ctx, 400, page('Bad Request (400)', '<h1>Bad Request (400)</h1>'));
     return null;
@@ -61,10 +73,14 @@ function parseJson(ctx: RouteContext, text: string): ParsedBody | null {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return badRequest(ctx, `JSON parse error - ${err instanceof Error ? err.message : 'invalid JSON'}`);
+    return badRequest(
+      ctx,
+      `JSON parse error - ${err instanceof Error ? err.message : 'invalid JSON'}`,
+    );
   }
   // A JSON array or scalar reaches the Django form as non-dict data: `.get` raises → 500.
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UnhandledServerError('AttributeError');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new UnhandledServerError('AttributeError');
   return { data: { kind: 'json', values: value as Record<string, unknown> }, files: new Map() };
 }
 
@@ -79,7 +95,9 @@ export function parseQueryDict(text: string): RequestData {
   return { kind: 'query', values };
 }
 
-/** `{"<field>": ["msg", …]}` — DRF's ValidationError(form.errors), or wrapped in `errors` (D4/D5). */
+/**
+ * `{"<field>": ["msg", …]}` — DRF's ValidationError(form.errors), or wrapped in `errors` (D4/D5).
+ */
 export function sendFormErrors(ctx: RouteContext, errors: FormErrors, wrap = false): void {
   sendJson(ctx, 400, wrap ? { errors } : errors, {}, ALLOW_POST);
 }
@@ -97,7 +115,8 @@ export function projectPostRoute(
   path: string,
   handle: (ctx: RouteContext, auth: AuthOk) => Promise<void>,
 ): Route {
-  const auth = (ctx: RouteContext): AuthOk | null => requireAuth(ctx, { oauth2: true, master: true }, ALLOW_POST);
+  const auth = (ctx: RouteContext): AuthOk | null =>
+    requireAuth(ctx, { oauth2: true, master: true }, ALLOW_POST);
   return {
     id,
     pattern: exactPath(path),
@@ -113,12 +132,22 @@ export function projectPostRoute(
       }
     },
     onOtherMethod(ctx) {
-      if (auth(ctx)) sendJson(ctx, 405, { detail: `Method "${ctx.req.method ?? ''}" not allowed.` }, {}, ALLOW_POST);
+      if (auth(ctx))
+        sendJson(
+          ctx,
+          405,
+          { detail: `Method "${ctx.req.method ?? ''}" not allowed.` },
+          {},
+          ALLOW_POST,
+        );
     },
   };
 }
 
-/** `get_oauth2_member()`: the token's own membership (DoesNotExist → 500), or null for a master token. */
+/**
+ * `get_oauth2_member()`: the token's own membership (DoesNotExist → 500), or null for a master
+ * token.
+ */
 export function oauth2Member(auth: AuthOk): Membership | null {
   if (auth.kind !== 'oauth2') return null;
   if (!auth.membership) throw new UnhandledServerError('DataRequestProjectMember.DoesNotExist');
@@ -129,7 +158,11 @@ export function oauth2Member(auth: AuthOk): Membership | null {
  * ProjectFormBaseView's last check: the member must exist in this project and be joined,
  * authorized and not revoked (the user's `is_active` is not checked here).
  */
-export function formMember(ctx: RouteContext, auth: AuthOk, projectMemberId: string): Membership | null {
+export function formMember(
+  ctx: RouteContext,
+  auth: AuthOk,
+  projectMemberId: string,
+): Membership | null {
   const own = oauth2Member(auth);
   const m = own ?? ctx.state.store.membershipByProjectMemberId(projectMemberId);
   if (!m || m.projectId !== auth.project.id || !m.joined || !m.authorized || m.revoked) return null;

@@ -8,7 +8,7 @@
 //   POST /__sandbox/members/leave           {projectMemberId, erasureRequested?} → {deliveries}
 //   GET/POST /__sandbox/storage             {mode: 'memory'|'hash'}
 // A data reset (POST /__sandbox/reset {"data": true}) also clears messages, webhooks and codes.
-import { send, type RouteContext } from '../http.js';
+import { type RouteContext, send } from '../http.js';
 import type { SandboxState } from '../state.js';
 import type { StorageMode } from '../uploads/storage.js';
 import type { WebhookDelivery } from '../webhooks.js';
@@ -16,7 +16,9 @@ import { leaveProject } from './direct-sharing-leave.js';
 import { part2, type SentMessage } from './direct-sharing-state.js';
 import { approveAndMintCode, issueTokens } from './oauth2-grants.js';
 
-/** A sandbox member approves the project on the authorize page: a fresh code for the token endpoint. */
+/**
+ * A sandbox member approves the project on the authorize page: a fresh code for the token endpoint.
+ */
 export function mintAuthorizationCode(
   state: SandboxState,
   projectMemberId: string,
@@ -28,7 +30,10 @@ export function mintAuthorizationCode(
 }
 
 /** A token pair for a member, as if a code had been exchanged. */
-export function mintTokens(state: SandboxState, projectMemberId: string): { accessToken: string; refreshToken: string } {
+export function mintTokens(
+  state: SandboxState,
+  projectMemberId: string,
+): { accessToken: string; refreshToken: string } {
   const { project, membership } = ownMembership(state, projectMemberId);
   return issueTokens(state, project.id, membership.userId);
 }
@@ -69,46 +74,84 @@ export function configureOAuthApp(
 function ownMembership(state: SandboxState, projectMemberId: string) {
   const membership = state.store.membershipByProjectMemberId(projectMemberId);
   const project = membership ? state.store.project(membership.projectId) : undefined;
-  if (!membership || !project?.oauth2) throw new ControlError(`no OAuth2 project member ${projectMemberId}`);
+  if (!membership || !project?.oauth2)
+    throw new ControlError(`no OAuth2 project member ${projectMemberId}`);
   return { membership, project };
 }
 
 class ControlError extends Error {}
 
 function json(ctx: RouteContext, status: number, body: unknown): void {
-  send(ctx, status, JSON.stringify(body), { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  send(ctx, status, JSON.stringify(body), {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+  });
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** Answers part 2's control paths; returns false for paths it does not own. */
-export async function handlePart2Control(ctx: RouteContext, method: string, path: string, body: unknown): Promise<boolean> {
+export async function handlePart2Control(
+  ctx: RouteContext,
+  method: string,
+  path: string,
+  body: unknown,
+): Promise<boolean> {
   const { state } = ctx;
   const obj = (body ?? {}) as Record<string, unknown>;
-  const pmi = str(obj['projectMemberId']) ?? '';
+  const pmi = str(obj.projectMemberId) ?? '';
   try {
     switch (`${method} ${path}`) {
-      case 'GET /__sandbox/messages': json(ctx, 200, sentMessages(state)); return true;
-      case 'DELETE /__sandbox/messages': part2(state).messages.length = 0; json(ctx, 200, { ok: true }); return true;
-      case 'GET /__sandbox/webhooks': json(ctx, 200, webhookDeliveries(state)); return true;
-      case 'DELETE /__sandbox/webhooks': part2(state).webhooks.length = 0; json(ctx, 200, { ok: true }); return true;
-      case 'POST /__sandbox/oauth2/code': json(ctx, 200, mintAuthorizationCode(state, pmi, str(obj['redirectUri']))); return true;
-      case 'POST /__sandbox/oauth2/tokens': json(ctx, 200, mintTokens(state, pmi)); return true;
+      case 'GET /__sandbox/messages':
+        json(ctx, 200, sentMessages(state));
+        return true;
+      case 'DELETE /__sandbox/messages':
+        part2(state).messages.length = 0;
+        json(ctx, 200, { ok: true });
+        return true;
+      case 'GET /__sandbox/webhooks':
+        json(ctx, 200, webhookDeliveries(state));
+        return true;
+      case 'DELETE /__sandbox/webhooks':
+        part2(state).webhooks.length = 0;
+        json(ctx, 200, { ok: true });
+        return true;
+      case 'POST /__sandbox/oauth2/code':
+        json(ctx, 200, mintAuthorizationCode(state, pmi, str(obj.redirectUri)));
+        return true;
+      case 'POST /__sandbox/oauth2/tokens':
+        json(ctx, 200, mintTokens(state, pmi));
+        return true;
       case 'POST /__sandbox/oauth2/app':
         configureOAuthApp(state, {
-          ...(str(obj['redirectUrl']) !== undefined ? { redirectUrl: str(obj['redirectUrl']) as string } : {}),
-          ...(str(obj['webhookUrl']) !== undefined ? { webhookUrl: str(obj['webhookUrl']) as string } : {}),
-          ...(str(obj['webhookSecret']) !== undefined ? { webhookSecret: str(obj['webhookSecret']) as string } : {}),
+          ...(str(obj.redirectUrl) !== undefined
+            ? { redirectUrl: str(obj.redirectUrl) as string }
+            : {}),
+          ...(str(obj.webhookUrl) !== undefined
+            ? { webhookUrl: str(obj.webhookUrl) as string }
+            : {}),
+          ...(str(obj.webhookSecret) !== undefined
+            ? { webhookSecret: str(obj.webhookSecret) as string }
+            : {}),
         });
         json(ctx, 200, { ok: true });
         return true;
       case 'POST /__sandbox/members/leave':
-        json(ctx, 200, { deliveries: await memberLeaves(state, pmi, { erasureRequested: obj['erasureRequested'] === true }) });
+        json(ctx, 200, {
+          deliveries: await memberLeaves(state, pmi, {
+            erasureRequested: obj.erasureRequested === true,
+          }),
+        });
         return true;
-      case 'GET /__sandbox/storage': json(ctx, 200, { mode: state.storage }); return true;
+      case 'GET /__sandbox/storage':
+        json(ctx, 200, { mode: state.storage });
+        return true;
       case 'POST /__sandbox/storage': {
-        const mode = obj['mode'];
-        if (mode !== 'memory' && mode !== 'hash') { json(ctx, 400, { error: 'expected {"mode": "memory"|"hash"}' }); return true; }
+        const mode = obj.mode;
+        if (mode !== 'memory' && mode !== 'hash') {
+          json(ctx, 400, { error: 'expected {"mode": "memory"|"hash"}' });
+          return true;
+        }
         setStorageMode(state, mode);
         json(ctx, 200, { mode });
         return true;

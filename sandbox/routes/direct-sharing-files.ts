@@ -3,13 +3,26 @@
 // and an unknown id is an unhandled DoesNotExist (HTML 500); delete only sees this member's
 // completed files of this project and answers `{"ids": []}` for a foreign id.
 import type { AuthOk } from '../auth.js';
-import { sendJson, sendServerError, type RouteContext } from '../http.js';
+import { type RouteContext, sendJson, sendServerError } from '../http.js';
 import type { Route } from '../router.js';
 import { cleanCharField } from '../uploads/validate.js';
-import { cleanBoolean, cleanOptionalInteger, dataString, dataWith, type FormErrors, type RequestData } from './direct-sharing-forms.js';
 import {
-  ALLOW_POST, formMember, oauth2Member, projectPostRoute, readRequestData, sendFormErrors, sendInvalidMember,
+  ALLOW_POST,
+  formMember,
+  oauth2Member,
+  projectPostRoute,
+  readRequestData,
+  sendFormErrors,
+  sendInvalidMember,
 } from './direct-sharing-common.js';
+import {
+  cleanBoolean,
+  cleanOptionalInteger,
+  dataString,
+  dataWith,
+  type FormErrors,
+  type RequestData,
+} from './direct-sharing-forms.js';
 
 const ONE_OF = 'one of file_id, file_basename, or all_files is required';
 
@@ -25,9 +38,9 @@ async function complete(ctx: RouteContext, auth: AuthOk): Promise<void> {
   if (!data) return;
   const errors: FormErrors = {};
   const fileId = cleanOptionalInteger(data, 'file_id');
-  if (!fileId.ok) errors['file_id'] = fileId.errors;
+  if (!fileId.ok) errors.file_id = fileId.errors;
   const pmi = cleanCharField(dataString(data, 'project_member_id'), true);
-  if (!pmi.ok) errors['project_member_id'] = pmi.errors;
+  if (!pmi.ok) errors.project_member_id = pmi.errors;
   if (!fileId.ok || !pmi.ok) return sendFormErrors(ctx, errors);
   if (!formMember(ctx, auth, pmi.value)) return sendInvalidMember(ctx);
   if (!fileId.value) return sendJson(ctx, 400, { detail: 'file does not exist' }, {}, ALLOW_POST);
@@ -50,9 +63,9 @@ async function deleteFiles(ctx: RouteContext, auth: AuthOk): Promise<void> {
   if (!data) return;
   const errors: FormErrors = {};
   const pmi = cleanCharField(dataString(data, 'project_member_id'), true);
-  if (!pmi.ok) errors['project_member_id'] = pmi.errors;
+  if (!pmi.ok) errors.project_member_id = pmi.errors;
   const fileId = cleanOptionalInteger(data, 'file_id');
-  if (!fileId.ok) errors['file_id'] = fileId.errors;
+  if (!fileId.ok) errors.file_id = fileId.errors;
   const basename = cleanCharField(dataString(data, 'file_basename'), false);
   const allFiles = cleanBoolean(data, 'all_files');
   if (!pmi.ok || !fileId.ok || !basename.ok) return sendFormErrors(ctx, errors);
@@ -65,7 +78,13 @@ async function deleteFiles(ctx: RouteContext, auth: AuthOk): Promise<void> {
   const files = store
     .filesOfUserAll(m.userId)
     .filter((f) => f.projectId === auth.project.id && f.completed)
-    .filter((f) => (fileId.value ? f.id === fileId.value : basename.value !== '' ? f.basename === basename.value : true));
+    .filter((f) =>
+      fileId.value
+        ? f.id === fileId.value
+        : basename.value !== ''
+          ? f.basename === basename.value
+          : true,
+    );
   for (const f of files) store.removeFile(f.id);
   sendJson(ctx, 200, { ids: files.map((f) => f.id) }, {}, ALLOW_POST);
 }

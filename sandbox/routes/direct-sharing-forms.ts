@@ -26,10 +26,16 @@ export function dataString(data: RequestData, key: string): string | undefined {
 }
 
 /** Returns a copy with `key` replaced (DRF views overwrite ids from an OAuth2 token). */
-export function dataWith(data: RequestData, key: string, value: string | string[] | boolean): RequestData {
+export function dataWith(
+  data: RequestData,
+  key: string,
+  value: string | string[] | boolean,
+): RequestData {
   if (data.kind === 'json') return { kind: 'json', values: { ...data.values, [key]: value } };
   const values = new Map(data.values);
-  values.set(key, [typeof value === 'string' ? value : Array.isArray(value) ? value.join(',') : String(value)]);
+  values.set(key, [
+    typeof value === 'string' ? value : Array.isArray(value) ? value.join(',') : String(value),
+  ]);
   return { kind: 'query', values };
 }
 
@@ -43,11 +49,19 @@ export function cleanBoolean(data: RequestData, key: string): boolean {
 }
 
 function isEmptyObject(value: unknown): boolean {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 0
+  );
 }
 
 /** Django IntegerField(required=False): null when empty, else the int or an error. */
-export function cleanOptionalInteger(data: RequestData, key: string): { ok: true; value: number | null } | { ok: false; errors: string[] } {
+export function cleanOptionalInteger(
+  data: RequestData,
+  key: string,
+): { ok: true; value: number | null } | { ok: false; errors: string[] } {
   const raw = dataString(data, key);
   if (raw === undefined || raw.trim() === '') return { ok: true, value: null };
   // IntegerField strips a trailing ".0…" before int().
@@ -71,7 +85,8 @@ export function cleanProjectMemberIds(
   else if (Array.isArray(raw) && raw.every((id) => typeof id === 'string')) text = raw.join(',');
   else throw new UnhandledServerError('TypeError: sequence item: expected str instance');
   const ids = text.split(/[ ,\r\n]+/).filter((id) => id !== '');
-  if (ids.some((id) => [...id].length !== 8 && [...id].length !== 16)) return { ok: false, errors: [IDS_LENGTH_ERROR] };
+  if (ids.some((id) => [...id].length !== 8 && [...id].length !== 16))
+    return { ok: false, errors: [IDS_LENGTH_ERROR] };
   const found = new Set(ids.filter(isActiveMember));
   // Production compares len(ids) with the number of matching rows, so a repeated valid id also
   // fails — with an empty list after the colon.
@@ -100,17 +115,22 @@ export function cleanMessageForm(
 ): { ok: true; value: MessageRequest } | { ok: false; errors: FormErrors } {
   const errors: FormErrors = {};
   const ids = cleanProjectMemberIds(data, isActiveMember);
-  if (!ids.ok) errors['project_member_ids'] = ids.errors;
+  if (!ids.ok) errors.project_member_ids = ids.errors;
   const allMembers = cleanBoolean(data, 'all_members');
   const subject = (dataString(data, 'subject') ?? '').trim();
   const message = (dataString(data, 'message') ?? '').trim();
-  if (message === '') errors['message'] = ['This field is required.'];
+  if (message === '') errors.message = ['This field is required.'];
   // clean() reads the raw value: any truthy project_member_ids counts as "a list was given".
   const idsGiven = isTruthy(dataGet(data, 'project_member_ids'));
-  if (!allMembers && !idsGiven) errors['__all__'] = ['You must specify either all members or provide a list of IDs.'];
-  if (allMembers && idsGiven) errors['__all__'] = ['You must specify either all members or provide a list of IDs but not both.'];
+  if (!allMembers && !idsGiven)
+    errors.__all__ = ['You must specify either all members or provide a list of IDs.'];
+  if (allMembers && idsGiven)
+    errors.__all__ = ['You must specify either all members or provide a list of IDs but not both.'];
   if (Object.keys(errors).length > 0 || !ids.ok) return { ok: false, errors };
-  return { ok: true, value: { allMembers, projectMemberIds: allMembers ? [] : ids.ids, subject, message } };
+  return {
+    ok: true,
+    value: { allMembers, projectMemberIds: allMembers ? [] : ids.ids, subject, message },
+  };
 }
 
 /** `RemoveProjectMembersForm` (D5): a list is required; `all_members` is ignored. */
@@ -120,15 +140,17 @@ export function cleanRemoveMembersForm(
 ): { ok: true; ids: string[] } | { ok: false; errors: FormErrors } {
   const errors: FormErrors = {};
   const ids = cleanProjectMemberIds(data, isActiveMember);
-  if (!ids.ok) errors['project_member_ids'] = ids.errors;
-  if (!isTruthy(dataGet(data, 'project_member_ids'))) errors['__all__'] = ['You must provide a list of project member IDs.'];
+  if (!ids.ok) errors.project_member_ids = ids.errors;
+  if (!isTruthy(dataGet(data, 'project_member_ids')))
+    errors.__all__ = ['You must provide a list of project member IDs.'];
   if (Object.keys(errors).length > 0 || !ids.ok) return { ok: false, errors };
   return { ok: true, ids: ids.ids };
 }
 
 /** Python truthiness of a parsed body value. */
 function isTruthy(value: unknown): boolean {
-  if (value === undefined || value === null || value === false || value === 0 || value === '') return false;
+  if (value === undefined || value === null || value === false || value === 0 || value === '')
+    return false;
   if (Array.isArray(value)) return value.length > 0;
   if (typeof value === 'object') return Object.keys(value).length > 0;
   return true;

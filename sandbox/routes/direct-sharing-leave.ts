@@ -26,7 +26,11 @@ export async function leaveProject(
   const app = project.oauth2;
   if (!app || app.webhookUrl === '') return [];
   // The timestamp is the erasure request time, or now (see webhooks.ts).
-  const payload = deauthPayload(m.projectMemberId, opts.erasureRequested ? new Date(now) : null, new Date(now));
+  const payload = deauthPayload(
+    m.projectMemberId,
+    opts.erasureRequested ? new Date(now) : null,
+    new Date(now),
+  );
   return sendDeauthWebhook(
     { url: app.webhookUrl, ...(app.webhookSecret ? { secret: app.webhookSecret } : {}) },
     payload,

@@ -3,9 +3,9 @@
 // `exchange_member` links from `request.GET["access_token"]`, so a header-only token fails as soon
 // as a page holds a member; exchange-member with a master token and no `project_member_id` hits
 // an UnboundLocalError.
-import { requireAuth, type AuthOk, type AuthOptions } from '../auth.js';
-import { PUBLIC_ORIGIN, type Membership } from '../data/types.js';
-import { queryParam, sendJson, sendServerError, type RouteContext } from '../http.js';
+import { type AuthOk, type AuthOptions, requireAuth } from '../auth.js';
+import { type Membership, PUBLIC_ORIGIN } from '../data/types.js';
+import { queryParam, type RouteContext, sendJson, sendServerError } from '../http.js';
 import { paginate } from '../pagination.js';
 import { exactPath, type Route } from '../router.js';
 import { drfDate, idLabel, serializePrivateFile } from '../serializers.js';
@@ -15,7 +15,11 @@ const MEMBERS_AUTH: AuthOptions = { oauth2: false, master: true };
 const EXCHANGE_AUTH: AuthOptions = { oauth2: true, master: true };
 
 /** §5.5 ProjectMember, key order from the serializer's Meta.fields. */
-function serializeMember(ctx: RouteContext, m: Membership, accessToken: string): Record<string, unknown> {
+function serializeMember(
+  ctx: RouteContext,
+  m: Membership,
+  accessToken: string,
+): Record<string, unknown> {
   const { store } = ctx.state;
   const files = store.memberFilesForProject(m);
   const username = m.usernameShared ? store.user(m.userId)?.username : undefined;
@@ -72,7 +76,9 @@ function exchangeMember(ctx: RouteContext, auth: AuthOk): void {
   const m = exchangeMembership(ctx, auth);
   if (!m) return;
   const { store } = ctx.state;
-  const page = paginate(ctx, store.memberFilesForProject(m), (f) => serializePrivateFile(ctx.state, f));
+  const page = paginate(ctx, store.memberFilesForProject(m), (f) =>
+    serializePrivateFile(ctx.state, f),
+  );
   const username = m.usernameShared ? store.user(m.userId)?.username : undefined;
   sendJson(ctx, 200, {
     count: page.count,
@@ -86,7 +92,12 @@ function exchangeMember(ctx: RouteContext, auth: AuthOk): void {
   });
 }
 
-function getRoute(id: 'D2' | 'D3', path: string, auth: AuthOptions, handle: (ctx: RouteContext, auth: AuthOk) => void): Route {
+function getRoute(
+  id: 'D2' | 'D3',
+  path: string,
+  auth: AuthOptions,
+  handle: (ctx: RouteContext, auth: AuthOk) => void,
+): Route {
   return {
     id,
     pattern: exactPath(path),
@@ -97,7 +108,14 @@ function getRoute(id: 'D2' | 'D3', path: string, auth: AuthOptions, handle: (ctx
     },
     onOtherMethod(ctx) {
       // DRF authenticates before it checks the method.
-      if (requireAuth(ctx, auth)) sendJson(ctx, 405, { detail: `Method "${ctx.req.method ?? ''}" not allowed.` }, {}, ALLOW_GET);
+      if (requireAuth(ctx, auth))
+        sendJson(
+          ctx,
+          405,
+          { detail: `Method "${ctx.req.method ?? ''}" not allowed.` },
+          {},
+          ALLOW_GET,
+        );
     },
   };
 }

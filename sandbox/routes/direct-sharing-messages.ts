@@ -4,13 +4,24 @@
 // which fires the deauthorization webhook.
 import type { AuthOk } from '../auth.js';
 import type { Membership } from '../data/types.js';
-import { sendJson, type RouteContext } from '../http.js';
+import { type RouteContext, sendJson } from '../http.js';
 import type { Route } from '../router.js';
 import {
-  cleanMessageForm, cleanRemoveMembersForm, dataWith, messageSubject, renderMessage, type MessageRequest,
+  ALLOW_POST,
+  oauth2Member,
+  projectPostRoute,
+  readRequestData,
+  sendFormErrors,
+} from './direct-sharing-common.js';
+import {
+  cleanMessageForm,
+  cleanRemoveMembersForm,
+  dataWith,
+  type MessageRequest,
+  messageSubject,
   type RequestData,
+  renderMessage,
 } from './direct-sharing-forms.js';
-import { ALLOW_POST, oauth2Member, projectPostRoute, readRequestData, sendFormErrors } from './direct-sharing-common.js';
 import { leaveProject } from './direct-sharing-leave.js';
 import { part2 } from './direct-sharing-state.js';
 
@@ -29,10 +40,17 @@ async function memberScopedData(ctx: RouteContext, auth: AuthOk): Promise<Reques
   if (!body) return null;
   const own = oauth2Member(auth);
   if (!own) return body.data;
-  return dataWith(dataWith(body.data, 'all_members', false), 'project_member_ids', [own.projectMemberId]);
+  return dataWith(dataWith(body.data, 'all_members', false), 'project_member_ids', [
+    own.projectMemberId,
+  ]);
 }
 
-function recordMessages(ctx: RouteContext, auth: AuthOk, request: MessageRequest, lookup: (pmi: string) => Membership | undefined): void {
+function recordMessages(
+  ctx: RouteContext,
+  auth: AuthOk,
+  request: MessageRequest,
+  lookup: (pmi: string) => Membership | undefined,
+): void {
   const { store } = ctx.state;
   const project = auth.project;
   const recipients = request.allMembers

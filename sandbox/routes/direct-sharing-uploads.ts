@@ -3,19 +3,30 @@
 // 'memory' storage mode. D7 creates an incomplete file (invisible to every list until D8) and
 // answers with an S3-like presigned PUT URL on this sandbox.
 import type { AuthOk } from '../auth.js';
-import type { DataFile, Project } from '../data/types.js';
 import type { SandboxStore } from '../data/store.js';
-import { page, sendHtml, sendJson, type RouteContext } from '../http.js';
+import type { DataFile, Project } from '../data/types.js';
+import { page, type RouteContext, sendHtml, sendJson } from '../http.js';
 import type { Route } from '../router.js';
 import { s3Path, signS3 } from '../signing.js';
 import { keyBasename, uploadKey } from '../uploads/keys.js';
 import { djangoValidFilename, type UploadedFile } from '../uploads/multipart-form.js';
 import { blobContent } from '../uploads/storage.js';
-import { cleanCharField, cleanDatatypes, cleanMetadata, type DatatypeCatalog } from '../uploads/validate.js';
-import { dataString, dataWith, type FormErrors, type RequestData } from './direct-sharing-forms.js';
 import {
-  ALLOW_POST, formMember, oauth2Member, projectPostRoute, readRequestData, sendFormErrors, sendInvalidMember,
+  cleanCharField,
+  cleanDatatypes,
+  cleanMetadata,
+  type DatatypeCatalog,
+} from '../uploads/validate.js';
+import {
+  ALLOW_POST,
+  formMember,
+  oauth2Member,
+  projectPostRoute,
+  readRequestData,
+  sendFormErrors,
+  sendInvalidMember,
 } from './direct-sharing-common.js';
+import { dataString, dataWith, type FormErrors, type RequestData } from './direct-sharing-forms.js';
 
 /** INCOMPLETE_FILE_EXPIRATION_HOURS: presigned PUT URLs live 6 hours. */
 export const PUT_URL_TTL_S = 6 * 3600;
@@ -23,7 +34,8 @@ export const PUT_URL_TTL_S = 6 * 3600;
 export function datatypeCatalog(store: SandboxStore, project: Project): DatatypeCatalog {
   return {
     byId: (id) => store.dataType(id),
-    byName: (name) => store.listDataTypes().find((d) => d.name.toLowerCase() === name.toLowerCase()),
+    byName: (name) =>
+      store.listDataTypes().find((d) => d.name.toLowerCase() === name.toLowerCase()),
     registeredIds: project.registeredDatatypes,
     anyDatatypes: project.anyDatatypes,
     autoAddDatatypes: project.autoAddDatatypes,
@@ -37,15 +49,22 @@ interface UploadBase {
 }
 
 /** `UploadDataFileBaseForm` fields, in form order; errors are added to `errors`. */
-function cleanUploadBase(ctx: RouteContext, auth: AuthOk, data: RequestData, errors: FormErrors): UploadBase | null {
+function cleanUploadBase(
+  ctx: RouteContext,
+  auth: AuthOk,
+  data: RequestData,
+  errors: FormErrors,
+): UploadBase | null {
   const pmi = cleanCharField(dataString(data, 'project_member_id'), true);
-  if (!pmi.ok) errors['project_member_id'] = pmi.errors;
+  if (!pmi.ok) errors.project_member_id = pmi.errors;
   const rawMetadata = cleanCharField(dataString(data, 'metadata'), true);
   const metadata = rawMetadata.ok ? cleanMetadata(rawMetadata.value) : rawMetadata;
-  if (!metadata.ok) errors['metadata'] = metadata.errors;
+  if (!metadata.ok) errors.metadata = metadata.errors;
   const rawTypes = cleanCharField(dataString(data, 'datatypes'), false);
-  const datatypes = rawTypes.ok ? cleanDatatypes(rawTypes.value, datatypeCatalog(ctx.state.store, auth.project)) : rawTypes;
-  if (!datatypes.ok) errors['datatypes'] = datatypes.errors;
+  const datatypes = rawTypes.ok
+    ? cleanDatatypes(rawTypes.value, datatypeCatalog(ctx.state.store, auth.project))
+    : rawTypes;
+  if (!datatypes.ok) errors.datatypes = datatypes.errors;
   if (!pmi.ok || !metadata.ok || !datatypes.ok) return null;
   return { projectMemberId: pmi.value, metadata: metadata.value, datatypes: datatypes.value };
 }
@@ -67,14 +86,15 @@ async function simpleUpload(ctx: RouteContext, auth: AuthOk): Promise<void> {
   const errors: FormErrors = {};
   const base = cleanUploadBase(ctx, auth, withOwnMember(auth, body.data), errors);
   const file = lastFile(body.files, 'data_file');
-  if (!file) errors['data_file'] = ['This field is required.'];
-  else if (file.blob.size === 0) errors['data_file'] = ['The submitted file is empty.'];
+  if (!file) errors.data_file = ['This field is required.'];
+  else if (file.blob.size === 0) errors.data_file = ['The submitted file is empty.'];
   if (!base || !file || Object.keys(errors).length > 0) return sendFormErrors(ctx, errors);
   const m = formMember(ctx, auth, base.projectMemberId);
   if (!m) return sendInvalidMember(ctx);
   const basename = djangoValidFilename(file.filename);
   // Django's storage raises SuspiciousFileOperation for such names: a 400 page.
-  if (basename === null) return sendHtml(ctx, 400, page('Bad Request (400)', '<h1>Bad Request (400)</h1>'));
+  if (basename === null)
+    return sendHtml(ctx, 400, page('Bad Request (400)', '<h1>Bad Request (400)</h1>'));
   const { store } = ctx.state;
   const now = ctx.state.now();
   const f: DataFile = {
@@ -101,7 +121,7 @@ async function directUpload(ctx: RouteContext, auth: AuthOk): Promise<void> {
   const errors: FormErrors = {};
   const base = cleanUploadBase(ctx, auth, withOwnMember(auth, body.data), errors);
   const filename = cleanCharField(dataString(body.data, 'filename'), true);
-  if (!filename.ok) errors['filename'] = filename.errors;
+  if (!filename.ok) errors.filename = filename.errors;
   if (!base || !filename.ok) return sendFormErrors(ctx, errors);
   const m = formMember(ctx, auth, base.projectMemberId);
   if (!m) return sendInvalidMember(ctx);

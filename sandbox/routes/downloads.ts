@@ -2,9 +2,9 @@
 // the key (1 h) and answers 302 to the sandbox's own S3-like signed GET (10 min), which serves
 // the file's bytes.
 import { PUBLIC_ORIGIN } from '../data/types.js';
-import { page, queryParam, send, sendHtml, type RouteContext } from '../http.js';
+import { page, queryParam, type RouteContext, send, sendHtml } from '../http.js';
 import type { Route } from '../router.js';
-import { S3_GET_TTL_S, S3_PREFIX, checkDownloadKey, checkS3, s3Path, signS3 } from '../signing.js';
+import { checkDownloadKey, checkS3, S3_GET_TTL_S, S3_PREFIX, s3Path, signS3 } from '../signing.js';
 
 const NOT_AUTHORIZED = page('Forbidden', '<h1>You are not authorized to view this file.</h1>');
 const UNAVAILABLE = page('Forbidden', '<h1>This file is unavailable.</h1>');
@@ -24,12 +24,13 @@ export const downloadRoutes: Route[] = [
       const now = ctx.state.now();
       const fileId = Number(ctx.params[0]);
       const key = queryParam(ctx.url, 'key') ?? '';
-      if (checkDownloadKey(secret, fileId, key, now) !== 'ok') return sendHtml(ctx, 403, NOT_AUTHORIZED);
+      if (checkDownloadKey(secret, fileId, key, now) !== 'ok')
+        return sendHtml(ctx, 403, NOT_AUTHORIZED);
       const file = store.file(fileId);
       if (!file?.completed) return sendHtml(ctx, 403, UNAVAILABLE);
       const expires = Math.floor(now / 1000) + S3_GET_TTL_S;
       const location = `${ctx.state.baseUrl}${s3Path(file.s3Key)}?${signS3(ctx.state.s3, 'GET', file.s3Key, expires)}&x-oh-key=${key}`;
-      send(ctx, 302, '', { 'Location': location, 'Content-Type': 'text/html; charset=utf-8' });
+      send(ctx, 302, '', { Location: location, 'Content-Type': 'text/html; charset=utf-8' });
     },
   },
   {
@@ -43,19 +44,26 @@ export const downloadRoutes: Route[] = [
       try {
         s3Key = (ctx.params[0] ?? '').split('/').map(decodeURIComponent).join('/');
       } catch {
-        return s3Error(ctx, 400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
+        return s3Error(ctx, 400, 'InvalidURI', "Couldn't parse the specified URI.");
       }
       const check = checkS3(ctx.state.s3, 'GET', s3Key, ctx.url.searchParams, ctx.state.now());
       if (check === 'missing') return s3Error(ctx, 403, 'AccessDenied', 'Access Denied');
-      if (check === 'mismatch') return s3Error(ctx, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+      if (check === 'mismatch')
+        return s3Error(
+          ctx,
+          403,
+          'SignatureDoesNotMatch',
+          'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+        );
       if (check === 'expired') return s3Error(ctx, 403, 'AccessDenied', 'Request has expired');
       const file = store.fileByS3Key(s3Key);
       const bytes = file ? store.bytesOf(file) : null;
-      if (!file || !bytes) return s3Error(ctx, 404, 'NoSuchKey', 'The specified key does not exist.');
+      if (!file || !bytes)
+        return s3Error(ctx, 404, 'NoSuchKey', 'The specified key does not exist.');
       const md5 = store.md5Of(file) ?? '';
       send(ctx, 200, bytes, {
         'Content-Type': 'binary/octet-stream',
-        'ETag': `"${md5}"`,
+        ETag: `"${md5}"`,
         'Last-Modified': new Date(file.created).toUTCString(),
         'Accept-Ranges': 'bytes',
       });

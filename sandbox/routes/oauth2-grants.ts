@@ -28,7 +28,10 @@ export function generateToken(length = 30): string {
 }
 
 /** The OAuth2 project whose application has this client id. */
-export function projectByClientId(state: SandboxState, clientId: string | null): Project | undefined {
+export function projectByClientId(
+  state: SandboxState,
+  clientId: string | null,
+): Project | undefined {
   if (!clientId) return undefined;
   return state.store.listProjects().find((p) => p.oauth2?.clientId === clientId);
 }
@@ -37,7 +40,12 @@ export function projectByClientId(state: SandboxState, clientId: string | null):
  * What approving the authorize page does (`authorize_member`): the membership becomes joined and
  * authorized again (a member who left re-joins), then a code is issued for the redirect URI.
  */
-export function approveAndMintCode(state: SandboxState, project: Project, m: Membership, redirectUri?: string): string {
+export function approveAndMintCode(
+  state: SandboxState,
+  project: Project,
+  m: Membership,
+  redirectUri?: string,
+): string {
   m.joined = true;
   m.authorized = true;
   m.revoked = false;
@@ -54,11 +62,22 @@ export function approveAndMintCode(state: SandboxState, project: Project, m: Mem
 }
 
 /** Issues an access + refresh token pair for a member (what a code exchange creates). */
-export function issueTokens(state: SandboxState, projectId: number, userId: number): { accessToken: string; refreshToken: string } {
+export function issueTokens(
+  state: SandboxState,
+  projectId: number,
+  userId: number,
+): { accessToken: string; refreshToken: string } {
   const accessToken = generateToken();
   const refreshToken = generateToken();
   state.store.addTokens(
-    { token: accessToken, projectId, userId, expires: state.now() + ACCESS_TOKEN_TTL_MS, refreshToken, scope: OAUTH_SCOPE },
+    {
+      token: accessToken,
+      projectId,
+      userId,
+      expires: state.now() + ACCESS_TOKEN_TTL_MS,
+      refreshToken,
+      scope: OAUTH_SCOPE,
+    },
     { token: refreshToken, projectId, userId, accessToken, revoked: false },
   );
   return { accessToken, refreshToken };
@@ -67,13 +86,19 @@ export function issueTokens(state: SandboxState, projectId: number, userId: numb
 /** A member left: their pending codes die too (the store drops their tokens). */
 export function dropCodesOf(state: SandboxState, projectId: number, userId: number): void {
   const { codes } = part2(state);
-  for (const [code, grant] of codes) if (grant.projectId === projectId && grant.userId === userId) codes.delete(code);
+  for (const [code, grant] of codes)
+    if (grant.projectId === projectId && grant.userId === userId) codes.delete(code);
 }
 
 /** `POST /oauth2/token/` with a form body and an optional Authorization header. */
-export function tokenEndpoint(state: SandboxState, authorization: string | undefined, form: URLSearchParams): TokenResponse {
+export function tokenEndpoint(
+  state: SandboxState,
+  authorization: string | undefined,
+  form: URLSearchParams,
+): TokenResponse {
   const grantType = form.get('grant_type');
-  if (grantType !== 'authorization_code' && grantType !== 'refresh_token') return oauthError(400, 'unsupported_grant_type');
+  if (grantType !== 'authorization_code' && grantType !== 'refresh_token')
+    return oauthError(400, 'unsupported_grant_type');
   if (grantType === 'authorization_code' && form.get('code') === null) {
     return oauthError(400, 'invalid_request', 'Missing code parameter.');
   }
@@ -87,10 +112,16 @@ export function tokenEndpoint(state: SandboxState, authorization: string | undef
     : refresh(state, project, form.get('refresh_token') ?? '');
 }
 
-function exchangeCode(state: SandboxState, project: Project, code: string, redirectUri: string | null): TokenResponse {
+function exchangeCode(
+  state: SandboxState,
+  project: Project,
+  code: string,
+  redirectUri: string | null,
+): TokenResponse {
   const { codes } = part2(state);
   const grant = codes.get(code);
-  if (!grant || grant.projectId !== project.id || grant.expires <= state.now()) return oauthError(400, 'invalid_grant');
+  if (!grant || grant.projectId !== project.id || grant.expires <= state.now())
+    return oauthError(400, 'invalid_grant');
   // oauthlib falls back to the registered redirect URI when the request names none.
   if ((redirectUri ?? project.oauth2?.redirectUrl) !== grant.redirectUri) {
     return oauthError(400, 'invalid_request', 'Mismatching redirect URI.');
@@ -112,7 +143,11 @@ function refresh(state: SandboxState, project: Project, token: string): TokenRes
 }
 
 /** HTTP Basic `client_id:client_secret` (URL-encoded, RFC 6749 §2.3.1) or the same in the body. */
-function authenticateClient(state: SandboxState, authorization: string | undefined, form: URLSearchParams): Project | undefined {
+function authenticateClient(
+  state: SandboxState,
+  authorization: string | undefined,
+  form: URLSearchParams,
+): Project | undefined {
   let id = form.get('client_id');
   let secret = form.get('client_secret');
   const basic = /^Basic\s+(\S+)\s*$/i.exec(authorization ?? '');
@@ -135,7 +170,11 @@ function safeDecode(text: string): string {
   }
 }
 
-const TOKEN_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+const TOKEN_HEADERS = {
+  'Content-Type': 'application/json',
+  'Cache-Control': 'no-store',
+  Pragma: 'no-cache',
+};
 
 function tokenSuccess(pair: { accessToken: string; refreshToken: string }): TokenResponse {
   const body = pyJsonDumps({

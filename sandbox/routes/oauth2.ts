@@ -2,17 +2,30 @@
 // person picks which sandbox member they are; approving redirects to the project's redirect URI
 // with `code`, `state` and `origin=external`, like Open Humans' AuthorizeOAuth2ProjectView.
 import type { Membership, Project } from '../data/types.js';
-import { page, readBody, send, sendHtml, type RouteContext } from '../http.js';
+import { page, type RouteContext, readBody, send, sendHtml } from '../http.js';
 import { exactPath, type Route } from '../router.js';
 import { approveAndMintCode, projectByClientId, tokenEndpoint } from './oauth2-grants.js';
 
 const esc = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 
 async function token(ctx: RouteContext): Promise<void> {
   const raw = await readBody(ctx.req, 1024 * 1024);
-  const answer = tokenEndpoint(ctx.state, ctx.req.headers.authorization, new URLSearchParams(raw.toString('utf8')));
-  send(ctx, answer.status, answer.body, { ...answer.headers, Vary: 'Accept-Language, Cookie', 'X-Frame-Options': 'SAMEORIGIN' });
+  const answer = tokenEndpoint(
+    ctx.state,
+    ctx.req.headers.authorization,
+    new URLSearchParams(raw.toString('utf8')),
+  );
+  send(ctx, answer.status, answer.body, {
+    ...answer.headers,
+    Vary: 'Accept-Language, Cookie',
+    'X-Frame-Options': 'SAMEORIGIN',
+  });
 }
 
 /** The authorize request's parameters (from the query on GET, the form on POST). */
@@ -35,19 +48,36 @@ function paramsOf(p: URLSearchParams): AuthorizeParams {
 }
 
 /** Validates like DOT; answers the error itself and returns null when the request is bad. */
-function checkRequest(ctx: RouteContext, p: AuthorizeParams): { project: Project; redirectUri: string } | null {
+function checkRequest(
+  ctx: RouteContext,
+  p: AuthorizeParams,
+): { project: Project; redirectUri: string } | null {
   const project = projectByClientId(ctx.state, p.clientId);
   if (!project?.oauth2) {
-    sendHtml(ctx, 404, page('Not Found', '<h1>Not Found</h1><p>The requested resource was not found on this server.</p>'));
+    sendHtml(
+      ctx,
+      404,
+      page(
+        'Not Found',
+        '<h1>Not Found</h1><p>The requested resource was not found on this server.</p>',
+      ),
+    );
     return null;
   }
   if (!project.active) {
-    send(ctx, 302, '', { Location: '/direct-sharing/authorize-inactive/', 'Content-Type': 'text/html; charset=utf-8' });
+    send(ctx, 302, '', {
+      Location: '/direct-sharing/authorize-inactive/',
+      'Content-Type': 'text/html; charset=utf-8',
+    });
     return null;
   }
   const redirectUri = p.redirectUri ?? project.oauth2.redirectUrl;
   if (redirectUri !== project.oauth2.redirectUrl) {
-    sendHtml(ctx, 400, page('Error', '<h1>Error: invalid_request</h1><p>Mismatching redirect URI.</p>'));
+    sendHtml(
+      ctx,
+      400,
+      page('Error', '<h1>Error: invalid_request</h1><p>Mismatching redirect URI.</p>'),
+    );
     return null;
   }
   if (p.responseType !== 'code') {
@@ -138,6 +168,16 @@ export const oauth2Routes: Route[] = [
       send(ctx, 405, '', { Allow: 'POST, OPTIONS', 'Content-Type': 'text/html; charset=utf-8' });
     },
   },
-  { id: 'OAUTH_AUTHORIZE', pattern: exactPath('/direct-sharing/projects/oauth2/authorize/'), methods: ['GET', 'POST'], handle: authorize },
-  { id: 'OAUTH_AUTHORIZE', pattern: exactPath('/oauth2/authorize/'), methods: ['GET', 'POST'], handle: authorize },
+  {
+    id: 'OAUTH_AUTHORIZE',
+    pattern: exactPath('/direct-sharing/projects/oauth2/authorize/'),
+    methods: ['GET', 'POST'],
+    handle: authorize,
+  },
+  {
+    id: 'OAUTH_AUTHORIZE',
+    pattern: exactPath('/oauth2/authorize/'),
+    methods: ['GET', 'POST'],
+    handle: authorize,
+  },
 ];

@@ -2,11 +2,22 @@
 // List filters on P1/P3/P6/P10 are ignored, as on the current production pins; the nested lists
 // filter by their path. Unknown ids on nested lists raise in the view → the HTML 500 page.
 import type { DataFile } from '../data/types.js';
-import { queryParam, sendDetailNotFound, sendJson, sendJsonText, sendServerError, type RouteContext } from '../http.js';
-import { paginate, paginateJson } from '../pagination.js';
-import { exactPath, rePath, type Route } from '../router.js';
 import {
-  publicFileJson, serializeDataType, serializeProject, serializePublicFile, serializePublicMember,
+  queryParam,
+  type RouteContext,
+  sendDetailNotFound,
+  sendJson,
+  sendJsonText,
+  sendServerError,
+} from '../http.js';
+import { paginate, paginateJson } from '../pagination.js';
+import { exactPath, type Route, rePath } from '../router.js';
+import {
+  publicFileJson,
+  serializeDataType,
+  serializeProject,
+  serializePublicFile,
+  serializePublicMember,
 } from '../serializers.js';
 
 const API = '/api/';
@@ -26,18 +37,26 @@ function num(ctx: RouteContext): number {
 function fileList(ctx: RouteContext, files: readonly DataFile[]): void {
   const username = queryParam(ctx.url, 'username');
   const state = ctx.state;
-  sendJsonText(ctx, 200, paginateJson(ctx, files, (f) => publicFileJson(state, f, username)));
+  sendJsonText(
+    ctx,
+    200,
+    paginateJson(ctx, files, (f) => publicFileJson(state, f, username)),
+  );
 }
 
 export const publicRoutes: Route[] = [
   {
-    id: 'P1', pattern: exactPath('/api/public/datafiles/'), methods: ['GET'],
+    id: 'P1',
+    pattern: exactPath('/api/public/datafiles/'),
+    methods: ['GET'],
     handle(ctx) {
       fileList(ctx, ctx.state.store.publicIndexes().all);
     },
   },
   {
-    id: 'P2', pattern: rePath(API, 'public/datafile/([0-9]+)/'), methods: ['GET'],
+    id: 'P2',
+    pattern: rePath(API, 'public/datafile/([0-9]+)/'),
+    methods: ['GET'],
     handle(ctx) {
       const f = ctx.state.store.file(num(ctx));
       if (!f || !ctx.state.store.isPublic(f)) return sendDetailNotFound(ctx, 'ProjectDataFile');
@@ -45,14 +64,22 @@ export const publicRoutes: Route[] = [
     },
   },
   {
-    id: 'P3', pattern: exactPath('/api/public/datatypes/'), methods: ['GET'],
+    id: 'P3',
+    pattern: exactPath('/api/public/datatypes/'),
+    methods: ['GET'],
     handle(ctx) {
       const { store } = ctx.state;
-      sendJson(ctx, 200, paginate(ctx, store.listDataTypes(), (d) => serializeDataType(store, d)));
+      sendJson(
+        ctx,
+        200,
+        paginate(ctx, store.listDataTypes(), (d) => serializeDataType(store, d)),
+      );
     },
   },
   {
-    id: 'P5', pattern: rePath(API, 'public/datatype/([0-9]+)/datafiles/'), methods: ['GET'],
+    id: 'P5',
+    pattern: rePath(API, 'public/datatype/([0-9]+)/datafiles/'),
+    methods: ['GET'],
     handle(ctx) {
       const { store } = ctx.state;
       const raw = queryParam(ctx.url, 'include_children');
@@ -64,7 +91,9 @@ export const publicRoutes: Route[] = [
     },
   },
   {
-    id: 'P4', pattern: rePath(API, 'public/datatype/([0-9]+)/'), methods: ['GET'],
+    id: 'P4',
+    pattern: rePath(API, 'public/datatype/([0-9]+)/'),
+    methods: ['GET'],
     handle(ctx) {
       const d = ctx.state.store.dataType(num(ctx));
       if (!d) return sendDetailNotFound(ctx, 'DataType');
@@ -72,13 +101,17 @@ export const publicRoutes: Route[] = [
     },
   },
   {
-    id: 'P6', pattern: exactPath('/api/public/members/'), methods: ['GET'],
+    id: 'P6',
+    pattern: exactPath('/api/public/members/'),
+    methods: ['GET'],
     handle(ctx) {
       sendJson(ctx, 200, paginate(ctx, ctx.state.store.publicMembers(), serializePublicMember));
     },
   },
   {
-    id: 'P8', pattern: rePath(API, 'public/member/([A-Za-z_0-9]+)/datafiles/'), methods: ['GET'],
+    id: 'P8',
+    pattern: rePath(API, 'public/member/([A-Za-z_0-9]+)/datafiles/'),
+    methods: ['GET'],
     handle(ctx) {
       const { store } = ctx.state;
       const user = store.userByUsername(ctx.params[0] ?? '');
@@ -87,24 +120,35 @@ export const publicRoutes: Route[] = [
     },
   },
   {
-    id: 'P9', pattern: rePath(API, 'public/member/([A-Za-z_0-9]+)/projects/'), methods: ['GET'],
+    id: 'P9',
+    pattern: rePath(API, 'public/member/([A-Za-z_0-9]+)/projects/'),
+    methods: ['GET'],
     handle(ctx) {
       const { store } = ctx.state;
       const user = store.userByUsername(ctx.params[0] ?? '');
       if (!user?.active || user.username === 'api-administrator') return sendServerError(ctx);
-      sendJson(ctx, 200, paginate(ctx, store.projectsOfUser(user.id), (p) => serializeProject(store, p)));
+      sendJson(
+        ctx,
+        200,
+        paginate(ctx, store.projectsOfUser(user.id), (p) => serializeProject(store, p)),
+      );
     },
   },
   {
-    id: 'P7', pattern: rePath(API, 'public/member/([A-Za-z_0-9]+)/'), methods: ['GET'],
+    id: 'P7',
+    pattern: rePath(API, 'public/member/([A-Za-z_0-9]+)/'),
+    methods: ['GET'],
     handle(ctx) {
       const user = ctx.state.store.userByUsername(ctx.params[0] ?? '');
-      if (!user?.active || user.username === 'api-administrator') return sendDetailNotFound(ctx, 'Member');
+      if (!user?.active || user.username === 'api-administrator')
+        return sendDetailNotFound(ctx, 'Member');
       sendJson(ctx, 200, serializePublicMember(user));
     },
   },
   {
-    id: 'P12', pattern: rePath(API, 'public/project/([0-9]+)/datafiles/'), methods: ['GET'],
+    id: 'P12',
+    pattern: rePath(API, 'public/project/([0-9]+)/datafiles/'),
+    methods: ['GET'],
     handle(ctx) {
       const { store } = ctx.state;
       const p = store.project(num(ctx));
@@ -113,7 +157,9 @@ export const publicRoutes: Route[] = [
     },
   },
   {
-    id: 'P13', pattern: rePath(API, 'public/project/([0-9]+)/members'), methods: ['GET'],
+    id: 'P13',
+    pattern: rePath(API, 'public/project/([0-9]+)/members'),
+    methods: ['GET'],
     handle(ctx) {
       const { store } = ctx.state;
       const p = store.project(num(ctx));
@@ -122,7 +168,9 @@ export const publicRoutes: Route[] = [
     },
   },
   {
-    id: 'P11', pattern: rePath(API, 'public/project/([0-9]+)/'), methods: ['GET'],
+    id: 'P11',
+    pattern: rePath(API, 'public/project/([0-9]+)/'),
+    methods: ['GET'],
     handle(ctx) {
       const p = ctx.state.store.project(num(ctx));
       if (!p?.approved) return sendDetailNotFound(ctx, 'DataRequestProject');
@@ -130,10 +178,16 @@ export const publicRoutes: Route[] = [
     },
   },
   {
-    id: 'P10', pattern: exactPath('/api/public/projects/'), methods: ['GET'],
+    id: 'P10',
+    pattern: exactPath('/api/public/projects/'),
+    methods: ['GET'],
     handle(ctx) {
       const { store } = ctx.state;
-      sendJson(ctx, 200, paginate(ctx, store.approvedProjects(), (p) => serializeProject(store, p)));
+      sendJson(
+        ctx,
+        200,
+        paginate(ctx, store.approvedProjects(), (p) => serializeProject(store, p)),
+      );
     },
   },
 ];

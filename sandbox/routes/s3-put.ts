@@ -5,7 +5,7 @@
 // stored; success → 200 with `ETag: "<md5>"`. The body streams through
 // md5 and is kept only in 'memory' storage mode. GETs on the same paths are served by downloads.ts.
 import { randomBytes } from 'node:crypto';
-import { send, type RouteContext } from '../http.js';
+import { type RouteContext, send } from '../http.js';
 import type { Route } from '../router.js';
 import { checkS3, S3_PREFIX } from '../signing.js';
 import { BlobWriter, blobContent } from '../uploads/storage.js';
@@ -19,18 +19,36 @@ export const SIGNATURE_MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your key and signing method.';
 
 /** S3's XML error document. */
-export function s3ErrorXml(code: string, message: string, extra: Record<string, string> = {}, requestId = 'SANDBOX'): string {
-  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const more = Object.entries(extra).map(([k, v]) => `<${k}>${esc(v)}</${k}>`).join('');
+export function s3ErrorXml(
+  code: string,
+  message: string,
+  extra: Record<string, string> = {},
+  requestId = 'SANDBOX',
+): string {
+  const esc = (s: string): string =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const more = Object.entries(extra)
+    .map(([k, v]) => `<${k}>${esc(v)}</${k}>`)
+    .join('');
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${esc(message)}</Message>${more}<RequestId>${requestId}</RequestId><HostId>sandbox</HostId></Error>`;
 }
 
 function amzHeaders(): Record<string, string> {
   const requestId = randomBytes(8).toString('hex').toUpperCase();
-  return { 'x-amz-request-id': requestId, 'x-amz-id-2': randomBytes(48).toString('base64'), Server: 'AmazonS3' };
+  return {
+    'x-amz-request-id': requestId,
+    'x-amz-id-2': randomBytes(48).toString('base64'),
+    Server: 'AmazonS3',
+  };
 }
 
-function s3Error(ctx: RouteContext, status: number, code: string, message: string, extra?: Record<string, string>): void {
+function s3Error(
+  ctx: RouteContext,
+  status: number,
+  code: string,
+  message: string,
+  extra?: Record<string, string>,
+): void {
   const headers = amzHeaders();
   const xml = s3ErrorXml(code, message, extra, headers['x-amz-request-id']);
   // S3 closes the connection after refusing an upload it did not read.
@@ -47,19 +65,38 @@ async function put(ctx: RouteContext): Promise<void> {
   }
   const lengthHeader = req.headers['content-length'];
   if (lengthHeader === undefined) {
-    return s3Error(ctx, 411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
+    return s3Error(
+      ctx,
+      411,
+      'MissingContentLength',
+      'You must provide the Content-Length HTTP header.',
+    );
   }
   const length = Number(lengthHeader);
   if (length > MAX_SINGLE_PUT_BYTES) {
-    return s3Error(ctx, 400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', {
-      ProposedSize: String(length),
-      MaxSizeAllowed: String(MAX_SINGLE_PUT_BYTES),
-    });
+    return s3Error(
+      ctx,
+      400,
+      'EntityTooLarge',
+      'Your proposed upload exceeds the maximum allowed size',
+      {
+        ProposedSize: String(length),
+        MaxSizeAllowed: String(MAX_SINGLE_PUT_BYTES),
+      },
+    );
   }
   // The URL was signed with empty Content-Type and Content-MD5: sending either breaks it.
-  const check = req.headers['content-md5'] !== undefined
-    ? 'mismatch'
-    : checkS3(ctx.state.s3, 'PUT', s3Key, ctx.url.searchParams, ctx.state.now(), req.headers['content-type'] ?? '');
+  const check =
+    req.headers['content-md5'] !== undefined
+      ? 'mismatch'
+      : checkS3(
+          ctx.state.s3,
+          'PUT',
+          s3Key,
+          ctx.url.searchParams,
+          ctx.state.now(),
+          req.headers['content-type'] ?? '',
+        );
   if (check === 'missing') return s3Error(ctx, 403, 'AccessDenied', 'Access Denied');
   if (check === 'mismatch') return s3Error(ctx, 403, 'SignatureDoesNotMatch', SIGNATURE_MISMATCH);
   if (check === 'expired') return s3Error(ctx, 403, 'AccessDenied', 'Request has expired');
@@ -70,10 +107,16 @@ async function put(ctx: RouteContext): Promise<void> {
   // is read as the next request); a body that ends short is S3's IncompleteBody.
   for await (const chunk of req) writer.write(chunk as Buffer);
   if (writer.bytesWritten !== length) {
-    return s3Error(ctx, 400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.', {
-      NumberBytesExpected: String(length),
-      NumberBytesProvided: String(writer.bytesWritten),
-    });
+    return s3Error(
+      ctx,
+      400,
+      'IncompleteBody',
+      'You did not provide the number of bytes specified by the Content-Length HTTP header.',
+      {
+        NumberBytesExpected: String(length),
+        NumberBytesProvided: String(writer.bytesWritten),
+      },
+    );
   }
   const blob = writer.finish();
   const { store } = ctx.state;

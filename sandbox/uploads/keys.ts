@@ -8,7 +8,9 @@ export function uuid1(nowMs: number): string {
   const timeMid = ((t >> 32n) & 0xffffn).toString(16).padStart(4, '0');
   const timeHi = (((t >> 48n) & 0x0fffn) | 0x1000n).toString(16).padStart(4, '0');
   const rnd = randomBytes(8);
-  const clockSeq = ((((rnd[0] ?? 0) & 0x3f) | 0x80) * 256 + (rnd[1] ?? 0)).toString(16).padStart(4, '0');
+  const clockSeq = ((((rnd[0] ?? 0) & 0x3f) | 0x80) * 256 + (rnd[1] ?? 0))
+    .toString(16)
+    .padStart(4, '0');
   return `${timeLow}-${timeMid}-${timeHi}-${clockSeq}-${rnd.subarray(2, 8).toString('hex')}`;
 }
 

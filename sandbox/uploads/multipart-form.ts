@@ -40,7 +40,8 @@ export async function readMultipartForm(
     return {
       write(chunk) {
         fieldBytes += chunk.length;
-        if (fieldBytes > MAX_FIELD_BYTES) throw new MultipartError('request body exceeded DATA_UPLOAD_MAX_MEMORY_SIZE');
+        if (fieldBytes > MAX_FIELD_BYTES)
+          throw new MultipartError('request body exceeded DATA_UPLOAD_MAX_MEMORY_SIZE');
         pieces.push(Buffer.from(chunk));
       },
       end() {
@@ -94,6 +95,9 @@ export function clientBasename(filename: string): string {
  * for names that end up empty or `.`/`..` (Django raises SuspiciousFileOperation there).
  */
 export function djangoValidFilename(name: string): string | null {
-  const cleaned = name.trim().replace(/ /g, '_').replace(/[^-\p{L}\p{N}_.]/gu, '');
+  const cleaned = name
+    .trim()
+    .replace(/ /g, '_')
+    .replace(/[^-\p{L}\p{N}_.]/gu, '');
   return cleaned === '' || cleaned === '.' || cleaned === '..' ? null : cleaned;
 }

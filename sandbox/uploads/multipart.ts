@@ -66,7 +66,8 @@ export class MultipartParser {
   }
 
   end(): void {
-    if (this.state !== 'done') throw new MultipartError('multipart body ended before its closing delimiter');
+    if (this.state !== 'done')
+      throw new MultipartError('multipart body ended before its closing delimiter');
   }
 
   /** Runs one state transition; returns false when more input is needed. */
@@ -90,7 +91,8 @@ export class MultipartParser {
     if (at < 0) {
       const keep = Math.min(this.buffer.length, this.dashBoundary.length - 1);
       this.preambleSeen += this.buffer.length - keep;
-      if (this.preambleSeen > MAX_PREAMBLE_BYTES) throw new MultipartError('no multipart boundary found');
+      if (this.preambleSeen > MAX_PREAMBLE_BYTES)
+        throw new MultipartError('no multipart boundary found');
       this.buffer = this.buffer.subarray(this.buffer.length - keep);
       return false;
     }
@@ -125,7 +127,8 @@ export class MultipartParser {
     } else {
       const end = this.buffer.indexOf(HEADER_END);
       if (end < 0) {
-        if (this.buffer.length > MAX_HEADER_BYTES) throw new MultipartError('part headers too large');
+        if (this.buffer.length > MAX_HEADER_BYTES)
+          throw new MultipartError('part headers too large');
         return false;
       }
       headerText = this.buffer.subarray(0, end).toString('utf8');
@@ -189,8 +192,10 @@ function dispositionParams(value: string): Map<string, string> {
   const re = /;\s*([A-Za-z0-9_*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
   for (let m = re.exec(value); m; m = re.exec(value)) {
     const key = (m[1] ?? '').toLowerCase();
-    // Like Django's parse_header: only \\ and \" are unescaped (Windows paths keep their backslashes).
-    const raw = m[2] !== undefined ? m[2].replace(/\\\\/g, '\\').replace(/\\"/g, '"') : (m[3] ?? '').trim();
+    // Like Django's parse_header: only \\ and \" are unescaped (Windows paths keep their
+    // backslashes).
+    const raw =
+      m[2] !== undefined ? m[2].replace(/\\\\/g, '\\').replace(/\\"/g, '"') : (m[3] ?? '').trim();
     params.set(key, raw);
   }
   return params;

@@ -21,7 +21,9 @@ export function pyRepr(value: unknown): string {
   if (typeof value === 'string') return pyStrRepr(value);
   if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
   if (typeof value === 'object') {
-    const items = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pyStrRepr(k)}: ${pyRepr(v)}`);
+    const items = Object.entries(value as Record<string, unknown>).map(
+      ([k, v]) => `${pyStrRepr(k)}: ${pyRepr(v)}`,
+    );
     return `{${items.join(', ')}}`;
   }
   return String(value);
@@ -56,7 +58,8 @@ export function pyJsonDumps(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (value === true) return 'true';
   if (value === false) return 'false';
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : JSON.stringify(value);
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? String(value) : JSON.stringify(value);
   if (typeof value === 'string') return asciiJsonString(value);
   if (Array.isArray(value)) return `[${value.map(pyJsonDumps).join(', ')}]`;
   const items = Object.entries(value as Record<string, unknown>).map(
@@ -66,7 +69,10 @@ export function pyJsonDumps(value: unknown): string {
 }
 
 function asciiJsonString(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(s).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**

@@ -32,15 +32,17 @@ export function cleanMetadata(text: string): FieldResult<Record<string, unknown>
   const has = pyContains(metadata);
   if (!has('description')) return fail('"description" is a required field of the metadata');
   const record = asDict(metadata);
-  if (typeof record['description'] !== 'string') return fail('"description" must be a string');
+  if (typeof record.description !== 'string') return fail('"description" must be a string');
   if (!has('tags')) return fail('"tags" is a required field of the metadata');
-  if (!Array.isArray(record['tags'])) return fail('"tags" must be an array of strings');
+  if (!Array.isArray(record.tags)) return fail('"tags" must be an array of strings');
   for (const key of ['creation_date', 'start_date', 'end_date']) {
-    if (key in record && !arrowAccepts(record[key])) return fail('Dates must be in ISO 8601 format');
+    if (key in record && !arrowAccepts(record[key]))
+      return fail('Dates must be in ISO 8601 format');
   }
   if ('md5' in record) {
-    const md5 = record['md5'];
-    if (typeof md5 !== 'string') throw new UnhandledServerError('TypeError: expected string in re.match');
+    const md5 = record.md5;
+    if (typeof md5 !== 'string')
+      throw new UnhandledServerError('TypeError: expected string in re.match');
     if (!/^[a-z0-9]{32}/i.test(md5)) return fail('Invalid MD5 specified');
   }
   return ok(record);
@@ -52,13 +54,16 @@ function pyContains(value: unknown): (key: string) => boolean {
   if (Array.isArray(value)) return (key) => value.includes(key);
   if (value !== null && typeof value === 'object') return (key) => Object.hasOwn(value, key);
   return () => {
-    throw new UnhandledServerError(`TypeError: argument of type ${pyTypeName(value)} is not iterable`);
+    throw new UnhandledServerError(
+      `TypeError: argument of type ${pyTypeName(value)} is not iterable`,
+    );
   };
 }
 
 /** `metadata[key]` only works on a dict; a str or list that "contains" the key crashes. */
 function asDict(value: unknown): Record<string, unknown> {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value))
+    return value as Record<string, unknown>;
   throw new UnhandledServerError('TypeError: indices must be integers');
 }
 
@@ -72,7 +77,12 @@ function pyTypeName(value: unknown): string {
 // arrow 1.x `parse_iso` date formats: YYYY-MM-DD, YYYY-M-D (also with `/` or `.`), YYYYMMDD,
 // YYYY-DDDD and YYYYDDDD (day of year), YYYY-MM (also `/`, `.`), YYYY, and ISO week dates.
 const DAY_FORMS = [/^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$/, /^(\d{4})()(\d{2})(\d{2})$/];
-const OTHER_DATE_FORMS = [/^\d{4}-?\d{3}$/, /^\d{4}[-/.]\d{2}$/, /^\d{4}$/, /^\d{4}-?W\d{2}(?:-?\d)?$/];
+const OTHER_DATE_FORMS = [
+  /^\d{4}-?\d{3}$/,
+  /^\d{4}[-/.]\d{2}$/,
+  /^\d{4}$/,
+  /^\d{4}-?W\d{2}(?:-?\d)?$/,
+];
 // Time: HH[:mm[:ss[(.|,)S+]]] or HH[mm[ss[(.|,)S+]]], then Z, ±HH, ±HHmm or ±HH:mm.
 const EXTENDED_TIME = /^(\d{2})(?::(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?$/;
 const BASIC_TIME = /^(\d{2})(?:(\d{2})(?:(\d{2})(?:[.,]\d+)?)?)?$/;
@@ -87,7 +97,10 @@ const ZONE = /^(?:[+-]\d{2}(?::?\d{2})?|Z)$/i;
  */
 export function arrowAccepts(value: unknown): boolean {
   if (typeof value === 'number') return true;
-  if (typeof value !== 'string') throw new UnhandledServerError(`TypeError: Cannot parse argument of type ${pyTypeName(value)}.`);
+  if (typeof value !== 'string')
+    throw new UnhandledServerError(
+      `TypeError: Cannot parse argument of type ${pyTypeName(value)}.`,
+    );
   const spaces = value.split(' ').length - 1;
   if (spaces > 1 || (spaces === 1 && value.includes('T'))) return false;
   const divider = value.search(/[T ]/);
@@ -101,11 +114,13 @@ export function arrowAccepts(value: unknown): boolean {
 function arrowDateMatches(date: string): boolean {
   const day = DAY_FORMS.map((re) => re.exec(date)).find((m) => m !== null);
   const known = day !== undefined || OTHER_DATE_FORMS.some((re) => re.test(date));
-  if (known && Number(date.slice(0, 4)) < 1) throw new UnhandledServerError('ValueError: year 0 is out of range');
+  if (known && Number(date.slice(0, 4)) < 1)
+    throw new UnhandledServerError('ValueError: year 0 is out of range');
   if (day) {
     const [y, m, d] = [Number(day[1]), Number(day[3]), Number(day[4])];
     const probe = new Date(Date.UTC(y, m - 1, d));
-    if (m < 1 || m > 12 || probe.getUTCDate() !== d) throw new UnhandledServerError('ValueError: day is out of range for month');
+    if (m < 1 || m > 12 || probe.getUTCDate() !== d)
+      throw new UnhandledServerError('ValueError: day is out of range for month');
     return true;
   }
   if (!known) return false;
@@ -116,9 +131,15 @@ function arrowDateMatches(date: string): boolean {
     return doy >= 1 && doy <= (leap ? 366 : 365); // strptime('%Y-%j') fails: a ParserError
   }
   const month = /^\d{4}[-/.](\d{2})$/.exec(date);
-  if (month && (Number(month[1]) < 1 || Number(month[1]) > 12)) throw new UnhandledServerError('ValueError: month must be in 1..12');
+  if (month && (Number(month[1]) < 1 || Number(month[1]) > 12))
+    throw new UnhandledServerError('ValueError: month must be in 1..12');
   const week = /W(\d{2})(?:-?(\d))?$/.exec(date);
-  if (week && (Number(week[1]) < 1 || Number(week[1]) > 53 || (week[2] !== undefined && (Number(week[2]) < 1 || Number(week[2]) > 7)))) {
+  if (
+    week &&
+    (Number(week[1]) < 1 ||
+      Number(week[1]) > 53 ||
+      (week[2] !== undefined && (Number(week[2]) < 1 || Number(week[2]) > 7)))
+  ) {
     throw new UnhandledServerError('ValueError: ISO Calendar week value must be between 1-53.');
   }
   return true;
@@ -131,7 +152,8 @@ function arrowTimeMatches(time: string): boolean {
   const m = (clock.includes(':') ? EXTENDED_TIME : BASIC_TIME).exec(clock);
   if (!m) return false;
   const [h, mi, s] = [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)];
-  if (h > 24 || mi > 59 || s > 59 || (h === 24 && (mi > 0 || s > 0))) throw new UnhandledServerError('ValueError: hour must be in 0..23');
+  if (h > 24 || mi > 59 || s > 59 || (h === 24 && (mi > 0 || s > 0)))
+    throw new UnhandledServerError('ValueError: hour must be in 0..23');
   return true;
 }
 
@@ -163,10 +185,14 @@ export function cleanDatatypes(text: string, catalog: DatatypeCatalog): FieldRes
   const result = byId ?? resolveDatatypes(items, catalog, 'name');
   if (!result) throw new UnhandledServerError('ValueError while resolving datatypes');
   if (result.unmatched.length > 0) {
-    return fail(`The following datatypes don't match items in our database: ${pyRepr(result.unmatched)}`);
+    return fail(
+      `The following datatypes don't match items in our database: ${pyRepr(result.unmatched)}`,
+    );
   }
   if (result.unregistered.length > 0) {
-    return fail(`The following datatypes aren't registered for this project: ${pyRepr(result.unregistered)}`);
+    return fail(
+      `The following datatypes aren't registered for this project: ${pyRepr(result.unregistered)}`,
+    );
   }
   return ok(result.ids);
 }
@@ -179,11 +205,13 @@ function pySet(value: unknown): unknown[] {
   else if (value !== null && typeof value === 'object') items = Object.keys(value);
   else throw new UnhandledServerError(`TypeError: '${pyTypeName(value)}' object is not iterable`);
   if (items.some((item) => item !== null && typeof item === 'object')) {
-    throw new UnhandledServerError("TypeError: unhashable type");
+    throw new UnhandledServerError('TypeError: unhashable type');
   }
   const unique = [...new Set(items)];
   // Small non-negative ints iterate in ascending order in a CPython set.
-  return unique.every((i) => typeof i === 'number') ? unique.sort((a, b) => Number(a) - Number(b)) : unique;
+  return unique.every((i) => typeof i === 'number')
+    ? unique.sort((a, b) => Number(a) - Number(b))
+    : unique;
 }
 
 interface Resolution {
@@ -193,7 +221,11 @@ interface Resolution {
 }
 
 /** `_get_datatypes`: null when `int(item)` fails in id mode (the caller retries by name). */
-function resolveDatatypes(items: unknown[], catalog: DatatypeCatalog, method: 'id' | 'name'): Resolution | null {
+function resolveDatatypes(
+  items: unknown[],
+  catalog: DatatypeCatalog,
+  method: 'id' | 'name',
+): Resolution | null {
   const out: Resolution = { ids: [], unregistered: [], unmatched: [] };
   for (const item of items) {
     let found: { id: number } | undefined;
@@ -205,7 +237,8 @@ function resolveDatatypes(items: unknown[], catalog: DatatypeCatalog, method: 'i
       found = catalog.byName(typeof item === 'string' ? item : pyRepr(item));
     }
     if (!found) out.unmatched.push(item);
-    else if (catalog.anyDatatypes || catalog.registeredIds.includes(found.id)) out.ids.push(found.id);
+    else if (catalog.anyDatatypes || catalog.registeredIds.includes(found.id))
+      out.ids.push(found.id);
     else out.unregistered.push(item);
   }
   return out;

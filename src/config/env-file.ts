@@ -17,13 +17,17 @@ export function loadEnvFileIfPresent(file = '.env', cwd = process.cwd()): string
   const path = resolve(cwd, file);
   if (!existsSync(path)) return null;
   if (typeof process.loadEnvFile !== 'function') {
-    throw new ConfigError([`${file} exists but this Node.js (${process.version}) cannot load it: use Node.js 20.12 or newer`]);
+    throw new ConfigError([
+      `${file} exists but this Node.js (${process.version}) cannot load it: use Node.js 20.12 or newer`,
+    ]);
   }
   try {
     process.loadEnvFile(path);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    throw new ConfigError([`${file} cannot be read (${typeof code === 'string' ? code : 'unreadable'})`]);
+    throw new ConfigError([
+      `${file} cannot be read (${typeof code === 'string' ? code : 'unreadable'})`,
+    ]);
   }
   return path;
 }

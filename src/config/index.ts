@@ -6,19 +6,19 @@
  */
 
 import { tmpdir } from 'node:os';
+import { readConnectionLimits, readUploadLimits } from './intake-limits.js';
+import type { Env } from './reader.js';
+import { ConfigError, deepFreeze, Reader } from './reader.js';
+import { readRedisSettings } from './redis.js';
+import { readSecurity } from './security.js';
+import { readSessionConfig } from './sessions.js';
 import type { Config } from './types.js';
 import { LOG_LEVELS } from './types.js';
-import type { Env } from './reader.js';
-import { ConfigError, Reader, deepFreeze } from './reader.js';
-import { readConnectionLimits, readUploadLimits } from './intake-limits.js';
 import { uploadTmpDirProblem } from './upload-tmp-dir.js';
-import { readSessionConfig } from './sessions.js';
-import { readSecurity } from './security.js';
-import { readRedisSettings } from './redis.js';
 
-export type { Config, LogLevel } from './types.js';
 export { ConfigError } from './reader.js';
 export type { SecurityConfig, TrustProxy } from './security.js';
+export type { Config, LogLevel } from './types.js';
 
 /** Upper bound for any cached body that may contain a download URL (valid 1 h upstream). */
 export const MAX_PUBLIC_CACHE_TTL_SECONDS = 600;
@@ -37,7 +37,9 @@ export function loadConfig(env: Env = process.env): Config {
   const defaultPageSize = r.int('DEFAULT_PAGE_SIZE', 20, 1, 1000);
   const maxPageSize = r.int('MAX_PAGE_SIZE', 100, 1, 1000);
   if (defaultPageSize > maxPageSize) {
-    r.problems.push(`DEFAULT_PAGE_SIZE (${defaultPageSize}) must not exceed MAX_PAGE_SIZE (${maxPageSize})`);
+    r.problems.push(
+      `DEFAULT_PAGE_SIZE (${defaultPageSize}) must not exceed MAX_PAGE_SIZE (${maxPageSize})`,
+    );
   }
   const redisUrl = r.optional('REDIS_URL');
   if (redisUrl !== null && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
@@ -52,7 +54,9 @@ export function loadConfig(env: Env = process.env): Config {
   const clientId = r.optional('OPENHUMANS_CLIENT_ID');
   const clientSecret = r.optional('OPENHUMANS_CLIENT_SECRET');
   if ((clientId === null) !== (clientSecret === null)) {
-    r.problems.push('OPENHUMANS_CLIENT_ID and OPENHUMANS_CLIENT_SECRET must be set together (OAuth2 sign-in needs both)');
+    r.problems.push(
+      'OPENHUMANS_CLIENT_ID and OPENHUMANS_CLIENT_SECRET must be set together (OAuth2 sign-in needs both)',
+    );
   }
   const sessionsEnabled = r.bool('OAUTH_SESSIONS', false);
   if (sessionsEnabled && clientSecret === null) {
@@ -61,13 +65,17 @@ export function loadConfig(env: Env = process.env): Config {
   // Session mode's own group: cookie, lifetimes, callback (src/config/sessions.ts).
   const sessions = readSessionConfig(r, r.string('NODE_ENV', 'development'), sessionsEnabled);
   const webhookPath = r.string('DEAUTH_WEBHOOK_PATH', '/webhooks/openhumans/deauthorize');
-  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(webhookPath) || webhookPath === '/graphql') {
-    r.problems.push('DEAUTH_WEBHOOK_PATH must be a URL path such as /webhooks/openhumans/deauthorize (not /graphql)');
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(webhookPath) || webhookPath === '/graphql') {
+    r.problems.push(
+      'DEAUTH_WEBHOOK_PATH must be a URL path such as /webhooks/openhumans/deauthorize (not /graphql)',
+    );
   }
 
   const typePrefix = r.optional('FEDERATION_TYPE_PREFIX');
   if (typePrefix !== null && !/^[A-Z][A-Za-z0-9]{0,30}$/.test(typePrefix)) {
-    r.problems.push('FEDERATION_TYPE_PREFIX must be a GraphQL name starting with a capital letter, e.g. OpenHumans');
+    r.problems.push(
+      'FEDERATION_TYPE_PREFIX must be a GraphQL name starting with a capital letter, e.g. OpenHumans',
+    );
   }
 
   const uploadHandleSecret = r.optional('UPLOAD_HANDLE_SECRET');
@@ -128,7 +136,12 @@ export function loadConfig(env: Env = process.env): Config {
     redis: readRedisSettings(r, baseUrl, projectId),
     uploads: {
       maxUploadBytes,
-      directThresholdBytes: r.int('UPLOAD_DIRECT_THRESHOLD_BYTES', 16 * 1024 ** 2, 0, 5 * 1024 ** 3),
+      directThresholdBytes: r.int(
+        'UPLOAD_DIRECT_THRESHOLD_BYTES',
+        16 * 1024 ** 2,
+        0,
+        5 * 1024 ** 3,
+      ),
       tmpDir: r.string('UPLOAD_TMP_DIR', tmpdir()),
       handleSecret: uploadHandleSecret,
       idempotencyTtlMs: r.int('UPLOAD_IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 7 * 86_400) * 1000,
@@ -167,7 +180,12 @@ export function loadConfig(env: Env = process.env): Config {
     connectionLimits: readConnectionLimits(r),
     startupChecks: {
       // Below this, the first large upload would fail: 64 MiB keeps a full disk from passing.
-      uploadTmpMinFreeBytes: r.int('UPLOAD_TMP_MIN_FREE_BYTES', 64 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
+      uploadTmpMinFreeBytes: r.int(
+        'UPLOAD_TMP_MIN_FREE_BYTES',
+        64 * 1024 ** 2,
+        0,
+        Number.MAX_SAFE_INTEGER,
+      ),
     },
     // Fan-out, upstream budget, client keying, /subgraph and /metrics exposure.
     security: readSecurity(r),
@@ -189,9 +207,14 @@ export function loadConfig(env: Env = process.env): Config {
   return deepFreeze(config);
 }
 
-/** Checks of the machine the configuration names, reported with the invalid values (one message). */
+/**
+ * Checks of the machine the configuration names, reported with the invalid values (one message).
+ */
 function checkAtStart(r: Reader, config: Config): void {
-  const problem = uploadTmpDirProblem(config.uploads.tmpDir, config.startupChecks.uploadTmpMinFreeBytes);
+  const problem = uploadTmpDirProblem(
+    config.uploads.tmpDir,
+    config.startupChecks.uploadTmpMinFreeBytes,
+  );
   if (problem) r.problems.push(problem);
 }
 
@@ -202,7 +225,9 @@ function checkAtStart(r: Reader, config: Config): void {
 function refuseReplaced(r: Reader): void {
   for (const name of ['UPSTREAM_CONNECTIONS', 'UPSTREAM_MAX_CONCURRENCY', 'UPSTREAM_MAX_QUEUE']) {
     if (r.raw(name) !== undefined) {
-      r.problems.push(`${name} was replaced by UPSTREAM_CONCURRENCY (connections and calls in flight toward Open Humans, one number); remove it`);
+      r.problems.push(
+        `${name} was replaced by UPSTREAM_CONCURRENCY (connections and calls in flight toward Open Humans, one number); remove it`,
+      );
     }
   }
 }

@@ -5,9 +5,14 @@
  */
 import type { Reader } from './reader.js';
 
-/** Upload guards (`src/datasources/writes/upload-capacity.ts`, `src/http/multipart/token-check.ts`). */
+/**
+ * Upload guards (`src/datasources/writes/upload-capacity.ts`, `src/http/multipart/token-check.ts`).
+ */
 export interface UploadLimitsConfig {
-  /** `UPLOAD_TOKEN_CHECK_TTL_SECONDS`: how long an upstream-accepted token stays accepted for uploads. */
+  /**
+   * `UPLOAD_TOKEN_CHECK_TTL_SECONDS`: how long an upstream-accepted token stays accepted for
+   * uploads.
+   */
   readonly tokenCheckTtlMs: number;
   /** `UPLOAD_MAX_CONCURRENT`: streamed uploads at once, process-wide. */
   readonly maxConcurrent: number;
@@ -15,7 +20,10 @@ export interface UploadLimitsConfig {
   readonly maxConcurrentPerToken: number;
   /** `UPLOAD_MAX_SPOOL_BYTES`: bytes on disk in upload spools at once, process-wide. */
   readonly maxSpoolBytes: number;
-  /** `UPLOAD_MIN_FREE_DISK_BYTES`: below this much free space in the spool directory, uploads are refused. */
+  /**
+   * `UPLOAD_MIN_FREE_DISK_BYTES`: below this much free space in the spool directory, uploads are
+   * refused.
+   */
   readonly minFreeDiskBytes: number;
 }
 
@@ -47,7 +55,9 @@ export function readUploadLimits(r: Reader, maxUploadBytes: number): UploadLimit
   };
   if (limits.maxSpoolBytes < maxUploadBytes) {
     // Every upload is spooled whole: a smaller budget would refuse the largest allowed file.
-    r.problems.push(`UPLOAD_MAX_SPOOL_BYTES (${limits.maxSpoolBytes}) must be at least MAX_UPLOAD_BYTES (${maxUploadBytes})`);
+    r.problems.push(
+      `UPLOAD_MAX_SPOOL_BYTES (${limits.maxSpoolBytes}) must be at least MAX_UPLOAD_BYTES (${maxUploadBytes})`,
+    );
   }
   return limits;
 }

@@ -1,4 +1,7 @@
-/** Reading environment variables: typed, range-checked, every problem collected (`src/config/index.ts`). */
+/**
+ * Reading environment variables: typed, range-checked, every problem collected
+ * (`src/config/index.ts`).
+ */
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -73,13 +76,19 @@ export class Reader {
     const value = this.raw(name);
     if (value === undefined) return [];
     const origins: string[] = [];
-    for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const item of value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       try {
         const url = new URL(item);
-        if (url.origin === 'null' || url.origin !== item.replace(/\/$/, '')) throw new Error('not an origin');
+        if (url.origin === 'null' || url.origin !== item.replace(/\/$/, ''))
+          throw new Error('not an origin');
         origins.push(url.origin);
       } catch {
-        this.problems.push(`${name} must be a comma-separated list of origins like https://app.example.org (bad: "${item}")`);
+        this.problems.push(
+          `${name} must be a comma-separated list of origins like https://app.example.org (bad: "${item}")`,
+        );
       }
     }
     return origins;

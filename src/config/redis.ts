@@ -6,7 +6,11 @@ import type { RedisSettings } from './types.js';
 /** Letters, digits and `:_.-` only: a prefix must never be a glob pattern for SCAN/ZSCAN. */
 const PREFIX = /^[A-Za-z0-9:_.-]{1,64}$/;
 
-export function readRedisSettings(r: Reader, baseUrl: string, projectId: number | null): RedisSettings {
+export function readRedisSettings(
+  r: Reader,
+  baseUrl: string,
+  projectId: number | null,
+): RedisSettings {
   const keyPrefix = r.optional('REDIS_KEY_PREFIX');
   if (keyPrefix !== null && !PREFIX.test(keyPrefix)) {
     r.problems.push('REDIS_KEY_PREFIX must be 1 to 64 letters, digits or ":_.-" (e.g. ohg:prod:)');
@@ -17,7 +21,10 @@ export function readRedisSettings(r: Reader, baseUrl: string, projectId: number 
     r.problems.push('REDIS_CACHE_MAX_ENTRY_KB must not exceed REDIS_CACHE_MAX_MB');
   }
   return {
-    keyPrefix: keyPrefix !== null && PREFIX.test(keyPrefix) ? keyPrefix : defaultRedisKeyPrefix(baseUrl, projectId),
+    keyPrefix:
+      keyPrefix !== null && PREFIX.test(keyPrefix)
+        ? keyPrefix
+        : defaultRedisKeyPrefix(baseUrl, projectId),
     commandTimeoutMs: r.int('REDIS_COMMAND_TIMEOUT_MS', 250, 10, 10_000),
     breakerOpenMs: r.int('REDIS_BREAKER_OPEN_MS', 5_000, 100, 600_000),
     cacheMaxBytes,

@@ -9,24 +9,38 @@ import type { Reader } from './reader.js';
  * Which proxies in front of the gateway are trusted to append to `X-Forwarded-For`:
  * none, a number of hops, or the proxies' addresses (CIDR blocks).
  */
-export type TrustProxy = { readonly kind: 'none' } | { readonly kind: 'hops'; readonly hops: number } | { readonly kind: 'cidrs'; readonly cidrs: readonly string[] };
+export type TrustProxy =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'hops'; readonly hops: number }
+  | { readonly kind: 'cidrs'; readonly cidrs: readonly string[] };
 
 export interface SecurityConfig {
   /** `TRUST_PROXY`: see `TrustProxy`; the client is the right-most untrusted hop. */
   readonly trustProxy: TrustProxy;
   /** `RATE_LIMIT_EXEMPT`: CIDR blocks whose clients are not rate limited (default none). */
   readonly rateLimitExempt: readonly string[];
-  /** `RATE_LIMIT_VERIFIED_TOKEN_TTL_SECONDS`, in ms: how long a token Open Humans accepted keeps its own bucket. */
+  /**
+   * `RATE_LIMIT_VERIFIED_TOKEN_TTL_SECONDS`, in ms: how long a token Open Humans accepted keeps its
+   * own bucket.
+   */
   readonly verifiedTokenTtlMs: number;
-  /** `MAX_LIST_ARGUMENT_ITEMS`: longest list argument that fans out (`nodes(ids:)`, `_entities`). */
+  /**
+   * `MAX_LIST_ARGUMENT_ITEMS`: longest list argument that fans out (`nodes(ids:)`, `_entities`).
+   */
   readonly maxListItems: number;
   /** `MAX_UPSTREAM_CALLS_PER_REQUEST`: upstream calls (retries included) one request may make. */
   readonly maxUpstreamCallsPerRequest: number;
-  /** `UPSTREAM_CONCURRENCY_PER_REQUEST`: upstream calls one request may have in flight at once (its share of `UPSTREAM_CONCURRENCY`). */
+  /**
+   * `UPSTREAM_CONCURRENCY_PER_REQUEST`: upstream calls one request may have in flight at once (its
+   * share of `UPSTREAM_CONCURRENCY`).
+   */
   readonly upstreamConcurrencyPerRequest: number;
   /** `SUBGRAPH_SECRET`: `/subgraph` is served only when set, to requests carrying it. */
   readonly subgraphSecret: string | null;
-  /** `METRICS_TOKEN`: `/metrics` on the public port needs `Authorization: Bearer <it>`; null = not served there. */
+  /**
+   * `METRICS_TOKEN`: `/metrics` on the public port needs `Authorization: Bearer <it>`; null = not
+   * served there.
+   */
   readonly metricsToken: string | null;
   /** `METRICS_PORT`: serve `/metrics` on this port instead (null = no metrics listener). */
   readonly metricsPort: number | null;
@@ -46,9 +60,15 @@ function validCidr(value: string): boolean {
 function cidrList(r: Reader, name: string): string[] {
   const value = r.raw(name);
   if (value === undefined) return [];
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = items.filter((item) => !validCidr(item));
-  if (bad.length > 0) r.problems.push(`${name} must be a comma-separated list of addresses or CIDR blocks such as 10.0.0.0/8 (bad: "${bad[0]}")`);
+  if (bad.length > 0)
+    r.problems.push(
+      `${name} must be a comma-separated list of addresses or CIDR blocks such as 10.0.0.0/8 (bad: "${bad[0]}")`,
+    );
   return items.filter(validCidr);
 }
 

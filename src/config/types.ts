@@ -36,7 +36,11 @@ export interface Config {
      */
     readonly concurrency: number;
     /** Retries of idempotent GETs (never POSTs), jittered exponential backoff. */
-    readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+    readonly retry: {
+      readonly maxAttempts: number;
+      readonly baseDelayMs: number;
+      readonly maxDelayMs: number;
+    };
     /** Circuit breaker per route class. */
     readonly breaker: {
       readonly windowSize: number;
@@ -55,7 +59,10 @@ export interface Config {
     readonly ttlMs: number;
     /** For small catalogue lists without download URLs (projects, data types). */
     readonly catalogTtlMs: number;
-    /** `PUBLIC_CACHE_STALE_SECONDS`: how long past its TTL an entry may still be served when the upstream fails. */
+    /**
+     * `PUBLIC_CACHE_STALE_SECONDS`: how long past its TTL an entry may still be served when the
+     * upstream fails.
+     */
     readonly staleMs: number;
     /**
      * `RESPONSE_CACHE_MAX_ENTRIES`: whole anonymous GraphQL responses kept per instance (same TTL
@@ -90,7 +97,10 @@ export interface Config {
   };
   /** The Apollo Federation v2 subgraph endpoint (`/subgraph`; `src/federation/`). */
   readonly federation: {
-    /** `FEDERATION_SUBGRAPH`: may serve the subgraph at `/subgraph` (default true); it is served only when `SUBGRAPH_SECRET` is set too. */
+    /**
+     * `FEDERATION_SUBGRAPH`: may serve the subgraph at `/subgraph` (default true); it is served
+     * only when `SUBGRAPH_SECRET` is set too.
+     */
     readonly subgraph: boolean;
     /** `FEDERATION_TYPE_PREFIX`: namespaces the subgraph's types and root fields; null = none. */
     readonly typePrefix: string | null;
@@ -121,7 +131,10 @@ export interface Config {
   readonly metrics: boolean;
   /** What is checked on this machine at start (fails fast, like an invalid value). */
   readonly startupChecks: {
-    /** `UPLOAD_TMP_MIN_FREE_BYTES`: `UPLOAD_TMP_DIR` must have this much free space (0 = not checked). */
+    /**
+     * `UPLOAD_TMP_MIN_FREE_BYTES`: `UPLOAD_TMP_DIR` must have this much free space (0 = not
+     * checked).
+     */
     readonly uploadTmpMinFreeBytes: number;
   };
   /** The deauthorization webhook receiver and its event store. */
@@ -136,7 +149,9 @@ export interface Config {
     readonly allowUnsigned: boolean;
     /** `DEAUTH_WEBHOOK_TOLERANCE_SECONDS`, in ms: how far a call's `timestamp` may be from now. */
     readonly timestampToleranceMs: number;
-    /** `DEAUTH_EVENTS_REDIS_TIMEOUT_MS`: one event-store Redis call's budget before failing fast. */
+    /**
+     * `DEAUTH_EVENTS_REDIS_TIMEOUT_MS`: one event-store Redis call's budget before failing fast.
+     */
     readonly redisTimeoutMs: number;
     /** `SUBSCRIPTION_RECHECK_SECONDS`, in ms: how often a live subscription re-proves its token. */
     readonly subscriptionRecheckMs: number;
@@ -145,7 +160,9 @@ export interface Config {
   readonly uploadLimits: UploadLimitsConfig;
   /** Body size, header timeout, minimum body rate, connection caps. */
   readonly connectionLimits: ConnectionLimitsConfig;
-  /** Abuse resistance: fan-out, upstream budget, client keying, `/subgraph` and `/metrics` exposure. */
+  /**
+   * Abuse resistance: fan-out, upstream budget, client keying, `/subgraph` and `/metrics` exposure.
+   */
   readonly security: SecurityConfig;
   /** WebSocket subscriptions (graphql-transport-ws on the GraphQL path). */
   readonly websocket: {

@@ -4,7 +4,7 @@
  * on the first upload. Checked once at start, with a real write (permission bits say little
  * for root or read-only mounts).
  */
-import { mkdtempSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const MIB = 1024 * 1024;

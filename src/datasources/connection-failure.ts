@@ -7,7 +7,14 @@
  */
 import { redactText } from '../redact.js';
 
-export type ConnectionCause = 'dns' | 'refused' | 'reset' | 'tls' | 'timeout' | 'unreachable' | 'other';
+export type ConnectionCause =
+  | 'dns'
+  | 'refused'
+  | 'reset'
+  | 'tls'
+  | 'timeout'
+  | 'unreachable'
+  | 'other';
 
 /** One failed upstream call (connection or timeout), safe to log: no query string, no token. */
 export interface UpstreamFailureReport {
@@ -42,7 +49,8 @@ const BY_CODE: Record<string, ConnectionCause> = {
 };
 
 /** OpenSSL's certificate verification codes (Node puts them in `err.code`). */
-const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|HOSTNAME_MISMATCH$)/;
+const TLS_CODE =
+  /^(ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|HOSTNAME_MISMATCH$)/;
 
 /** The error and its causes (`cause`, AggregateError's `errors`), outermost first, bounded. */
 function chain(err: unknown): unknown[] {
@@ -63,20 +71,38 @@ function causeOfCode(code: string): ConnectionCause | undefined {
   return BY_CODE[code] ?? (TLS_CODE.test(code) ? 'tls' : undefined);
 }
 
-/** The cause of a failed call's error; `timedOut` when the call was classified as a timeout (our own time budget included). */
-export function describeFailure(err: unknown, timedOut: boolean): { cause: ConnectionCause; code: string | undefined; detail: string } {
+/**
+ * The cause of a failed call's error; `timedOut` when the call was classified as a timeout (our own
+ * time budget included).
+ */
+export function describeFailure(
+  err: unknown,
+  timedOut: boolean,
+): { cause: ConnectionCause; code: string | undefined; detail: string } {
   const errors = chain(err);
   const codes = errors
     .map((e) => (e as { code?: unknown }).code)
     .filter((c): c is string => typeof c === 'string');
   const known = codes.find((c) => causeOfCode(c) !== undefined);
   const isTimeout = errors.some((e) => (e as { name?: unknown }).name === 'TimeoutError');
-  const cause = known ? (causeOfCode(known) ?? 'other') : timedOut || isTimeout ? 'timeout' : 'other';
-  const messages = errors.map((e) => (e as { message?: unknown }).message).filter((m): m is string => typeof m === 'string' && m !== '');
-  return { cause, code: known ?? codes[0], detail: redactText(messages.join(' <- ')).slice(0, 300) };
+  const cause = known
+    ? (causeOfCode(known) ?? 'other')
+    : timedOut || isTimeout
+      ? 'timeout'
+      : 'other';
+  const messages = errors
+    .map((e) => (e as { message?: unknown }).message)
+    .filter((m): m is string => typeof m === 'string' && m !== '');
+  return {
+    cause,
+    code: known ?? codes[0],
+    detail: redactText(messages.join(' <- ')).slice(0, 300),
+  };
 }
 
-/** Origin and path only: the query may carry `access_token`, and nothing else in it matters here. */
+/**
+ * Origin and path only: the query may carry `access_token`, and nothing else in it matters here.
+ */
 export function targetOf(url: string | URL): string {
   try {
     const parsed = new URL(url);

@@ -10,7 +10,11 @@ import { PublicCache } from './response-cache.js';
  * by every instance, bounded by REDIS_CACHE_*, with memory standing in while Redis is unwell),
  * else in memory. The Redis connection belongs to the caller, who closes it.
  */
-export function createPublicCache(config: Config, redis: SharedRedis | null, onError?: (message: string) => void): PublicCache {
+export function createPublicCache(
+  config: Config,
+  redis: SharedRedis | null,
+  onError?: (message: string) => void,
+): PublicCache {
   if (!redis) return PublicCache.fromConfig(config);
   const primary = new RedisSharedCache({
     redis,
@@ -19,5 +23,8 @@ export function createPublicCache(config: Config, redis: SharedRedis | null, onE
     maxEntries: config.redis.cacheMaxEntries,
     maxEntryBytes: config.redis.cacheMaxEntryBytes,
   });
-  return PublicCache.fromConfig(config, new FallbackSharedCache(primary, config.publicCache.maxEntries, onError));
+  return PublicCache.fromConfig(
+    config,
+    new FallbackSharedCache(primary, config.publicCache.maxEntries, onError),
+  );
 }

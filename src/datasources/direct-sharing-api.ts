@@ -10,23 +10,30 @@
  * cache. Writes (uploads, deletes, messages, removals: `datasources/writes`) go out through
  * `post`/`putPresigned` here and call `invalidateMember` for the members they change.
  */
-import type { RouteId } from './routes.js';
+
 import { setMaxListeners } from 'node:events';
-import { TokenKind, masterTokenRequired, requireToken, tokenKey, tokenKindOf } from '../auth/token.js';
+import {
+  masterTokenRequired,
+  requireToken,
+  TokenKind,
+  tokenKey,
+  tokenKindOf,
+} from '../auth/token.js';
 import { MEMBER_LIST_TAG, memberTag, type TokenScopedCache } from '../auth/token-scoped-cache.js';
 import { ErrorCode, GatewayError } from '../errors.js';
+import { PATHS, ReadChannel, type ReadSpec, unknownMember } from './direct-sharing-reads.js';
 import {
-  PROJECT_PLACEHOLDER,
-  toMemberFilesPage,
-  toMemberPage,
   type MemberFilesPage,
   type MemberRecord,
   type Page,
+  PROJECT_PLACEHOLDER,
+  toMemberFilesPage,
+  toMemberPage,
 } from './direct-sharing-wire.js';
-import { PATHS, ReadChannel, unknownMember, type ReadSpec } from './direct-sharing-reads.js';
-import type { OpenHumansHttp, PresignedPut, RequestBody } from './open-humans-http.js';
 import type { Project } from './models.js';
+import type { OpenHumansHttp, PresignedPut, RequestBody } from './open-humans-http.js';
 import { stampRead } from './read-order.js';
+import type { RouteId } from './routes.js';
 import { toProject } from './wire.js';
 
 export interface DirectSharingApiOptions {
@@ -172,7 +179,11 @@ export class DirectSharingApi {
   async projectMember(projectMemberId: string): Promise<MemberRecord> {
     this.requireMasterToken('Reading a project member');
     if (!PROJECT_MEMBER_ID.test(projectMemberId)) throw unknownMember();
-    const page = await this.exchangeMember({ projectMemberId, limit: MEMBER_FILES_WINDOW, offset: 0 });
+    const page = await this.exchangeMember({
+      projectMemberId,
+      limit: MEMBER_FILES_WINDOW,
+      offset: 0,
+    });
     return page.member;
   }
 
@@ -255,11 +266,20 @@ export class DirectSharingApi {
    */
   post<T>(route: RouteId, path: string, body: RequestBody): Promise<T> {
     const token = this.requireToken();
-    return this.http.request<T>({ route, method: 'POST', path, auth: { token, via: 'header' }, body, signal: this.signal });
+    return this.http.request<T>({
+      route,
+      method: 'POST',
+      path,
+      auth: { token, via: 'header' },
+      body,
+      signal: this.signal,
+    });
   }
 
   /** A PUT to a pre-signed storage URL handed out by a write (no token travels). */
-  putPresigned(put: Omit<PresignedPut, 'signal'>): Promise<{ status: number; etag: string | undefined }> {
+  putPresigned(
+    put: Omit<PresignedPut, 'signal'>,
+  ): Promise<{ status: number; etag: string | undefined }> {
     return this.http.putPresigned({ ...put, signal: this.signal });
   }
 
@@ -276,7 +296,12 @@ export class DirectSharingApi {
    * subscription proving its token again must not be answered from a cache.
    */
   uncached(signal: AbortSignal): DirectSharingApi {
-    return new DirectSharingApi({ http: this.http, token: this.token, tokenMalformed: this.tokenMalformed, signal });
+    return new DirectSharingApi({
+      http: this.http,
+      token: this.token,
+      tokenMalformed: this.tokenMalformed,
+      signal,
+    });
   }
 
   /** A stable, non-reversible key for this token (sha256), or `none`: never the token itself. */

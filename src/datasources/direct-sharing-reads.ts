@@ -3,8 +3,13 @@
  * that the client itself stays about what it reads and writes.
  */
 import type { TokenScope } from '../auth/token-scoped-cache.js';
-import { notFound, type GatewayError } from '../errors.js';
-import { isUpstreamError, toGatewayError, type Auth, type OpenHumansHttp } from './open-humans-http.js';
+import { type GatewayError, notFound } from '../errors.js';
+import {
+  type Auth,
+  isUpstreamError,
+  type OpenHumansHttp,
+  toGatewayError,
+} from './open-humans-http.js';
 
 /**
  * Upstream calls one request keeps in flight at once: a page of members may need one

@@ -16,7 +16,10 @@ export interface FailureLogOptions {
   maxKeys?: number;
 }
 
-export function upstreamFailureLogger(logger: Logger, options: FailureLogOptions = {}): (report: UpstreamFailureReport) => void {
+export function upstreamFailureLogger(
+  logger: Logger,
+  options: FailureLogOptions = {},
+): (report: UpstreamFailureReport) => void {
   const intervalMs = options.intervalMs ?? 10_000;
   const now = options.now ?? Date.now;
   const maxKeys = options.maxKeys ?? 100;

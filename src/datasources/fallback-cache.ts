@@ -70,7 +70,9 @@ export class FallbackSharedCache implements SharedCache {
     this.missedOverflow = false;
     for (const prefix of missed) {
       await this.primary.deletePrefix(prefix).catch(() => {
-        this.onError('redis (public cache): an invalidation missed during the outage could not be replayed');
+        this.onError(
+          'redis (public cache): an invalidation missed during the outage could not be replayed',
+        );
         this.remember(prefix);
       });
     }

@@ -1,14 +1,20 @@
 import type { UpstreamSpan } from '../observability/upstream-spans.js';
-/** The HTTP layer's request, event and option shapes (`open-humans-http.ts`, which re-exports the public ones). */
 
-import type { Dispatcher, FormData as UndiciFormData } from 'undici';
+/**
+ * The HTTP layer's request, event and option shapes (`open-humans-http.ts`, which re-exports the
+ * public ones).
+ */
+
 import type { Readable } from 'node:stream';
-import type { Resilience } from './resilience/index.js';
-import type { UpstreamFailure } from './upstream-error.js';
-import type { RouteId } from './routes.js';
+import type { Dispatcher, FormData as UndiciFormData } from 'undici';
 import type { UpstreamFailureReport } from './connection-failure.js';
+import type { Resilience } from './resilience/index.js';
+import type { RouteId } from './routes.js';
+import type { UpstreamFailure } from './upstream-error.js';
 
-/** How to send a token: `Authorization: Bearer` or `?access_token=` (D2 only works with the latter). */
+/**
+ * How to send a token: `Authorization: Bearer` or `?access_token=` (D2 only works with the latter).
+ */
 export interface Auth {
   token: string;
   via: 'header' | 'query';
@@ -41,11 +47,15 @@ export interface PresignedPut {
   route: RouteId;
   /** Absolute pre-signed URL handed out by the upstream. */
   url: string;
-  /** S3 refuses a pre-signed PUT without Content-Length; no Content-Type (it breaks the signature). */
+  /**
+   * S3 refuses a pre-signed PUT without Content-Length; no Content-Type (it breaks the signature).
+   */
   body: Readable | Buffer;
   contentLength: number;
   signal?: AbortSignal;
-  /** Time allowed for the upload to be acknowledged after the last byte; @default headers timeout */
+  /**
+   * Time allowed for the upload to be acknowledged after the last byte; @default headers timeout
+   */
   headersTimeoutMs?: number;
 }
 

@@ -1,19 +1,11 @@
 import type { Dispatcher } from 'undici';
 import { FormData as UndiciFormData, request as undiciRequest } from 'undici';
+import type { UpstreamSpan } from '../observability/upstream-spans.js';
+import { startUpstreamSpan } from '../observability/upstream-spans.js';
 import { redactSecret, redactUrl } from '../redact.js';
 import { USER_AGENT } from '../version.js';
-import { classify, htmlSummary, isHtml, statusDetail } from './open-humans-http-support.js';
 import { describeFailure, targetOf } from './connection-failure.js';
-import { Resilience } from './resilience/index.js';
-import { combinedSignal, timeoutSignal } from './resilience/deadline.js';
-import { currentBudget } from './resilience/request-budget.js';
-import { parseRetryAfter } from './resilience/retry.js';
-import { UpstreamError } from './upstream-error.js';
-import { startUpstreamSpan } from '../observability/upstream-spans.js';
-import type { UpstreamSpan } from '../observability/upstream-spans.js';
-import type { UpstreamFailure } from './upstream-error.js';
-import type { RouteId } from './routes.js';
-
+import { classify, htmlSummary, isHtml, statusDetail } from './open-humans-http-support.js';
 import type {
   CallContext,
   ExchangeResult,
@@ -22,8 +14,14 @@ import type {
   UpstreamCallEvent,
   UpstreamRequest,
 } from './open-humans-http-types.js';
+import { combinedSignal, timeoutSignal } from './resilience/deadline.js';
+import { Resilience } from './resilience/index.js';
+import { currentBudget } from './resilience/request-budget.js';
+import { parseRetryAfter } from './resilience/retry.js';
+import type { RouteId } from './routes.js';
+import type { UpstreamFailure } from './upstream-error.js';
+import { UpstreamError } from './upstream-error.js';
 
-export { UpstreamError, isUpstreamError, toGatewayError } from './upstream-error.js';
 export type {
   Auth,
   OpenHumansHttpOptions,
@@ -33,6 +31,7 @@ export type {
   UpstreamCallEvent,
   UpstreamRequest,
 } from './open-humans-http-types.js';
+export { isUpstreamError, toGatewayError, UpstreamError } from './upstream-error.js';
 
 /**
  * The ONLY module that talks HTTP to Open Humans (and to the S3-like storage it hands out URLs
@@ -76,7 +75,11 @@ export class OpenHumansHttp {
    */
   async request<T>(req: UpstreamRequest): Promise<T> {
     const url = this.buildUrl(req);
-    const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json', ...req.headers };
+    const headers: Record<string, string> = {
+      'user-agent': USER_AGENT,
+      accept: 'application/json',
+      ...req.headers,
+    };
     if (req.auth?.via === 'header') headers.authorization = `Bearer ${req.auth.token}`;
     let body: string | UndiciFormData | undefined;
     if (req.body && 'json' in req.body) {
@@ -97,7 +100,8 @@ export class OpenHumansHttp {
     };
     // Not sent at all (breaker open, queue full, deadline spent): an error, but no observed call.
     const { secret: _secret, ...safeContext } = context;
-    const fail = (kind: UpstreamFailure, detail: string): UpstreamError => new UpstreamError(kind, { ...safeContext, detail });
+    const fail = (kind: UpstreamFailure, detail: string): UpstreamError =>
+      new UpstreamError(kind, { ...safeContext, detail });
     return this.resilience.run(
       { route: req.route, method: req.method, signal: req.signal },
       async (signal) => {
@@ -125,7 +129,8 @@ export class OpenHumansHttp {
    */
   async putPresigned(put: PresignedPut): Promise<{ status: number; etag: string | undefined }> {
     const url = new URL(put.url);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('Pre-signed URL must be http(s)');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new Error('Pre-signed URL must be http(s)');
     const started = performance.now();
     const context = { route: put.route, method: 'PUT', url: redactUrl(url), hadToken: false };
     let res: Dispatcher.ResponseData;
@@ -153,7 +158,9 @@ export class OpenHumansHttp {
     return { status: res.statusCode, etag: Array.isArray(etag) ? etag[0] : etag };
   }
 
-  /** Sends and reads the whole response; failures before a status is known become UpstreamErrors. */
+  /**
+   * Sends and reads the whole response; failures before a status is known become UpstreamErrors.
+   */
   private async exchange(
     url: URL,
     init: {
@@ -167,13 +174,20 @@ export class OpenHumansHttp {
   ): Promise<ExchangeResult> {
     const started = performance.now();
     // One span per attempt; its traceparent goes out with the call.
-    const span = startUpstreamSpan({ route: context.route, method: init.method, redactedUrl: context.url, url });
+    const span = startUpstreamSpan({
+      route: context.route,
+      method: init.method,
+      redactedUrl: context.url,
+      url,
+    });
     if (span) context = { ...context, span };
     // A timer and listeners of our own, released after the call: per-call AbortSignal.timeout +
     // AbortSignal.any pairs outlived their calls (a growing heap under load on Node 24).
     const timeout = init.noDeadline
       ? undefined
-      : timeoutSignal(this.options.totalTimeoutMs ?? this.options.headersTimeoutMs + this.options.bodyTimeoutMs);
+      : timeoutSignal(
+          this.options.totalTimeoutMs ?? this.options.headersTimeoutMs + this.options.bodyTimeoutMs,
+        );
     const deadline = timeout?.signal;
     const combined = combinedSignal(init.signal, deadline);
     try {
@@ -226,7 +240,10 @@ export class OpenHumansHttp {
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
       res.body.destroy();
-      throw this.failed(classify(err, signal, deadline), context, started, { status: res.statusCode, cause: err });
+      throw this.failed(classify(err, signal, deadline), context, started, {
+        status: res.statusCode,
+        cause: err,
+      });
     }
     return Buffer.concat(chunks).toString('utf8');
   }
@@ -246,14 +263,22 @@ export class OpenHumansHttp {
     }
     if (status < 200 || status >= 300) {
       const detail = statusDetail(text, html, parsed, json);
-      throw this.failed('status', context, started, { status, detail, html, body: parsed ? json : undefined, retryAfterMs });
+      throw this.failed('status', context, started, {
+        status,
+        detail,
+        html,
+        body: parsed ? json : undefined,
+        retryAfterMs,
+      });
     }
     if (text.trim() === '') {
       this.observe(context.route, context.method, status, 'ok', started, context.span);
       return undefined as T;
     }
     if (!parsed) {
-      const detail = html ? `HTML instead of JSON: ${htmlSummary(text) ?? 'page'}` : 'unparseable JSON';
+      const detail = html
+        ? `HTML instead of JSON: ${htmlSummary(text) ?? 'page'}`
+        : 'unparseable JSON';
       throw this.failed('bad_response', context, started, { status, detail, html });
     }
     this.observe(context.route, context.method, status, 'ok', started, context.span);
@@ -264,15 +289,26 @@ export class OpenHumansHttp {
     kind: UpstreamFailure,
     context: CallContext,
     started: number,
-    extra: { status?: number; detail?: string; html?: boolean; body?: unknown; cause?: unknown; retryAfterMs?: number },
+    extra: {
+      status?: number;
+      detail?: string;
+      html?: boolean;
+      body?: unknown;
+      cause?: unknown;
+      retryAfterMs?: number;
+    },
   ): UpstreamError {
     this.observe(context.route, context.method, extra.status, kind, started, context.span);
-    if ((kind === 'connection' || kind === 'timeout') && extra.cause !== undefined) this.report(kind, context, extra.cause);
+    if ((kind === 'connection' || kind === 'timeout') && extra.cause !== undefined)
+      this.report(kind, context, extra.cause);
     const { secret, span: _span, ...safe } = context;
     // The upstream may echo the token anywhere (e.g. a debug page, a detail text): redact the
     // known token itself, not only the patterns `redactText` recognises.
     const detail = extra.detail === undefined ? undefined : redactSecret(extra.detail, secret);
-    const body = extra.body === undefined ? undefined : (JSON.parse(redactSecret(JSON.stringify(extra.body), secret)) as unknown);
+    const body =
+      extra.body === undefined
+        ? undefined
+        : (JSON.parse(redactSecret(JSON.stringify(extra.body), secret)) as unknown);
     return new UpstreamError(kind, { ...safe, ...extra, detail, body });
   }
 
@@ -281,7 +317,12 @@ export class OpenHumansHttp {
     if (!this.options.onFailure) return;
     try {
       const { route, method, url } = context;
-      this.options.onFailure({ route, method, target: targetOf(url), ...describeFailure(cause, kind === 'timeout') });
+      this.options.onFailure({
+        route,
+        method,
+        target: targetOf(url),
+        ...describeFailure(cause, kind === 'timeout'),
+      });
     } catch {
       // A log hook must never break a call.
     }
@@ -298,7 +339,13 @@ export class OpenHumansHttp {
     span?.end(status, outcome);
     if (!this.options.onCall) return;
     try {
-      this.options.onCall({ route, method, status, outcome, durationMs: performance.now() - started });
+      this.options.onCall({
+        route,
+        method,
+        status,
+        outcome,
+        durationMs: performance.now() - started,
+      });
     } catch {
       // An observer must never break a call.
     }

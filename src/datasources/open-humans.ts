@@ -21,8 +21,8 @@ import { upstreamFailureLogger } from './failure-log.js';
 import type { UpstreamCallEvent } from './open-humans-http.js';
 import { OpenHumansHttp } from './open-humans-http.js';
 import { PublicDataApi } from './public-api.js';
-import { Resilience, resilienceFromConfig } from './resilience/index.js';
 import type { BreakerState } from './resilience/index.js';
+import { Resilience, resilienceFromConfig } from './resilience/index.js';
 import type { PublicCache } from './response-cache.js';
 import type { RouteClass } from './routes.js';
 
@@ -33,7 +33,9 @@ import type { RouteClass } from './routes.js';
  */
 export type ResilienceMode = 'production' | 'none';
 
-/** Metrics of the upstream side (`GatewayMetrics`): calls, breaker states, public cache counters. */
+/**
+ * Metrics of the upstream side (`GatewayMetrics`): calls, breaker states, public cache counters.
+ */
 export interface OpenHumansMetrics extends UpstreamObserver {
   watchPublicCache(stats: CacheCounters): void;
 }
@@ -65,7 +67,10 @@ export interface OpenHumansOptions {
 export interface RequestApis {
   /** The token-free public API (P1–P13) over the shared public cache. */
   publicApi: PublicDataApi;
-  /** The direct-sharing API bound to this request's token (token-scoped cache, never shared across tokens). */
+  /**
+   * The direct-sharing API bound to this request's token (token-scoped cache, never shared across
+   * tokens).
+   */
   directSharing: DirectSharingApi;
 }
 
@@ -81,7 +86,10 @@ export interface RequestIdentity {
 export interface OpenHumans {
   /** The data sources of one request. */
   forRequest(request: RequestIdentity): RequestApis;
-  /** The HTTP helper, for process-level callers only (OAuth token endpoint, readiness, upload admission). */
+  /**
+   * The HTTP helper, for process-level callers only (OAuth token endpoint, readiness, upload
+   * admission).
+   */
   readonly http: OpenHumansHttp;
   readonly publicCache: PublicCache;
   readonly tokenCache: TokenScopedCache;
@@ -89,7 +97,10 @@ export interface OpenHumans {
   readonly redis: SharedRedis | null;
   /** Cache invalidation after writes (this process, and other instances through Redis). */
   readonly invalidation: CacheInvalidation;
-  /** Closes what was built here (invalidation subscriber, Redis, dispatcher), once; waits for cache writes. */
+  /**
+   * Closes what was built here (invalidation subscriber, Redis, dispatcher), once; waits for cache
+   * writes.
+   */
   close(): Promise<void>;
 }
 
@@ -113,7 +124,13 @@ export function createOpenHumans(config: Config, options: OpenHumansOptions): Op
   metrics?.watchPublicCache(publicCache.stats);
   const tokenCache = options.tokenCache ?? new TokenScopedCache();
   const channel = redisKey(config, 'invalidate');
-  const invalidation = new CacheInvalidation({ publicCache, tokenCache, redis, channel, onError: warn });
+  const invalidation = new CacheInvalidation({
+    publicCache,
+    tokenCache,
+    redis,
+    channel,
+    onError: warn,
+  });
   void invalidation.start();
   // Closed in reverse: the subscriber before the Redis connection it was duplicated from,
   // pending cache writes before Redis, the dispatcher last.
@@ -148,14 +165,21 @@ async function closeAll(closers: readonly (() => Promise<void>)[]): Promise<void
   for (const close of [...closers].reverse()) await close();
 }
 
-function owned<T extends { close(): Promise<unknown> }>(part: T, closers: (() => Promise<void>)[]): T {
+function owned<T extends { close(): Promise<unknown> }>(
+  part: T,
+  closers: (() => Promise<void>)[],
+): T {
   closers.push(async () => {
     await part.close();
   });
   return part;
 }
 
-function ownedRedis(config: Config, logger: Logger, closers: (() => Promise<void>)[]): SharedRedis | null {
+function ownedRedis(
+  config: Config,
+  logger: Logger,
+  closers: (() => Promise<void>)[],
+): SharedRedis | null {
   const redis = createSharedRedis(config, logger);
   return redis ? owned(redis, closers) : null;
 }
@@ -163,14 +187,20 @@ function ownedRedis(config: Config, logger: Logger, closers: (() => Promise<void
 /** Production's resilience, or none (tests that must see bare calls ask for it by name). */
 function resilienceFor(config: Config, options: OpenHumansOptions): Resilience {
   if (options.resilience === 'none') return new Resilience();
-  return resilienceFromConfig(config, (routeClass, state) => {
-    options.logger.warn('upstream circuit breaker', { routeClass, state });
-    options.metrics?.breakerState(routeClass, state);
-    options.onBreakerChange?.(routeClass, state);
-  }, options.breakerNow);
+  return resilienceFromConfig(
+    config,
+    (routeClass, state) => {
+      options.logger.warn('upstream circuit breaker', { routeClass, state });
+      options.metrics?.breakerState(routeClass, state);
+      options.onBreakerChange?.(routeClass, state);
+    },
+    options.breakerNow,
+  );
 }
 
-function callObserver(options: OpenHumansOptions): ((event: UpstreamCallEvent) => void) | undefined {
+function callObserver(
+  options: OpenHumansOptions,
+): ((event: UpstreamCallEvent) => void) | undefined {
   const { metrics, onUpstreamCall } = options;
   if (!metrics && !onUpstreamCall) return undefined;
   return (event) => {

@@ -12,9 +12,9 @@
  */
 import { notFound } from '../errors.js';
 import { distinctFiles, MAX_TREE_ROWS, treeTooLarge } from './data-type-tree.js';
-import { isUpstreamError, toGatewayError } from './open-humans-http.js';
-import type { OpenHumansHttp, QueryValue } from './open-humans-http.js';
 import type { DataFile, DataType, ListPage, Project, PublicUser, Window } from './models.js';
+import type { OpenHumansHttp, QueryValue } from './open-humans-http.js';
+import { isUpstreamError, toGatewayError } from './open-humans-http.js';
 import type { PublicCache } from './response-cache.js';
 import type { RouteId } from './routes.js';
 import { toDataType, toListPage, toProject, toPublicDataFile, toPublicUser } from './wire.js';
@@ -155,7 +155,9 @@ export class PublicDataApi {
     if (!isValidId(id)) return null;
     const wire = await this.getOrNull({ route: 'P2', path: `/api/public/datafile/${id}/` });
     if (wire === null) return null;
-    return this.cache.mapped(wire, `file:${this.baseUrl}`, (w) => toPublicDataFile(w, this.baseUrl));
+    return this.cache.mapped(wire, `file:${this.baseUrl}`, (w) =>
+      toPublicDataFile(w, this.baseUrl),
+    );
   }
 
   /** P5: a window of a data type's own public files (see `dataTypeTreeFiles` for descendants). */
@@ -243,7 +245,10 @@ export class PublicDataApi {
 
   // ---- Calls ------------------------------------------------------------------------------
 
-  /** A cached token-free GET; failures leave as GatewayErrors (the one mapping in open-humans-http.ts). */
+  /**
+   * A cached token-free GET; failures leave as GatewayErrors (the one mapping in
+   * open-humans-http.ts).
+   */
   private async get(spec: GetSpec): Promise<unknown> {
     try {
       return await this.cache.fetch<unknown>(

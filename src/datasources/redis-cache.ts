@@ -99,7 +99,17 @@ export class RedisSharedCache implements SharedCache {
     const { maxBytes, maxEntries } = this.options;
     const ttl = String(Math.max(1, Math.round(ttlMs)));
     await this.options.redis.run((c) =>
-      c.eval(SET_SCRIPT, 2, this.index, this.sizes, this.options.keyPrefix + key, text, ttl, String(maxBytes), String(maxEntries)),
+      c.eval(
+        SET_SCRIPT,
+        2,
+        this.index,
+        this.sizes,
+        this.options.keyPrefix + key,
+        text,
+        ttl,
+        String(maxBytes),
+        String(maxEntries),
+      ),
     );
   }
 
@@ -113,7 +123,9 @@ export class RedisSharedCache implements SharedCache {
     let cursor = '0';
     let deleted = 0;
     do {
-      const [next, flat] = await this.options.redis.run((c) => c.zscan(this.index, cursor, 'MATCH', pattern, 'COUNT', 500));
+      const [next, flat] = await this.options.redis.run((c) =>
+        c.zscan(this.index, cursor, 'MATCH', pattern, 'COUNT', 500),
+      );
       cursor = next;
       const cut = this.options.keyPrefix.length;
       const members = flat.filter((member, i) => i % 2 === 0 && (!also || also(member.slice(cut))));
@@ -124,12 +136,16 @@ export class RedisSharedCache implements SharedCache {
 
   /** What the index counts (tests, operators). */
   async usage(): Promise<RedisCacheUsage> {
-    const [entries, total] = await this.options.redis.run((c) => Promise.all([c.zcard(this.index), c.hget(this.sizes, '#total')]));
+    const [entries, total] = await this.options.redis.run((c) =>
+      Promise.all([c.zcard(this.index), c.hget(this.sizes, '#total')]),
+    );
     return { entries, bytes: Number(total ?? 0) };
   }
 
   private async drop(members: readonly string[]): Promise<number> {
-    const n = await this.options.redis.run((c) => c.eval(DROP_SCRIPT, 2, this.index, this.sizes, ...members));
+    const n = await this.options.redis.run((c) =>
+      c.eval(DROP_SCRIPT, 2, this.index, this.sizes, ...members),
+    );
     return Number(n);
   }
 }

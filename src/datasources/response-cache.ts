@@ -1,11 +1,11 @@
 import type { Config } from '../config/index.js';
 import { MAX_PUBLIC_CACHE_STALE_SECONDS, MAX_PUBLIC_CACHE_TTL_SECONDS } from '../config/index.js';
 import type { OpenHumansHttp, QueryValue } from './open-humans-http.js';
-import { Deadline, currentDeadline, raceSignal, withDeadline } from './resilience/index.js';
+import { currentDeadline, Deadline, raceSignal, withDeadline } from './resilience/index.js';
+import type { RouteId } from './routes.js';
 import type { SharedCache } from './shared-cache.js';
 import { LruSharedCache } from './shared-cache.js';
 import { UpstreamError } from './upstream-error.js';
-import type { RouteId } from './routes.js';
 
 /*
  * A DELIBERATE TTL override. Open Humans sends `Cache-Control: no-store` on every API response,
@@ -66,7 +66,9 @@ export interface PublicCacheOptions {
   origin?: string;
 }
 
-/** Cache writes waiting for the store at once; more are skipped (the write is only an optimisation). */
+/**
+ * Cache writes waiting for the store at once; more are skipped (the write is only an optimisation).
+ */
 const MAX_PENDING_WRITES = 256;
 
 /** What the store holds: the body and until when it is fresh (epoch ms, shared by instances). */
@@ -76,7 +78,10 @@ interface Entry {
 }
 
 const isEntry = (value: unknown): value is Entry =>
-  typeof value === 'object' && value !== null && 'v' in value && typeof (value as { f?: unknown }).f === 'number';
+  typeof value === 'object' &&
+  value !== null &&
+  'v' in value &&
+  typeof (value as { f?: unknown }).f === 'number';
 
 const KEY_PREFIX = 'oh:public:';
 const TOKEN_PARAM = /[?&](access_token|refresh_token|client_secret|code)=/i;
@@ -123,7 +128,12 @@ export class PublicCache {
   }
 
   static fromConfig(config: Config, store?: SharedCache): PublicCache {
-    return new PublicCache({ store, ...config.publicCache, loadDeadlineMs: config.requestDeadlineMs, origin: config.openHumans.baseUrl });
+    return new PublicCache({
+      store,
+      ...config.publicCache,
+      loadDeadlineMs: config.requestDeadlineMs,
+      origin: config.openHumans.baseUrl,
+    });
   }
 
   /** The storage behind this cache (to close a Redis connection on shutdown). */
@@ -153,7 +163,12 @@ export class PublicCache {
    * key share that one call) and caches its result for `ttlMs` (default: the short TTL).
    * Failures are not cached.
    */
-  async getOrLoad<T>(key: string, load: () => Promise<T>, ttlMs: number, route: RouteId): Promise<T> {
+  async getOrLoad<T>(
+    key: string,
+    load: () => Promise<T>,
+    ttlMs: number,
+    route: RouteId,
+  ): Promise<T> {
     if (!this.enabled || ttlMs <= 0) return load();
     const deadline = currentDeadline();
     const caller = deadline?.signal;
@@ -185,14 +200,26 @@ export class PublicCache {
    * Waits for a shared load within the caller's own deadline. Giving up becomes an
    * `UpstreamError` (timeout or aborted), so it is mapped like any other upstream failure.
    */
-  private async wait<T>(pending: Promise<T>, key: string, route: RouteId, deadline: Deadline | undefined): Promise<T> {
+  private async wait<T>(
+    pending: Promise<T>,
+    key: string,
+    route: RouteId,
+    deadline: Deadline | undefined,
+  ): Promise<T> {
     try {
       return await raceSignal(pending, deadline?.signal);
     } catch (err) {
       if (err instanceof UpstreamError || !deadline?.signal.aborted) throw err;
       const path = key.slice(KEY_PREFIX.length + 'GET '.length + this.origin.length);
       const kind = deadline.expired ? 'timeout' : 'aborted';
-      throw new UpstreamError(kind, { route, method: 'GET', url: path, hadToken: false, detail: 'gave up waiting for a shared call', cause: err });
+      throw new UpstreamError(kind, {
+        route,
+        method: 'GET',
+        url: path,
+        hadToken: false,
+        detail: 'gave up waiting for a shared call',
+        cause: err,
+      });
     }
   }
 
@@ -214,7 +241,8 @@ export class PublicCache {
         deadline.end();
       }
     });
-    // Callers may all have given up (deadline): the settled load must not be an unhandled rejection.
+    // Callers may all have given up (deadline): the settled load must not be an unhandled
+    // rejection.
     promise.catch(() => {});
     this.inFlight.set(key, promise);
     return promise;
@@ -231,7 +259,9 @@ export class PublicCache {
     }
   }
 
-  /** Bounded: past MAX_PENDING_WRITES waiting writes, a write is skipped (a later miss redoes it). */
+  /**
+   * Bounded: past MAX_PENDING_WRITES waiting writes, a write is skipped (a later miss redoes it).
+   */
   private writeInBackground(key: string, value: unknown, ttlMs: number): void {
     if (this.pendingWrites.size >= MAX_PENDING_WRITES) return;
     const pending = this.write(key, value, ttlMs).finally(() => this.pendingWrites.delete(pending));
@@ -246,7 +276,11 @@ export class PublicCache {
   /** Kept for TTL + stale window; a store failure only costs the caching. */
   private async write(key: string, value: unknown, ttlMs: number): Promise<void> {
     try {
-      await this.store.set(key, { v: value, f: this.now() + ttlMs } satisfies Entry, ttlMs + this.staleMs);
+      await this.store.set(
+        key,
+        { v: value, f: this.now() + ttlMs } satisfies Entry,
+        ttlMs + this.staleMs,
+      );
     } catch {
       this.stats.storeErrors += 1;
     }
@@ -256,11 +290,21 @@ export class PublicCache {
    * A token-free public GET through the cache. The request is built here without auth, so a
    * token cannot reach it. Use `catalog: true` only for bodies without download URLs.
    */
-  async fetch<T>(http: OpenHumansHttp, req: PublicGet, options: { catalog?: boolean; signal?: AbortSignal } = {}): Promise<T> {
+  async fetch<T>(
+    http: OpenHumansHttp,
+    req: PublicGet,
+    options: { catalog?: boolean; signal?: AbortSignal } = {},
+  ): Promise<T> {
     const key = PublicCache.keyFor(req, this.origin);
     const ttl = options.catalog ? this.catalogTtlMs : this.ttlMs;
-    // The signal is not passed on: the call is shared, and one client leaving must not fail the others.
-    return this.getOrLoad(key, () => http.request<T>({ route: req.route, method: 'GET', path: req.path, query: req.query }), ttl, req.route);
+    // The signal is not passed on: the call is shared, and one client leaving must not fail the
+    // others.
+    return this.getOrLoad(
+      key,
+      () => http.request<T>({ route: req.route, method: 'GET', path: req.path, query: req.query }),
+      ttl,
+      req.route,
+    );
   }
 
   /**
@@ -309,7 +353,10 @@ export class PublicCache {
   /** `invalidatePaths` on this process's memory only (another instance already cleared Redis). */
   invalidateLocalPaths(pathPrefixes: readonly string[]): Promise<number> {
     const [common, also] = this.oneOf(pathPrefixes);
-    return this.announced(this.store.deleteLocalPrefix?.(common, also) ?? Promise.resolve(0), 'local');
+    return this.announced(
+      this.store.deleteLocalPrefix?.(common, also) ?? Promise.resolve(0),
+      'local',
+    );
   }
 
   /** Tells the listeners once `deletion` settled (after it: a reader then finds the new state). */

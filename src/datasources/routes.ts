@@ -17,7 +17,10 @@ export interface RouteSpec {
   readonly routeClass: RouteClass;
   /** Safe to send twice (an idempotent read): only these are retried. */
   readonly retriable: boolean;
-  /** A 500 here can mean "no such id" (docs/upstream.md §2.1, §2.3): not retried, not held against the upstream. */
+  /**
+   * A 500 here can mean "no such id" (docs/upstream.md §2.1, §2.3): not retried, not held against
+   * the upstream.
+   */
   readonly unknownId500: boolean;
 }
 
@@ -30,7 +33,12 @@ const publicGet = (name: string, path: string, unknownId500 = false): RouteSpec 
   unknownId500,
 });
 
-const projectApi = (name: string, method: 'GET' | 'POST', path: string, unknownId500 = false): RouteSpec => ({
+const projectApi = (
+  name: string,
+  method: 'GET' | 'POST',
+  path: string,
+  unknownId500 = false,
+): RouteSpec => ({
   name,
   method,
   path: `/api/direct-sharing/project/${path}`,

@@ -15,7 +15,15 @@ import type { RouteId } from './routes.js';
  * - `budget`: not sent, the request already made all the upstream calls one request may make.
  * A request whose deadline (`REQUEST_DEADLINE_MS`) ran out fails with `timeout`.
  */
-export type UpstreamFailure = 'status' | 'timeout' | 'connection' | 'bad_response' | 'aborted' | 'circuit_open' | 'overloaded' | 'budget';
+export type UpstreamFailure =
+  | 'status'
+  | 'timeout'
+  | 'connection'
+  | 'bad_response'
+  | 'aborted'
+  | 'circuit_open'
+  | 'overloaded'
+  | 'budget';
 
 export interface UpstreamErrorInit {
   route: RouteId;
@@ -56,9 +64,12 @@ export class UpstreamError extends Error {
   constructor(kind: UpstreamFailure, init: UpstreamErrorInit) {
     const what = init.status !== undefined ? `HTTP ${init.status}` : kind;
     const detail = init.detail ? `: ${init.detail}` : '';
-    super(redactText(`Upstream ${init.route} ${init.method} ${init.url} failed (${what})${detail}`), {
-      cause: init.cause,
-    });
+    super(
+      redactText(`Upstream ${init.route} ${init.method} ${init.url} failed (${what})${detail}`),
+      {
+        cause: init.cause,
+      },
+    );
     this.name = 'UpstreamError';
     this.kind = kind;
     this.route = init.route;
@@ -94,13 +105,18 @@ const UNAUTHENTICATED_MESSAGES: Record<TokenReason, string> = {
   REFRESH_TOKEN_INVALID: 'The refresh token is invalid.',
 };
 
-/** A short, safe rendering of a DRF validation body such as `{"file_id": ["Enter a whole number."]}`. */
+/**
+ * A short, safe rendering of a DRF validation body such as `{"file_id": ["Enter a whole
+ * number."]}`.
+ */
 export function safeUpstreamMessage(err: UpstreamError): string | undefined {
   const parts: string[] = [];
   const body = err.body;
   if (body && typeof body === 'object' && !Array.isArray(body)) {
     for (const [field, value] of Object.entries(body as Record<string, unknown>)) {
-      const text = Array.isArray(value) ? value.filter((v) => typeof v === 'string').join(' ') : value;
+      const text = Array.isArray(value)
+        ? value.filter((v) => typeof v === 'string').join(' ')
+        : value;
       if (typeof text !== 'string' || text === '') continue;
       parts.push(field === 'detail' || field === 'non_field_errors' ? text : `${field}: ${text}`);
     }
@@ -109,7 +125,10 @@ export function safeUpstreamMessage(err: UpstreamError): string | undefined {
   }
   if (parts.length === 0) return undefined;
   // Printable characters only, bounded length, redacted again (the body came from outside).
-  const joined = parts.join('; ').replace(/[^\x20-\x7e\u00a0-\uffff]/g, ' ').slice(0, 300);
+  const joined = parts
+    .join('; ')
+    .replace(/[^\x20-\x7e\u00a0-\uffff]/g, ' ')
+    .slice(0, 300);
   return redactText(joined);
 }
 
@@ -120,21 +139,36 @@ export function safeUpstreamMessage(err: UpstreamError): string | undefined {
  */
 export function toGatewayError(err: unknown): unknown {
   if (err instanceof GatewayError || !(err instanceof UpstreamError)) return err;
-  const upstream = { route: err.route, ...(err.status !== undefined ? { status: err.status } : {}) };
+  const upstream = {
+    route: err.route,
+    ...(err.status !== undefined ? { status: err.status } : {}),
+  };
   const make = (code: ErrorCode, message: string, reason?: ErrorReason): GatewayError =>
     new GatewayError(code, message, { reason, cause: err, extensions: { upstream } });
 
   switch (err.kind) {
     case 'timeout':
-      return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'Open Humans did not answer in time; try again later.');
+      return make(
+        ErrorCode.UPSTREAM_UNAVAILABLE,
+        'Open Humans did not answer in time; try again later.',
+      );
     case 'connection':
-      return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'Open Humans could not be reached; try again later.');
+      return make(
+        ErrorCode.UPSTREAM_UNAVAILABLE,
+        'Open Humans could not be reached; try again later.',
+      );
     case 'aborted':
       return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'The call to Open Humans was cancelled.');
     case 'circuit_open':
-      return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'Open Humans is failing; the gateway pauses calls to it for a few seconds. Try again later.');
+      return make(
+        ErrorCode.UPSTREAM_UNAVAILABLE,
+        'Open Humans is failing; the gateway pauses calls to it for a few seconds. Try again later.',
+      );
     case 'overloaded':
-      return make(ErrorCode.UPSTREAM_UNAVAILABLE, "The gateway is too busy to ask Open Humans before this request's deadline; try again later.");
+      return make(
+        ErrorCode.UPSTREAM_UNAVAILABLE,
+        "The gateway is too busy to ask Open Humans before this request's deadline; try again later.",
+      );
     case 'budget':
       // The gateway's own limit, not the upstream's fault: the client fixes it by asking less.
       return new GatewayError(
@@ -143,7 +177,10 @@ export function toGatewayError(err: unknown): unknown {
         { cause: err, extensions: { limit: 'upstreamCalls' } },
       );
     case 'bad_response':
-      return make(ErrorCode.UPSTREAM_ERROR, 'Open Humans sent a response the gateway could not read.');
+      return make(
+        ErrorCode.UPSTREAM_ERROR,
+        'Open Humans sent a response the gateway could not read.',
+      );
     case 'status':
       break;
   }
@@ -153,18 +190,32 @@ export function toGatewayError(err: unknown): unknown {
     return make(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGES[reason], reason);
   }
   if (status === 403) {
-    return make(ErrorCode.FORBIDDEN, 'Open Humans refused access to this resource for the given token.');
+    return make(
+      ErrorCode.FORBIDDEN,
+      'Open Humans refused access to this resource for the given token.',
+    );
   }
-  if (status === 404) return make(ErrorCode.NOT_FOUND, 'Open Humans has no such object (or it is not public).');
+  if (status === 404)
+    return make(ErrorCode.NOT_FOUND, 'Open Humans has no such object (or it is not public).');
   if (status === 400) {
     const detail = safeUpstreamMessage(err);
-    return make(ErrorCode.BAD_USER_INPUT, detail ? `Open Humans rejected the request: ${detail}` : 'Open Humans rejected the request.');
+    return make(
+      ErrorCode.BAD_USER_INPUT,
+      detail ? `Open Humans rejected the request: ${detail}` : 'Open Humans rejected the request.',
+    );
   }
   // Open Humans itself never sends 429 (no throttling); a proxy in front of it might. It is
   // transient, like the gateway timeouts and Heroku's 503s.
   if (status === 429 || status === 502 || status === 503 || status === 504) {
-    return make(ErrorCode.UPSTREAM_UNAVAILABLE, 'Open Humans is temporarily unavailable; try again later.');
+    return make(
+      ErrorCode.UPSTREAM_UNAVAILABLE,
+      'Open Humans is temporarily unavailable; try again later.',
+    );
   }
-  if (status >= 500) return make(ErrorCode.UPSTREAM_ERROR, 'Open Humans failed to answer this request.');
-  return make(ErrorCode.UPSTREAM_ERROR, `Open Humans answered with an unexpected status (${status}).`);
+  if (status >= 500)
+    return make(ErrorCode.UPSTREAM_ERROR, 'Open Humans failed to answer this request.');
+  return make(
+    ErrorCode.UPSTREAM_ERROR,
+    `Open Humans answered with an unexpected status (${status}).`,
+  );
 }

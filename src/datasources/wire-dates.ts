@@ -4,7 +4,7 @@
  * (partial, week and ordinal dates, basic format, hour-only offsets: see `src/dates/iso8601.ts`);
  * a reading keeps the text as set beside what it gives and the instant Open Humans reads.
  */
-import { parseIsoDate, type DatePrecision, type IsoDate } from '../dates/iso8601.js';
+import { type DatePrecision, type IsoDate, parseIsoDate } from '../dates/iso8601.js';
 
 /** A metadata date: parsed when Open Humans accepts it, else only its text. */
 export type MetadataDateValue = { text: string } & Partial<Omit<IsoDate, 'text'>>;
@@ -37,7 +37,8 @@ export function readMetadataDate(value: unknown): MetadataDateValue | null {
 }
 
 /** The instant of a metadata or upstream date, or null when it has none. */
-export const instantOf = (value: unknown): string | null => readMetadataDate(value)?.instant ?? null;
+export const instantOf = (value: unknown): string | null =>
+  readMetadataDate(value)?.instant ?? null;
 
 /** The dates of a file's metadata object. */
 export function readMetadataDates(metadata: Record<string, unknown>): MetadataDates {
@@ -58,7 +59,10 @@ export class FileDates {
   #createdAt: string | null | undefined;
   #metadataDates: MetadataDates | undefined;
 
-  constructor(private readonly created: string, private readonly metadata: Record<string, unknown>) {}
+  constructor(
+    private readonly created: string,
+    private readonly metadata: Record<string, unknown>,
+  ) {}
 
   /** `created` as an instant (microseconds kept); null when the upstream sent no valid date. */
   get createdAt(): string | null {

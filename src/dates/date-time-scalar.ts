@@ -12,7 +12,8 @@ import { parseIsoDate } from './iso8601.js';
 /** A value as `DateTime` shows it: UTC, RFC 3339, at least millisecond digits. */
 export function serializeDateTime(value: unknown): string {
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new GraphQLError('DateTime cannot represent an invalid Date.');
+    if (Number.isNaN(value.getTime()))
+      throw new GraphQLError('DateTime cannot represent an invalid Date.');
     return value.toISOString();
   }
   if (typeof value === 'string') return serializeIsoString(value);
@@ -32,7 +33,8 @@ function serializeIsoString(value: string): string {
   const known = instants.get(value);
   if (known !== undefined) return known;
   const parsed = parseIsoDate(value);
-  if (!parsed) throw new GraphQLError('DateTime cannot represent a value that is not an ISO 8601 date-time.');
+  if (!parsed)
+    throw new GraphQLError('DateTime cannot represent a value that is not an ISO 8601 date-time.');
   if (instants.size >= MAX_MEMOIZED) instants.clear();
   instants.set(value, parsed.instant);
   return parsed.instant;

@@ -13,7 +13,15 @@
  */
 
 /** How much of a date-time a text gives (the rest reads as the start of that period). */
-export type DatePrecision = 'YEAR' | 'MONTH' | 'WEEK' | 'DAY' | 'HOUR' | 'MINUTE' | 'SECOND' | 'FRACTION';
+export type DatePrecision =
+  | 'YEAR'
+  | 'MONTH'
+  | 'WEEK'
+  | 'DAY'
+  | 'HOUR'
+  | 'MINUTE'
+  | 'SECOND'
+  | 'FRACTION';
 
 /** A metadata date, read the way Open Humans reads it. */
 export interface IsoDate {
@@ -51,7 +59,20 @@ interface Parts {
 }
 
 const daysInMonth = (year: number, month: number): number =>
-  [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+  [
+    31,
+    year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28,
+    31,
+    30,
+    31,
+    30,
+    31,
+    31,
+    30,
+    31,
+    30,
+    31,
+  ][month - 1] ?? 0;
 
 /** A UTC date at midnight (years below 100 too: `Date.UTC` would add 1900 to them). */
 function utcDate(year: number, month: number, day: number): Date {
@@ -77,7 +98,12 @@ function dateParts(text: string): Parts | null {
       const doy = Number(g.doy);
       if (doy < 1 || doy > (daysInMonth(year, 2) === 29 ? 366 : 365)) return null;
       const date = new Date(utcDate(year, 1, 1).getTime() + (doy - 1) * 86_400_000);
-      return { year, month: date.getUTCMonth() + 1, day: date.getUTCDate(), precision: form.precision };
+      return {
+        year,
+        month: date.getUTCMonth() + 1,
+        day: date.getUTCDate(),
+        precision: form.precision,
+      };
     }
     if (g.w !== undefined) {
       const [week, weekday] = [Number(g.w), g.wd === undefined ? 1 : Number(g.wd)];
@@ -85,7 +111,12 @@ function dateParts(text: string): Parts | null {
       if (week < 1 || week > 53 || weekday < 1 || weekday > 7) return null;
       const date = isoWeekDay(year, week, weekday);
       const precision = g.wd === undefined ? 'WEEK' : 'DAY';
-      return { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate(), precision };
+      return {
+        year: date.getUTCFullYear(),
+        month: date.getUTCMonth() + 1,
+        day: date.getUTCDate(),
+        precision,
+      };
     }
     const month = g.m === undefined ? 1 : Number(g.m);
     const day = g.d === undefined ? 1 : Number(g.d);
@@ -118,13 +149,24 @@ function timeParts(text: string) {
   const [h, mi, s] = [Number(g.h), Number(g.mi ?? 0), Number(g.s ?? 0)];
   const fraction = g.f ?? '';
   // 24:00 is midnight at the end of the day (arrow), anything else past 23:59:59 is no time.
-  if (h > 24 || mi > 59 || s > 59 || (h === 24 && (mi > 0 || s > 0 || /[1-9]/.test(fraction)))) return null;
-  const precision: DatePrecision = g.f !== undefined ? 'FRACTION' : g.s !== undefined ? 'SECOND' : g.mi !== undefined ? 'MINUTE' : 'HOUR';
+  if (h > 24 || mi > 59 || s > 59 || (h === 24 && (mi > 0 || s > 0 || /[1-9]/.test(fraction))))
+    return null;
+  const precision: DatePrecision =
+    g.f !== undefined
+      ? 'FRACTION'
+      : g.s !== undefined
+        ? 'SECOND'
+        : g.mi !== undefined
+          ? 'MINUTE'
+          : 'HOUR';
   return { h, mi, s, fraction, offset, precision };
 }
 
 /** The instant, in UTC, with the fraction digits given (at most 9, at least 3). */
-function instantOf(p: Parts, t: { h: number; mi: number; s: number; fraction: string; offsetMinutes: number }): string {
+function instantOf(
+  p: Parts,
+  t: { h: number; mi: number; s: number; fraction: string; offsetMinutes: number },
+): string {
   const local = utcDate(p.year, p.month, p.day);
   local.setUTCHours(t.h, t.mi, t.s, 0);
   const utc = new Date(local.getTime() - t.offsetMinutes * 60_000);
@@ -147,7 +189,12 @@ export function parseIsoDate(text: string): IsoDate | null {
   const date = dateParts(datePart);
   if (!date) return null;
   if (timePart === undefined) {
-    return { text, precision: date.precision, utcOffset: null, instant: instantOf(date, { h: 0, mi: 0, s: 0, fraction: '', offsetMinutes: 0 }) };
+    return {
+      text,
+      precision: date.precision,
+      utcOffset: null,
+      instant: instantOf(date, { h: 0, mi: 0, s: 0, fraction: '', offsetMinutes: 0 }),
+    };
   }
   const time = timeParts(timePart);
   if (!time) return null;

@@ -17,7 +17,9 @@ export interface EventStoreSettings {
 }
 
 /** Built once per gateway (`createGateway`, unless one is passed in); never a global import. */
-export function createDeauthorizationEventStore(settings: EventStoreSettings): DeauthorizationEventStore {
+export function createDeauthorizationEventStore(
+  settings: EventStoreSettings,
+): DeauthorizationEventStore {
   const { projectId, capacity, dedupeTtlMs } = settings;
   if (settings.redisUrl) {
     return new RedisDeauthorizationEventStore({

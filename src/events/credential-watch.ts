@@ -35,7 +35,10 @@ export interface CredentialWatch {
 
 /** Errors that say the credentials are gone, as opposed to the upstream being unreachable. */
 function revokes(err: unknown): err is GatewayError {
-  return err instanceof GatewayError && (err.code === ErrorCode.UNAUTHENTICATED || err.code === ErrorCode.FORBIDDEN);
+  return (
+    err instanceof GatewayError &&
+    (err.code === ErrorCode.UNAUTHENTICATED || err.code === ErrorCode.FORBIDDEN)
+  );
 }
 
 /**

@@ -38,7 +38,9 @@ export interface AppendOutcome {
  * Identity of an event for deduplication: Open Humans sends one call per deauthorization, with
  * the member and the time it happened; a call with both equal is a replay or a retry of it.
  */
-export function dedupeKey(event: Pick<DeauthorizationEvent, 'projectMemberId' | 'timestamp'>): string {
+export function dedupeKey(
+  event: Pick<DeauthorizationEvent, 'projectMemberId' | 'timestamp'>,
+): string {
   return `${event.projectMemberId}@${event.timestamp.getTime()}`;
 }
 
@@ -103,7 +105,9 @@ export function serializeEvent(event: DeauthorizationEvent): SerializedEvent {
   };
 }
 
-/** Reads back what `serializeEvent` wrote; null for anything else (never trusts the wire blindly). */
+/**
+ * Reads back what `serializeEvent` wrote; null for anything else (never trusts the wire blindly).
+ */
 export function deserializeEvent(id: string, json: string): StoredDeauthorizationEvent | null {
   let value: unknown;
   try {
@@ -119,5 +123,12 @@ export function deserializeEvent(id: string, json: string): StoredDeauthorizatio
   const timestamp = new Date(v.timestamp);
   const receivedAt = new Date(v.receivedAt);
   if (Number.isNaN(timestamp.getTime()) || Number.isNaN(receivedAt.getTime())) return null;
-  return { id, projectId: v.projectId, projectMemberId: v.projectMemberId, erasureRequested: v.erasureRequested, timestamp, receivedAt };
+  return {
+    id,
+    projectId: v.projectId,
+    projectMemberId: v.projectMemberId,
+    erasureRequested: v.erasureRequested,
+    timestamp,
+    receivedAt,
+  };
 }

@@ -1,4 +1,7 @@
-import type { DeauthorizationEventStore, StoredDeauthorizationEvent } from './deauthorization-event.js';
+import type {
+  DeauthorizationEventStore,
+  StoredDeauthorizationEvent,
+} from './deauthorization-event.js';
 import { compareEventIds } from './deauthorization-event.js';
 
 const REPLAY_PAGE = 100;
@@ -25,7 +28,9 @@ export async function openDeauthorizationFeed(
     last = event.id;
     feed.push(event);
   };
-  feed.onClose(await store.subscribe((event) => (replaying ? heldBack.push(event) : deliver(event))));
+  feed.onClose(
+    await store.subscribe((event) => (replaying ? heldBack.push(event) : deliver(event))),
+  );
   try {
     while (replaying) {
       const page = await store.listAfter(last, REPLAY_PAGE);
@@ -70,7 +75,8 @@ class Feed implements AsyncIterableIterator<StoredDeauthorizationEvent> {
       return;
     }
     this.#queue.push(event);
-    if (this.#queue.length > MAX_PENDING) this.fail(new Error('Too many undelivered events: resubscribe with `after`.'));
+    if (this.#queue.length > MAX_PENDING)
+      this.fail(new Error('Too many undelivered events: resubscribe with `after`.'));
   }
 
   next(): Promise<IteratorResult<StoredDeauthorizationEvent>> {

@@ -34,10 +34,14 @@ export class MemoryDeauthorizationEventStore implements DeauthorizationEventStor
 
   constructor(options: MemoryEventStoreOptions) {
     const capacity = options.capacity ?? 10_000;
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError('capacity must be a positive integer');
     this.#projectId = options.projectId;
     this.#capacity = capacity;
-    this.#seen = new LRUCache<string, string>({ max: capacity * 2, ttl: options.dedupeTtlMs ?? 3_600_000 });
+    this.#seen = new LRUCache<string, string>({
+      max: capacity * 2,
+      ttl: options.dedupeTtlMs ?? 3_600_000,
+    });
   }
 
   async append(event: DeauthorizationEvent): Promise<AppendOutcome> {
@@ -48,7 +52,8 @@ export class MemoryDeauthorizationEventStore implements DeauthorizationEventStor
     const stored = { ...event, id: this.#nextId(event.receivedAt.getTime()) };
     this.#seen.set(key, stored.id);
     this.#events.push(stored);
-    if (this.#events.length > this.#capacity) this.#events.splice(0, this.#events.length - this.#capacity);
+    if (this.#events.length > this.#capacity)
+      this.#events.splice(0, this.#events.length - this.#capacity);
     for (const listener of this.#listeners) listener(stored);
     return { id: stored.id, duplicate: false };
   }

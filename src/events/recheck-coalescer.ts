@@ -27,7 +27,8 @@ export class RecheckCoalescer {
   run(key: string, check: () => Promise<void>): Promise<void> {
     const entry = this.#entries.get(key) ?? { inflight: null, passedAt: null };
     if (entry.inflight) return entry.inflight;
-    if (entry.passedAt !== null && this.#now() - entry.passedAt < this.#freshMs) return Promise.resolve();
+    if (entry.passedAt !== null && this.#now() - entry.passedAt < this.#freshMs)
+      return Promise.resolve();
     const inflight = check().then(
       () => {
         entry.inflight = null;

@@ -62,7 +62,8 @@ export class RedisGuard {
 
   /** Runs one Redis call under the guard; any failure rejects with EventStoreUnavailableError. */
   async run<T>(call: () => Promise<T>): Promise<T> {
-    if (this.#now() < this.#openUntil) throw new EventStoreUnavailableError('event store unavailable (recent failure)');
+    if (this.#now() < this.#openUntil)
+      throw new EventStoreUnavailableError('event store unavailable (recent failure)');
     try {
       await this.#connected();
       const result = await withTimeout(call(), this.#timeoutMs);
@@ -77,8 +78,10 @@ export class RedisGuard {
   async #connected(): Promise<void> {
     const status = this.#redis.status;
     if (status === 'ready') return;
-    const starting = !this.#everReady && (status === 'connecting' || status === 'connect' || status === 'wait');
-    if (!starting) throw new EventStoreUnavailableError(`event store unavailable (connection ${status})`);
+    const starting =
+      !this.#everReady && (status === 'connecting' || status === 'connect' || status === 'wait');
+    if (!starting)
+      throw new EventStoreUnavailableError(`event store unavailable (connection ${status})`);
     await withTimeout(this.#firstReady, this.#timeoutMs);
   }
 }
@@ -87,12 +90,20 @@ export class RedisGuard {
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new EventStoreUnavailableError(`event store unavailable (no answer within ${ms} ms)`)), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new EventStoreUnavailableError(`event store unavailable (no answer within ${ms} ms)`),
+        ),
+      ms,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Redis errors can echo the connection URL, which may hold a password: keep only the code or name. */
+/**
+ * Redis errors can echo the connection URL, which may hold a password: keep only the code or name.
+ */
 export function safeReason(err: unknown): string {
   if (!(err instanceof Error)) return 'error';
   const code = (err as Error & { code?: unknown }).code;

@@ -7,9 +7,18 @@ import type {
   EventPage,
   StoredDeauthorizationEvent,
 } from './deauthorization-event.js';
-import { compareEventIds, dedupeKey, deserializeEvent, serializeEvent } from './deauthorization-event.js';
+import {
+  compareEventIds,
+  dedupeKey,
+  deserializeEvent,
+  serializeEvent,
+} from './deauthorization-event.js';
 import { EventStoreUnavailableError, RedisGuard, safeReason, withTimeout } from './redis-guard.js';
-import { DEFAULT_EVENTS_KEY_PREFIX, deauthorizationEventKeys, type EventKeys } from './redis-keys.js';
+import {
+  DEFAULT_EVENTS_KEY_PREFIX,
+  deauthorizationEventKeys,
+  type EventKeys,
+} from './redis-keys.js';
 
 export interface RedisEventStoreOptions {
   url: string;
@@ -75,7 +84,10 @@ export class RedisDeauthorizationEventStore implements DeauthorizationEventStore
 
   constructor(options: RedisEventStoreOptions) {
     this.#projectId = options.projectId;
-    this.#keys = deauthorizationEventKeys(options.keyPrefix ?? DEFAULT_EVENTS_KEY_PREFIX, options.projectId);
+    this.#keys = deauthorizationEventKeys(
+      options.keyPrefix ?? DEFAULT_EVENTS_KEY_PREFIX,
+      options.projectId,
+    );
     this.#capacity = options.capacity ?? 10_000;
     this.#dedupeTtlMs = options.dedupeTtlMs ?? 3_600_000;
     this.#onError = options.onError ?? (() => {});
@@ -86,7 +98,10 @@ export class RedisDeauthorizationEventStore implements DeauthorizationEventStore
       lazyConnect: false,
     });
     this.#commands.on('error', (err: Error) => this.#onError(`redis (events): ${safeReason(err)}`));
-    this.#guard = new RedisGuard(this.#commands, { timeoutMs, openMs: options.breakerOpenMs ?? 2_000 });
+    this.#guard = new RedisGuard(this.#commands, {
+      timeoutMs,
+      openMs: options.breakerOpenMs ?? 2_000,
+    });
   }
 
   /** False while Redis is unreachable or the store is failing fast after a failure. */
@@ -121,7 +136,9 @@ export class RedisDeauthorizationEventStore implements DeauthorizationEventStore
 
   async listAfter(afterId: string | null, limit: number): Promise<EventPage> {
     const start = afterId === null ? '-' : `(${afterId}`;
-    const rows = await this.#guard.run(() => this.#commands.xrange(this.#keys.stream, start, '+', 'COUNT', limit + 1));
+    const rows = await this.#guard.run(() =>
+      this.#commands.xrange(this.#keys.stream, start, '+', 'COUNT', limit + 1),
+    );
     const events: StoredDeauthorizationEvent[] = [];
     for (const [id, fields] of rows.slice(0, limit)) {
       const stored = this.#read(id, fields[fields.indexOf('event') + 1]);
@@ -134,7 +151,8 @@ export class RedisDeauthorizationEventStore implements DeauthorizationEventStore
     // Proves Redis answers now: a subscription must not start silently on a dead store.
     await this.#guard.run(() => this.#commands.ping());
     await this.#ensureSubscribed();
-    if (this.#subscriber?.status !== 'ready') throw new EventStoreUnavailableError('event store unavailable (subscriber down)');
+    if (this.#subscriber?.status !== 'ready')
+      throw new EventStoreUnavailableError('event store unavailable (subscriber down)');
     this.#listeners.add(listener);
     return () => {
       this.#listeners.delete(listener);
@@ -156,14 +174,18 @@ export class RedisDeauthorizationEventStore implements DeauthorizationEventStore
   #ensureSubscribed(): Promise<void> {
     this.#subscribing ??= this.#openSubscriber().catch((err: unknown) => {
       this.#subscribing = null; // let the next subscription try again
-      throw err instanceof EventStoreUnavailableError ? err : new EventStoreUnavailableError(`event store unavailable (${safeReason(err)})`);
+      throw err instanceof EventStoreUnavailableError
+        ? err
+        : new EventStoreUnavailableError(`event store unavailable (${safeReason(err)})`);
     });
     return this.#subscribing;
   }
 
   async #openSubscriber(): Promise<void> {
     const subscriber = this.#commands.duplicate({ commandTimeout: undefined });
-    subscriber.on('error', (err: Error) => this.#onError(`redis (events subscriber): ${safeReason(err)}`));
+    subscriber.on('error', (err: Error) =>
+      this.#onError(`redis (events subscriber): ${safeReason(err)}`),
+    );
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.#keys.channel) this.#dispatchMessage(message);
     });
@@ -213,14 +235,21 @@ export class RedisDeauthorizationEventStore implements DeauthorizationEventStore
   }
 
   async #newestId(): Promise<string | null> {
-    const rows = await this.#guard.run(() => this.#commands.xrevrange(this.#keys.stream, '+', '-', 'COUNT', 1));
+    const rows = await this.#guard.run(() =>
+      this.#commands.xrevrange(this.#keys.stream, '+', '-', 'COUNT', 1),
+    );
     return rows[0]?.[0] ?? null;
   }
 }
 
 function parseAppendReply(reply: unknown): AppendOutcome {
   const [status, id] = Array.isArray(reply) ? (reply as unknown[]) : [];
-  if ((status === 'stored' || status === 'duplicate') && typeof id === 'string') return { id, duplicate: status === 'duplicate' };
+  if ((status === 'stored' || status === 'duplicate') && typeof id === 'string')
+    return { id, duplicate: status === 'duplicate' };
   // 'late': Redis ran the script after its deadline (it was hung): nothing was kept.
-  throw new EventStoreUnavailableError(status === 'late' ? 'event store unavailable (answered too late)' : 'event store: unexpected reply');
+  throw new EventStoreUnavailableError(
+    status === 'late'
+      ? 'event store unavailable (answered too late)'
+      : 'event store: unexpected reply',
+  );
 }

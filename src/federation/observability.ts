@@ -1,6 +1,6 @@
+import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { useMetrics } from '../observability/metrics-plugin.js';
@@ -28,7 +28,8 @@ export interface SubgraphObservabilityOptions {
  */
 function traceSafeError(error: GraphQLError): GraphQLError {
   const original = error.originalError;
-  if (original instanceof GatewayError) return new GraphQLError(original.message, { extensions: { code: original.code } });
+  if (original instanceof GatewayError)
+    return new GraphQLError(original.message, { extensions: { code: original.code } });
   if (!original && error.extensions?.code) return error;
   return new GraphQLError('Unexpected error.');
 }
@@ -36,7 +37,16 @@ function traceSafeError(error: GraphQLError): GraphQLError {
 export function subgraphObservability(options: SubgraphObservabilityOptions): Plugin[] {
   const { metrics, tracing, path } = options;
   return [
-    ...(metrics ? [useMetrics(metrics, { path: options.metricsPath, graphqlPaths: [path], token: null, endpoint: 'subgraph' })] : []),
+    ...(metrics
+      ? [
+          useMetrics(metrics, {
+            path: options.metricsPath,
+            graphqlPaths: [path],
+            token: null,
+            endpoint: 'subgraph',
+          }),
+        ]
+      : []),
     tracing.plugin([path]),
     useApolloInlineTrace({
       ignoreRequest: (request) => request.headers.get('apollo-federation-include-trace') !== 'ftv1',

@@ -9,14 +9,22 @@
  *   `printSubgraphSchema`) are rewritten with the new names.
  */
 import {
+  type ASTNode,
+  type GraphQLArgumentConfig,
   GraphQLDirective,
   GraphQLEnumType,
+  type GraphQLFieldConfig,
+  type GraphQLFieldConfigArgumentMap,
+  type GraphQLInputFieldConfig,
   GraphQLInputObjectType,
   GraphQLInterfaceType,
   GraphQLList,
+  type GraphQLNamedType,
   GraphQLNonNull,
   GraphQLObjectType,
   GraphQLSchema,
+  type GraphQLType,
+  type GraphQLTypeResolver,
   GraphQLUnionType,
   isEnumType,
   isInputObjectType,
@@ -27,16 +35,8 @@ import {
   isScalarType,
   isSpecifiedDirective,
   isUnionType,
-  visit,
-  type ASTNode,
-  type GraphQLArgumentConfig,
-  type GraphQLFieldConfig,
-  type GraphQLFieldConfigArgumentMap,
-  type GraphQLInputFieldConfig,
-  type GraphQLNamedType,
-  type GraphQLType,
-  type GraphQLTypeResolver,
   type NameNode,
+  visit,
 } from 'graphql';
 
 export interface RenamePlan {

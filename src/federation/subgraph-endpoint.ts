@@ -14,11 +14,11 @@ import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import { createYoga } from 'graphql-yoga';
 import type { Context, SharedDeps } from '../context.js';
 import { createContext } from '../context.js';
-import { useCompression } from '../http/compression.js';
 import { ErrorCode } from '../errors.js';
+import { useCompression } from '../http/compression.js';
 import { YOGA_HEALTH_CHECK_OFF } from '../http/health.js';
-import { errorResponse, secretMatches } from '../http/secret-header.js';
 import { requestIdOf } from '../http/request-id.js';
+import { errorResponse, secretMatches } from '../http/secret-header.js';
 import { toYogaLogger } from '../logger.js';
 import { FederationNotInstalled, isModuleNotFound } from '../schema/federation-plugin.js';
 
@@ -35,7 +35,10 @@ export interface SubgraphEndpointOptions {
   shared: SharedDeps;
   /** The gateway's error masking (upstream errors mapped, the rest masked). */
   maskError: (error: unknown, message: string, isDev?: boolean) => Error;
-  /** The schema to serve; @default the subgraph schema for `typePrefix` (src/federation/subgraph.ts). */
+  /**
+   * The schema to serve; @default the subgraph schema for `typePrefix`
+   * (src/federation/subgraph.ts).
+   */
   schema?: () => GraphQLSchema | Promise<GraphQLSchema>;
   /**
    * Plugins that must guard this endpoint too (rate or depth limits, metrics): `/subgraph` is
@@ -49,7 +52,9 @@ export const SUBGRAPH_SECRET_HEADER = 'x-subgraph-secret';
 
 type SubgraphYoga = YogaServerInstance<Record<string, unknown>, Context>;
 
-/** The subgraph schema, importing `@apollo/subgraph` only now; FederationNotInstalled without it. */
+/**
+ * The subgraph schema, importing `@apollo/subgraph` only now; FederationNotInstalled without it.
+ */
 async function loadSubgraphSchema(prefix: string | null): Promise<GraphQLSchema> {
   let subgraph: typeof import('./subgraph.js');
   try {
@@ -96,7 +101,14 @@ export function useSubgraphEndpoint(options: SubgraphEndpointOptions): Plugin {
     async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
       if (url.pathname !== options.path) return;
       if (!secretMatches(request.headers.get(SUBGRAPH_SECRET_HEADER), options.secret)) {
-        endResponse(errorResponse(fetchAPI, 403, ErrorCode.FORBIDDEN, `The subgraph endpoint needs the router's \`${SUBGRAPH_SECRET_HEADER}\` header.`));
+        endResponse(
+          errorResponse(
+            fetchAPI,
+            403,
+            ErrorCode.FORBIDDEN,
+            `The subgraph endpoint needs the router's \`${SUBGRAPH_SECRET_HEADER}\` header.`,
+          ),
+        );
         return;
       }
       let subgraph: SubgraphYoga;

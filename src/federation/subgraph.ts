@@ -21,11 +21,11 @@
  * this module with `import()` only when `/subgraph` is first requested (subgraph-endpoint.ts).
  */
 import { printSubgraphSchema } from '@apollo/subgraph';
-import { isObjectType, type GraphQLSchema } from 'graphql';
+import { type GraphQLSchema, isObjectType } from 'graphql';
 import '../schema/index.js'; // registers every type (and entity) before building
 import { builder } from '../schema/builder.js';
 import { FederationNotInstalled, federationPlugin } from '../schema/federation-plugin.js';
-import { renameSchema, type RenamePlan } from './rename-schema.js';
+import { type RenamePlan, renameSchema } from './rename-schema.js';
 
 export const FEDERATION_LINK = 'https://specs.apollo.dev/federation/v2.6';
 

@@ -29,13 +29,23 @@ export function useBodyLimit(maxBytes: number): Plugin {
       const headers = new fetchAPI.Headers(request.headers);
       headers.delete('transfer-encoding');
       headers.set('content-length', String(body.byteLength));
-      setRequest(new fetchAPI.Request(request.url, { method: request.method, headers, body, signal: request.signal }));
+      setRequest(
+        new fetchAPI.Request(request.url, {
+          method: request.method,
+          headers,
+          body,
+          signal: request.signal,
+        }),
+      );
     },
   };
 }
 
 /** The whole body if it is at most `maxBytes`, else null (the rest is left unread). */
-async function readUpTo(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<ArrayBuffer | null> {
+async function readUpTo(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+): Promise<ArrayBuffer | null> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

@@ -25,7 +25,8 @@ export function negotiateEncoding(acceptEncoding: string | null): Encoding | nul
     const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
     accepted.set(name.trim(), q === undefined ? 1 : Number(q));
   }
-  const weight = (enc: string): number => accepted.get(enc) ?? (accepted.has('*') ? (accepted.get('*') ?? 0) : 0);
+  const weight = (enc: string): number =>
+    accepted.get(enc) ?? (accepted.has('*') ? (accepted.get('*') ?? 0) : 0);
   if (weight('br') > 0) return 'br';
   if (weight('gzip') > 0) return 'gzip';
   return null;
@@ -55,7 +56,10 @@ const MEMO_MAX_BYTES = 8 * 1024 * 1024;
  * kept: private bodies are not held past their request.
  */
 export class CompressionMemo {
-  private readonly memo = new LRUCache<string, Buffer>({ maxSize: MEMO_MAX_BYTES, sizeCalculation: (b) => Math.max(1, b.length) });
+  private readonly memo = new LRUCache<string, Buffer>({
+    maxSize: MEMO_MAX_BYTES,
+    sizeCalculation: (b) => Math.max(1, b.length),
+  });
 
   async compress(body: Buffer, encoding: Encoding): Promise<Buffer> {
     const key = `${encoding}:${createHash('sha256').update(body).digest('base64')}`;
@@ -70,7 +74,8 @@ export class CompressionMemo {
 /** Buffers made here are never backed by a SharedArrayBuffer; tell the DOM-ish types so. */
 export const asBody = (buf: Buffer): Uint8Array<ArrayBuffer> => buf as Uint8Array<ArrayBuffer>;
 
-const COMPRESSIBLE = /^(application\/(graphql-response\+)?json|text\/(html|plain|css|javascript))\b/i;
+const COMPRESSIBLE =
+  /^(application\/(graphql-response\+)?json|text\/(html|plain|css|javascript))\b/i;
 
 /**
  * Compresses complete responses when the client accepts it. Streaming responses (SSE,
@@ -98,7 +103,13 @@ export function useCompression(memo = new CompressionMemo()): Plugin {
         }
       }
       headers.set('content-length', String(body.length));
-      setResponse(new fetchAPI.Response(asBody(body), { status: response.status, statusText: response.statusText, headers }));
+      setResponse(
+        new fetchAPI.Response(asBody(body), {
+          status: response.status,
+          statusText: response.statusText,
+          headers,
+        }),
+      );
     },
   };
 }

@@ -17,7 +17,10 @@ export function serverOptions(limits: ConnectionLimitsConfig): ServerOptions {
   return {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: 0,
-    connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+    connectionsCheckingInterval: Math.max(
+      100,
+      Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4)),
+    ),
   };
 }
 
@@ -37,11 +40,18 @@ export function clientKeyOf(socket: Socket): string {
  * and a minimum body rate: a request body still arriving that delivers fewer than
  * `bodyMinBytesPerWindow` bytes in a window of `bodyRateWindowMs` is answered 408 and cut.
  */
-export function applyConnectionLimits(server: Server, limits: ConnectionLimitsConfig, events: ConnectionLimitEvents = {}): void {
+export function applyConnectionLimits(
+  server: Server,
+  limits: ConnectionLimitsConfig,
+  events: ConnectionLimitEvents = {},
+): void {
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
-  if (limits.maxConnectionsPerClient > 0) capPerClient(server, limits.maxConnectionsPerClient, events);
+  if (limits.maxConnectionsPerClient > 0)
+    capPerClient(server, limits.maxConnectionsPerClient, events);
   if (limits.bodyMinBytesPerWindow > 0) {
-    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => watchBodyRate(req, res, limits, events));
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) =>
+      watchBodyRate(req, res, limits, events),
+    );
   }
 }
 
@@ -78,7 +88,12 @@ function heldBack(req: IncomingMessage): boolean {
   return req.readableLength >= req.readableHighWaterMark || req.socket.isPaused();
 }
 
-function watchBodyRate(req: IncomingMessage, res: ServerResponse, limits: ConnectionLimitsConfig, events: ConnectionLimitEvents): void {
+function watchBodyRate(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: ConnectionLimitsConfig,
+  events: ConnectionLimitEvents,
+): void {
   if (!hasBody(req) || req.complete) return;
   const socket = req.socket;
   const window = limits.bodyRateWindowMs;
@@ -118,10 +133,12 @@ function watchBodyRate(req: IncomingMessage, res: ServerResponse, limits: Connec
  */
 function cutSlowBody(socket: Socket, limits: ConnectionLimitsConfig): void {
   const body = JSON.stringify({
-    errors: [{
-      message: `The request body arrived slower than ${limits.bodyMinBytesPerWindow} bytes per ${limits.bodyRateWindowMs} ms; the request was cut.`,
-      extensions: { code: ErrorCode.BAD_USER_INPUT, reason: ErrorReason.BODY_TOO_SLOW },
-    }],
+    errors: [
+      {
+        message: `The request body arrived slower than ${limits.bodyMinBytesPerWindow} bytes per ${limits.bodyRateWindowMs} ms; the request was cut.`,
+        extensions: { code: ErrorCode.BAD_USER_INPUT, reason: ErrorReason.BODY_TOO_SLOW },
+      },
+    ],
   });
   const head = [
     'HTTP/1.1 408 Request Timeout',

@@ -6,7 +6,8 @@ import { Deadline, withDeadline } from '../datasources/resilience/deadline.js';
  * errors for the rest, stale entries) is still written within it: 10% of the deadline, at
  * most 250 ms.
  */
-export const responseReserveMs = (deadlineMs: number): number => Math.min(250, Math.floor(deadlineMs / 10));
+export const responseReserveMs = (deadlineMs: number): number =>
+  Math.min(250, Math.floor(deadlineMs / 10));
 
 /**
  * Gives every request a deadline (`REQUEST_DEADLINE_MS`) in its async scope, so all its upstream

@@ -35,12 +35,15 @@ function withStableCodes(result: ExecutionResult): ExecutionResult {
 
 function stableError(error: GraphQLError, requestError: boolean): GraphQLError {
   const { originalError: leaked, ...rest } = error.extensions ?? {};
-  const missingCode = requestError && typeof rest['code'] !== 'string';
+  const missingCode = requestError && typeof rest.code !== 'string';
   if (!missingCode && leaked === undefined) return error;
-  const extensions: Record<string, unknown> = missingCode ? { ...rest, code: ErrorCode.BAD_USER_INPUT } : rest;
+  const extensions: Record<string, unknown> = missingCode
+    ? { ...rest, code: ErrorCode.BAD_USER_INPUT }
+    : rest;
   // Yoga still reads it to pick the status (400 for a body it could not parse) but serialises
   // only enumerable extensions: kept for the one, hidden from the other.
-  if (leaked !== undefined) Object.defineProperty(extensions, 'originalError', { value: leaked, enumerable: false });
+  if (leaked !== undefined)
+    Object.defineProperty(extensions, 'originalError', { value: leaked, enumerable: false });
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,

@@ -21,7 +21,8 @@
 /** Where GraphiQL keeps its tabs (its storage namespace `graphiql`, key `tabState`). */
 export const TAB_STATE_KEY = 'graphiql:tabState';
 
-const TAB_CSS = '<style>/* openhumans-graphql: tabs stay in place (first click switches) */ .graphiql-tab { transform: none !important; }</style>';
+const TAB_CSS =
+  '<style>/* openhumans-graphql: tabs stay in place (first click switches) */ .graphiql-tab { transform: none !important; }</style>';
 
 const RESTORE_SCRIPT = `<script>
   // openhumans-graphql: start on the saved tab instead of adding an empty one (see graphiql-page-fixes.ts).

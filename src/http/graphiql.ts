@@ -21,7 +21,9 @@ export class GraphiQLPage {
   constructor(private readonly options: () => GraphiQLOptions) {}
 
   /** The page, compressed when `acceptEncoding` allows, and its Content-Security-Policy. */
-  async body(acceptEncoding: string | null): Promise<{ body: Buffer; encoding: Encoding | null; csp: string }> {
+  async body(
+    acceptEncoding: string | null,
+  ): Promise<{ body: Buffer; encoding: Encoding | null; csp: string }> {
     const raw = await this.raw();
     const csp = this.csp ?? FALLBACK_CSP;
     const encoding = negotiateEncoding(acceptEncoding);
@@ -59,7 +61,11 @@ export function graphiqlOptions(schema: GraphQLSchema, endpoint: string): Graphi
     title: 'Open Humans GraphQL',
     endpoint,
     defaultQuery: tabs[0]?.query ?? '{ __typename }',
-    defaultTabs: tabs.map((t) => ({ query: t.query, variables: t.variables ?? null, headers: t.headers ?? null })),
+    defaultTabs: tabs.map((t) => ({
+      query: t.query,
+      variables: t.variables ?? null,
+      headers: t.headers ?? null,
+    })),
     // Tokens typed into the headers pane stay out of the browser's storage.
     shouldPersistHeaders: false,
   };
@@ -76,7 +82,8 @@ export function useOfflineGraphiQL(endpoint: string, page: GraphiQLPage): Plugin
         'content-length': String(body.length),
         vary: 'Accept-Encoding',
         'cache-control': 'no-cache',
-        // Nothing outside the gateway's origin, no framing (clickjacking), no sniffing, no referrer.
+        // Nothing outside the gateway's origin, no framing (clickjacking), no sniffing, no
+        // referrer.
         'content-security-policy': csp,
         'x-frame-options': 'DENY',
         'x-content-type-options': 'nosniff',
@@ -90,7 +97,8 @@ export function useOfflineGraphiQL(endpoint: string, page: GraphiQLPage): Plugin
 }
 
 /** Used only if the page was rendered by an older instance of this class: no inline script runs. */
-const FALLBACK_CSP = "default-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+const FALLBACK_CSP =
+  "default-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /**
  * A strict policy for the rendered page: scripts only by the hashes of its own inline scripts

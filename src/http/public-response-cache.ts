@@ -19,10 +19,10 @@
  * cannot answer, the lookup is a miss (the query is executed, as without this cache).
  */
 import { createHash } from 'node:crypto';
-import type { ExecutionResult, GraphQLSchema } from 'graphql';
-import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Cache } from '@graphql-yoga/plugin-response-cache';
 import { createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
+import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import { persistedOperationId } from '../limits/persisted-operations.js';
 
 /** Root query fields whose answers are the same for every anonymous caller. */
@@ -62,7 +62,9 @@ type EntityRecords = Parameters<Cache['set']>[2];
  * is a function, which JSON leaves out, and it sees what yoga would serialise (internals already
  * removed), so the bytes are the same as without it.
  */
-function withMemoizedJson(result: ExecutionResult): ExecutionResult & { stringify: (value: unknown) => string } {
+function withMemoizedJson(
+  result: ExecutionResult,
+): ExecutionResult & { stringify: (value: unknown) => string } {
   let json: string | undefined;
   return { ...result, stringify: (value) => (json ??= JSON.stringify(value)) };
 }
@@ -100,7 +102,10 @@ export class PublicResponseCache implements Cache {
   }
 
   /** After a write through another instance the shared number differs: drop everything first. */
-  private async getChecked(key: string, shared: SharedGeneration): Promise<Awaited<ReturnType<Cache['get']>>> {
+  private async getChecked(
+    key: string,
+    shared: SharedGeneration,
+  ): Promise<Awaited<ReturnType<Cache['get']>>> {
     let current: string | null;
     try {
       current = await shared.read();
@@ -124,7 +129,12 @@ export class PublicResponseCache implements Cache {
     if (scope === 'shared') await this.shared?.bump();
   }
 
-  set(key: string, result: ExecutionResult, entities: EntityRecords, ttl: number): ReturnType<Cache['set']> {
+  set(
+    key: string,
+    result: ExecutionResult,
+    entities: EntityRecords,
+    ttl: number,
+  ): ReturnType<Cache['set']> {
     return this.inner.set(key, withMemoizedJson(result), entities, ttl);
   }
 
@@ -159,7 +169,9 @@ export function isCredentialed(request: Request, sessionCookie: string | null): 
 /** TTL 0 (never stored) for every root query field that is not on the public allow-list. */
 function privateRootFields(schema: GraphQLSchema): Record<string, number> {
   const fields = Object.keys(schema.getQueryType()?.getFields() ?? {});
-  return Object.fromEntries(fields.filter((name) => !PUBLIC_ROOT_FIELDS.has(name)).map((name) => [`Query.${name}`, 0]));
+  return Object.fromEntries(
+    fields.filter((name) => !PUBLIC_ROOT_FIELDS.has(name)).map((name) => [`Query.${name}`, 0]),
+  );
 }
 
 /** Sorted-key JSON, so `{a,b}` and `{b,a}` variables share an entry. */
@@ -176,10 +188,20 @@ function stableJson(value: unknown): string {
  * Document, operation name, variables and the persisted-operation id (a persisted request may
  * carry no document text). Hashed synchronously: cheaper than WebCrypto's promise per request.
  */
-function cacheKey(params: { documentString: string; operationName?: string | null; variableValues?: unknown; context: unknown }): string {
+function cacheKey(params: {
+  documentString: string;
+  operationName?: string | null;
+  variableValues?: unknown;
+  context: unknown;
+}): string {
   const graphqlParams = (params.context as Partial<YogaInitialContext> | undefined)?.params;
   const persisted = graphqlParams ? (persistedOperationId(graphqlParams) ?? '') : '';
-  const source = [params.documentString, params.operationName ?? '', stableJson(params.variableValues ?? {}), persisted].join('|');
+  const source = [
+    params.documentString,
+    params.operationName ?? '',
+    stableJson(params.variableValues ?? {}),
+    persisted,
+  ].join('|');
   return createHash('sha256').update(source).digest('base64url');
 }
 
@@ -202,7 +224,10 @@ export function usePublicResponseCache(options: PublicResponseCacheOptions): Plu
     // `session` runs first): operations over WebSocket execute without it and bypass the cache.
     enabled: (request) => startedIn.has(request) && !isCredentialed(request, sessionCookie),
     buildResponseCacheKey: cacheKey,
-    ttlPerSchemaCoordinate: { ...privateRootFields(schema), ...Object.fromEntries(TOKEN_SCOPED_TYPES.map((type) => [type, 0])) },
+    ttlPerSchemaCoordinate: {
+      ...privateRootFields(schema),
+      ...Object.fromEntries(TOKEN_SCOPED_TYPES.map((type) => [type, 0])),
+    },
     scopePerSchemaCoordinate: scoped,
     onTtl: ({ ttl, context }) => {
       const request = (context as Partial<YogaInitialContext>).request;

@@ -52,7 +52,11 @@ export class ReadinessProbe {
       return { ready: true };
     } catch (err) {
       const e = err as { kind?: string; status?: number };
-      return { ready: false, reason: e.status !== undefined ? `upstream HTTP ${e.status}` : `upstream ${e.kind ?? 'error'}` };
+      return {
+        ready: false,
+        reason:
+          e.status !== undefined ? `upstream HTTP ${e.status}` : `upstream ${e.kind ?? 'error'}`,
+      };
     }
   }
 }
@@ -66,7 +70,11 @@ export function useReadiness(path: string, probe: ReadinessProbe): Plugin {
       // Only with REDIS_URL: without it the body is as it always was.
       const state = probe.redisState();
       const redis = state === 'off' ? {} : { redis: state };
-      const body = JSON.stringify(result.ready ? { status: 'ready', ...redis } : { status: 'unavailable', reason: result.reason, ...redis });
+      const body = JSON.stringify(
+        result.ready
+          ? { status: 'ready', ...redis }
+          : { status: 'unavailable', reason: result.reason, ...redis },
+      );
       endResponse(
         new fetchAPI.Response(body, {
           status: result.ready ? 200 : 503,

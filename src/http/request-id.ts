@@ -22,7 +22,8 @@ export function requestIdOf(request: Request): string {
 export function useRequestId(logger: Logger): Plugin {
   return {
     instrumentation: {
-      request: ({ request }, wrapped) => requestScope.run({ requestId: requestIdOf(request) }, wrapped),
+      request: ({ request }, wrapped) =>
+        requestScope.run({ requestId: requestIdOf(request) }, wrapped),
     },
     onRequest({ request }) {
       requestIdOf(request);

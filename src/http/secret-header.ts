@@ -26,5 +26,12 @@ export function errorResponse(
   headers: Record<string, string> = {},
 ): Response {
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-  return new fetchAPI.Response(body, { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } });
+  return new fetchAPI.Response(body, {
+    status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      ...headers,
+    },
+  });
 }

@@ -25,13 +25,20 @@ export function trustedHop(setting: TrustProxySetting): IsTrustedHop {
 }
 
 /** `::ffff:10.0.0.1` (an IPv4 peer on a dual-stack socket) is `10.0.0.1`. */
-const unmapped = (address: string): string => (address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address);
+const unmapped = (address: string): string =>
+  address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4
+    ? address.slice(7)
+    : address;
 
 function entryCheck(entry: string): (address: string) => boolean {
   const e = entry.trim().toLowerCase();
   if (e === 'loopback') return (a) => a === '::1' || inRange(a, '127.0.0.0', 8);
   if (e === 'private') {
-    return (a) => inRange(a, '10.0.0.0', 8) || inRange(a, '172.16.0.0', 12) || inRange(a, '192.168.0.0', 16) || /^f[cd]/i.test(a);
+    return (a) =>
+      inRange(a, '10.0.0.0', 8) ||
+      inRange(a, '172.16.0.0', 12) ||
+      inRange(a, '192.168.0.0', 16) ||
+      /^f[cd]/i.test(a);
   }
   const [base = '', bits] = e.split('/');
   if (bits !== undefined && isIP(base) === 4) return (a) => inRange(a, base, Number(bits));
@@ -69,7 +76,11 @@ function lastValue(header: string | null): string | null {
  * The origin the client used: the request URL's, corrected by `X-Forwarded-Proto`/`-Host` only
  * when the direct peer is a trusted hop. Malformed forwarded values are ignored.
  */
-export function clientFacingOrigin(request: Request, serverContext: unknown, isTrusted: IsTrustedHop): string {
+export function clientFacingOrigin(
+  request: Request,
+  serverContext: unknown,
+  isTrusted: IsTrustedHop,
+): string {
   const url = new URL(request.url);
   if (!isTrusted(peerAddress(serverContext))) return url.origin;
   const proto = lastValue(request.headers.get('x-forwarded-proto'))?.toLowerCase();

@@ -23,7 +23,10 @@ const cleanMessage = (err: GraphQLError): string => err.message.replace(/^Syntax
 function reject(limit: LimitName, max: number): GraphQLArmorRejectCallback {
   return (ctx: ValidationContext | null, err: GraphQLError) => {
     const found = /found (\d+)/.exec(err.message)?.[1];
-    const coded = limitError(limit, cleanMessage(err), { max, ...(found ? { actual: Number(found) } : {}) });
+    const coded = limitError(limit, cleanMessage(err), {
+      max,
+      ...(found ? { actual: Number(found) } : {}),
+    });
     if (ctx) ctx.reportError(coded);
     else throw coded;
   };
@@ -37,9 +40,22 @@ function reject(limit: LimitName, max: number): GraphQLArmorRejectCallback {
 export function useArmorLimits(limits: Config['limits']): Plugin {
   const common = { exposeLimits: true, propagateOnRejection: false } as const;
   const armor = EnvelopArmorPlugin({
-    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, ...common, onReject: [reject('depth', limits.maxDepth)] },
-    maxAliases: { n: limits.maxAliases, ...common, onReject: [reject('aliases', limits.maxAliases)] },
-    maxDirectives: { n: MAX_DIRECTIVES, ...common, onReject: [reject('directives', MAX_DIRECTIVES)] },
+    maxDepth: {
+      n: limits.maxDepth,
+      ignoreIntrospection: true,
+      ...common,
+      onReject: [reject('depth', limits.maxDepth)],
+    },
+    maxAliases: {
+      n: limits.maxAliases,
+      ...common,
+      onReject: [reject('aliases', limits.maxAliases)],
+    },
+    maxDirectives: {
+      n: MAX_DIRECTIVES,
+      ...common,
+      onReject: [reject('directives', MAX_DIRECTIVES)],
+    },
     maxTokens: { n: limits.maxTokens, ...common, onReject: [reject('tokens', limits.maxTokens)] },
     costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: !limits.introspection },

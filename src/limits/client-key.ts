@@ -5,8 +5,8 @@
  * client address is the key.
  */
 import { LRUCache } from 'lru-cache';
-import { tokenKey } from '../auth/token.js';
 import { parseBearer } from '../auth/bearer.js';
+import { tokenKey } from '../auth/token.js';
 
 /** Hashes of tokens Open Humans accepted recently (never the tokens themselves). */
 export class VerifiedTokens {
@@ -38,6 +38,10 @@ export function bearerHash(request: Request): string | null {
 export const addressKey = (address: string): string => `address:${address}`;
 
 /** `token:<hash>` for a verified token, else `address:<client address>`. */
-export function clientKey(address: string, tokenHash: string | null, verified: VerifiedTokens): string {
+export function clientKey(
+  address: string,
+  tokenHash: string | null,
+  verified: VerifiedTokens,
+): string {
   return tokenHash !== null && verified.has(tokenHash) ? `token:${tokenHash}` : addressKey(address);
 }

@@ -9,7 +9,15 @@ import type {
   SelectionSetNode,
   ValueNode,
 } from 'graphql';
-import { Kind, getNamedType, isCompositeType, isInterfaceType, isListType, isNonNullType, isObjectType } from 'graphql';
+import {
+  getNamedType,
+  isCompositeType,
+  isInterfaceType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  Kind,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { limitError } from './limit-error.js';
 
@@ -78,35 +86,54 @@ function argumentValue(node: ValueNode, variables: Variables): unknown {
 }
 
 function argumentValues(field: FieldNode, variables: Variables): Map<string, unknown> {
-  return new Map((field.arguments ?? []).map((a) => [a.name.value, argumentValue(a.value, variables)]));
+  return new Map(
+    (field.arguments ?? []).map((a) => [a.name.value, argumentValue(a.value, variables)]),
+  );
 }
 
 function pageMultiplier(given: Map<string, unknown>, options: CostOptions): number {
-  const size = [given.get('first'), given.get('last')].find((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  return size === undefined ? options.defaultPageSize : Math.max(0, Math.min(size, options.maxPageSize));
+  const size = [given.get('first'), given.get('last')].find(
+    (v): v is number => typeof v === 'number' && Number.isFinite(v),
+  );
+  return size === undefined
+    ? options.defaultPageSize
+    : Math.max(0, Math.min(size, options.maxPageSize));
 }
 
 /** The longest list argument of `field` (0 when it has none); throws past `maxListItems`. */
-function fanOut(field: FieldNode, def: GraphQLField<unknown, unknown>, given: Map<string, unknown>, walk: Walk): number {
+function fanOut(
+  field: FieldNode,
+  def: GraphQLField<unknown, unknown>,
+  given: Map<string, unknown>,
+  walk: Walk,
+): number {
   let items = 0;
   for (const arg of def.args) {
     const type = isNonNullType(arg.type) ? arg.type.ofType : arg.type;
     const value = given.get(arg.name);
     if (!isListType(type) || !Array.isArray(value)) continue;
     const max = walk.options.maxListItems;
-    if (max !== undefined && value.length > max) throw new ListTooLong(field.name.value, arg.name, value.length);
+    if (max !== undefined && value.length > max)
+      throw new ListTooLong(field.name.value, arg.name, value.length);
     items = Math.max(items, value.length);
   }
   return items;
 }
 
-function selectionCost(set: SelectionSetNode, type: GraphQLNamedType, walk: Walk, seen: ReadonlySet<string>): number {
+function selectionCost(
+  set: SelectionSetNode,
+  type: GraphQLNamedType,
+  walk: Walk,
+  seen: ReadonlySet<string>,
+): number {
   let total = 0;
   for (const selection of set.selections) {
     if (selection.kind === Kind.FIELD) {
       total += fieldCost(selection, type, walk, seen);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const cond = selection.typeCondition ? walk.schema.getType(selection.typeCondition.name.value) : type;
+      const cond = selection.typeCondition
+        ? walk.schema.getType(selection.typeCondition.name.value)
+        : type;
       if (cond) total += selectionCost(selection.selectionSet, cond, walk, seen);
     } else {
       const name = selection.name.value;
@@ -119,7 +146,12 @@ function selectionCost(set: SelectionSetNode, type: GraphQLNamedType, walk: Walk
   return total;
 }
 
-function fieldCost(field: FieldNode, parent: GraphQLNamedType, walk: Walk, seen: ReadonlySet<string>): number {
+function fieldCost(
+  field: FieldNode,
+  parent: GraphQLNamedType,
+  walk: Walk,
+  seen: ReadonlySet<string>,
+): number {
   const name = field.name.value;
   if (name.startsWith('__')) return 0; // __typename, and introspection is served from memory
   if (!isObjectType(parent) && !isInterfaceType(parent)) return 0;
@@ -129,7 +161,8 @@ function fieldCost(field: FieldNode, parent: GraphQLNamedType, walk: Walk, seen:
   if (!isCompositeType(type)) return 0;
   const given = argumentValues(field, walk.variables);
   const subtree = field.selectionSet ? selectionCost(field.selectionSet, type, walk, seen) : 0;
-  if (def.args.some((a) => a.name === 'first' || a.name === 'last')) return 1 + pageMultiplier(given, walk.options) * subtree;
+  if (def.args.some((a) => a.name === 'first' || a.name === 'last'))
+    return 1 + pageMultiplier(given, walk.options) * subtree;
   const items = fanOut(field, def, given, walk);
   return items > 0 ? 1 + items * Math.max(1, subtree) : 1 + subtree;
 }
@@ -148,10 +181,17 @@ export function operationCost(
     if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
     if (def.kind === Kind.OPERATION_DEFINITION) operations.push(def);
   }
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
+  const operation = operationName
+    ? operations.find((o) => o.name?.value === operationName)
+    : operations[0];
   const root = operation && schema.getRootType(operation.operation);
   if (!operation || !root) return 0;
-  return selectionCost(operation.selectionSet, root, { schema, fragments, variables: variables ?? {}, options }, new Set());
+  return selectionCost(
+    operation.selectionSet,
+    root,
+    { schema, fragments, variables: variables ?? {}, options },
+    new Set(),
+  );
 }
 
 /** Refuses operations costing more than `maxCost`, before any resolver runs. */
@@ -164,7 +204,13 @@ export function useCostLimit(maxCost: number, options: CostOptions): Plugin {
   }) => {
     let cost: number;
     try {
-      cost = operationCost(args.schema, args.document, args.operationName, args.variableValues, options);
+      cost = operationCost(
+        args.schema,
+        args.document,
+        args.operationName,
+        args.variableValues,
+        options,
+      );
     } catch (err) {
       if (!(err instanceof ListTooLong)) throw err;
       const max = options.maxListItems ?? 0;

@@ -30,8 +30,20 @@ export function useGetParamsCheck(paths: readonly string[]): Plugin {
       if (request.method !== 'GET' || !watched.has(url.pathname)) return;
       const name = badParam(url.searchParams);
       if (name === null) return;
-      const body = { errors: [{ message: `The \`${name}\` parameter must be a JSON object.`, extensions: { code: ErrorCode.BAD_USER_INPUT } }] };
-      endResponse(new fetchAPI.Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json; charset=utf-8' } }));
+      const body = {
+        errors: [
+          {
+            message: `The \`${name}\` parameter must be a JSON object.`,
+            extensions: { code: ErrorCode.BAD_USER_INPUT },
+          },
+        ],
+      };
+      endResponse(
+        new fetchAPI.Response(JSON.stringify(body), {
+          status: 400,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        }),
+      );
     },
   };
 }

@@ -1,6 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config/index.js';
 import { AddressSet, ClientAddressResolver } from '../http/client-address.js';
+import { redisKey } from '../redis/keys.js';
+import type { SharedRedis } from '../redis/shared-redis.js';
 import { useArmorLimits } from './armor.js';
 import { VerifiedTokens } from './client-key.js';
 import { useCostLimit } from './cost.js';
@@ -10,10 +12,8 @@ import { loadPersistedOperations, usePersistedOperationsOnly } from './persisted
 import type { ClientLimits } from './rate-limit.js';
 import { TokenBucketLimiter, useRateLimit } from './rate-limit.js';
 import { RedisTokenBucketLimiter } from './redis-rate-limit.js';
-import { redisKey } from '../redis/keys.js';
-import type { SharedRedis } from '../redis/shared-redis.js';
 
-export { useUpstreamBudget, budgetOf } from './upstream-budget.js';
+export { budgetOf, useUpstreamBudget } from './upstream-budget.js';
 
 export interface ClientLimitOptions {
   /** Called for each request refused by the rate limit (metrics). */
@@ -28,13 +28,20 @@ export interface ClientLimitOptions {
  * The per-client rate limit's state, built once per gateway and shared by every endpoint it
  * guards (a client has one bucket for `/graphql` and `/subgraph`); null when it is off.
  */
-export function createClientLimits(config: Config, options: ClientLimitOptions = {}): ClientLimits | null {
+export function createClientLimits(
+  config: Config,
+  options: ClientLimitOptions = {},
+): ClientLimits | null {
   const { rateLimit, security } = config;
   if (rateLimit.perSecond <= 0) return null;
   // With REDIS_URL every instance shares each client's bucket.
   // (Redis down: the Redis limiter falls back to this instance's own buckets.)
   const limiter = options.redis
-    ? new RedisTokenBucketLimiter({ ...rateLimit, redis: options.redis, keyPrefix: redisKey(config, 'ratelimit', '') })
+    ? new RedisTokenBucketLimiter({
+        ...rateLimit,
+        redis: options.redis,
+        keyPrefix: redisKey(config, 'ratelimit', ''),
+      })
     : new TokenBucketLimiter(rateLimit);
   return {
     ...rateLimit,
@@ -65,14 +72,24 @@ export function abuseLimitPlugins(config: Config, options: AbuseLimitOptions): P
   const { limits, pagination, security } = config;
   const plugins: Plugin[] = [];
   if (options.clientLimits) {
-    plugins.push(useRateLimit({ limits: options.clientLimits, paths: options.rateLimitedPaths, ownsLimiter: options.ownsLimiter }));
+    plugins.push(
+      useRateLimit({
+        limits: options.clientLimits,
+        paths: options.rateLimitedPaths,
+        ownsLimiter: options.ownsLimiter,
+      }),
+    );
   }
   plugins.push(useGetParamsCheck(options.rateLimitedPaths));
   if (limits.persistedOperationsFile) {
-    plugins.push(usePersistedOperationsOnly(loadPersistedOperations(limits.persistedOperationsFile)));
+    plugins.push(
+      usePersistedOperationsOnly(loadPersistedOperations(limits.persistedOperationsFile)),
+    );
   }
   plugins.push(useArmorLimits(limits));
   if (!limits.introspection) plugins.push(useNoIntrospection());
-  plugins.push(useCostLimit(limits.maxCost, { ...pagination, maxListItems: security.maxListItems }));
+  plugins.push(
+    useCostLimit(limits.maxCost, { ...pagination, maxListItems: security.maxListItems }),
+  );
   return plugins;
 }

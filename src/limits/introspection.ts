@@ -13,7 +13,9 @@ export const noIntrospectionRule: ValidationRule = (context) => ({
   Field(node) {
     const name = node.name.value;
     if (SCHEMA_FIELDS.has(name)) {
-      context.reportError(limitError('introspection', `Introspection is disabled on this server (\`${name}\`).`));
+      context.reportError(
+        limitError('introspection', `Introspection is disabled on this server (\`${name}\`).`),
+      );
     }
   },
 });

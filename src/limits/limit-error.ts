@@ -1,7 +1,16 @@
 import { ErrorCode, GatewayError } from '../errors.js';
 
 /** Which abuse limit refused an operation (`extensions.limit`; part of the contract). */
-export type LimitName = 'depth' | 'aliases' | 'directives' | 'tokens' | 'cost' | 'introspection' | 'persistedOperation' | 'listLength' | 'upstreamCalls';
+export type LimitName =
+  | 'depth'
+  | 'aliases'
+  | 'directives'
+  | 'tokens'
+  | 'cost'
+  | 'introspection'
+  | 'persistedOperation'
+  | 'listLength'
+  | 'upstreamCalls';
 
 /**
  * A refused operation: `BAD_USER_INPUT` (the client can fix it by asking less), with
@@ -12,7 +21,11 @@ export type LimitName = 'depth' | 'aliases' | 'directives' | 'tokens' | 'cost' |
  * 200 for legacy `application/json` (yoga skips `spec` statuses for that media type). A request
  * without an allowed persisted operation is not a document problem: always 400.
  */
-export function limitError(limit: LimitName, message: string, details: { max?: number; actual?: number } = {}): GatewayError {
+export function limitError(
+  limit: LimitName,
+  message: string,
+  details: { max?: number; actual?: number } = {},
+): GatewayError {
   const http = limit === 'persistedOperation' ? { status: 400 } : { status: 400, spec: true };
   return new GatewayError(ErrorCode.BAD_USER_INPUT, message, {
     extensions: { limit, ...details, http },

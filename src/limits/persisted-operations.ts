@@ -16,14 +16,23 @@ export function loadPersistedOperations(file: string): PersistedOperations {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`PERSISTED_OPERATIONS_FILE: cannot read "${file}" as JSON (${(err as Error).message})`);
+    throw new Error(
+      `PERSISTED_OPERATIONS_FILE: cannot read "${file}" as JSON (${(err as Error).message})`,
+    );
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error('PERSISTED_OPERATIONS_FILE must hold a JSON object mapping operation hashes to queries');
+    throw new Error(
+      'PERSISTED_OPERATIONS_FILE must hold a JSON object mapping operation hashes to queries',
+    );
   }
   const entries = Object.entries(parsed as Record<string, unknown>);
-  const bad = entries.filter(([, query]) => typeof query !== 'string' || query.trim() === '').map(([id]) => id);
-  if (bad.length > 0) throw new Error(`PERSISTED_OPERATIONS_FILE: the entries ${bad.slice(0, 5).join(', ')} are not query strings`);
+  const bad = entries
+    .filter(([, query]) => typeof query !== 'string' || query.trim() === '')
+    .map(([id]) => id);
+  if (bad.length > 0)
+    throw new Error(
+      `PERSISTED_OPERATIONS_FILE: the entries ${bad.slice(0, 5).join(', ')} are not query strings`,
+    );
   return new Map(entries as [string, string][]);
 }
 
@@ -32,7 +41,8 @@ export function loadPersistedOperations(file: string): PersistedOperations {
  * Client, urql and Relay send) or GraphQL-over-HTTP's `documentId`.
  */
 export function persistedOperationId(params: GraphQLParams): string | null {
-  const pq = (params.extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery;
+  const pq = (params.extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)
+    ?.persistedQuery;
   if (typeof pq?.sha256Hash === 'string') return pq.sha256Hash;
   const documentId = (params as { documentId?: unknown }).documentId;
   return typeof documentId === 'string' ? documentId : null;
@@ -51,8 +61,15 @@ export function usePersistedOperationsOnly(operations: PersistedOperations): Plu
           'Only persisted operations run on this server: send the operation hash (extensions.persistedQuery.sha256Hash or documentId) instead of a query.',
         ),
       keyNotFound: () =>
-        limitError('persistedOperation', 'Send the hash of a persisted operation (extensions.persistedQuery.sha256Hash or documentId).'),
-      notFound: () => limitError('persistedOperation', 'PersistedQueryNotFound: no persisted operation has this hash on this server.'),
+        limitError(
+          'persistedOperation',
+          'Send the hash of a persisted operation (extensions.persistedQuery.sha256Hash or documentId).',
+        ),
+      notFound: () =>
+        limitError(
+          'persistedOperation',
+          'PersistedQueryNotFound: no persisted operation has this hash on this server.',
+        ),
     },
   }) as Plugin;
 }

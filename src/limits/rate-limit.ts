@@ -1,9 +1,9 @@
-import { LRUCache } from 'lru-cache';
 import type { Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import { ErrorCode } from '../errors.js';
 import type { AddressSet, ClientAddressResolver } from '../http/client-address.js';
-import { addressKey, bearerHash, clientKey } from './client-key.js';
 import type { VerifiedTokens } from './client-key.js';
+import { addressKey, bearerHash, clientKey } from './client-key.js';
 import { budgetOf } from './upstream-budget.js';
 
 /*
@@ -48,7 +48,10 @@ export class TokenBucketLimiter {
       bucket.tokens -= 1;
       return { ok: true };
     }
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)) };
+    return {
+      ok: false,
+      retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)),
+    };
   }
 }
 
@@ -58,7 +61,10 @@ export interface Limiter {
   close?(): Promise<void>;
 }
 
-/** What every rate-limited endpoint shares (one bucket per client across `/graphql` and `/subgraph`). */
+/**
+ * What every rate-limited endpoint shares (one bucket per client across `/graphql` and
+ * `/subgraph`).
+ */
 export interface ClientLimits extends RateLimitOptions {
   limiter: Limiter;
   addresses: ClientAddressResolver;
@@ -81,7 +87,11 @@ interface Charged {
   tokenHash: string | null;
 }
 
-function limitedResponse(limits: ClientLimits, retryAfterSeconds: number, fetchAPI: { Response: typeof Response }): Response {
+function limitedResponse(
+  limits: ClientLimits,
+  retryAfterSeconds: number,
+  fetchAPI: { Response: typeof Response },
+): Response {
   const body = {
     errors: [
       {
@@ -92,7 +102,10 @@ function limitedResponse(limits: ClientLimits, retryAfterSeconds: number, fetchA
   };
   return new fetchAPI.Response(JSON.stringify(body), {
     status: 429,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(retryAfterSeconds) },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'retry-after': String(retryAfterSeconds),
+    },
   });
 }
 

@@ -48,9 +48,14 @@ export class RedisTokenBucketLimiter {
     const { perSecond, burst, redis } = this.options;
     if (!redis.usable) return this.local.take(key);
     try {
-      const [ok, tokens] = (await redis.run((c) => c.eval(TAKE_SCRIPT, 1, this.options.keyPrefix + key, perSecond, burst))) as [number, string];
+      const [ok, tokens] = (await redis.run((c) =>
+        c.eval(TAKE_SCRIPT, 1, this.options.keyPrefix + key, perSecond, burst),
+      )) as [number, string];
       if (ok === 1) return { ok: true };
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - Number(tokens)) / perSecond)) };
+      return {
+        ok: false,
+        retryAfterSeconds: Math.max(1, Math.ceil((1 - Number(tokens)) / perSecond)),
+      };
     } catch {
       return this.local.take(key);
     }

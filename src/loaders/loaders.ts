@@ -16,7 +16,12 @@ import type { DataFile, DataType, Project, PublicUser } from '../datasources/mod
 import type { PublicDataApi } from '../datasources/public-api.js';
 import { type MemberSnapshot, memberSnapshot } from './member-snapshot.js';
 import { loadMemberFiles, loadMembersForNode } from './members.js';
-import { loadDataFilesById, loadDataTypesById, loadProjectsById, loadUsersByUsername } from './public.js';
+import {
+  loadDataFilesById,
+  loadDataTypesById,
+  loadProjectsById,
+  loadUsersByUsername,
+} from './public.js';
 import { loadVisibleDataFiles, loadVisibleProjects } from './visible-nodes.js';
 
 /** Page sizes of every connection (config `DEFAULT_PAGE_SIZE`, `MAX_PAGE_SIZE`). */
@@ -86,15 +91,22 @@ export interface LoaderSources {
 
 /** The request's loaders over its data sources. */
 export function createLoaders({ publicApi, directSharing, pageSizes }: LoaderSources): Loaders {
-  const publicProject = new DataLoader((ids: readonly number[]) => loadProjectsById(publicApi, ids));
-  const publicFiles = new DataLoader((ids: readonly number[]) => loadDataFilesById(publicApi, ids), {
-    maxBatchSize: FAN_OUT_BATCH,
-  });
+  const publicProject = new DataLoader((ids: readonly number[]) =>
+    loadProjectsById(publicApi, ids),
+  );
+  const publicFiles = new DataLoader(
+    (ids: readonly number[]) => loadDataFilesById(publicApi, ids),
+    {
+      maxBatchSize: FAN_OUT_BATCH,
+    },
+  );
   return {
     project: new DataLoader((ids) => loadVisibleProjects(ids, directSharing, publicProject)),
     publicProject,
     dataType: new DataLoader((ids) => loadDataTypesById(publicApi, ids)),
-    user: new DataLoader((names) => loadUsersByUsername(publicApi, names), { maxBatchSize: FAN_OUT_BATCH }),
+    user: new DataLoader((names) => loadUsersByUsername(publicApi, names), {
+      maxBatchSize: FAN_OUT_BATCH,
+    }),
     dataFile: new DataLoader((ids) => loadVisibleDataFiles(ids, directSharing, publicFiles)),
     member: new DataLoader((ids) => loadMembersForNode(ids, directSharing)),
     lists: publicApi,

@@ -47,7 +47,9 @@ export function loadMembersForNode(
   return Promise.all(
     ids.map(async (id) => {
       try {
-        return (await loadVisibleMember(api, id)) ?? notFound(`No member ${id} visible to this token.`);
+        return (
+          (await loadVisibleMember(api, id)) ?? notFound(`No member ${id} visible to this token.`)
+        );
       } catch (err) {
         return err instanceof Error ? err : new Error(String(err));
       }

@@ -12,10 +12,10 @@
  */
 import type DataLoader from 'dataloader';
 import { TokenKind } from '../auth/token.js';
-import { MEMBER_FILES_WINDOW, type DirectSharingApi } from '../datasources/direct-sharing-api.js';
+import { type DirectSharingApi, MEMBER_FILES_WINDOW } from '../datasources/direct-sharing-api.js';
 import type { MemberRecord, PrivateDataFile } from '../datasources/direct-sharing-wire.js';
 import type { DataFile, Project } from '../datasources/models.js';
-import { ErrorCode, GatewayError, badUserInput, notFound } from '../errors.js';
+import { badUserInput, ErrorCode, GatewayError, notFound } from '../errors.js';
 
 /** Members per members-list page while looking for a file's member (the largest page). */
 const MEMBER_PAGE = 100;
@@ -89,7 +89,10 @@ async function fileOfMember(
  * list embeds each member's files when they have few; only the others cost an exchange-member
  * call. Reads are the cached per-token ones, so a second lookup soon after costs little.
  */
-async function projectPrivateFile(api: DirectSharingApi, id: number): Promise<PrivateDataFile | null> {
+async function projectPrivateFile(
+  api: DirectSharingApi,
+  id: number,
+): Promise<PrivateDataFile | null> {
   const budget = new CallBudget();
   for (let offset = 0; ; offset += MEMBER_PAGE) {
     budget.spend();
@@ -108,7 +111,10 @@ async function projectPrivateFile(api: DirectSharingApi, id: number): Promise<Pr
 }
 
 /** A private file this token can list, or null. */
-export async function findPrivateFile(api: DirectSharingApi, id: number): Promise<PrivateDataFile | null> {
+export async function findPrivateFile(
+  api: DirectSharingApi,
+  id: number,
+): Promise<PrivateDataFile | null> {
   if (api.tokenKind === TokenKind.MEMBER) {
     return orHidden(async () => {
       const member = await api.viewerMember();
@@ -120,9 +126,14 @@ export async function findPrivateFile(api: DirectSharingApi, id: number): Promis
 }
 
 /** A private file of a member token, as an outcome: the file, null, or the error to report. */
-async function ownFileOutcome(api: DirectSharingApi, id: number): Promise<PrivateDataFile | Error | null> {
+async function ownFileOutcome(
+  api: DirectSharingApi,
+  id: number,
+): Promise<PrivateDataFile | Error | null> {
   if (!isDatabaseId(id)) return null;
-  return findPrivateFile(api, id).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  return findPrivateFile(api, id).catch((err: unknown) =>
+    err instanceof Error ? err : new Error(String(err)),
+  );
 }
 
 /**

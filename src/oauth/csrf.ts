@@ -11,24 +11,45 @@
 export const PREFLIGHT_HEADER = 'graphql-preflight';
 
 const JSON_TYPES = new Set(['application/json']);
-const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
+const FORM_TYPES = new Set([
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+  'text/plain',
+]);
 
 export type CsrfVerdict = { ok: true } | { ok: false; message: string };
 
 export function checkCsrf(request: Request, allowedOrigins: ReadonlySet<string>): CsrfVerdict {
   const origin = request.headers.get('origin');
   if (origin === null) {
-    return { ok: false, message: 'A request signed in with the session cookie must carry an `Origin` header (send it with fetch).' };
+    return {
+      ok: false,
+      message:
+        'A request signed in with the session cookie must carry an `Origin` header (send it with fetch).',
+    };
   }
   if (!allowedOrigins.has(origin)) {
-    return { ok: false, message: 'The session cookie is not accepted from this origin (not the gateway’s, not in CORS_ORIGINS).' };
+    return {
+      ok: false,
+      message:
+        'The session cookie is not accepted from this origin (not the gateway’s, not in CORS_ORIGINS).',
+    };
   }
-  const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const type =
+    (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const hasHeader = (request.headers.get(PREFLIGHT_HEADER) ?? '').trim() !== '';
   if (hasHeader) return { ok: true };
   if (request.method === 'POST' && JSON_TYPES.has(type)) return { ok: true };
   if (FORM_TYPES.has(type)) {
-    return { ok: false, message: 'Form-encoded requests never run with the session cookie: send JSON, or the `GraphQL-Preflight: 1` header.' };
+    return {
+      ok: false,
+      message:
+        'Form-encoded requests never run with the session cookie: send JSON, or the `GraphQL-Preflight: 1` header.',
+    };
   }
-  return { ok: false, message: 'A request signed in with the session cookie must send the `GraphQL-Preflight: 1` header (or a JSON body).' };
+  return {
+    ok: false,
+    message:
+      'A request signed in with the session cookie must send the `GraphQL-Preflight: 1` header (or a JSON body).',
+  };
 }

@@ -27,7 +27,10 @@ export interface OAuthStore {
 
 /** The store failed (Redis down or slow): sign-in and sessions fail closed, with a clear error. */
 export const storeUnavailable = (): GatewayError =>
-  new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'The sign-in store is unavailable; try again shortly.');
+  new GatewayError(
+    ErrorCode.UPSTREAM_UNAVAILABLE,
+    'The sign-in store is unavailable; try again shortly.',
+  );
 
 interface Entry {
   value: string;
@@ -102,11 +105,16 @@ export class RedisOAuthStore implements OAuthStore {
     this.#prefix = prefix;
     this.#redis = new Redis(url, { commandTimeout: 2_000, maxRetriesPerRequest: 1 });
     // The URL may carry a password: report the error's code only.
-    this.#redis.on('error', (err: Error & { code?: string }) => onError(`redis (sign-in store): ${err.code ?? 'connection error'}`));
+    this.#redis.on('error', (err: Error & { code?: string }) =>
+      onError(`redis (sign-in store): ${err.code ?? 'connection error'}`),
+    );
   }
 
   async claimOnce(kind: StoreKind, id: string, ttlMs: number): Promise<boolean> {
-    return (await this.#call(() => this.#redis.set(this.#key(kind, id), '1', 'PX', ttlMs, 'NX'))) === 'OK';
+    return (
+      (await this.#call(() => this.#redis.set(this.#key(kind, id), '1', 'PX', ttlMs, 'NX'))) ===
+      'OK'
+    );
   }
 
   get(kind: StoreKind, id: string): Promise<string | null> {
@@ -114,7 +122,9 @@ export class RedisOAuthStore implements OAuthStore {
   }
 
   async put(kind: StoreKind, id: string, value: string, ttlMs: number): Promise<void> {
-    await this.#call(() => this.#redis.set(this.#key(kind, id), value, 'PX', Math.max(1, Math.ceil(ttlMs))));
+    await this.#call(() =>
+      this.#redis.set(this.#key(kind, id), value, 'PX', Math.max(1, Math.ceil(ttlMs))),
+    );
   }
 
   async delete(kind: StoreKind, id: string): Promise<void> {
@@ -138,6 +148,10 @@ export class RedisOAuthStore implements OAuthStore {
   }
 }
 
-export function createOAuthStore(redisUrl: string | null, keyPrefix: string, onError: (message: string) => void): OAuthStore {
+export function createOAuthStore(
+  redisUrl: string | null,
+  keyPrefix: string,
+  onError: (message: string) => void,
+): OAuthStore {
   return redisUrl ? new RedisOAuthStore(redisUrl, keyPrefix, onError) : new MemoryOAuthStore();
 }

@@ -16,7 +16,8 @@ const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** RFC 7636 §4.1: 43–128 unreserved characters. */
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
-export const challengeOf = (verifier: string): string => createHash('sha256').update(verifier, 'ascii').digest('base64url');
+export const challengeOf = (verifier: string): string =>
+  createHash('sha256').update(verifier, 'ascii').digest('base64url');
 
 export function checkChallenge(value: string): string {
   if (!CHALLENGE.test(value)) {
@@ -30,7 +31,10 @@ export function checkChallenge(value: string): string {
 
 function checkVerifier(value: string): void {
   if (!VERIFIER.test(value)) {
-    throw badUserInput('`codeVerifier` must be 43 to 128 characters of A–Z, a–z, 0–9, "-", ".", "_", "~".', { argument: 'codeVerifier' });
+    throw badUserInput(
+      '`codeVerifier` must be 43 to 128 characters of A–Z, a–z, 0–9, "-", ".", "_", "~".',
+      { argument: 'codeVerifier' },
+    );
   }
 }
 
@@ -60,14 +64,23 @@ export async function redeemState(options: RedeemOptions): Promise<void> {
   if (options.codeVerifier !== null) {
     checkVerifier(options.codeVerifier);
     if (verified.challenge === null || !sameChallenge(options.codeVerifier, verified.challenge)) {
-      throw badUserInput('`codeVerifier` does not match the `codeChallenge` this sign-in was started with.', { argument: 'codeVerifier' });
+      throw badUserInput(
+        '`codeVerifier` does not match the `codeChallenge` this sign-in was started with.',
+        { argument: 'codeVerifier' },
+      );
     }
   } else if (verified.challenge !== null) {
-    throw badUserInput('This `state` was issued to an app: redeem it with `exchangeOAuthCode` and its verifier.', { argument: 'state' });
+    throw badUserInput(
+      'This `state` was issued to an app: redeem it with `exchangeOAuthCode` and its verifier.',
+      { argument: 'state' },
+    );
   }
   // Kept until the state would expire anyway (plus a minute for clock skew between instances).
   const ttlMs = Math.max(1_000, verified.expiresAtMs - (options.now ?? Date.now)() + 60_000);
   if (!(await options.store.claimOnce('oauth-state', verified.nonce, ttlMs))) {
-    throw badUserInput('This `state` was used already: start the sign-in again with `oauthAuthorizeUrl`.', { argument: 'state' });
+    throw badUserInput(
+      'This `state` was used already: start the sign-in again with `oauthAuthorizeUrl`.',
+      { argument: 'state' },
+    );
   }
 }

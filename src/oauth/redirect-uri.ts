@@ -13,10 +13,20 @@ export function checkRedirectUri(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw badUserInput('`redirectUri` must be an absolute URL (the one registered for the project).', { argument: 'redirectUri' });
+    throw badUserInput(
+      '`redirectUri` must be an absolute URL (the one registered for the project).',
+      { argument: 'redirectUri' },
+    );
   }
-  if (value.length > 2_000 || url.hash || value.includes('#') || FORBIDDEN_SCHEMES.has(url.protocol)) {
-    throw badUserInput('`redirectUri` must be an absolute http(s) or app URL without a fragment.', { argument: 'redirectUri' });
+  if (
+    value.length > 2_000 ||
+    url.hash ||
+    value.includes('#') ||
+    FORBIDDEN_SCHEMES.has(url.protocol)
+  ) {
+    throw badUserInput('`redirectUri` must be an absolute http(s) or app URL without a fragment.', {
+      argument: 'redirectUri',
+    });
   }
   return value;
 }

@@ -1,12 +1,15 @@
 import type { Config } from '../config/index.js';
 import type { OpenHumansHttp } from '../datasources/open-humans-http.js';
 import type { Logger } from '../logger.js';
-import { createOAuthStore, type OAuthStore } from './oauth-store.js';
 import { redisKey } from '../redis/keys.js';
+import { createOAuthStore, type OAuthStore } from './oauth-store.js';
 import { createStateSigner, type StateSigner } from './state.js';
 import { OAuthTokenApi } from './token-api.js';
 
-/** The documented authorize page (Open Humans' direct-sharing OAuth2 page), below `OPENHUMANS_BASE_URL`. */
+/**
+ * The documented authorize page (Open Humans' direct-sharing OAuth2 page), below
+ * `OPENHUMANS_BASE_URL`.
+ */
 export const AUTHORIZE_PATH = '/direct-sharing/projects/oauth2/authorize/';
 
 /** OAuth2 sign-in for one configured client; process-wide, built once. */
@@ -22,14 +25,27 @@ export interface OAuthServices {
 }
 
 /** Null when OPENHUMANS_CLIENT_ID / OPENHUMANS_CLIENT_SECRET are not set (sign-in disabled). */
-export function createOAuthServices(config: Config, http: OpenHumansHttp, logger: Logger, now?: () => number): OAuthServices | null {
+export function createOAuthServices(
+  config: Config,
+  http: OpenHumansHttp,
+  logger: Logger,
+  now?: () => number,
+): OAuthServices | null {
   const { clientId, clientSecret, baseUrl } = config.openHumans;
   if (!clientId || !clientSecret) return null;
   return {
     clientId,
     authorizeUrl: `${baseUrl}${AUTHORIZE_PATH}`,
     state: createStateSigner(clientSecret, { ttlSeconds: config.oauth.stateTtlSeconds, now }),
-    tokens: new OAuthTokenApi({ http, client: { clientId, clientSecret }, logger, refreshGraceMs: config.oauth.refreshGraceMs, now }),
-    store: createOAuthStore(config.redisUrl, redisKey(config, ''), (message) => logger.warn(message)),
+    tokens: new OAuthTokenApi({
+      http,
+      client: { clientId, clientSecret },
+      logger,
+      refreshGraceMs: config.oauth.refreshGraceMs,
+      now,
+    }),
+    store: createOAuthStore(config.redisUrl, redisKey(config, ''), (message) =>
+      logger.warn(message),
+    ),
   };
 }

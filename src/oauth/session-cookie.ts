@@ -12,13 +12,17 @@ export interface CookieSealer {
 }
 
 export function createCookieSealer(clientSecret: string, purpose: string): CookieSealer {
-  const key = Buffer.from(hkdfSync('sha256', clientSecret, 'openhumans-graphql', `cookie ${purpose} v1`, 32));
+  const key = Buffer.from(
+    hkdfSync('sha256', clientSecret, 'openhumans-graphql', `cookie ${purpose} v1`, 32),
+  );
   return {
     seal(value) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
       const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-      return ['v1', iv, data, cipher.getAuthTag()].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+      return ['v1', iv, data, cipher.getAuthTag()]
+        .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+        .join('.');
     },
     open(sealed) {
       const [version, iv, data, tag, ...rest] = (sealed ?? '').split('.');
@@ -26,7 +30,10 @@ export function createCookieSealer(clientSecret: string, purpose: string): Cooki
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
         decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-        const plain = Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]);
+        const plain = Buffer.concat([
+          decipher.update(Buffer.from(data, 'base64url')),
+          decipher.final(),
+        ]);
         return JSON.parse(plain.toString('utf8')) as unknown;
       } catch {
         return undefined;
@@ -52,7 +59,10 @@ export interface CookieOptions {
   secure: boolean;
 }
 
-/** HttpOnly (page scripts never see it) and SameSite=Lax (kept on the redirect back from Open Humans). */
+/**
+ * HttpOnly (page scripts never see it) and SameSite=Lax (kept on the redirect back from Open
+ * Humans).
+ */
 export function setCookie(name: string, value: string, options: CookieOptions): string {
   return [
     `${name}=${value}`,
@@ -67,4 +77,5 @@ export function setCookie(name: string, value: string, options: CookieOptions): 
 export const clearCookie = (name: string, path: string, secure: boolean): string =>
   setCookie(name, '', { path, maxAgeSeconds: 0, secure });
 
-export const hashOf = (text: string): string => createHash('sha256').update(text).digest('base64url');
+export const hashOf = (text: string): string =>
+  createHash('sha256').update(text).digest('base64url');

@@ -43,13 +43,20 @@ export class SessionRecords {
     return id;
   }
 
-  /** The live record, or null (unknown, signed out, idle too long, or past its absolute lifetime). */
+  /**
+   * The live record, or null (unknown, signed out, idle too long, or past its absolute lifetime).
+   */
   async read(id: string): Promise<SessionRecord | null> {
     if (!SESSION_ID.test(id)) return null;
-    const record = asRecord(this.sealer.open((await this.store.get('session', hashOf(id))) ?? undefined));
+    const record = asRecord(
+      this.sealer.open((await this.store.get('session', hashOf(id))) ?? undefined),
+    );
     if (!record) return null;
     const at = this.now();
-    if (at - record.seen >= this.lifetimes.idleMs || at - record.created >= this.lifetimes.absoluteMs) {
+    if (
+      at - record.seen >= this.lifetimes.idleMs ||
+      at - record.created >= this.lifetimes.absoluteMs
+    ) {
       await this.end(id);
       return null;
     }
@@ -59,7 +66,10 @@ export class SessionRecords {
 
   async write(id: string, record: SessionRecord): Promise<void> {
     const at = this.now();
-    const ttl = Math.min(this.lifetimes.idleMs - (at - record.seen), this.lifetimes.absoluteMs - (at - record.created));
+    const ttl = Math.min(
+      this.lifetimes.idleMs - (at - record.seen),
+      this.lifetimes.absoluteMs - (at - record.created),
+    );
     if (ttl <= 0) return this.end(id);
     await this.store.put('session', hashOf(id), this.sealer.seal(record), ttl);
   }
@@ -78,5 +88,7 @@ function asRecord(value: unknown): SessionRecord | null {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Partial<SessionRecord>;
   const numbers = [v.e, v.created, v.seen].every((n) => typeof n === 'number');
-  return typeof v.a === 'string' && typeof v.r === 'string' && numbers ? (v as SessionRecord) : null;
+  return typeof v.a === 'string' && typeof v.r === 'string' && numbers
+    ? (v as SessionRecord)
+    : null;
 }

@@ -8,7 +8,8 @@ import { badUserInput } from '../errors.js';
  * HMAC-SHA256 whose key is derived from the client secret (no extra setting; every instance
  * with the same secret verifies it; rotating the secret invalidates pending states).
  *
- * Format: `v1.<base64url payload>.<base64url mac>`; payload `{"e":<expiry s>,"n":<nonce>,"r":<uri hash>}`.
+ * Format: `v1.<base64url payload>.<base64url mac>`; payload `{"e":<expiry s>,"n":<nonce>,"r":<uri
+ * hash>}`.
  */
 export const STATE_VERSION = 'v1';
 const DEFAULT_TTL_SECONDS = 600;
@@ -29,7 +30,10 @@ export interface VerifiedState {
 }
 
 export interface StateSigner {
-  /** A fresh state for an authorization that will come back to `redirectUri`, bound to `challenge` if given. */
+  /**
+   * A fresh state for an authorization that will come back to `redirectUri`, bound to `challenge`
+   * if given.
+   */
   issue(redirectUri: string, challenge?: string): { state: string; expiresAt: Date };
   /**
    * Throws BAD_USER_INPUT when the state is missing, forged, expired or for another redirect URI.
@@ -38,11 +42,17 @@ export interface StateSigner {
   verify(state: string | null | undefined, redirectUri: string): VerifiedState;
 }
 
-export function createStateSigner(clientSecret: string, options: { ttlSeconds?: number; now?: () => number } = {}): StateSigner {
-  const key = Buffer.from(hkdfSync('sha256', clientSecret, 'openhumans-graphql', 'oauth2 state v1', 32));
+export function createStateSigner(
+  clientSecret: string,
+  options: { ttlSeconds?: number; now?: () => number } = {},
+): StateSigner {
+  const key = Buffer.from(
+    hkdfSync('sha256', clientSecret, 'openhumans-graphql', 'oauth2 state v1', 32),
+  );
   const ttl = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   const nowMs = options.now ?? Date.now;
-  const mac = (payload: string): Buffer => createHmac('sha256', key).update(`${STATE_VERSION}.${payload}`).digest();
+  const mac = (payload: string): Buffer =>
+    createHmac('sha256', key).update(`${STATE_VERSION}.${payload}`).digest();
 
   return {
     issue(redirectUri, challenge) {
@@ -54,12 +64,22 @@ export function createStateSigner(clientSecret: string, options: { ttlSeconds?: 
         ...(challenge ? { c: challenge } : {}),
       };
       const encoded = Buffer.from(JSON.stringify(payload)).toString('base64url');
-      return { state: `${STATE_VERSION}.${encoded}.${mac(encoded).toString('base64url')}`, expiresAt: new Date(expiresAtS * 1000) };
+      return {
+        state: `${STATE_VERSION}.${encoded}.${mac(encoded).toString('base64url')}`,
+        expiresAt: new Date(expiresAtS * 1000),
+      };
     },
     verify(state, redirectUri) {
-      if (!state) throw stateError('The `state` is missing: pass the value that came back with the code.');
+      if (!state)
+        throw stateError('The `state` is missing: pass the value that came back with the code.');
       const [version, encoded, signature, ...rest] = state.split('.');
-      if (version !== STATE_VERSION || !encoded || !signature || rest.length > 0 || state.length > 512) {
+      if (
+        version !== STATE_VERSION ||
+        !encoded ||
+        !signature ||
+        rest.length > 0 ||
+        state.length > 512
+      ) {
         throw stateError('The `state` was not issued by this gateway.');
       }
       const given = Buffer.from(signature, 'base64url');
@@ -70,7 +90,9 @@ export function createStateSigner(clientSecret: string, options: { ttlSeconds?: 
       const payload = parsePayload(encoded);
       if (!payload) throw stateError('The `state` was not issued by this gateway.');
       if (payload.e * 1000 <= nowMs()) {
-        throw stateError('The `state` has expired: start the sign-in again with `oauthAuthorizeUrl`.');
+        throw stateError(
+          'The `state` has expired: start the sign-in again with `oauthAuthorizeUrl`.',
+        );
       }
       if (payload.r !== uriHash(redirectUri)) {
         throw stateError('The `state` was issued for another `redirectUri`.');
@@ -86,8 +108,11 @@ function uriHash(uri: string): string {
 
 function parsePayload(encoded: string): StatePayload | null {
   try {
-    const value = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as Partial<StatePayload>;
-    if (typeof value.e !== 'number' || typeof value.n !== 'string' || typeof value.r !== 'string') return null;
+    const value = JSON.parse(
+      Buffer.from(encoded, 'base64url').toString('utf8'),
+    ) as Partial<StatePayload>;
+    if (typeof value.e !== 'number' || typeof value.n !== 'string' || typeof value.r !== 'string')
+      return null;
     if (value.c !== undefined && typeof value.c !== 'string') return null;
     return { e: value.e, n: value.n, r: value.r, ...(value.c ? { c: value.c } : {}) };
   } catch {

@@ -2,10 +2,13 @@ import { LRUCache } from 'lru-cache';
 import { tokenKey } from '../auth/token.js';
 import type { OpenHumansHttp } from '../datasources/open-humans-http.js';
 import { isUpstreamError, toGatewayError } from '../datasources/open-humans-http.js';
-import { ErrorCode, ErrorReason, GatewayError, badUserInput } from '../errors.js';
+import { badUserInput, ErrorCode, ErrorReason, GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-/** What `/oauth2/token/` hands out (Open Humans' OAuth2 token endpoint), with the expiry made absolute. */
+/**
+ * What `/oauth2/token/` hands out (Open Humans' OAuth2 token endpoint), with the expiry made
+ * absolute.
+ */
 export interface OAuthTokenSet {
   accessToken: string;
   refreshToken: string;
@@ -54,7 +57,9 @@ export class OAuthTokenApi {
     this.#http = options.http;
     // RFC 6749 §2.3.1: form-encode both parts before Base64 (DOT unquotes them).
     const { clientId, clientSecret } = options.client;
-    this.#basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
+    this.#basic = Buffer.from(
+      `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`,
+    ).toString('base64');
     this.#logger = options.logger.child({ component: 'oauth' });
     this.#now = options.now ?? Date.now;
     const grace = options.refreshGraceMs ?? 0;
@@ -83,10 +88,12 @@ export class OAuthTokenApi {
     const recent = options.grace === false ? undefined : this.#recent?.get(key);
     if (recent) return Promise.resolve(recent);
     return this.#singleFlight(`refresh ${key}`, () =>
-      this.#post({ grant_type: 'refresh_token', refresh_token: refreshToken }, 'refresh').then((tokens) => {
-        this.#recent?.set(key, tokens);
-        return tokens;
-      }),
+      this.#post({ grant_type: 'refresh_token', refresh_token: refreshToken }, 'refresh').then(
+        (tokens) => {
+          this.#recent?.set(key, tokens);
+          return tokens;
+        },
+      ),
     );
   }
 
@@ -113,14 +120,19 @@ export class OAuthTokenApi {
       throw this.#mapError(err, grant);
     }
     const tokens = toTokenSet(wire, this.#now());
-    if (!tokens) throw new GatewayError(ErrorCode.UPSTREAM_ERROR, 'Open Humans sent a token response the gateway could not read.');
+    if (!tokens)
+      throw new GatewayError(
+        ErrorCode.UPSTREAM_ERROR,
+        'Open Humans sent a token response the gateway could not read.',
+      );
     // No refresh_token in the answer means no rotation: the old one stays valid.
     if (!tokens.refreshToken && grant === 'refresh') tokens.refreshToken = form.refresh_token ?? '';
     return tokens;
   }
 
   #mapError(err: unknown, grant: 'code' | 'refresh'): unknown {
-    const oauthError = isUpstreamError(err) && err.kind === 'status' ? oauthErrorCode(err.body) : undefined;
+    const oauthError =
+      isUpstreamError(err) && err.kind === 'status' ? oauthErrorCode(err.body) : undefined;
     switch (oauthError) {
       case 'invalid_grant':
         return grant === 'refresh'
@@ -135,10 +147,15 @@ export class OAuthTokenApi {
               { argument: 'code' },
             );
       case 'invalid_request':
-        return badUserInput('Open Humans refused the request: check `redirectUri` (it must be the registered one).');
+        return badUserInput(
+          'Open Humans refused the request: check `redirectUri` (it must be the registered one).',
+        );
       case 'invalid_client':
       case 'unauthorized_client':
-        this.#logger.error('Open Humans refused the OAuth2 client credentials: check OPENHUMANS_CLIENT_ID and OPENHUMANS_CLIENT_SECRET', { oauthError });
+        this.#logger.error(
+          'Open Humans refused the OAuth2 client credentials: check OPENHUMANS_CLIENT_ID and OPENHUMANS_CLIENT_SECRET',
+          { oauthError },
+        );
         return clientMisconfigured();
       default:
         return toGatewayError(err);

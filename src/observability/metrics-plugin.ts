@@ -1,5 +1,5 @@
-import { getOperationAST } from 'graphql';
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../errors.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -39,7 +39,12 @@ const isResult = (value: unknown): value is ExecutionResult =>
  */
 export function useMetrics(
   metrics: GatewayMetrics,
-  options: { path: string; graphqlPaths: readonly string[]; token: string | null; endpoint?: 'graphql' | 'subgraph' },
+  options: {
+    path: string;
+    graphqlPaths: readonly string[];
+    token: string | null;
+    endpoint?: 'graphql' | 'subgraph';
+  },
 ): Plugin {
   const requests = new WeakMap<Request, RequestInfo>();
   const endpoint = options.endpoint ?? 'graphql';
@@ -62,7 +67,11 @@ export function useMetrics(
         return;
       }
       if (graphqlPaths.has(url.pathname) && !requests.has(request)) {
-        requests.set(request, { started: performance.now(), operationName: '(none)', operationType: 'unknown' });
+        requests.set(request, {
+          started: performance.now(),
+          operationName: '(none)',
+          operationType: 'unknown',
+        });
       }
     },
     onParams({ request, params }) {
@@ -88,7 +97,12 @@ export function useMetrics(
       if (!info) return;
       requests.delete(request);
       metrics.observeRequest(
-        { operationName: info.operationName, operationType: info.operationType, status: response.status, endpoint },
+        {
+          operationName: info.operationName,
+          operationType: info.operationType,
+          status: response.status,
+          endpoint,
+        },
         (performance.now() - info.started) / 1000,
       );
     },

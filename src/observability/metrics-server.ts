@@ -21,9 +21,15 @@ export async function metricsResponse(
   fetchAPI: { Response: typeof Response },
 ): Promise<Response> {
   if (token !== null && !secretMatches(bearerOf(request), token)) {
-    return errorResponse(fetchAPI, 401, ErrorCode.UNAUTHENTICATED, 'Metrics need `Authorization: Bearer <METRICS_TOKEN>`.', {
-      'www-authenticate': 'Bearer realm="metrics"',
-    });
+    return errorResponse(
+      fetchAPI,
+      401,
+      ErrorCode.UNAUTHENTICATED,
+      'Metrics need `Authorization: Bearer <METRICS_TOKEN>`.',
+      {
+        'www-authenticate': 'Bearer realm="metrics"',
+      },
+    );
   }
   return new fetchAPI.Response(await metrics.render(), {
     status: 200,
@@ -38,7 +44,12 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-async function handle(metrics: GatewayMetrics, token: string | null, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  metrics: GatewayMetrics,
+  token: string | null,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   // No body is ever read: a request is answered from its head alone.
   const url = new URL(req.url ?? '/', 'http://metrics.local');
   if (req.method !== 'GET' || url.pathname !== '/metrics') {
@@ -46,13 +57,21 @@ async function handle(metrics: GatewayMetrics, token: string | null, req: Incomi
     return;
   }
   const headers = new Headers();
-  if (typeof req.headers.authorization === 'string') headers.set('authorization', req.headers.authorization);
-  const response = await metricsResponse(metrics, new Request(url, { headers }), token, { Response });
-  res.writeHead(response.status, Object.fromEntries(response.headers)).end(Buffer.from(await response.arrayBuffer()));
+  if (typeof req.headers.authorization === 'string')
+    headers.set('authorization', req.headers.authorization);
+  const response = await metricsResponse(metrics, new Request(url, { headers }), token, {
+    Response,
+  });
+  res
+    .writeHead(response.status, Object.fromEntries(response.headers))
+    .end(Buffer.from(await response.arrayBuffer()));
 }
 
 /** Starts the metrics listener (`METRICS_PORT`; port 0 picks a free one, for tests). */
-export async function startMetricsServer(metrics: GatewayMetrics, options: { port: number; host: string; token: string | null }): Promise<MetricsServer> {
+export async function startMetricsServer(
+  metrics: GatewayMetrics,
+  options: { port: number; host: string; token: string | null },
+): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     handle(metrics, options.token, req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500);

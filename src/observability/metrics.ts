@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /*
  * Prometheus metrics of one gateway (its own registry, so several gateways in one process, as
@@ -15,7 +15,13 @@ export type BreakerState = 'closed' | 'open' | 'half_open';
 /** What the upstream side reports; the resilience layer calls `breakerState` on each change. */
 export interface UpstreamObserver {
   /** One upstream call finished (the HTTP layer's `onCall`). */
-  upstreamCall(event: { route: string; method: string; status: number | undefined; outcome: string; durationMs: number }): void;
+  upstreamCall(event: {
+    route: string;
+    method: string;
+    status: number | undefined;
+    outcome: string;
+    durationMs: number;
+  }): void;
   /** A circuit breaker named `name` is now in `state`. */
   breakerState(name: string, state: BreakerState): void;
 }
@@ -40,7 +46,9 @@ export interface GatewayMetricsOptions {
 export class GatewayMetrics implements UpstreamObserver {
   readonly registry = new Registry();
   private readonly operationNames = new Set<string>();
-  private readonly requestDuration: Histogram<'operation_name' | 'operation_type' | 'status' | 'endpoint'>;
+  private readonly requestDuration: Histogram<
+    'operation_name' | 'operation_type' | 'status' | 'endpoint'
+  >;
   private readonly graphqlErrors: Counter<'operation_name' | 'code'>;
   private readonly upstreamCalls: Counter<'route' | 'method' | 'status' | 'outcome'>;
   private readonly upstreamDuration: Histogram<'route' | 'outcome'>;
@@ -57,7 +65,11 @@ export class GatewayMetrics implements UpstreamObserver {
       collectDefaultMetrics({ register: this.registry });
       // prom-client names these three gauges `_total`, a suffix Prometheus keeps for counters
       // (promtool rejects them); the per-type `nodejs_active_*{type}` gauges carry the same data.
-      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      for (const name of [
+        'nodejs_active_handles_total',
+        'nodejs_active_requests_total',
+        'nodejs_active_resources_total',
+      ]) {
         this.registry.removeSingleMetric(name);
       }
     }
@@ -136,7 +148,11 @@ export class GatewayMetrics implements UpstreamObserver {
   private registerCacheMetrics(registers: Registry[]): void {
     const sum = (pick: (c: CacheCounters) => number | undefined): number =>
       this.caches.reduce((n, c) => n + (pick(c) ?? 0), 0);
-    const counterFrom = (name: string, help: string, pick: (c: CacheCounters) => number | undefined) =>
+    const counterFrom = (
+      name: string,
+      help: string,
+      pick: (c: CacheCounters) => number | undefined,
+    ) =>
       new Counter({
         name,
         help,
@@ -146,9 +162,21 @@ export class GatewayMetrics implements UpstreamObserver {
           this.inc(sum(pick));
         },
       });
-    counterFrom('public_cache_hits_total', 'Public cache lookups answered from the cache.', (c) => c.hits);
-    counterFrom('public_cache_misses_total', 'Public cache lookups that called Open Humans.', (c) => c.misses);
-    counterFrom('public_cache_joined_total', 'Public cache misses that joined a call already in flight.', (c) => c.joined);
+    counterFrom(
+      'public_cache_hits_total',
+      'Public cache lookups answered from the cache.',
+      (c) => c.hits,
+    );
+    counterFrom(
+      'public_cache_misses_total',
+      'Public cache lookups that called Open Humans.',
+      (c) => c.misses,
+    );
+    counterFrom(
+      'public_cache_joined_total',
+      'Public cache misses that joined a call already in flight.',
+      (c) => c.joined,
+    );
     new Gauge({
       name: 'public_cache_hit_ratio',
       help: 'Share of public cache lookups answered without a new upstream call (hits + joined) / all.',
@@ -173,7 +201,12 @@ export class GatewayMetrics implements UpstreamObserver {
 
   /** One GraphQL request ended (see `useMetrics`). */
   observeRequest(
-    labels: { operationName: string; operationType: string; status: number; endpoint?: 'graphql' | 'subgraph' },
+    labels: {
+      operationName: string;
+      operationType: string;
+      status: number;
+      endpoint?: 'graphql' | 'subgraph';
+    },
     seconds: number,
   ): void {
     this.requestDuration.observe(
@@ -191,9 +224,20 @@ export class GatewayMetrics implements UpstreamObserver {
     this.graphqlErrors.inc({ operation_name: operationName, code });
   }
 
-  upstreamCall(event: { route: string; method: string; status: number | undefined; outcome: string; durationMs: number }): void {
+  upstreamCall(event: {
+    route: string;
+    method: string;
+    status: number | undefined;
+    outcome: string;
+    durationMs: number;
+  }): void {
     const outcome = event.outcome;
-    this.upstreamCalls.inc({ route: event.route, method: event.method, status: event.status === undefined ? 'none' : String(event.status), outcome });
+    this.upstreamCalls.inc({
+      route: event.route,
+      method: event.method,
+      status: event.status === undefined ? 'none' : String(event.status),
+      outcome,
+    });
     this.upstreamDuration.observe({ route: event.route, outcome }, event.durationMs / 1000);
   }
 

@@ -17,10 +17,15 @@ export interface OtelSdk {
 /** Whether the standard variables ask for trace export over OTLP. */
 export function otlpTracingWanted(env: Env): boolean {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   if (exporters.includes('none')) return false;
   if (exporters.includes('otlp')) return true;
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
+  return Boolean(
+    env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim(),
+  );
 }
 
 /** The traces URL as the OTLP/HTTP spec derives it (undefined: the exporter's own default). */
@@ -31,20 +36,29 @@ function tracesUrl(env: Env): string | undefined {
   return base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined;
 }
 
-/** Registers the SDK globally (tracer provider, W3C propagator, async context); null when not wanted. */
+/**
+ * Registers the SDK globally (tracer provider, W3C propagator, async context); null when not
+ * wanted.
+ */
 export async function startOtelSdk(env: Env = process.env): Promise<OtelSdk | null> {
   if (!otlpTracingWanted(env)) return null;
-  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, resources] = await Promise.all([
-    import('@opentelemetry/sdk-trace-node'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@opentelemetry/resources'),
-  ]);
+  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, resources] =
+    await Promise.all([
+      import('@opentelemetry/sdk-trace-node'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+    ]);
   const detected = resources.detectResources({ detectors: [resources.envDetector] });
   const resource = resources
-    .resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || 'openhumans-graphql' })
+    .resourceFromAttributes({
+      'service.name': env.OTEL_SERVICE_NAME?.trim() || 'openhumans-graphql',
+    })
     .merge(detected);
   const exporter = new OTLPTraceExporter({ url: tracesUrl(env) });
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
+  const provider = new NodeTracerProvider({
+    resource,
+    spanProcessors: [new BatchSpanProcessor(exporter)],
+  });
   provider.register();
   return { shutdown: () => provider.shutdown() };
 }

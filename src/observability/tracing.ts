@@ -1,12 +1,12 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Context, Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ExecutionArgs } from 'graphql';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { requestIdOf } from '../http/request-id.js';
 import { VERSION } from '../version.js';
 import { extractTraceContext } from './trace-context.js';
-import { TRACER_NAME, clearRequestTraceContext, setRequestTraceContext } from './upstream-spans.js';
+import { clearRequestTraceContext, setRequestTraceContext, TRACER_NAME } from './upstream-spans.js';
 
 /*
  * OpenTelemetry tracing through the API: with no SDK registered every span is a no-op, but an
@@ -41,7 +41,9 @@ export class GatewayTracing {
       if (!entry || !operation) return;
       entry.span.setAttribute('graphql.operation.type', operation.operation);
       if (operation.name) entry.span.setAttribute('graphql.operation.name', operation.name.value);
-      entry.span.updateName(operation.name ? `${operation.operation} ${operation.name.value}` : operation.operation);
+      entry.span.updateName(
+        operation.name ? `${operation.operation} ${operation.name.value}` : operation.operation,
+      );
     };
     return {
       onRequest: ({ request, url }) => {
@@ -51,7 +53,11 @@ export class GatewayTracing {
           `${request.method} ${url.pathname}`,
           {
             kind: SpanKind.SERVER,
-            attributes: { 'http.request.method': request.method, 'url.path': url.pathname, 'url.scheme': url.protocol.replace(':', '') },
+            attributes: {
+              'http.request.method': request.method,
+              'url.path': url.pathname,
+              'url.scheme': url.protocol.replace(':', ''),
+            },
           },
           parent,
         );

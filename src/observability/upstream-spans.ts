@@ -68,8 +68,12 @@ export function startUpstreamSpan(call: UpstreamCallInfo): UpstreamSpan | undefi
     end(status, outcome) {
       if (status !== undefined) span.setAttribute('http.response.status_code', status);
       if (outcome !== 'ok') {
-        // error.type: the status code for HTTP errors, else the failure kind (timeout, connection...).
-        span.setAttribute('error.type', status !== undefined && status >= 400 ? String(status) : outcome);
+        // error.type: the status code for HTTP errors, else the failure kind (timeout,
+        // connection...).
+        span.setAttribute(
+          'error.type',
+          status !== undefined && status >= 400 ? String(status) : outcome,
+        );
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
       span.end();

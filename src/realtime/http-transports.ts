@@ -17,17 +17,30 @@ import { ErrorCode } from '../errors.js';
 const STREAM_TOKEN_HEADER = 'x-graphql-event-stream-token';
 
 /** Where to go instead; part of every refusal's message. */
-const USE_INSTEAD = 'Use WebSocket (graphql-transport-ws) or Server-Sent Events (distinct connections mode, Accept: text/event-stream).';
+const USE_INSTEAD =
+  'Use WebSocket (graphql-transport-ws) or Server-Sent Events (distinct connections mode, Accept: text/event-stream).';
 
 function refusal(status: number, message: string, transport: string): Response {
-  const body = { errors: [{ message: `${message} ${USE_INSTEAD}`, extensions: { code: ErrorCode.BAD_USER_INPUT, transport } }] };
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
+  const body = {
+    errors: [
+      {
+        message: `${message} ${USE_INSTEAD}`,
+        extensions: { code: ErrorCode.BAD_USER_INPUT, transport },
+      },
+    ],
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  });
 }
 
 function isSingleConnectionSse(request: Request, url: URL): boolean {
   if (request.method === 'PUT') return true;
   if (request.headers.has(STREAM_TOKEN_HEADER)) return true;
-  return request.method === 'GET' && url.searchParams.has('token') && !url.searchParams.has('query');
+  return (
+    request.method === 'GET' && url.searchParams.has('token') && !url.searchParams.has('query')
+  );
 }
 
 const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
@@ -45,16 +58,28 @@ export function useUnsupportedTransportErrors(paths: readonly string[]): Plugin 
   return {
     onRequest({ request, url, endResponse }) {
       if (!served.has(url.pathname) || !isSingleConnectionSse(request, url)) return;
-      endResponse(refusal(406, "graphql-sse's single connection mode is not served.", 'graphql-sse-single-connection'));
+      endResponse(
+        refusal(
+          406,
+          "graphql-sse's single connection mode is not served.",
+          'graphql-sse-single-connection',
+        ),
+      );
     },
     onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
-      // Only a live subscription that yoga found no streaming processor for (it would answer 406, empty).
+      // Only a live subscription that yoga found no streaming processor for (it would answer 406,
+      // empty).
       if (resultProcessor || !isAsyncIterable(result) || !wantsMultipartOnly(request)) return;
       const iterator = result[Symbol.asyncIterator]();
       // End the subscription at once: nobody will read it.
       void iterator.return?.();
       setResultProcessor(
-        () => refusal(406, 'Subscriptions over multipart HTTP (Apollo Client) are not supported.', 'multipart-subscription'),
+        () =>
+          refusal(
+            406,
+            'Subscriptions over multipart HTTP (Apollo Client) are not supported.',
+            'multipart-subscription',
+          ),
         'application/json',
       );
     },

@@ -10,8 +10,12 @@ export interface ConnectionCredentials {
 
 const TOKEN = /^[^\s]{1,4096}$/;
 
-/** The first string among the connection_init payload's `Authorization`, `authorization`, `token`. */
-function payloadCredential(params: Readonly<Record<string, unknown>> | undefined): string | null | false {
+/**
+ * The first string among the connection_init payload's `Authorization`, `authorization`, `token`.
+ */
+function payloadCredential(
+  params: Readonly<Record<string, unknown>> | undefined,
+): string | null | false {
   if (!params) return null;
   for (const key of ['Authorization', 'authorization', 'token'] as const) {
     if (!(key in params) || params[key] === undefined || params[key] === null) continue;
@@ -36,7 +40,8 @@ export function connectionCredentials(
   const fromPayload = payloadCredential(params);
   if (fromPayload === false) return false;
   const header = request.headers.authorization;
-  const authorization = fromPayload ?? (typeof header === 'string' && header !== '' ? header : null);
+  const authorization =
+    fromPayload ?? (typeof header === 'string' && header !== '' ? header : null);
   const cookie = typeof request.headers.cookie === 'string' ? request.headers.cookie : null;
   // An explicit credential wins: the cookie is then not sent on (as over HTTP, where an
   // Authorization header makes the session cookie ignored).

@@ -3,7 +3,11 @@ import type { DocumentNode } from 'graphql';
 import { getOperationAST } from 'graphql';
 import { requestIdOf } from '../http/request-id.js';
 import { extractTraceContext } from '../observability/trace-context.js';
-import { TRACER_NAME, clearRequestTraceContext, setRequestTraceContext } from '../observability/upstream-spans.js';
+import {
+  clearRequestTraceContext,
+  setRequestTraceContext,
+  TRACER_NAME,
+} from '../observability/upstream-spans.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -12,10 +16,18 @@ import { VERSION } from '../version.js';
  * Upstream calls made for the operation find it through its request id, as over HTTP.
  * @returns a function ending the span (called once the operation completes or the socket closes).
  */
-export function startOperationSpan(request: Request, document: DocumentNode, operationName: string | null | undefined): () => void {
+export function startOperationSpan(
+  request: Request,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): () => void {
   const parent = extractTraceContext(request.headers);
   const operation = getOperationAST(document, operationName);
-  const name = operation ? (operation.name ? `${operation.operation} ${operation.name.value}` : operation.operation) : 'graphql';
+  const name = operation
+    ? operation.name
+      ? `${operation.operation} ${operation.name.value}`
+      : operation.operation
+    : 'graphql';
   const span = trace.getTracer(TRACER_NAME, VERSION).startSpan(
     name,
     {

@@ -1,24 +1,29 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { DocumentNode, ExecutionArgs, ExecutionResult, FormattedExecutionResult } from 'graphql';
+import type {
+  DocumentNode,
+  ExecutionArgs,
+  ExecutionResult,
+  FormattedExecutionResult,
+} from 'graphql';
 import { GraphQLError, getOperationAST } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import type { Extra } from 'graphql-ws/use/ws';
 import type { OperationResult } from 'graphql-ws';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
+import type { Extra } from 'graphql-ws/use/ws';
+import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config/index.js';
 import { ErrorCode, GatewayError } from '../errors.js';
-import { requestIdOf } from '../http/request-id.js';
-import { TokenBucketLimiter } from '../limits/rate-limit.js';
-import { addressKey } from '../limits/client-key.js';
 import { ClientAddressResolver } from '../http/client-address.js';
-import { requestScope } from '../request-scope.js';
+import { requestIdOf } from '../http/request-id.js';
+import { addressKey } from '../limits/client-key.js';
+import { TokenBucketLimiter } from '../limits/rate-limit.js';
 import type { Logger } from '../logger.js';
+import { requestScope } from '../request-scope.js';
+import type { ConnectionCredentials } from './websocket-auth.js';
 import { connectionCredentials, originAllowed } from './websocket-auth.js';
 import { startOperationSpan } from './websocket-tracing.js';
-import type { ConnectionCredentials } from './websocket-auth.js';
 
 /*
  * Subscriptions (and queries and mutations) over WebSocket, protocol `graphql-transport-ws`
@@ -31,7 +36,10 @@ import type { ConnectionCredentials } from './websocket-auth.js';
  */
 
 /** The part of a yoga server that runs operations: its envelop. */
-type Enveloping = Pick<YogaServerInstance<Record<string, unknown>, Record<string, unknown>>, 'getEnveloped'>;
+type Enveloping = Pick<
+  YogaServerInstance<Record<string, unknown>, Record<string, unknown>>,
+  'getEnveloped'
+>;
 
 /** What each socket keeps besides graphql-ws' own state. */
 interface SocketState {
@@ -66,14 +74,20 @@ export interface WebSocketEndpoint {
 
 /** Refuses an upgrade with a plain HTTP status (the client never gets a WebSocket). */
 function refuse(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
+  );
 }
 
 /**
  * Serves WebSocket upgrades on `options.path` of `server`, bounded by `config.websocket`
  * (connections, message size, connection-init deadline, operations per socket).
  */
-export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, options: WebSocketOptions): WebSocketEndpoint {
+export function attachWebSocketEndpoint(
+  server: Server,
+  yoga: Enveloping,
+  options: WebSocketOptions,
+): WebSocketEndpoint {
   const { config, logger } = options;
   const limits = config.websocket;
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
@@ -91,7 +105,8 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
       refuse(socket, 503, 'Service Unavailable');
       return;
     }
-    // Browsers do not apply CORS to WebSockets: only the gateway's own origin and CORS_ORIGINS may open one.
+    // Browsers do not apply CORS to WebSockets: only the gateway's own origin and CORS_ORIGINS may
+    // open one.
     if (!originAllowed(req, config.server.corsOrigins)) {
       refuse(socket, 403, 'Forbidden');
       return;
@@ -122,7 +137,8 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
       },
       onSubscribe: async (ctx, id, params) => {
         const state = ctx.extra.state;
-        if (!state) return [new GatewayError(ErrorCode.UNAUTHENTICATED, 'Connection not initialised.')];
+        if (!state)
+          return [new GatewayError(ErrorCode.UNAUTHENTICATED, 'Connection not initialised.')];
         if (state.operations.size >= limits.maxSubscriptionsPerConnection) {
           return [
             new GatewayError(
@@ -132,7 +148,12 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
           ];
         }
         const controller = new AbortController();
-        const request = syntheticRequest(ctx.extra, state.credentials, options.path, controller.signal);
+        const request = syntheticRequest(
+          ctx.extra,
+          state.credentials,
+          options.path,
+          controller.signal,
+        );
         // Each operation takes from the client's bucket, at the HTTP rate (RATE_LIMIT_*): a socket
         // is no way around the per-client limit.
         const limited = rateLimited(limiter, request, ctx.extra.request, addresses);
@@ -154,7 +175,10 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
         const operation = getOperationAST(document, params.operationName);
         if (operation) options.metrics?.websocketOperation(operation.operation);
         state.spans.set(id, startOperationSpan(request, document, params.operationName));
-        logger.debug('websocket operation', { requestId: requestIdOf(request), operationType: operation?.operation ?? 'unknown' });
+        logger.debug('websocket operation', {
+          requestId: requestIdOf(request),
+          operationType: operation?.operation ?? 'unknown',
+        });
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,
@@ -171,7 +195,8 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
       onNext: (_ctx, _id, _payload, _args, result) => masked(result, options.maskError),
       onComplete: (ctx, id) => endOperation(ctx.extra.state, id),
       onClose: (ctx) => {
-        for (const id of [...(ctx.extra.state?.operations.keys() ?? [])]) endOperation(ctx.extra.state, id);
+        for (const id of [...(ctx.extra.state?.operations.keys() ?? [])])
+          endOperation(ctx.extra.state, id);
       },
     },
     wss,
@@ -180,7 +205,9 @@ export function attachWebSocketEndpoint(server: Server, yoga: Enveloping, option
   // graphql-ws, instead of a handshake without a subprotocol that it cannot explain. (Set after
   // `useServer`, which installs its own chooser that answers no subprotocol at all.)
   wss.options.handleProtocols = (protocols: Set<string>) =>
-    protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : (protocols.values().next().value ?? false);
+    protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL)
+      ? GRAPHQL_TRANSPORT_WS_PROTOCOL
+      : (protocols.values().next().value ?? false);
   wss.on('connection', (socket) => {
     options.metrics?.websocketConnection(1);
     socket.once('close', () => options.metrics?.websocketConnection(-1));
@@ -216,15 +243,24 @@ function rateLimited(
   if (address === null) return null;
   const result = limiter.take(addressKey(address));
   if (result.ok) return null;
-  return new GatewayError(ErrorCode.RATE_LIMITED, `Too many operations: retry after ${result.retryAfterSeconds} s.`, {
-    extensions: { retryAfterSeconds: result.retryAfterSeconds },
-  });
+  return new GatewayError(
+    ErrorCode.RATE_LIMITED,
+    `Too many operations: retry after ${result.retryAfterSeconds} s.`,
+    {
+      extensions: { retryAfterSeconds: result.retryAfterSeconds },
+    },
+  );
 }
 
-function inScope(args: ExecutionArgs, run: (runners: RootRunners) => OperationResult): OperationResult {
+function inScope(
+  args: ExecutionArgs,
+  run: (runners: RootRunners) => OperationResult,
+): OperationResult {
   const runners = args.rootValue as RootRunners;
   const requestId = (args.contextValue as { requestId?: unknown }).requestId;
-  return typeof requestId === 'string' ? requestScope.run({ requestId }, () => run(runners)) : run(runners);
+  return typeof requestId === 'string'
+    ? requestScope.run({ requestId }, () => run(runners))
+    : run(runners);
 }
 
 function endOperation(state: SocketState | undefined, id: string): void {
@@ -242,7 +278,12 @@ function endOperation(state: SocketState | undefined, id: string): void {
  * inputs as over HTTP: the connection's Authorization, the session cookie (only from an allowed
  * origin), a request id, and a signal aborted when the operation ends or the socket closes.
  */
-function syntheticRequest(extra: WsExtra, credentials: ConnectionCredentials, path: string, signal: AbortSignal): Request {
+function syntheticRequest(
+  extra: WsExtra,
+  credentials: ConnectionCredentials,
+  path: string,
+  signal: AbortSignal,
+): Request {
   const headers = new Headers();
   if (credentials.authorization !== null) headers.set('authorization', credentials.authorization);
   if (credentials.cookie !== null) headers.set('cookie', credentials.cookie);
@@ -259,7 +300,10 @@ function syntheticRequest(extra: WsExtra, credentials: ConnectionCredentials, pa
 }
 
 /** Results leave through the same masking as over HTTP (upstream errors mapped, others hidden). */
-function masked(result: ExecutionResult, maskError: WebSocketOptions['maskError']): FormattedExecutionResult | undefined {
+function masked(
+  result: ExecutionResult,
+  maskError: WebSocketOptions['maskError'],
+): FormattedExecutionResult | undefined {
   if (!result.errors || result.errors.length === 0) return undefined;
   const errors = result.errors.map((error) => {
     const shown = maskError(error, 'Unexpected error.');

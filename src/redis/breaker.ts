@@ -66,15 +66,18 @@ export class RedisBreaker {
   probeNow(): void {
     if (this.probing || this.openedAt === null) return;
     this.probing = true;
-    this.options.probe().then(
-      () => this.close(),
-      () => {
-        this.openedAt = this.now(); // still unwell: wait a whole period again
-        this.scheduleProbe();
-      },
-    ).finally(() => {
-      this.probing = false;
-    });
+    this.options
+      .probe()
+      .then(
+        () => this.close(),
+        () => {
+          this.openedAt = this.now(); // still unwell: wait a whole period again
+          this.scheduleProbe();
+        },
+      )
+      .finally(() => {
+        this.probing = false;
+      });
   }
 
   private open(): void {

@@ -53,26 +53,37 @@ export class CacheInvalidation {
   async start(): Promise<void> {
     const { redis, channel } = this.options;
     if (!redis || !channel || this.subscriber) return;
-    const subscriber = redis.client.duplicate({ commandTimeout: undefined, enableOfflineQueue: true });
+    const subscriber = redis.client.duplicate({
+      commandTimeout: undefined,
+      enableOfflineQueue: true,
+    });
     this.subscriber = subscriber;
     subscriber.on('error', () => {});
     subscriber.on('message', (from: string, message: string) => {
       if (from === channel && message.length <= MAX_MESSAGE_BYTES) void this.onMessage(message);
     });
     // ioredis re-subscribes by itself after a reconnect.
-    await subscriber.subscribe(channel).catch((err: unknown) => this.options.onError?.(`redis (invalidation): ${safeRedisMessage(err)}`));
+    await subscriber
+      .subscribe(channel)
+      .catch((err: unknown) =>
+        this.options.onError?.(`redis (invalidation): ${safeRedisMessage(err)}`),
+      );
   }
 
   /** After a write to `projectMemberId`: drops what this instance holds and tells the others. */
   async memberChanged(projectMemberId: string): Promise<void> {
     this.dropTokenScoped(projectMemberId);
-    await this.options.publicCache.invalidatePaths(PUBLIC_PATHS_CHANGED_BY_MEMBER_WRITES).catch(() => 0);
+    await this.options.publicCache
+      .invalidatePaths(PUBLIC_PATHS_CHANGED_BY_MEMBER_WRITES)
+      .catch(() => 0);
     const { redis, channel } = this.options;
     if (!redis || !channel) return;
     const message = JSON.stringify({ from: this.instance, member: projectMemberId });
-    await redis.run((c) => c.publish(channel, message)).catch(() => {
-      // Redis down: the other instances' private copies age out within their TTL.
-    });
+    await redis
+      .run((c) => c.publish(channel, message))
+      .catch(() => {
+        // Redis down: the other instances' private copies age out within their TTL.
+      });
   }
 
   /** Resolves at the next announcement from another instance (tests). */
@@ -95,7 +106,9 @@ export class CacheInvalidation {
     }
     if (parsed.from === this.instance || typeof parsed.member !== 'string') return;
     this.dropTokenScoped(parsed.member);
-    await this.options.publicCache.invalidateLocalPaths(PUBLIC_PATHS_CHANGED_BY_MEMBER_WRITES).catch(() => 0);
+    await this.options.publicCache
+      .invalidateLocalPaths(PUBLIC_PATHS_CHANGED_BY_MEMBER_WRITES)
+      .catch(() => 0);
     this.received += 1;
     for (const wake of this.waiters) wake();
     this.waiters.clear();

@@ -8,9 +8,14 @@ import type { Config } from '../config/types.js';
  * or one derived from the upstream and the project (`defaultRedisKeyPrefix`).
  */
 
-/** `ohg:<12 hex>:`: a short hash of the upstream base URL and project id (stable across restarts). */
+/**
+ * `ohg:<12 hex>:`: a short hash of the upstream base URL and project id (stable across restarts).
+ */
 export function defaultRedisKeyPrefix(baseUrl: string, projectId: number | null): string {
-  const digest = createHash('sha256').update(`${baseUrl}|${projectId ?? ''}`).digest('hex').slice(0, 12);
+  const digest = createHash('sha256')
+    .update(`${baseUrl}|${projectId ?? ''}`)
+    .digest('hex')
+    .slice(0, 12);
   return `ohg:${digest}:`;
 }
 

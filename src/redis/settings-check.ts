@@ -18,7 +18,10 @@ export interface RedisSettingsUse {
   events: boolean;
 }
 
-export async function checkRedisSettings(client: Pick<Redis, 'config'>, use: RedisSettingsUse): Promise<string[]> {
+export async function checkRedisSettings(
+  client: Pick<Redis, 'config'>,
+  use: RedisSettingsUse,
+): Promise<string[]> {
   let values: Map<string, string>;
   try {
     values = new Map();
@@ -27,7 +30,9 @@ export async function checkRedisSettings(client: Pick<Redis, 'config'>, use: Red
       if (Array.isArray(pair) && pair.length >= 2) values.set(String(pair[0]), String(pair[1]));
     }
   } catch {
-    return ['Redis settings could not be checked (CONFIG GET is disabled): run it with maxmemory set, maxmemory-policy volatile-lru and, for deauthorization events, persistence (appendonly yes)'];
+    return [
+      'Redis settings could not be checked (CONFIG GET is disabled): run it with maxmemory set, maxmemory-policy volatile-lru and, for deauthorization events, persistence (appendonly yes)',
+    ];
   }
   return problemsOf(values, use);
 }
@@ -36,16 +41,24 @@ export function problemsOf(values: ReadonlyMap<string, string>, use: RedisSettin
   const warnings: string[] = [];
   const policy = values.get('maxmemory-policy');
   if (values.get('maxmemory') === '0') {
-    warnings.push('Redis has no maxmemory: set one (the gateway bounds its cache, but the host is not protected)');
+    warnings.push(
+      'Redis has no maxmemory: set one (the gateway bounds its cache, but the host is not protected)',
+    );
   }
   if (policy === 'noeviction') {
-    warnings.push('Redis maxmemory-policy is noeviction: at maxmemory every write fails (cache, rate limit, webhook events); use volatile-lru');
+    warnings.push(
+      'Redis maxmemory-policy is noeviction: at maxmemory every write fails (cache, rate limit, webhook events); use volatile-lru',
+    );
   } else if (use.events && policy?.startsWith('allkeys-')) {
-    warnings.push(`Redis maxmemory-policy is ${policy}: it may evict the deauthorization event stream; use volatile-lru (evicts only keys with a TTL)`);
+    warnings.push(
+      `Redis maxmemory-policy is ${policy}: it may evict the deauthorization event stream; use volatile-lru (evicts only keys with a TTL)`,
+    );
   }
   const persistent = values.get('appendonly') === 'yes' || (values.get('save') ?? '') !== '';
   if (use.events && values.size > 0 && !persistent) {
-    warnings.push('Redis has no persistence (appendonly no, no save points): a Redis restart loses stored deauthorization events; set appendonly yes');
+    warnings.push(
+      'Redis has no persistence (appendonly no, no save points): a Redis restart loses stored deauthorization events; set appendonly yes',
+    );
   }
   return warnings;
 }

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
-import { RedisBreaker } from './breaker.js';
 import type { RedisHealth } from './breaker.js';
+import { RedisBreaker } from './breaker.js';
 
 /** Thrown instead of calling Redis while the breaker is open or the connection is down. */
 export class RedisUnavailableError extends Error {
@@ -123,7 +123,10 @@ export class SharedRedis {
 }
 
 /** The process's shared Redis from configuration; null without REDIS_URL. */
-export function sharedRedisFromConfig(config: Config, onHealthChange?: (health: RedisHealth) => void): SharedRedis | null {
+export function sharedRedisFromConfig(
+  config: Config,
+  onHealthChange?: (health: RedisHealth) => void,
+): SharedRedis | null {
   if (!config.redisUrl) return null;
   return new SharedRedis({
     url: config.redisUrl,

@@ -11,7 +11,9 @@ import { SharedRedis } from './shared-redis.js';
 export function createSharedRedis(config: Config, logger: Logger): SharedRedis | null {
   if (!config.redisUrl) return null;
   if (config.uploads.handleSecret === null) {
-    logger.warn('UPLOAD_HANDLE_SECRET is not set: each instance signs upload handles with its own random secret, so another instance refuses them; set one secret on every instance');
+    logger.warn(
+      'UPLOAD_HANDLE_SECRET is not set: each instance signs upload handles with its own random secret, so another instance refuses them; set one secret on every instance',
+    );
   }
   const redis = new SharedRedis({
     url: config.redisUrl,
@@ -20,7 +22,9 @@ export function createSharedRedis(config: Config, logger: Logger): SharedRedis |
   });
   redis.onHealthChange((health) => {
     if (health === 'down') {
-      logger.warn('Redis unavailable: public cache in memory, rate limits per instance, idempotency per instance until it is back');
+      logger.warn(
+        'Redis unavailable: public cache in memory, rate limits per instance, idempotency per instance until it is back',
+      );
     } else {
       logger.info('Redis available again: shared cache, rate limits and idempotency restored');
     }

@@ -26,7 +26,12 @@ export const builder = new SchemaBuilder<{
 }>({
   // Federation last, after the directives plugin it needs (src/schema/federation.ts); it is an
   // optional dependency, left out when not installed (src/schema/federation-plugin.ts).
-  plugins: [RelayPlugin, ErrorsPlugin, DirectivePlugin, ...(federationPlugin ? ([federationPlugin] as const) : [])],
+  plugins: [
+    RelayPlugin,
+    ErrorsPlugin,
+    DirectivePlugin,
+    ...(federationPlugin ? ([federationPlugin] as const) : []),
+  ],
   // graphql-tools' directive format: the default array format breaks codegen's printer.
   directives: { useGraphQLToolsUnorderedDirectives: true },
   // Typed, user-actionable errors on mutation payloads (see user-error-mutations.ts).
@@ -36,36 +41,63 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     nodeTypeOptions: { description: 'An object with a globally unique, opaque `id` (Relay).' },
-    // Shareable: every Relay subgraph defines the same PageInfo (federation only; no effect on /graphql).
-    pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.', shareable: true },
+    // Shareable: every Relay subgraph defines the same PageInfo (federation only; no effect on
+    // /graphql).
+    pageInfoTypeOptions: {
+      description: 'Where a page of a connection sits in the whole list.',
+      shareable: true,
+    },
     // Connections and edges are value types too: another subgraph may return or @provide them.
     defaultConnectionTypeOptions: { shareable: true },
     defaultEdgeTypeOptions: { shareable: true },
     nodeQueryOptions: {
-      description: 'Fetches any object by its global `id`; null when it does not exist or is not visible to you.',
+      description:
+        'Fetches any object by its global `id`; null when it does not exist or is not visible to you.',
       args: { id: { description: 'The global `id` of the object.' } },
       resolve: (_root, args, _ctx, _info, resolveNode) => resolveVisibleNode(resolveNode, args.id),
     },
     nodesQueryOptions: {
-      description: 'Fetches several objects by their global ids, in order; null for each one that does not exist or is not visible.',
+      description:
+        'Fetches several objects by their global ids, in order; null for each one that does not exist or is not visible.',
       args: { ids: { description: 'Global ids of the objects, in the order wanted.' } },
-      resolve: (_root, args, _ctx, _info, resolveNodes) => resolveVisibleNodes(resolveNodes, args.ids),
+      resolve: (_root, args, _ctx, _info, resolveNodes) =>
+        resolveVisibleNodes(resolveNodes, args.ids),
     },
     decodeGlobalID: decodeGlobalId,
     idFieldOptions: { description: 'A globally unique, opaque identifier (Relay global ID).' },
     // Descriptions of what every connection shares (pagination.ts serves them all).
-    firstArgOptions: { description: 'Return the first n items (after `after`, when given). At most the maximum page size (100 unless configured).' },
-    afterArgOptions: { description: 'Return items after this cursor (an `endCursor` or edge `cursor` of this connection).' },
-    lastArgOptions: { description: 'Return the last n items (before `before`, when given). At most the maximum page size.' },
-    beforeArgOptions: { description: 'Return items before this cursor (a `startCursor` or edge `cursor` of this connection).' },
-    cursorFieldOptions: { description: 'An opaque cursor pointing at this edge, for `after`/`before`.' },
-    edgesFieldOptions: { description: 'The items on this page, in list order, each with its cursor.' },
+    firstArgOptions: {
+      description:
+        'Return the first n items (after `after`, when given). At most the maximum page size (100 unless configured).',
+    },
+    afterArgOptions: {
+      description:
+        'Return items after this cursor (an `endCursor` or edge `cursor` of this connection).',
+    },
+    lastArgOptions: {
+      description:
+        'Return the last n items (before `before`, when given). At most the maximum page size.',
+    },
+    beforeArgOptions: {
+      description:
+        'Return items before this cursor (a `startCursor` or edge `cursor` of this connection).',
+    },
+    cursorFieldOptions: {
+      description: 'An opaque cursor pointing at this edge, for `after`/`before`.',
+    },
+    edgesFieldOptions: {
+      description: 'The items on this page, in list order, each with its cursor.',
+    },
     nodeFieldOptions: { description: 'The item this edge points at.' },
     pageInfoFieldOptions: { description: 'Where this page sits in the whole list.' },
     hasNextPageFieldOptions: { description: 'Whether items follow this page.' },
     hasPreviousPageFieldOptions: { description: 'Whether items precede this page.' },
-    startCursorFieldOptions: { description: 'The cursor of the first edge of this page; null when the page is empty.' },
-    endCursorFieldOptions: { description: 'The cursor of the last edge of this page; null when the page is empty.' },
+    startCursorFieldOptions: {
+      description: 'The cursor of the first edge of this page; null when the page is empty.',
+    },
+    endCursorFieldOptions: {
+      description: 'The cursor of the last edge of this page; null when the page is empty.',
+    },
   },
 });
 

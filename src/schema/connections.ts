@@ -4,8 +4,8 @@
  * `OffsetConnection` built by `resolveOffsetPage` (pagination.ts).
  */
 import type { ObjectRef, SchemaTypes } from '@pothos/core';
-import { builder } from './builder.js';
 import type { Context } from '../context.js';
+import { builder } from './builder.js';
 import {
   type ConnectionArgs,
   type OffsetConnection,

@@ -6,9 +6,15 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { TokenKind } from '../auth/token.js';
 import type { Context } from '../context.js';
-import { DataFileUploads, findMemberFile } from '../datasources/writes/data-file-uploads.js';
-import { ChecksumMismatchError, FileTooLargeError, IdempotencyConflictError, InputError, InvalidUploadHandleError } from '../datasources/writes/errors.js';
 import { deleteDataFiles } from '../datasources/writes/data-file-deletes.js';
+import { DataFileUploads, findMemberFile } from '../datasources/writes/data-file-uploads.js';
+import {
+  ChecksumMismatchError,
+  FileTooLargeError,
+  IdempotencyConflictError,
+  InputError,
+  InvalidUploadHandleError,
+} from '../datasources/writes/errors.js';
 import type { WriteDeps } from '../datasources/writes/write-context.js';
 import { builder } from './builder.js';
 import { decodeGlobalId } from './node-lookup.js';
@@ -21,7 +27,9 @@ export function writeDeps(ctx: Context): WriteDeps {
   return ctx.directSharing;
 }
 
-/** A databaseId from a global id of `typename` (canonical, as `node` takes it) or from plain digits. */
+/**
+ * A databaseId from a global id of `typename` (canonical, as `node` takes it) or from plain digits.
+ */
 export function databaseIdOf(id: string, typename: string, field: string): number {
   if (/^\d{1,15}$/.test(id)) return Number(id);
   try {
@@ -47,10 +55,22 @@ const MetadataInput = builder.inputType('DataFileMetadataInput', {
         'MD5 of the content (hex). Checked against the bytes received; filled in when omitted, except on ' +
         'an upload streamed with a declared `size` (it is only known once the file is stored).',
     }),
-    creationDate: t.string({ description: 'When the data was created: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.' }),
-    startDate: t.string({ description: 'Start of the period the data covers: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.' }),
-    endDate: t.string({ description: 'End of the period the data covers: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.' }),
-    extra: t.field({ type: 'JSONObject', description: 'Any other metadata keys, stored unchanged.' }),
+    creationDate: t.string({
+      description:
+        'When the data was created: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.',
+    }),
+    startDate: t.string({
+      description:
+        'Start of the period the data covers: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.',
+    }),
+    endDate: t.string({
+      description:
+        'End of the period the data covers: ISO 8601 in any form Open Humans accepts (see `MetadataDate`), stored exactly as given.',
+    }),
+    extra: t.field({
+      type: 'JSONObject',
+      description: 'Any other metadata keys, stored unchanged.',
+    }),
   }),
 });
 
@@ -62,9 +82,20 @@ const UploadDataFileInput = builder.inputType('UploadDataFileInput', {
   description: 'Input of `uploadDataFile`.',
   fields: (t) => ({
     projectMemberId: t.string({ description: MEMBER_ID_DESCRIPTION }),
-    file: t.field({ type: 'Upload', required: true, description: 'The file, as a multipart part (GraphQL multipart request spec).' }),
-    metadata: t.field({ type: MetadataInput, required: true, description: 'Metadata stored with the file.' }),
-    dataTypeIds: t.idList({ description: 'Data types of the file (DataType global ids or databaseIds), registered for the project.' }),
+    file: t.field({
+      type: 'Upload',
+      required: true,
+      description: 'The file, as a multipart part (GraphQL multipart request spec).',
+    }),
+    metadata: t.field({
+      type: MetadataInput,
+      required: true,
+      description: 'Metadata stored with the file.',
+    }),
+    dataTypeIds: t.idList({
+      description:
+        'Data types of the file (DataType global ids or databaseIds), registered for the project.',
+    }),
     size: t.float({
       description:
         "The file's exact size in bytes, when known (a whole number above 0, at most the maximum upload " +
@@ -75,7 +106,8 @@ const UploadDataFileInput = builder.inputType('UploadDataFileInput', {
         '`metadata.md5` is given.',
     }),
     idempotencyKey: t.string({
-      description: 'Makes retries safe: a retry with the same key (same token), file and input returns the first upload instead of storing a second file; the key reused with another file or input is an `IdempotencyKeyConflictError`.',
+      description:
+        'Makes retries safe: a retry with the same key (same token), file and input returns the first upload instead of storing a second file; the key reused with another file or input is an `IdempotencyKeyConflictError`.',
     }),
   }),
 });
@@ -84,7 +116,9 @@ const UploadMethodEnum = builder.enumType('UploadMethod', {
   description: 'How the gateway sent the bytes to Open Humans.',
   values: {
     SIMPLE: { description: 'One multipart POST (small files).' },
-    DIRECT: { description: 'Pre-signed PUT to storage, then complete (files above the threshold).' },
+    DIRECT: {
+      description: 'Pre-signed PUT to storage, then complete (files above the threshold).',
+    },
   } as const,
 });
 
@@ -97,23 +131,36 @@ interface UploadPayloadShape {
   asMaster: boolean;
 }
 
-const UploadDataFilePayload = builder.objectRef<UploadPayloadShape>('UploadDataFilePayload').implement({
-  description: 'The stored file.',
-  fields: (t) => ({
-    dataFile: t.field({
-      type: DataFileRef,
-      nullable: true,
-      description: "The new file as the member's file list shows it (null if it cannot be listed right away).",
-      resolve: (p, _args, ctx) => findMemberFile(writeDeps(ctx), p.projectMemberId, p.fileId, p.asMaster),
+const UploadDataFilePayload = builder
+  .objectRef<UploadPayloadShape>('UploadDataFilePayload')
+  .implement({
+    description: 'The stored file.',
+    fields: (t) => ({
+      dataFile: t.field({
+        type: DataFileRef,
+        nullable: true,
+        description:
+          "The new file as the member's file list shows it (null if it cannot be listed right away).",
+        resolve: (p, _args, ctx) =>
+          findMemberFile(writeDeps(ctx), p.projectMemberId, p.fileId, p.asMaster),
+      }),
+      dataFileId: t.id({
+        description: 'Global id of the new DataFile.',
+        resolve: (p) => encodeGlobalID('DataFile', p.fileId),
+      }),
+      databaseId: t.exposeInt('fileId', { description: 'Open Humans id of the new file.' }),
+      projectMemberId: t.exposeString('projectMemberId', {
+        description: 'The member the file belongs to.',
+      }),
+      size: t.float({ description: 'Bytes stored.', resolve: (p) => p.size }),
+      md5: t.exposeString('md5', { description: 'MD5 of the bytes stored (hex).' }),
+      uploadMethod: t.field({
+        type: UploadMethodEnum,
+        description: 'Which upstream path was used.',
+        resolve: (p) => p.method,
+      }),
     }),
-    dataFileId: t.id({ description: 'Global id of the new DataFile.', resolve: (p) => encodeGlobalID('DataFile', p.fileId) }),
-    databaseId: t.exposeInt('fileId', { description: 'Open Humans id of the new file.' }),
-    projectMemberId: t.exposeString('projectMemberId', { description: 'The member the file belongs to.' }),
-    size: t.float({ description: 'Bytes stored.', resolve: (p) => p.size }),
-    md5: t.exposeString('md5', { description: 'MD5 of the bytes stored (hex).' }),
-    uploadMethod: t.field({ type: UploadMethodEnum, description: 'Which upstream path was used.', resolve: (p) => p.method }),
-  }),
-});
+  });
 
 builder.mutationField('uploadDataFile', (t) =>
   t.field({
@@ -128,16 +175,27 @@ builder.mutationField('uploadDataFile', (t) =>
     errors: {
       types: [InputError, FileTooLargeError, ChecksumMismatchError, IdempotencyConflictError],
       directResult: true,
-      union: { name: 'UploadDataFileResult', description: 'The stored file, or why nothing was stored.' },
+      union: {
+        name: 'UploadDataFileResult',
+        description: 'The stored file, or why nothing was stored.',
+      },
     },
-    args: { input: t.arg({ type: UploadDataFileInput, required: true, description: 'What to store, and for whom.' }) },
+    args: {
+      input: t.arg({
+        type: UploadDataFileInput,
+        required: true,
+        description: 'What to store, and for whom.',
+      }),
+    },
     resolve: async (_root, { input }, ctx) => {
       const uploads = new DataFileUploads(writeDeps(ctx), ctx.uploads);
       const result = await uploads.upload({
         projectMemberId: input.projectMemberId,
         file: input.file,
         metadata: input.metadata,
-        dataTypeIds: input.dataTypeIds?.map((id) => databaseIdOf(String(id), 'DataType', 'dataTypeIds')),
+        dataTypeIds: input.dataTypeIds?.map((id) =>
+          databaseIdOf(String(id), 'DataType', 'dataTypeIds'),
+        ),
         idempotencyKey: input.idempotencyKey,
         size: input.size,
       });
@@ -150,9 +208,18 @@ const CreateDataFileUploadInput = builder.inputType('CreateDataFileUploadInput',
   description: 'Input of `createDataFileUpload`.',
   fields: (t) => ({
     projectMemberId: t.string({ description: MEMBER_ID_DESCRIPTION }),
-    filename: t.string({ required: true, description: 'The file name to store (a plain name, no path).' }),
-    metadata: t.field({ type: MetadataInput, required: true, description: 'Metadata stored with the file.' }),
-    dataTypeIds: t.idList({ description: 'Data types of the file (DataType global ids or databaseIds).' }),
+    filename: t.string({
+      required: true,
+      description: 'The file name to store (a plain name, no path).',
+    }),
+    metadata: t.field({
+      type: MetadataInput,
+      required: true,
+      description: 'Metadata stored with the file.',
+    }),
+    dataTypeIds: t.idList({
+      description: 'Data types of the file (DataType global ids or databaseIds).',
+    }),
   }),
 });
 
@@ -164,36 +231,71 @@ interface CreatedShape {
   handle: string;
 }
 
-const CreateDataFileUploadPayload = builder.objectRef<CreatedShape>('CreateDataFileUploadPayload').implement({
-  description:
-    'Where to PUT the bytes. Send `PUT uploadUrl` with `Content-Length` and WITHOUT `Content-Type` ' +
-    '(it breaks the signature), then call `completeDataFileUpload` with `handle`.',
-  fields: (t) => ({
-    uploadUrl: t.field({ type: 'URL', description: 'Pre-signed storage URL (a secret: do not log it).', resolve: (p) => p.uploadUrl }),
-    method: t.string({ description: 'Always `PUT`.', resolve: () => 'PUT' }),
-    requiredHeaders: t.stringList({ description: 'Headers the PUT must carry.', resolve: () => ['Content-Length'] }),
-    forbiddenHeaders: t.stringList({ description: 'Headers the PUT must not carry.', resolve: () => ['Content-Type'] }),
-    expiresAt: t.field({ type: 'DateTime', description: 'When the URL and the handle stop working.', resolve: (p) => p.expiresAt }),
-    handle: t.exposeString('handle', { description: 'Gateway-signed proof for `completeDataFileUpload` (this token only).' }),
-    databaseId: t.exposeInt('fileId', { description: 'Open Humans id of the (still incomplete, invisible) file.' }),
-    projectMemberId: t.exposeString('projectMemberId', { description: 'The member the file will belong to.' }),
-  }),
-});
+const CreateDataFileUploadPayload = builder
+  .objectRef<CreatedShape>('CreateDataFileUploadPayload')
+  .implement({
+    description:
+      'Where to PUT the bytes. Send `PUT uploadUrl` with `Content-Length` and WITHOUT `Content-Type` ' +
+      '(it breaks the signature), then call `completeDataFileUpload` with `handle`.',
+    fields: (t) => ({
+      uploadUrl: t.field({
+        type: 'URL',
+        description: 'Pre-signed storage URL (a secret: do not log it).',
+        resolve: (p) => p.uploadUrl,
+      }),
+      method: t.string({ description: 'Always `PUT`.', resolve: () => 'PUT' }),
+      requiredHeaders: t.stringList({
+        description: 'Headers the PUT must carry.',
+        resolve: () => ['Content-Length'],
+      }),
+      forbiddenHeaders: t.stringList({
+        description: 'Headers the PUT must not carry.',
+        resolve: () => ['Content-Type'],
+      }),
+      expiresAt: t.field({
+        type: 'DateTime',
+        description: 'When the URL and the handle stop working.',
+        resolve: (p) => p.expiresAt,
+      }),
+      handle: t.exposeString('handle', {
+        description: 'Gateway-signed proof for `completeDataFileUpload` (this token only).',
+      }),
+      databaseId: t.exposeInt('fileId', {
+        description: 'Open Humans id of the (still incomplete, invisible) file.',
+      }),
+      projectMemberId: t.exposeString('projectMemberId', {
+        description: 'The member the file will belong to.',
+      }),
+    }),
+  });
 
 builder.mutationField('createDataFileUpload', (t) =>
   t.field({
     // Nullable: a failure leaves the results of the request's other mutations standing.
     nullable: true,
-    description: 'Starts an upload that goes from the client straight to storage (for very large files).',
+    description:
+      'Starts an upload that goes from the client straight to storage (for very large files).',
     type: CreateDataFileUploadPayload,
-    errors: { types: [InputError], directResult: true, union: { name: 'CreateDataFileUploadResult', description: 'Where to upload, or why not.' } },
-    args: { input: t.arg({ type: CreateDataFileUploadInput, required: true, description: 'What will be stored, and for whom.' }) },
+    errors: {
+      types: [InputError],
+      directResult: true,
+      union: { name: 'CreateDataFileUploadResult', description: 'Where to upload, or why not.' },
+    },
+    args: {
+      input: t.arg({
+        type: CreateDataFileUploadInput,
+        required: true,
+        description: 'What will be stored, and for whom.',
+      }),
+    },
     resolve: (_root, { input }, ctx) =>
       new DataFileUploads(writeDeps(ctx), ctx.uploads).createUpload({
         projectMemberId: input.projectMemberId,
         filename: input.filename,
         metadata: input.metadata,
-        dataTypeIds: input.dataTypeIds?.map((id) => databaseIdOf(String(id), 'DataType', 'dataTypeIds')),
+        dataTypeIds: input.dataTypeIds?.map((id) =>
+          databaseIdOf(String(id), 'DataType', 'dataTypeIds'),
+        ),
       }),
   }),
 );
@@ -201,23 +303,33 @@ builder.mutationField('createDataFileUpload', (t) =>
 const CompleteDataFileUploadInput = builder.inputType('CompleteDataFileUploadInput', {
   description: 'Input of `completeDataFileUpload`.',
   fields: (t) => ({
-    handle: t.string({ required: true, description: 'The `handle` from `createDataFileUpload`, with the same token.' }),
+    handle: t.string({
+      required: true,
+      description: 'The `handle` from `createDataFileUpload`, with the same token.',
+    }),
   }),
 });
 
 const CompleteDataFileUploadPayload = builder
-  .objectRef<{ fileId: number; projectMemberId: string; size: number; asMaster: boolean }>('CompleteDataFileUploadPayload')
+  .objectRef<{ fileId: number; projectMemberId: string; size: number; asMaster: boolean }>(
+    'CompleteDataFileUploadPayload',
+  )
   .implement({
     description: 'The completed file.',
     fields: (t) => ({
       dataFile: t.field({
         type: DataFileRef,
         nullable: true,
-        description: "The file as the member's file list shows it (null if it cannot be listed right away).",
-        resolve: (p, _args, ctx) => findMemberFile(writeDeps(ctx), p.projectMemberId, p.fileId, p.asMaster),
+        description:
+          "The file as the member's file list shows it (null if it cannot be listed right away).",
+        resolve: (p, _args, ctx) =>
+          findMemberFile(writeDeps(ctx), p.projectMemberId, p.fileId, p.asMaster),
       }),
       databaseId: t.exposeInt('fileId', { description: 'Open Humans id of the file.' }),
-      size: t.float({ description: 'Bytes stored, as Open Humans measured them.', resolve: (p) => p.size }),
+      size: t.float({
+        description: 'Bytes stored, as Open Humans measured them.',
+        resolve: (p) => p.size,
+      }),
     }),
   });
 
@@ -225,14 +337,24 @@ builder.mutationField('completeDataFileUpload', (t) =>
   t.field({
     // Nullable: a failure leaves the results of the request's other mutations standing.
     nullable: true,
-    description: 'Completes an upload started with `createDataFileUpload`, after the PUT succeeded.',
+    description:
+      'Completes an upload started with `createDataFileUpload`, after the PUT succeeded.',
     type: CompleteDataFileUploadPayload,
     errors: {
       types: [InvalidUploadHandleError, InputError],
       directResult: true,
-      union: { name: 'CompleteDataFileUploadResult', description: 'The completed file, or why not.' },
+      union: {
+        name: 'CompleteDataFileUploadResult',
+        description: 'The completed file, or why not.',
+      },
     },
-    args: { input: t.arg({ type: CompleteDataFileUploadInput, required: true, description: 'The upload to complete.' }) },
+    args: {
+      input: t.arg({
+        type: CompleteDataFileUploadInput,
+        required: true,
+        description: 'The upload to complete.',
+      }),
+    },
     resolve: async (_root, { input }, ctx) => ({
       ...(await new DataFileUploads(writeDeps(ctx), ctx.uploads).completeUpload(input.handle)),
       asMaster: isMaster(ctx),
@@ -246,30 +368,50 @@ const DeleteDataFilesInput = builder.inputType('DeleteDataFilesInput', {
     projectMemberId: t.string({ description: MEMBER_ID_DESCRIPTION }),
     fileId: t.id({ description: 'One file (DataFile global id or databaseId).' }),
     basename: t.string({ description: 'Every file with this name.' }),
-    all: t.boolean({ description: 'Every file this project stored for the member; must be explicitly `true`.' }),
+    all: t.boolean({
+      description: 'Every file this project stored for the member; must be explicitly `true`.',
+    }),
   }),
 });
 
-const DeleteDataFilesPayload = builder.objectRef<{ ids: number[] }>('DeleteDataFilesPayload').implement({
-  description: 'What was deleted (files of other projects, or unknown ids, are never touched).',
-  fields: (t) => ({
-    deletedFileIds: t.idList({ description: 'Global ids of the deleted files.', resolve: (p) => p.ids.map((id) => encodeGlobalID('DataFile', id)) }),
-    deletedDatabaseIds: t.intList({ description: 'Open Humans ids of the deleted files.', resolve: (p) => p.ids }),
-  }),
-});
+const DeleteDataFilesPayload = builder
+  .objectRef<{ ids: number[] }>('DeleteDataFilesPayload')
+  .implement({
+    description: 'What was deleted (files of other projects, or unknown ids, are never touched).',
+    fields: (t) => ({
+      deletedFileIds: t.idList({
+        description: 'Global ids of the deleted files.',
+        resolve: (p) => p.ids.map((id) => encodeGlobalID('DataFile', id)),
+      }),
+      deletedDatabaseIds: t.intList({
+        description: 'Open Humans ids of the deleted files.',
+        resolve: (p) => p.ids,
+      }),
+    }),
+  });
 
 builder.mutationField('deleteDataFiles', (t) =>
   t.field({
     // Nullable: a failure leaves the results of the request's other mutations standing.
     nullable: true,
-    description: "Deletes files this project stored for a member. Never retried.",
+    description: 'Deletes files this project stored for a member. Never retried.',
     type: DeleteDataFilesPayload,
-    errors: { types: [InputError], directResult: true, union: { name: 'DeleteDataFilesResult', description: 'What was deleted, or why nothing was.' } },
-    args: { input: t.arg({ type: DeleteDataFilesInput, required: true, description: 'Which files.' }) },
+    errors: {
+      types: [InputError],
+      directResult: true,
+      union: {
+        name: 'DeleteDataFilesResult',
+        description: 'What was deleted, or why nothing was.',
+      },
+    },
+    args: {
+      input: t.arg({ type: DeleteDataFilesInput, required: true, description: 'Which files.' }),
+    },
     resolve: async (_root, { input }, ctx) => ({
       ids: await deleteDataFiles(writeDeps(ctx), {
         projectMemberId: input.projectMemberId,
-        fileId: input.fileId == null ? null : databaseIdOf(String(input.fileId), 'DataFile', 'fileId'),
+        fileId:
+          input.fileId == null ? null : databaseIdOf(String(input.fileId), 'DataFile', 'fileId'),
         basename: input.basename,
         all: input.all,
       }),

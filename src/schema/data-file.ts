@@ -3,19 +3,20 @@
  * `Query.dataFile`. Metadata is loose upstream (any keys, any values): the typed readers below
  * never throw; they answer null when a value does not have the expected shape.
  */
-import type { DataFile, Window } from '../datasources/models.js';
-import { MAX_TREE_ROWS } from '../datasources/data-type-tree.js';
-import { isValidUsername } from '../datasources/public-api.js';
-import { rebaseDownloadUrl } from '../datasources/wire.js';
+
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
+import { MAX_TREE_ROWS } from '../datasources/data-type-tree.js';
+import type { DataFile, Window } from '../datasources/models.js';
+import { isValidUsername } from '../datasources/public-api.js';
+import { rebaseDownloadUrl } from '../datasources/wire.js';
 import { badUserInput } from '../errors.js';
 import { builder } from './builder.js';
-import { POSITIONAL_PAGING } from './paging-notes.js';
 import { loadPresent, pageOptions } from './connections.js';
 import { selectsAnyField } from './lookahead.js';
-import { resolveOffsetPage, type ConnectionArgs } from './pagination.js';
 import { MetadataDatesRef } from './metadata-date.js';
+import { type ConnectionArgs, resolveOffsetPage } from './pagination.js';
+import { POSITIONAL_PAGING } from './paging-notes.js';
 import { DataFileConnection, DataFileRef, DataTypeRef, ProjectRef, UserRef } from './refs.js';
 
 export { DataFileConnection, DataFileRef };
@@ -128,7 +129,8 @@ DataFileRef.implement({
     created: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'When the file was uploaded, to the microsecond (null only if Open Humans sent no valid date).',
+      description:
+        'When the file was uploaded, to the microsecond (null only if Open Humans sent no valid date).',
       resolve: (file) => file.dates.createdAt,
     }),
     downloadUrl: t.field({
@@ -136,8 +138,7 @@ DataFileRef.implement({
       description:
         'A download link (a redirect to storage). Open Humans makes a new key each time it lists ' +
         'the file; a key is valid for one hour.',
-      resolve: (file, _args, ctx) =>
-        rebaseDownloadUrl(file.downloadUrl, ctx.loaders.baseUrl),
+      resolve: (file, _args, ctx) => rebaseDownloadUrl(file.downloadUrl, ctx.loaders.baseUrl),
     }),
     metadata: t.field({
       type: 'JSONObject',
@@ -192,7 +193,8 @@ DataFileRef.implement({
     }),
     metadataDates: t.field({
       type: MetadataDatesRef,
-      description: 'The metadata dates exactly as set (partial dates, offsets and all), each beside its instant.',
+      description:
+        'The metadata dates exactly as set (partial dates, offsets and all), each beside its instant.',
       resolve: (file) => file.dates.metadataDates,
     }),
     dataTypes: t.field({

@@ -5,16 +5,16 @@
  */
 import type { DataType } from '../datasources/models.js';
 import { builder } from './builder.js';
-import { POSITIONAL_PAGING } from './paging-notes.js';
 import { loadPresent, pageOfList } from './connections.js';
 import { INCLUDE_CHILDREN_DESCRIPTION, resolveDataFiles } from './data-file.js';
+import { POSITIONAL_PAGING } from './paging-notes.js';
 import {
   DataFileConnection,
   DataFileRef,
   DataTypeConnection,
   DataTypeRef,
-  ProjectRef,
   dataTypeNode,
+  ProjectRef,
 } from './refs.js';
 
 export { DataTypeConnection, DataTypeRef };

@@ -2,18 +2,23 @@ import type { Context } from '../context.js';
 import type { DirectSharingApi } from '../datasources/direct-sharing-api.js';
 import { ErrorCode, GatewayError } from '../errors.js';
 import { watchCredentials } from '../events/credential-watch.js';
-import type { StoredDeauthorizationEvent } from '../events/deauthorization-event.js';
+import type {
+  DeauthorizationEventStore,
+  StoredDeauthorizationEvent,
+} from '../events/deauthorization-event.js';
 import type { DeauthorizationFeed } from '../events/live-feed.js';
-import { EventStoreUnavailableError } from '../events/redis-guard.js';
 import { RecheckCoalescer } from '../events/recheck-coalescer.js';
-import type { DeauthorizationEventStore } from '../events/deauthorization-event.js';
+import { EventStoreUnavailableError } from '../events/redis-guard.js';
 
 /**
  * Only the master token of the project the webhook belongs to (OPENHUMANS_PROJECT_ID) may read
  * its events: they say which members left. One D1 call (cached per token unless `api` is a
  * fresh uncached one) proves the project.
  */
-export async function requireWebhookProjectMaster(ctx: Context, api: DirectSharingApi = ctx.directSharing): Promise<void> {
+export async function requireWebhookProjectMaster(
+  ctx: Context,
+  api: DirectSharingApi = ctx.directSharing,
+): Promise<void> {
   const { projectId } = ctx.events;
   if (projectId === null) {
     throw new GatewayError(
@@ -68,7 +73,10 @@ export async function guardSubscription(
       coalescer.run(key, () =>
         requireWebhookProjectMaster(ctx, ctx.directSharing.uncached(signal)),
       ),
-    onCheckError: (err) => ctx.logger.warn('subscription credential re-check failed; trying again later', { err: errorName(err) }),
+    onCheckError: (err) =>
+      ctx.logger.warn('subscription credential re-check failed; trying again later', {
+        err: errorName(err),
+      }),
   });
   feed.onClose(() => watch.stop());
   return endWithError(feed);
@@ -85,10 +93,13 @@ function coalescerFor(store: DeauthorizationEventStore, intervalMs: number): Rec
   return coalescer;
 }
 
-const errorName = (err: unknown): string => (err instanceof GatewayError ? err.code : err instanceof Error ? err.name : 'error');
+const errorName = (err: unknown): string =>
+  err instanceof GatewayError ? err.code : err instanceof Error ? err.name : 'error';
 
 /** Turns the feed's closing GatewayError into one last item that the field's resolver throws. */
-function endWithError(feed: DeauthorizationFeed): AsyncIterableIterator<StoredDeauthorizationEvent | FeedEnded> {
+function endWithError(
+  feed: DeauthorizationFeed,
+): AsyncIterableIterator<StoredDeauthorizationEvent | FeedEnded> {
   let ended = false;
   const iterator: AsyncIterableIterator<StoredDeauthorizationEvent | FeedEnded> = {
     next: async () => {

@@ -70,7 +70,9 @@ async function throughNodeLoader<K, T extends object>(
   loader: { load(key: K): Promise<T> },
   key: K,
 ): Promise<T | null> {
-  const loaded = await loader.load(key).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  const loaded = await loader
+    .load(key)
+    .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
   return entity(loaded);
 }
 

@@ -13,6 +13,7 @@ import './deauthorization.js';
 import './upload.js';
 import './data-file-mutations.js';
 import './message-mutations.js';
+
 // Federation entity keys (`@key`); no effect on the standalone schema printed here. Only with
 // the optional federation plugin installed: the declarations call its builder methods.
 if (federationPlugin) await import('./federation.js');

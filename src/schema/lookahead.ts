@@ -1,4 +1,9 @@
-import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import type {
+  FieldNode,
+  FragmentDefinitionNode,
+  GraphQLResolveInfo,
+  SelectionSetNode,
+} from 'graphql';
 
 /**
  * True when the field being resolved selects any of `names` anywhere beneath it (through inline

@@ -3,9 +3,9 @@ import type { MemberRecord, PrivateDataFile } from '../datasources/direct-sharin
 import { builder } from './builder.js';
 import { connectionWithTotal, pageOptions } from './connections.js';
 import type { CursorKeys } from './cursor-keys.js';
-import { KEYED_PAGING, POSITIONAL_PAGING } from './paging-notes.js';
 import { type ConnectionArgs, resolveOffsetPage } from './pagination.js';
-import { DataFileConnection, DataFileRef, ProjectRef, UserRef, nodeResults } from './refs.js';
+import { KEYED_PAGING, POSITIONAL_PAGING } from './paging-notes.js';
+import { DataFileConnection, DataFileRef, nodeResults, ProjectRef, UserRef } from './refs.js';
 import { SharedSourceRef, toSharedSources } from './shared-source.js';
 
 /** Exchange-member lists a member's files by (source, id): cursors carry both. */

@@ -6,16 +6,20 @@
  * `text` is the stored value, `precision` and `utcOffset` say what it gave, `instant` is how
  * Open Humans reads it. The reading happens in the wire conversion (`datasources/wire-dates.ts`).
  */
-import type { MetadataDateValue, MetadataDates } from '../datasources/wire-dates.js';
+import type { MetadataDates, MetadataDateValue } from '../datasources/wire-dates.js';
 import { builder } from './builder.js';
 
 export const DatePrecisionEnum = builder.enumType('DatePrecision', {
-  description: 'How much of a date-time a metadata date gives; the rest reads as the start of that period.',
+  description:
+    'How much of a date-time a metadata date gives; the rest reads as the start of that period.',
   values: {
     YEAR: { description: 'A year only (`2019`).' },
     MONTH: { description: 'A year and month (`2019-01`).' },
     WEEK: { description: 'An ISO week without a weekday (`2019-W01`): read as its Monday.' },
-    DAY: { description: 'A calendar day, in any form (`2019-01-01`, `20190101`, `2019-032`, `2019-W01-2`).' },
+    DAY: {
+      description:
+        'A calendar day, in any form (`2019-01-01`, `20190101`, `2019-032`, `2019-W01-2`).',
+    },
     HOUR: { description: 'A day and an hour (`2019-01-01T10`).' },
     MINUTE: { description: 'Down to the minute (`2019-01-01T10:30`, `2019-01-01T1030`).' },
     SECOND: { description: 'Down to the second (also a whole-number Unix timestamp).' },
@@ -29,7 +33,9 @@ export const MetadataDateRef = builder.objectRef<MetadataDateValue>('MetadataDat
     'from it. Open Humans accepts every ISO 8601 form its parser takes (partial, week and ' +
     'ordinal dates, basic format, comma fractions, hour-only offsets such as `+05`).',
   fields: (t) => ({
-    text: t.exposeString('text', { description: 'The value exactly as stored (a number is shown as its decimal text).' }),
+    text: t.exposeString('text', {
+      description: 'The value exactly as stored (a number is shown as its decimal text).',
+    }),
     instant: t.field({
       type: 'DateTime',
       nullable: true,
@@ -46,7 +52,8 @@ export const MetadataDateRef = builder.objectRef<MetadataDateValue>('MetadataDat
     }),
     utcOffset: t.string({
       nullable: true,
-      description: 'The UTC offset the value gave, as `±hh:mm` (`Z` is `+00:00`); null when it gave none (read as UTC).',
+      description:
+        'The UTC offset the value gave, as `±hh:mm` (`Z` is `+00:00`); null when it gave none (read as UTC).',
       resolve: (d) => d.utcOffset ?? null,
     }),
   }),
@@ -54,7 +61,7 @@ export const MetadataDateRef = builder.objectRef<MetadataDateValue>('MetadataDat
 
 /** The three typed dates of a file's metadata. */
 export const MetadataDatesRef = builder.objectRef<MetadataDates>('MetadataDates').implement({
-  description: 'The dates in a file\'s metadata, each as set; null where the metadata has none.',
+  description: "The dates in a file's metadata, each as set; null where the metadata has none.",
   fields: (t) => ({
     creation: t.field({
       type: MetadataDateRef,

@@ -1,12 +1,13 @@
 /**
  * Visibility rules of `Query.node` / `Query.nodes`: an id that names nothing the caller may see
- * resolves to null, never to an error that would tell whether it exists. Loaders answer NOT_FOUND for missing keys; here that becomes null. Other failures
- * (upstream down, bad token) still surface as errors.
+ * resolves to null, never to an error that would tell whether it exists. Loaders answer NOT_FOUND
+ * for missing keys; here that becomes null. Other failures (upstream down, bad token) still surface
+ * as errors.
  *
  * Wired into the relay plugin's options in `builder.ts`; this file must not import the builder.
  */
 import { PothosError } from '@pothos/core';
-import { ErrorCode, GatewayError, badUserInput } from '../errors.js';
+import { badUserInput, ErrorCode, GatewayError } from '../errors.js';
 
 type GlobalId = { typename: string; id: string };
 
@@ -86,7 +87,9 @@ export function decodeGlobalId(globalID: string): GlobalId {
     );
   }
   if (NUMERIC_KEY_TYPES.has(typename) && /^0\d/.test(id)) {
-    throw badUserInput(`"${globalID.slice(0, 100)}" names a ${typename} with leading zeros; use the id exactly as this API issued it.`);
+    throw badUserInput(
+      `"${globalID.slice(0, 100)}" names a ${typename} with leading zeros; use the id exactly as this API issued it.`,
+    );
   }
   return { typename, id };
 }

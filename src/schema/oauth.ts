@@ -28,7 +28,8 @@ const OAuthAuthorizationRef = builder.objectRef<Authorization>('OAuthAuthorizati
   fields: (t) => ({
     url: t.field({
       type: 'URL',
-      description: 'The Open Humans authorize page for this gateway’s project; redirect the browser here.',
+      description:
+        'The Open Humans authorize page for this gateway’s project; redirect the browser here.',
       resolve: (a) => a.url,
     }),
     state: t.exposeString('state', {
@@ -54,9 +55,14 @@ const OAuthTokensRef = builder.objectRef<OAuthTokenSet>('OAuthTokens').implement
       description: 'Send it as `Authorization: Bearer <accessToken>` to act as the member.',
     }),
     refreshToken: t.exposeString('refreshToken', {
-      description: 'Pass it to `refreshOAuthToken` before `expiresAt`; it replaces the previous one.',
+      description:
+        'Pass it to `refreshOAuthToken` before `expiresAt`; it replaces the previous one.',
     }),
-    expiresAt: t.field({ type: 'DateTime', description: 'When the access token expires.', resolve: (s) => s.expiresAt }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      description: 'When the access token expires.',
+      resolve: (s) => s.expiresAt,
+    }),
     scope: t.exposeStringList('scope', { description: 'The scopes Open Humans granted.' }),
     tokenType: t.exposeString('tokenType', { description: 'Always `Bearer`.' }),
     member: t.field({
@@ -65,7 +71,8 @@ const OAuthTokensRef = builder.objectRef<OAuthTokenSet>('OAuthTokens').implement
       description:
         'The member these tokens act for (exchange-member, read with the new access token), so the app ' +
         'learns its `projectMemberId` at once. Null, with an error, if that read fails: the tokens stand.',
-      resolve: (tokens, _args, ctx) => ctx.directSharing.withToken(tokens.accessToken).viewerMember(),
+      resolve: (tokens, _args, ctx) =>
+        ctx.directSharing.withToken(tokens.accessToken).viewerMember(),
     }),
   }),
 });
@@ -80,7 +87,8 @@ builder.queryField('oauthAuthorizeUrl', (t) =>
     args: {
       redirectUri: t.arg.string({
         required: true,
-        description: 'Where Open Humans sends the member back: the redirect URL registered for the project.',
+        description:
+          'Where Open Humans sends the member back: the redirect URL registered for the project.',
       }),
       codeChallenge: t.arg.string({
         required: true,
@@ -93,7 +101,10 @@ builder.queryField('oauthAuthorizeUrl', (t) =>
     resolve: (_root, args, ctx) => {
       const oauth = requireOAuth(ctx);
       const redirectUri = checkRedirectUri(args.redirectUri);
-      const { state, expiresAt } = oauth.state.issue(redirectUri, checkChallenge(args.codeChallenge));
+      const { state, expiresAt } = oauth.state.issue(
+        redirectUri,
+        checkChallenge(args.codeChallenge),
+      );
       const url = new URL(oauth.authorizeUrl);
       url.searchParams.set('client_id', oauth.clientId);
       url.searchParams.set('response_type', 'code');
@@ -107,9 +118,18 @@ builder.queryField('oauthAuthorizeUrl', (t) =>
 const ExchangeOAuthCodeInput = builder.inputType('ExchangeOAuthCodeInput', {
   description: 'What Open Humans sent back to the redirect URI.',
   fields: (t) => ({
-    code: t.string({ required: true, description: 'The `code` query parameter (single use, valid 30 minutes).' }),
-    state: t.string({ required: true, description: 'The `state` query parameter, as issued by `oauthAuthorizeUrl`.' }),
-    redirectUri: t.string({ required: true, description: 'The same `redirectUri` given to `oauthAuthorizeUrl`.' }),
+    code: t.string({
+      required: true,
+      description: 'The `code` query parameter (single use, valid 30 minutes).',
+    }),
+    state: t.string({
+      required: true,
+      description: 'The `state` query parameter, as issued by `oauthAuthorizeUrl`.',
+    }),
+    redirectUri: t.string({
+      required: true,
+      description: 'The same `redirectUri` given to `oauthAuthorizeUrl`.',
+    }),
     codeVerifier: t.string({
       required: true,
       description: 'The PKCE verifier whose S256 challenge was given to `oauthAuthorizeUrl`.',
@@ -120,7 +140,10 @@ const ExchangeOAuthCodeInput = builder.inputType('ExchangeOAuthCodeInput', {
 const RefreshOAuthTokenInput = builder.inputType('RefreshOAuthTokenInput', {
   description: 'The refresh token to trade for new tokens.',
   fields: (t) => ({
-    refreshToken: t.string({ required: true, description: 'The newest refresh token (older ones no longer work).' }),
+    refreshToken: t.string({
+      required: true,
+      description: 'The newest refresh token (older ones no longer work).',
+    }),
   }),
 });
 
@@ -134,12 +157,22 @@ builder.mutationField('exchangeOAuthCode', (t) =>
       'used, or a verifier that does not match → BAD_USER_INPUT, before any call to Open Humans), then ' +
       'trades the code for tokens. A state redeems once.',
     args: {
-      input: t.arg({ type: ExchangeOAuthCodeInput, required: true, description: 'The code, state, redirect URI and PKCE verifier.' }),
+      input: t.arg({
+        type: ExchangeOAuthCodeInput,
+        required: true,
+        description: 'The code, state, redirect URI and PKCE verifier.',
+      }),
     },
     resolve: async (_root, { input }, ctx) => {
       const oauth = requireOAuth(ctx);
       const redirectUri = checkRedirectUri(input.redirectUri);
-      await redeemState({ signer: oauth.state, store: oauth.store, state: input.state, redirectUri, codeVerifier: input.codeVerifier });
+      await redeemState({
+        signer: oauth.state,
+        store: oauth.store,
+        state: input.state,
+        redirectUri,
+        codeVerifier: input.codeVerifier,
+      });
       return oauth.tokens.exchangeCode(input.code, redirectUri);
     },
   }),
@@ -156,7 +189,13 @@ builder.mutationField('refreshOAuthToken', (t) =>
       'OAUTH_REFRESH_GRACE_SECONDS). ' +
       'An invalid, used or revoked refresh token → UNAUTHENTICATED with reason REFRESH_TOKEN_INVALID: ' +
       'sign the member in again.',
-    args: { input: t.arg({ type: RefreshOAuthTokenInput, required: true, description: 'The refresh token.' }) },
+    args: {
+      input: t.arg({
+        type: RefreshOAuthTokenInput,
+        required: true,
+        description: 'The refresh token.',
+      }),
+    },
     resolve: (_root, { input }, ctx) => requireOAuth(ctx).tokens.refresh(input.refreshToken),
   }),
 );

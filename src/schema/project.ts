@@ -8,10 +8,9 @@ import type { Project } from '../datasources/models.js';
 import { builder } from './builder.js';
 import { loadPresent, pageOf, pageOptions } from './connections.js';
 import type { CursorKeys } from './cursor-keys.js';
+import { resolveDataFiles } from './data-file.js';
 import { resolveArrayPage } from './pagination.js';
 import { KEYED_PAGING, POSITIONAL_PAGING } from './paging-notes.js';
-import { pinForResponse } from './response-snapshot.js';
-import { resolveDataFiles } from './data-file.js';
 import {
   DataFileConnection,
   DataFileRef,
@@ -21,6 +20,7 @@ import {
   UserConnection,
   UserRef,
 } from './refs.js';
+import { pinForResponse } from './response-snapshot.js';
 
 export { ProjectConnection, ProjectRef };
 
@@ -140,8 +140,7 @@ ProjectRef.implement({
     registeredDataTypes: t.field({
       type: [DataTypeRef],
       description: 'The data types the project registered for its files.',
-      resolve: (p, _args, ctx) =>
-        loadPresent(ctx.loaders.dataType, p.registeredDataTypeIds),
+      resolve: (p, _args, ctx) => loadPresent(ctx.loaders.dataType, p.registeredDataTypeIds),
     }),
     requestedSources: t.field({
       type: [ProjectRef],
@@ -195,7 +194,7 @@ builder.queryFields((t) => ({
     type: ProjectRef,
     nullable: true,
     description:
-      'One project by its Open Humans id: a public (approved) one, or the token\'s own project ' +
+      "One project by its Open Humans id: a public (approved) one, or the token's own project " +
       'even before approval. NOT_FOUND otherwise.',
     args: {
       databaseId: t.arg.int({ required: true, description: 'The Open Humans id of the project.' }),

@@ -53,7 +53,10 @@ export const ProjectRef = builder.nodeRef<Project, number>('Project', {
 });
 
 /** Data types by id for `node`: NOT_FOUND for an id that names none. */
-export async function loadDataTypeNodes(loader: DataLoader<number, DataType | null>, ids: readonly number[]): Promise<(DataType | Error)[]> {
+export async function loadDataTypeNodes(
+  loader: DataLoader<number, DataType | null>,
+  ids: readonly number[],
+): Promise<(DataType | Error)[]> {
   return orNotFound(loader.loadMany(ids), ids, (id) => `No data type with databaseId ${id}.`);
 }
 
@@ -63,28 +66,42 @@ export const DataTypeRef = builder.nodeRef<DataType, number>('DataType', {
 });
 
 /** Public members by exact username for `node`: NOT_FOUND for one that is not public. */
-export async function loadUserNodes(loader: DataLoader<string, PublicUser | null>, usernames: readonly string[]): Promise<(PublicUser | Error)[]> {
-  const users = await orNotFound(loader.loadMany(usernames), usernames, (u) => `No public member named "${u}".`);
+export async function loadUserNodes(
+  loader: DataLoader<string, PublicUser | null>,
+  usernames: readonly string[],
+): Promise<(PublicUser | Error)[]> {
+  const users = await orNotFound(
+    loader.loadMany(usernames),
+    usernames,
+    (u) => `No public member named "${u}".`,
+  );
   // Exactly the username asked for: a loosely matched one would come back under another id.
   return users.map((user, i) =>
-    user instanceof Error || user.username === usernames[i] ? user : notFound(`No public member named "${usernames[i]}".`),
+    user instanceof Error || user.username === usernames[i]
+      ? user
+      : notFound(`No public member named "${usernames[i]}".`),
   );
 }
 
 /** One node's load: its value, or its error thrown (for fields that take a key). */
 async function single<V>(loads: Promise<readonly (V | Error)[]>): Promise<V> {
   const [value] = await loads;
-  if (value === undefined || value instanceof Error) throw value ?? new Error('Nothing was loaded.');
+  if (value === undefined || value instanceof Error)
+    throw value ?? new Error('Nothing was loaded.');
   return value;
 }
 
 /** A data type by id, or NOT_FOUND (`Query.dataType`). */
-export const dataTypeNode = (loader: DataLoader<number, DataType | null>, id: number): Promise<DataType> =>
-  single(loadDataTypeNodes(loader, [id]));
+export const dataTypeNode = (
+  loader: DataLoader<number, DataType | null>,
+  id: number,
+): Promise<DataType> => single(loadDataTypeNodes(loader, [id]));
 
 /** A public member by exact username, or NOT_FOUND (`Query.user`). */
-export const userNode = (loader: DataLoader<string, PublicUser | null>, username: string): Promise<PublicUser> =>
-  single(loadUserNodes(loader, [username]));
+export const userNode = (
+  loader: DataLoader<string, PublicUser | null>,
+  username: string,
+): Promise<PublicUser> => single(loadUserNodes(loader, [username]));
 
 export const UserRef = builder.nodeRef<PublicUser, string>('User', {
   id: { resolve: (user: PublicUser) => user.username, parse: (id: string) => id },

@@ -28,17 +28,24 @@ builder.objectType(InputError, {
   interfaces: [UserErrorRef],
   isTypeOf: (value) => value instanceof InputError,
   fields: (t) => ({
-    field: t.string({ description: 'The input path, e.g. `input.metadata.md5`.', resolve: (e) => inputPath(e.field) }),
+    field: t.string({
+      description: 'The input path, e.g. `input.metadata.md5`.',
+      resolve: (e) => inputPath(e.field),
+    }),
   }),
 });
 
 builder.objectType(FileTooLargeError, {
   name: 'FileTooLargeError',
-  description: 'The file is larger than the gateway accepts (`MAX_UPLOAD_BYTES`). Nothing was stored.',
+  description:
+    'The file is larger than the gateway accepts (`MAX_UPLOAD_BYTES`). Nothing was stored.',
   interfaces: [UserErrorRef],
   isTypeOf: (value) => value instanceof FileTooLargeError,
   fields: (t) => ({
-    limitBytes: t.float({ description: 'The largest accepted file, in bytes.', resolve: (e) => e.limitBytes }),
+    limitBytes: t.float({
+      description: 'The largest accepted file, in bytes.',
+      resolve: (e) => e.limitBytes,
+    }),
   }),
 });
 
@@ -69,7 +76,11 @@ builder.objectType(InvalidUploadHandleError, {
   interfaces: [UserErrorRef],
   isTypeOf: (value) => value instanceof InvalidUploadHandleError,
   fields: (t) => ({
-    reason: t.field({ type: UploadHandleProblemEnum, description: 'Why it was refused.', resolve: (e) => e.reason }),
+    reason: t.field({
+      type: UploadHandleProblemEnum,
+      description: 'Why it was refused.',
+      resolve: (e) => e.reason,
+    }),
   }),
 });
 

@@ -2,16 +2,17 @@
  * `User`: a public Open Humans member, keyed by `username` (the public serializers carry no
  * member id: docs/design.md). With `Query.users` (P6) and `Query.user` (P7).
  */
-import { badUserInput } from '../errors.js';
+
+import type { PublicUser } from '../datasources/models.js';
 import { isValidUsername } from '../datasources/public-api.js';
 import { profileUrlFor } from '../datasources/wire.js';
+import { badUserInput } from '../errors.js';
 import { builder } from './builder.js';
-import type { PublicUser } from '../datasources/models.js';
 import { pageOf, pageOptions } from './connections.js';
 import type { CursorKeys } from './cursor-keys.js';
-import { KEYED_PAGING, POSITIONAL_PAGING } from './paging-notes.js';
-import { resolveOffsetPage } from './pagination.js';
 import { resolveDataFiles } from './data-file.js';
+import { resolveOffsetPage } from './pagination.js';
+import { KEYED_PAGING, POSITIONAL_PAGING } from './paging-notes.js';
 import {
   DataFileConnection,
   DataFileRef,

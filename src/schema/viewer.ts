@@ -1,4 +1,4 @@
-import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
 import { TokenKind } from '../auth/token.js';
 import type { Project } from '../datasources/models.js';
 import { builder } from './builder.js';
@@ -46,13 +46,13 @@ function selectedFieldNames(info: GraphQLResolveInfo): Set<string> {
 
 export const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
   description:
-    'Who the request\'s token speaks for: a project (master token) or one member of a project ' +
+    "Who the request's token speaks for: a project (master token) or one member of a project " +
     '(member access token).',
   fields: (t) => ({
     tokenKind: t.field({
       type: TokenKindEnum,
       description:
-        "Whether the token is a project master token or a member access token, told from the " +
+        'Whether the token is a project master token or a member access token, told from the ' +
         "token's shape (master tokens are 64 letters and digits) without calling Open Humans: an " +
         'unknown token is only refused by the fields that reach Open Humans.',
       resolve: (viewer) => viewer.tokenKind,
@@ -84,7 +84,7 @@ builder.queryField('viewer', (t) =>
     type: ViewerRef,
     nullable: true,
     description:
-      'The project or member the request\'s token stands for. Needs a token ' +
+      "The project or member the request's token stands for. Needs a token " +
       '(`Authorization: Bearer …`); costs no upstream call by itself.',
     resolve: (_root, _args, ctx): Viewer => ({
       tokenKind: ctx.directSharing.requireTokenKind(),

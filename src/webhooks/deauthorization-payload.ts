@@ -20,7 +20,8 @@ export function parseDeauthorizationBody(
   let value = parseJson(text);
   let legacy = false;
   if (typeof value === 'string') {
-    if (!allowLegacy) return { ok: false, problem: 'double-encoded body refused: only accepted unsigned' };
+    if (!allowLegacy)
+      return { ok: false, problem: 'double-encoded body refused: only accepted unsigned' };
     value = parseJson(value);
     legacy = true;
   }
@@ -28,18 +29,28 @@ export function parseDeauthorizationBody(
     return { ok: false, problem: 'body is not a JSON object' };
   }
   const body = value as Record<string, unknown>;
-  const memberId = typeof body.project_member_id === 'number' ? String(body.project_member_id) : body.project_member_id;
+  const memberId =
+    typeof body.project_member_id === 'number'
+      ? String(body.project_member_id)
+      : body.project_member_id;
   if (typeof memberId !== 'string' || !MEMBER_ID.test(memberId)) {
     return { ok: false, problem: 'project_member_id must be a string of digits' };
   }
   const erasure = body.erasure_requested ?? false;
-  if (typeof erasure !== 'boolean') return { ok: false, problem: 'erasure_requested must be a boolean' };
+  if (typeof erasure !== 'boolean')
+    return { ok: false, problem: 'erasure_requested must be a boolean' };
   const timestamp = parseTimestamp(body.timestamp);
   if (timestamp === null) return { ok: false, problem: 'timestamp must be an ISO 8601 date-time' };
   return {
     ok: true,
     legacy,
-    event: { projectId, projectMemberId: memberId, erasureRequested: erasure, timestamp, receivedAt },
+    event: {
+      projectId,
+      projectMemberId: memberId,
+      erasureRequested: erasure,
+      timestamp,
+      receivedAt,
+    },
   };
 }
 

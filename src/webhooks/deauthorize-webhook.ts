@@ -1,5 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
-import type { DeauthorizationEvent, DeauthorizationEventStore } from '../events/deauthorization-event.js';
+import type {
+  DeauthorizationEvent,
+  DeauthorizationEventStore,
+} from '../events/deauthorization-event.js';
 import type { Logger } from '../logger.js';
 import { parseDeauthorizationBody } from './deauthorization-payload.js';
 import { SIGNATURE_HEADER, verifyWebhookSignature } from './signature.js';
@@ -18,7 +21,9 @@ export interface DeauthorizationWebhookOptions {
   projectId: number;
   /** `OPENHUMANS_WEBHOOK_SECRET`; a signed call must verify against it. */
   secret: string | null;
-  /** Accept calls without a signature, and the legacy double-encoded retry (see `webhookPolicy`). */
+  /**
+   * Accept calls without a signature, and the legacy double-encoded retry (see `webhookPolicy`).
+   */
   acceptUnsigned: boolean;
   /** How far the call's `timestamp` may be from now, either way, before it is refused. */
   toleranceMs: number;
@@ -52,7 +57,14 @@ export async function handleDeauthorizationWebhook(
   ResponseImpl: ResponseCtor = Response,
 ): Promise<Response> {
   const reply: Reply = (status, text, headers = {}) =>
-    new ResponseImpl(text, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers } });
+    new ResponseImpl(text, {
+      status,
+      headers: {
+        'content-type': 'text/plain; charset=utf-8',
+        'cache-control': 'no-store',
+        ...headers,
+      },
+    });
   const log = options.logger.child({ component: 'deauthorization-webhook' });
 
   if (request.method !== 'POST') return reply(405, 'Method not allowed.', { allow: 'POST' });
@@ -61,8 +73,14 @@ export async function handleDeauthorizationWebhook(
 
   const signature = request.headers.get(SIGNATURE_HEADER);
   const signed = signature !== null && options.secret !== null;
-  if (signed ? !verifyWebhookSignature(options.secret ?? '', body, signature) : !options.acceptUnsigned) {
-    log.warn('deauthorization webhook refused: missing or wrong signature', { signed: signature !== null });
+  if (
+    signed
+      ? !verifyWebhookSignature(options.secret ?? '', body, signature)
+      : !options.acceptUnsigned
+  ) {
+    log.warn('deauthorization webhook refused: missing or wrong signature', {
+      signed: signature !== null,
+    });
     return reply(403, 'Missing or invalid signature.');
   }
   const now = options.now?.() ?? new Date();
@@ -77,7 +95,9 @@ export async function handleDeauthorizationWebhook(
   }
   const skewMs = Math.abs(now.getTime() - parsed.event.timestamp.getTime());
   if (skewMs > options.toleranceMs) {
-    log.warn('deauthorization webhook refused: timestamp outside the accepted window', { skewSeconds: Math.round(skewMs / 1000) });
+    log.warn('deauthorization webhook refused: timestamp outside the accepted window', {
+      skewSeconds: Math.round(skewMs / 1000),
+    });
     return reply(400, 'Bad payload: timestamp too far from now (a replay?).');
   }
   return store(parsed.event, parsed.legacy, options, log, reply);
@@ -91,15 +111,30 @@ async function store(
   reply: Reply,
 ): Promise<Response> {
   try {
-    const outcome = await withTimeout(options.store.append(event), options.storeTimeoutMs ?? STORE_TIMEOUT_MS);
+    const outcome = await withTimeout(
+      options.store.append(event),
+      options.storeTimeoutMs ?? STORE_TIMEOUT_MS,
+    );
     if (outcome.duplicate) {
-      log.info('deauthorization event already received: acknowledged, not kept again', { eventId: outcome.id, legacy });
+      log.info('deauthorization event already received: acknowledged, not kept again', {
+        eventId: outcome.id,
+        legacy,
+      });
     } else {
-      log.info('deauthorization event accepted', { eventId: outcome.id, erasureRequested: event.erasureRequested, legacy });
+      log.info('deauthorization event accepted', {
+        eventId: outcome.id,
+        erasureRequested: event.erasureRequested,
+        legacy,
+      });
     }
-    log.debug('deauthorization event member', { eventId: outcome.id, projectMemberId: event.projectMemberId });
+    log.debug('deauthorization event member', {
+      eventId: outcome.id,
+      projectMemberId: event.projectMemberId,
+    });
   } catch (err) {
-    log.error('deauthorization event could not be stored', { err: err instanceof Error ? err.name : 'error' });
+    log.error('deauthorization event could not be stored', {
+      err: err instanceof Error ? err.name : 'error',
+    });
     return reply(503, 'Event store unavailable; try again.');
   }
   return reply(200, 'Received');

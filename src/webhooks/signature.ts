@@ -12,7 +12,11 @@ export function signWebhookBody(secret: string, body: Uint8Array): string {
  * Checks a signature header against the exact body bytes, in constant time (compares the two
  * HMAC digests, so the header's length leaks nothing either).
  */
-export function verifyWebhookSignature(secret: string, body: Uint8Array, header: string | null): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  body: Uint8Array,
+  header: string | null,
+): boolean {
   if (header === null) return false;
   const match = /^sha1=([0-9a-f]{40})$/i.exec(header.trim());
   if (!match?.[1]) return false;

@@ -43,6 +43,7 @@ export function webhookPolicy(config: Config): WebhookPolicy {
     serve: true,
     secret: null,
     acceptUnsigned: true,
-    warning: 'OPENHUMANS_WEBHOOK_SECRET is not set: the deauthorization webhook accepts unsigned calls',
+    warning:
+      'OPENHUMANS_WEBHOOK_SECRET is not set: the deauthorization webhook accepts unsigned calls',
   };
 }

@@ -19,11 +19,17 @@ let svg: string;
 
 function runSmoke(): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', outDir], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', outDir],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
     child.once('close', (code) => resolve({ code, stderr }));
   });
 }
@@ -67,7 +73,9 @@ describe('npm run bench -- --smoke', () => {
           expect(l.peakRssMiB.sandbox).toBeGreaterThan(0);
         }
       }
-      expect(Object.keys(c.ratios)).toEqual(GATEWAYS.flatMap((id) => [`${id}/floor`, `${id}/peer`]));
+      expect(Object.keys(c.ratios)).toEqual(
+        GATEWAYS.flatMap((id) => [`${id}/floor`, `${id}/peer`]),
+      );
     }
   });
 
@@ -90,8 +98,13 @@ describe('npm run bench -- --smoke', () => {
       for (const id of GATEWAYS) {
         const r = c.results[id];
         if (!floor?.available || !r?.available) throw new Error(`${c.id} ${id}: not available`);
-        expect(r.upstreamCallsPerQuery, `${c.id} ${id}`).toBeLessThanOrEqual(floor.upstreamCallsPerQuery);
-        for (const l of r.levels) expect(l.upstreamCallsPerQuery, `${c.id} ${id} c=${l.concurrency}`).toBeLessThanOrEqual(floor.upstreamCallsPerQuery);
+        expect(r.upstreamCallsPerQuery, `${c.id} ${id}`).toBeLessThanOrEqual(
+          floor.upstreamCallsPerQuery,
+        );
+        for (const l of r.levels)
+          expect(l.upstreamCallsPerQuery, `${c.id} ${id} c=${l.concurrency}`).toBeLessThanOrEqual(
+            floor.upstreamCallsPerQuery,
+          );
       }
     }
     const callTargets = report.targets.filter((t) => t.id.startsWith('calls-'));

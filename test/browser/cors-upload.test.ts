@@ -25,88 +25,111 @@ const UPLOAD = `mutation ($file: Upload!) {
   }
 }`;
 
-describe.skipIf(!chromiumAvailable('cross-origin upload browser test'))('cross-origin uploads in headless Chromium', () => {
-  let stack: Stack;
-  let gatewayUrl: string;
-  let app: TestServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let memberToken: string;
-  const requested: string[] = [];
+describe.skipIf(!chromiumAvailable('cross-origin upload browser test'))(
+  'cross-origin uploads in headless Chromium',
+  () => {
+    let stack: Stack;
+    let gatewayUrl: string;
+    let app: TestServer;
+    let browser: Browser;
+    let context: BrowserContext;
+    let page: Page;
+    let memberToken: string;
+    const requested: string[] = [];
 
-  beforeAll(async () => {
-    // The app's page: served from its own origin (another port is another origin).
-    app = await startHttpServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end('<!doctype html><title>app</title><p>app</p>');
+    beforeAll(async () => {
+      // The app's page: served from its own origin (another port is another origin).
+      app = await startHttpServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end('<!doctype html><title>app</title><p>app</p>');
+      });
+      stack = await startStack({
+        env: { LOG_LEVEL: 'warn', CORS_ORIGINS: app.url },
+        sandboxOptions: { storage: 'memory' },
+      });
+      gatewayUrl = await stack.listen();
+      const token = Object.values(stack.sandbox.memberTokens)[0];
+      if (!token) throw new Error('the sandbox has no member token');
+      memberToken = token;
+      browser = await launchChromium();
+      context = await browser.newContext();
+      context.setDefaultTimeout(60_000);
+      // Recorded, not intercepted: request interception would change how Chromium does CORS.
+      context.on('request', (req) => requested.push(req.url()));
+      page = await context.newPage();
+      await page.goto(app.url);
+    }, 60_000);
+
+    afterAll(async () => {
+      await context?.close();
+      await browser?.close();
+      await stack?.close();
+      await app?.close();
     });
-    stack = await startStack({ env: { LOG_LEVEL: 'warn', CORS_ORIGINS: app.url }, sandboxOptions: { storage: 'memory' } });
-    gatewayUrl = await stack.listen();
-    const token = Object.values(stack.sandbox.memberTokens)[0];
-    if (!token) throw new Error('the sandbox has no member token');
-    memberToken = token;
-    browser = await launchChromium();
-    context = await browser.newContext();
-    context.setDefaultTimeout(60_000);
-    // Recorded, not intercepted: request interception would change how Chromium does CORS.
-    context.on('request', (req) => requested.push(req.url()));
-    page = await context.newPage();
-    await page.goto(app.url);
-  }, 60_000);
 
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await stack?.close();
-    await app?.close();
-  });
+    /** Uploads `content` as `name` from the app's page, with one extra request header. */
+    function uploadFromPage(header: string, name: string, content: string): Promise<Outcome> {
+      return page.evaluate(
+        async ({ url, token, header, name, content, query }) => {
+          const form = new FormData();
+          form.append('operations', JSON.stringify({ query, variables: { file: null } }));
+          form.append('map', JSON.stringify({ 0: ['variables.file'] }));
+          form.append('0', new Blob([content], { type: 'application/json' }), name);
+          try {
+            const res = await fetch(url, {
+              method: 'POST',
+              headers: {
+                authorization: `Bearer ${token}`,
+                [header]: '1',
+                accept: 'application/graphql-response+json',
+              },
+              body: form,
+            });
+            return { status: res.status, body: await res.text() };
+          } catch (err) {
+            return { blocked: String(err) };
+          }
+        },
+        { url: `${gatewayUrl}/graphql`, token: memberToken, header, name, content, query: UPLOAD },
+      );
+    }
 
-  /** Uploads `content` as `name` from the app's page, with one extra request header. */
-  function uploadFromPage(header: string, name: string, content: string): Promise<Outcome> {
-    return page.evaluate(
-      async ({ url, token, header, name, content, query }) => {
-        const form = new FormData();
-        form.append('operations', JSON.stringify({ query, variables: { file: null } }));
-        form.append('map', JSON.stringify({ 0: ['variables.file'] }));
-        form.append('0', new Blob([content], { type: 'application/json' }), name);
-        try {
-          const res = await fetch(url, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${token}`, [header]: '1', accept: 'application/graphql-response+json' },
-            body: form,
-          });
-          return { status: res.status, body: await res.text() };
-        } catch (err) {
-          return { blocked: String(err) };
-        }
+    it.each([...PREFLIGHT_HEADERS])(
+      'uploads with the CSRF header %s',
+      async (header) => {
+        const name = `cors-${header}.json`;
+        const outcome = await uploadFromPage(header, name, JSON.stringify({ header }));
+        if (!('status' in outcome))
+          throw new Error(`the browser blocked the upload: ${outcome.blocked}`);
+        expect(outcome.status, outcome.body).toBe(200);
+        const payload = (
+          JSON.parse(outcome.body) as {
+            data: { uploadDataFile: { __typename: string; dataFile: { basename: string } } };
+          }
+        ).data.uploadDataFile;
+        expect(payload.__typename).toBe('UploadDataFilePayload');
+        expect(payload.dataFile.basename).toBe(name);
+        // Really stored: the member's own file list now has it.
+        const mine = await stack.execute<{
+          viewer: { member: { dataFiles: { edges: { node: { basename: string } }[] } } };
+        }>(
+          '{ viewer { member { dataFiles(first: 100) { edges { node { basename } } } } } }',
+          {},
+          { token: memberToken },
+        );
+        expect(
+          mine.data?.viewer.member.dataFiles.edges.map((e) => e.node.basename),
+          mine.text,
+        ).toContain(name);
       },
-      { url: `${gatewayUrl}/graphql`, token: memberToken, header, name, content, query: UPLOAD },
+      120_000,
     );
-  }
 
-  it.each([...PREFLIGHT_HEADERS])('uploads with the CSRF header %s', async (header) => {
-    const name = `cors-${header}.json`;
-    const outcome = await uploadFromPage(header, name, JSON.stringify({ header }));
-    if (!('status' in outcome)) throw new Error(`the browser blocked the upload: ${outcome.blocked}`);
-    expect(outcome.status, outcome.body).toBe(200);
-    const payload = (JSON.parse(outcome.body) as { data: { uploadDataFile: { __typename: string; dataFile: { basename: string } } } })
-      .data.uploadDataFile;
-    expect(payload.__typename).toBe('UploadDataFilePayload');
-    expect(payload.dataFile.basename).toBe(name);
-    // Really stored: the member's own file list now has it.
-    const mine = await stack.execute<{ viewer: { member: { dataFiles: { edges: { node: { basename: string } }[] } } } }>(
-      '{ viewer { member { dataFiles(first: 100) { edges { node { basename } } } } } }',
-      {},
-      { token: memberToken },
-    );
-    expect(mine.data?.viewer.member.dataFiles.edges.map((e) => e.node.basename), mine.text).toContain(name);
-  }, 120_000);
-
-  it('is blocked by the browser for a header the preflight does not allow', async () => {
-    const outcome = await uploadFromPage('x-not-a-csrf-header', 'blocked.json', '{}');
-    expect(outcome).toHaveProperty('blocked');
-    // Everything the browser asked for stayed on this machine.
-    expect(requested.filter((url) => !isLocalUrl(url))).toEqual([]);
-  }, 60_000);
-});
+    it('is blocked by the browser for a header the preflight does not allow', async () => {
+      const outcome = await uploadFromPage('x-not-a-csrf-header', 'blocked.json', '{}');
+      expect(outcome).toHaveProperty('blocked');
+      // Everything the browser asked for stayed on this machine.
+      expect(requested.filter((url) => !isLocalUrl(url))).toEqual([]);
+    }, 60_000);
+  },
+);

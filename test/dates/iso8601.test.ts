@@ -4,9 +4,9 @@
  * The sandbox's emulation of the upload form must agree with the gateway on every case.
  */
 import { describe, expect, it } from 'vitest';
+import { arrowAccepts } from '../../sandbox/uploads/validate.js';
 import { serializeDateTime } from '../../src/dates/date-time-scalar.js';
 import { parseIsoDate } from '../../src/dates/iso8601.js';
-import { arrowAccepts } from '../../sandbox/uploads/validate.js';
 
 /** [text, instant arrow reads, precision, offset] */
 const ACCEPTED: Array<[string, string, string, string | null]> = [
@@ -35,10 +35,28 @@ const ACCEPTED: Array<[string, string, string, string | null]> = [
 ];
 
 const REFUSED = [
-  '', 'yesterday', '02/01/2024', '2019-1', '201901', '2019-01-01T', '2019-01-01T1', '2019-01-01T10:3000',
-  '2019-01-01T10:30:00 +05:00', '2019-01-01  10:00', '2019-01-01 T10', '2019-01-01T10:00+5', '2019-367', '2019-000',
+  '',
+  'yesterday',
+  '02/01/2024',
+  '2019-1',
+  '201901',
+  '2019-01-01T',
+  '2019-01-01T1',
+  '2019-01-01T10:3000',
+  '2019-01-01T10:30:00 +05:00',
+  '2019-01-01  10:00',
+  '2019-01-01 T10',
+  '2019-01-01T10:00+5',
+  '2019-367',
+  '2019-000',
   // Impossible values: arrow raises ValueError there, and Open Humans answers 500.
-  '2019-02-29', '2019-13-01', '2019-01-01T25:00', '2019-01-01T10:60', '2019-W54', '2019-W01-8', '0000-01-01',
+  '2019-02-29',
+  '2019-13-01',
+  '2019-01-01T25:00',
+  '2019-01-01T10:60',
+  '2019-W54',
+  '2019-W01-8',
+  '0000-01-01',
 ];
 
 describe('parseIsoDate follows arrow.get', () => {
@@ -69,9 +87,13 @@ describe('the sandbox upload form agrees', () => {
 describe('DateTime keeps the precision of its source', () => {
   it('serializes upstream strings with every fraction digit, in UTC', () => {
     expect(serializeDateTime('2016-02-09T01:36:08.377335Z')).toBe('2016-02-09T01:36:08.377335Z');
-    expect(serializeDateTime('2020-06-30T20:00:00.123456+02:00')).toBe('2020-06-30T18:00:00.123456Z');
+    expect(serializeDateTime('2020-06-30T20:00:00.123456+02:00')).toBe(
+      '2020-06-30T18:00:00.123456Z',
+    );
     expect(serializeDateTime('2020-06-30T20:00:00+00:00')).toBe('2020-06-30T20:00:00.000Z');
-    expect(serializeDateTime(new Date(Date.UTC(2020, 0, 2, 3, 4, 5, 6)))).toBe('2020-01-02T03:04:05.006Z');
+    expect(serializeDateTime(new Date(Date.UTC(2020, 0, 2, 3, 4, 5, 6)))).toBe(
+      '2020-01-02T03:04:05.006Z',
+    );
   });
   it('refuses what is no date', () => {
     expect(() => serializeDateTime('not a date')).toThrow(/ISO 8601/);

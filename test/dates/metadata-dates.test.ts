@@ -38,7 +38,12 @@ const DATES = /* GraphQL */ `
   }
 `;
 
-interface DateValue { text: string; instant: string | null; precision: string | null; utcOffset: string | null }
+interface DateValue {
+  text: string;
+  instant: string | null;
+  precision: string | null;
+  utcOffset: string | null;
+}
 interface FileNode {
   databaseId: number;
   created: string;
@@ -50,7 +55,9 @@ interface FileNode {
 }
 
 async function ownFiles(token: string): Promise<FileNode[]> {
-  const res = await stack.execute<{ viewer: { member: { dataFiles: { edges: Array<{ node: FileNode }> } } } }>(DATES, {}, { token });
+  const res = await stack.execute<{
+    viewer: { member: { dataFiles: { edges: Array<{ node: FileNode }> } } };
+  }>(DATES, {}, { token });
   expect(res.errors).toBeUndefined();
   return res.data?.viewer.member.dataFiles.edges.map((e) => e.node) ?? [];
 }
@@ -78,7 +85,13 @@ describe('metadata dates', () => {
         await upload(stack, {
           token: member.token,
           file: someBytes(20),
-          metadata: { description: text, tags: [], creationDate: text, startDate: text, endDate: text },
+          metadata: {
+            description: text,
+            tags: [],
+            creationDate: text,
+            startDate: text,
+            endDate: text,
+          },
         }),
       );
       expect(res.__typename, `${text}: ${res.message ?? ''}`).toBe('UploadDataFilePayload');
@@ -92,7 +105,11 @@ describe('metadata dates', () => {
       expect(file.metadata.creation_date, 'stored unchanged upstream').toBe(text);
       const value = { text, instant, precision, utcOffset };
       expect(file.metadataDates).toEqual({ creation: value, start: value, end: value });
-      expect([file.creationDate, file.startDate, file.endDate]).toEqual([instant, instant, instant]);
+      expect([file.creationDate, file.startDate, file.endDate]).toEqual([
+        instant,
+        instant,
+        instant,
+      ]);
     }
   });
 
@@ -100,7 +117,13 @@ describe('metadata dates', () => {
     const member = someMember(stack, 3);
     stack.sandbox.resetCalls();
     for (const text of ['2019-02-29', '2019-01-01T25:00', '2019-W54-1']) {
-      const res = uploadResult(await upload(stack, { token: member.token, file: someBytes(20), metadata: { description: '', tags: [], endDate: text } }));
+      const res = uploadResult(
+        await upload(stack, {
+          token: member.token,
+          file: someBytes(20),
+          metadata: { description: '', tags: [], endDate: text },
+        }),
+      );
       expect(res.__typename).toBe('InvalidInputError');
       expect(res.message).toBe('Dates must be in ISO 8601 format');
       expect(res.field).toBe('input.metadata.endDate');
@@ -120,15 +143,24 @@ describe('metadata dates', () => {
 describe('DateTime precision', () => {
   it("keeps the upstream's microseconds (DataFile.created and Member.created)", async () => {
     const member = someMember(stack, 3);
-    const res = await request(`${stack.sandbox.url}/api/direct-sharing/project/exchange-member/?access_token=${member.token}`);
-    const raw = (await res.body.json()) as { created: string; data: Array<{ id: number; created: string }> };
+    const res = await request(
+      `${stack.sandbox.url}/api/direct-sharing/project/exchange-member/?access_token=${member.token}`,
+    );
+    const raw = (await res.body.json()) as {
+      created: string;
+      data: Array<{ id: number; created: string }>;
+    };
     const files = await ownFiles(member.token);
     expect(raw.data.length).toBeGreaterThan(0);
     for (const wire of raw.data) {
       expect(wire.created).toMatch(/\.\d{6}Z$/);
       expect(files.find((f) => f.databaseId === wire.id)?.created).toBe(wire.created);
     }
-    const viewer = await stack.execute<{ viewer: { member: { created: string } } }>('{ viewer { member { created } } }', {}, { token: member.token });
+    const viewer = await stack.execute<{ viewer: { member: { created: string } } }>(
+      '{ viewer { member { created } } }',
+      {},
+      { token: member.token },
+    );
     expect(viewer.data?.viewer.member.created).toBe(raw.created);
   });
 });

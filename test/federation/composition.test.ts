@@ -88,11 +88,19 @@ describe('composition with a subgraph using @provides, @requires, @override, @ta
   it('the subgraph imports @tag and @inaccessible and marks value types @shareable', () => {
     const sdl = ours();
     expect(sdl).toMatch(/import: \[[^\]]*"@tag"[^\]]*"@inaccessible"/);
-    for (const type of ['PageInfo', 'DataFileConnection', 'DataFileEdge', 'ProjectConnection', 'SharedSource']) {
+    for (const type of [
+      'PageInfo',
+      'DataFileConnection',
+      'DataFileEdge',
+      'ProjectConnection',
+      'SharedSource',
+    ]) {
       expect(sdl, type).toMatch(new RegExp(`type ${type}\\s+@shareable`));
     }
     // Valid as a subgraph on its own (Apollo's subgraph validation).
-    expect(() => buildSubgraph('openhumans', 'http://openhumans/subgraph', sdl).validate()).not.toThrow();
+    expect(() =>
+      buildSubgraph('openhumans', 'http://openhumans/subgraph', sdl).validate(),
+    ).not.toThrow();
   });
 
   it("composes in Apollo's composer", () => {
@@ -105,7 +113,9 @@ describe('composition with a subgraph using @provides, @requires, @override, @ta
 
   it('would not compose without @shareable on the value types (the check has teeth)', () => {
     const unshared = ours().replace(/(type \w+(?:Connection|Edge))\s+@shareable/g, '$1');
-    expect(apolloErrors(unshared).join('\n')).toMatch(/non-shareable field "DataFile(Connection|Edge)\./i);
+    expect(apolloErrors(unshared).join('\n')).toMatch(
+      /non-shareable field "DataFile(Connection|Edge)\./i,
+    );
     expect(guildErrors(unshared).length).toBeGreaterThan(0);
   });
 });

@@ -10,17 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { printSubgraph, subgraphSchema } from '../../src/federation/subgraph.js';
+import { findSecrets, type Stack, startStack } from '../helpers/stack.js';
 import { allTokens, countCalls } from '../private/support.js';
-import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
 import {
   annotationOf,
   compose,
   compositionErrors,
+  type ReviewsSubgraph,
   reviewCount,
+  SUBGRAPH_TEST_SECRET,
   startReviewsSubgraph,
   startRouter,
-  SUBGRAPH_TEST_SECRET,
-  type ReviewsSubgraph,
 } from './support.js';
 
 type Router = ReturnType<typeof startRouter>;
@@ -34,10 +34,14 @@ let featured: number[];
 const texts: string[] = [];
 
 /** Requests our `/subgraph` endpoint has answered (from the gateway's access log). */
-const subgraphRequests = (): number => stack.logLines.filter((l) => l.includes('"path":"/subgraph"')).length;
+const subgraphRequests = (): number =>
+  stack.logLines.filter((l) => l.includes('"path":"/subgraph"')).length;
 
 async function query<T>(target: Router, text: string, token?: string): Promise<Body<T>> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json',
+  };
   if (token) headers.authorization = `Bearer ${token}`;
   const init = { method: 'POST', headers, body: JSON.stringify({ query: text }) };
   const res = await target.fetch('http://router.test/graphql', init);
@@ -117,7 +121,9 @@ describe('through a Hive Gateway', () => {
       const stored = sandbox.store.file(f.databaseId);
       expect(f.basename).toBe(stored?.basename);
       expect(f.annotations).toEqual([{ text: annotationOf(f.databaseId) }]);
-      expect(f.sourceProject?.name).toBe(stored ? sandbox.store.project(stored.projectId)?.name : undefined);
+      expect(f.sourceProject?.name).toBe(
+        stored ? sandbox.store.project(stored.projectId)?.name : undefined,
+      );
     }
     // One detail call per distinct file (no batch endpoint upstream), projects from one list call.
     expect(calls.P2).toBe(new Set(featured).size);
@@ -130,8 +136,14 @@ describe('through a Hive Gateway', () => {
   it("passes the client's Authorization header to Open Humans only", async () => {
     const [pmi, token] = Object.entries(sandbox.memberTokens).sort()[0] ?? [];
     if (!pmi || !token) throw new Error('no member token');
-    type Data = { viewer: { tokenKind: string; member: { projectMemberId: string } | null } | null };
-    const body = await query<Data>(router, '{ viewer { tokenKind member { projectMemberId } } }', token);
+    type Data = {
+      viewer: { tokenKind: string; member: { projectMemberId: string } | null } | null;
+    };
+    const body = await query<Data>(
+      router,
+      '{ viewer { tokenKind member { projectMemberId } } }',
+      token,
+    );
     expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
     expect(body.data?.viewer).toEqual({ tokenKind: 'MEMBER', member: { projectMemberId: pmi } });
 
@@ -190,11 +202,17 @@ describe('composition beside other subgraphs', () => {
   });
 
   it('composes with FEDERATION_TYPE_PREFIX, and the prefixed subgraph serves a gateway', async () => {
-    const prefixedStack = await startStack({ sandbox, env: { FEDERATION_TYPE_PREFIX: 'OpenHumans', SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET } });
+    const prefixedStack = await startStack({
+      sandbox,
+      env: { FEDERATION_TYPE_PREFIX: 'OpenHumans', SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET },
+    });
     const prefixedReviews = await startReviewsSubgraph(featured, 'OpenHumans');
     try {
       const sdl = printSubgraph(subgraphSchema('OpenHumans'));
-      const beside = [{ name: 'openhumans', sdl }, { name: 'accounts', sdl: accounts }];
+      const beside = [
+        { name: 'openhumans', sdl },
+        { name: 'accounts', sdl: accounts },
+      ];
       expect(compositionErrors(beside)).toEqual([]);
       const base = await prefixedStack.listen();
       const supergraph = compose([

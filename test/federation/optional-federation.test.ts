@@ -7,13 +7,19 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { FederationNotInstalled, loadFederationPlugin } from '../../src/schema/federation-plugin.js';
+import {
+  FederationNotInstalled,
+  loadFederationPlugin,
+} from '../../src/schema/federation-plugin.js';
 
 interface Report {
   federationPlugin: string | null;
   sameClientSchema: boolean;
   graphql: { status: number; edges: number | null; errors: unknown };
-  subgraph: { status: number; body: { errors?: { message: string; extensions?: { code?: string } }[] } }[];
+  subgraph: {
+    status: number;
+    body: { errors?: { message: string; extensions?: { code?: string } }[] };
+  }[];
   notInstalledLogLines: number;
 }
 
@@ -21,7 +27,13 @@ interface Report {
 async function runWithout(hidden: string[]): Promise<Report> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--import', './test/federation/fixtures/hide-packages.mjs', 'test/federation/fixtures/without-federation.ts'],
+    [
+      '--import',
+      'tsx',
+      '--import',
+      './test/federation/fixtures/hide-packages.mjs',
+      'test/federation/fixtures/without-federation.ts',
+    ],
     { env: { ...process.env, HIDE_PACKAGES: hidden.join(',') }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -40,24 +52,32 @@ function expectRunsWithoutFederation(report: Report): void {
   for (const answer of report.subgraph) {
     expect(answer.status).toBe(501);
     expect(answer.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
-    expect(answer.body.errors?.[0]?.message).toMatch(/Federation is not installed.*@apollo\/subgraph.*unset SUBGRAPH_SECRET/);
+    expect(answer.body.errors?.[0]?.message).toMatch(
+      /Federation is not installed.*@apollo\/subgraph.*unset SUBGRAPH_SECRET/,
+    );
   }
   // Said once in the log, however many times a router asks.
   expect(report.notInstalledLogLines).toBe(1);
 }
 
 describe('federation left out (npm ci --omit=optional)', () => {
-  it('without @apollo/subgraph (so the Pothos plugin cannot load either): /graphql serves, /subgraph answers 501', { timeout: 120_000 }, async () => {
+  it('without @apollo/subgraph (so the Pothos plugin cannot load either): /graphql serves, /subgraph answers 501', {
+    timeout: 120_000,
+  }, async () => {
     expectRunsWithoutFederation(await runWithout(['@apollo/subgraph']));
   });
 
-  it('without @pothos/plugin-federation (@apollo/subgraph present): the same', { timeout: 120_000 }, async () => {
+  it('without @pothos/plugin-federation (@apollo/subgraph present): the same', {
+    timeout: 120_000,
+  }, async () => {
     expectRunsWithoutFederation(await runWithout(['@pothos/plugin-federation']));
   });
 });
 
 describe('loadFederationPlugin', () => {
-  const notFound = Object.assign(new Error("Cannot find package '@apollo/subgraph'"), { code: 'ERR_MODULE_NOT_FOUND' });
+  const notFound = Object.assign(new Error("Cannot find package '@apollo/subgraph'"), {
+    code: 'ERR_MODULE_NOT_FOUND',
+  });
 
   it('is the plugin name when installed, null when the import finds no package', async () => {
     expect(await loadFederationPlugin()).toBe('federation');

@@ -10,13 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { printSubgraph, subgraphSchema } from '../../src/federation/subgraph.js';
+import { findSecrets, type Stack, startStack } from '../helpers/stack.js';
 import { allTokens, countCalls } from '../private/support.js';
-import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
 import { SUBGRAPH_TEST_SECRET } from './support.js';
 
 /** What a router sends with each subgraph request (`SUBGRAPH_SECRET`). */
 const SECRET_HEADER = { 'x-subgraph-secret': SUBGRAPH_TEST_SECRET };
-const withSecret = (env: Record<string, string> = {}) => ({ SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET, ...env });
+const withSecret = (env: Record<string, string> = {}) => ({
+  SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET,
+  ...env,
+});
 
 const globalId = (type: string, key: string | number): string =>
   Buffer.from(`${type}:${key}`).toString('base64');
@@ -35,7 +38,11 @@ async function subgraph(
   variables: Record<string, unknown> = {},
   token?: string,
 ) {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...SECRET_HEADER };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json',
+    ...SECRET_HEADER,
+  };
   if (token) headers.authorization = `Bearer ${token}`;
   const init = { method: 'POST', headers, body: JSON.stringify({ query, variables }) };
   const res = await target.fetch('/subgraph', init);
@@ -63,7 +70,10 @@ async function entities(reps: Rep[], token?: string): Promise<(Record<string, un
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, sizes: { publicFiles: 400, users: 60, members: 12 } });
   stack = await startStack({ sandbox, env: withSecret() });
-  prefixed = await startStack({ sandbox, env: withSecret({ FEDERATION_TYPE_PREFIX: 'OpenHumans' }) });
+  prefixed = await startStack({
+    sandbox,
+    env: withSecret({ FEDERATION_TYPE_PREFIX: 'OpenHumans' }),
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -77,7 +87,10 @@ afterAll(async () => {
 
 describe('subgraph SDL', () => {
   it('_service.sdl is the committed schema.subgraph.graphql', async () => {
-    const committed = await readFile(new URL('../../schema.subgraph.graphql', import.meta.url), 'utf8');
+    const committed = await readFile(
+      new URL('../../schema.subgraph.graphql', import.meta.url),
+      'utf8',
+    );
     const body = await subgraph(stack, '{ _service { sdl } }');
     const sdl = (body.data?._service as { sdl: string } | undefined)?.sdl ?? '';
     expect(`${sdl}\n`).toBe(committed);
@@ -118,11 +131,18 @@ describe('subgraph SDL', () => {
     try {
       expect((await post(byDefault, SECRET_HEADER)).status).toBe(404);
       expect((await post(off, SECRET_HEADER)).status).toBe(404);
-      const wrong: Record<string, string>[] = [{}, { 'x-subgraph-secret': 'wrong' }, { 'x-subgraph-secret': `${SUBGRAPH_TEST_SECRET}x` }];
+      const wrong: Record<string, string>[] = [
+        {},
+        { 'x-subgraph-secret': 'wrong' },
+        { 'x-subgraph-secret': `${SUBGRAPH_TEST_SECRET}x` },
+      ];
       for (const headers of wrong) {
         const res = await post(stack, headers);
         expect(res.status).toBe(403);
-        const body = (await res.json()) as { data?: unknown; errors: { extensions: { code: string } }[] };
+        const body = (await res.json()) as {
+          data?: unknown;
+          errors: { extensions: { code: string } }[];
+        };
         expect(body.data).toBeUndefined();
         expect(body.errors[0]?.extensions.code).toBe('FORBIDDEN');
       }
@@ -139,8 +159,14 @@ describe('operation limits on /subgraph', () => {
     const allowList = join(dir, 'persisted.json');
     const shallow = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Project { name } } }`;
     await writeFile(allowList, JSON.stringify({ only: '{ projects(first: 1) { totalCount } }' }));
-    const deepOnly = await startStack({ sandbox, env: withSecret({ MAX_DEPTH: '3', INTROSPECTION: 'false' }) });
-    const listed = await startStack({ sandbox, env: withSecret({ PERSISTED_OPERATIONS_FILE: allowList }) });
+    const deepOnly = await startStack({
+      sandbox,
+      env: withSecret({ MAX_DEPTH: '3', INTROSPECTION: 'false' }),
+    });
+    const listed = await startStack({
+      sandbox,
+      env: withSecret({ PERSISTED_OPERATIONS_FILE: allowList }),
+    });
     try {
       const project = sandbox.store.approvedProjects()[0];
       if (!project) throw new Error('no project');
@@ -152,18 +178,32 @@ describe('operation limits on /subgraph', () => {
       const post = (target: Stack, query: string) =>
         target.fetch('/subgraph', {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json', ...SECRET_HEADER },
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            ...SECRET_HEADER,
+          },
           body: JSON.stringify({ query, variables: reps }),
         });
       const refused = await (await post(deepOnly, deep)).text();
       expect(refused).toMatch(/depth/i);
       expect(JSON.parse(refused)).not.toHaveProperty('data._entities');
       // INTROSPECTION=false also keeps the SDL to itself.
-      const sdl = JSON.parse(await (await post(deepOnly, '{ _service { sdl } }')).text()) as { errors: { extensions: Record<string, unknown> }[] };
-      expect(sdl.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'introspection' });
+      const sdl = JSON.parse(await (await post(deepOnly, '{ _service { sdl } }')).text()) as {
+        errors: { extensions: Record<string, unknown> }[];
+      };
+      expect(sdl.errors[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        limit: 'introspection',
+      });
       // An operation outside the allow-list is refused on /subgraph as on /graphql.
-      const unlisted = JSON.parse(await (await post(listed, shallow)).text()) as { errors: { extensions: Record<string, unknown> }[] };
-      expect(unlisted.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'persistedOperation' });
+      const unlisted = JSON.parse(await (await post(listed, shallow)).text()) as {
+        errors: { extensions: Record<string, unknown> }[];
+      };
+      expect(unlisted.errors[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        limit: 'persistedOperation',
+      });
     } finally {
       await deepOnly.close();
       await listed.close();
@@ -210,10 +250,12 @@ describe('_entities (public types)', () => {
   });
 
   it('resolves public files deduplicated (one detail call per distinct id) and users by username', async () => {
-    const listed = await stack.execute<{ dataFiles: { edges: { node: { databaseId: number } }[] } }>(
-      '{ dataFiles(first: 2) { edges { node { databaseId } } } }',
+    const listed = await stack.execute<{
+      dataFiles: { edges: { node: { databaseId: number } }[] };
+    }>('{ dataFiles(first: 2) { edges { node { databaseId } } } }');
+    const [a, b] = (listed.data?.dataFiles.edges ?? []).map((e) =>
+      sandbox.store.file(e.node.databaseId),
     );
-    const [a, b] = (listed.data?.dataFiles.edges ?? []).map((e) => sandbox.store.file(e.node.databaseId));
     const user = sandbox.store.publicMembers()[0];
     if (!a || !b || !user) throw new Error('sandbox data too small');
     let result: (Record<string, unknown> | null)[] = [];
@@ -303,7 +345,9 @@ describe('_entities (token-scoped types)', () => {
     ]);
     expect(await entities(reps, sandbox.memberTokens[stranger])).toEqual([null]);
     // The project's master token lists every member's files: it finds it too, as `node` does.
-    expect(await entities(reps, sandbox.masterToken)).toEqual(await entities(reps, sandbox.memberTokens[owner]));
+    expect(await entities(reps, sandbox.masterToken)).toEqual(
+      await entities(reps, sandbox.memberTokens[owner]),
+    );
     expect(await entities(reps)).toEqual([null]);
   });
 });
@@ -314,7 +358,10 @@ describe('FEDERATION_TYPE_PREFIX', () => {
     expect(sdl).toMatch(/type OpenHumansProject implements Node\s+@key\(fields: "databaseId"\)/);
     expect(sdl).toMatch(/type PageInfo\s+@shareable/);
     expect(sdl).toContain('openHumansProjects(');
-    const query = sdl.slice(sdl.indexOf('type Query {'), sdl.indexOf('\n}', sdl.indexOf('type Query {')));
+    const query = sdl.slice(
+      sdl.indexOf('type Query {'),
+      sdl.indexOf('\n}', sdl.indexOf('type Query {')),
+    );
     expect(query).not.toMatch(/^\s+(node|nodes|projects|viewer)\(/m);
     expect(query).toMatch(/^\s+openHumansViewer: OpenHumansViewer$/m);
     expect(sdl).not.toMatch(/\btype Project\b/);

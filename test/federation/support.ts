@@ -33,7 +33,10 @@ export const annotationOf = (fileId: number): string => `reviewed file ${fileId}
  * list of file references (by `databaseId`) that the router resolves through Open Humans.
  * `prefix` names our types as the prefixed Open Humans subgraph does.
  */
-export async function startReviewsSubgraph(featuredFileIds: number[], prefix = ''): Promise<ReviewsSubgraph> {
+export async function startReviewsSubgraph(
+  featuredFileIds: number[],
+  prefix = '',
+): Promise<ReviewsSubgraph> {
   const [file, project] = [`${prefix}DataFile`, `${prefix}Project`];
   const sdl = `
     extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])
@@ -77,7 +80,8 @@ export async function startReviewsSubgraph(featuredFileIds: number[], prefix = '
           if (auth) state.authorizations.push(auth);
           if (params.query?.includes('_entities')) {
             state.entityRequests += 1;
-            const reps = (params.variables as { representations?: unknown[] } | undefined)?.representations;
+            const reps = (params.variables as { representations?: unknown[] } | undefined)
+              ?.representations;
             state.representations += reps?.length ?? 0;
           }
         },
@@ -103,7 +107,9 @@ export function compose(subgraphs: { name: string; url: string; sdl: string }[])
   const services = subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.sdl) }));
   const result = composeServices(services);
   if (result.errors) {
-    throw new Error(`composition failed:\n${result.errors.map((e) => `- ${e.message}`).join('\n')}`);
+    throw new Error(
+      `composition failed:\n${result.errors.map((e) => `- ${e.message}`).join('\n')}`,
+    );
   }
   return result.supergraphSdl;
 }
@@ -126,7 +132,10 @@ export function startRouter(supergraph: string, openHumansSubgraph: string) {
     propagateHeaders: {
       fromClientToSubgraphs: ({ request, subgraphName }) =>
         subgraphName === openHumansSubgraph
-          ? { authorization: request.headers.get('authorization'), 'x-subgraph-secret': SUBGRAPH_TEST_SECRET }
+          ? {
+              authorization: request.headers.get('authorization'),
+              'x-subgraph-secret': SUBGRAPH_TEST_SECRET,
+            }
           : undefined,
     },
   });

@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { CompressionMemo } from '../../src/http/compression.js';
 import { startStack } from '../helpers/stack.js';
 
-const body = Buffer.from(JSON.stringify({ data: { items: Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item ${i}` })) } }));
+const body = Buffer.from(
+  JSON.stringify({
+    data: { items: Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item ${i}` })) },
+  }),
+);
 
 describe('CompressionMemo', () => {
   it('compresses a body once per encoding and returns the same bytes after', async () => {
@@ -30,7 +34,9 @@ describe('CompressionMemo', () => {
         const res = await stack.fetch('/graphql', {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'accept-encoding': 'br', ...headers },
-          body: JSON.stringify({ query: '{ dataFiles(first: 50) { edges { node { databaseId basename } } } }' }),
+          body: JSON.stringify({
+            query: '{ dataFiles(first: 50) { edges { node { databaseId basename } } } }',
+          }),
         });
         expect(res.headers.get('content-encoding')).toBe('br');
         return Buffer.from(await res.arrayBuffer());

@@ -42,27 +42,35 @@ describe('UPLOAD_TMP_DIR at start', () => {
 
   it('refuses a directory that does not exist', () => {
     const missing = join(scratch, 'missing');
-    expect(problemsOf({ UPLOAD_TMP_DIR: missing })).toEqual([`UPLOAD_TMP_DIR ("${missing}") cannot be used: it does not exist`]);
+    expect(problemsOf({ UPLOAD_TMP_DIR: missing })).toEqual([
+      `UPLOAD_TMP_DIR ("${missing}") cannot be used: it does not exist`,
+    ]);
   });
 
   it('refuses a file', () => {
     const file = join(scratch, 'a-file');
     writeFileSync(file, 'x');
-    expect(problemsOf({ UPLOAD_TMP_DIR: file })).toEqual([`UPLOAD_TMP_DIR ("${file}") is not a directory`]);
+    expect(problemsOf({ UPLOAD_TMP_DIR: file })).toEqual([
+      `UPLOAD_TMP_DIR ("${file}") is not a directory`,
+    ]);
   });
 
   it('refuses a directory it cannot write to, leaving nothing behind', () => {
     const dir = unwritableDir();
     const problems = problemsOf({ UPLOAD_TMP_DIR: dir });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(new RegExp(`^UPLOAD_TMP_DIR \\("${dir}"\\) is not writable \\(E[A-Z]+\\)$`));
+    expect(problems[0]).toMatch(
+      new RegExp(`^UPLOAD_TMP_DIR \\("${dir}"\\) is not writable \\(E[A-Z]+\\)$`),
+    );
   });
 
   it('refuses too little free space, and UPLOAD_TMP_MIN_FREE_BYTES=0 skips that check', () => {
     const huge = String(Number.MAX_SAFE_INTEGER);
     const problems = problemsOf({ UPLOAD_TMP_DIR: scratch, UPLOAD_TMP_MIN_FREE_BYTES: huge });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^UPLOAD_TMP_DIR \(".+"\) has [\d.]+ MiB free, below UPLOAD_TMP_MIN_FREE_BYTES \([\d.]+ MiB\)/);
+    expect(problems[0]).toMatch(
+      /^UPLOAD_TMP_DIR \(".+"\) has [\d.]+ MiB free, below UPLOAD_TMP_MIN_FREE_BYTES \([\d.]+ MiB\)/,
+    );
     expect(problemsOf({ UPLOAD_TMP_DIR: scratch, UPLOAD_TMP_MIN_FREE_BYTES: '0' })).toEqual([]);
   });
 

@@ -52,9 +52,19 @@ describe('loadConfig', () => {
       graphiql: false,
       logLevel: 'warn',
     });
-    expect(config.upstream).toMatchObject({ connectTimeoutMs: 100, headersTimeoutMs: 200, bodyTimeoutMs: 300 });
+    expect(config.upstream).toMatchObject({
+      connectTimeoutMs: 100,
+      headersTimeoutMs: 200,
+      bodyTimeoutMs: 300,
+    });
     expect(config.pagination).toEqual({ defaultPageSize: 10, maxPageSize: 50 });
-    expect(config.publicCache).toEqual({ maxEntries: 10, ttlMs: 30_000, catalogTtlMs: 120_000, staleMs: 90_000, responseMaxEntries: 500 });
+    expect(config.publicCache).toEqual({
+      maxEntries: 10,
+      ttlMs: 30_000,
+      catalogTtlMs: 120_000,
+      staleMs: 90_000,
+      responseMaxEntries: 500,
+    });
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379/0');
   });
 
@@ -90,13 +100,17 @@ describe('loadConfig', () => {
     expect(loadConfig({}).upstream.concurrency).toBe(32);
     expect(loadConfig({ UPSTREAM_CONCURRENCY: '8' }).upstream.concurrency).toBe(8);
     for (const name of ['UPSTREAM_CONNECTIONS', 'UPSTREAM_MAX_CONCURRENCY', 'UPSTREAM_MAX_QUEUE']) {
-      expect(() => loadConfig({ [name]: '64' })).toThrow(new RegExp(`${name} was replaced by UPSTREAM_CONCURRENCY`));
+      expect(() => loadConfig({ [name]: '64' })).toThrow(
+        new RegExp(`${name} was replaced by UPSTREAM_CONCURRENCY`),
+      );
     }
     expect(() => loadConfig({ UPSTREAM_CONCURRENCY: '0' })).toThrow(ConfigError);
   });
 
   it('rejects a default page size above the maximum', () => {
-    expect(() => loadConfig({ DEFAULT_PAGE_SIZE: '200', MAX_PAGE_SIZE: '100' })).toThrow(/DEFAULT_PAGE_SIZE.*MAX_PAGE_SIZE/);
+    expect(() => loadConfig({ DEFAULT_PAGE_SIZE: '200', MAX_PAGE_SIZE: '100' })).toThrow(
+      /DEFAULT_PAGE_SIZE.*MAX_PAGE_SIZE/,
+    );
   });
 
   it('never reads a token from the environment', () => {

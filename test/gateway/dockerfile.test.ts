@@ -18,7 +18,9 @@ describe('Dockerfile', () => {
     const stages = text.match(/^FROM .+$/gm) ?? [];
     expect(stages.length).toBeGreaterThanOrEqual(3);
     // Every stage starts from the slim Node image or from an earlier stage.
-    expect(stages.every((s) => /node:\$\{NODE_VERSION\}-bookworm-slim|^FROM deps /.test(s))).toBe(true);
+    expect(stages.every((s) => /node:\$\{NODE_VERSION\}-bookworm-slim|^FROM deps /.test(s))).toBe(
+      true,
+    );
     expect(text).toMatch(/^ARG NODE_VERSION=(22|24)$/m);
     expect(text).toMatch(/^RUN npm run build$/m);
     expect(text).toMatch(/npm ci --omit=dev/);
@@ -26,12 +28,17 @@ describe('Dockerfile', () => {
     expect(text).toMatch(/^USER node$/m);
     expect(text).toMatch(/^HEALTHCHECK .*\n?.*\/health/m);
     expect(text).toMatch(/^CMD \["node", "dist\/src\/main\.js"\]$/m);
-    const build = JSON.parse(await readFile(new URL('tsconfig.build.json', root), 'utf8')) as { include: string[] };
+    const build = JSON.parse(await readFile(new URL('tsconfig.build.json', root), 'utf8')) as {
+      include: string[];
+    };
     expect(build.include).toContain('src');
   });
 
   it('keeps secrets and local clutter out of the build context', async () => {
-    const ignore = (await readFile(new URL('.dockerignore', root), 'utf8')).split('\n').map((l) => l.trim());
-    for (const entry of ['.git', 'node_modules', 'dist', 'test', '.env', '.env.*']) expect(ignore).toContain(entry);
+    const ignore = (await readFile(new URL('.dockerignore', root), 'utf8'))
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['.git', 'node_modules', 'dist', 'test', '.env', '.env.*'])
+      expect(ignore).toContain(entry);
   });
 });

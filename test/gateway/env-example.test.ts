@@ -20,7 +20,11 @@ describe('.env.example', () => {
     // src/config/index.ts and every group it reads from (src/config/*.ts).
     const groups = (await readdir(new URL('src/config/', root))).filter((f) => f.endsWith('.ts'));
     const source = (
-      await Promise.all(['src/config/index.ts', ...groups.map((f) => `src/config/${f}`)].map((f) => readFile(new URL(f, root), 'utf8')))
+      await Promise.all(
+        ['src/config/index.ts', ...groups.map((f) => `src/config/${f}`)].map((f) =>
+          readFile(new URL(f, root), 'utf8'),
+        ),
+      )
     ).join('\n');
     const read = [...source.matchAll(/r\.\w+\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]);
     expect(read.length).toBeGreaterThan(10);

@@ -64,7 +64,15 @@ function startIn(cwd: string, env: Record<string, string> = {}): Promise<Run> {
 describe('.env', () => {
   it('is loaded by npm start, and the real environment wins over it', async () => {
     const cwd = scratchWithEnvFile(
-      ['# a comment', 'PORT=0', 'HOST=127.0.0.1', 'GRAPHIQL=false', 'METRICS=false', 'OPENHUMANS_BASE_URL=http://127.0.0.1:9', ''].join('\n'),
+      [
+        '# a comment',
+        'PORT=0',
+        'HOST=127.0.0.1',
+        'GRAPHIQL=false',
+        'METRICS=false',
+        'OPENHUMANS_BASE_URL=http://127.0.0.1:9',
+        '',
+      ].join('\n'),
     );
     const run = await startIn(cwd, { OPENHUMANS_BASE_URL: 'http://127.0.0.1:8' });
     expect(run.listening, run.stderr).toBeDefined();

@@ -1,13 +1,13 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { createSchema } from 'graphql-yoga';
 import { serverAudits } from 'graphql-http';
+import { createSchema } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../src/datasources/upstream-error.js';
 import { GatewayError } from '../../src/errors.js';
+import { closedPort } from '../helpers/http-server.js';
 import type { Stack } from '../helpers/stack.js';
 import { findSecrets, startStack } from '../helpers/stack.js';
-import { closedPort } from '../helpers/http-server.js';
 
 const FAKE_TOKEN = 'fake-token-in-an-error-0001';
 
@@ -30,7 +30,12 @@ const schema = createSchema({
         throw new Error(`internal detail with access_token=${FAKE_TOKEN}`);
       },
       upstreamDown: () => {
-        throw new UpstreamError('timeout', { route: 'P1', method: 'GET', url: 'http://upstream/api/public/datafiles/', hadToken: false });
+        throw new UpstreamError('timeout', {
+          route: 'P1',
+          method: 'GET',
+          url: 'http://upstream/api/public/datafiles/',
+          hadToken: false,
+        });
       },
       gatewayError: () => {
         throw new GatewayError('NOT_FOUND', 'No such project.');
@@ -53,7 +58,11 @@ afterAll(async () => {
 });
 
 const post = (query: string, headers: Record<string, string> = {}) =>
-  stack.fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+  stack.fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
 
 describe('health and readiness', () => {
   it('/health answers 200 without touching the upstream', async () => {
@@ -74,7 +83,11 @@ describe('health and readiness', () => {
   });
 
   it('/readiness answers 503 when the upstream cannot be reached', async () => {
-    const down = await startStack({ schema, sandbox: stack.sandbox, env: { OPENHUMANS_BASE_URL: `http://127.0.0.1:${await closedPort()}` } });
+    const down = await startStack({
+      schema,
+      sandbox: stack.sandbox,
+      env: { OPENHUMANS_BASE_URL: `http://127.0.0.1:${await closedPort()}` },
+    });
     try {
       const res = await down.fetch('/readiness');
       expect(res.status).toBe(503);
@@ -87,7 +100,12 @@ describe('health and readiness', () => {
 
 describe('GraphiQL', () => {
   const page = (acceptEncoding?: string) =>
-    stack.fetch('/graphql', { headers: { accept: 'text/html', ...(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {}) } });
+    stack.fetch('/graphql', {
+      headers: {
+        accept: 'text/html',
+        ...(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {}),
+      },
+    });
 
   /** No reference to any external host in src/href attributes, no CDN names. */
   function expectOffline(html: string): void {
@@ -131,7 +149,9 @@ describe('responses', () => {
   it('compresses large JSON results when the client accepts it', async () => {
     const res = await post('{ big }', { 'accept-encoding': 'gzip' });
     expect(res.headers.get('content-encoding')).toBe('gzip');
-    const body = JSON.parse((await gunzip(Buffer.from(await res.arrayBuffer()))).toString('utf8')) as { data: { big: string } };
+    const body = JSON.parse(
+      (await gunzip(Buffer.from(await res.arrayBuffer()))).toString('utf8'),
+    ) as { data: { big: string } };
     expect(body.data.big).toHaveLength(20_000);
     const small = await post('{ ping }', { 'accept-encoding': 'gzip' });
     expect(small.headers.get('content-encoding')).toBeNull();
@@ -151,13 +171,18 @@ describe('responses', () => {
 
   it('masks unexpected errors, logs them once with the request id, and leaks no secret', async () => {
     const res = await post('{ ping boom }', { 'x-request-id': 'masking-test-1' });
-    const body = (await res.json()) as { data: unknown; errors: { message: string; extensions: Record<string, unknown> }[] };
+    const body = (await res.json()) as {
+      data: unknown;
+      errors: { message: string; extensions: Record<string, unknown> }[];
+    };
     expect(body.data).toEqual({ ping: 'pong', boom: null });
     expect(body.errors).toHaveLength(1);
     expect(body.errors[0]?.message).toBe('Unexpected error.');
     expect(body.errors[0]?.extensions.code).toBe('INTERNAL_SERVER_ERROR');
     expect(JSON.stringify(body)).not.toContain('internal detail');
-    const lines = stack.logLines.filter((l) => l.includes('masking-test-1') && l.includes('"level":"error"'));
+    const lines = stack.logLines.filter(
+      (l) => l.includes('masking-test-1') && l.includes('"level":"error"'),
+    );
     expect(lines.length).toBeGreaterThanOrEqual(1);
     expect(lines.join('\n')).toContain('internal detail');
     expect(findSecrets(stack.logLines, [FAKE_TOKEN])).toEqual([]);
@@ -165,7 +190,9 @@ describe('responses', () => {
 
   it('maps an upstream failure that reached the top through the one mapping, with its path', async () => {
     const res = await post('{ upstreamDown }');
-    const body = (await res.json()) as { errors: { message: string; path: string[]; extensions: Record<string, unknown> }[] };
+    const body = (await res.json()) as {
+      errors: { message: string; path: string[]; extensions: Record<string, unknown> }[];
+    };
     expect(body.errors[0]?.extensions.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(body.errors[0]?.path).toEqual(['upstreamDown']);
     expect(body.errors[0]?.message).toMatch(/did not answer in time/);
@@ -173,8 +200,13 @@ describe('responses', () => {
 
   it('passes GatewayErrors through unchanged', async () => {
     const res = await post('{ gatewayError }');
-    const body = (await res.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
-    expect(body.errors[0]).toMatchObject({ message: 'No such project.', extensions: { code: 'NOT_FOUND' } });
+    const body = (await res.json()) as {
+      errors: { message: string; extensions: Record<string, unknown> }[];
+    };
+    expect(body.errors[0]).toMatchObject({
+      message: 'No such project.',
+      extensions: { code: 'NOT_FOUND' },
+    });
   });
 });
 
@@ -182,7 +214,11 @@ describe('CORS', () => {
   const preflight = (s: Stack, origin: string) =>
     s.fetch('/graphql', {
       method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,authorization',
+      },
     });
 
   it('allows no cross-origin use by default', async () => {
@@ -193,7 +229,11 @@ describe('CORS', () => {
   });
 
   it('allows exactly the origins in CORS_ORIGINS', async () => {
-    const s = await startStack({ schema, sandbox: stack.sandbox, env: { CORS_ORIGINS: 'https://app.example.org,https://b.example.org' } });
+    const s = await startStack({
+      schema,
+      sandbox: stack.sandbox,
+      env: { CORS_ORIGINS: 'https://app.example.org,https://b.example.org' },
+    });
     try {
       const ok = await preflight(s, 'https://app.example.org');
       expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example.org');

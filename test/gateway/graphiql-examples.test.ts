@@ -16,16 +16,21 @@ describe('GraphiQL example tabs', () => {
   });
 
   it('all validate against the served schema (none is dropped from the page)', () => {
-    const invalid = EXAMPLE_TABS.filter((t) => !isValidExample(schema, t.query)).map((t) => nameOf(t.query));
+    const invalid = EXAMPLE_TABS.filter((t) => !isValidExample(schema, t.query)).map((t) =>
+      nameOf(t.query),
+    );
     expect(invalid).toEqual([]);
     expect(examplesFor(schema)).toHaveLength(EXAMPLE_TABS.length);
   });
 
-  it.each(EXAMPLE_TABS.map((t) => [nameOf(t.query), t] as const))('%s runs without errors on the sandbox', async (_name, tab) => {
-    const token = tab.headers ? stack.sandbox.masterToken : undefined;
-    const res = await stack.execute(tab.query, undefined, token ? { token } : {});
-    expect(res.errors).toBeUndefined();
-    expect(res.status).toBe(200);
-    expect(res.data).toBeTruthy();
-  });
+  it.each(EXAMPLE_TABS.map((t) => [nameOf(t.query), t] as const))(
+    '%s runs without errors on the sandbox',
+    async (_name, tab) => {
+      const token = tab.headers ? stack.sandbox.masterToken : undefined;
+      const res = await stack.execute(tab.query, undefined, token ? { token } : {});
+      expect(res.errors).toBeUndefined();
+      expect(res.status).toBe(200);
+      expect(res.data).toBeTruthy();
+    },
+  );
 });

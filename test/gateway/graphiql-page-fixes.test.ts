@@ -11,10 +11,16 @@ describe('GraphiQL page fixes', () => {
   it('are in the served page, around the options the page renders with', async () => {
     const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
     try {
-      const html = await (await stack.fetch('/graphql', { headers: { accept: 'text/html' } })).text();
+      const html = await (
+        await stack.fetch('/graphql', { headers: { accept: 'text/html' } })
+      ).text();
       expect(html).toContain('.graphiql-tab { transform: none !important; }');
-      expect(html).toMatch(/YogaGraphiQL\.renderYogaGraphiQL\(\s*window\.document\.querySelector\('#root'\),\s*openHumansRestoreTab\(\{/);
-      expect(html.indexOf('function openHumansRestoreTab')).toBeLessThan(html.indexOf('openHumansRestoreTab({'));
+      expect(html).toMatch(
+        /YogaGraphiQL\.renderYogaGraphiQL\(\s*window\.document\.querySelector\('#root'\),\s*openHumansRestoreTab\(\{/,
+      );
+      expect(html.indexOf('function openHumansRestoreTab')).toBeLessThan(
+        html.indexOf('openHumansRestoreTab({'),
+      );
     } finally {
       await stack.close();
     }

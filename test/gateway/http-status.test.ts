@@ -15,7 +15,14 @@ let stack: Stack;
 
 beforeAll(async () => {
   stack = await startStack({
-    env: { LOG_LEVEL: 'warn', MAX_DEPTH: '5', MAX_ALIASES: '2', MAX_TOKENS: '60', MAX_COST: '20', CORS_ORIGINS: APP },
+    env: {
+      LOG_LEVEL: 'warn',
+      MAX_DEPTH: '5',
+      MAX_ALIASES: '2',
+      MAX_TOKENS: '60',
+      MAX_COST: '20',
+      CORS_ORIGINS: APP,
+    },
   });
 });
 
@@ -26,7 +33,8 @@ afterAll(async () => {
 /** One document per limit, each refused by that limit only. */
 const REFUSED: Record<string, string> = {
   depth: '{ projects(first: 1) { edges { node { registeredDataTypes { parent { name } } } } } }',
-  aliases: '{ a: projects(first: 1) { totalCount } b: projects(first: 1) { totalCount } c: projects(first: 1) { totalCount } }',
+  aliases:
+    '{ a: projects(first: 1) { totalCount } b: projects(first: 1) { totalCount } c: projects(first: 1) { totalCount } }',
   tokens: `{ ${Array.from({ length: 60 }, () => '__typename').join(' ')} }`,
   cost: '{ projects(first: 10) { edges { node { dataFiles(first: 10) { totalCount } } } } }',
 };
@@ -50,7 +58,10 @@ describe('documents refused by a limit', () => {
   for (const [limit, query] of Object.entries(REFUSED)) {
     it.each(MEDIA)(`${limit}: Accept %s → %s, HTTP %i`, async (accept, contentType, status) => {
       const res = await post(query, accept);
-      const body = (await res.json()) as { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] };
+      const body = (await res.json()) as {
+        data?: unknown;
+        errors?: { extensions?: Record<string, unknown> }[];
+      };
       expect(res.headers.get('content-type')).toContain(contentType);
       expect(res.status, JSON.stringify(body)).toBe(status);
       expect(body.data).toBeUndefined();
@@ -85,8 +96,12 @@ describe('CORS preflight', () => {
       },
     });
     expect(res.headers.get('access-control-allow-origin')).toBe(APP);
-    const allowed = (res.headers.get('access-control-allow-headers') ?? '').split(',').map((h) => h.trim().toLowerCase());
-    expect(allowed).toEqual(expect.arrayContaining(['authorization', 'content-type', ...PREFLIGHT_HEADERS]));
+    const allowed = (res.headers.get('access-control-allow-headers') ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase());
+    expect(allowed).toEqual(
+      expect.arrayContaining(['authorization', 'content-type', ...PREFLIGHT_HEADERS]),
+    );
   });
 
   it('lists in the README exactly the CSRF headers the gateway accepts', async () => {

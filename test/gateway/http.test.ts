@@ -3,7 +3,11 @@ import { Readable } from 'node:stream';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { UpstreamCallEvent, UpstreamRequest } from '../../src/datasources/open-humans-http.js';
-import { OpenHumansHttp, UpstreamError, toGatewayError } from '../../src/datasources/open-humans-http.js';
+import {
+  OpenHumansHttp,
+  toGatewayError,
+  UpstreamError,
+} from '../../src/datasources/open-humans-http.js';
 import { GatewayError } from '../../src/errors.js';
 import { USER_AGENT, VERSION } from '../../src/version.js';
 import type { TestServer } from '../helpers/http-server.js';
@@ -19,7 +23,10 @@ const routes: Record<string, (res: import('node:http').ServerResponse, body: Buf
   '/empty/': (res) => res.writeHead(204).end(),
   '/echo/': (res, body) => json(res, 200, { received: body.toString('utf8') }),
   '/html-200/': (res) => res.writeHead(200, { 'content-type': 'text/html' }).end(DJANGO_500),
-  '/truncated/': (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"count": 3, "results": [{"id": 1'),
+  '/truncated/': (res) =>
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end('{"count": 3, "results": [{"id": 1'),
   '/reset-mid-body/': (res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
     res.write('{"count": 3, ');
@@ -54,8 +61,13 @@ beforeAll(async () => {
     if (status) {
       const code = Number(status);
       const detail = url.searchParams.get('detail');
-      if (url.searchParams.get('html')) return void res.writeHead(code, { 'content-type': 'text/html' }).end(DJANGO_500);
-      if (url.searchParams.get('fields')) return json(res, code, { file_id: ['Enter a whole number.'], project_member_id: 'project_member_id is invalid' });
+      if (url.searchParams.get('html'))
+        return void res.writeHead(code, { 'content-type': 'text/html' }).end(DJANGO_500);
+      if (url.searchParams.get('fields'))
+        return json(res, code, {
+          file_id: ['Enter a whole number.'],
+          project_member_id: 'project_member_id is invalid',
+        });
       return json(res, code, { detail: detail ?? `status ${code}` });
     }
     const route = routes[url.pathname];
@@ -96,16 +108,28 @@ async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
 }
 
 /** The client-facing error: code, reason and everything a client could read. */
-function mapped(err: UpstreamError): { code: unknown; reason: unknown; message: string; wire: string } {
+function mapped(err: UpstreamError): {
+  code: unknown;
+  reason: unknown;
+  message: string;
+  wire: string;
+} {
   const g = toGatewayError(err);
   expect(g).toBeInstanceOf(GatewayError);
   const ge = g as GatewayError;
-  return { code: ge.extensions.code, reason: ge.extensions.reason, message: ge.message, wire: JSON.stringify(ge.toJSON()) };
+  return {
+    code: ge.extensions.code,
+    reason: ge.extensions.reason,
+    message: ge.message,
+    wire: JSON.stringify(ge.toJSON()),
+  };
 }
 
 describe('OpenHumansHttp: requests', () => {
   it('resolves the path against the base URL, sends the User-Agent and asks for JSON', async () => {
-    await expect(get('/ok/', { query: { limit: 5, offset: undefined, include_children: true } })).resolves.toEqual({
+    await expect(
+      get('/ok/', { query: { limit: 5, offset: undefined, include_children: true } }),
+    ).resolves.toEqual({
       count: 1,
       results: [{ id: 1 }],
     });
@@ -117,7 +141,9 @@ describe('OpenHumansHttp: requests', () => {
   });
 
   it('keeps the version equal to package.json', async () => {
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(
+      await readFile(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
     expect(VERSION).toBe(pkg.version);
   });
 
@@ -146,8 +172,15 @@ describe('OpenHumansHttp: requests', () => {
     expect(server.requests.at(-1)?.headers['content-type']).toBe('application/json');
     expect(server.requests.at(-1)?.body.toString()).toBe('{"a":1}');
 
-    await http.request({ route: 'D4', method: 'POST', path: '/echo/', body: { form: { subject: 'hi there', message: 'a&b' } } });
-    expect(server.requests.at(-1)?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    await http.request({
+      route: 'D4',
+      method: 'POST',
+      path: '/echo/',
+      body: { form: { subject: 'hi there', message: 'a&b' } },
+    });
+    expect(server.requests.at(-1)?.headers['content-type']).toBe(
+      'application/x-www-form-urlencoded',
+    );
     expect(server.requests.at(-1)?.body.toString()).toBe('subject=hi+there&message=a%26b');
 
     const form = new FormData();
@@ -162,7 +195,12 @@ describe('OpenHumansHttp: requests', () => {
 
   it('PUTs a stream to a pre-signed URL with Content-Length and no Content-Type', async () => {
     const body = Readable.from([Buffer.from('hello '), Buffer.from('world')]);
-    const put = await http.putPresigned({ route: 'S3_PUT', url: `${server.url}/echo/?Signature=fake-sig&Expires=1`, body, contentLength: 11 });
+    const put = await http.putPresigned({
+      route: 'S3_PUT',
+      url: `${server.url}/echo/?Signature=fake-sig&Expires=1`,
+      body,
+      contentLength: 11,
+    });
     expect(put.status).toBe(200);
     const seen = server.requests.at(-1);
     expect(seen?.method).toBe('PUT');
@@ -178,7 +216,12 @@ describe('OpenHumansHttp: requests', () => {
     agent.on('connect', () => {
       sockets += 1;
     });
-    const client = new OpenHumansHttp({ baseUrl: local.url, dispatcher: agent, headersTimeoutMs: 1000, bodyTimeoutMs: 1000 });
+    const client = new OpenHumansHttp({
+      baseUrl: local.url,
+      dispatcher: agent,
+      headersTimeoutMs: 1000,
+      bodyTimeoutMs: 1000,
+    });
     for (let i = 0; i < 5; i += 1) {
       await failure(client.request({ route: 'P1', method: 'GET', path: '/missing/' }));
     }
@@ -215,22 +258,43 @@ describe('OpenHumansHttp: status → error code (one mapping)', () => {
     const err = await failure(get('/status/400/', { query: { fields: 1 } }));
     const m = mapped(err);
     expect(m.code).toBe('BAD_USER_INPUT');
-    expect(m.message).toBe('Open Humans rejected the request: file_id: Enter a whole number.; project_member_id: project_member_id is invalid');
+    expect(m.message).toBe(
+      'Open Humans rejected the request: file_id: Enter a whole number.; project_member_id: project_member_id is invalid',
+    );
   });
 
   it('401 detail texts become stable reasons', async () => {
     const at = (detail: string, withToken: boolean) =>
-      failure(get('/status/401/', { query: { detail }, ...(withToken ? { auth: { token: TOKEN, via: 'header' as const } } : {}) }));
-    expect(mapped(await at('Expired token.', true))).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_EXPIRED' });
-    expect(mapped(await at('Invalid token.', true))).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
-    expect(mapped(await at('Invalid token header. No credentials provided.', true))).toMatchObject({ reason: 'TOKEN_INVALID' });
+      failure(
+        get('/status/401/', {
+          query: { detail },
+          ...(withToken ? { auth: { token: TOKEN, via: 'header' as const } } : {}),
+        }),
+      );
+    expect(mapped(await at('Expired token.', true))).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'TOKEN_EXPIRED',
+    });
+    expect(mapped(await at('Invalid token.', true))).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'TOKEN_INVALID',
+    });
+    expect(mapped(await at('Invalid token header. No credentials provided.', true))).toMatchObject({
+      reason: 'TOKEN_INVALID',
+    });
     // The 2018 API said "not provided" for an invalid token too: only "missing" when none was sent.
-    expect(mapped(await at('Authentication credentials were not provided.', true))).toMatchObject({ reason: 'TOKEN_INVALID' });
-    expect(mapped(await at('Authentication credentials were not provided.', false))).toMatchObject({ reason: 'TOKEN_MISSING' });
+    expect(mapped(await at('Authentication credentials were not provided.', true))).toMatchObject({
+      reason: 'TOKEN_INVALID',
+    });
+    expect(mapped(await at('Authentication credentials were not provided.', false))).toMatchObject({
+      reason: 'TOKEN_MISSING',
+    });
   });
 
   it('an HTML 500 page is an UPSTREAM_ERROR that shows nothing of the page', async () => {
-    const err = await failure(get('/status/500/', { query: { html: 1 }, auth: { token: TOKEN, via: 'query' } }));
+    const err = await failure(
+      get('/status/500/', { query: { html: 1 }, auth: { token: TOKEN, via: 'query' } }),
+    );
     expect(err.html).toBe(true);
     expect(err.detail).toBe('Server Error (500)');
     const m = mapped(err);
@@ -275,7 +339,13 @@ describe('OpenHumansHttp: status → error code (one mapping)', () => {
   });
 
   it('a body that trickles in forever hits the per-call deadline (UPSTREAM_UNAVAILABLE)', async () => {
-    const client = new OpenHumansHttp({ baseUrl: server.url, dispatcher, headersTimeoutMs: 300, bodyTimeoutMs: 300, totalTimeoutMs: 600 });
+    const client = new OpenHumansHttp({
+      baseUrl: server.url,
+      dispatcher,
+      headersTimeoutMs: 300,
+      bodyTimeoutMs: 300,
+      totalTimeoutMs: 600,
+    });
     const err = await failure(client.request({ route: 'P1', method: 'GET', path: '/trickle/' }));
     expect(err.kind).toBe('timeout');
     expect(mapped(err).code).toBe('UPSTREAM_UNAVAILABLE');
@@ -289,7 +359,9 @@ describe('OpenHumansHttp: status → error code (one mapping)', () => {
       headersTimeoutMs: 1000,
       bodyTimeoutMs: 1000,
     });
-    const err = await failure(client.request({ route: 'P1', method: 'GET', path: '/api/public/datafiles/' }));
+    const err = await failure(
+      client.request({ route: 'P1', method: 'GET', path: '/api/public/datafiles/' }),
+    );
     expect(err.kind).toBe('connection');
     expect(mapped(err).code).toBe('UPSTREAM_UNAVAILABLE');
     await agent.close();
@@ -313,15 +385,33 @@ describe('OpenHumansHttp: status → error code (one mapping)', () => {
 describe('OpenHumansHttp: redaction', () => {
   it('no token in any error message, detail, extension or cause chain', async () => {
     const failures = await Promise.all([
-      failure(get('/status/401/', { auth: { token: TOKEN, via: 'query' }, query: { detail: `bad token ${TOKEN}` } })),
+      failure(
+        get('/status/401/', {
+          auth: { token: TOKEN, via: 'query' },
+          query: { detail: `bad token ${TOKEN}` },
+        }),
+      ),
       failure(get('/status/500/', { auth: { token: TOKEN, via: 'query' }, query: { html: 1 } })),
-      failure(get('/status/400/', { auth: { token: TOKEN, via: 'query' }, query: { detail: `access_token=${TOKEN} is wrong` } })),
+      failure(
+        get('/status/400/', {
+          auth: { token: TOKEN, via: 'query' },
+          query: { detail: `access_token=${TOKEN} is wrong` },
+        }),
+      ),
       failure(get('/hang/', { auth: { token: TOKEN, via: 'query' } })),
       failure(get('/truncated/', { auth: { token: TOKEN, via: 'header' } })),
     ]);
     for (const err of failures) {
       const g = toGatewayError(err) as GatewayError;
-      const texts = [err.message, err.url, err.detail ?? '', JSON.stringify(err.body ?? null), g.message, JSON.stringify(g.toJSON()), String(err.stack)];
+      const texts = [
+        err.message,
+        err.url,
+        err.detail ?? '',
+        JSON.stringify(err.body ?? null),
+        g.message,
+        JSON.stringify(g.toJSON()),
+        String(err.stack),
+      ];
       for (const text of texts) expect(text).not.toContain(TOKEN);
       expect(err.url).not.toContain(TOKEN);
     }

@@ -21,7 +21,11 @@ const P10 = { route: 'P10', method: 'GET', path: '/api/public/projects/' } as co
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
-  config = loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, UPSTREAM_RETRY_BASE_DELAY_MS: '1', UPSTREAM_RETRY_MAX_DELAY_MS: '5' });
+  config = loadConfig({
+    OPENHUMANS_BASE_URL: sandbox.url,
+    UPSTREAM_RETRY_BASE_DELAY_MS: '1',
+    UPSTREAM_RETRY_MAX_DELAY_MS: '5',
+  });
 });
 afterAll(async () => {
   await sandbox?.close();
@@ -36,7 +40,10 @@ describe('createOpenHumans', () => {
     const client = createOpenHumans(config, { logger });
     await client.http.request(P10);
     await Promise.all([client.close(), client.close()]);
-    await expect(client.http.request(P10)).rejects.toMatchObject({ name: 'UpstreamError', kind: 'connection' });
+    await expect(client.http.request(P10)).rejects.toMatchObject({
+      name: 'UpstreamError',
+      kind: 'connection',
+    });
     expect(sandbox.calls()).toEqual({ P10: 1 });
   });
 
@@ -62,8 +69,12 @@ describe('createOpenHumans', () => {
       await anonymous.publicApi.allProjects();
       await master.publicApi.allProjects();
       expect(sandbox.calls()).toEqual({ P10: 1 });
-      await expect(anonymous.directSharing.projectInfo()).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
-      await expect(master.directSharing.projectInfo()).resolves.toMatchObject({ databaseId: sandbox.projectId });
+      await expect(anonymous.directSharing.projectInfo()).rejects.toMatchObject({
+        extensions: { code: 'UNAUTHENTICATED' },
+      });
+      await expect(master.directSharing.projectInfo()).resolves.toMatchObject({
+        databaseId: sandbox.projectId,
+      });
       expect(sandbox.calls()).toEqual({ P10: 1, D1: 1 });
     } finally {
       await client.close();
@@ -77,8 +88,12 @@ describe('createOpenHumans', () => {
       sandbox.setFaults({ rules: [{ route: 'P10', kind: 'status', status: 503, times: 1 }] });
       await client.forRequest({ token: null, tokenMalformed: false }).publicApi.allProjects();
       const text = await metrics.registry.metrics();
-      expect(text).toMatch(/upstream_requests_total\{route="P10",method="GET",status="503",outcome="status"\} 1/);
-      expect(text).toMatch(/upstream_requests_total\{route="P10",method="GET",status="200",outcome="ok"\} 1/);
+      expect(text).toMatch(
+        /upstream_requests_total\{route="P10",method="GET",status="503",outcome="status"\} 1/,
+      );
+      expect(text).toMatch(
+        /upstream_requests_total\{route="P10",method="GET",status="200",outcome="ok"\} 1/,
+      );
       expect(text).toMatch(/public_cache_misses_total 1/);
     } finally {
       await client.close();
@@ -86,12 +101,17 @@ describe('createOpenHumans', () => {
   });
 
   it("retries a transient 503 by default, and not with resilience: 'none'", async () => {
-    for (const [resilience, calls] of [[undefined, 2], ['none', 1]] as const) {
+    for (const [resilience, calls] of [
+      [undefined, 2],
+      ['none', 1],
+    ] as const) {
       sandbox.resetCalls();
       sandbox.setFaults({ rules: [{ route: 'P10', kind: 'status', status: 503, times: 1 }] });
       const client = createOpenHumans(config, { logger, resilience });
       const answer = client.http.request(P10);
-      await (calls === 2 ? expect(answer).resolves.toBeDefined() : expect(answer).rejects.toMatchObject({ status: 503 }));
+      await (calls === 2
+        ? expect(answer).resolves.toBeDefined()
+        : expect(answer).rejects.toMatchObject({ status: 503 }));
       expect(sandbox.calls()).toEqual({ P10: calls });
       await client.close();
     }

@@ -3,14 +3,19 @@
  * root fields are stored, never a token-scoped type, never for a session cookie, and nothing an
  * execution read before a clear is stored after it.
  */
-import { createYoga, createSchema } from 'graphql-yoga';
+import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { PublicResponseCache, usePublicResponseCache } from '../../src/http/public-response-cache.js';
+import {
+  PublicResponseCache,
+  usePublicResponseCache,
+} from '../../src/http/public-response-cache.js';
 
 function setup() {
   const runs: Record<string, number> = {};
-  const count = (name: string) => {
+  /** Counts one run of `name`'s resolver and returns its value. */
+  const counted = <T>(name: string, value: T): T => {
     runs[name] = (runs[name] ?? 0) + 1;
+    return value;
   };
   let release: (() => void) | null = null;
   let started: (() => void) | null = null;
@@ -28,24 +33,26 @@ function setup() {
     `,
     resolvers: {
       Query: {
-        projects: () => (count('projects'), [{ id: '1', name: 'one' }]),
-        viewer: () => (count('viewer'), { name: 'me' }),
-        oauthAuthorizeUrl: () => (count('oauthAuthorizeUrl'), 'https://example.test/?state=fresh'),
+        projects: () => counted('projects', [{ id: '1', name: 'one' }]),
+        viewer: () => counted('viewer', { name: 'me' }),
+        oauthAuthorizeUrl: () => counted('oauthAuthorizeUrl', 'https://example.test/?state=fresh'),
         // Resolves when the test releases it: an execution spanning a clear.
         project: () =>
           new Promise((resolve) => {
-            release = () => resolve((count('project'), { id: '2', name: 'two' }));
+            release = () => resolve(counted('project', { id: '2', name: 'two' }));
             started?.();
           }),
         // A public-looking root field whose type is token-scoped.
-        member: () => (count('member'), { name: 'private' }),
+        member: () => counted('member', { name: 'private' }),
       },
     },
   });
   const cache = new PublicResponseCache(10);
   const yoga = createYoga({
     schema,
-    plugins: [usePublicResponseCache({ cache, ttlMs: 60_000, schema, sessionCookie: 'oh_session' })],
+    plugins: [
+      usePublicResponseCache({ cache, ttlMs: 60_000, schema, sessionCookie: 'oh_session' }),
+    ],
   });
   const run = async (query: string, headers: Record<string, string> = {}) => {
     const res = await yoga.fetch('http://test/graphql', {

@@ -34,7 +34,9 @@ interface Needs {
   variables?: (s: RunState) => Data;
   /** The `Upload` variable and the file it carries (multipart request). */
   upload?: { variable: string; filename: string; content: string };
-  /** Subscriptions: what makes an event happen once the stream is open, and its expected content. */
+  /**
+   * Subscriptions: what makes an event happen once the stream is open, and its expected content.
+   */
   trigger?: (s: RunState) => Promise<string>;
   /** Assertions on `data` (the answer has no errors in any case). */
   check: (data: Data, s: RunState) => void | Promise<void>;
@@ -43,7 +45,9 @@ interface Needs {
 }
 
 const at = (data: unknown, path: string): unknown =>
-  path.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Data)[key] : undefined), data);
+  path
+    .split('.')
+    .reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Data)[key] : undefined), data);
 const count = (data: unknown, path: string): number => {
   const value = at(data, path);
   return Array.isArray(value) ? value.length : -1;
@@ -52,7 +56,10 @@ const STEPS = JSON.stringify({ date: '2024-05-01', steps: 10_234 });
 
 const NEEDS: Record<string, Needs> = {
   FirstQuery: { token: 'none', check: (d) => expect(count(d, 'dataFiles.edges')).toBe(3) },
-  ProjectsPage: { token: 'none', check: (d) => expect(count(d, 'projects.edges')).toBeGreaterThan(0) },
+  ProjectsPage: {
+    token: 'none',
+    check: (d) => expect(count(d, 'projects.edges')).toBeGreaterThan(0),
+  },
   FilesOfAProject: {
     token: 'none',
     variables: (s) => ({ projectId: s.demo.examples.projectId }),
@@ -74,12 +81,17 @@ const NEEDS: Record<string, Needs> = {
   FileDates: {
     token: 'none',
     check: (d) => {
-      const nodes = (at(d, 'dataFiles.edges') as { node: { metadataDates: { creation: unknown } | null } }[]).map((e) => e.node);
+      const nodes = (
+        at(d, 'dataFiles.edges') as { node: { metadataDates: { creation: unknown } | null } }[]
+      ).map((e) => e.node);
       expect(nodes).toHaveLength(5);
       for (const node of nodes) expect(node.metadataDates).toHaveProperty('creation');
     },
   },
-  MyProject: { token: 'master', check: (d) => expect(at(d, 'viewer.project.members.totalCount')).toBeGreaterThan(0) },
+  MyProject: {
+    token: 'master',
+    check: (d) => expect(at(d, 'viewer.project.members.totalCount')).toBeGreaterThan(0),
+  },
   UploadSteps: {
     token: 'master',
     variables: (s) => ({ member: s.demo.examples.member }),
@@ -95,11 +107,19 @@ const NEEDS: Record<string, Needs> = {
     check: (d) => expect(at(d, 'createDataFileUpload.method')).toBe('PUT'),
     // The client's part: PUT the bytes to the pre-signed URL as told.
     after: async (d, s) => {
-      const upload = d.createDataFileUpload as { uploadUrl: string; handle: string; requiredHeaders: string[] };
+      const upload = d.createDataFileUpload as {
+        uploadUrl: string;
+        handle: string;
+        requiredHeaders: string[];
+      };
       const body = Buffer.from('##fileformat=VCFv4.2\n');
       expect(upload.requiredHeaders).toEqual(['Content-Length']);
       // undici's request: fetch() sets Content-Length itself and refuses it as a header.
-      const res = await request(upload.uploadUrl, { method: 'PUT', body, headers: { 'content-length': String(body.length) } });
+      const res = await request(upload.uploadUrl, {
+        method: 'PUT',
+        body,
+        headers: { 'content-length': String(body.length) },
+      });
       await res.body.text();
       expect(res.statusCode).toBe(200);
       s.values.set('handle', upload.handle);
@@ -130,9 +150,13 @@ const NEEDS: Record<string, Needs> = {
     variables: (s) => {
       const verifier = randomBytes(32).toString('base64url');
       s.values.set('codeVerifier', verifier);
-      return { redirectUri: s.demo.examples.redirectUri, codeChallenge: createHash('sha256').update(verifier).digest('base64url') };
+      return {
+        redirectUri: s.demo.examples.redirectUri,
+        codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
+      };
     },
-    check: (d, s) => expect(String(at(d, 'oauthAuthorizeUrl.url'))).toMatch(new RegExp(`^${s.demo.sandbox.url}/`)),
+    check: (d, s) =>
+      expect(String(at(d, 'oauthAuthorizeUrl.url'))).toMatch(new RegExp(`^${s.demo.sandbox.url}/`)),
     // The member's part: open the URL, pick a member, authorize; Open Humans redirects back.
     after: async (d, s) => {
       const url = String(at(d, 'oauthAuthorizeUrl.url'));
@@ -141,7 +165,11 @@ const NEEDS: Record<string, Needs> = {
       const form = new URLSearchParams(new URL(url).search);
       form.set('project_member_id', secondMember(s));
       form.set('allow', 'Authorize');
-      const approved = await fetch(url.split('?')[0] ?? url, { method: 'POST', body: form, redirect: 'manual' });
+      const approved = await fetch(url.split('?')[0] ?? url, {
+        method: 'POST',
+        body: form,
+        redirect: 'manual',
+      });
       const location = new URL(approved.headers.get('location') ?? 'http://invalid/');
       expect(`${location.origin}${location.pathname}`).toBe(s.demo.examples.redirectUri);
       s.values.set('code', location.searchParams.get('code') ?? '');
@@ -164,12 +192,15 @@ const NEEDS: Record<string, Needs> = {
   Refresh: {
     token: 'none',
     variables: (s) => ({ refreshToken: s.values.get('refreshToken') }),
-    check: (d, s) => expect(at(d, 'refreshOAuthToken.refreshToken')).not.toBe(s.values.get('refreshToken')),
+    check: (d, s) =>
+      expect(at(d, 'refreshOAuthToken.refreshToken')).not.toBe(s.values.get('refreshToken')),
   },
   MissedDeauthorizations: {
     token: 'master',
     check: (d, s) => {
-      const members = (at(d, 'deauthorizationEvents.edges') as { node: { projectMemberId: string } }[]).map((e) => e.node.projectMemberId);
+      const members = (
+        at(d, 'deauthorizationEvents.edges') as { node: { projectMemberId: string } }[]
+      ).map((e) => e.node.projectMemberId);
       expect(members).toContain(s.demo.examples.member);
     },
   },
@@ -191,7 +222,9 @@ const SKIPPED: Record<string, string> = {};
 function secondMember(s: RunState): string {
   return Object.keys(s.demo.sandbox.memberTokens)[1] ?? '';
 }
-/** A member no other example uses (the first two are the README's `member` and the signed-in one). */
+/**
+ * A member no other example uses (the first two are the README's `member` and the signed-in one).
+ */
 function nextSpareMember(s: RunState): string {
   const used = Number(s.values.get('spareMembersUsed') ?? '0');
   s.values.set('spareMembersUsed', String(used + 1));
@@ -209,11 +242,18 @@ async function sandboxControl(s: RunState, path: string, body?: Data): Promise<u
   return res.json();
 }
 
-/** Waits (bounded by count, not time) until the sandbox recorded the gateway's answer to a webhook. */
+/**
+ * Waits (bounded by count, not time) until the sandbox recorded the gateway's answer to a webhook.
+ */
 async function untilWebhookDelivered(s: RunState, member: string): Promise<void> {
   for (let i = 0; i < 2_000; i += 1) {
-    const list = (await sandboxControl(s, '/__sandbox/webhooks')) as { webhooks?: { payload: { project_member_id: string }; status: number | null }[] };
-    const delivery = (Array.isArray(list) ? list : (list.webhooks ?? [])) as { payload: { project_member_id: string }; status: number | null }[];
+    const list = (await sandboxControl(s, '/__sandbox/webhooks')) as {
+      webhooks?: { payload: { project_member_id: string }; status: number | null }[];
+    };
+    const delivery = (Array.isArray(list) ? list : (list.webhooks ?? [])) as {
+      payload: { project_member_id: string };
+      status: number | null;
+    }[];
     if (delivery.some((d) => d.payload.project_member_id === member && d.status === 200)) return;
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -233,17 +273,32 @@ function baseHeaders(s: RunState, token: Token): Record<string, string> {
   return headers;
 }
 
-async function send(s: RunState, op: ReadmeOperation, needs: Needs): Promise<{ status: number; body: string }> {
+async function send(
+  s: RunState,
+  op: ReadmeOperation,
+  needs: Needs,
+): Promise<{ status: number; body: string }> {
   const url = `${s.demo.running.url}/graphql`;
   const variables = needs.variables?.(s) ?? {};
   const headers = baseHeaders(s, needs.token);
   let res: Response;
   if (needs.upload) {
     const form = new FormData();
-    form.append('operations', JSON.stringify({ query: op.document, operationName: op.name, variables: { ...variables, [needs.upload.variable]: null } }));
+    form.append(
+      'operations',
+      JSON.stringify({
+        query: op.document,
+        operationName: op.name,
+        variables: { ...variables, [needs.upload.variable]: null },
+      }),
+    );
     form.append('map', JSON.stringify({ 0: [`variables.${needs.upload.variable}`] }));
     form.append('0', new Blob([needs.upload.content]), needs.upload.filename);
-    res = await fetch(url, { method: 'POST', headers: { ...headers, 'graphql-preflight': '1' }, body: form });
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, 'graphql-preflight': '1' },
+      body: form,
+    });
   } else {
     res = await fetch(url, {
       method: 'POST',
@@ -255,10 +310,19 @@ async function send(s: RunState, op: ReadmeOperation, needs: Needs): Promise<{ s
 }
 
 /** Opens the subscription over SSE, fires the trigger, and returns the first event's data. */
-async function subscribe(s: RunState, request: { url: string; headers: Record<string, string>; body: string }, trigger: Needs['trigger']): Promise<{ data: Data; expected: string }> {
+async function subscribe(
+  s: RunState,
+  request: { url: string; headers: Record<string, string>; body: string },
+  trigger: Needs['trigger'],
+): Promise<{ data: Data; expected: string }> {
   if (!trigger) throw new Error('a subscription example needs a trigger in NEEDS');
   const abort = new AbortController();
-  const res = await fetch(request.url, { method: 'POST', headers: { ...request.headers, accept: 'text/event-stream' }, body: request.body, signal: abort.signal });
+  const res = await fetch(request.url, {
+    method: 'POST',
+    headers: { ...request.headers, accept: 'text/event-stream' },
+    body: request.body,
+    signal: abort.signal,
+  });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toContain('text/event-stream');
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -296,18 +360,32 @@ function placeholders(s: RunState): Record<string, string> {
 /** Files a curl example may send with `-F name=@file`. */
 const CURL_FILES: Record<string, string> = { 'steps.json': STEPS };
 
-function resolveCurl(s: RunState, cmd: CurlCommand): { url: string; headers: Record<string, string>; data?: string } {
+function resolveCurl(
+  s: RunState,
+  cmd: CurlCommand,
+): { url: string; headers: Record<string, string>; data?: string } {
   const swap = (text: string): string => {
     let out = text;
-    for (const [placeholder, value] of Object.entries(placeholders(s))) out = out.replaceAll(placeholder, value);
+    for (const [placeholder, value] of Object.entries(placeholders(s)))
+      out = out.replaceAll(placeholder, value);
     const unknown = /<[a-z][a-z ]*>/.exec(out);
-    if (unknown) throw new Error(`README curl (line ${cmd.line}) uses ${unknown[0]}: add it to placeholders() in this test`);
+    if (unknown)
+      throw new Error(
+        `README curl (line ${cmd.line}) uses ${unknown[0]}: add it to placeholders() in this test`,
+      );
     return out;
   };
   const url = new URL(cmd.url);
-  if (url.origin !== 'http://localhost:4000') throw new Error(`README curl (line ${cmd.line}) calls ${url.origin}: only the gateway at http://localhost:4000 runs here`);
+  if (url.origin !== 'http://localhost:4000')
+    throw new Error(
+      `README curl (line ${cmd.line}) calls ${url.origin}: only the gateway at http://localhost:4000 runs here`,
+    );
   const headers = Object.fromEntries(Object.entries(cmd.headers).map(([k, v]) => [k, swap(v)]));
-  return { url: `${s.demo.running.url}${url.pathname}${url.search}`, headers, ...(cmd.data !== undefined ? { data: swap(cmd.data) } : {}) };
+  return {
+    url: `${s.demo.running.url}${url.pathname}${url.search}`,
+    headers,
+    ...(cmd.data !== undefined ? { data: swap(cmd.data) } : {}),
+  };
 }
 
 async function runCurl(s: RunState, cmd: CurlCommand): Promise<Data> {
@@ -315,7 +393,11 @@ async function runCurl(s: RunState, cmd: CurlCommand): Promise<Data> {
   if (cmd.stream) {
     const query = (JSON.parse(data ?? '{}') as { query?: string }).query ?? '';
     const name = /memberDeauthorized/.test(query) ? 'Deauthorizations' : '';
-    const { data: event, expected } = await subscribe(s, { url, headers, body: data ?? '' }, NEEDS[name]?.trigger);
+    const { data: event, expected } = await subscribe(
+      s,
+      { url, headers, body: data ?? '' },
+      NEEDS[name]?.trigger,
+    );
     expect(at(event, 'memberDeauthorized.projectMemberId')).toBe(expected);
     return event;
   }
@@ -326,7 +408,10 @@ async function runCurl(s: RunState, cmd: CurlCommand): Promise<Data> {
       if (field.file === undefined) form.append(field.name, field.value ?? '');
       else {
         const content = CURL_FILES[field.file];
-        if (content === undefined) throw new Error(`README curl (line ${cmd.line}) sends ${field.file}: add it to CURL_FILES`);
+        if (content === undefined)
+          throw new Error(
+            `README curl (line ${cmd.line}) sends ${field.file}: add it to CURL_FILES`,
+          );
         form.append(field.name, new Blob([content]), field.file);
       }
     }
@@ -362,7 +447,10 @@ describe('every README example runs on the demo', () => {
 
   it('runs every operation and curl command in README order', async () => {
     const steps = [
-      ...readmeOperations(readme).map((op) => ({ line: op.line, run: () => runOperation(state, op) })),
+      ...readmeOperations(readme).map((op) => ({
+        line: op.line,
+        run: () => runOperation(state, op),
+      })),
       ...readmeCurls(readme).map((cmd) => ({ line: cmd.line, run: () => runCurl(state, cmd) })),
     ].sort((a, b) => a.line - b.line);
     expect(steps.length).toBeGreaterThanOrEqual(18);
@@ -370,7 +458,10 @@ describe('every README example runs on the demo', () => {
       try {
         await step.run();
       } catch (err) {
-        throw new Error(`README line ${step.line}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new Error(
+          `README line ${step.line}: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
       }
     }
   }, 180_000);
@@ -381,9 +472,17 @@ async function runOperation(s: RunState, op: ReadmeOperation): Promise<void> {
   const needs = NEEDS[op.name];
   if (!needs) throw new Error(`README operation ${op.name} has no entry in NEEDS`);
   if (op.type === 'subscription') {
-    const body = JSON.stringify({ query: op.document, operationName: op.name, variables: needs.variables?.(s) ?? {} });
+    const body = JSON.stringify({
+      query: op.document,
+      operationName: op.name,
+      variables: needs.variables?.(s) ?? {},
+    });
     const headers = { ...baseHeaders(s, needs.token), 'content-type': 'application/json' };
-    const { data, expected } = await subscribe(s, { url: `${s.demo.running.url}/graphql`, headers, body }, needs.trigger);
+    const { data, expected } = await subscribe(
+      s,
+      { url: `${s.demo.running.url}/graphql`, headers, body },
+      needs.trigger,
+    );
     expect(at(data, 'memberDeauthorized.projectMemberId')).toBe(expected);
     return;
   }

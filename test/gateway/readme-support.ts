@@ -2,8 +2,9 @@
  * Reading the README's examples for `readme-runs.test.ts`: every ```graphql block split into
  * its named operations, and every `curl` command of a ```sh block parsed into a request.
  */
-import { Kind, parse } from 'graphql';
+
 import type { OperationTypeNode } from 'graphql';
+import { Kind, parse } from 'graphql';
 
 export interface ReadmeOperation {
   /** The operation's name; an unnamed one is reported as `(unnamed, line N)`. */
@@ -52,7 +53,9 @@ export function readmeOperations(readme: string): ReadmeOperation[] {
   return out;
 }
 
-/** Splits a shell command into words: single and double quotes, backslash escapes in double quotes. */
+/**
+ * Splits a shell command into words: single and double quotes, backslash escapes in double quotes.
+ */
 export function shellWords(command: string): string[] {
   const words: string[] = [];
   let word = '';

@@ -10,7 +10,9 @@ describe('README examples', () => {
     const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
     expect(blocks.length).toBeGreaterThanOrEqual(5);
     const problems = blocks.flatMap((block) =>
-      validate(schema, parse(block)).map((e) => `${/query (\w+)/.exec(block)?.[1] ?? '?'}: ${e.message}`),
+      validate(schema, parse(block)).map(
+        (e) => `${/query (\w+)/.exec(block)?.[1] ?? '?'}: ${e.message}`,
+      ),
     );
     expect(problems).toEqual([]);
   });

@@ -8,8 +8,12 @@ describe('redaction', () => {
     const url = redactUrl(
       'https://www.openhumans.org/api/direct-sharing/project/members/?access_token=fake-tok&limit=5&offset=10',
     );
-    expect(url).toBe(`https://www.openhumans.org/api/direct-sharing/project/members/?access_token=${REDACTED}&limit=5&offset=10`);
-    const s3 = redactUrl('https://bucket.s3.amazonaws.com/f.csv?Signature=abc%2F&Expires=1&AWSAccessKeyId=AK&x-oh-key=k1');
+    expect(url).toBe(
+      `https://www.openhumans.org/api/direct-sharing/project/members/?access_token=${REDACTED}&limit=5&offset=10`,
+    );
+    const s3 = redactUrl(
+      'https://bucket.s3.amazonaws.com/f.csv?Signature=abc%2F&Expires=1&AWSAccessKeyId=AK&x-oh-key=k1',
+    );
     expect(s3).not.toMatch(/abc|k1/);
     expect(s3).toContain('Expires=1');
     expect(redactUrl('/data-management/datafile-download/1/?key=uuid-1')).not.toContain('uuid-1');
@@ -25,7 +29,17 @@ describe('redaction', () => {
       `token ${MASTER} end`,
     ].join('\n');
     const out = redactText(text);
-    for (const secret of ['fake-a', 'fake-r', 'fake-c', 'fake-s', 'fake-j', 'fake-k', 'fake-h', 'ZmFrZTpmYWtl', MASTER]) {
+    for (const secret of [
+      'fake-a',
+      'fake-r',
+      'fake-c',
+      'fake-s',
+      'fake-j',
+      'fake-k',
+      'fake-h',
+      'ZmFrZTpmYWtl',
+      MASTER,
+    ]) {
       expect(out).not.toContain(secret);
     }
     // Error codes and ordinary words survive.

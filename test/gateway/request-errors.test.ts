@@ -24,7 +24,11 @@ interface Answer {
 }
 
 async function send(path: string, init: RequestInit): Promise<Answer> {
-  const headers = { accept: 'application/graphql-response+json, application/json', 'x-subgraph-secret': SUBGRAPH_SECRET, ...init.headers };
+  const headers = {
+    accept: 'application/graphql-response+json, application/json',
+    'x-subgraph-secret': SUBGRAPH_SECRET,
+    ...init.headers,
+  };
   const res = await stack.fetch(path, { ...init, headers });
   const text = await res.text();
   const body = JSON.parse(text) as { errors?: GraphQLFormattedError[] };
@@ -34,9 +38,11 @@ async function send(path: string, init: RequestInit): Promise<Answer> {
 const postJson = (path: string, body: string): Promise<Answer> =>
   send(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
-const codes = (answer: Answer): unknown[] => answer.errors.map((e) => e.extensions?.['code']);
+const codes = (answer: Answer): unknown[] => answer.errors.map((e) => e.extensions?.code);
 
-const MISSING_VARIABLE = JSON.stringify({ query: 'query($a: Int!) { projects(first: $a) { totalCount } }' });
+const MISSING_VARIABLE = JSON.stringify({
+  query: 'query($a: Int!) { projects(first: $a) { totalCount } }',
+});
 
 describe('request errors carry a stable extensions.code', () => {
   it('a missing required variable is BAD_USER_INPUT', async () => {
@@ -48,7 +54,10 @@ describe('request errors carry a stable extensions.code', () => {
   });
 
   it('a variable of the wrong type is BAD_USER_INPUT', async () => {
-    const body = JSON.stringify({ query: 'query($a: Int!) { projects(first: $a) { totalCount } }', variables: { a: 'many' } });
+    const body = JSON.stringify({
+      query: 'query($a: Int!) { projects(first: $a) { totalCount } }',
+      variables: { a: 'many' },
+    });
     const answer = await postJson('/graphql', body);
     expect(codes(answer)).toEqual(['BAD_USER_INPUT']);
   });
@@ -62,12 +71,23 @@ describe('request errors carry a stable extensions.code', () => {
   });
 
   it("keeps yoga's own codes", async () => {
-    expect(codes(await postJson('/graphql', JSON.stringify({ query: '{ projects(' })))).toEqual(['GRAPHQL_PARSE_FAILED']);
-    expect(codes(await postJson('/graphql', JSON.stringify({ query: '{ noSuchField }' })))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
-    expect(codes(await postJson('/graphql', JSON.stringify({ query: 'query A { __typename } query B { __typename }' })))).toEqual([
-      'OPERATION_RESOLUTION_FAILURE',
+    expect(codes(await postJson('/graphql', JSON.stringify({ query: '{ projects(' })))).toEqual([
+      'GRAPHQL_PARSE_FAILED',
     ]);
-    expect(codes(await postJson('/graphql', JSON.stringify({ nothing: true })))).toEqual(['BAD_REQUEST']);
+    expect(codes(await postJson('/graphql', JSON.stringify({ query: '{ noSuchField }' })))).toEqual(
+      ['GRAPHQL_VALIDATION_FAILED'],
+    );
+    expect(
+      codes(
+        await postJson(
+          '/graphql',
+          JSON.stringify({ query: 'query A { __typename } query B { __typename }' }),
+        ),
+      ),
+    ).toEqual(['OPERATION_RESOLUTION_FAILURE']);
+    expect(codes(await postJson('/graphql', JSON.stringify({ nothing: true })))).toEqual([
+      'BAD_REQUEST',
+    ]);
   });
 
   it('applies to /subgraph too', async () => {
@@ -82,23 +102,76 @@ describe('request errors carry a stable extensions.code', () => {
   it('no error lacks a code, for a set of malformed requests', async () => {
     const malformed: [string, RequestInit][] = [
       ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' }],
-      ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'null' }],
-      ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1, 2' }],
-      ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 42 }) }],
-      ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }', variables: 'x' }) }],
-      ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'query($a: [Int!]!) { projects(first: 1) { totalCount } }', variables: { a: [null] } }) }],
-      ['/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }', operationName: 'Nope' }) }],
-      ['/graphql?query=%7B%20projects(first%3A%20%24a)%20%7B%20totalCount%20%7D%20%7D', { method: 'GET' }],
-      ['/graphql?query=query(%24a%3A%20Int!)%20%7B%20projects(first%3A%20%24a)%20%7B%20totalCount%20%7D%20%7D', { method: 'GET' }],
+      [
+        '/graphql',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'null' },
+      ],
+      [
+        '/graphql',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1, 2' },
+      ],
+      [
+        '/graphql',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: 42 }),
+        },
+      ],
+      [
+        '/graphql',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ __typename }', variables: 'x' }),
+        },
+      ],
+      [
+        '/graphql',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            query: 'query($a: [Int!]!) { projects(first: 1) { totalCount } }',
+            variables: { a: [null] },
+          }),
+        },
+      ],
+      [
+        '/graphql',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ __typename }', operationName: 'Nope' }),
+        },
+      ],
+      [
+        '/graphql?query=%7B%20projects(first%3A%20%24a)%20%7B%20totalCount%20%7D%20%7D',
+        { method: 'GET' },
+      ],
+      [
+        '/graphql?query=query(%24a%3A%20Int!)%20%7B%20projects(first%3A%20%24a)%20%7B%20totalCount%20%7D%20%7D',
+        { method: 'GET' },
+      ],
       ['/graphql?query=mutation%20%7B%20__typename%20%7D', { method: 'GET' }],
       ['/subgraph', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }],
-      ['/subgraph', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ nope }' }) }],
+      [
+        '/subgraph',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ nope }' }),
+        },
+      ],
     ];
     for (const [path, init] of malformed) {
       const answer = await send(path, init);
       expect(answer.errors.length, `${path} ${String(init.body)}`).toBeGreaterThan(0);
       for (const error of answer.errors) {
-        expect(typeof error.extensions?.['code'], `${path} ${String(init.body)}: ${error.message}`).toBe('string');
+        expect(
+          typeof error.extensions?.code,
+          `${path} ${String(init.body)}: ${error.message}`,
+        ).toBe('string');
         expect(error.extensions).not.toHaveProperty('originalError');
       }
     }

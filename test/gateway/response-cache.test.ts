@@ -22,10 +22,17 @@ beforeAll(async () => {
       res.writeHead(500, { 'content-type': 'text/html' }).end('<h1>Server Error (500)</h1>');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ n, path: url.pathname, results: [{ id: 1 }] }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ n, path: url.pathname, results: [{ id: 1 }] }));
   });
   dispatcher = new Agent();
-  http = new OpenHumansHttp({ baseUrl: server.url, dispatcher, headersTimeoutMs: 2000, bodyTimeoutMs: 2000 });
+  http = new OpenHumansHttp({
+    baseUrl: server.url,
+    dispatcher,
+    headersTimeoutMs: 2000,
+    bodyTimeoutMs: 2000,
+  });
 });
 
 afterAll(async () => {
@@ -44,9 +51,16 @@ const cacheWith = (overrides: Partial<ConstructorParameters<typeof PublicCache>[
 describe('PublicCache', () => {
   it('serves a repeated public GET from the cache (one upstream call)', async () => {
     const cache = cacheWith();
-    const req = { route: 'P10' as const, path: '/api/public/projects/', query: { limit: 5, offset: 0 } };
+    const req = {
+      route: 'P10' as const,
+      path: '/api/public/projects/',
+      query: { limit: 5, offset: 0 },
+    };
     const first = await cache.fetch<{ n: number }>(http, req);
-    const second = await cache.fetch<{ n: number }>(http, { ...req, query: { offset: 0, limit: 5 } });
+    const second = await cache.fetch<{ n: number }>(http, {
+      ...req,
+      query: { offset: 0, limit: 5 },
+    });
     expect(second).toBe(first);
     expect(server.requests).toHaveLength(1);
     expect(cache.stats).toMatchObject({ hits: 1, misses: 1 });
@@ -55,7 +69,9 @@ describe('PublicCache', () => {
   it('shares one upstream call between concurrent identical misses', async () => {
     const cache = cacheWith();
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => cache.fetch<{ n: number }>(http, { route: 'P1', path: '/slow/', query: { limit: 100 } })),
+      Array.from({ length: 10 }, () =>
+        cache.fetch<{ n: number }>(http, { route: 'P1', path: '/slow/', query: { limit: 100 } }),
+      ),
     );
     expect(server.requests).toHaveLength(1);
     expect(new Set(results.map((r) => r.n)).size).toBe(1);
@@ -83,7 +99,11 @@ describe('PublicCache', () => {
     now += 31;
     await cache.fetch(http, { route: 'P3', path: '/api/public/datatypes/' }, { catalog: true });
     await cache.fetch(http, { route: 'P1', path: '/api/public/datafiles/' });
-    expect(server.requests.map((r) => r.url)).toEqual(['/api/public/datatypes/', '/api/public/datafiles/', '/api/public/datafiles/']);
+    expect(server.requests.map((r) => r.url)).toEqual([
+      '/api/public/datatypes/',
+      '/api/public/datafiles/',
+      '/api/public/datafiles/',
+    ]);
   });
 
   it('caps the TTL of bodies with download URLs at 10 minutes', () => {
@@ -102,12 +122,22 @@ describe('PublicCache', () => {
 
   it('never sends or caches anything carrying a token', async () => {
     const cache = cacheWith();
-    expect(() => PublicCache.keyFor({ route: 'D2', path: '/api/direct-sharing/project/members/', query: { access_token: 'fake-tok' } })).toThrow(
+    expect(() =>
+      PublicCache.keyFor({
+        route: 'D2',
+        path: '/api/direct-sharing/project/members/',
+        query: { access_token: 'fake-tok' },
+      }),
+    ).toThrow(/token/);
+    expect(() => PublicCache.keyFor({ route: 'P1', path: '/x/?access_token=fake-tok' })).toThrow(
       /token/,
     );
-    expect(() => PublicCache.keyFor({ route: 'P1', path: '/x/?access_token=fake-tok' })).toThrow(/token/);
     await expect(
-      cache.fetch(http, { route: 'D2', path: '/api/direct-sharing/project/members/', query: { access_token: 'fake-tok' } }),
+      cache.fetch(http, {
+        route: 'D2',
+        path: '/api/direct-sharing/project/members/',
+        query: { access_token: 'fake-tok' },
+      }),
     ).rejects.toThrow(/token/);
     await cache.fetch(http, { route: 'P1', path: '/api/public/datafiles/' });
     expect(server.requests).toHaveLength(1);
@@ -116,9 +146,13 @@ describe('PublicCache', () => {
   });
 
   it('builds keys from method, path and sorted query, skipping undefined values', () => {
-    expect(PublicCache.keyFor({ route: 'P1', path: '/a/', query: { offset: 10, limit: 5, username: undefined } })).toBe(
-      PublicCache.keyFor({ route: 'P1', path: '/a/', query: { limit: 5, offset: 10 } }),
-    );
+    expect(
+      PublicCache.keyFor({
+        route: 'P1',
+        path: '/a/',
+        query: { offset: 10, limit: 5, username: undefined },
+      }),
+    ).toBe(PublicCache.keyFor({ route: 'P1', path: '/a/', query: { limit: 5, offset: 10 } }));
     expect(PublicCache.keyFor({ route: 'P1', path: '/a/', query: { limit: 5 } })).not.toBe(
       PublicCache.keyFor({ route: 'P1', path: '/b/', query: { limit: 5 } }),
     );
@@ -126,7 +160,10 @@ describe('PublicCache', () => {
 
   it('hands out frozen values, so one request cannot change what the next one reads', async () => {
     const cache = cacheWith();
-    const body = await cache.fetch<{ results: { id: number }[] }>(http, { route: 'P1', path: '/x/' });
+    const body = await cache.fetch<{ results: { id: number }[] }>(http, {
+      route: 'P1',
+      path: '/x/',
+    });
     expect(Object.isFrozen(body)).toBe(true);
     expect(() => {
       (body.results[0] as { id: number }).id = 2;

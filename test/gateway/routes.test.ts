@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ROUTES, ROUTE_IDS, isRouteId, type RouteId } from '../../src/datasources/routes.js';
 import { Resilience } from '../../src/datasources/resilience/index.js';
+import { isRouteId, ROUTE_IDS, ROUTES, type RouteId } from '../../src/datasources/routes.js';
 import { UpstreamError, type UpstreamFailure } from '../../src/datasources/upstream-error.js';
 
 const docs = readFileSync(new URL('../../docs/upstream.md', import.meta.url), 'utf8');
@@ -22,7 +22,11 @@ interface Documented {
 function documentedRoutes(): Map<string, Documented> {
   const found = new Map<string, Documented>();
   for (const m of docs.matchAll(/^\| (P\d+) \| `(GET|POST) ([^`]+)` \|(.*)$/gm)) {
-    found.set(m[1] ?? '', { method: m[2] ?? '', path: m[3] ?? '', unknownId500: (m[4] ?? '').includes('**500**') });
+    found.set(m[1] ?? '', {
+      method: m[2] ?? '',
+      path: m[3] ?? '',
+      unknownId500: (m[4] ?? '').includes('**500**'),
+    });
   }
   for (const block of docs.split(/\n- /)) {
     const m = /^\*\*(D\d+)\*\* `(GET|POST) ([^`]+)`/.exec(block);
@@ -41,7 +45,11 @@ describe('route table', () => {
     for (const [id, doc] of documented) {
       expect(isRouteId(id), id).toBe(true);
       const spec = ROUTES[id as RouteId];
-      expect({ id, method: spec.method, path: spec.path }).toEqual({ id, method: doc.method, path: doc.path });
+      expect({ id, method: spec.method, path: spec.path }).toEqual({
+        id,
+        method: doc.method,
+        path: doc.path,
+      });
     }
   });
 
@@ -54,7 +62,11 @@ describe('route table', () => {
 
   it("is README's route legend (id, † for unknown-id 500s, name), row for row", () => {
     const legend = readme.slice(readme.indexOf('Route legend'), readme.indexOf('Tracing: see'));
-    const rows = [...legend.matchAll(/^\| `([A-Z0-9_]+)`( †)? \| `([^`]+)` \|/gm)].map((m) => [m[1], Boolean(m[2]), m[3]]);
+    const rows = [...legend.matchAll(/^\| `([A-Z0-9_]+)`( †)? \| `([^`]+)` \|/gm)].map((m) => [
+      m[1],
+      Boolean(m[2]),
+      m[3],
+    ]);
     expect(rows).toEqual(ROUTE_IDS.map((id) => [id, ROUTES[id].unknownId500, ROUTES[id].name]));
   });
 
@@ -76,30 +88,54 @@ describe('resilience reads the table', () => {
 
   it('shares one breaker per route class, named after it', async () => {
     const changes: string[] = [];
-    const resilience = new Resilience({ retry, breaker, concurrency: { max: 10 }, onBreakerChange: (c, s) => changes.push(`${c}:${s}`) });
+    const resilience = new Resilience({
+      retry,
+      breaker,
+      concurrency: { max: 10 },
+      onBreakerChange: (c, s) => changes.push(`${c}:${s}`),
+    });
     for (const route of ['P1', 'P10'] as const) {
-      await expect(resilience.run({ route, method: 'GET' }, () => Promise.reject(status(route, 503)), fail(route))).rejects.toThrow();
+      await expect(
+        resilience.run(
+          { route, method: 'GET' },
+          () => Promise.reject(status(route, 503)),
+          fail(route),
+        ),
+      ).rejects.toThrow();
     }
     expect(changes).toEqual(['public:open']);
     expect(resilience.breakerFor('P13')).toBe(resilience.breakerFor('P1'));
     expect(resilience.breakerFor('D1').name).toBe('direct-sharing');
-    expect(resilience.breakerStates()).toMatchObject({ public: 'open', 'direct-sharing': 'closed' });
+    expect(resilience.breakerStates()).toMatchObject({
+      public: 'open',
+      'direct-sharing': 'closed',
+    });
   });
 
   it('retries a retriable route, and neither retries nor counts an unknown-id 500', async () => {
-    const resilience = new Resilience({ retry, breaker: { ...breaker, minimumCalls: 100 }, concurrency: { max: 10 } });
+    const resilience = new Resilience({
+      retry,
+      breaker: { ...breaker, minimumCalls: 100 },
+      concurrency: { max: 10 },
+    });
     let attempts = 0;
     const failing = (route: RouteId, code: number) => () => {
       attempts += 1;
       return Promise.reject(status(route, code));
     };
-    await expect(resilience.run({ route: 'P10', method: 'GET' }, failing('P10', 500), fail('P10'))).rejects.toThrow();
+    await expect(
+      resilience.run({ route: 'P10', method: 'GET' }, failing('P10', 500), fail('P10')),
+    ).rejects.toThrow();
     expect(attempts).toBe(3);
     attempts = 0;
-    await expect(resilience.run({ route: 'P8', method: 'GET' }, failing('P8', 500), fail('P8'))).rejects.toThrow();
+    await expect(
+      resilience.run({ route: 'P8', method: 'GET' }, failing('P8', 500), fail('P8')),
+    ).rejects.toThrow();
     expect(attempts).toBe(1);
     attempts = 0;
-    await expect(resilience.run({ route: 'D4', method: 'POST' }, failing('D4', 503), fail('D4'))).rejects.toThrow();
+    await expect(
+      resilience.run({ route: 'D4', method: 'POST' }, failing('D4', 503), fail('D4')),
+    ).rejects.toThrow();
     expect(attempts).toBe(1);
   });
 });

@@ -1,13 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { challengeOf } from '../../src/oauth/pkce.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 
 const APP = 'https://app.example.org';
 const PUBLIC = '{ projects(first: 1) { totalCount } }';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ env: { CORS_ORIGINS: APP, OPENHUMANS_CLIENT_ID: 'fake-client-id', OPENHUMANS_CLIENT_SECRET: 'fake-client-secret-0123456789' } });
+  stack = await startStack({
+    env: {
+      CORS_ORIGINS: APP,
+      OPENHUMANS_CLIENT_ID: 'fake-client-id',
+      OPENHUMANS_CLIENT_SECRET: 'fake-client-secret-0123456789',
+    },
+  });
 });
 afterAll(async () => stack?.close());
 
@@ -15,14 +21,23 @@ describe('response headers', () => {
   it('sends Cache-Control: no-store to every request with a token, and on OAuth answers', async () => {
     const withToken = await stack.execute(PUBLIC, {}, { token: stack.sandbox.masterToken });
     expect(withToken.headers.get('cache-control')).toBe('no-store');
-    const badToken = await stack.execute('{ viewer { tokenKind } }', {}, { token: 'fake-invalid-token' });
+    const badToken = await stack.execute(
+      '{ viewer { tokenKind } }',
+      {},
+      { token: 'fake-invalid-token' },
+    );
     expect(badToken.headers.get('cache-control')).toBe('no-store');
-    const authorize = await stack.execute('query($c: String!) { oauthAuthorizeUrl(redirectUri: "https://app.example.org/cb", codeChallenge: $c) { state } }', {
-      c: challengeOf('v'.repeat(43)),
-    });
+    const authorize = await stack.execute(
+      'query($c: String!) { oauthAuthorizeUrl(redirectUri: "https://app.example.org/cb", codeChallenge: $c) { state } }',
+      {
+        c: challengeOf('v'.repeat(43)),
+      },
+    );
     expect(authorize.errors).toBeUndefined();
     expect(authorize.headers.get('cache-control')).toBe('no-store');
-    const refresh = await stack.execute('mutation { refreshOAuthToken(input: { refreshToken: "fakeRefresh" }) { accessToken } }');
+    const refresh = await stack.execute(
+      'mutation { refreshOAuthToken(input: { refreshToken: "fakeRefresh" }) { accessToken } }',
+    );
     expect(refresh.headers.get('cache-control')).toBe('no-store');
     // A token-free public query stays cacheable by the browser as before.
     const anonymous = await stack.execute(PUBLIC);
@@ -33,7 +48,11 @@ describe('response headers', () => {
     for (const origin of [APP, 'https://other.example.org', null]) {
       const res = await stack.fetch('/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip', ...(origin ? { origin } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          'accept-encoding': 'gzip',
+          ...(origin ? { origin } : {}),
+        },
         body: JSON.stringify({ query: PUBLIC }),
       });
       expect(res.headers.get('vary') ?? '').toMatch(/\bOrigin\b/);
@@ -50,7 +69,13 @@ describe('response headers', () => {
     const res = await stack.fetch('/graphql', { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);
     const csp = res.headers.get('content-security-policy') ?? '';
-    for (const directive of ["default-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"]) {
+    for (const directive of [
+      "default-src 'self'",
+      "connect-src 'self'",
+      "frame-ancestors 'none'",
+      "object-src 'none'",
+      "base-uri 'none'",
+    ]) {
       expect(csp).toContain(directive);
     }
     // Scripts only by hash: no inline or eval allowance, and no host outside the gateway.

@@ -7,14 +7,21 @@ describe('test stack (sandbox + gateway in-process)', () => {
   let stack: Stack;
   beforeAll(async () => {
     // A tiny schema: this file tests the stack's plumbing, not the public graph.
-    stack = await startStack({ schema: createSchema({ typeDefs: 'type Query { ping: String }', resolvers: { Query: { ping: () => 'pong' } } }) });
+    stack = await startStack({
+      schema: createSchema({
+        typeDefs: 'type Query { ping: String }',
+        resolvers: { Query: { ping: () => 'pong' } },
+      }),
+    });
   });
   afterAll(async () => {
     await stack?.close();
   });
 
   it('executes an operation through yoga.fetch with the request id echoed', async () => {
-    const res = await stack.execute('{ __typename }', undefined, { headers: { 'x-request-id': 'stack-test-1' } });
+    const res = await stack.execute('{ __typename }', undefined, {
+      headers: { 'x-request-id': 'stack-test-1' },
+    });
     expect(res.status).toBe(200);
     expect(res.data).toEqual({ __typename: 'Query' });
     expect(res.headers.get('x-request-id')).toBe('stack-test-1');

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { Config } from '../../src/config/index.js';
+import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
 import { startStack } from '../helpers/stack.js';
-import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
 import { post, startGatewayOn } from '../limits/abuse-support.js';
 import { startResilientStack } from '../resilience/support.js';
 import { startInstance } from '../scale/support.js';
@@ -29,20 +29,38 @@ type Builder = (sandbox: Sandbox, redisUrl: string | null) => Promise<Built>;
 const builders: Record<string, Builder> = {
   'helpers/stack (startStack)': async (sandbox) => {
     const stack = await startStack({ sandbox });
-    return { config: stack.config, httpBaseUrl: stack.http.baseUrl, execute: (q) => stack.execute(q), close: () => stack.close() };
+    return {
+      config: stack.config,
+      httpBaseUrl: stack.http.baseUrl,
+      execute: (q) => stack.execute(q),
+      close: () => stack.close(),
+    };
   },
   'resilience/support (startResilientStack)': async (sandbox) => {
     const stack = await startResilientStack({ sandbox });
-    return { config: stack.config, httpBaseUrl: stack.http.baseUrl, execute: (q) => stack.execute(q), close: () => stack.close() };
+    return {
+      config: stack.config,
+      httpBaseUrl: stack.http.baseUrl,
+      execute: (q) => stack.execute(q),
+      close: () => stack.close(),
+    };
   },
   'limits/abuse-support (startGatewayOn)': async (sandbox) => {
     const gw = await startGatewayOn(sandbox.url, { RATE_LIMIT_PER_SECOND: '0' });
-    return { config: gw.config, execute: async (q) => (await post(gw.url, '/graphql', { query: q })).body, close: () => gw.close() };
+    return {
+      config: gw.config,
+      execute: async (q) => (await post(gw.url, '/graphql', { query: q })).body,
+      close: () => gw.close(),
+    };
   },
   'scale/support (startInstance)': async (sandbox, redisUrl) => {
     if (!redisUrl) throw new Error('no redis-server');
     const instance = await startInstance(sandbox, redisUrl);
-    return { config: instance.config, execute: (q) => instance.execute(q), close: () => instance.close() };
+    return {
+      config: instance.config,
+      execute: (q) => instance.execute(q),
+      close: () => instance.close(),
+    };
   },
 };
 
@@ -65,7 +83,10 @@ describe.each(Object.entries(builders))('%s', (name, build) => {
     }
     const built = await build(sandbox, redis?.url ?? null);
     try {
-      for (const base of [built.config.openHumans.baseUrl, built.httpBaseUrl ?? built.config.openHumans.baseUrl]) {
+      for (const base of [
+        built.config.openHumans.baseUrl,
+        built.httpBaseUrl ?? built.config.openHumans.baseUrl,
+      ]) {
         expect(LOOPBACK.has(new URL(base).hostname), base).toBe(true);
       }
       sandbox.clearFaults();

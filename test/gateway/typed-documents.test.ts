@@ -20,7 +20,10 @@ describe('typed documents (codegen)', () => {
     const page1 = first.data?.projects;
     expect(page1?.edges).toHaveLength(2);
     expect(page1?.pageInfo.hasNextPage).toBe(true);
-    const second = await stack.execute(ProjectsPageDocument, { first: 2, after: page1?.pageInfo.endCursor ?? null });
+    const second = await stack.execute(ProjectsPageDocument, {
+      first: 2,
+      after: page1?.pageInfo.endCursor ?? null,
+    });
     const names1 = page1?.edges.map((e) => e.node.name) ?? [];
     const names2 = second.data?.projects.edges.map((e) => e.node.name) ?? [];
     expect(names2).toHaveLength(2);

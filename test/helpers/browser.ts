@@ -35,7 +35,9 @@ export function chromiumAvailable(suite: string): boolean {
     return true;
   } catch {
     if (process.env.CI === 'true') {
-      throw new Error(`${suite}: ${CHROMIUM} is required under CI=true (.ci/run installs Debian's chromium)`);
+      throw new Error(
+        `${suite}: ${CHROMIUM} is required under CI=true (.ci/run installs Debian's chromium)`,
+      );
     }
     console.warn(`SKIPPING ${suite}: ${CHROMIUM} not found (apt-get install chromium to run it).`);
     return false;
@@ -51,8 +53,11 @@ export function isLocalUrl(url: string): boolean {
   if (url.startsWith('blob:') || url.startsWith('data:') || url === 'about:blank') return true;
   try {
     const { protocol, hostname } = new URL(url);
-    if (protocol !== 'http:' && protocol !== 'https:' && protocol !== 'ws:' && protocol !== 'wss:') return false;
-    return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+    if (protocol !== 'http:' && protocol !== 'https:' && protocol !== 'ws:' && protocol !== 'wss:')
+      return false;
+    return (
+      hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname)
+    );
   } catch {
     return false;
   }

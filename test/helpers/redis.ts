@@ -3,7 +3,7 @@
  * Missing binary: the suite skips with a clear message locally, and fails under CI=true, where
  * `.ci/run` installs it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { freePort } from './free-port.js';
@@ -25,7 +25,9 @@ export interface RedisServer {
 }
 
 function findBinary(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/usr/sbin', '/usr/local/bin'])) {
+  for (const dir of (process.env.PATH ?? '')
+    .split(delimiter)
+    .concat(['/usr/bin', '/usr/sbin', '/usr/local/bin'])) {
     if (!dir) continue;
     const candidate = join(dir, name);
     try {
@@ -40,16 +42,22 @@ function findBinary(name: string): string | null {
 
 export const redisServerBinary = findBinary('redis-server');
 
-/** True when Redis tests should run; logs why not otherwise. Throws under CI=true without the binary. */
+/**
+ * True when Redis tests should run; logs why not otherwise. Throws under CI=true without the
+ * binary.
+ */
 export function redisAvailable(): boolean {
   if (redisServerBinary) return true;
   if (process.env.CI === 'true') {
-    throw new Error('redis-server is required under CI=true (.ci/run installs Debian\'s redis-server) but was not found on PATH');
+    throw new Error(
+      "redis-server is required under CI=true (.ci/run installs Debian's redis-server) but was not found on PATH",
+    );
   }
-  console.warn('SKIPPING Redis tests: redis-server not found on PATH (apt-get install redis-server to run them).');
+  console.warn(
+    'SKIPPING Redis tests: redis-server not found on PATH (apt-get install redis-server to run them).',
+  );
   return false;
 }
-
 
 export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisServer> {
   if (!redisServerBinary) throw new Error('redis-server not found');
@@ -67,7 +75,8 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
       child.kill(signal);
     },
     stop: async () => {
-      // Node does not track a SIGSTOP: resume in any case, a stopped server would not act on SIGTERM.
+      // Node does not track a SIGSTOP: resume in any case, a stopped server would not act on
+      // SIGTERM.
       child.kill('SIGCONT');
       const done = exited(child);
       child.kill('SIGTERM');
@@ -90,15 +99,34 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
   };
 }
 
-async function spawnRedis(binary: string, port: number, extraArgs: readonly string[]): Promise<ChildProcess> {
+async function spawnRedis(
+  binary: string,
+  port: number,
+  extraArgs: readonly string[],
+): Promise<ChildProcess> {
   const child: ChildProcess = spawn(
     binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...extraArgs],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'yes',
+      ...extraArgs,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output.slice(-500)}`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`redis-server did not start: ${output.slice(-500)}`)),
+      10_000,
+    );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       if (output.includes('Ready to accept connections')) {
@@ -120,8 +148,14 @@ async function spawnRedis(binary: string, port: number, extraArgs: readonly stri
   return child;
 }
 
-/** Waits until a gateway's `/readiness` reports its shared Redis `up` (it connects in the background). */
-export async function waitForRedisUp(fetchPath: (path: string) => Promise<Response>, attempts = 100): Promise<void> {
+/**
+ * Waits until a gateway's `/readiness` reports its shared Redis `up` (it connects in the
+ * background).
+ */
+export async function waitForRedisUp(
+  fetchPath: (path: string) => Promise<Response>,
+  attempts = 100,
+): Promise<void> {
   for (let i = 0; i < attempts; i += 1) {
     const body = (await (await fetchPath('/readiness')).json()) as { redis?: string };
     if (body.redis === 'up') return;

@@ -19,9 +19,9 @@ import { startSandbox } from '../../sandbox/index.js';
 import type { TokenScopedCache } from '../../src/auth/token-scoped-cache.js';
 import type { Config } from '../../src/config/index.js';
 import { loadConfig } from '../../src/config/index.js';
-import type { OpenHumansHttp, UpstreamCallEvent } from '../../src/datasources/open-humans-http.js';
 import type { OpenHumans, ResilienceMode } from '../../src/datasources/open-humans.js';
 import { createOpenHumans } from '../../src/datasources/open-humans.js';
+import type { OpenHumansHttp, UpstreamCallEvent } from '../../src/datasources/open-humans-http.js';
 import type { PublicCache } from '../../src/datasources/response-cache.js';
 import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
@@ -59,7 +59,9 @@ export interface StackOptions {
   sessionClock?: () => number;
   /** The token-scoped read cache, so a test can expire it (`clear()`) when it needs to. */
   tokenCache?: TokenScopedCache;
-  /** @default 'production' (retries, breakers, cap from the configuration); 'none' for bare calls. */
+  /**
+   * @default 'production' (retries, breakers, cap from the configuration); 'none' for bare calls.
+   */
   resilience?: ResilienceMode;
 }
 
@@ -89,10 +91,17 @@ export interface Stack {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sandbox = options.sandbox ?? (await startSandbox({ port: 0, ...options.sandboxOptions }));
-  const config = loadConfig({ LOG_LEVEL: 'debug', OPENHUMANS_BASE_URL: sandbox.url, ...options.env });
+  const config = loadConfig({
+    LOG_LEVEL: 'debug',
+    OPENHUMANS_BASE_URL: sandbox.url,
+    ...options.env,
+  });
   const logLines: string[] = [];
   const upstreamCalls: UpstreamCallEvent[] = [];
-  const logger = createLogger({ level: config.server.logLevel, write: (line) => logLines.push(line) });
+  const logger = createLogger({
+    level: config.server.logLevel,
+    write: (line) => logLines.push(line),
+  });
   const metrics = config.metrics ? new GatewayMetrics() : undefined;
   const openHumans = createOpenHumans(config, {
     logger,
@@ -103,7 +112,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const { http, publicCache } = openHumans;
   const gateway = createGateway({
-    config, openHumans, metrics, logger, schema: options.schema, sessionClock: options.sessionClock,
+    config,
+    openHumans,
+    metrics,
+    logger,
+    schema: options.schema,
+    sessionClock: options.sessionClock,
   });
   let server: ReturnType<typeof createServer> | undefined;
   let baseUrl: string | undefined;
@@ -128,7 +142,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...opts.headers,
       };
       if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
-      const res = await fetchPath('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const res = await fetchPath('/graphql', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables }),
+      });
       const text = await res.text();
       let body: { data?: never; errors?: GraphQLFormattedError[] } = {};
       try {
@@ -136,7 +154,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       } catch {
         // Left empty: the caller sees status and text.
       }
-      return { status: res.status, headers: res.headers, data: body.data, errors: body.errors, text };
+      return {
+        status: res.status,
+        headers: res.headers,
+        data: body.data,
+        errors: body.errors,
+        text,
+      };
     },
     fetch: fetchPath,
     async listen() {
@@ -168,7 +192,10 @@ export function findSecrets(texts: Iterable<string>, secrets: Iterable<string>):
   for (const text of texts) {
     for (const secret of list) {
       const at = text.indexOf(secret);
-      if (at >= 0) found.push(text.slice(Math.max(0, at - 60), at + secret.length + 20).replace(secret, '<SECRET>'));
+      if (at >= 0)
+        found.push(
+          text.slice(Math.max(0, at - 60), at + secret.length + 20).replace(secret, '<SECRET>'),
+        );
     }
   }
   return found;

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
 import { SUBGRAPH_TEST_SECRET } from '../federation/support.js';
+import { findSecrets, type Stack, startStack } from '../helpers/stack.js';
 import { allTokens } from '../private/support.js';
 import { fails, ok, toGlobalId } from '../public/support.js';
 
@@ -38,23 +38,41 @@ const NODE = /* GraphQL */ `
   }
 `;
 
-type NodeResult = { __typename: string; id: string; databaseId?: number; source?: string | null; approved?: boolean; projectMemberId?: string } | null;
+type NodeResult = {
+  __typename: string;
+  id: string;
+  databaseId?: number;
+  source?: string | null;
+  approved?: boolean;
+  projectMemberId?: string;
+} | null;
 
 async function node(id: string, token?: string): Promise<NodeResult> {
   return (await ok<{ node: NodeResult }>(stack, NODE, { id }, token)).node;
 }
 
 /** `_entities` on the subgraph endpoint, as a router sends it. */
-async function entity(rep: Record<string, unknown>, token?: string): Promise<Record<string, unknown> | null> {
+async function entity(
+  rep: Record<string, unknown>,
+  token?: string,
+): Promise<Record<string, unknown> | null> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/json',
     'x-subgraph-secret': SUBGRAPH_TEST_SECRET,
   };
   if (token) headers.authorization = `Bearer ${token}`;
-  const query = 'query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on DataFile { id } ... on Project { id } ... on Member { id } } }';
-  const res = await stack.fetch('/subgraph', { method: 'POST', headers, body: JSON.stringify({ query, variables: { r: [rep] } }) });
-  const body = (await res.json()) as { data?: { _entities: (Record<string, unknown> | null)[] }; errors?: unknown[] };
+  const query =
+    'query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on DataFile { id } ... on Project { id } ... on Member { id } } }';
+  const res = await stack.fetch('/subgraph', {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query, variables: { r: [rep] } }),
+  });
+  const body = (await res.json()) as {
+    data?: { _entities: (Record<string, unknown> | null)[] };
+    errors?: unknown[];
+  };
   expect(body.errors).toBeUndefined();
   return body.data?._entities[0] ?? null;
 }
@@ -65,7 +83,8 @@ const ownMemberIds = (): string[] => Object.keys(sandbox.memberTokens);
 function privateFileOfSomeMember(): { owner: string; fileId: number } {
   for (const pmi of ownMemberIds()) {
     const m = sandbox.store.membershipByProjectMemberId(pmi);
-    const file = m && sandbox.store.memberFilesForProject(m).find((f) => !sandbox.store.isPublic(f));
+    const file =
+      m && sandbox.store.memberFilesForProject(m).find((f) => !sandbox.store.isPublic(f));
     if (file) return { owner: pmi, fileId: file.id };
   }
   throw new Error('sandbox has no private member file');
@@ -85,7 +104,11 @@ describe('the master token lookup of a private file', () => {
     );
     const calls = { ...stack.sandbox.calls() };
     expect(res.nodes).toEqual([{ databaseId: fileId }, null]);
-    const list = await ok<{ viewer: { project: { members: { totalCount: number; edges: { node: { fileCount: number } }[] } } } }>(
+    const list = await ok<{
+      viewer: {
+        project: { members: { totalCount: number; edges: { node: { fileCount: number } }[] } };
+      };
+    }>(
       stack,
       '{ viewer { project { members(first: 100) { totalCount edges { node { fileCount } } } } } }',
       {},
@@ -106,23 +129,36 @@ describe("a member's private file", () => {
   it('is fetched again by its id with the owner token and the master token, and by no one else', async () => {
     const { owner, fileId } = privateFileOfSomeMember();
     const ownerToken = sandbox.memberTokens[owner] as string;
-    const listed = await ok<{ viewer: { member: { dataFiles: { edges: { node: { id: string; databaseId: number } }[] } } } }>(
+    const listed = await ok<{
+      viewer: { member: { dataFiles: { edges: { node: { id: string; databaseId: number } }[] } } };
+    }>(
       stack,
       '{ viewer { member { dataFiles(first: 100) { edges { node { id databaseId } } } } } }',
       {},
       ownerToken,
     );
-    const id = listed.viewer.member.dataFiles.edges.find((e) => e.node.databaseId === fileId)?.node.id;
+    const id = listed.viewer.member.dataFiles.edges.find((e) => e.node.databaseId === fileId)?.node
+      .id;
     expect(id).toBe(toGlobalId('DataFile', fileId));
-    const expected = { __typename: 'DataFile', id, databaseId: fileId, source: expect.stringMatching(/^direct-sharing-\d+$/) };
+    const expected = {
+      __typename: 'DataFile',
+      id,
+      databaseId: fileId,
+      source: expect.stringMatching(/^direct-sharing-\d+$/),
+    };
     expect(await node(id as string, ownerToken)).toMatchObject(expected);
     expect(await node(id as string, sandbox.masterToken)).toMatchObject(expected);
     const stranger = ownMemberIds().find((pmi) => pmi !== owner) as string;
     expect(await node(id as string, sandbox.memberTokens[stranger])).toBeNull();
     expect(await node(id as string)).toBeNull();
     // The subgraph gives the same object the same id, for the same tokens.
-    expect(await entity({ __typename: 'DataFile', databaseId: fileId }, sandbox.masterToken)).toEqual({ __typename: 'DataFile', id });
-    expect(await entity({ __typename: 'DataFile', id }, ownerToken)).toEqual({ __typename: 'DataFile', id });
+    expect(
+      await entity({ __typename: 'DataFile', databaseId: fileId }, sandbox.masterToken),
+    ).toEqual({ __typename: 'DataFile', id });
+    expect(await entity({ __typename: 'DataFile', id }, ownerToken)).toEqual({
+      __typename: 'DataFile',
+      id,
+    });
   });
 });
 
@@ -130,23 +166,43 @@ describe("the token's own project", () => {
   it('is fetched again by its id even when it is not approved', async () => {
     const second = sandbox.secondProject;
     const token = second.masterToken;
-    const viewer = await ok<{ viewer: { project: { id: string; approved: boolean } } }>(stack, '{ viewer { project { id approved } } }', {}, token);
-    expect(viewer.viewer.project).toEqual({ id: toGlobalId('Project', second.projectId), approved: false });
+    const viewer = await ok<{ viewer: { project: { id: string; approved: boolean } } }>(
+      stack,
+      '{ viewer { project { id approved } } }',
+      {},
+      token,
+    );
+    expect(viewer.viewer.project).toEqual({
+      id: toGlobalId('Project', second.projectId),
+      approved: false,
+    });
     const id = viewer.viewer.project.id;
-    expect(await node(id, token)).toEqual({ __typename: 'Project', id, databaseId: second.projectId, approved: false });
+    expect(await node(id, token)).toEqual({
+      __typename: 'Project',
+      id,
+      databaseId: second.projectId,
+      approved: false,
+    });
     const memberToken = Object.values(second.memberTokens)[0] as string;
     expect(await node(id, memberToken)).toMatchObject({ id, approved: false });
     // Not public, and not another project's.
     expect(await node(id)).toBeNull();
     expect(await node(id, sandbox.masterToken)).toBeNull();
-    expect(await entity({ __typename: 'Project', id }, token)).toEqual({ __typename: 'Project', id });
+    expect(await entity({ __typename: 'Project', id }, token)).toEqual({
+      __typename: 'Project',
+      id,
+    });
     expect(await entity({ __typename: 'Project', id })).toBeNull();
   });
 });
 
 describe('members', () => {
   it('are fetched again by their ids (master token: any; member token: itself)', async () => {
-    const list = await ok<{ viewer: { project: { members: { edges: { node: { id: string; projectMemberId: string } }[] } } } }>(
+    const list = await ok<{
+      viewer: {
+        project: { members: { edges: { node: { id: string; projectMemberId: string } }[] } };
+      };
+    }>(
       stack,
       '{ viewer { project { members(first: 3) { edges { node { id projectMemberId } } } } } }',
       {},
@@ -155,8 +211,15 @@ describe('members', () => {
     const members = list.viewer.project.members.edges.map((e) => e.node);
     expect(members.length).toBeGreaterThan(1);
     for (const m of members) {
-      expect(await node(m.id, sandbox.masterToken)).toEqual({ __typename: 'Member', id: m.id, projectMemberId: m.projectMemberId });
-      expect(await entity({ __typename: 'Member', id: m.id }, sandbox.masterToken)).toEqual({ __typename: 'Member', id: m.id });
+      expect(await node(m.id, sandbox.masterToken)).toEqual({
+        __typename: 'Member',
+        id: m.id,
+        projectMemberId: m.projectMemberId,
+      });
+      expect(await entity({ __typename: 'Member', id: m.id }, sandbox.masterToken)).toEqual({
+        __typename: 'Member',
+        id: m.id,
+      });
     }
     const [first, other] = members as [(typeof members)[0], (typeof members)[0]];
     const own = sandbox.memberTokens[first.projectMemberId] as string;
@@ -170,19 +233,29 @@ describe('canonical ids', () => {
 
   it('node(id: X).id is X for every issued id', async () => {
     const pid = publicProjectId();
-    const data = await ok<{ projects: { edges: { node: { id: string } }[] }; dataTypes: { edges: { node: { id: string } }[] } }>(
+    const data = await ok<{
+      projects: { edges: { node: { id: string } }[] };
+      dataTypes: { edges: { node: { id: string } }[] };
+    }>(
       stack,
       '{ projects(first: 3) { edges { node { id } } } dataTypes(first: 3) { edges { node { id } } } }',
     );
     const ids = [...data.projects.edges, ...data.dataTypes.edges].map((e) => e.node.id);
     ids.push(toGlobalId('Project', pid));
-    const again = await ok<{ nodes: ({ id: string } | null)[] }>(stack, 'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids });
+    const again = await ok<{ nodes: ({ id: string } | null)[] }>(
+      stack,
+      'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }',
+      { ids },
+    );
     expect(again.nodes.map((n) => n?.id)).toEqual(ids);
   });
 
   it('refuses ids that would come back as another id', async () => {
     // A public project whose id has base64 padding, so that an unpadded variant exists.
-    const pid = sandbox.store.approvedProjects().map((p) => p.id).find((id) => toGlobalId('Project', id).endsWith('='));
+    const pid = sandbox.store
+      .approvedProjects()
+      .map((p) => p.id)
+      .find((id) => toGlobalId('Project', id).endsWith('='));
     if (pid === undefined) throw new Error('no project id with padding');
     const canonical = toGlobalId('Project', pid);
     const variants = [toGlobalId('Project', `00${pid}`), canonical.replace(/=+$/, '')];

@@ -4,8 +4,8 @@
  * Everything on loopback; `localAddress` (127.0.0.x) makes one machine look like many clients.
  */
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import { connect } from 'node:net';
 
 export interface StreamedRequest {
   path: string;
@@ -23,7 +23,10 @@ export interface StreamedResult {
   status: number | null;
   headers: Record<string, string | string[] | undefined>;
   text: string;
-  json: { errors?: Array<{ message: string; extensions?: Record<string, unknown> }>; data?: unknown } | null;
+  json: {
+    errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+    data?: unknown;
+  } | null;
   /** Body bytes the client managed to hand to its socket. */
   sentBytes: number;
   /** How the exchange ended when it did not end with a full response. */
@@ -59,7 +62,9 @@ export function streamRequest(baseUrl: string, req: StreamedRequest): Promise<St
       client.destroy();
       settle({ status: null, headers: {}, text: '', json: null, error: 'client timeout' });
     }, req.timeoutMs ?? 60_000);
-    client.on('error', (err) => settle({ status: null, headers: {}, text: '', json: null, error: err.message }));
+    client.on('error', (err) =>
+      settle({ status: null, headers: {}, text: '', json: null, error: err.message }),
+    );
     client.on('response', (res) => {
       answered = true;
       const chunks: Buffer[] = [];
@@ -106,11 +111,16 @@ export function streamRequest(baseUrl: string, req: StreamedRequest): Promise<St
 /** `size` bytes in 64 KiB chunks of one reused buffer: a 1 GB body costs 64 KiB of memory. */
 export function* zeroes(size: number, chunkSize = 64 * 1024): Generator<Buffer> {
   const chunk = Buffer.alloc(chunkSize, 0x61);
-  for (let left = size; left > 0; left -= chunkSize) yield left >= chunkSize ? chunk : chunk.subarray(0, left);
+  for (let left = size; left > 0; left -= chunkSize)
+    yield left >= chunkSize ? chunk : chunk.subarray(0, left);
 }
 
 /** `bytes` bytes, one every `intervalMs` (a trickling body). Stops early when `stop()` says so. */
-export async function* trickle(bytes: number, intervalMs: number, stop: () => boolean = () => false): AsyncGenerator<Buffer> {
+export async function* trickle(
+  bytes: number,
+  intervalMs: number,
+  stop: () => boolean = () => false,
+): AsyncGenerator<Buffer> {
   for (let i = 0; i < bytes && !stop(); i++) {
     await new Promise((r) => setTimeout(r, intervalMs));
     yield Buffer.from('x');
@@ -120,7 +130,11 @@ export async function* trickle(bytes: number, intervalMs: number, stop: () => bo
 export const MULTIPART_BOUNDARY = '----oh-graphql-abuse-boundary';
 
 /** The head of a GraphQL multipart upload, up to the start of the file part `field`. */
-export function multipartHead(operations: unknown, map: Record<string, string[]>, field: string): Buffer {
+export function multipartHead(
+  operations: unknown,
+  map: Record<string, string[]>,
+  field: string,
+): Buffer {
   const b = MULTIPART_BOUNDARY;
   return Buffer.from(
     `--${b}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${JSON.stringify(operations)}\r\n` +
@@ -131,7 +145,9 @@ export function multipartHead(operations: unknown, map: Record<string, string[]>
 
 /** The boundary between two file parts, opening the next one. */
 export const nextPart = (field: string): Buffer =>
-  Buffer.from(`\r\n--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="${field}"; filename="g.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  Buffer.from(
+    `\r\n--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="${field}"; filename="g.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
 
 export const multipartTail = (): Buffer => Buffer.from(`\r\n--${MULTIPART_BOUNDARY}--\r\n`);
 
@@ -144,29 +160,49 @@ export function multipartHeaders(token?: string): Record<string, string> {
 }
 
 /** The upload mutation with its file placeholder. */
-export function uploadOperations(projectMemberId?: string): { query: string; variables: Record<string, unknown> } {
+export function uploadOperations(projectMemberId?: string): {
+  query: string;
+  variables: Record<string, unknown>;
+} {
   return {
-    query: 'mutation($input: UploadDataFileInput!) { uploadDataFile(input: $input) { __typename ... on UserError { message } ... on UploadDataFilePayload { size } } }',
-    variables: { input: { file: null, metadata: { description: 'abuse test', tags: ['t'] }, ...(projectMemberId ? { projectMemberId } : {}) } },
+    query:
+      'mutation($input: UploadDataFileInput!) { uploadDataFile(input: $input) { __typename ... on UserError { message } ... on UploadDataFilePayload { size } } }',
+    variables: {
+      input: {
+        file: null,
+        metadata: { description: 'abuse test', tags: ['t'] },
+        ...(projectMemberId ? { projectMemberId } : {}),
+      },
+    },
   };
 }
 
 /** A random 64-character alphanumeric string: the shape of a master token, proven by nothing. */
 export function fakeMasterToken(random: () => number = Math.random): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return Array.from({ length: 64 }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  return Array.from({ length: 64 }, () => alphabet[Math.floor(random() * alphabet.length)]).join(
+    '',
+  );
 }
 
-/** Opens `count` sockets from `localAddress` and keeps them; resolves once each is open or refused. */
-export async function holdConnections(port: number, count: number, localAddress: string): Promise<Socket[]> {
+/**
+ * Opens `count` sockets from `localAddress` and keeps them; resolves once each is open or refused.
+ */
+export async function holdConnections(
+  port: number,
+  count: number,
+  localAddress: string,
+): Promise<Socket[]> {
   const sockets = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<Socket>((resolve) => {
-        const socket = connect({ port, host: '127.0.0.1', localAddress });
-        socket.on('error', () => undefined);
-        socket.once('connect', () => resolve(socket));
-        socket.once('close', () => resolve(socket));
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Socket>((resolve) => {
+          const socket = connect({ port, host: '127.0.0.1', localAddress });
+          socket.on('error', () => undefined);
+          socket.once('connect', () => resolve(socket));
+          socket.once('close', () => resolve(socket));
+        }),
     ),
   );
   // Give the server a moment to refuse the ones beyond its caps (it closes them at once).

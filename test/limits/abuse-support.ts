@@ -34,8 +34,16 @@ function closer(server: Server): () => Promise<void> {
 }
 
 /** The gateway over `upstream` (the sandbox or a relay), listening on 127.0.0.1. */
-export async function startGatewayOn(upstream: string, env: Record<string, string> = {}): Promise<ListeningGateway> {
-  const config = loadConfig({ OPENHUMANS_BASE_URL: upstream, LOG_LEVEL: 'silent', GRAPHIQL: 'false', ...env });
+export async function startGatewayOn(
+  upstream: string,
+  env: Record<string, string> = {},
+): Promise<ListeningGateway> {
+  const config = loadConfig({
+    OPENHUMANS_BASE_URL: upstream,
+    LOG_LEVEL: 'silent',
+    GRAPHIQL: 'false',
+    ...env,
+  });
   const gateway = createGateway({ config, logger: createLogger({ level: 'silent' }) });
   const server = createServer(gateway);
   const url = await listen(server);
@@ -99,7 +107,10 @@ export async function startCountingRelay(target: string): Promise<CountingRelay>
 
 export interface Answer {
   status: number;
-  body: { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+  body: {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; extensions?: Record<string, unknown> }[];
+  };
 }
 
 /** POSTs a GraphQL request over the socket. */
@@ -119,12 +130,23 @@ export async function post(
 }
 
 /** Global ids of `n` public data files (asked of the gateway at `url`, as a client would). */
-export async function fileIds(url: string, n: number, headers: Record<string, string> = {}): Promise<string[]> {
-  const answer = await post(url, '/graphql', { query: `{ dataFiles(first: ${n}) { edges { node { id } } } }` }, headers);
-  const edges = (answer.body.data?.dataFiles as { edges: { node: { id: string } }[] } | undefined)?.edges ?? [];
+export async function fileIds(
+  url: string,
+  n: number,
+  headers: Record<string, string> = {},
+): Promise<string[]> {
+  const answer = await post(
+    url,
+    '/graphql',
+    { query: `{ dataFiles(first: ${n}) { edges { node { id } } } }` },
+    headers,
+  );
+  const edges =
+    (answer.body.data?.dataFiles as { edges: { node: { id: string } }[] } | undefined)?.edges ?? [];
   if (edges.length !== n) throw new Error(`expected ${n} public files, got ${edges.length}`);
   return edges.map((e) => e.node.id);
 }
 
 /** Totals of the sandbox's per-route call counts. */
-export const totalCalls = (sandbox: Sandbox): number => Object.values(sandbox.calls()).reduce((a, b) => a + b, 0);
+export const totalCalls = (sandbox: Sandbox): number =>
+  Object.values(sandbox.calls()).reduce((a, b) => a + b, 0);

@@ -56,7 +56,12 @@ afterAll(async () => {
 
 const base = (): string => `http://127.0.0.1:${port}`;
 const typename = (localAddress?: string) =>
-  streamRequest(base(), { path: '/graphql', headers: json, body: [Buffer.from('{"query":"{ __typename }"}')], localAddress });
+  streamRequest(base(), {
+    path: '/graphql',
+    headers: json,
+    body: [Buffer.from('{"query":"{ __typename }"}')],
+    localAddress,
+  });
 
 describe('MAX_BODY_BYTES (1 MiB by default)', () => {
   it('20 concurrent 5 MB JSON bodies with Content-Length: 413 BODY_TOO_LARGE each, RSS grows far less than the bodies', async () => {
@@ -77,7 +82,11 @@ describe('MAX_BODY_BYTES (1 MiB by default)', () => {
     const grown = process.memoryUsage().rss - before;
     for (const res of results) {
       expect(res.status, res.text).toBe(413);
-      expect(res.json?.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'BODY_TOO_LARGE', maxBytes: MiB });
+      expect(res.json?.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        reason: 'BODY_TOO_LARGE',
+        maxBytes: MiB,
+      });
     }
     // 100 MB were offered; buffering them (let alone parsing) would grow RSS by more than that.
     expect(grown).toBeLessThan(60 * MiB);
@@ -99,7 +108,11 @@ describe('MAX_BODY_BYTES (1 MiB by default)', () => {
 
   it('a body under the limit, chunked or not, runs as usual', async () => {
     const padded = `{"query":"{ __typename }","variables":{"pad":"${'x'.repeat(900 * 1024)}"}}`;
-    const chunked = await streamRequest(base(), { path: '/graphql', headers: json, body: [Buffer.from(padded)] });
+    const chunked = await streamRequest(base(), {
+      path: '/graphql',
+      headers: json,
+      body: [Buffer.from(padded)],
+    });
     expect(chunked.status).toBe(200);
     expect(chunked.json?.data).toEqual({ __typename: 'Query' });
     const sized = await streamRequest(base(), {
@@ -121,7 +134,10 @@ describe('slow clients', () => {
     });
     cut = true;
     expect(res.status).toBe(408);
-    expect(res.json?.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'BODY_TOO_SLOW' });
+    expect(res.json?.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'BODY_TOO_SLOW',
+    });
     expect(res.sentBytes).toBeLessThan(200);
   });
 
@@ -154,7 +170,9 @@ describe('slow clients', () => {
         })(),
       });
       expect(res.status).toBe(200);
-      expect(res.json?.data).toMatchObject({ uploadDataFile: { __typename: 'UploadDataFilePayload', size: 8 * MiB } });
+      expect(res.json?.data).toMatchObject({
+        uploadDataFile: { __typename: 'UploadDataFilePayload', size: 8 * MiB },
+      });
     } finally {
       sandbox.setLatency({ ms: 0, jitterMs: 0 });
     }
@@ -174,7 +192,9 @@ describe('slow clients', () => {
 });
 
 const connections = (): Promise<number> =>
-  new Promise((resolve, reject) => running.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  new Promise((resolve, reject) =>
+    running.server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+  );
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
@@ -185,7 +205,8 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 }
 
 describe('connection caps', () => {
-  const open = (sockets: Socket[]): number => sockets.filter((s) => !s.destroyed && s.readyState === 'open').length;
+  const open = (sockets: Socket[]): number =>
+    sockets.filter((s) => !s.destroyed && s.readyState === 'open').length;
 
   it('MAX_CONNECTIONS_PER_CLIENT: one address holds at most 5; other clients are served; freed slots come back', async () => {
     const held = await holdConnections(port, 12, '127.0.0.3');
@@ -196,18 +217,26 @@ describe('connection caps', () => {
     expect(same.status).toBeNull();
     for (const s of held) s.destroy();
     // The slots come back when the server sees the sockets close: wait for that, not a fixed time.
-    await until(async () => (await typename('127.0.0.3')).status === 200, 'a freed slot for 127.0.0.3');
+    await until(
+      async () => (await typename('127.0.0.3')).status === 200,
+      'a freed slot for 127.0.0.3',
+    );
     expect((await typename('127.0.0.3')).json?.data).toEqual({ __typename: 'Query' });
   });
 
   it('MAX_CONNECTIONS: past 20 open connections overall, new ones are dropped until some close', async () => {
     await until(async () => (await connections()) === 0, 'earlier connections to close');
-    const groups = await Promise.all(['127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'].map((a) => holdConnections(port, 5, a)));
+    const groups = await Promise.all(
+      ['127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'].map((a) => holdConnections(port, 5, a)),
+    );
     const held = groups.flat();
     expect(open(held)).toBe(20);
     expect((await typename('127.0.0.9')).status).toBeNull();
     for (const s of held.slice(0, 5)) s.destroy();
-    await until(async () => (await typename('127.0.0.9')).status === 200, 'a freed connection slot');
+    await until(
+      async () => (await typename('127.0.0.9')).status === 200,
+      'a freed connection slot',
+    );
     expect((await typename('127.0.0.9')).json?.data).toEqual({ __typename: 'Query' });
     for (const s of held) s.destroy();
   });

@@ -11,9 +11,9 @@ import { startSandbox } from '../../sandbox/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer } from '../../src/server.js';
+import { freePort } from '../helpers/free-port.js';
 import type { ListeningGateway } from './abuse-support.js';
 import { post, startGatewayOn, totalCalls } from './abuse-support.js';
-import { freePort } from '../helpers/free-port.js';
 
 let sandbox: Sandbox;
 const started: { close(): Promise<void> }[] = [];
@@ -45,7 +45,10 @@ describe('rate-limit keys', () => {
     const statuses: number[] = [];
     const startedAt = Date.now();
     for (let i = 0; i < 200; i += 1) {
-      statuses.push((await post(gw.url, '/graphql', PROVE, { authorization: `Bearer ${randomToken()}` })).status);
+      statuses.push(
+        (await post(gw.url, '/graphql', PROVE, { authorization: `Bearer ${randomToken()}` }))
+          .status,
+      );
     }
     // The bucket held 19, and each refused token costs its address twice (the request, then
     // the 401); it refilled 1 per second meanwhile (a refill lets one more through). Keyed by
@@ -63,41 +66,83 @@ describe('rate-limit keys', () => {
   });
 
   it('a spoofed first X-Forwarded-For entry changes nothing (TRUST_PROXY=1)', async () => {
-    const gw = await gateway({ RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '5', TRUST_PROXY: '1' });
+    const gw = await gateway({
+      RATE_LIMIT_PER_SECOND: '1',
+      RATE_LIMIT_BURST: '5',
+      TRUST_PROXY: '1',
+    });
     const statuses: number[] = [];
     for (let i = 0; i < 20; i += 1) {
       const spoofed = `198.51.100.${i + 1}, 203.0.113.7`; // the proxy (our socket peer) appended the last one
-      statuses.push((await post(gw.url, '/graphql', { query: '{ __typename }' }, { 'x-forwarded-for': spoofed })).status);
+      statuses.push(
+        (
+          await post(
+            gw.url,
+            '/graphql',
+            { query: '{ __typename }' },
+            { 'x-forwarded-for': spoofed },
+          )
+        ).status,
+      );
     }
     expect(statuses).toEqual([...Array(5).fill(200), ...Array(15).fill(429)]);
     // Another client behind the same proxy has its own bucket.
-    expect((await post(gw.url, '/graphql', { query: '{ __typename }' }, { 'x-forwarded-for': '203.0.113.7, 203.0.113.8' })).status).toBe(200);
+    expect(
+      (
+        await post(
+          gw.url,
+          '/graphql',
+          { query: '{ __typename }' },
+          { 'x-forwarded-for': '203.0.113.7, 203.0.113.8' },
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('without TRUST_PROXY, X-Forwarded-For is ignored and loopback is limited like any address', async () => {
     const gw = await gateway({ RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
     const statuses: number[] = [];
     for (let i = 0; i < 6; i += 1) {
-      statuses.push((await post(gw.url, '/graphql', { query: '{ __typename }' }, { 'x-forwarded-for': `192.0.2.${i}` })).status);
+      statuses.push(
+        (
+          await post(
+            gw.url,
+            '/graphql',
+            { query: '{ __typename }' },
+            { 'x-forwarded-for': `192.0.2.${i}` },
+          )
+        ).status,
+      );
     }
     expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
   });
 });
 
 describe('/subgraph', () => {
-  it('shares the client\'s rate-limit bucket with /graphql', async () => {
+  it("shares the client's rate-limit bucket with /graphql", async () => {
     const secret = 'client-keys-subgraph-secret-02';
-    const gw = await gateway({ SUBGRAPH_SECRET: secret, RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
+    const gw = await gateway({
+      SUBGRAPH_SECRET: secret,
+      RATE_LIMIT_PER_SECOND: '1',
+      RATE_LIMIT_BURST: '3',
+    });
     const statuses: number[] = [];
     for (const path of ['/graphql', '/subgraph', '/graphql', '/subgraph', '/subgraph']) {
-      statuses.push((await post(gw.url, path, { query: '{ __typename }' }, { 'x-subgraph-secret': secret })).status);
+      statuses.push(
+        (await post(gw.url, path, { query: '{ __typename }' }, { 'x-subgraph-secret': secret }))
+          .status,
+      );
     }
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
   });
 
   it('answers 404 by default', async () => {
     const gw = await gateway();
-    const res = await fetch(`${gw.url}/subgraph`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ _service { sdl } }"}' });
+    const res = await fetch(`${gw.url}/subgraph`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ _service { sdl } }"}',
+    });
     expect(res.status).toBe(404);
   });
 
@@ -107,16 +152,27 @@ describe('/subgraph', () => {
     // Not even valid JSON: a 403 (not a 400) shows the body was never parsed.
     const wrong: Record<string, string>[] = [{}, { 'x-subgraph-secret': 'nope' }];
     for (const headers of wrong) {
-      const res = await fetch(`${gw.url}/subgraph`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{not json' });
+      const res = await fetch(`${gw.url}/subgraph`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{not json',
+      });
       expect(res.status).toBe(403);
-      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('FORBIDDEN');
+      expect(
+        ((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions
+          .code,
+      ).toBe('FORBIDDEN');
     }
-    const ok = await post(gw.url, '/subgraph', { query: '{ _service { sdl } }' }, { 'x-subgraph-secret': secret });
+    const ok = await post(
+      gw.url,
+      '/subgraph',
+      { query: '{ _service { sdl } }' },
+      { 'x-subgraph-secret': secret },
+    );
     expect(ok.status).toBe(200);
     expect(JSON.stringify(ok.body.data)).toContain('@key');
   });
 });
-
 
 describe('/metrics', () => {
   const token = 'client-keys-metrics-token-0001';
@@ -129,7 +185,10 @@ describe('/metrics', () => {
   it('needs the bearer token with METRICS_TOKEN', async () => {
     const gw = await gateway({ METRICS_TOKEN: token });
     expect((await fetch(`${gw.url}/metrics`)).status).toBe(401);
-    expect((await fetch(`${gw.url}/metrics`, { headers: { authorization: 'Bearer wrong-token' } })).status).toBe(401);
+    expect(
+      (await fetch(`${gw.url}/metrics`, { headers: { authorization: 'Bearer wrong-token' } }))
+        .status,
+    ).toBe(401);
     const ok = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('graphql_request_duration_seconds');

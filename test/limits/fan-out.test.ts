@@ -13,13 +13,21 @@ import { fileIds, post, startCountingRelay, startGatewayOn, totalCalls } from '.
 
 const SECRET = 'fan-out-test-subgraph-secret';
 const NODES = 'query ($ids: [ID!]!) { nodes(ids: $ids) { __typename } }';
-const NODES_WITH_NAMES = 'query ($ids: [ID!]!) { nodes(ids: $ids) { ... on DataFile { basename } } }';
+const NODES_WITH_NAMES =
+  'query ($ids: [ID!]!) { nodes(ids: $ids) { ... on DataFile { basename } } }';
 
 let sandbox: Sandbox;
 const started: { close(): Promise<void> }[] = [];
 
-async function gateway(upstream: string, env: Record<string, string> = {}): Promise<ListeningGateway> {
-  const gw = await startGatewayOn(upstream, { RATE_LIMIT_PER_SECOND: '0', SUBGRAPH_SECRET: SECRET, ...env });
+async function gateway(
+  upstream: string,
+  env: Record<string, string> = {},
+): Promise<ListeningGateway> {
+  const gw = await startGatewayOn(upstream, {
+    RATE_LIMIT_PER_SECOND: '0',
+    SUBGRAPH_SECRET: SECRET,
+    ...env,
+  });
   started.push(gw);
   return gw;
 }
@@ -34,7 +42,8 @@ afterAll(async () => {
 });
 
 /** 5,000 distinct, well-formed DataFile ids (most name nothing: the gateway cannot know). */
-const manyIds = (n: number): string[] => Array.from({ length: n }, (_, i) => Buffer.from(`DataFile:${100_000 + i}`).toString('base64'));
+const manyIds = (n: number): string[] =>
+  Array.from({ length: n }, (_, i) => Buffer.from(`DataFile:${100_000 + i}`).toString('base64'));
 
 const GRAPHQL_RESPONSE = { accept: 'application/graphql-response+json' };
 
@@ -43,25 +52,49 @@ describe('list arguments that fan out', () => {
     const gw = await gateway(sandbox.url);
     sandbox.resetCalls();
     // A limit refusal is a validation error: 400 for application/graphql-response+json.
-    const answer = await post(gw.url, '/graphql', { query: NODES, variables: { ids: manyIds(5_000) } }, GRAPHQL_RESPONSE);
+    const answer = await post(
+      gw.url,
+      '/graphql',
+      { query: NODES, variables: { ids: manyIds(5_000) } },
+      GRAPHQL_RESPONSE,
+    );
     expect(answer.status).toBe(400);
     expect(answer.body.data ?? null).toBeNull();
-    expect(answer.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'listLength', max: 100, actual: 5_000 });
-    expect(answer.body.errors?.[0]?.message).toMatch(/nodes\(ids:\).*at most 100 items, found 5000/);
+    expect(answer.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      limit: 'listLength',
+      max: 100,
+      actual: 5_000,
+    });
+    expect(answer.body.errors?.[0]?.message).toMatch(
+      /nodes\(ids:\).*at most 100 items, found 5000/,
+    );
     expect(totalCalls(sandbox)).toBe(0);
   });
 
   it('a 5,000-representation _entities on /subgraph likewise', async () => {
     const gw = await gateway(sandbox.url);
     sandbox.resetCalls();
-    const representations = Array.from({ length: 5_000 }, (_, i) => ({ __typename: 'DataFile', databaseId: 100_000 + i }));
+    const representations = Array.from({ length: 5_000 }, (_, i) => ({
+      __typename: 'DataFile',
+      databaseId: 100_000 + i,
+    }));
     const query = 'query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }';
-    const answer = await post(gw.url, '/subgraph', { query, variables: { r: representations } }, {
-      'x-subgraph-secret': SECRET,
-      ...GRAPHQL_RESPONSE,
-    });
+    const answer = await post(
+      gw.url,
+      '/subgraph',
+      { query, variables: { r: representations } },
+      {
+        'x-subgraph-secret': SECRET,
+        ...GRAPHQL_RESPONSE,
+      },
+    );
     expect(answer.status).toBe(400);
-    expect(answer.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'listLength', actual: 5_000 });
+    expect(answer.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      limit: 'listLength',
+      actual: 5_000,
+    });
     expect(totalCalls(sandbox)).toBe(0);
   });
 
@@ -71,7 +104,12 @@ describe('list arguments that fan out', () => {
     sandbox.resetCalls();
     // 60 items cost 1 + 60 × 1 = 61 > 50: refused before any call.
     const over = await post(gw.url, '/graphql', { query: NODES, variables: { ids: manyIds(60) } });
-    expect(over.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'cost', max: 50, actual: 61 });
+    expect(over.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      limit: 'cost',
+      max: 50,
+      actual: 61,
+    });
     expect(totalCalls(sandbox)).toBe(0);
     // 40 items cost 41: served, one detail call per file (what the charge stands for).
     const under = await post(gw.url, '/graphql', { query: NODES, variables: { ids } });
@@ -87,15 +125,24 @@ describe('the per-request upstream budget', () => {
     sandbox.resetCalls();
     const answer = await post(gw.url, '/graphql', { query: NODES_WITH_NAMES, variables: { ids } });
     expect(sandbox.calls()).toEqual({ P2: 10 });
-    const codes = new Set(answer.body.errors?.map((e) => `${String(e.extensions?.code)}/${String(e.extensions?.limit)}`));
+    const codes = new Set(
+      answer.body.errors?.map(
+        (e) => `${String(e.extensions?.code)}/${String(e.extensions?.limit)}`,
+      ),
+    );
     expect([...codes]).toEqual(['BAD_USER_INPUT/upstreamCalls']);
-    expect(answer.body.errors?.[0]?.message).toMatch(/more calls to Open Humans than one request may make/);
+    expect(answer.body.errors?.[0]?.message).toMatch(
+      /more calls to Open Humans than one request may make/,
+    );
     // What fit in the budget is still answered.
     const nodes = (answer.body.data?.nodes ?? []) as ({ basename?: string } | null)[];
     expect(nodes.filter((n) => n?.basename).length).toBe(10);
     // The next request has a budget of its own.
     sandbox.resetCalls();
-    const next = await post(gw.url, '/graphql', { query: NODES_WITH_NAMES, variables: { ids: ids.slice(20) } });
+    const next = await post(gw.url, '/graphql', {
+      query: NODES_WITH_NAMES,
+      variables: { ids: ids.slice(20) },
+    });
     expect(next.body.errors).toBeUndefined();
   });
 });
@@ -106,10 +153,19 @@ describe('the same limits on /subgraph', () => {
     const ids = await fileIds(gw.url, 30);
     const representations = ids.map((id) => ({ __typename: 'DataFile', id }));
     sandbox.resetCalls();
-    const query = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on DataFile { basename } } }';
-    const answer = await post(gw.url, '/subgraph', { query, variables: { r: representations } }, { 'x-subgraph-secret': SECRET });
+    const query =
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on DataFile { basename } } }';
+    const answer = await post(
+      gw.url,
+      '/subgraph',
+      { query, variables: { r: representations } },
+      { 'x-subgraph-secret': SECRET },
+    );
     expect(totalCalls(sandbox)).toBe(10);
-    expect(answer.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'upstreamCalls' });
+    expect(answer.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      limit: 'upstreamCalls',
+    });
   });
 });
 
@@ -122,7 +178,10 @@ describe('a fair share of the shared upstream concurrency', () => {
     relay = await startCountingRelay(sandbox.url);
     started.push(relay);
     // 4 calls in flight process-wide; each request may hold 2 of them.
-    gw = await gateway(relay.url, { UPSTREAM_CONCURRENCY: '4', UPSTREAM_CONCURRENCY_PER_REQUEST: '2' });
+    gw = await gateway(relay.url, {
+      UPSTREAM_CONCURRENCY: '4',
+      UPSTREAM_CONCURRENCY_PER_REQUEST: '2',
+    });
     ids = await fileIds(gw.url, 60);
     sandbox.setLatency({ ms: 15, jitterMs: 0 });
   });
@@ -140,12 +199,18 @@ describe('a fair share of the shared upstream concurrency', () => {
 
   it('three fan-outs beside a well-behaved client: every call waits its turn, none is refused', async () => {
     relay.reset();
-    const attackers = [0, 1, 2].map(() => post(gw.url, '/graphql', { query: NODES_WITH_NAMES, variables: { ids } }));
+    const attackers = [0, 1, 2].map(() =>
+      post(gw.url, '/graphql', { query: NODES_WITH_NAMES, variables: { ids } }),
+    );
     const victim: Awaited<ReturnType<typeof post>>[] = [];
-    for (const id of ids.slice(0, 5)) victim.push(await post(gw.url, '/graphql', { query: NODES_WITH_NAMES, variables: { ids: [id] } }));
+    for (const id of ids.slice(0, 5))
+      victim.push(
+        await post(gw.url, '/graphql', { query: NODES_WITH_NAMES, variables: { ids: [id] } }),
+      );
     const answers = [...(await Promise.all(attackers)), ...victim];
     // 180 calls meet 4 slots: they queue per request and are served in turns, none refused.
-    for (const answer of answers) expect(answer.body.errors, JSON.stringify(answer.body.errors?.[0])).toBeUndefined();
+    for (const answer of answers)
+      expect(answer.body.errors, JSON.stringify(answer.body.errors?.[0])).toBeUndefined();
     expect(relay.maxInFlight).toBeLessThanOrEqual(4);
   });
 });

@@ -25,13 +25,20 @@ describe('upload, body and connection limits configuration', () => {
   it('refuses a spool budget smaller than the largest allowed file, and bad numbers, in one message', () => {
     let error: unknown;
     try {
-      loadConfig({ MAX_UPLOAD_BYTES: '2000000', UPLOAD_MAX_SPOOL_BYTES: '1000000', MAX_BODY_BYTES: '10', UPLOAD_MAX_CONCURRENT: '0' });
+      loadConfig({
+        MAX_UPLOAD_BYTES: '2000000',
+        UPLOAD_MAX_SPOOL_BYTES: '1000000',
+        MAX_BODY_BYTES: '10',
+        UPLOAD_MAX_CONCURRENT: '0',
+      });
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
-    expect(message).toMatch(/UPLOAD_MAX_SPOOL_BYTES \(1000000\) must be at least MAX_UPLOAD_BYTES \(2000000\)/);
+    expect(message).toMatch(
+      /UPLOAD_MAX_SPOOL_BYTES \(1000000\) must be at least MAX_UPLOAD_BYTES \(2000000\)/,
+    );
     expect(message).toMatch(/MAX_BODY_BYTES must be an integer from 1024/);
     expect(message).toMatch(/UPLOAD_MAX_CONCURRENT must be an integer from 1/);
   });

@@ -43,7 +43,8 @@ function expectOk(res: ExecuteResult<unknown>): void {
 }
 
 /** `{ __typename __typename … }` with `n` fields: n + 2 tokens. */
-const typenames = (n: number): string => `{ ${Array.from({ length: n }, () => '__typename').join(' ')} }`;
+const typenames = (n: number): string =>
+  `{ ${Array.from({ length: n }, () => '__typename').join(' ')} }`;
 
 describe('defaults', () => {
   let stack: Stack;
@@ -69,7 +70,9 @@ describe('defaults', () => {
   });
 
   it('refuse two nested 100-item connections by cost', async () => {
-    const res = await stack.execute('{ projects(first: 100) { edges { node { dataFiles(first: 100) { edges { node { basename } } } } } } }');
+    const res = await stack.execute(
+      '{ projects(first: 100) { edges { node { dataFiles(first: 100) { edges { node { basename } } } } } } }',
+    );
     expectRefused(res, 'cost');
     expect(res.errors?.[0]?.message).toMatch(/cost limit of 5000 exceeded/);
     expect(res.errors?.[0]?.extensions).toMatchObject({ max: 5000 });
@@ -94,8 +97,14 @@ describe('limits at their boundaries', () => {
 
   it('depth', async () => {
     // dataType > dataFiles > edges > cursor: depth 4 (leaves count, as armor counts)
-    expectOk(await stack.execute('{ dataType(databaseId: 1) { dataFiles(first: 1) { edges { cursor } } } }'));
-    const over = await stack.execute('{ dataType(databaseId: 1) { dataFiles(first: 1) { edges { node { basename } } } } }');
+    expectOk(
+      await stack.execute(
+        '{ dataType(databaseId: 1) { dataFiles(first: 1) { edges { cursor } } } }',
+      ),
+    );
+    const over = await stack.execute(
+      '{ dataType(databaseId: 1) { dataFiles(first: 1) { edges { node { basename } } } } }',
+    );
     expectRefused(over, 'depth');
     expect(over.errors?.[0]?.message).toBe('Query depth limit of 4 exceeded, found 5.');
     expect(over.errors?.[0]?.extensions).toMatchObject({ max: 4, actual: 5 });
@@ -103,7 +112,8 @@ describe('limits at their boundaries', () => {
 
   it('aliases', async () => {
     // __typename aliases are free (armor's allow-list); real fields count.
-    const aliased = (names: string[]) => `{ ${names.map((n) => `${n}: dataType(databaseId: 1) { name }`).join(' ')} }`;
+    const aliased = (names: string[]) =>
+      `{ ${names.map((n) => `${n}: dataType(databaseId: 1) { name }`).join(' ')} }`;
     expectOk(await stack.execute(aliased(['a', 'b', 'c'])));
     const over = await stack.execute(aliased(['a', 'b', 'c', 'd']));
     expectRefused(over, 'aliases');
@@ -120,8 +130,17 @@ describe('limits at their boundaries', () => {
 
   it('cost: first multiplies the cost of its subtree, also through variables', async () => {
     // 1 (dataFiles) + first × (edges 1 + node 1 + dataTypes 1): 31 for 10, 34 for 11
-    const query = 'query Page($n: Int) { dataFiles(first: $n) { edges { node { basename dataTypes { name } } } } }';
-    expect(operationCost(schema, parse(query), 'Page', { n: 10 }, { defaultPageSize: 20, maxPageSize: 100 })).toBe(31);
+    const query =
+      'query Page($n: Int) { dataFiles(first: $n) { edges { node { basename dataTypes { name } } } } }';
+    expect(
+      operationCost(
+        schema,
+        parse(query),
+        'Page',
+        { n: 10 },
+        { defaultPageSize: 20, maxPageSize: 100 },
+      ),
+    ).toBe(31);
     const costly = await stackWith({ MAX_COST: '31' });
     expectOk(await costly.execute(query, { n: 10 }));
     const over = await costly.execute(query, { n: 11 });
@@ -134,7 +153,10 @@ describe('limits at their boundaries', () => {
 
 describe('cost model', () => {
   const cost = (query: string, variables: Record<string, unknown> = {}) =>
-    operationCost(schema, parse(query), undefined, variables, { defaultPageSize: 20, maxPageSize: 100 });
+    operationCost(schema, parse(query), undefined, variables, {
+      defaultPageSize: 20,
+      maxPageSize: 100,
+    });
 
   it('uses the default page size when neither first nor last is given, and last like first', () => {
     expect(cost('{ projects { edges { node { name } } } }')).toBe(1 + 20 * 2);
@@ -147,10 +169,15 @@ describe('cost model', () => {
 
   it('multiplies by the length of a list argument (nodes(ids:)) and counts fragments', () => {
     const ids = ['a', 'b', 'c'];
-    expect(cost('query($ids: [ID!]!) { nodes(ids: $ids) { ... on Project { dataTypes: registeredDataTypes { name } } } }', { ids })).toBe(
-      1 + 3 * 1,
-    );
-    expect(cost('{ ...F } fragment F on Query { projects(first: 2) { edges { node { name } } } }')).toBe(1 + 2 * 2);
+    expect(
+      cost(
+        'query($ids: [ID!]!) { nodes(ids: $ids) { ... on Project { dataTypes: registeredDataTypes { name } } } }',
+        { ids },
+      ),
+    ).toBe(1 + 3 * 1);
+    expect(
+      cost('{ ...F } fragment F on Query { projects(first: 2) { edges { node { name } } } }'),
+    ).toBe(1 + 2 * 2);
   });
 
   it('leaves, __typename and introspection are free', () => {
@@ -165,7 +192,8 @@ describe('directives', () => {
   });
 
   it('allows 20 directives and refuses 21', async () => {
-    const withDirectives = (n: number) => `{ ${Array.from({ length: n }, () => '__typename @include(if: true)').join(' ')} }`;
+    const withDirectives = (n: number) =>
+      `{ ${Array.from({ length: n }, () => '__typename @include(if: true)').join(' ')} }`;
     expectOk(await stack.execute(withDirectives(20)));
     expectRefused(await stack.execute(withDirectives(21)), 'directives');
   });
@@ -195,12 +223,18 @@ describe('GET parameters', () => {
   it('a GET whose variables or extensions are not a JSON object is a 400 BAD_USER_INPUT, not a 500', async () => {
     const stack = await stackWith({});
     for (const bad of ['variables=%7Bbad', 'extensions=x', 'variables=5']) {
-      const res = await stack.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}&${bad}`, { headers: { accept: 'application/json' } });
+      const res = await stack.fetch(
+        `/graphql?query=${encodeURIComponent('{ __typename }')}&${bad}`,
+        { headers: { accept: 'application/json' } },
+      );
       expect(res.status).toBe(400);
       const body = (await res.json()) as { errors: { extensions: Record<string, unknown> }[] };
       expect(body.errors[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT' });
     }
-    const ok = await stack.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}&variables=%7B%7D`, { headers: { accept: 'application/json' } });
+    const ok = await stack.fetch(
+      `/graphql?query=${encodeURIComponent('{ __typename }')}&variables=%7B%7D`,
+      { headers: { accept: 'application/json' } },
+    );
     expect(ok.status).toBe(200);
   });
 });

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { TokenBucketLimiter } from '../../src/limits/rate-limit.js';
-import { VerifiedTokens, bearerHash, clientKey } from '../../src/limits/client-key.js';
 import { ClientAddressResolver } from '../../src/http/client-address.js';
+import { bearerHash, clientKey, VerifiedTokens } from '../../src/limits/client-key.js';
+import { TokenBucketLimiter } from '../../src/limits/rate-limit.js';
 import type { Stack } from '../helpers/stack.js';
-import { GATEWAY_ORIGIN, findSecrets, startStack } from '../helpers/stack.js';
+import { findSecrets, GATEWAY_ORIGIN, startStack } from '../helpers/stack.js';
 
 let sandbox: Sandbox;
 let dir: string;
@@ -39,9 +39,20 @@ afterAll(async () => {
 const fromAddress = (address: string) => ({ req: { socket: { remoteAddress: address } } });
 
 /** POST /graphql as if it came over a socket from `address`. */
-function postFrom(stack: Stack, address: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  const init = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
-  return Promise.resolve(stack.gateway.fetch(new URL('/graphql', GATEWAY_ORIGIN), init, fromAddress(address)));
+function postFrom(
+  stack: Stack,
+  address: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const init = {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+  return Promise.resolve(
+    stack.gateway.fetch(new URL('/graphql', GATEWAY_ORIGIN), init, fromAddress(address)),
+  );
 }
 
 describe('token bucket', () => {
@@ -57,7 +68,8 @@ describe('token bucket', () => {
   });
 
   it('keys clients by address until Open Humans accepted their token, then by token hash', () => {
-    const req = (headers: Record<string, string> = {}) => new Request('http://gw/graphql', { headers });
+    const req = (headers: Record<string, string> = {}) =>
+      new Request('http://gw/graphql', { headers });
     const token = 'fake-rate-limit-token-0001';
     const hash = bearerHash(req({ authorization: `Bearer ${token}` }));
     expect(hash).toMatch(/^[0-9a-f]{32}$/);
@@ -73,8 +85,18 @@ describe('token bucket', () => {
     expect(direct.resolve(req(), undefined)).toBeNull();
     // X-Forwarded-For only behind a trusted proxy
     const forwarded = req({ 'x-forwarded-for': '192.0.2.44, 10.0.0.1' });
-    expect(new ClientAddressResolver({ kind: 'hops', hops: 1 }).resolve(forwarded, fromAddress('127.0.0.1'))).toBe('10.0.0.1');
-    expect(new ClientAddressResolver({ kind: 'hops', hops: 2 }).resolve(forwarded, fromAddress('127.0.0.1'))).toBe('192.0.2.44');
+    expect(
+      new ClientAddressResolver({ kind: 'hops', hops: 1 }).resolve(
+        forwarded,
+        fromAddress('127.0.0.1'),
+      ),
+    ).toBe('10.0.0.1');
+    expect(
+      new ClientAddressResolver({ kind: 'hops', hops: 2 }).resolve(
+        forwarded,
+        fromAddress('127.0.0.1'),
+      ),
+    ).toBe('192.0.2.44');
     expect(direct.resolve(forwarded, fromAddress('203.0.113.9'))).toBe('203.0.113.9');
   });
 });
@@ -87,26 +109,35 @@ describe('rate limit on /graphql', () => {
 
   it('answers 429 with Retry-After and RATE_LIMITED past the burst, per client', async () => {
     const query = { query: '{ __typename }' };
-    for (let i = 0; i < 3; i += 1) expect((await postFrom(stack, '203.0.113.10', query)).status).toBe(200);
+    for (let i = 0; i < 3; i += 1)
+      expect((await postFrom(stack, '203.0.113.10', query)).status).toBe(200);
     const limited = await postFrom(stack, '203.0.113.10', query, { 'x-request-id': 'rl-test-1' });
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('1');
     expect(limited.headers.get('x-request-id')).toBe('rl-test-1');
-    const body = (await limited.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+    const body = (await limited.json()) as {
+      errors: { message: string; extensions: Record<string, unknown> }[];
+    };
     expect(body.errors[0]?.extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
     expect(body.errors[0]?.message).toMatch(/Too many requests/);
     // Another client still has its own bucket; loopback is an address like any other.
     expect((await postFrom(stack, '203.0.113.11', query)).status).toBe(200);
     const loopback: number[] = [];
-    for (let i = 0; i < 5; i += 1) loopback.push((await postFrom(stack, '127.0.0.1', query)).status);
+    for (let i = 0; i < 5; i += 1)
+      loopback.push((await postFrom(stack, '127.0.0.1', query)).status);
     expect(loopback).toEqual([200, 200, 200, 429, 429]);
   });
 
   it('exempts only the addresses of RATE_LIMIT_EXEMPT', async () => {
-    const exempt = await stackWith({ RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '1', RATE_LIMIT_EXEMPT: '127.0.0.1,10.1.0.0/16' });
+    const exempt = await stackWith({
+      RATE_LIMIT_PER_SECOND: '1',
+      RATE_LIMIT_BURST: '1',
+      RATE_LIMIT_EXEMPT: '127.0.0.1,10.1.0.0/16',
+    });
     const query = { query: '{ __typename }' };
     for (const address of ['127.0.0.1', '::ffff:127.0.0.1', '10.1.2.3']) {
-      for (let i = 0; i < 3; i += 1) expect((await postFrom(exempt, address, query)).status).toBe(200);
+      for (let i = 0; i < 3; i += 1)
+        expect((await postFrom(exempt, address, query)).status).toBe(200);
     }
     expect((await postFrom(exempt, '10.2.0.1', query)).status).toBe(200);
     expect((await postFrom(exempt, '10.2.0.1', query)).status).toBe(429);
@@ -125,7 +156,8 @@ describe('rate limit on /graphql', () => {
       statuses.push(res.status);
       expect(findSecrets([await res.text()], [token])).toEqual([]);
     }
-    // Proven: its own bucket of 3 whatever the address (the first request came out of the address's).
+    // Proven: its own bucket of 3 whatever the address (the first request came out of the
+    // address's).
     expect(statuses).toEqual([200, 200, 200, 429]);
     // …while the address it was proven from still has 2 requests of its own left.
     expect((await postFrom(own, '198.51.100.1', { query: '{ __typename }' })).status).toBe(200);
@@ -134,7 +166,8 @@ describe('rate limit on /graphql', () => {
 
   it('is off with RATE_LIMIT_PER_SECOND=0', async () => {
     const off = await stackWith({ RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_BURST: '1' });
-    for (let i = 0; i < 5; i += 1) expect((await postFrom(off, '203.0.113.12', { query: '{ __typename }' })).status).toBe(200);
+    for (let i = 0; i < 5; i += 1)
+      expect((await postFrom(off, '203.0.113.12', { query: '{ __typename }' })).status).toBe(200);
   });
 });
 
@@ -143,12 +176,19 @@ describe('persisted operations (allow-list mode)', () => {
   let stack: Stack;
   beforeAll(async () => {
     const file = join(dir, 'operations.json');
-    await writeFile(file, JSON.stringify({ [HASH]: 'query ProjectCount { projects(first: 1) { totalCount } }' }));
+    await writeFile(
+      file,
+      JSON.stringify({ [HASH]: 'query ProjectCount { projects(first: 1) { totalCount } }' }),
+    );
     stack = await stackWith({ PERSISTED_OPERATIONS_FILE: file });
   });
 
   const post = (body: unknown) =>
-    stack.fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    stack.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('runs a listed operation by its hash (Apollo extension or documentId)', async () => {
     const apq = await post({ extensions: { persistedQuery: { version: 1, sha256Hash: HASH } } });
@@ -161,20 +201,30 @@ describe('persisted operations (allow-list mode)', () => {
 
   it('refuses arbitrary queries and unknown hashes with coded errors', async () => {
     const arbitrary = await post({ query: '{ projects(first: 1) { totalCount } }' });
-    const unknown = await post({ extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } });
+    const unknown = await post({
+      extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } },
+    });
     const empty = await post({});
     for (const res of [arbitrary, unknown, empty]) {
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
-      const body = (await res.json()) as { data?: unknown; errors: { message: string; extensions: Record<string, unknown> }[] };
+      const body = (await res.json()) as {
+        data?: unknown;
+        errors: { message: string; extensions: Record<string, unknown> }[];
+      };
       expect(body.data ?? null).toBeNull();
-      expect(body.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'persistedOperation' });
+      expect(body.errors[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        limit: 'persistedOperation',
+      });
     }
   });
 
   it('fails fast on a malformed file', async () => {
     const bad = join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ x: 42 }));
-    await expect(startStack({ sandbox, env: { PERSISTED_OPERATIONS_FILE: bad } })).rejects.toThrow(/not query strings/);
+    await expect(startStack({ sandbox, env: { PERSISTED_OPERATIONS_FILE: bad } })).rejects.toThrow(
+      /not query strings/,
+    );
   });
 });

@@ -25,7 +25,15 @@ describe.skipIf(!available)('rate limit in Redis', () => {
     sandbox = await startSandbox({ port: 0 });
     for (let i = 0; i < 2; i += 1) {
       stacks.push(
-        await startStack({ sandbox, env: { LOG_LEVEL: 'warn', REDIS_URL: redis.url, RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' } }),
+        await startStack({
+          sandbox,
+          env: {
+            LOG_LEVEL: 'warn',
+            REDIS_URL: redis.url,
+            RATE_LIMIT_PER_SECOND: '1',
+            RATE_LIMIT_BURST: '3',
+          },
+        }),
       );
     }
     for (const stack of stacks) await waitForRedisUp((path) => stack.fetch(path));
@@ -41,7 +49,11 @@ describe.skipIf(!available)('rate limit in Redis', () => {
     Promise.resolve(
       stack.gateway.fetch(
         new URL('/graphql', GATEWAY_ORIGIN),
-        { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) },
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ __typename }' }),
+        },
         { req: { socket: { remoteAddress: address } } },
       ),
     );
@@ -54,13 +66,25 @@ describe.skipIf(!available)('rate limit in Redis', () => {
     const limited = await postFrom(a, '203.0.113.20');
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('1');
-    expect(((await limited.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('RATE_LIMITED');
+    expect(
+      ((await limited.json()) as { errors: { extensions: { code: string } }[] }).errors[0]
+        ?.extensions.code,
+    ).toBe('RATE_LIMITED');
     expect((await postFrom(b, '203.0.113.21')).status).toBe(200);
   });
 
   it('falls back to per-instance buckets when Redis is unreachable (never open)', async () => {
-    const redis = new SharedRedis({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 100, breakerOpenMs: 60_000 });
-    const limiter = new RedisTokenBucketLimiter({ redis, keyPrefix: 'test:', perSecond: 1, burst: 2 });
+    const redis = new SharedRedis({
+      url: 'redis://127.0.0.1:1',
+      commandTimeoutMs: 100,
+      breakerOpenMs: 60_000,
+    });
+    const limiter = new RedisTokenBucketLimiter({
+      redis,
+      keyPrefix: 'test:',
+      perSecond: 1,
+      burst: 2,
+    });
     try {
       expect(await limiter.take('x')).toEqual({ ok: true });
       expect(await limiter.take('x')).toEqual({ ok: true });

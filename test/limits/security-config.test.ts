@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { ClientAddressResolver } from '../../src/http/client-address.js';
 
-const load = (env: Record<string, string>) => loadConfig({ OPENHUMANS_BASE_URL: 'http://sandbox.test', ...env });
+const load = (env: Record<string, string>) =>
+  loadConfig({ OPENHUMANS_BASE_URL: 'http://sandbox.test', ...env });
 const peer = (address: string) => ({ req: { socket: { remoteAddress: address } } });
 
 describe('security settings', () => {
@@ -35,7 +36,12 @@ describe('security settings', () => {
   });
 
   it('name every bad value at once', () => {
-    const bad = { TRUST_PROXY: '10.0.0.0/33', RATE_LIMIT_EXEMPT: 'localhost', SUBGRAPH_SECRET: 'short', METRICS_PORT: '70000' };
+    const bad = {
+      TRUST_PROXY: '10.0.0.0/33',
+      RATE_LIMIT_EXEMPT: 'localhost',
+      SUBGRAPH_SECRET: 'short',
+      METRICS_PORT: '70000',
+    };
     try {
       load(bad);
       expect.unreachable();
@@ -49,10 +55,13 @@ describe('security settings', () => {
 
 describe('client address with TRUST_PROXY as CIDR blocks', () => {
   const resolver = new ClientAddressResolver({ kind: 'cidrs', cidrs: ['10.0.0.0/8', '127.0.0.1'] });
-  const req = (xff: string) => new Request('http://gw/graphql', { headers: { 'x-forwarded-for': xff } });
+  const req = (xff: string) =>
+    new Request('http://gw/graphql', { headers: { 'x-forwarded-for': xff } });
 
   it('skips trusted hops from the right and stops at the first untrusted one', () => {
-    expect(resolver.resolve(req('192.0.2.9, 198.51.100.4, 10.1.1.1'), peer('127.0.0.1'))).toBe('198.51.100.4');
+    expect(resolver.resolve(req('192.0.2.9, 198.51.100.4, 10.1.1.1'), peer('127.0.0.1'))).toBe(
+      '198.51.100.4',
+    );
     expect(resolver.resolve(req('192.0.2.9'), peer('::ffff:10.2.2.2'))).toBe('192.0.2.9');
   });
 

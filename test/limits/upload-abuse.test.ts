@@ -27,7 +27,8 @@ function watchSpool(dir: string): { stop(): number } {
   let max = 0;
   const sample = (): void => {
     let total = 0;
-    for (const name of readdirSync(dir)) total += statSync(join(dir, name), { throwIfNoEntry: false })?.size ?? 0;
+    for (const name of readdirSync(dir))
+      total += statSync(join(dir, name), { throwIfNoEntry: false })?.size ?? 0;
     max = Math.max(max, total);
   };
   const timer = setInterval(sample, 20);
@@ -41,7 +42,10 @@ function watchSpool(dir: string): { stop(): number } {
 }
 
 /** A body that sends `head`, then waits for `release()` before sending the rest. */
-function heldBody(head: Buffer[], rest: Buffer[]): { body: AsyncIterable<Buffer>; release(): void } {
+function heldBody(
+  head: Buffer[],
+  rest: Buffer[],
+): { body: AsyncIterable<Buffer>; release(): void } {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   return {
@@ -63,9 +67,16 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 const spoolBytes = (stack: UploadStack): number =>
-  stack.leftovers().reduce((sum, name) => sum + (statSync(join(stack.tmpDir, name), { throwIfNoEntry: false })?.size ?? 0), 0);
+  stack
+    .leftovers()
+    .reduce(
+      (sum, name) =>
+        sum + (statSync(join(stack.tmpDir, name), { throwIfNoEntry: false })?.size ?? 0),
+      0,
+    );
 
-const firstError = (res: StreamedResult): Record<string, unknown> | undefined => res.json?.errors?.[0]?.extensions;
+const firstError = (res: StreamedResult): Record<string, unknown> | undefined =>
+  res.json?.errors?.[0]?.extensions;
 
 describe('the token is proven before the body is read', () => {
   let stack: UploadStack;
@@ -103,7 +114,11 @@ describe('the token is proven before the body is read', () => {
     const res = await streamRequest(stack.baseUrl, {
       path: '/graphql',
       headers: multipartHeaders(),
-      body: [multipartHead(uploadOperations('12345678'), { '0': ['variables.input.file'] }, '0'), Buffer.alloc(1000), multipartTail()],
+      body: [
+        multipartHead(uploadOperations('12345678'), { '0': ['variables.input.file'] }, '0'),
+        Buffer.alloc(1000),
+        multipartTail(),
+      ],
     });
     expect(res.status).toBe(401);
     expect(firstError(res)).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
@@ -114,13 +129,22 @@ describe('the token is proven before the body is read', () => {
     stack.upstreamCalls.length = 0;
     const { projectMemberId } = someMember(stack, 0);
     for (let i = 0; i < 2; i++) {
-      const result = uploadResult(await upload(stack, { token: stack.sandbox.masterToken, projectMemberId, file: Buffer.alloc(100, i) }));
+      const result = uploadResult(
+        await upload(stack, {
+          token: stack.sandbox.masterToken,
+          projectMemberId,
+          file: Buffer.alloc(100, i),
+        }),
+      );
       expect(result.__typename).toBe('UploadDataFilePayload');
     }
     expect(routes().filter((r) => r === 'D1')).toHaveLength(1);
     // Another token is checked on its own: nothing is shared across tokens.
     const member = someMember(stack, 1);
-    expect(uploadResult(await upload(stack, { token: member.token, file: Buffer.alloc(100, 7) })).__typename).toBe('UploadDataFilePayload');
+    expect(
+      uploadResult(await upload(stack, { token: member.token, file: Buffer.alloc(100, 7) }))
+        .__typename,
+    ).toBe('UploadDataFilePayload');
     expect(routes().filter((r) => r === 'D1')).toHaveLength(2);
     expect(stack.leftovers()).toEqual([]);
   });
@@ -135,7 +159,11 @@ describe('the token is proven before the body is read', () => {
       path: '/graphql',
       headers: { ...multipartHeaders(stack.sandbox.masterToken), accept: 'application/json' },
       body: (function* () {
-        yield multipartHead({ ...operations, variables: { ...operations.variables, junk: null } }, { '0': ['variables.input.file'], '1': ['variables.junk'] }, '1');
+        yield multipartHead(
+          { ...operations, variables: { ...operations.variables, junk: null } },
+          { '0': ['variables.input.file'], '1': ['variables.junk'] },
+          '1',
+        );
         yield* zeroes(4 * MiB);
         yield nextPart('0');
         yield Buffer.alloc(100);
@@ -152,7 +180,15 @@ describe('the token is proven before the body is read', () => {
     const res = await streamRequest(stack.baseUrl, {
       path: '/graphql',
       headers: multipartHeaders(stack.sandbox.masterToken),
-      body: [multipartHead(uploadOperations('12345678'), { '0': ['variables.input.file'], '1': ['variables.input.file'] }, '0'), Buffer.alloc(10), multipartTail()],
+      body: [
+        multipartHead(
+          uploadOperations('12345678'),
+          { '0': ['variables.input.file'], '1': ['variables.input.file'] },
+          '0',
+        ),
+        Buffer.alloc(10),
+        multipartTail(),
+      ],
     });
     expect(res.status).toBe(400);
     expect(res.json?.errors?.[0]?.message).toMatch(/named more than once/);
@@ -162,7 +198,10 @@ describe('the token is proven before the body is read', () => {
 describe('concurrent uploads are capped per token and process-wide', () => {
   let stack: UploadStack;
   beforeAll(async () => {
-    stack = await startUploadStack({ UPLOAD_MAX_CONCURRENT_PER_TOKEN: '1', UPLOAD_MAX_CONCURRENT: '2' });
+    stack = await startUploadStack({
+      UPLOAD_MAX_CONCURRENT_PER_TOKEN: '1',
+      UPLOAD_MAX_CONCURRENT: '2',
+    });
   });
   afterAll(async () => {
     await stack?.close();
@@ -174,28 +213,53 @@ describe('concurrent uploads are capped per token and process-wide', () => {
     const memberA = someMember(stack, 1);
     const memberB = someMember(stack, 2);
     const held = (pmi?: string): { body: AsyncIterable<Buffer>; release(): void } =>
-      heldBody([multipartHead(uploadOperations(pmi), { '0': ['variables.input.file'] }, '0'), Buffer.alloc(64 * 1024, 1)], [Buffer.alloc(1000, 2), multipartTail()]);
+      heldBody(
+        [
+          multipartHead(uploadOperations(pmi), { '0': ['variables.input.file'] }, '0'),
+          Buffer.alloc(64 * 1024, 1),
+        ],
+        [Buffer.alloc(1000, 2), multipartTail()],
+      );
     const first = held(projectMemberId);
-    const firstDone = streamRequest(stack.baseUrl, { path: '/graphql', headers: multipartHeaders(master), body: first.body });
+    const firstDone = streamRequest(stack.baseUrl, {
+      path: '/graphql',
+      headers: multipartHeaders(master),
+      body: first.body,
+    });
     await until(() => spoolBytes(stack) >= 64 * 1024, 'the first upload to spool');
 
     const sameToken = await streamRequest(stack.baseUrl, {
       path: '/graphql',
       headers: multipartHeaders(master),
-      body: [multipartHead(uploadOperations(projectMemberId), { '0': ['variables.input.file'] }, '0'), Buffer.alloc(10), multipartTail()],
+      body: [
+        multipartHead(uploadOperations(projectMemberId), { '0': ['variables.input.file'] }, '0'),
+        Buffer.alloc(10),
+        multipartTail(),
+      ],
     });
     expect(sameToken.status).toBe(429);
-    expect(firstError(sameToken)).toMatchObject({ code: 'RATE_LIMITED', reason: 'TOKEN_UPLOADS_BUSY' });
+    expect(firstError(sameToken)).toMatchObject({
+      code: 'RATE_LIMITED',
+      reason: 'TOKEN_UPLOADS_BUSY',
+    });
     expect(sameToken.headers['retry-after']).toBeDefined();
 
     const second = held();
-    const secondDone = streamRequest(stack.baseUrl, { path: '/graphql', headers: multipartHeaders(memberA.token), body: second.body });
+    const secondDone = streamRequest(stack.baseUrl, {
+      path: '/graphql',
+      headers: multipartHeaders(memberA.token),
+      body: second.body,
+    });
     await until(() => spoolBytes(stack) >= 2 * 64 * 1024, 'the second upload to spool');
 
     const third = await streamRequest(stack.baseUrl, {
       path: '/graphql',
       headers: multipartHeaders(memberB.token),
-      body: [multipartHead(uploadOperations(), { '0': ['variables.input.file'] }, '0'), Buffer.alloc(10), multipartTail()],
+      body: [
+        multipartHead(uploadOperations(), { '0': ['variables.input.file'] }, '0'),
+        Buffer.alloc(10),
+        multipartTail(),
+      ],
     });
     expect(third.status).toBe(503);
     expect(firstError(third)).toMatchObject({ code: 'RATE_LIMITED', reason: 'UPLOADS_BUSY' });
@@ -204,10 +268,15 @@ describe('concurrent uploads are capped per token and process-wide', () => {
     second.release();
     for (const done of [await firstDone, await secondDone]) {
       expect(done.status).toBe(200);
-      expect(done.json?.data).toMatchObject({ uploadDataFile: { __typename: 'UploadDataFilePayload', size: 64 * 1024 + 1000 } });
+      expect(done.json?.data).toMatchObject({
+        uploadDataFile: { __typename: 'UploadDataFilePayload', size: 64 * 1024 + 1000 },
+      });
     }
     // Slots are back: the refused token uploads now.
-    expect(uploadResult(await upload(stack, { token: memberB.token, file: Buffer.alloc(10, 3) })).__typename).toBe('UploadDataFilePayload');
+    expect(
+      uploadResult(await upload(stack, { token: memberB.token, file: Buffer.alloc(10, 3) }))
+        .__typename,
+    ).toBe('UploadDataFilePayload');
     expect(stack.leftovers()).toEqual([]);
   });
 });
@@ -215,7 +284,10 @@ describe('concurrent uploads are capped per token and process-wide', () => {
 describe('spool bytes and free disk are capped', () => {
   let stack: UploadStack;
   beforeAll(async () => {
-    stack = await startUploadStack({ MAX_UPLOAD_BYTES: String(MiB), UPLOAD_MAX_SPOOL_BYTES: String(MiB) });
+    stack = await startUploadStack({
+      MAX_UPLOAD_BYTES: String(MiB),
+      UPLOAD_MAX_SPOOL_BYTES: String(MiB),
+    });
   });
   afterAll(async () => {
     await stack?.close();
@@ -225,19 +297,35 @@ describe('spool bytes and free disk are capped', () => {
     const { projectMemberId } = someMember(stack, 0);
     const member = someMember(stack, 1);
     const first = heldBody(
-      [multipartHead(uploadOperations(projectMemberId), { '0': ['variables.input.file'] }, '0'), Buffer.alloc(900 * 1024, 1)],
+      [
+        multipartHead(uploadOperations(projectMemberId), { '0': ['variables.input.file'] }, '0'),
+        Buffer.alloc(900 * 1024, 1),
+      ],
       [multipartTail()],
     );
-    const firstDone = streamRequest(stack.baseUrl, { path: '/graphql', headers: multipartHeaders(stack.sandbox.masterToken), body: first.body });
+    const firstDone = streamRequest(stack.baseUrl, {
+      path: '/graphql',
+      headers: multipartHeaders(stack.sandbox.masterToken),
+      body: first.body,
+    });
     await until(() => spoolBytes(stack) >= 900 * 1024, 'the first upload to spool');
     const second = await streamRequest(stack.baseUrl, {
       path: '/graphql',
       headers: multipartHeaders(member.token),
-      body: [multipartHead(uploadOperations(), { '0': ['variables.input.file'] }, '0'), Buffer.alloc(200 * 1024, 2), multipartTail()],
+      body: [
+        multipartHead(uploadOperations(), { '0': ['variables.input.file'] }, '0'),
+        Buffer.alloc(200 * 1024, 2),
+        multipartTail(),
+      ],
     });
-    expect(second.json?.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'SPOOL_FULL' });
+    expect(second.json?.errors?.[0]?.extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      reason: 'SPOOL_FULL',
+    });
     first.release();
-    expect((await firstDone).json?.data).toMatchObject({ uploadDataFile: { __typename: 'UploadDataFilePayload', size: 900 * 1024 } });
+    expect((await firstDone).json?.data).toMatchObject({
+      uploadDataFile: { __typename: 'UploadDataFilePayload', size: 900 * 1024 },
+    });
     await until(() => stack.leftovers().length === 0, 'spools to be removed');
   });
 });

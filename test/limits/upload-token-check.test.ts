@@ -43,7 +43,10 @@ describe('UploadTokenCheck', () => {
     const before = d1Calls();
     for (let i = 0; i < 2; i++) {
       const error = await check.check(fake);
-      expect(error?.extensions).toMatchObject({ code: ErrorCode.UNAUTHENTICATED, reason: ErrorReason.TOKEN_INVALID });
+      expect(error?.extensions).toMatchObject({
+        code: ErrorCode.UNAUTHENTICATED,
+        reason: ErrorReason.TOKEN_INVALID,
+      });
     }
     expect(d1Calls() - before).toBe(2);
     expect(check.upstreamChecks).toBe(2);
@@ -51,7 +54,9 @@ describe('UploadTokenCheck', () => {
 
   it('concurrent checks of one token share one upstream call', async () => {
     const check = new UploadTokenCheck({ http: stack.http, ttlMs: 60_000 });
-    const results = await Promise.all(Array.from({ length: 10 }, () => check.check(stack.sandbox.masterToken)));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => check.check(stack.sandbox.masterToken)),
+    );
     expect(results.every((r) => r === undefined)).toBe(true);
     expect(check.upstreamChecks).toBe(1);
   });

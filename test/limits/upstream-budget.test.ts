@@ -1,8 +1,9 @@
 /**
- * The upstream concurrency budget through the gateway as `main.ts` builds it: `UPSTREAM_CONCURRENCY`
- * bounds both the calls and the connections Open Humans sees (the sandbox's counters); a small
- * request is served in turn beside a big fan-out, not after it (the sandbox's request log); and
- * a call is shed with a coded error only when the request's deadline cannot be met.
+ * The upstream concurrency budget through the gateway as `main.ts` builds it:
+ * `UPSTREAM_CONCURRENCY` bounds both the calls and the connections Open Humans sees (the sandbox's
+ * counters); a small request is served in turn beside a big fan-out, not after it (the sandbox's
+ * request log); and a call is shed with a coded error only when the request's deadline cannot be
+ * met.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
@@ -24,7 +25,8 @@ async function gateway(env: Record<string, string>): Promise<ListeningGateway> {
 }
 
 /** The Open Humans id inside a DataFile global id. */
-const databaseId = (id: string): string => Buffer.from(id, 'base64').toString('utf8').split(':')[1] ?? '';
+const databaseId = (id: string): string =>
+  Buffer.from(id, 'base64').toString('utf8').split(':')[1] ?? '';
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, sizes: { publicFiles: 200, users: 20 } });
@@ -40,11 +42,17 @@ beforeEach(() => sandbox.setLatency({ ms: 0, jitterMs: 0 }));
 describe('UPSTREAM_CONCURRENCY', () => {
   it('bounds the calls in flight and the connections Open Humans sees, and is used in full', async () => {
     // Without the shared public cache, so the six requests do not share their calls.
-    const gw = await gateway({ UPSTREAM_CONCURRENCY: '4', PUBLIC_CACHE_MAX_ENTRIES: '0', REQUEST_DEADLINE_MS: ROOMY });
+    const gw = await gateway({
+      UPSTREAM_CONCURRENCY: '4',
+      PUBLIC_CACHE_MAX_ENTRIES: '0',
+      REQUEST_DEADLINE_MS: ROOMY,
+    });
     const ids = await fileIds(gw.url, 40);
     sandbox.setLatency({ ms: 10, jitterMs: 0 });
     sandbox.resetCalls();
-    const answers = await Promise.all([0, 1, 2, 3, 4, 5].map(() => post(gw.url, '/graphql', { query: NODES, variables: { ids } })));
+    const answers = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map(() => post(gw.url, '/graphql', { query: NODES, variables: { ids } })),
+    );
     for (const answer of answers) expect(answer.body.errors).toBeUndefined();
     expect(sandbox.calls()).toEqual({ P2: 240 });
     // 240 calls queued against 4 slots: exactly 4 at once, over at most 4 sockets.
@@ -63,7 +71,10 @@ describe('turns between requests', () => {
     const bigAnswer = post(gw.url, '/graphql', { query: NODES, variables: { ids: big } });
     // The fan-out has queued all of its calls once its first ones reach Open Humans.
     while ((sandbox.calls().P2 ?? 0) === 0) await new Promise((resolve) => setImmediate(resolve));
-    const smallAnswer = await post(gw.url, '/graphql', { query: NODES, variables: { ids: [small] } });
+    const smallAnswer = await post(gw.url, '/graphql', {
+      query: NODES,
+      variables: { ids: [small] },
+    });
     expect(smallAnswer.body.errors).toBeUndefined();
     expect((await bigAnswer).body.errors).toBeUndefined();
     const answered = sandbox.requests().filter((r) => r.route === 'P2');
@@ -88,7 +99,11 @@ describe('deadline-aware shedding', () => {
     const errors = answer.body.errors ?? [];
     expect(errors.length).toBeGreaterThan(0);
     for (const error of errors) expect(error.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
-    expect(errors.some((e) => /too busy to ask Open Humans before this request's deadline/.test(e.message))).toBe(true);
+    expect(
+      errors.some((e) =>
+        /too busy to ask Open Humans before this request's deadline/.test(e.message),
+      ),
+    ).toBe(true);
     expect(sandbox.calls().P2 ?? 0).toBeLessThan(30);
   });
 

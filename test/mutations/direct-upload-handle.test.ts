@@ -7,7 +7,13 @@ import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { md5Of, someBytes } from './upload-client.js';
 import type { UploadStack } from './upload-stack.js';
-import { DEFAULT_METADATA, download, listFiles, someMember, startUploadStack } from './upload-stack.js';
+import {
+  DEFAULT_METADATA,
+  download,
+  listFiles,
+  someMember,
+  startUploadStack,
+} from './upload-stack.js';
 
 const CREATE = /* GraphQL */ `
   mutation($input: CreateDataFileUploadInput!) {
@@ -28,8 +34,26 @@ const COMPLETE = /* GraphQL */ `
   }
 `;
 
-interface Created { __typename: string; uploadUrl: string; handle: string; databaseId: number; expiresAt: string; field?: string; message?: string; method: string; requiredHeaders: string[]; forbiddenHeaders: string[]; projectMemberId: string }
-interface Completed { __typename: string; databaseId?: number; size?: number; reason?: string; dataFile?: { databaseId: number; basename: string; downloadUrl: string } | null }
+interface Created {
+  __typename: string;
+  uploadUrl: string;
+  handle: string;
+  databaseId: number;
+  expiresAt: string;
+  field?: string;
+  message?: string;
+  method: string;
+  requiredHeaders: string[];
+  forbiddenHeaders: string[];
+  projectMemberId: string;
+}
+interface Completed {
+  __typename: string;
+  databaseId?: number;
+  size?: number;
+  reason?: string;
+  dataFile?: { databaseId: number; basename: string; downloadUrl: string } | null;
+}
 
 let stack: UploadStack;
 beforeAll(async () => {
@@ -43,19 +67,37 @@ beforeEach(() => {
 });
 
 async function create(token: string, input: Record<string, unknown>): Promise<Created> {
-  const res = await stack.execute<{ createDataFileUpload: Created }>(CREATE, { input: { metadata: DEFAULT_METADATA, filename: 'big.bin', ...input } }, { token });
+  const res = await stack.execute<{ createDataFileUpload: Created }>(
+    CREATE,
+    { input: { metadata: DEFAULT_METADATA, filename: 'big.bin', ...input } },
+    { token },
+  );
   if (!res.data) throw new Error(res.text);
   return res.data.createDataFileUpload;
 }
 
-async function complete(token: string, handle: string): Promise<{ result?: Completed; errors?: unknown[] }> {
-  const res = await stack.execute<{ completeDataFileUpload: Completed }>(COMPLETE, { input: { handle } }, { token });
+async function complete(
+  token: string,
+  handle: string,
+): Promise<{ result?: Completed; errors?: unknown[] }> {
+  const res = await stack.execute<{ completeDataFileUpload: Completed }>(
+    COMPLETE,
+    { input: { handle } },
+    { token },
+  );
   return { result: res.data?.completeDataFileUpload, errors: res.errors };
 }
 
 /** What a client does with the payload: PUT with Content-Length and no Content-Type. */
-async function put(url: string, bytes: Buffer): Promise<{ status: number; etag: string | undefined }> {
-  const res = await request(url, { method: 'PUT', headers: { 'content-length': String(bytes.length) }, body: Readable.from([bytes]) });
+async function put(
+  url: string,
+  bytes: Buffer,
+): Promise<{ status: number; etag: string | undefined }> {
+  const res = await request(url, {
+    method: 'PUT',
+    headers: { 'content-length': String(bytes.length) },
+    body: Readable.from([bytes]),
+  });
   await res.body.dump();
   return { status: res.statusCode, etag: String(res.headers.etag ?? '') || undefined };
 }
@@ -63,8 +105,16 @@ async function put(url: string, bytes: Buffer): Promise<{ status: number; etag: 
 describe('create → PUT → complete', () => {
   it('a master token: the file is completed, listed and downloads byte for byte', async () => {
     const member = someMember(stack, 7);
-    const created = await create(stack.sandbox.masterToken, { projectMemberId: member.projectMemberId });
-    expect(created).toMatchObject({ __typename: 'CreateDataFileUploadPayload', method: 'PUT', requiredHeaders: ['Content-Length'], forbiddenHeaders: ['Content-Type'], projectMemberId: member.projectMemberId });
+    const created = await create(stack.sandbox.masterToken, {
+      projectMemberId: member.projectMemberId,
+    });
+    expect(created).toMatchObject({
+      __typename: 'CreateDataFileUploadPayload',
+      method: 'PUT',
+      requiredHeaders: ['Content-Length'],
+      forbiddenHeaders: ['Content-Type'],
+      projectMemberId: member.projectMemberId,
+    });
     expect(new Date(created.expiresAt).getTime()).toBeGreaterThan(Date.now());
     const before = await listFiles(stack, stack.sandbox.masterToken, member.projectMemberId);
     expect(before.map((f) => f.databaseId)).not.toContain(created.databaseId);
@@ -74,7 +124,11 @@ describe('create → PUT → complete', () => {
     expect(stored.status).toBe(200);
     expect(stored.etag?.replace(/"/g, '')).toBe(md5Of(bytes));
     const { result } = await complete(stack.sandbox.masterToken, created.handle);
-    expect(result).toMatchObject({ __typename: 'CompleteDataFileUploadPayload', databaseId: created.databaseId, size: bytes.length });
+    expect(result).toMatchObject({
+      __typename: 'CompleteDataFileUploadPayload',
+      databaseId: created.databaseId,
+      size: bytes.length,
+    });
     expect(result?.dataFile?.basename).toBe('big.bin');
     const downloaded = await download(result?.dataFile?.downloadUrl ?? '');
     expect(md5Of(downloaded)).toBe(md5Of(bytes));
@@ -94,18 +148,32 @@ describe('create → PUT → complete', () => {
 
   it('refuses bad metadata and file names before starting anything upstream', async () => {
     const member = someMember(stack, 7);
-    const badDate = await create(stack.sandbox.masterToken, { projectMemberId: member.projectMemberId, metadata: { description: '', tags: [], endDate: 'soon' } });
-    expect(badDate).toMatchObject({ __typename: 'InvalidInputError', field: 'input.metadata.endDate', message: 'Dates must be in ISO 8601 format' });
-    const badName = await create(stack.sandbox.masterToken, { projectMemberId: member.projectMemberId, filename: '..' });
+    const badDate = await create(stack.sandbox.masterToken, {
+      projectMemberId: member.projectMemberId,
+      metadata: { description: '', tags: [], endDate: 'soon' },
+    });
+    expect(badDate).toMatchObject({
+      __typename: 'InvalidInputError',
+      field: 'input.metadata.endDate',
+      message: 'Dates must be in ISO 8601 format',
+    });
+    const badName = await create(stack.sandbox.masterToken, {
+      projectMemberId: member.projectMemberId,
+      filename: '..',
+    });
     expect(badName).toMatchObject({ __typename: 'InvalidInputError', field: 'input.filename' });
     expect(stack.sandbox.calls()).toEqual({});
   });
 
   it('completing before the bytes were PUT is refused upstream (BAD_USER_INPUT), and nothing is listed', async () => {
     const member = someMember(stack, 7);
-    const created = await create(stack.sandbox.masterToken, { projectMemberId: member.projectMemberId });
+    const created = await create(stack.sandbox.masterToken, {
+      projectMemberId: member.projectMemberId,
+    });
     const { errors } = await complete(stack.sandbox.masterToken, created.handle);
-    expect((errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code).toBe(
+      'BAD_USER_INPUT',
+    );
     const listed = await listFiles(stack, stack.sandbox.masterToken, member.projectMemberId);
     expect(listed.map((f) => f.databaseId)).not.toContain(created.databaseId);
   });
@@ -114,7 +182,9 @@ describe('create → PUT → complete', () => {
 describe('handles', () => {
   async function started(): Promise<Created> {
     const member = someMember(stack, 9);
-    const created = await create(stack.sandbox.masterToken, { projectMemberId: member.projectMemberId });
+    const created = await create(stack.sandbox.masterToken, {
+      projectMemberId: member.projectMemberId,
+    });
     await put(created.uploadUrl, someBytes(100));
     stack.sandbox.resetCalls();
     return created;
@@ -123,10 +193,16 @@ describe('handles', () => {
   it('a forged handle (another file id, same signature) is refused without calling complete', async () => {
     const created = await started();
     const [payload, mac] = created.handle.split('.') as [string, string];
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
     const forged = `${Buffer.from(JSON.stringify({ ...claims, f: 1 })).toString('base64url')}.${mac}`;
     const { result } = await complete(stack.sandbox.masterToken, forged);
-    expect(result).toMatchObject({ __typename: 'InvalidUploadHandleError', reason: 'BAD_SIGNATURE' });
+    expect(result).toMatchObject({
+      __typename: 'InvalidUploadHandleError',
+      reason: 'BAD_SIGNATURE',
+    });
     expect(stack.sandbox.calls().D8).toBeUndefined();
   });
 
@@ -134,7 +210,10 @@ describe('handles', () => {
     const created = await started();
     for (const token of [someMember(stack, 9).token, stack.sandbox.secondProject.masterToken]) {
       const { result } = await complete(token, created.handle);
-      expect(result).toMatchObject({ __typename: 'InvalidUploadHandleError', reason: 'OTHER_TOKEN' });
+      expect(result).toMatchObject({
+        __typename: 'InvalidUploadHandleError',
+        reason: 'OTHER_TOKEN',
+      });
     }
     expect(stack.sandbox.calls().D8).toBeUndefined();
     // The rightful token still completes it.
@@ -153,6 +232,9 @@ describe('handles', () => {
   it('no token: UNAUTHENTICATED', async () => {
     const created = await started();
     const res = await stack.execute(COMPLETE, { input: { handle: created.handle } });
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
+    expect(res.errors?.[0]?.extensions).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'TOKEN_MISSING',
+    });
   });
 });

@@ -37,17 +37,30 @@ let lie = false;
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, storage: 'memory' });
   proxy = await startHttpServer(async (req, res, body) => {
-    const upstream = await request(`${sandbox.url}${req.url ?? ''}`, { method: 'PUT', headers: { 'content-length': String(body.length) }, body });
+    const upstream = await request(`${sandbox.url}${req.url ?? ''}`, {
+      method: 'PUT',
+      headers: { 'content-length': String(body.length) },
+      body,
+    });
     await upstream.body.dump();
     const etag = lie ? '"00000000000000000000000000000000"' : String(upstream.headers.etag ?? '');
     res.writeHead(upstream.statusCode, { etag });
     res.end();
   });
   tmpDir = mkdtempSync(join(tmpdir(), 'oh-graphql-etag-test-'));
-  const config = loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, LOG_LEVEL: 'silent', UPLOAD_TMP_DIR: tmpDir, UPLOAD_DIRECT_THRESHOLD_BYTES: '1024' });
+  const config = loadConfig({
+    OPENHUMANS_BASE_URL: sandbox.url,
+    LOG_LEVEL: 'silent',
+    UPLOAD_TMP_DIR: tmpDir,
+    UPLOAD_DIRECT_THRESHOLD_BYTES: '1024',
+  });
   dispatcher = new Agent();
   const viaProxy = dispatcher.compose(putsVia(() => proxy.url));
-  gateway = createGateway({ config, openHumansParts: { dispatcher: viaProxy }, logger: createLogger({ level: 'silent' }) });
+  gateway = createGateway({
+    config,
+    openHumansParts: { dispatcher: viaProxy },
+    logger: createLogger({ level: 'silent' }),
+  });
 });
 afterAll(async () => {
   await gateway?.dispose();
@@ -62,13 +75,19 @@ beforeEach(() => {
 });
 
 const memberId = (): string => Object.keys(sandbox.memberTokens)[0] ?? '';
-const fetchGateway = async (path: string, init?: RequestInit): Promise<Response> => gateway.fetch(new URL(path, 'http://gateway.test'), init ?? {});
+const fetchGateway = async (path: string, init?: RequestInit): Promise<Response> =>
+  gateway.fetch(new URL(path, 'http://gateway.test'), init ?? {});
 
 async function uploadDirect(bytes: Buffer) {
   return fetchMultipart(
     fetchGateway,
     {
-      operations: { query: UPLOAD_MUTATION, variables: { input: { projectMemberId: memberId(), file: null, metadata: DEFAULT_METADATA } } },
+      operations: {
+        query: UPLOAD_MUTATION,
+        variables: {
+          input: { projectMemberId: memberId(), file: null, metadata: DEFAULT_METADATA },
+        },
+      },
       map: { '0': ['variables.input.file'] },
       files: [{ field: '0', filename: 'checked.bin', content: bytes }],
     },
@@ -81,7 +100,9 @@ describe('the storage PUT', () => {
     lie = false;
     const bytes = someBytes(5000);
     const res = await uploadDirect(bytes);
-    expect((res.json?.data?.uploadDataFile as { md5?: string; uploadMethod?: string }) ?? {}).toMatchObject({ md5: md5Of(bytes), uploadMethod: 'DIRECT' });
+    expect(
+      (res.json?.data?.uploadDataFile as { md5?: string; uploadMethod?: string }) ?? {},
+    ).toMatchObject({ md5: md5Of(bytes), uploadMethod: 'DIRECT' });
     const put = proxy.requests[0];
     expect(put?.headers['content-length']).toBe('5000');
     expect(put?.headers['content-type']).toBeUndefined();

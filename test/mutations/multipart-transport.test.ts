@@ -6,10 +6,24 @@
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BOUNDARY, fetchMultipart, md5Of, multipartBody, sendMultipart, someBytes } from './upload-client.js';
 import type { MultipartSpec } from './upload-client.js';
+import {
+  BOUNDARY,
+  fetchMultipart,
+  md5Of,
+  multipartBody,
+  sendMultipart,
+  someBytes,
+} from './upload-client.js';
 import type { UploadStack } from './upload-stack.js';
-import { DEFAULT_METADATA, UPLOAD_MUTATION, listFiles, someMember, startUploadStack, uploadResult } from './upload-stack.js';
+import {
+  DEFAULT_METADATA,
+  listFiles,
+  someMember,
+  startUploadStack,
+  UPLOAD_MUTATION,
+  uploadResult,
+} from './upload-stack.js';
 
 let stack: UploadStack;
 let memberId: string;
@@ -25,7 +39,12 @@ beforeEach(() => {
 });
 
 const uploadSpec = (file: Buffer, input: Record<string, unknown> = {}): MultipartSpec => ({
-  operations: { query: UPLOAD_MUTATION, variables: { input: { projectMemberId: memberId, file: null, metadata: DEFAULT_METADATA, ...input } } },
+  operations: {
+    query: UPLOAD_MUTATION,
+    variables: {
+      input: { projectMemberId: memberId, file: null, metadata: DEFAULT_METADATA, ...input },
+    },
+  },
   map: { '0': ['variables.input.file'] },
   files: [{ field: '0', filename: 'f.bin', content: file }],
 });
@@ -34,7 +53,10 @@ const noUpstreamCalls = (): void => expect(stack.sandbox.calls()).toEqual({});
 
 describe('CSRF protection', () => {
   it('refuses a multipart request without a preflight header, before reading it', async () => {
-    const res = await sendMultipart(stack.baseUrl, uploadSpec(someBytes(100)), { token: stack.sandbox.masterToken, preflight: false });
+    const res = await sendMultipart(stack.baseUrl, uploadSpec(someBytes(100)), {
+      token: stack.sandbox.masterToken,
+      preflight: false,
+    });
     expect(res.status).toBe(400);
     expect(res.json?.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.json?.errors?.[0]?.message).toMatch(/graphql-preflight/);
@@ -45,7 +67,11 @@ describe('CSRF protection', () => {
     for (const header of ['x-apollo-operation-name', 'apollo-require-preflight']) {
       const res = await request(`${stack.baseUrl}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, authorization: `Bearer ${stack.sandbox.masterToken}`, [header]: 'Upload' },
+        headers: {
+          'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
+          authorization: `Bearer ${stack.sandbox.masterToken}`,
+          [header]: 'Upload',
+        },
         body: Readable.from(multipartBody(uploadSpec(someBytes(10)))),
       });
       const json = (await res.body.json()) as { data: { uploadDataFile: { __typename: string } } };
@@ -55,20 +81,90 @@ describe('CSRF protection', () => {
 });
 
 describe('malformed requests get a clean 400', () => {
-  const raw = (fields: Array<[string, string]>, files: MultipartSpec['files'] = []): MultipartSpec => ({ operations: null, map: {}, files, fieldsOverride: fields });
+  const raw = (
+    fields: Array<[string, string]>,
+    files: MultipartSpec['files'] = [],
+  ): MultipartSpec => ({ operations: null, map: {}, files, fieldsOverride: fields });
   const ops = JSON.stringify(uploadSpec(Buffer.alloc(0)).operations);
   const cases: Array<{ name: string; spec: MultipartSpec; message: RegExp }> = [
     { name: 'no map', spec: raw([['operations', ops]]), message: /"operations" and "map"/ },
-    { name: 'map before operations', spec: raw([['map', '{"0":["variables.input.file"]}'], ['operations', ops]]), message: /"operations" field must come before "map"/ },
-    { name: 'operations not JSON', spec: raw([['operations', '{nope'], ['map', '{}']]), message: /"operations" field is not valid JSON/ },
-    { name: 'map not JSON', spec: raw([['operations', ops], ['map', '[1']]), message: /"map" field is not valid JSON/ },
-    { name: 'map paths not a list', spec: raw([['operations', ops], ['map', '{"0":"variables.input.file"}']]), message: /non-empty array of paths/ },
-    { name: 'map path outside variables', spec: raw([['operations', ops], ['map', '{"0":["query"]}']]), message: /must start with "variables\."/ },
-    { name: 'map path to a non-null value', spec: raw([['operations', ops], ['map', '{"0":["variables.input.metadata"]}']]), message: /must hold null/ },
-    { name: 'map path that does not exist', spec: raw([['operations', ops], ['map', '{"0":["variables.nothing.here"]}']]), message: /does not exist/ },
-    { name: 'prototype pollution path', spec: raw([['operations', ops], ['map', '{"0":["variables.__proto__.x"]}']]), message: /not allowed/ },
-    { name: 'batched operations', spec: raw([['operations', `[${ops}]`], ['map', '{}']]), message: /Batched operations/ },
-    { name: 'a file before operations and map', spec: raw([], [{ field: '0', filename: 'x', content: someBytes(10) }]), message: /Files must come after/ },
+    {
+      name: 'map before operations',
+      spec: raw([
+        ['map', '{"0":["variables.input.file"]}'],
+        ['operations', ops],
+      ]),
+      message: /"operations" field must come before "map"/,
+    },
+    {
+      name: 'operations not JSON',
+      spec: raw([
+        ['operations', '{nope'],
+        ['map', '{}'],
+      ]),
+      message: /"operations" field is not valid JSON/,
+    },
+    {
+      name: 'map not JSON',
+      spec: raw([
+        ['operations', ops],
+        ['map', '[1'],
+      ]),
+      message: /"map" field is not valid JSON/,
+    },
+    {
+      name: 'map paths not a list',
+      spec: raw([
+        ['operations', ops],
+        ['map', '{"0":"variables.input.file"}'],
+      ]),
+      message: /non-empty array of paths/,
+    },
+    {
+      name: 'map path outside variables',
+      spec: raw([
+        ['operations', ops],
+        ['map', '{"0":["query"]}'],
+      ]),
+      message: /must start with "variables\."/,
+    },
+    {
+      name: 'map path to a non-null value',
+      spec: raw([
+        ['operations', ops],
+        ['map', '{"0":["variables.input.metadata"]}'],
+      ]),
+      message: /must hold null/,
+    },
+    {
+      name: 'map path that does not exist',
+      spec: raw([
+        ['operations', ops],
+        ['map', '{"0":["variables.nothing.here"]}'],
+      ]),
+      message: /does not exist/,
+    },
+    {
+      name: 'prototype pollution path',
+      spec: raw([
+        ['operations', ops],
+        ['map', '{"0":["variables.__proto__.x"]}'],
+      ]),
+      message: /not allowed/,
+    },
+    {
+      name: 'batched operations',
+      spec: raw([
+        ['operations', `[${ops}]`],
+        ['map', '{}'],
+      ]),
+      message: /Batched operations/,
+    },
+    {
+      name: 'a file before operations and map',
+      spec: raw([], [{ field: '0', filename: 'x', content: someBytes(10) }]),
+      message: /Files must come after/,
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -83,17 +179,27 @@ describe('malformed requests get a clean 400', () => {
   it('a content type without a boundary', async () => {
     const res = await request(`${stack.baseUrl}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'multipart/form-data', 'graphql-preflight': '1', authorization: `Bearer ${stack.sandbox.masterToken}` },
+      headers: {
+        'content-type': 'multipart/form-data',
+        'graphql-preflight': '1',
+        authorization: `Bearer ${stack.sandbox.masterToken}`,
+      },
       body: 'whatever',
     });
     expect(res.statusCode).toBe(400);
-    expect(((await res.body.json()) as { errors: Array<{ message: string }> }).errors[0]?.message).toMatch(/boundary/);
+    expect(
+      ((await res.body.json()) as { errors: Array<{ message: string }> }).errors[0]?.message,
+    ).toMatch(/boundary/);
   });
 
   it('a body that is not multipart at all', async () => {
     const res = await request(`${stack.baseUrl}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'graphql-preflight': '1', authorization: `Bearer ${stack.sandbox.masterToken}` },
+      headers: {
+        'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
+        'graphql-preflight': '1',
+        authorization: `Bearer ${stack.sandbox.masterToken}`,
+      },
       body: 'this is not a multipart body',
     });
     expect(res.statusCode).toBe(400);
@@ -129,7 +235,11 @@ describe('malformed requests get a clean 400', () => {
   });
 
   it('an Upload written inline in a JSON request', async () => {
-    const res = await stack.execute(UPLOAD_MUTATION, { input: { projectMemberId: memberId, file: 'abc', metadata: DEFAULT_METADATA } }, { token: stack.sandbox.masterToken });
+    const res = await stack.execute(
+      UPLOAD_MUTATION,
+      { input: { projectMemberId: memberId, file: 'abc', metadata: DEFAULT_METADATA } },
+      { token: stack.sandbox.masterToken },
+    );
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.errors?.[0]?.message).toMatch(/multipart/);
     noUpstreamCalls();
@@ -160,17 +270,28 @@ describe('streaming behaviour', () => {
       { token: stack.sandbox.masterToken },
     );
     expect(res.json?.errors).toBeUndefined();
-    expect(res.json?.data).toEqual({ a: { md5: md5Of(first), size: first.length }, b: { md5: md5Of(second), size: second.length } });
+    expect(res.json?.data).toEqual({
+      a: { md5: md5Of(first), size: first.length },
+      b: { md5: md5Of(second), size: second.length },
+    });
     expect(stack.leftovers()).toEqual([]);
   });
 
   it('a request whose file is never read still gets its answer, and the connection stays usable', async () => {
     const agent = new Agent({ connections: 1 });
     try {
-      const bad = uploadSpec(someBytes(1_000_000), { metadata: { description: '', tags: [], md5: 'x' } });
-      const refused = await sendMultipart(stack.baseUrl, bad, { token: stack.sandbox.masterToken, dispatcher: agent });
+      const bad = uploadSpec(someBytes(1_000_000), {
+        metadata: { description: '', tags: [], md5: 'x' },
+      });
+      const refused = await sendMultipart(stack.baseUrl, bad, {
+        token: stack.sandbox.masterToken,
+        dispatcher: agent,
+      });
       expect(uploadResult(refused).__typename).toBe('InvalidInputError');
-      const ok = await sendMultipart(stack.baseUrl, uploadSpec(someBytes(10)), { token: stack.sandbox.masterToken, dispatcher: agent });
+      const ok = await sendMultipart(stack.baseUrl, uploadSpec(someBytes(10)), {
+        token: stack.sandbox.masterToken,
+        dispatcher: agent,
+      });
       expect(uploadResult(ok).__typename).toBe('UploadDataFilePayload');
     } finally {
       await agent.close();
@@ -179,8 +300,13 @@ describe('streaming behaviour', () => {
 
   it('works in-process through the gateway fetch as well', async () => {
     const bytes = someBytes(5_000);
-    const res = await fetchMultipart(stack.fetch, uploadSpec(bytes), { token: stack.sandbox.masterToken });
-    expect(uploadResult(res)).toMatchObject({ __typename: 'UploadDataFilePayload', md5: md5Of(bytes) });
+    const res = await fetchMultipart(stack.fetch, uploadSpec(bytes), {
+      token: stack.sandbox.masterToken,
+    });
+    expect(uploadResult(res)).toMatchObject({
+      __typename: 'UploadDataFilePayload',
+      md5: md5Of(bytes),
+    });
   });
 
   it('ordinary JSON requests are untouched', async () => {

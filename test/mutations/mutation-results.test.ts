@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { md5Of, sendMultipart, someBytes } from './upload-client.js';
 import type { UploadStack } from './upload-stack.js';
-import { DEFAULT_METADATA, listFiles, someMember, startUploadStack, upload, uploadResult } from './upload-stack.js';
+import {
+  DEFAULT_METADATA,
+  listFiles,
+  someMember,
+  startUploadStack,
+  upload,
+  uploadResult,
+} from './upload-stack.js';
 
 const WRITE_ROUTES = ['D6', 'D7', 'D8', 'D9', 'S3_PUT'] as const;
 
@@ -21,13 +28,16 @@ beforeEach(() => {
   stack.sandbox.resetCalls();
 });
 
-const writeCalls = (): number => WRITE_ROUTES.reduce((n, r) => n + (stack.sandbox.calls()[r] ?? 0), 0);
+const writeCalls = (): number =>
+  WRITE_ROUTES.reduce((n, r) => n + (stack.sandbox.calls()[r] ?? 0), 0);
 
 describe('several mutations in one request', () => {
   it('a later failure leaves the earlier results standing', async () => {
     const member = someMember(stack, 7);
     const other = someMember(stack, 8);
-    const stored = uploadResult(await upload(stack, { token: member.token, file: someBytes(50), filename: 'cleanup.json' }));
+    const stored = uploadResult(
+      await upload(stack, { token: member.token, file: someBytes(50), filename: 'cleanup.json' }),
+    );
     const res = await stack.execute<Record<string, unknown>>(
       /* GraphQL */ `
         mutation CleanUp($other: String!) {
@@ -44,13 +54,18 @@ describe('several mutations in one request', () => {
       { token: member.token },
     );
     // The delete happened upstream and its answer is kept.
-    expect(res.data?.deleteDataFiles).toEqual({ __typename: 'DeleteDataFilesPayload', deletedDatabaseIds: [stored.databaseId] });
+    expect(res.data?.deleteDataFiles).toEqual({
+      __typename: 'DeleteDataFilesPayload',
+      deletedDatabaseIds: [stored.databaseId],
+    });
     // A member token may message only itself: FORBIDDEN, on that field only.
     expect(res.data?.sendMessage).toBeNull();
     expect(res.errors).toHaveLength(1);
     expect(res.errors?.[0]?.path).toEqual(['sendMessage']);
     expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await listFiles(stack, member.token)).some((f) => f.databaseId === stored.databaseId)).toBe(false);
+    expect(
+      (await listFiles(stack, member.token)).some((f) => f.databaseId === stored.databaseId),
+    ).toBe(false);
   });
 });
 
@@ -98,7 +113,10 @@ describe('one file mapped to two variables', () => {
               b: uploadDataFile(input: $b) { __typename ... on UploadDataFilePayload { databaseId } }
             }
           `,
-          variables: { a: { file: null, metadata: DEFAULT_METADATA }, b: { file: null, metadata: DEFAULT_METADATA } },
+          variables: {
+            a: { file: null, metadata: DEFAULT_METADATA },
+            b: { file: null, metadata: DEFAULT_METADATA },
+          },
         },
         map: { '0': ['variables.a.file'], '1': ['variables.b.file'] },
         files: [
@@ -133,7 +151,12 @@ describe('idempotency keys compare the file too', () => {
 
   it('the same key with the same bytes under another name is a conflict', async () => {
     const bytes = someBytes(64);
-    const args = { token: member().token, file: bytes, idempotencyKey: 'name-1', filename: 'a.bin' };
+    const args = {
+      token: member().token,
+      file: bytes,
+      idempotencyKey: 'name-1',
+      filename: 'a.bin',
+    };
     uploadResult(await upload(stack, args));
     stack.sandbox.resetCalls();
     const again = uploadResult(await upload(stack, { ...args, filename: 'b.bin' }));
@@ -146,7 +169,9 @@ describe('idempotency keys compare the file too', () => {
     const args = { token: member().token, file: bytes, idempotencyKey: 'same-1' };
     const first = uploadResult(await upload(stack, args));
     stack.sandbox.resetCalls();
-    const again = uploadResult(await upload(stack, { ...args, metadata: { ...DEFAULT_METADATA, md5: md5Of(bytes) } }));
+    const again = uploadResult(
+      await upload(stack, { ...args, metadata: { ...DEFAULT_METADATA, md5: md5Of(bytes) } }),
+    );
     expect(again.databaseId).toBe(first.databaseId);
     expect(writeCalls()).toBe(0);
   });

@@ -5,8 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { request } from 'undici';
 
 export interface FilePart {
   /** The multipart field name (a key of `map`). */
@@ -26,13 +26,18 @@ export interface MultipartSpec {
 export const BOUNDARY = '----oh-graphql-test-boundary-7MA4YWxkTrZu0gW';
 
 /** The multipart body, streamed part by part. */
-export async function* multipartBody(spec: MultipartSpec, boundary = BOUNDARY): AsyncGenerator<Buffer> {
+export async function* multipartBody(
+  spec: MultipartSpec,
+  boundary = BOUNDARY,
+): AsyncGenerator<Buffer> {
   const fields = spec.fieldsOverride ?? [
     ['operations', JSON.stringify(spec.operations)],
     ['map', JSON.stringify(spec.map)],
   ];
   for (const [name, value] of fields) {
-    yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+    yield Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+    );
   }
   for (const file of spec.files) {
     yield Buffer.from(
@@ -48,7 +53,10 @@ export async function* multipartBody(spec: MultipartSpec, boundary = BOUNDARY): 
 
 export interface GraphQLResponse {
   status: number;
-  json: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } | null;
+  json: {
+    data?: Record<string, unknown> | null;
+    errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+  } | null;
   text: string;
 }
 
@@ -72,7 +80,11 @@ function headersFor(options: SendOptions, boundary = BOUNDARY): Record<string, s
 }
 
 /** Sends a multipart GraphQL request over real HTTP (streamed, chunked transfer encoding). */
-export async function sendMultipart(baseUrl: string, spec: MultipartSpec, options: SendOptions = {}): Promise<GraphQLResponse> {
+export async function sendMultipart(
+  baseUrl: string,
+  spec: MultipartSpec,
+  options: SendOptions = {},
+): Promise<GraphQLResponse> {
   const res = await request(`${baseUrl}/graphql`, {
     method: 'POST',
     headers: headersFor(options),
@@ -91,7 +103,11 @@ export async function fetchMultipart(
 ): Promise<GraphQLResponse> {
   const chunks: Buffer[] = [];
   for await (const chunk of options.body ?? multipartBody(spec)) chunks.push(chunk);
-  const res = await fetchFn('/graphql', { method: 'POST', headers: headersFor(options), body: Buffer.concat(chunks) });
+  const res = await fetchFn('/graphql', {
+    method: 'POST',
+    headers: headersFor(options),
+    body: Buffer.concat(chunks),
+  });
   const text = await res.text();
   return { status: res.status, json: parseJson(text), text };
 }
@@ -108,7 +124,10 @@ function parseJson(text: string): GraphQLResponse['json'] {
  * Deterministic incompressible-looking bytes of any size, generated chunk by chunk (64 KiB): a
  * random block with the chunk number stamped in, so no two chunks are equal.
  */
-export function generatedFile(size: number, seed = 1): { size: number; stream: () => AsyncIterable<Uint8Array>; md5: () => Promise<string> } {
+export function generatedFile(
+  size: number,
+  seed = 1,
+): { size: number; stream: () => AsyncIterable<Uint8Array>; md5: () => Promise<string> } {
   const block = createHash('sha512').update(`seed:${seed}`).digest();
   const base = Buffer.alloc(64 * 1024);
   for (let i = 0; i < base.length; i += block.length) block.copy(base, i);

@@ -7,7 +7,15 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { FaultRule } from '../../sandbox/index.js';
 import { BOUNDARY, multipartBody, someBytes } from './upload-client.js';
 import type { UploadStack } from './upload-stack.js';
-import { DEFAULT_METADATA, UPLOAD_MUTATION, listFiles, someMember, startUploadStack, upload, uploadResult } from './upload-stack.js';
+import {
+  DEFAULT_METADATA,
+  listFiles,
+  someMember,
+  startUploadStack,
+  UPLOAD_MUTATION,
+  upload,
+  uploadResult,
+} from './upload-stack.js';
 
 const THRESHOLD = 64 * 1024;
 
@@ -27,9 +35,13 @@ afterEach(() => {
   stack.sandbox.clearFaults();
 });
 
-const ids = async (): Promise<number[]> => (await listFiles(stack, stack.sandbox.masterToken, memberId)).map((f) => f.databaseId);
+const ids = async (): Promise<number[]> =>
+  (await listFiles(stack, stack.sandbox.masterToken, memberId)).map((f) => f.databaseId);
 
-/** Polls until `check` holds (the server finishes cleaning up after the response). Not a timing assertion. */
+/**
+ * Polls until `check` holds (the server finishes cleaning up after the response). Not a timing
+ * assertion.
+ */
 async function eventually(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (check()) return;
@@ -39,29 +51,82 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
 }
 
 describe('an upstream failure mid-upload', () => {
-  const cases: Array<{ name: string; size: number; rule: FaultRule; code: string; calls: Record<string, number> }> = [
-    { name: 'storage resets the connection during the PUT', size: THRESHOLD * 4, rule: { route: 'S3_PUT', kind: 'reset', times: 1 }, code: 'UPSTREAM_UNAVAILABLE', calls: { D7: 1, S3_PUT: 1 } },
-    { name: 'storage answers 500 to the PUT', size: THRESHOLD * 4, rule: { route: 'S3_PUT', kind: 'status', status: 500, times: 1 }, code: 'UPSTREAM_ERROR', calls: { D7: 1, S3_PUT: 1 } },
-    { name: 'complete (D8) answers 503', size: THRESHOLD * 4, rule: { route: 'D8', kind: 'status', status: 503, times: 1 }, code: 'UPSTREAM_UNAVAILABLE', calls: { D7: 1, S3_PUT: 1, D8: 1 } },
-    { name: 'start (D7) breaks off in the middle of its JSON', size: THRESHOLD * 4, rule: { route: 'D7', kind: 'truncate', times: 1 }, code: 'UPSTREAM_UNAVAILABLE', calls: { D7: 1 } },
-    { name: 'the simple upload (D6) answers 503', size: 1000, rule: { route: 'D6', kind: 'status', status: 503, times: 1 }, code: 'UPSTREAM_UNAVAILABLE', calls: { D6: 1 } },
-    { name: 'the simple upload (D6) resets the connection', size: 1000, rule: { route: 'D6', kind: 'reset', times: 1 }, code: 'UPSTREAM_UNAVAILABLE', calls: { D6: 1 } },
+  const cases: Array<{
+    name: string;
+    size: number;
+    rule: FaultRule;
+    code: string;
+    calls: Record<string, number>;
+  }> = [
+    {
+      name: 'storage resets the connection during the PUT',
+      size: THRESHOLD * 4,
+      rule: { route: 'S3_PUT', kind: 'reset', times: 1 },
+      code: 'UPSTREAM_UNAVAILABLE',
+      calls: { D7: 1, S3_PUT: 1 },
+    },
+    {
+      name: 'storage answers 500 to the PUT',
+      size: THRESHOLD * 4,
+      rule: { route: 'S3_PUT', kind: 'status', status: 500, times: 1 },
+      code: 'UPSTREAM_ERROR',
+      calls: { D7: 1, S3_PUT: 1 },
+    },
+    {
+      name: 'complete (D8) answers 503',
+      size: THRESHOLD * 4,
+      rule: { route: 'D8', kind: 'status', status: 503, times: 1 },
+      code: 'UPSTREAM_UNAVAILABLE',
+      calls: { D7: 1, S3_PUT: 1, D8: 1 },
+    },
+    {
+      name: 'start (D7) breaks off in the middle of its JSON',
+      size: THRESHOLD * 4,
+      rule: { route: 'D7', kind: 'truncate', times: 1 },
+      code: 'UPSTREAM_UNAVAILABLE',
+      calls: { D7: 1 },
+    },
+    {
+      name: 'the simple upload (D6) answers 503',
+      size: 1000,
+      rule: { route: 'D6', kind: 'status', status: 503, times: 1 },
+      code: 'UPSTREAM_UNAVAILABLE',
+      calls: { D6: 1 },
+    },
+    {
+      name: 'the simple upload (D6) resets the connection',
+      size: 1000,
+      rule: { route: 'D6', kind: 'reset', times: 1 },
+      code: 'UPSTREAM_UNAVAILABLE',
+      calls: { D6: 1 },
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: ${c.code}, not retried, nothing listed, no temp file`, async () => {
       const before = await ids();
       stack.sandbox.resetCalls();
       stack.sandbox.setFaults({ rules: [c.rule] });
-      const res = await upload(stack, { token: stack.sandbox.masterToken, projectMemberId: memberId, file: someBytes(c.size) });
+      const res = await upload(stack, {
+        token: stack.sandbox.masterToken,
+        projectMemberId: memberId,
+        file: someBytes(c.size),
+      });
       expect(res.json?.errors?.[0]?.extensions?.code).toBe(c.code);
       expect(res.json?.data?.uploadDataFile ?? null).toBeNull();
       const calls = stack.sandbox.calls();
-      for (const [route, n] of Object.entries(c.calls)) expect(calls[route as keyof typeof calls], route).toBe(n);
+      for (const [route, n] of Object.entries(c.calls))
+        expect(calls[route as keyof typeof calls], route).toBe(n);
       stack.sandbox.clearFaults();
       expect(await ids()).toEqual(before);
       expect(stack.leftovers()).toEqual([]);
       // The same upload works once the upstream recovers.
-      const retry = uploadResult(await upload(stack, { token: stack.sandbox.masterToken, projectMemberId: memberId, file: someBytes(c.size) }));
+      const retry = uploadResult(
+        await upload(stack, {
+          token: stack.sandbox.masterToken,
+          projectMemberId: memberId,
+          file: someBytes(c.size),
+        }),
+      );
       expect(retry.__typename).toBe('UploadDataFilePayload');
     });
   }
@@ -84,13 +149,17 @@ describe('a client that goes away mid-upload', () => {
       'Transfer-Encoding: chunked\r\n\r\n';
     socket.write(head);
     const spec = {
-      operations: { query: UPLOAD_MUTATION, variables: { input: { projectMemberId: memberId, file: null, metadata: DEFAULT_METADATA } } },
+      operations: {
+        query: UPLOAD_MUTATION,
+        variables: { input: { projectMemberId: memberId, file: null, metadata: DEFAULT_METADATA } },
+      },
       map: { '0': ['variables.input.file'] },
       files: [{ field: '0', filename: 'gone.bin', content: someBytes(THRESHOLD * 8) }],
     };
     let sent = 0;
     for await (const chunk of multipartBody(spec)) {
-      const part = sent + chunk.length > THRESHOLD * 3 ? chunk.subarray(0, THRESHOLD * 3 - sent) : chunk;
+      const part =
+        sent + chunk.length > THRESHOLD * 3 ? chunk.subarray(0, THRESHOLD * 3 - sent) : chunk;
       socket.write(`${part.length.toString(16)}\r\n`);
       socket.write(part);
       socket.write('\r\n');
@@ -103,7 +172,13 @@ describe('a client that goes away mid-upload', () => {
     await eventually(() => stack.leftovers().length === 0, 'the spool is removed');
     expect(['D6', 'D7', 'D8', 'S3_PUT'].some((r) => r in stack.sandbox.calls())).toBe(false);
     expect(await ids()).toEqual(before);
-    const after = uploadResult(await upload(stack, { token: stack.sandbox.masterToken, projectMemberId: memberId, file: someBytes(10) }));
+    const after = uploadResult(
+      await upload(stack, {
+        token: stack.sandbox.masterToken,
+        projectMemberId: memberId,
+        file: someBytes(10),
+      }),
+    );
     expect(after.__typename).toBe('UploadDataFilePayload');
   });
 });

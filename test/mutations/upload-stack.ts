@@ -1,4 +1,7 @@
-/** Shared set-up of the mutation tests: a stack with a private temp dir, and listing/download helpers. */
+/**
+ * Shared set-up of the mutation tests: a stack with a private temp dir, and listing/download
+ * helpers.
+ */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +19,18 @@ export interface UploadStack extends Stack {
   leftovers(): string[];
 }
 
-export async function startUploadStack(env: Record<string, string> = {}, sandboxOptions: SandboxOptions = {}): Promise<UploadStack> {
+export async function startUploadStack(
+  env: Record<string, string> = {},
+  sandboxOptions: SandboxOptions = {},
+): Promise<UploadStack> {
   const tmpDir = mkdtempSync(join(tmpdir(), 'oh-graphql-upload-test-'));
   const stack = await startStack({
-    env: { UPLOAD_TMP_DIR: tmpDir, UPLOAD_DIRECT_THRESHOLD_BYTES: String(64 * 1024), LOG_LEVEL: 'warn', ...env },
+    env: {
+      UPLOAD_TMP_DIR: tmpDir,
+      UPLOAD_DIRECT_THRESHOLD_BYTES: String(64 * 1024),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     sandboxOptions: { storage: 'memory', ...sandboxOptions },
   });
   const baseUrl = await stack.listen();
@@ -94,7 +105,12 @@ export type UploadResult = {
   size?: number;
   md5?: string;
   uploadMethod?: string;
-  dataFile?: { databaseId: number; basename: string; downloadUrl: string; metadata: Record<string, unknown> } | null;
+  dataFile?: {
+    databaseId: number;
+    basename: string;
+    downloadUrl: string;
+    metadata: Record<string, unknown>;
+  } | null;
   message?: string;
   field?: string;
   limitBytes?: number;
@@ -104,7 +120,8 @@ export type UploadResult = {
 
 export function uploadResult(res: GraphQLResponse): UploadResult {
   const data = res.json?.data as { uploadDataFile?: UploadResult } | undefined;
-  if (!data?.uploadDataFile) throw new Error(`no uploadDataFile in ${res.status} ${res.text.slice(0, 500)}`);
+  if (!data?.uploadDataFile)
+    throw new Error(`no uploadDataFile in ${res.status} ${res.text.slice(0, 500)}`);
   return data.uploadDataFile;
 }
 
@@ -116,12 +133,19 @@ export interface ListedFile {
 }
 
 /** A member's files as the gateway lists them (master token: by id; member token: own). */
-export async function listFiles(stack: Stack, token: string, projectMemberId?: string): Promise<ListedFile[]> {
-  const selection = 'dataFiles(first: 100) { totalCount edges { node { databaseId basename downloadUrl metadata } } }';
+export async function listFiles(
+  stack: Stack,
+  token: string,
+  projectMemberId?: string,
+): Promise<ListedFile[]> {
+  const selection =
+    'dataFiles(first: 100) { totalCount edges { node { databaseId basename downloadUrl metadata } } }';
   const query = projectMemberId
     ? `query($id: String!) { viewer { project { member(projectMemberId: $id) { ${selection} } } } }`
     : `{ viewer { member { ${selection} } } }`;
-  const res = await stack.execute<unknown>(query, projectMemberId ? { id: projectMemberId } : {}, { token });
+  const res = await stack.execute<unknown>(query, projectMemberId ? { id: projectMemberId } : {}, {
+    token,
+  });
   if (res.errors?.length) throw new Error(`listing failed: ${JSON.stringify(res.errors)}`);
   const viewer = (res.data as { viewer: { project?: { member: Conn }; member?: Conn } }).viewer;
   const conn = (projectMemberId ? viewer.project?.member : viewer.member) as Conn;

@@ -4,7 +4,7 @@ import { startSandbox } from '../../sandbox/index.js';
 import { safeReturnTo } from '../../src/oauth/return-to.js';
 import { createCookieSealer } from '../../src/oauth/session-cookie.js';
 import { sessionCookieNames } from '../../src/oauth/sessions.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 
 /**
  * Known open-redirect payloads (the usual lists: scheme-relative, backslash, control characters,
@@ -61,11 +61,15 @@ const LOCAL = ['/', '/health', '/app/page?x=1&y=2#top', '/a/b/../c', '/%E2%9C%93
 describe('returnTo after sign-in', () => {
   it('has at least 30 open-redirect payloads, each refused by the WHATWG-URL check', () => {
     expect(PAYLOADS.length).toBeGreaterThanOrEqual(30);
-    for (const payload of PAYLOADS) expect([payload, safeReturnTo(payload, 'https://gateway.example')]).toEqual([payload, '/']);
+    for (const payload of PAYLOADS)
+      expect([payload, safeReturnTo(payload, 'https://gateway.example')]).toEqual([payload, '/']);
     expect(safeReturnTo('/a/b/../c', 'https://gateway.example')).toBe('/a/c');
     // A look-alike dot stays a harmless local path (percent-encoded by the parser).
-    expect(safeReturnTo('/\u3002/evil.example', 'https://gateway.example')).toBe('/%E3%80%82/evil.example');
-    for (const path of LOCAL.filter((p) => !p.includes('..'))) expect(safeReturnTo(path, 'https://gateway.example')).toBe(path);
+    expect(safeReturnTo('/\u3002/evil.example', 'https://gateway.example')).toBe(
+      '/%E3%80%82/evil.example',
+    );
+    for (const path of LOCAL.filter((p) => !p.includes('..')))
+      expect(safeReturnTo(path, 'https://gateway.example')).toBe(path);
   });
 
   describe('through the real sign-in route', () => {
@@ -75,7 +79,11 @@ describe('returnTo after sign-in', () => {
       sandbox = await startSandbox({ port: 0 });
       stack = await startStack({
         sandbox,
-        env: { OPENHUMANS_CLIENT_ID: sandbox.clientId, OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret, OAUTH_SESSIONS: 'true' },
+        env: {
+          OPENHUMANS_CLIENT_ID: sandbox.clientId,
+          OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
+          OAUTH_SESSIONS: 'true',
+        },
       });
     });
     afterAll(async () => {
@@ -83,18 +91,26 @@ describe('returnTo after sign-in', () => {
       await sandbox?.close();
     });
 
-    /** Where the sign-in started with `returnTo` would land (read from the sealed sign-in cookie). */
+    /**
+     * Where the sign-in started with `returnTo` would land (read from the sealed sign-in cookie).
+     */
     async function landing(returnTo: string): Promise<string> {
-      const res = await stack.fetch(`/auth/openhumans/login?returnTo=${encodeURIComponent(returnTo)}`, { redirect: 'manual' });
+      const res = await stack.fetch(
+        `/auth/openhumans/login?returnTo=${encodeURIComponent(returnTo)}`,
+        { redirect: 'manual' },
+      );
       expect(res.status).toBe(302);
       const cookie = res.headers.getSetCookie()[0] ?? '';
       const value = cookie.slice(`${sessionCookieNames(true).signIn}=`.length).split(';')[0];
-      const sealed = createCookieSealer(sandbox.clientSecret, 'sign-in').open(value) as { t: string };
+      const sealed = createCookieSealer(sandbox.clientSecret, 'sign-in').open(value) as {
+        t: string;
+      };
       return sealed.t;
     }
 
     it('lands every payload on / and keeps local paths', async () => {
-      for (const payload of PAYLOADS) expect([payload, await landing(payload)]).toEqual([payload, '/']);
+      for (const payload of PAYLOADS)
+        expect([payload, await landing(payload)]).toEqual([payload, '/']);
       expect(await landing('/app/page?x=1&y=2#top')).toBe('/app/page?x=1&y=2#top');
       expect(await landing('/health')).toBe('/health');
       // Nothing of this reached Open Humans.

@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { configureOAuthApp } from '../../sandbox/routes/direct-sharing-controls.js';
-import { MemoryOAuthStore, RedisOAuthStore, key } from '../../src/oauth/oauth-store.js';
+import { key, MemoryOAuthStore, RedisOAuthStore } from '../../src/oauth/oauth-store.js';
 import { challengeOf } from '../../src/oauth/pkce.js';
 import { hashOf } from '../../src/oauth/session-cookie.js';
 import { sessionCookieNames } from '../../src/oauth/sessions.js';
-import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 
 const SESSION = sessionCookieNames(true).session;
 const VIEWER = '{ viewer { member { projectMemberId } } }';
@@ -20,7 +20,9 @@ describe('sign-in store in memory', () => {
     expect(await store.claimOnce('oauth-state', 'a', 1_000)).toBe(true);
     expect(await store.claimOnce('oauth-state', 'a', 1_000)).toBe(false);
     expect(await store.claimOnce('oauth-state', 'b', 5_000)).toBe(true);
-    await expect(store.claimOnce('oauth-state', 'c', 1_000)).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
+    await expect(store.claimOnce('oauth-state', 'c', 1_000)).rejects.toMatchObject({
+      extensions: { code: 'UPSTREAM_UNAVAILABLE' },
+    });
     expect(await store.claimOnce('oauth-state', 'b', 1_000)).toBe(false); // still remembered
     now = 2_000; // 'a' expired: room again
     expect(await store.claimOnce('oauth-state', 'c', 1_000)).toBe(true);
@@ -28,103 +30,132 @@ describe('sign-in store in memory', () => {
   });
 });
 
-describe.skipIf(!redisAvailable())('sign-in store shared through Redis (two gateway instances)', () => {
-  let redis: RedisServer;
-  let sandbox: Sandbox;
-  let a: Stack;
-  let b: Stack;
-  let baseA: string;
-  let baseB: string;
+describe.skipIf(!redisAvailable())(
+  'sign-in store shared through Redis (two gateway instances)',
+  () => {
+    let redis: RedisServer;
+    let sandbox: Sandbox;
+    let a: Stack;
+    let b: Stack;
+    let baseA: string;
+    let baseB: string;
 
-  beforeAll(async () => {
-    redis = await startRedis();
-    sandbox = await startSandbox({ port: 0 });
-    const env = {
-      OPENHUMANS_CLIENT_ID: sandbox.clientId,
-      OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
-      OAUTH_SESSIONS: 'true',
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: 'sessions-test:',
-    };
-    a = await startStack({ sandbox, env });
-    b = await startStack({ sandbox, env });
-    baseA = await a.listen();
-    baseB = await b.listen();
-  }, 30_000);
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await sandbox?.close();
-    await redis?.stop();
-  });
-
-  async function signInOn(base: string, pmi: string): Promise<string> {
-    configureOAuthApp(sandbox.state, { redirectUrl: `${base}/auth/openhumans/callback` });
-    const login = await fetch(`${base}/auth/openhumans/login`, { redirect: 'manual' });
-    const signin = (login.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
-    const authorize = new URL(login.headers.get('location') ?? '');
-    const form = new URLSearchParams(authorize.searchParams);
-    form.set('project_member_id', pmi);
-    form.set('allow', 'Authorize');
-    const callback = (await fetch(authorize, { method: 'POST', body: form, redirect: 'manual' })).headers.get('location') ?? '';
-    const done = await fetch(callback, { redirect: 'manual', headers: { cookie: signin } });
-    const cookie = done.headers.getSetCookie().find((c) => c.startsWith(`${SESSION}=`)) ?? '';
-    return cookie.split(';')[0] ?? '';
-  }
-
-  const viewerOn = async (base: string, cookie: string) => {
-    const res = await fetch(`${base}/graphql`, {
-      method: 'POST',
-      headers: { origin: base, 'content-type': 'application/json', cookie },
-      body: JSON.stringify({ query: VIEWER }),
+    beforeAll(async () => {
+      redis = await startRedis();
+      sandbox = await startSandbox({ port: 0 });
+      const env = {
+        OPENHUMANS_CLIENT_ID: sandbox.clientId,
+        OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
+        OAUTH_SESSIONS: 'true',
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: 'sessions-test:',
+      };
+      a = await startStack({ sandbox, env });
+      b = await startStack({ sandbox, env });
+      baseA = await a.listen();
+      baseB = await b.listen();
+    }, 30_000);
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+      await sandbox?.close();
+      await redis?.stop();
     });
-    return (await res.json()) as { data?: { viewer: { member: { projectMemberId: string } | null } }; errors?: { extensions?: Record<string, unknown> }[] };
-  };
 
-  it('a session from instance A works on B, and signing out on B ends it on A at once', async () => {
-    const pmi = Object.keys(sandbox.memberTokens).sort()[0] ?? '';
-    const cookie = await signInOn(baseA, pmi);
-    // Both listen on 127.0.0.1: same host, so the browser would send the cookie to both.
-    expect((await viewerOn(baseA, cookie)).data?.viewer.member?.projectMemberId).toBe(pmi);
-    expect((await viewerOn(baseB, cookie)).data?.viewer.member?.projectMemberId).toBe(pmi);
-    const out = await fetch(`${baseB}/auth/openhumans/logout`, { method: 'POST', headers: { origin: baseB, cookie, 'graphql-preflight': '1' } });
-    expect(out.status).toBe(204);
-    expect((await viewerOn(baseA, cookie)).errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
-  });
-
-  it('a state redeemed on A is refused on B, with 0 calls to Open Humans', async () => {
-    configureOAuthApp(sandbox.state, { redirectUrl: 'http://app.test/cb' });
-    const verifier = randomBytes(32).toString('base64url');
-    const started = await a.execute<{ oauthAuthorizeUrl: { url: string; state: string } }>(
-      'query($c: String!) { oauthAuthorizeUrl(redirectUri: "http://app.test/cb", codeChallenge: $c) { url state } }',
-      { c: challengeOf(verifier) },
-    );
-    const { url, state } = started.data?.oauthAuthorizeUrl ?? { url: '', state: '' };
-    const form = new URLSearchParams(new URL(url).searchParams);
-    form.set('project_member_id', Object.keys(sandbox.memberTokens).sort()[1] ?? '');
-    form.set('allow', 'Authorize');
-    const back = new URL((await fetch(url, { method: 'POST', body: form, redirect: 'manual' })).headers.get('location') ?? '');
-    const input = { code: back.searchParams.get('code'), state, codeVerifier: verifier, redirectUri: 'http://app.test/cb' };
-    const EXCHANGE = 'mutation($input: ExchangeOAuthCodeInput!) { exchangeOAuthCode(input: $input) { expiresAt } }';
-    expect((await a.execute(EXCHANGE, { input })).errors).toBeUndefined();
-    sandbox.resetCalls();
-    const replay = await b.execute(EXCHANGE, { input });
-    expect(replay.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'state' });
-    expect(sandbox.calls().OAUTH_TOKEN ?? 0).toBe(0);
-  });
-
-  it('stores session records sealed under hashed keys', async () => {
-    const store = new RedisOAuthStore(redis.url, 'sessions-test:', () => {});
-    try {
-      const pmi = Object.keys(sandbox.memberTokens).sort()[2] ?? '';
-      const cookie = await signInOn(baseA, pmi);
-      const id = cookie.slice(`${SESSION}=`.length);
-      expect(await store.get('session', id)).toBeNull(); // not stored under the raw id
-      const sealed = (await store.get('session', hashOf(id))) ?? '';
-      expect(sealed).toMatch(/^v1\./);
-      for (const token of Object.values(sandbox.info().memberTokens)) expect(sealed).not.toContain(token);
-    } finally {
-      await store.close();
+    async function signInOn(base: string, pmi: string): Promise<string> {
+      configureOAuthApp(sandbox.state, { redirectUrl: `${base}/auth/openhumans/callback` });
+      const login = await fetch(`${base}/auth/openhumans/login`, { redirect: 'manual' });
+      const signin = (login.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
+      const authorize = new URL(login.headers.get('location') ?? '');
+      const form = new URLSearchParams(authorize.searchParams);
+      form.set('project_member_id', pmi);
+      form.set('allow', 'Authorize');
+      const callback =
+        (await fetch(authorize, { method: 'POST', body: form, redirect: 'manual' })).headers.get(
+          'location',
+        ) ?? '';
+      const done = await fetch(callback, { redirect: 'manual', headers: { cookie: signin } });
+      const cookie = done.headers.getSetCookie().find((c) => c.startsWith(`${SESSION}=`)) ?? '';
+      return cookie.split(';')[0] ?? '';
     }
-  });
-});
+
+    const viewerOn = async (base: string, cookie: string) => {
+      const res = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { origin: base, 'content-type': 'application/json', cookie },
+        body: JSON.stringify({ query: VIEWER }),
+      });
+      return (await res.json()) as {
+        data?: { viewer: { member: { projectMemberId: string } | null } };
+        errors?: { extensions?: Record<string, unknown> }[];
+      };
+    };
+
+    it('a session from instance A works on B, and signing out on B ends it on A at once', async () => {
+      const pmi = Object.keys(sandbox.memberTokens).sort()[0] ?? '';
+      const cookie = await signInOn(baseA, pmi);
+      // Both listen on 127.0.0.1: same host, so the browser would send the cookie to both.
+      expect((await viewerOn(baseA, cookie)).data?.viewer.member?.projectMemberId).toBe(pmi);
+      expect((await viewerOn(baseB, cookie)).data?.viewer.member?.projectMemberId).toBe(pmi);
+      const out = await fetch(`${baseB}/auth/openhumans/logout`, {
+        method: 'POST',
+        headers: { origin: baseB, cookie, 'graphql-preflight': '1' },
+      });
+      expect(out.status).toBe(204);
+      expect((await viewerOn(baseA, cookie)).errors?.[0]?.extensions).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        reason: 'TOKEN_MISSING',
+      });
+    });
+
+    it('a state redeemed on A is refused on B, with 0 calls to Open Humans', async () => {
+      configureOAuthApp(sandbox.state, { redirectUrl: 'http://app.test/cb' });
+      const verifier = randomBytes(32).toString('base64url');
+      const started = await a.execute<{ oauthAuthorizeUrl: { url: string; state: string } }>(
+        'query($c: String!) { oauthAuthorizeUrl(redirectUri: "http://app.test/cb", codeChallenge: $c) { url state } }',
+        { c: challengeOf(verifier) },
+      );
+      const { url, state } = started.data?.oauthAuthorizeUrl ?? { url: '', state: '' };
+      const form = new URLSearchParams(new URL(url).searchParams);
+      form.set('project_member_id', Object.keys(sandbox.memberTokens).sort()[1] ?? '');
+      form.set('allow', 'Authorize');
+      const back = new URL(
+        (await fetch(url, { method: 'POST', body: form, redirect: 'manual' })).headers.get(
+          'location',
+        ) ?? '',
+      );
+      const input = {
+        code: back.searchParams.get('code'),
+        state,
+        codeVerifier: verifier,
+        redirectUri: 'http://app.test/cb',
+      };
+      const EXCHANGE =
+        'mutation($input: ExchangeOAuthCodeInput!) { exchangeOAuthCode(input: $input) { expiresAt } }';
+      expect((await a.execute(EXCHANGE, { input })).errors).toBeUndefined();
+      sandbox.resetCalls();
+      const replay = await b.execute(EXCHANGE, { input });
+      expect(replay.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument: 'state',
+      });
+      expect(sandbox.calls().OAUTH_TOKEN ?? 0).toBe(0);
+    });
+
+    it('stores session records sealed under hashed keys', async () => {
+      const store = new RedisOAuthStore(redis.url, 'sessions-test:', () => {});
+      try {
+        const pmi = Object.keys(sandbox.memberTokens).sort()[2] ?? '';
+        const cookie = await signInOn(baseA, pmi);
+        const id = cookie.slice(`${SESSION}=`.length);
+        expect(await store.get('session', id)).toBeNull(); // not stored under the raw id
+        const sealed = (await store.get('session', hashOf(id))) ?? '';
+        expect(sealed).toMatch(/^v1\./);
+        for (const token of Object.values(sandbox.info().memberTokens))
+          expect(sealed).not.toContain(token);
+      } finally {
+        await store.close();
+      }
+    });
+  },
+);

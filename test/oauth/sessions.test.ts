@@ -3,7 +3,7 @@ import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { configureOAuthApp, memberLeaves } from '../../sandbox/routes/direct-sharing-controls.js';
 import { sessionCookieNames } from '../../src/oauth/sessions.js';
-import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
+import { findSecrets, type Stack, startStack } from '../helpers/stack.js';
 
 const VIEWER = '{ viewer { tokenKind member { projectMemberId } } }';
 const MUTATION = 'mutation { __typename }';
@@ -66,19 +66,36 @@ interface Answer {
 }
 
 /** A GraphQL call as a same-origin page would make it (Origin and JSON), unless overridden. */
-async function graphql(cookie: string | null, init: { headers?: Record<string, string>; body?: string; method?: string; query?: string } = {}): Promise<Answer> {
+async function graphql(
+  cookie: string | null,
+  init: { headers?: Record<string, string>; body?: string; method?: string; query?: string } = {},
+): Promise<Answer> {
   const res = await fetch(`${base}/graphql`, {
     method: init.method ?? 'POST',
-    headers: { origin: base, 'content-type': 'application/json', ...(cookie ? { cookie } : {}), ...init.headers },
-    body: init.method === 'GET' ? undefined : (init.body ?? JSON.stringify({ query: init.query ?? VIEWER })),
+    headers: {
+      origin: base,
+      'content-type': 'application/json',
+      ...(cookie ? { cookie } : {}),
+      ...init.headers,
+    },
+    body:
+      init.method === 'GET'
+        ? undefined
+        : (init.body ?? JSON.stringify({ query: init.query ?? VIEWER })),
   });
   const text = await res.text();
   return { status: res.status, res, body: text ? (JSON.parse(text) as Answer['body']) : {} };
 }
 
 /** Sign-in as a browser would do it, following redirects by hand and keeping cookies. */
-async function signIn(projectMemberId: string, returnTo = '/health'): Promise<{ sessionCookie: string; landedOn: string; setCookie: string }> {
-  const login = await fetch(`${base}/auth/openhumans/login?returnTo=${encodeURIComponent(returnTo)}`, { redirect: 'manual' });
+async function signIn(
+  projectMemberId: string,
+  returnTo = '/health',
+): Promise<{ sessionCookie: string; landedOn: string; setCookie: string }> {
+  const login = await fetch(
+    `${base}/auth/openhumans/login?returnTo=${encodeURIComponent(returnTo)}`,
+    { redirect: 'manual' },
+  );
   expect(login.status).toBe(302);
   expect(login.headers.get('cache-control')).toBe('no-store');
   const signinCookie = login.headers.getSetCookie()[0] ?? '';
@@ -90,13 +107,20 @@ async function signIn(projectMemberId: string, returnTo = '/health'): Promise<{ 
   const approved = await fetch(authorize, { method: 'POST', body: form, redirect: 'manual' });
   const callback = new URL(approved.headers.get('location') ?? '');
   expect(callback.pathname).toBe('/auth/openhumans/callback');
-  const done = await fetch(callback, { redirect: 'manual', headers: { cookie: signinCookie.split(';')[0] ?? '' } });
+  const done = await fetch(callback, {
+    redirect: 'manual',
+    headers: { cookie: signinCookie.split(';')[0] ?? '' },
+  });
   expect(done.status).toBe(302);
   expect(done.headers.get('cache-control')).toBe('no-store');
   const session = cookiesOf(done).get(SESSION) ?? '';
   expect(session).not.toBe('');
   const setCookie = done.headers.getSetCookie().find((c) => c.startsWith(`${SESSION}=`)) ?? '';
-  return { sessionCookie: `${SESSION}=${session}`, landedOn: done.headers.get('location') ?? '', setCookie };
+  return {
+    sessionCookie: `${SESSION}=${session}`,
+    landedOn: done.headers.get('location') ?? '',
+    setCookie,
+  };
 }
 
 describe('session mode: sign-in and cookie', () => {
@@ -104,7 +128,9 @@ describe('session mode: sign-in and cookie', () => {
     const pmi = members()[0] ?? '';
     const { sessionCookie, landedOn, setCookie } = await signIn(pmi);
     expect(landedOn).toBe('/health');
-    expect(setCookie).toMatch(/^__Host-ohgql_session=[\w-]{43}; Path=\/; Max-Age=28800; HttpOnly; SameSite=Lax; Secure$/);
+    expect(setCookie).toMatch(
+      /^__Host-ohgql_session=[\w-]{43}; Path=\/; Max-Age=28800; HttpOnly; SameSite=Lax; Secure$/,
+    );
     const { body, res } = await graphql(sessionCookie);
     expect(body.data?.viewer?.member?.projectMemberId).toBe(pmi);
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -120,22 +146,32 @@ describe('session mode: sign-in and cookie', () => {
     const form = new URLSearchParams(authorize.searchParams);
     form.set('project_member_id', members()[1] ?? '');
     form.set('allow', 'Authorize');
-    const callback = (await fetch(authorize, { method: 'POST', body: form, redirect: 'manual' })).headers.get('location') ?? '';
-    expect((await fetch(callback, { redirect: 'manual', headers: { cookie: signinCookie } })).status).toBe(302);
+    const callback =
+      (await fetch(authorize, { method: 'POST', body: form, redirect: 'manual' })).headers.get(
+        'location',
+      ) ?? '';
+    expect(
+      (await fetch(callback, { redirect: 'manual', headers: { cookie: signinCookie } })).status,
+    ).toBe(302);
     sandbox.resetCalls();
     const replay = await fetch(callback, { redirect: 'manual', headers: { cookie: signinCookie } });
     expect(replay.status).toBe(400);
     expect(await replay.text()).toMatch(/used already/);
     expect(sandbox.calls().OAUTH_TOKEN ?? 0).toBe(0);
     // And a callback this browser did not start is refused too.
-    const foreign = await fetch(`${base}/auth/openhumans/callback?code=fakecode&state=v1.x.y`, { redirect: 'manual' });
+    const foreign = await fetch(`${base}/auth/openhumans/callback?code=fakecode&state=v1.x.y`, {
+      redirect: 'manual',
+    });
     expect(foreign.status).toBe(400);
   });
 
   it('ignores an unknown or forged session id (signed out, cookie cleared)', async () => {
     for (const value of ['A'.repeat(43), 'v1.AAAA.BBBB.CCCC', '']) {
       const { body, res } = await graphql(`${SESSION}=${value}`);
-      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
+      expect(body.errors?.[0]?.extensions).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        reason: 'TOKEN_MISSING',
+      });
       expect(res.headers.getSetCookie().join('\n')).toMatch(new RegExp(`${SESSION}=;.*Max-Age=0`));
     }
   });
@@ -144,10 +180,17 @@ describe('session mode: sign-in and cookie', () => {
     const { sessionCookie } = await signIn(members()[2] ?? '');
     const other = (await signIn(members()[3] ?? '')).sessionCookie;
     sandbox.resetCalls();
-    for (const cookie of [`${sessionCookie}; ${other}`, `${other}; theme=dark; ${sessionCookie}`, `${sessionCookie}; ${sessionCookie}`]) {
+    for (const cookie of [
+      `${sessionCookie}; ${other}`,
+      `${other}; theme=dark; ${sessionCookie}`,
+      `${sessionCookie}; ${sessionCookie}`,
+    ]) {
       const { status, body } = await graphql(cookie);
       expect(status).toBe(400);
-      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
+      expect(body.errors?.[0]?.extensions).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        reason: 'TOKEN_INVALID',
+      });
     }
     expect(Object.keys(sandbox.calls())).toEqual([]);
   });
@@ -165,7 +208,9 @@ describe('session mode: CSRF rule', () => {
     const ok = [
       await graphql(cookie),
       await graphql(cookie, { headers: { origin: APP_ORIGIN } }),
-      await graphql(cookie, { headers: { 'graphql-preflight': '1', 'content-type': 'application/json; charset=utf-8' } }),
+      await graphql(cookie, {
+        headers: { 'graphql-preflight': '1', 'content-type': 'application/json; charset=utf-8' },
+      }),
     ];
     for (const answer of ok) expect(answer.body.data?.viewer?.member?.projectMemberId).toBe(pmi);
     const get = await fetch(`${base}/graphql?query=${encodeURIComponent(VIEWER)}`, {
@@ -175,7 +220,11 @@ describe('session mode: CSRF rule', () => {
     // The CORS answer lets the listed app send the cookie, and says it depends on Origin.
     const preflight = await fetch(`${base}/graphql`, {
       method: 'OPTIONS',
-      headers: { origin: APP_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: APP_ORIGIN,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     expect(preflight.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
     expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');
@@ -191,21 +240,44 @@ describe('session mode: CSRF rule', () => {
       ['other origin', { headers: { origin: 'http://evil.test' } }],
       ['same site, other port', { headers: { origin: base.replace(/:(\d+)$/, ':1') } }],
       ['null origin', { headers: { origin: 'null' } }],
-      ['urlencoded', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form }],
-      ['text/plain', { headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: MUTATION }) }],
+      [
+        'urlencoded',
+        { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form },
+      ],
+      [
+        'text/plain',
+        { headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: MUTATION }) },
+      ],
     ];
     sandbox.resetCalls();
     for (const [name, init] of cases) {
-      const { status, body } = await graphql(cookie, { headers: init.headers, body: init.body as string | undefined, query: MUTATION });
+      const { status, body } = await graphql(cookie, {
+        headers: init.headers,
+        body: init.body as string | undefined,
+        query: MUTATION,
+      });
       expect([name, status]).toEqual([name, 403]);
-      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'CSRF_REJECTED' });
+      expect(body.errors?.[0]?.extensions).toMatchObject({
+        code: 'FORBIDDEN',
+        reason: 'CSRF_REJECTED',
+      });
     }
-    const noOrigin = await fetch(`${base}/graphql`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ query: MUTATION }) });
+    const noOrigin = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: MUTATION }),
+    });
     expect(noOrigin.status).toBe(403);
-    const multi = await fetch(`${base}/graphql`, { method: 'POST', headers: { cookie, origin: base }, body: multipart });
+    const multi = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { cookie, origin: base },
+      body: multipart,
+    });
     expect(multi.status).toBe(403);
     expect(((await multi.json()) as Answer['body']).errors?.[0]?.message).toMatch(/Form-encoded/);
-    const getWithoutHeader = await fetch(`${base}/graphql?query=${encodeURIComponent(VIEWER)}`, { headers: { origin: base, cookie } });
+    const getWithoutHeader = await fetch(`${base}/graphql?query=${encodeURIComponent(VIEWER)}`, {
+      headers: { origin: base, cookie },
+    });
     expect(getWithoutHeader.status).toBe(403);
     expect(Object.keys(sandbox.calls())).toEqual([]);
   });
@@ -215,12 +287,16 @@ describe('session mode: CSRF rule', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     await page.arrayBuffer();
-    const navigation = await fetch(`${base}/graphql?query=${encodeURIComponent(VIEWER)}`, { headers: { cookie, accept: 'text/html' } });
+    const navigation = await fetch(`${base}/graphql?query=${encodeURIComponent(VIEWER)}`, {
+      headers: { cookie, accept: 'text/html' },
+    });
     expect(navigation.status).toBe(403);
   });
 
   it('leaves bearer requests alone: with an Authorization header the cookie plays no part', async () => {
-    const { body } = await graphql(cookie, { headers: { origin: 'http://evil.test', authorization: `Bearer ${sandbox.masterToken}` } });
+    const { body } = await graphql(cookie, {
+      headers: { origin: 'http://evil.test', authorization: `Bearer ${sandbox.masterToken}` },
+    });
     expect(body.errors).toBeUndefined();
     expect(body.data?.viewer?.member).toBeNull(); // the master token has no member
   });
@@ -230,24 +306,40 @@ describe('session mode: lifetimes, sign-out, refresh', () => {
   it('signs out with a POST under the CSRF rule; the old cookie stops working at once', async () => {
     const pmi = members()[5] ?? '';
     const { sessionCookie } = await signIn(pmi);
-    expect((await fetch(`${base}/auth/openhumans/logout`, { headers: { cookie: sessionCookie } })).status).toBe(405);
-    const crossSite = await fetch(`${base}/auth/openhumans/logout`, { method: 'POST', headers: { cookie: sessionCookie, origin: 'http://evil.test' } });
+    expect(
+      (await fetch(`${base}/auth/openhumans/logout`, { headers: { cookie: sessionCookie } }))
+        .status,
+    ).toBe(405);
+    const crossSite = await fetch(`${base}/auth/openhumans/logout`, {
+      method: 'POST',
+      headers: { cookie: sessionCookie, origin: 'http://evil.test' },
+    });
     expect(crossSite.status).toBe(403);
     const formPost = await fetch(`${base}/auth/openhumans/logout`, {
       method: 'POST',
-      headers: { cookie: sessionCookie, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        cookie: sessionCookie,
+        origin: base,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: 'a=b',
     });
     expect(formPost.status).toBe(403);
     expect((await graphql(sessionCookie)).body.data?.viewer?.member?.projectMemberId).toBe(pmi);
 
-    const out = await fetch(`${base}/auth/openhumans/logout`, { method: 'POST', headers: { cookie: sessionCookie, origin: base, 'graphql-preflight': '1' } });
+    const out = await fetch(`${base}/auth/openhumans/logout`, {
+      method: 'POST',
+      headers: { cookie: sessionCookie, origin: base, 'graphql-preflight': '1' },
+    });
     expect(out.status).toBe(204);
     expect(out.headers.get('cache-control')).toBe('no-store');
     expect(out.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION}=; Path=/; Max-Age=0`));
     // The browser may keep sending the old cookie: it no longer signs anyone in.
     const after = await graphql(sessionCookie);
-    expect(after.body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
+    expect(after.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'TOKEN_MISSING',
+    });
   });
 
   it('ends a session after the idle lifetime, and after the absolute lifetime however busy', async () => {
@@ -313,6 +405,8 @@ describe('session mode: lifetimes, sign-out, refresh', () => {
     const pmi = members()[8] ?? '';
     const { sessionCookie } = await signIn(pmi);
     await memberLeaves(sandbox.state, pmi);
-    expect((await graphql(sessionCookie)).body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await graphql(sessionCookie)).body.errors?.[0]?.extensions?.code).toBe(
+      'UNAUTHENTICATED',
+    );
   });
 });

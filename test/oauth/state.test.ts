@@ -10,7 +10,10 @@ function refusal(fn: () => void): string {
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(GatewayError);
-    expect((err as GatewayError).extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'state' });
+    expect((err as GatewayError).extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      argument: 'state',
+    });
     return (err as GatewayError).message;
   }
   throw new Error('expected a refusal');
@@ -39,16 +42,27 @@ describe('signed OAuth2 state', () => {
     const { state } = signer.issue(REDIRECT);
     expect(refusal(() => signer.verify(undefined, REDIRECT))).toMatch(/missing/);
     expect(refusal(() => signer.verify('', REDIRECT))).toMatch(/missing/);
-    expect(refusal(() => signer.verify('csrf-token-from-elsewhere', REDIRECT))).toMatch(/not issued/);
+    expect(refusal(() => signer.verify('csrf-token-from-elsewhere', REDIRECT))).toMatch(
+      /not issued/,
+    );
     const [v, payload, mac] = state.split('.') as [string, string, string];
     // A payload with a later expiry under the old MAC.
-    const longer = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), e: 9_999_999_999 })).toString('base64url');
+    const longer = Buffer.from(
+      JSON.stringify({
+        ...JSON.parse(Buffer.from(payload, 'base64url').toString()),
+        e: 9_999_999_999,
+      }),
+    ).toString('base64url');
     expect(refusal(() => signer.verify(`${v}.${longer}.${mac}`, REDIRECT))).toMatch(/not issued/);
-    expect(refusal(() => signer.verify(`${v}.${payload}.${mac.slice(0, -2)}AA`, REDIRECT))).toMatch(/not issued/);
+    expect(refusal(() => signer.verify(`${v}.${payload}.${mac.slice(0, -2)}AA`, REDIRECT))).toMatch(
+      /not issued/,
+    );
     expect(refusal(() => signer.verify(`${state}.extra`, REDIRECT))).toMatch(/not issued/);
     // Signed by another gateway (another client secret).
     const other = createStateSigner('another-fake-secret').issue(REDIRECT).state;
     expect(refusal(() => signer.verify(other, REDIRECT))).toMatch(/not issued/);
-    expect(refusal(() => signer.verify(state, 'https://evil.example.org/callback'))).toMatch(/another `redirectUri`/);
+    expect(refusal(() => signer.verify(state, 'https://evil.example.org/callback'))).toMatch(
+      /another `redirectUri`/,
+    );
   });
 });

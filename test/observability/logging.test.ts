@@ -18,7 +18,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const parsed = (lines: string[]) => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+const parsed = (lines: string[]) =>
+  lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('request logs', () => {
   it('carry the request id on every line written during a request', async () => {
@@ -32,14 +33,27 @@ describe('request logs', () => {
     const lines = parsed(stack.logLines.slice(from));
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) {
-      expect(line, JSON.stringify(line)).toMatchObject({ requestId: 'obs-req-1', level: expect.any(String), time: expect.any(String) });
+      expect(line, JSON.stringify(line)).toMatchObject({
+        requestId: 'obs-req-1',
+        level: expect.any(String),
+        time: expect.any(String),
+      });
     }
-    expect(lines.find((l) => l.msg === 'request')).toMatchObject({ method: 'POST', path: '/graphql', status: 200 });
+    expect(lines.find((l) => l.msg === 'request')).toMatchObject({
+      method: 'POST',
+      path: '/graphql',
+      status: 200,
+    });
   });
 
   it('contain no token: header, query string, invalid and expired tokens, upstream errors', async () => {
     const { sandbox } = stack;
-    const tokens = [sandbox.masterToken, sandbox.expiredMasterToken, 'fake-invalid-token-logging-0001', ...Object.values(sandbox.memberTokens).slice(0, 2)];
+    const tokens = [
+      sandbox.masterToken,
+      sandbox.expiredMasterToken,
+      'fake-invalid-token-logging-0001',
+      ...Object.values(sandbox.memberTokens).slice(0, 2),
+    ];
     const from = stack.logLines.length;
     const bodies: string[] = [];
     for (const token of tokens) {
@@ -47,12 +61,23 @@ describe('request logs', () => {
       bodies.push(res.text);
     }
     // A token in a GET URL (it must never reach the access log).
-    const get = await stack.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}&access_token=${sandbox.masterToken}`, {
-      headers: { accept: 'application/json' },
-    });
+    const get = await stack.fetch(
+      `/graphql?query=${encodeURIComponent('{ __typename }')}&access_token=${sandbox.masterToken}`,
+      {
+        headers: { accept: 'application/json' },
+      },
+    );
     bodies.push(await get.text());
     // An unexpected error and a malformed Authorization header.
-    bodies.push((await stack.execute('{ __typename }', {}, { headers: { authorization: `Basic ${sandbox.masterToken}` } })).text);
+    bodies.push(
+      (
+        await stack.execute(
+          '{ __typename }',
+          {},
+          { headers: { authorization: `Basic ${sandbox.masterToken}` } },
+        )
+      ).text,
+    );
     const lines = stack.logLines.slice(from);
     expect(lines.length).toBeGreaterThan(tokens.length);
     expect(findSecrets([...lines, ...bodies], tokens)).toEqual([]);
@@ -63,10 +88,19 @@ describe('logger', () => {
   it('keeps usernames and member names at debug level only', () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
-    logger.info('member seen', { username: 'alice-example', memberName: 'Alice Example', projectId: 7 });
+    logger.info('member seen', {
+      username: 'alice-example',
+      memberName: 'Alice Example',
+      projectId: 7,
+    });
     logger.debug('member seen', { username: 'alice-example' });
     const [info, debug] = parsed(lines);
-    expect(info).toMatchObject({ level: 'info', username: '[REDACTED]', memberName: '[REDACTED]', projectId: 7 });
+    expect(info).toMatchObject({
+      level: 'info',
+      username: '[REDACTED]',
+      memberName: '[REDACTED]',
+      projectId: 7,
+    });
     expect(debug).toMatchObject({ level: 'debug', username: 'alice-example' });
   });
 
@@ -79,7 +113,15 @@ describe('logger', () => {
       form: 'grant_type=authorization_code&code=fake-code-3&client_secret=fake-secret-4',
       headers: { Authorization: 'Bearer fake-bearer-5' },
     });
-    expect(findSecrets(lines, ['fake-download-key-1', 'fake-sig-2', 'fake-code-3', 'fake-secret-4', 'fake-bearer-5'])).toEqual([]);
+    expect(
+      findSecrets(lines, [
+        'fake-download-key-1',
+        'fake-sig-2',
+        'fake-code-3',
+        'fake-secret-4',
+        'fake-bearer-5',
+      ]),
+    ).toEqual([]);
     expect(lines).toHaveLength(1);
   });
 });

@@ -22,7 +22,11 @@ const scrape = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
   // Whole-answer cache hits are not executed, so not counted as operations: off here.
-  const config = loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, METRICS_TOKEN, RESPONSE_CACHE_MAX_ENTRIES: '0' });
+  const config = loadConfig({
+    OPENHUMANS_BASE_URL: sandbox.url,
+    METRICS_TOKEN,
+    RESPONSE_CACHE_MAX_ENTRIES: '0',
+  });
   gateway = createGateway({ config, metrics, logger: createLogger({ level: 'silent' }) });
 });
 
@@ -54,7 +58,8 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 describe('/metrics', () => {
   it('reports operations, upstream calls by route, cache hits, error codes and breaker state', async () => {
     sandbox.resetCalls();
-    const page = 'query FirstPage { dataFiles(first: 3) { totalCount edges { node { basename } } } }';
+    const page =
+      'query FirstPage { dataFiles(first: 3) { totalCount edges { node { basename } } } }';
     expect((await post(page)).status).toBe(200);
     expect((await post(page)).status).toBe(200); // second one from the public cache
     expect((await post('{ projects(first: 2) { totalCount } }')).status).toBe(200);
@@ -67,20 +72,30 @@ describe('/metrics', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
 
-    const count = (labels: Record<string, string>) => sample(text, 'graphql_request_duration_seconds_count', labels);
+    const count = (labels: Record<string, string>) =>
+      sample(text, 'graphql_request_duration_seconds_count', labels);
     expect(count({ operation_name: 'FirstPage', operation_type: 'query', status: '200' })).toBe(2);
-    expect(count({ operation_name: '(anonymous)', operation_type: 'query', status: '200' })).toBe(1);
+    expect(count({ operation_name: '(anonymous)', operation_type: 'query', status: '200' })).toBe(
+      1,
+    );
     expect(count({ operation_name: 'BadCursor' })).toBe(1);
-    expect(sample(text, 'graphql_errors_total', { operation_name: 'BadCursor', code: 'BAD_USER_INPUT' })).toBe(1);
+    expect(
+      sample(text, 'graphql_errors_total', { operation_name: 'BadCursor', code: 'BAD_USER_INPUT' }),
+    ).toBe(1);
 
     // Upstream calls as counted by the sandbox itself, route by route.
     const calls = sandbox.calls() as Record<string, number>;
     const routes = Object.entries(calls).filter(([, n]) => n > 0);
     expect(routes.length).toBeGreaterThan(0);
     for (const [route, n] of routes) {
-      expect(sample(text, 'upstream_requests_total', { route, status: '200', outcome: 'ok' }), route).toBe(n);
+      expect(
+        sample(text, 'upstream_requests_total', { route, status: '200', outcome: 'ok' }),
+        route,
+      ).toBe(n);
     }
-    expect(sample(text, 'upstream_request_duration_seconds_count')).toBe(routes.reduce((s, [, n]) => s + n, 0));
+    expect(sample(text, 'upstream_request_duration_seconds_count')).toBe(
+      routes.reduce((s, [, n]) => s + n, 0),
+    );
 
     expect(sample(text, 'public_cache_hits_total')).toBeGreaterThan(0);
     expect(sample(text, 'public_cache_misses_total')).toBeGreaterThan(0);

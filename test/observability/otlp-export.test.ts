@@ -18,10 +18,22 @@ describe('OTLP exporter switch', () => {
   it('follows the standard variables', () => {
     expect(otlpTracingWanted({})).toBe(false);
     expect(otlpTracingWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
-    expect(otlpTracingWanted({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' })).toBe(true);
+    expect(
+      otlpTracingWanted({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }),
+    ).toBe(true);
     expect(otlpTracingWanted({ OTEL_TRACES_EXPORTER: 'otlp' })).toBe(true);
-    expect(otlpTracingWanted({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' })).toBe(false);
-    expect(otlpTracingWanted({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' })).toBe(false);
+    expect(
+      otlpTracingWanted({
+        OTEL_TRACES_EXPORTER: 'none',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+      }),
+    ).toBe(false);
+    expect(
+      otlpTracingWanted({
+        OTEL_SDK_DISABLED: 'true',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+      }),
+    ).toBe(false);
   });
 
   it('exports the spans of a traced request to the collector', async () => {
@@ -37,20 +49,32 @@ describe('OTLP exporter switch', () => {
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
     const { port } = collector.address() as AddressInfo;
     const sandbox = await startSandbox({ port: 0 });
-    const sdk = await startOtelSdk({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SERVICE_NAME: 'ohg-test' });
+    const sdk = await startOtelSdk({
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_SERVICE_NAME: 'ohg-test',
+    });
     expect(sdk).not.toBeNull();
-    const gateway = createGateway({ config: loadConfig({ OPENHUMANS_BASE_URL: sandbox.url }), logger: createLogger({ level: 'silent' }) });
+    const gateway = createGateway({
+      config: loadConfig({ OPENHUMANS_BASE_URL: sandbox.url }),
+      logger: createLogger({ level: 'silent' }),
+    });
     try {
       const traceId = '0af7651916cd43dd8448eb211c80319c';
       const res = await gateway.fetch('http://gw/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+        headers: {
+          'content-type': 'application/json',
+          traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+        },
         body: JSON.stringify({ query: 'query Exported { projects(first: 1) { totalCount } }' }),
       });
       expect(res.status).toBe(200);
       await res.text();
       await sdk?.shutdown();
-      const sent = bodies.filter((b) => b.path === '/v1/traces').map((b) => b.body).join('\n');
+      const sent = bodies
+        .filter((b) => b.path === '/v1/traces')
+        .map((b) => b.body)
+        .join('\n');
       expect(sent).toContain('ohg-test');
       expect(sent).toContain('query Exported');
       expect(sent.toLowerCase()).toContain(traceId);

@@ -17,8 +17,13 @@ import { SUBGRAPH_TEST_SECRET } from '../federation/support.js';
 function promtoolAvailable(): boolean {
   const found = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
   if (found) return true;
-  if (process.env.CI === 'true') throw new Error("promtool is required under CI=true (.ci/run installs Debian's prometheus) but was not found on PATH");
-  console.warn('SKIPPING promtool test: promtool not found on PATH (apt-get install prometheus to run it).');
+  if (process.env.CI === 'true')
+    throw new Error(
+      "promtool is required under CI=true (.ci/run installs Debian's prometheus) but was not found on PATH",
+    );
+  console.warn(
+    'SKIPPING promtool test: promtool not found on PATH (apt-get install prometheus to run it).',
+  );
   return false;
 }
 
@@ -30,7 +35,14 @@ beforeAll(async () => {
   // Process metrics too, as main runs it: they are the ones most likely to stray.
   const metrics = new GatewayMetrics({ processMetrics: true });
   gateway = createGateway({
-    config: loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET, METRICS_TOKEN: METRICS_TEST_TOKEN }), logger: createLogger({ level: 'silent' }), metrics });
+    config: loadConfig({
+      OPENHUMANS_BASE_URL: sandbox.url,
+      SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET,
+      METRICS_TOKEN: METRICS_TEST_TOKEN,
+    }),
+    logger: createLogger({ level: 'silent' }),
+    metrics,
+  });
 });
 afterAll(async () => {
   await gateway?.dispose();
@@ -40,12 +52,34 @@ afterAll(async () => {
 describe.skipIf(!promtoolAvailable())('metric names', () => {
   it('pass promtool check metrics after real traffic (every series present)', async () => {
     const post = (query: string, headers: Record<string, string> = {}) =>
-      gateway.fetch('http://gw/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+      gateway.fetch('http://gw/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query }),
+      });
     await (await post('query Q { projects(first: 2) { totalCount } }')).text();
-    await (await post('{ viewer { member { created } } }', { authorization: 'Bearer bad-token-000' })).text();
-    await (await gateway.fetch('http://gw/subgraph', { method: 'POST', headers: { 'content-type': 'application/json', 'x-subgraph-secret': SUBGRAPH_TEST_SECRET }, body: JSON.stringify({ query: '{ __typename }' }) })).text();
-    const text = await (await gateway.fetch('http://gw/metrics', { headers: { authorization: `Bearer ${METRICS_TEST_TOKEN}` } })).text();
-    for (const name of ['graphql_request_duration_seconds_bucket', 'graphql_errors_total', 'upstream_requests_total', 'upstream_request_duration_seconds_sum', 'process_cpu_seconds_total']) {
+    await (
+      await post('{ viewer { member { created } } }', { authorization: 'Bearer bad-token-000' })
+    ).text();
+    await (
+      await gateway.fetch('http://gw/subgraph', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-subgraph-secret': SUBGRAPH_TEST_SECRET },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      })
+    ).text();
+    const text = await (
+      await gateway.fetch('http://gw/metrics', {
+        headers: { authorization: `Bearer ${METRICS_TEST_TOKEN}` },
+      })
+    ).text();
+    for (const name of [
+      'graphql_request_duration_seconds_bucket',
+      'graphql_errors_total',
+      'upstream_requests_total',
+      'upstream_request_duration_seconds_sum',
+      'process_cpu_seconds_total',
+    ]) {
       expect(text).toContain(name);
     }
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

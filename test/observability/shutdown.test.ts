@@ -26,7 +26,12 @@ async function until(condition: () => boolean): Promise<void> {
 
 describe('graceful shutdown', () => {
   it('drains the request in flight, then refuses new connections', async () => {
-    const config = loadConfig({ OPENHUMANS_BASE_URL: sandbox.url, PORT: '0', HOST: '127.0.0.1', GRAPHIQL: 'false' });
+    const config = loadConfig({
+      OPENHUMANS_BASE_URL: sandbox.url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      GRAPHIQL: 'false',
+    });
     const running = await startServer(config, { logger: createLogger({ level: 'silent' }) });
     const url = running.url.replace('localhost', '127.0.0.1');
     sandbox.resetCalls();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TokenKind, tokenKey, tokenKindOf } from '../../src/auth/token.js';
-import { TokenScopedCache, memberTag } from '../../src/auth/token-scoped-cache.js';
+import { memberTag, TokenScopedCache } from '../../src/auth/token-scoped-cache.js';
 import {
   projectIdFromLabel,
   toMemberFilesPage,
@@ -60,7 +60,12 @@ describe('direct-sharing wire mapping', () => {
   it('reads ids from link paths, rebases downloads and drops the exchange_member link', () => {
     const mapped = toMemberFromList(member([file(5, 13)]), BASE);
     const [f] = mapped.knownFiles ?? [];
-    expect(f).toMatchObject({ databaseId: 5, dataTypeIds: [2], sourceProjectId: 13, source: 'direct-sharing-13' });
+    expect(f).toMatchObject({
+      databaseId: 5,
+      dataTypeIds: [2],
+      sourceProjectId: 13,
+      source: 'direct-sharing-13',
+    });
     expect(f?.downloadUrl).toBe(`${BASE}/data-management/datafile-download/5/?key=fake-key`);
     expect(mapped.username).toBeNull();
     expect(JSON.stringify(mapped)).not.toContain(FAKE_MASTER);
@@ -68,10 +73,21 @@ describe('direct-sharing wire mapping', () => {
   });
 
   it('maps an exchange-member page; only a page at offset 0 seeds the known files', () => {
-    const wire = { count: 3, next: null, previous: null, created: '2020-01-01T00:00:00Z',
-      project_member_id: '87654321', sources_shared: [], username: 'someone', data: [file(1, 13)] };
+    const wire = {
+      count: 3,
+      next: null,
+      previous: null,
+      created: '2020-01-01T00:00:00Z',
+      project_member_id: '87654321',
+      sources_shared: [],
+      username: 'someone',
+      data: [file(1, 13)],
+    };
     expect(toMemberFilesPage(wire, 0, BASE).member).toMatchObject({
-      projectMemberId: '87654321', username: 'someone', fileCount: 3 });
+      projectMemberId: '87654321',
+      username: 'someone',
+      fileCount: 3,
+    });
     expect(toMemberFilesPage(wire, 0, BASE).member.knownFiles).toHaveLength(1);
     expect(toMemberFilesPage(wire, 2, BASE).member.knownFiles).toBeNull();
   });
@@ -88,14 +104,14 @@ describe('direct-sharing wire mapping', () => {
 });
 
 describe('TokenScopedCache', () => {
-  it('never answers one token with another token\'s entry', () => {
+  it("never answers one token with another token's entry", () => {
     const cache = new TokenScopedCache({ ttlMs: 60_000 });
     cache.forToken('tokenA-fake').set('D1 /x', 'A');
     expect(cache.forToken('tokenA-fake').get('D1 /x')).toBe('A');
     expect(cache.forToken('tokenB-fake').get('D1 /x')).toBeUndefined();
   });
 
-  it('drops every token\'s entries that list a member', () => {
+  it("drops every token's entries that list a member", () => {
     const cache = new TokenScopedCache({ ttlMs: 60_000 });
     cache.forToken('master-fake').set('D2 page', 'list', [memberTag('1'), memberTag('2')]);
     cache.forToken('member-fake').set('D3 me', 'me', [memberTag('2')]);

@@ -1,20 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { startStack } from '../helpers/stack.js';
 import {
-  FAKE_MASTER_TOKEN,
-  FAKE_MEMBER_TOKEN,
-  privateSuite,
   countCalls,
   errorOf,
+  FAKE_MASTER_TOKEN,
+  FAKE_MEMBER_TOKEN,
   memberId,
   memberWithToken,
+  privateSuite,
 } from './support.js';
 
 const suite = privateSuite({}, [FAKE_MASTER_TOKEN, FAKE_MEMBER_TOKEN]);
 const { transcript } = suite;
 
-const run = async (query: string, options: { token?: string; headers?: Record<string, string> } = {}) =>
-  transcript.record(await suite.stack.execute<Record<string, unknown>>(query, {}, options));
+const run = async (
+  query: string,
+  options: { token?: string; headers?: Record<string, string> } = {},
+) => transcript.record(await suite.stack.execute<Record<string, unknown>>(query, {}, options));
 
 const memberToken = (): [string, string] => memberWithToken(suite.stack.sandbox);
 
@@ -22,14 +24,18 @@ describe('token errors', () => {
   it('answers TOKEN_MISSING only on the fields that need a token', async () => {
     const res = await run('{ viewer { tokenKind } projects(first: 1) { totalCount } }');
     expect(res.data?.viewer).toBeNull();
-    expect((res.data?.projects as { totalCount: number } | undefined)?.totalCount).toBeGreaterThan(0);
+    expect((res.data?.projects as { totalCount: number } | undefined)?.totalCount).toBeGreaterThan(
+      0,
+    );
     expect(errorOf(res)).toMatchObject({
       path: ['viewer'],
       extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' },
     });
 
     // `members` is non-null (MemberConnection!), so its error nulls the project, as GraphQL says.
-    const nested = await run(`{ project(databaseId: ${suite.stack.sandbox.projectId}) { name members(first: 1) { totalCount } } }`);
+    const nested = await run(
+      `{ project(databaseId: ${suite.stack.sandbox.projectId}) { name members(first: 1) { totalCount } } }`,
+    );
     expect(nested.data).toEqual({ project: null });
     expect(errorOf(nested)).toMatchObject({
       path: ['project', 'members'],
@@ -41,7 +47,10 @@ describe('token errors', () => {
     for (const authorization of ['Basic dXNlcjpwYXNz', 'Bearer two words']) {
       const calls = await countCalls(suite.stack.sandbox, async () => {
         const res = await run('{ viewer { tokenKind } }', { headers: { authorization } });
-        expect(errorOf(res).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
+        expect(errorOf(res).extensions).toMatchObject({
+          code: 'UNAUTHENTICATED',
+          reason: 'TOKEN_INVALID',
+        });
       });
       expect(calls).toEqual({});
     }
@@ -61,7 +70,10 @@ describe('token errors', () => {
       for (const mutation of mutations) {
         const calls = await countCalls(suite.stack.sandbox, async () => {
           const res = await run(mutation, { headers: { authorization } });
-          expect(errorOf(res).extensions, mutation).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
+          expect(errorOf(res).extensions, mutation).toMatchObject({
+            code: 'UNAUTHENTICATED',
+            reason: 'TOKEN_INVALID',
+          });
         });
         expect(calls, mutation).toEqual({});
       }
@@ -72,10 +84,18 @@ describe('token errors', () => {
     for (const token of [FAKE_MASTER_TOKEN, FAKE_MEMBER_TOKEN]) {
       const res = await run('{ viewer { project { name } } }', { token });
       expect(res.data?.viewer).toBeNull();
-      expect(errorOf(res).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
+      expect(errorOf(res).extensions).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        reason: 'TOKEN_INVALID',
+      });
     }
-    const members = await run('{ viewer { project { members(first: 1) { totalCount } } } }', { token: FAKE_MASTER_TOKEN });
-    expect(errorOf(members).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
+    const members = await run('{ viewer { project { members(first: 1) { totalCount } } } }', {
+      token: FAKE_MASTER_TOKEN,
+    });
+    expect(errorOf(members).extensions).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'TOKEN_INVALID',
+    });
   });
 
   it('answers TOKEN_EXPIRED for expired master and member tokens', async () => {
@@ -88,7 +108,10 @@ describe('token errors', () => {
     ];
     for (const [token, query] of cases) {
       const res = await run(query, { token });
-      expect(errorOf(res).extensions, query).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_EXPIRED' });
+      expect(errorOf(res).extensions, query).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        reason: 'TOKEN_EXPIRED',
+      });
     }
   });
 });
@@ -96,7 +119,10 @@ describe('token errors', () => {
 describe('master-only fields', () => {
   it('refuses a member token with FORBIDDEN saying a master token is needed, at no upstream cost', async () => {
     const [, token] = memberToken();
-    for (const field of ['members(first: 5) { totalCount }', 'member(projectMemberId: "12345678") { fileCount }']) {
+    for (const field of [
+      'members(first: 5) { totalCount }',
+      'member(projectMemberId: "12345678") { fileCount }',
+    ]) {
       const calls = await countCalls(suite.stack.sandbox, async () => {
         const res = await run(`{ viewer { project { ${field} } } }`, { token });
         const error = errorOf(res);
@@ -117,7 +143,9 @@ describe('master-only fields', () => {
       ['project.member', 'FORBIDDEN'],
       ['project.members', 'FORBIDDEN'],
     ]);
-    expect(res.errors?.every((e) => e.message.includes(`master token of project ${sandbox.projectId}`))).toBe(true);
+    expect(
+      res.errors?.every((e) => e.message.includes(`master token of project ${sandbox.projectId}`)),
+    ).toBe(true);
   });
 
   it('accepts the own master token on the public Project, proving ownership with one D1 call', async () => {
@@ -127,9 +155,13 @@ describe('master-only fields', () => {
       const calls = await countCalls(sandbox, async () => {
         type Data = { project: { members: { totalCount: number } } };
         const query = `{ project(databaseId: ${sandbox.projectId}) { members(first: 1) { totalCount } } }`;
-        const res = transcript.record(await fresh.execute<Data>(query, {}, { token: sandbox.masterToken }));
+        const res = transcript.record(
+          await fresh.execute<Data>(query, {}, { token: sandbox.masterToken }),
+        );
         expect(res.errors, res.text).toBeUndefined();
-        expect(res.data?.project.members.totalCount).toBe(sandbox.store.activeMembers(sandbox.projectId).length);
+        expect(res.data?.project.members.totalCount).toBe(
+          sandbox.store.activeMembers(sandbox.projectId).length,
+        );
       });
       expect(calls).toMatchObject({ D1: 1, D2: 1 });
     } finally {
@@ -144,10 +176,16 @@ describe('unknown and revoked members', () => {
     const { sandbox } = suite.stack;
     const [otherProjectMember] = Object.keys(sandbox.secondProject.memberTokens);
     for (const pmid of ['00000000', otherProjectMember ?? '', 'not-an-id', '../../project/']) {
-      const res = await run(`{ viewer { project { member(projectMemberId: "${pmid}") { projectMemberId } } } }`, {
-        token: sandbox.masterToken,
+      const res = await run(
+        `{ viewer { project { member(projectMemberId: "${pmid}") { projectMemberId } } } }`,
+        {
+          token: sandbox.masterToken,
+        },
+      );
+      expect(errorOf(res)).toMatchObject({
+        path: ['viewer', 'project', 'member'],
+        extensions: { code: 'NOT_FOUND' },
       });
-      expect(errorOf(res)).toMatchObject({ path: ['viewer', 'project', 'member'], extensions: { code: 'NOT_FOUND' } });
     }
   });
 
@@ -191,7 +229,12 @@ describe('node(id) for members', () => {
   it('answers null for an unknown member id, and still reports a bad token', async () => {
     const unknown = await run(nodeQuery('00000000'), { token: suite.stack.sandbox.masterToken });
     expect(unknown.data).toEqual({ node: null });
-    const expired = await run(nodeQuery(memberToken()[0]), { token: suite.stack.sandbox.expiredMasterToken });
-    expect(errorOf(expired).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_EXPIRED' });
+    const expired = await run(nodeQuery(memberToken()[0]), {
+      token: suite.stack.sandbox.expiredMasterToken,
+    });
+    expect(errorOf(expired).extensions).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'TOKEN_EXPIRED',
+    });
   });
 });

@@ -4,7 +4,7 @@
  * every answer must hold only what its own token may see.
  */
 import { describe, expect, it } from 'vitest';
-import { privateSuite, activeMemberIds, memberFileIds } from './support.js';
+import { activeMemberIds, memberFileIds, privateSuite } from './support.js';
 
 const suite = privateSuite();
 const { transcript } = suite;
@@ -17,14 +17,20 @@ const LIST_FIELDS = `list: project { members(first: 30) { totalCount edges { nod
 const queryFor = (caller: Caller): string =>
   `{ viewer { tokenKind project { databaseId } ${MEMBER_FIELDS} ${caller.pmid === undefined ? LIST_FIELDS : ''} } }`;
 /** A member token on the master-only list: refused, whatever else runs at the same time. */
-const FORBIDDEN_QUERY = '{ viewer { project { members(first: 30) { edges { node { projectMemberId } } } } } }';
+const FORBIDDEN_QUERY =
+  '{ viewer { project { members(first: 30) { edges { node { projectMemberId } } } } } }';
 
 type Files = { totalCount?: number; edges: { node: { databaseId: number } }[] };
 type Result = {
   viewer: {
     tokenKind: string;
     project: { databaseId: number } | null;
-    list: { members: { totalCount: number; edges: { node: { projectMemberId: string; dataFiles: Files } }[] } } | null;
+    list: {
+      members: {
+        totalCount: number;
+        edges: { node: { projectMemberId: string; dataFiles: Files } }[];
+      };
+    } | null;
     member: { projectMemberId: string; fileCount: number; dataFiles: Files } | null;
   } | null;
 };
@@ -47,8 +53,17 @@ function callers(): Caller[] {
   const picked = [...own.slice(0, 4), manyFiles];
   return [
     { label: 'master A', token: sandbox.masterToken, projectId: sandbox.projectId },
-    { label: 'master B', token: sandbox.secondProject.masterToken, projectId: sandbox.secondProject.projectId },
-    ...picked.map(([pmid, token]) => ({ label: `member A ${pmid}`, token, projectId: sandbox.projectId, pmid })),
+    {
+      label: 'master B',
+      token: sandbox.secondProject.masterToken,
+      projectId: sandbox.secondProject.projectId,
+    },
+    ...picked.map(([pmid, token]) => ({
+      label: `member A ${pmid}`,
+      token,
+      projectId: sandbox.projectId,
+      pmid,
+    })),
     ...second.slice(0, 3).map(([pmid, token]) => ({
       label: `member B ${pmid}`,
       token,
@@ -59,7 +74,12 @@ function callers(): Caller[] {
 }
 
 /** Checks one answer against what its own token may see, and that nobody else's ids appear. */
-function checkAnswer(caller: Caller, text: string, data: Result | null | undefined, allPmids: string[]): void {
+function checkAnswer(
+  caller: Caller,
+  text: string,
+  data: Result | null | undefined,
+  allPmids: string[],
+): void {
   const { sandbox } = suite.stack;
   const viewer = data?.viewer;
   expect(viewer?.project?.databaseId, caller.label).toBe(caller.projectId);
@@ -81,7 +101,9 @@ function checkAnswer(caller: Caller, text: string, data: Result | null | undefin
     expect(viewer?.member?.projectMemberId, caller.label).toBe(caller.pmid);
     const files = memberFileIds(sandbox, caller.pmid);
     expect(viewer?.member?.dataFiles.totalCount).toBe(files.length);
-    expect(viewer?.member?.dataFiles.edges.map((e) => e.node.databaseId)).toEqual(files.slice(0, 20));
+    expect(viewer?.member?.dataFiles.edges.map((e) => e.node.databaseId)).toEqual(
+      files.slice(0, 20),
+    );
     // No other member's id anywhere in the answer.
     const others = allPmids.filter((p) => p !== caller.pmid && text.includes(p));
     expect(others, caller.label).toEqual([]);
@@ -100,13 +122,19 @@ describe('token isolation', () => {
     for (const round of ['cold', 'warm', 'warm again']) {
       // Each caller twice per round, all interleaved, so in-flight work overlaps across tokens.
       const runs = [...list, ...list].map(async (caller) => {
-        const res = transcript.record(await suite.stack.execute<Result>(queryFor(caller), {}, { token: caller.token }));
+        const res = transcript.record(
+          await suite.stack.execute<Result>(queryFor(caller), {}, { token: caller.token }),
+        );
         return { caller, res };
       });
-      const refused = list.filter((c) => c.pmid !== undefined).map(async (caller) => {
-        const res = transcript.record(await suite.stack.execute<Result>(FORBIDDEN_QUERY, {}, { token: caller.token }));
-        return { caller, res };
-      });
+      const refused = list
+        .filter((c) => c.pmid !== undefined)
+        .map(async (caller) => {
+          const res = transcript.record(
+            await suite.stack.execute<Result>(FORBIDDEN_QUERY, {}, { token: caller.token }),
+          );
+          return { caller, res };
+        });
       for (const { caller, res } of await Promise.all(runs)) {
         expect(res.errors, `${round} ${caller.label}: ${res.text}`).toBeUndefined();
         checkAnswer(caller, res.text, res.data, allPmids);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { startStack } from '../helpers/stack.js';
 import {
-  privateSuite,
   activeMemberIds,
   countCalls,
   cursorAt,
   memberFileIds,
   type PageInfo,
+  privateSuite,
   walkBothWays,
 } from './support.js';
 
@@ -36,7 +36,11 @@ function largestMember(pmids: string[]): string {
   return pmid;
 }
 
-async function query(doc: string, variables: Record<string, unknown>, token: string): Promise<Member> {
+async function query(
+  doc: string,
+  variables: Record<string, unknown>,
+  token: string,
+): Promise<Member> {
   type Data = { viewer: { project?: { member: Member }; member?: Member } };
   const res = transcript.record(await suite.stack.execute<Data>(doc, variables, { token }));
   expect(res.errors, res.text).toBeUndefined();
@@ -81,7 +85,9 @@ describe('Member.dataFiles', () => {
       type Data = { viewer: { project: { member: Member } } };
       const run = async (variables: Record<string, unknown>) => {
         const token = sandbox.masterToken;
-        const res = transcript.record(await fresh.execute<Data>(BY_ID, { pmid, ...variables }, { token }));
+        const res = transcript.record(
+          await fresh.execute<Data>(BY_ID, { pmid, ...variables }, { token }),
+        );
         expect(res.errors, res.text).toBeUndefined();
         return res.data?.viewer.project.member.dataFiles.edges.map((e) => e.node.databaseId);
       };

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  privateSuite,
   activeMemberIds,
   countCalls,
   cursorAt,
   memberFileIds,
   type PageInfo,
+  privateSuite,
   walkBothWays,
 } from './support.js';
 
@@ -21,7 +21,11 @@ type MemberNode = { projectMemberId: string; fileCount: number; dataFiles: Files
 type MembersData = {
   viewer: {
     project: {
-      members: { totalCount: number; pageInfo: PageInfo; edges: { cursor: string; node: MemberNode }[] };
+      members: {
+        totalCount: number;
+        pageInfo: PageInfo;
+        edges: { cursor: string; node: MemberNode }[];
+      };
     };
   } | null;
 };
@@ -44,9 +48,13 @@ const MEMBERS_WITH_FILES = `
 
 const members = async (variables: Record<string, unknown>) => {
   const res = transcript.record(
-    await suite.stack.execute<MembersData>(MEMBERS_WITH_FILES, { files: 5, ...variables }, {
-      token: suite.stack.sandbox.masterToken,
-    }),
+    await suite.stack.execute<MembersData>(
+      MEMBERS_WITH_FILES,
+      { files: 5, ...variables },
+      {
+        token: suite.stack.sandbox.masterToken,
+      },
+    ),
   );
   expect(res.errors, res.text).toBeUndefined();
   const connection = res.data?.viewer?.project.members;
@@ -77,7 +85,9 @@ describe('Project.members with nested files', () => {
       // Embedded or paged, the files come in exchange-member order (source, then id).
       expect(node.dataFiles.edges.map((e) => e.node.databaseId)).toEqual(expected.slice(0, 5));
       expect(node.dataFiles.pageInfo.hasNextPage).toBe(expected.length > 5);
-      expect(node.dataFiles.edges.every((e) => e.node.source?.startsWith('direct-sharing-'))).toBe(true);
+      expect(node.dataFiles.edges.every((e) => e.node.source?.startsWith('direct-sharing-'))).toBe(
+        true,
+      );
     }
 
     // The same view again, within the token cache's lifetime: nothing goes upstream.

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DataFile } from '../../sandbox/data/types.js';
-import { memberFileIds, privateSuite, type PageInfo } from './support.js';
+import { memberFileIds, type PageInfo, privateSuite } from './support.js';
 
 const suite = privateSuite();
 const { transcript } = suite;
@@ -15,15 +15,19 @@ type Files = { totalCount: number; pageInfo: PageInfo; edges: { node: { database
 type MemberRow = { projectMemberId: string; fileCount: number; head?: Files; tail?: Files };
 type MembersData = { viewer: { project: { members: { edges: { node: MemberRow }[] } } } };
 
-const PAGE = 'totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { node { databaseId } }';
+const PAGE =
+  'totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { node { databaseId } }';
 /** The members list page both queries share, so the second one reads it from the token cache. */
-const MEMBERS_ONLY = '{ viewer { project { members(first: 20) { edges { node { projectMemberId fileCount } } } } } }';
+const MEMBERS_ONLY =
+  '{ viewer { project { members(first: 20) { edges { node { projectMemberId fileCount } } } } } }';
 const MEMBERS_WITH_FILES = `{ viewer { project { members(first: 20) { edges { node {
   projectMemberId fileCount head: dataFiles(first: 2) { ${PAGE} } tail: dataFiles(last: 4) { ${PAGE} } } } } } } }`;
 
 async function members(query: string): Promise<MemberRow[]> {
   const { stack } = suite;
-  const res = transcript.record(await stack.execute<MembersData>(query, {}, { token: stack.sandbox.masterToken }));
+  const res = transcript.record(
+    await stack.execute<MembersData>(query, {}, { token: stack.sandbox.masterToken }),
+  );
   expect(res.errors, res.text).toBeUndefined();
   return res.data?.viewer.project.members.edges.map((e) => e.node) ?? [];
 }
@@ -35,9 +39,17 @@ function addFileTo(projectMemberId: string): DataFile {
   if (!membership) throw new Error(`no membership ${projectMemberId}`);
   const id = store.allocateFileId();
   const file: DataFile = {
-    id, projectId, userId: membership.userId, basename: `late-${id}.txt`, created: Date.UTC(2026, 0, 1),
-    metadata: { tags: [], description: 'added behind the gateway' }, datatypes: [], completed: true, size: 5,
-    md5: null, s3Key: `member-files/direct-sharing-${projectId}/late/late-${id}.txt`,
+    id,
+    projectId,
+    userId: membership.userId,
+    basename: `late-${id}.txt`,
+    created: Date.UTC(2026, 0, 1),
+    metadata: { tags: [], description: 'added behind the gateway' },
+    datatypes: [],
+    completed: true,
+    size: 5,
+    md5: null,
+    s3Key: `member-files/direct-sharing-${projectId}/late/late-${id}.txt`,
     content: { kind: 'stored', bytes: Buffer.from('hello') },
   };
   store.addFile(file);
@@ -58,7 +70,9 @@ describe('Member: one file count per response', () => {
     expect(expected.length).toBe(target.fileCount + 1);
 
     // The members page (and its counts) now come from the token cache; the tail is read fresh.
-    const row = (await members(MEMBERS_WITH_FILES)).find((m) => m.projectMemberId === target.projectMemberId);
+    const row = (await members(MEMBERS_WITH_FILES)).find(
+      (m) => m.projectMemberId === target.projectMemberId,
+    );
     expect(row?.fileCount).toBe(expected.length);
     expect(row?.tail?.totalCount).toBe(expected.length);
     expect(row?.head?.totalCount).toBe(expected.length);
@@ -82,18 +96,27 @@ describe('Member: one file count per response', () => {
 
     const query = MEMBERS_WITH_FILES.replace('last: 4', 'last: 3');
     const row = (await members(query)).find((m) => m.projectMemberId === target.projectMemberId);
-    expect([row?.fileCount, row?.tail?.totalCount, row?.head?.totalCount]).toEqual(Array(3).fill(expected.length));
+    expect([row?.fileCount, row?.tail?.totalCount, row?.head?.totalCount]).toEqual(
+      Array(3).fill(expected.length),
+    );
     expect(ids(row?.tail)).toEqual(expected.slice(-3));
     expect(row?.tail?.pageInfo.hasPreviousPage).toBe(true);
   });
 });
 
 describe('Project.authorizedMembers: one value per response', () => {
-  it('agrees between the token\'s own project (project info) and the public projects list', async () => {
+  it("agrees between the token's own project (project info) and the public projects list", async () => {
     const { stack } = suite;
     const { sandbox } = stack;
     const ask = async (query: string) => {
-      const res = transcript.record(await stack.execute<Record<string, { authorizedMembers: number } & { project?: { authorizedMembers: number } }>>(query, {}, { token: sandbox.masterToken }));
+      const res = transcript.record(
+        await stack.execute<
+          Record<
+            string,
+            { authorizedMembers: number } & { project?: { authorizedMembers: number } }
+          >
+        >(query, {}, { token: sandbox.masterToken }),
+      );
       expect(res.errors, res.text).toBeUndefined();
       return res.data ?? {};
     };
@@ -113,7 +136,9 @@ describe('Project.authorizedMembers: one value per response', () => {
       expect(data.viewer?.project?.authorizedMembers).toBe(data.project?.authorizedMembers);
     }
     // The first occurrence in document order decides: the project-info read is the fresh one.
-    const fresh = await ask(`{ viewer { project { authorizedMembers } } project(databaseId: ${sandbox.projectId}) { authorizedMembers } }`);
+    const fresh = await ask(
+      `{ viewer { project { authorizedMembers } } project(databaseId: ${sandbox.projectId}) { authorizedMembers } }`,
+    );
     expect(fresh.viewer?.project?.authorizedMembers).toBe(now);
   });
 });
@@ -121,12 +146,21 @@ describe('Project.authorizedMembers: one value per response', () => {
 describe('User.profileUrl: one builder', () => {
   it('gives a member the same profile URL from a member lookup and from a file listing', async () => {
     const { stack } = suite;
-    const user = stack.sandbox.store.publicMembers().find((u) => stack.sandbox.store.publicIndexes().ofUser(u.id).length > 0);
+    const user = stack.sandbox.store
+      .publicMembers()
+      .find((u) => stack.sandbox.store.publicIndexes().ofUser(u.id).length > 0);
     if (!user) throw new Error('no public member with public files');
-    type Data = { user: { profileUrl: string; dataFiles: { edges: { node: { user: { profileUrl: string } | null } }[] } } };
-    const res = transcript.record(await stack.execute<Data>(
-      `{ user(username: "${user.username}") { profileUrl dataFiles(first: 3) { edges { node { user { profileUrl } } } } } }`,
-    ));
+    type Data = {
+      user: {
+        profileUrl: string;
+        dataFiles: { edges: { node: { user: { profileUrl: string } | null } }[] };
+      };
+    };
+    const res = transcript.record(
+      await stack.execute<Data>(
+        `{ user(username: "${user.username}") { profileUrl dataFiles(first: 3) { edges { node { user { profileUrl } } } } } }`,
+      ),
+    );
     expect(res.errors, res.text).toBeUndefined();
     const expected = `${new URL(stack.config.openHumans.baseUrl).origin}/member/${user.username}/`;
     expect(res.data?.user.profileUrl).toBe(expected);

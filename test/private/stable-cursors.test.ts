@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DataFile } from '../../sandbox/data/types.js';
 import { TokenScopedCache } from '../../src/auth/token-scoped-cache.js';
-import { memberFileIds, privateSuite, type PageInfo } from './support.js';
+import { memberFileIds, type PageInfo, privateSuite } from './support.js';
 
 const tokenCache = new TokenScopedCache();
 const suite = privateSuite({ tokenCache });
@@ -52,11 +52,16 @@ function memberFilesPage(pmid: string) {
   return async (args: Record<string, unknown>): Promise<Page<number>> => {
     type Data = { viewer: { project: { member: { dataFiles: Page<{ databaseId: number }> } } } };
     const { stack } = suite;
-    const res = transcript.record(await stack.execute<Data>(FILES, { pmid, ...args }, { token: stack.sandbox.masterToken }));
+    const res = transcript.record(
+      await stack.execute<Data>(FILES, { pmid, ...args }, { token: stack.sandbox.masterToken }),
+    );
     expect(res.errors, res.text).toBeUndefined();
     const page = res.data?.viewer.project.member.dataFiles;
     if (!page) throw new Error(res.text);
-    return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: e.node.databaseId })) };
+    return {
+      ...page,
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: e.node.databaseId })),
+    };
   };
 }
 
@@ -68,7 +73,8 @@ function memberWithGroups(): { pmid: string; firstGroup: number; sourceProject: 
     const [first] = files;
     if (!first || files.length < 30 || files.length > 99) continue;
     const group = files.filter((f) => f.projectId === first.projectId).length;
-    if (group < files.length - 15) return { pmid: m.projectMemberId, firstGroup: group, sourceProject: first.projectId };
+    if (group < files.length - 15)
+      return { pmid: m.projectMemberId, firstGroup: group, sourceProject: first.projectId };
   }
   throw new Error('no member with files in several sources');
 }
@@ -79,9 +85,18 @@ function addFile(pmid: string, projectId: number): DataFile {
   if (!membership) throw new Error(`no membership ${pmid}`);
   const id = store.allocateFileId();
   const file: DataFile = {
-    id, projectId, userId: membership.userId, basename: `inserted-${id}.txt`, created: Date.UTC(2026, 0, 1),
-    metadata: {}, datatypes: [], completed: true, size: 1, md5: null,
-    s3Key: `member-files/direct-sharing-${projectId}/ins/inserted-${id}.txt`, content: { kind: 'stored', bytes: Buffer.from('x') },
+    id,
+    projectId,
+    userId: membership.userId,
+    basename: `inserted-${id}.txt`,
+    created: Date.UTC(2026, 0, 1),
+    metadata: {},
+    datatypes: [],
+    completed: true,
+    size: 1,
+    md5: null,
+    s3Key: `member-files/direct-sharing-${projectId}/ins/inserted-${id}.txt`,
+    content: { kind: 'stored', bytes: Buffer.from('x') },
   };
   store.addFile(file);
   return file;
@@ -102,12 +117,13 @@ describe('Member.dataFiles cursors carry (source, id)', () => {
     expect(new Set(seen).size).toBe(seen.length);
   });
 
-  it('neither repeats nor skips when files before the cursor, or the cursor\'s own file, are deleted', async () => {
+  it("neither repeats nor skips when files before the cursor, or the cursor's own file, are deleted", async () => {
     const { pmid } = memberWithGroups();
     const old = memberFileIds(suite.stack.sandbox, pmid);
     const { seen, before } = await interruptedWalk(memberFilesPage(pmid), 6, 2, (items) => {
       // Two files already read, and the one the cursor points at.
-      for (const id of [items[0], items[3], items.at(-1)]) if (id !== undefined) suite.stack.sandbox.store.removeFile(id);
+      for (const id of [items[0], items[3], items.at(-1)])
+        if (id !== undefined) suite.stack.sandbox.store.removeFile(id);
     });
     const cursorAt = old.indexOf(before.at(-1) ?? -1);
     const rest = old.slice(cursorAt + 1);
@@ -126,33 +142,61 @@ describe('Member.dataFiles cursors carry (source, id)', () => {
     const { stack } = suite;
     const { pmid } = memberWithGroups();
     const forged = Buffer.from('key:3:[{"a":1}]').toString('base64');
-    const res = transcript.record(await stack.execute(FILES, { pmid, first: 2, after: forged }, { token: stack.sandbox.masterToken }));
+    const res = transcript.record(
+      await stack.execute(
+        FILES,
+        { pmid, first: 2, after: forged },
+        { token: stack.sandbox.masterToken },
+      ),
+    );
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const keyed = (await memberFilesPage(pmid)({ first: 1 })).pageInfo.endCursor;
-    const onFiles = await stack.execute(`query($a: String) { dataFiles(first: 2, after: $a) { totalCount } }`, { a: keyed });
+    const onFiles = await stack.execute(
+      `query($a: String) { dataFiles(first: 2, after: $a) { totalCount } }`,
+      { a: keyed },
+    );
     expect(onFiles.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
 
 describe('Query.users (by username) and Query.projects (by name) cursors', () => {
   type Named = { username?: string; name?: string };
-  const listPage = (field: 'users' | 'projects', key: 'username' | 'name') => async (args: Record<string, unknown>) => {
-    const res = transcript.record(await suite.stack.execute<Record<string, Page<Named>>>(
-      `query($first: Int, $after: String) { ${field}(first: $first, after: $after) {
+  const listPage =
+    (field: 'users' | 'projects', key: 'username' | 'name') =>
+    async (args: Record<string, unknown>) => {
+      const res = transcript.record(
+        await suite.stack.execute<Record<string, Page<Named>>>(
+          `query($first: Int, $after: String) { ${field}(first: $first, after: $after) {
         totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { ${key} } } } }`,
-      args,
-    ));
-    expect(res.errors, res.text).toBeUndefined();
-    const page = res.data?.[field];
-    if (!page) throw new Error(res.text);
-    return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: String(e.node[key]) })) };
-  };
+          args,
+        ),
+      );
+      expect(res.errors, res.text).toBeUndefined();
+      const page = res.data?.[field];
+      if (!page) throw new Error(res.text);
+      return {
+        ...page,
+        edges: page.edges.map((e) => ({ cursor: e.cursor, node: String(e.node[key]) })),
+      };
+    };
 
   it('users: members joining before the cursor change nothing after it', async () => {
     const { store } = suite.stack.sandbox;
     const { seen, before } = await interruptedWalk(listPage('users', 'username'), 40, 2, () => {
-      store.addUser({ id: 9_000_001, username: '000_early_bird', name: 'Early', active: true, memberId: '99000001' });
-      store.addUser({ id: 9_000_002, username: '000_earlier_bird', name: 'Earlier', active: true, memberId: '99000002' });
+      store.addUser({
+        id: 9_000_001,
+        username: '000_early_bird',
+        name: 'Early',
+        active: true,
+        memberId: '99000001',
+      });
+      store.addUser({
+        id: 9_000_002,
+        username: '000_earlier_bird',
+        name: 'Earlier',
+        active: true,
+        memberId: '99000002',
+      });
       store.touch();
     });
     const now = store.publicMembers().map((u) => u.username);
@@ -164,7 +208,9 @@ describe('Query.users (by username) and Query.projects (by name) cursors', () =>
     const { store } = suite.stack.sandbox;
     const { seen, before } = await interruptedWalk(listPage('projects', 'name'), 8, 2, (names) => {
       for (const name of [names[2], names[9]]) {
-        const withdrawn = store.approvedProjects().find((p) => p.name === name && p.id !== suite.stack.sandbox.projectId);
+        const withdrawn = store
+          .approvedProjects()
+          .find((p) => p.name === name && p.id !== suite.stack.sandbox.projectId);
         if (!withdrawn) throw new Error(`no project ${name}`);
         withdrawn.approved = false;
       }

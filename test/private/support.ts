@@ -5,7 +5,13 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
-import { findSecrets, startStack, type ExecuteResult, type Stack, type StackOptions } from '../helpers/stack.js';
+import {
+  type ExecuteResult,
+  findSecrets,
+  type Stack,
+  type StackOptions,
+  startStack,
+} from '../helpers/stack.js';
 
 /** Every token the sandbox hands out: none may appear in a response, an error or a log line. */
 export function allTokens(sandbox: Sandbox): string[] {
@@ -30,7 +36,10 @@ export class Transcript {
 
   /** No token in any recorded response or in any line the gateway logged. */
   expectNoTokens(stack: Stack, extra: string[] = []): void {
-    const leaks = findSecrets([...this.texts, ...stack.logLines], [...allTokens(stack.sandbox), ...extra]);
+    const leaks = findSecrets(
+      [...this.texts, ...stack.logLines],
+      [...allTokens(stack.sandbox), ...extra],
+    );
     expect(leaks).toEqual([]);
   }
 }
@@ -46,7 +55,10 @@ export interface PrivateSuite {
  * The stack of one test file: started before its tests; after them, no token (the sandbox's,
  * and `extraSecrets`) may appear in a recorded response or a log line, and the stack is closed.
  */
-export function privateSuite(options: StackOptions = {}, extraSecrets: readonly string[] = []): PrivateSuite {
+export function privateSuite(
+  options: StackOptions = {},
+  extraSecrets: readonly string[] = [],
+): PrivateSuite {
   const transcript = new Transcript();
   let started: Stack | undefined;
   beforeAll(async () => {
@@ -77,7 +89,10 @@ export function memberWithToken(sandbox: Sandbox, n = 0): [string, string] {
 }
 
 /** Runs `fn` and returns the upstream calls per route it caused (only the non-zero ones). */
-export async function countCalls(sandbox: Sandbox, fn: () => Promise<unknown>): Promise<Record<string, number>> {
+export async function countCalls(
+  sandbox: Sandbox,
+  fn: () => Promise<unknown>,
+): Promise<Record<string, number>> {
   sandbox.resetCalls();
   await fn();
   return Object.fromEntries(Object.entries(sandbox.calls()).filter(([, n]) => n > 0));
@@ -108,7 +123,8 @@ export const FAKE_MASTER_TOKEN = 'FAKEinvalidMASTERtoken'.padEnd(64, '0');
 export const FAKE_MEMBER_TOKEN = 'FAKEinvalidMEMBERtoken'.padEnd(30, '0');
 
 /** The cursor of the item at `offset` (what the gateway hands out; opaque to clients). */
-export const cursorAt = (offset: number): string => Buffer.from(`offset:${offset}`).toString('base64');
+export const cursorAt = (offset: number): string =>
+  Buffer.from(`offset:${offset}`).toString('base64');
 
 /** The Relay global id of a member. */
 export const memberId = (projectMemberId: string): string =>

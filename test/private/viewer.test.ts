@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { privateSuite, countCalls, memberFileIds, memberId } from './support.js';
+import { countCalls, memberFileIds, memberId, privateSuite } from './support.js';
 
 const suite = privateSuite();
 const { transcript } = suite;
@@ -8,7 +8,12 @@ type ViewerData = {
   viewer: {
     tokenKind?: string;
     project?: { databaseId?: number; name?: string; members?: { totalCount: number } };
-    member?: { id: string; projectMemberId: string; username: string | null; fileCount: number } | null;
+    member?: {
+      id: string;
+      projectMemberId: string;
+      username: string | null;
+      fileCount: number;
+    } | null;
   } | null;
 };
 
@@ -33,7 +38,10 @@ describe('Query.viewer', () => {
   it('fetches the project (D1) only when its own fields are asked for', async () => {
     const { sandbox } = suite.stack;
     const ownOnly = await countCalls(sandbox, async () => {
-      const res = await run('{ viewer { project { members(first: 1) { totalCount } } } }', sandbox.masterToken);
+      const res = await run(
+        '{ viewer { project { members(first: 1) { totalCount } } } }',
+        sandbox.masterToken,
+      );
       expect(res.errors).toBeUndefined();
       const active = sandbox.store.activeMembers(sandbox.projectId);
       expect(res.data?.viewer?.project?.members?.totalCount).toBe(active.length);
@@ -93,15 +101,23 @@ describe('Member relations', () => {
         member: {
           username: string | null;
           user: { username: string } | null;
-          sourcesShared: { idLabel: string; databaseId: number; project: { databaseId: number } | null }[];
+          sourcesShared: {
+            idLabel: string;
+            databaseId: number;
+            project: { databaseId: number } | null;
+          }[];
         };
       };
     };
     const members = Object.entries(sandbox.memberTokens).slice(0, 12);
-    const granted = members.flatMap(([pmid]) => sandbox.store.membershipByProjectMemberId(pmid)?.grantedSources ?? []);
+    const granted = members.flatMap(
+      ([pmid]) => sandbox.store.membershipByProjectMemberId(pmid)?.grantedSources ?? [],
+    );
     // The seeded members must share some sources and usernames for this to check anything.
     expect(granted.length).toBeGreaterThan(0);
-    const shared = members.filter(([pmid]) => sandbox.store.membershipByProjectMemberId(pmid)?.usernameShared);
+    const shared = members.filter(
+      ([pmid]) => sandbox.store.membershipByProjectMemberId(pmid)?.usernameShared,
+    );
     expect(shared.length).toBeGreaterThan(0);
     expect(shared.length).toBeLessThan(members.length);
     for (const [pmid, token] of members) {

@@ -4,7 +4,7 @@
  * and the shared public cache.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 import { callsOf, coldCache, nodes, ok, toGlobalId } from './support.js';
 
 let stack: Stack;
@@ -21,7 +21,14 @@ const PAGE_OF_100 = `{ dataFiles(first: 100) { totalCount edges { node {
 interface FilesPage {
   dataFiles: {
     totalCount: number;
-    edges: { node: { databaseId: number; dataTypes: { name: string }[]; sourceProject: { name: string } | null; user: { username: string } | null } }[];
+    edges: {
+      node: {
+        databaseId: number;
+        dataTypes: { name: string }[];
+        sourceProject: { name: string } | null;
+        user: { username: string } | null;
+      };
+    }[];
   };
 }
 
@@ -29,13 +36,17 @@ describe('a page of 100 public files with dataTypes, sourceProject and user', ()
   it('costs 3 upstream calls on a cold cache (P1, P3, P10) and none on a warm one', async () => {
     await coldCache(stack);
     let cold: FilesPage | undefined;
-    expect(await callsOf(stack, async () => (cold = await ok<FilesPage>(stack, PAGE_OF_100)))).toEqual({
+    expect(
+      await callsOf(stack, async () => (cold = await ok<FilesPage>(stack, PAGE_OF_100))),
+    ).toEqual({
       P1: 1,
       P3: 1,
       P10: 1,
     });
     let warm: FilesPage | undefined;
-    expect(await callsOf(stack, async () => (warm = await ok<FilesPage>(stack, PAGE_OF_100)))).toEqual({});
+    expect(
+      await callsOf(stack, async () => (warm = await ok<FilesPage>(stack, PAGE_OF_100))),
+    ).toEqual({});
     // Served from the cached page (download keys included: they stay valid well past the TTL).
     expect(warm).toEqual(cold);
 
@@ -46,7 +57,9 @@ describe('a page of 100 public files with dataTypes, sourceProject and user', ()
     expect(got.map((f) => f.databaseId)).toEqual(expected.map((f) => f.id));
     for (const [i, file] of expected.entries()) {
       const node = got[i];
-      expect(node?.dataTypes.map((d) => d.name)).toEqual(file.datatypes.map((id) => store.dataType(id)?.name));
+      expect(node?.dataTypes.map((d) => d.name)).toEqual(
+        file.datatypes.map((id) => store.dataType(id)?.name),
+      );
       expect(node?.sourceProject?.name).toBe(store.project(file.projectId)?.name);
       const hidden = store.membership(file.projectId, file.userId)?.visible === false;
       expect(node?.user?.username ?? null).toBe(hidden ? null : store.user(file.userId)?.username);
@@ -90,16 +103,28 @@ describe('loaders batch and deduplicate within a request', () => {
     const { store } = stack.sandbox;
     const projects = store.approvedProjects().slice(0, 12);
     const types = store.listDataTypes().slice(0, 9);
-    const ids = [...projects.map((p) => toGlobalId('Project', p.id)), ...types.map((d) => toGlobalId('DataType', d.id))];
+    const ids = [
+      ...projects.map((p) => toGlobalId('Project', p.id)),
+      ...types.map((d) => toGlobalId('DataType', d.id)),
+    ];
     const calls = await callsOf(stack, async () => {
-      const data = await ok<{ nodes: ({ databaseId: number; registeredDataTypes?: { name: string }[]; sourceProjects?: { name: string }[] } | null)[] }>(
+      const data = await ok<{
+        nodes: ({
+          databaseId: number;
+          registeredDataTypes?: { name: string }[];
+          sourceProjects?: { name: string }[];
+        } | null)[];
+      }>(
         stack,
         `query($ids: [ID!]!) { nodes(ids: $ids) {
           ... on Project { databaseId registeredDataTypes { name } requestedSources { name } }
           ... on DataType { databaseId sourceProjects { name } parent { name } children { name } } } }`,
         { ids },
       );
-      expect(data.nodes.map((n) => n?.databaseId)).toEqual([...projects.map((p) => p.id), ...types.map((d) => d.id)]);
+      expect(data.nodes.map((n) => n?.databaseId)).toEqual([
+        ...projects.map((p) => p.id),
+        ...types.map((d) => d.id),
+      ]);
     });
     expect(calls).toEqual({ P3: 1, P10: 1 });
   });
@@ -116,10 +141,14 @@ describe('loaders batch and deduplicate within a request', () => {
       ...files.map((f) => toGlobalId('DataFile', f.id)),
     ];
     const calls = await callsOf(stack, () =>
-      ok(stack, 'query($ids: [ID!]!, $first: ID!) { nodes(ids: $ids) { id } a: node(id: $first) { id } }', {
-        ids,
-        first: ids[0],
-      }),
+      ok(
+        stack,
+        'query($ids: [ID!]!, $first: ID!) { nodes(ids: $ids) { id } a: node(id: $first) { id } }',
+        {
+          ids,
+          first: ids[0],
+        },
+      ),
     );
     expect(calls).toEqual({ P7: users.length, P2: files.length });
   });

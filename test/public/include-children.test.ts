@@ -5,8 +5,8 @@
  * files. Expectations come from the sandbox's own rows (deduplicated here, in upstream order).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { walkBothWays, type WalkPage } from '../private/support.js';
+import { type Stack, startStack } from '../helpers/stack.js';
+import { type WalkPage, walkBothWays } from '../private/support.js';
 import { callsOf, coldCache, ok } from './support.js';
 
 let stack: Stack;
@@ -34,7 +34,10 @@ function typeWithDuplicates(): { id: number; rows: number[]; files: number[] } {
       store.updateFile(file);
     }
   }
-  const rows = store.publicIndexes().ofDataType(parent.id, true).map((f) => f.id);
+  const rows = store
+    .publicIndexes()
+    .ofDataType(parent.id, true)
+    .map((f) => f.id);
   return { id: parent.id, rows, files: [...new Set(rows)] };
 }
 
@@ -60,7 +63,14 @@ describe('DataType.dataFiles(includeChildren: true)', () => {
     const { id, rows, files } = typeWithDuplicates();
     expect(rows.length).toBeGreaterThan(files.length);
     await coldCache(stack);
-    const calls = await callsOf(stack, () => walkBothWays((args) => page(id, args), (n: Node) => n.databaseId, files, 37));
+    const calls = await callsOf(stack, () =>
+      walkBothWays(
+        (args) => page(id, args),
+        (n: Node) => n.databaseId,
+        files,
+        37,
+      ),
+    );
     // The whole list is read once (one consistent snapshot), then served from the cache; the
     // data type itself comes from the catalogue (P3), also read once.
     expect(calls).toEqual({ P3: 1, P5: 1 });

@@ -5,13 +5,16 @@
  * been called; without the look-ahead they would only be called once P1 answered.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 import { callsOf, coldCache } from './support.js';
 
 let stack: Stack;
 beforeAll(async () => {
   // Bare calls: the hung P1 must stay one call (production would retry it after the timeout).
-  stack = await startStack({ resilience: 'none', env: { UPSTREAM_HEADERS_TIMEOUT_MS: '400', UPSTREAM_BODY_TIMEOUT_MS: '400' } });
+  stack = await startStack({
+    resilience: 'none',
+    env: { UPSTREAM_HEADERS_TIMEOUT_MS: '400', UPSTREAM_BODY_TIMEOUT_MS: '400' },
+  });
 });
 afterAll(async () => {
   await stack?.close();
@@ -26,7 +29,9 @@ async function callsWhileP1Hangs(action: () => Promise<unknown>): Promise<Record
   stack.sandbox.setFaults({ rules: [{ route: 'P1', kind: 'hang', times: 1 }] });
   return callsOf(stack, async () => {
     await action();
-    await vi.waitFor(() => expect(stack.sandbox.calls()['P1'] ?? 0).toBeGreaterThan(0), { timeout: 10_000 });
+    await vi.waitFor(() => expect(stack.sandbox.calls().P1 ?? 0).toBeGreaterThan(0), {
+      timeout: 10_000,
+    });
   });
 }
 
@@ -36,7 +41,9 @@ const withRelations = (field: string) => `{ dataFiles(first: 5) { edges { node {
 describe('catalogue look-ahead', () => {
   it('calls P3 and P10 while the page itself is still pending', async () => {
     await coldCache(stack);
-    const calls = await callsWhileP1Hangs(() => stack.execute(withRelations('dataTypes { name } sourceProject { name }')));
+    const calls = await callsWhileP1Hangs(() =>
+      stack.execute(withRelations('dataTypes { name } sourceProject { name }')),
+    );
     expect(calls).toEqual({ P1: 1, P3: 1, P10: 1 });
   });
 

@@ -4,7 +4,7 @@
  * The shared cache is off here, so every page shows its true upstream cost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 import { callsOf, fails, ok } from './support.js';
 
 let stack: Stack;
@@ -17,7 +17,12 @@ afterAll(async () => {
 
 interface Page {
   totalCount: number;
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
   edges: { cursor: string; node: { databaseId: number } }[];
 }
 
@@ -33,7 +38,10 @@ function projectWithFiles(min: number, max: number) {
   return { id: project.id, files: idx.ofProject(project.id).map((f) => f.id) };
 }
 
-async function page(projectId: number, args: string): Promise<{ page: Page; calls: Record<string, number> }> {
+async function page(
+  projectId: number,
+  args: string,
+): Promise<{ page: Page; calls: Record<string, number> }> {
   let result: Page | undefined;
   const calls = await callsOf(stack, async () => {
     const data = await ok<{ project: { dataFiles: Page } }>(
@@ -82,7 +90,9 @@ describe('backward paging (last/before)', () => {
       pagesSeen.unshift(got);
       const seenCount = pagesSeen.flat().length;
       expect(p.totalCount).toBe(files.length);
-      expect(got).toEqual(files.slice(files.length - seenCount, files.length - seenCount + got.length));
+      expect(got).toEqual(
+        files.slice(files.length - seenCount, files.length - seenCount + got.length),
+      );
       expect(p.pageInfo.hasNextPage).toBe(before !== '');
       expect(p.pageInfo.hasPreviousPage).toBe(seenCount < files.length);
       // Without `before` the count is needed first (one extra call); afterwards one call a page.
@@ -100,7 +110,10 @@ describe('backward paging (last/before)', () => {
       return n > 2 && n < 40;
     });
     if (!user) throw new Error('no member with a few public files');
-    const files = store.publicIndexes().ofUser(user.id).map((f) => f.id);
+    const files = store
+      .publicIndexes()
+      .ofUser(user.id)
+      .map((f) => f.id);
     let p: Page | undefined;
     const calls = await callsOf(stack, async () => {
       const data = await ok<{ user: { dataFiles: Page } }>(
@@ -118,13 +131,24 @@ describe('backward paging (last/before)', () => {
     const all = stack.sandbox.store.publicIndexes().all.map((f) => f.id);
     let first: Page | undefined;
     const calls = await callsOf(stack, async () => {
-      first = (await ok<{ dataFiles: Page }>(stack, `{ dataFiles(first: 60) { ${PAGE} } }`)).dataFiles;
+      first = (await ok<{ dataFiles: Page }>(stack, `{ dataFiles(first: 60) { ${PAGE} } }`))
+        .dataFiles;
     });
     expect(calls).toEqual({ P1: 1 });
     if (!first) throw new Error('no page');
-    const second = (await ok<{ dataFiles: Page }>(stack, `{ dataFiles(first: 60, after: "${first.pageInfo.endCursor}") { ${PAGE} } }`)).dataFiles;
+    const second = (
+      await ok<{ dataFiles: Page }>(
+        stack,
+        `{ dataFiles(first: 60, after: "${first.pageInfo.endCursor}") { ${PAGE} } }`,
+      )
+    ).dataFiles;
     expect(second.edges.map((e) => e.node.databaseId)).toEqual(all.slice(60, 120));
-    const back = (await ok<{ dataFiles: Page }>(stack, `{ dataFiles(last: 30, before: "${second.pageInfo.startCursor}") { ${PAGE} } }`)).dataFiles;
+    const back = (
+      await ok<{ dataFiles: Page }>(
+        stack,
+        `{ dataFiles(last: 30, before: "${second.pageInfo.startCursor}") { ${PAGE} } }`,
+      )
+    ).dataFiles;
     expect(back.edges.map((e) => e.node.databaseId)).toEqual(all.slice(30, 60));
     expect(back.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: true });
   });
@@ -133,7 +157,8 @@ describe('backward paging (last/before)', () => {
 describe('paging errors', () => {
   it('rejects invalid cursors, first with last, negative and too large sizes', async () => {
     const { id } = projectWithFiles(1, 600);
-    const q = (args: string) => `{ project(databaseId: ${id}) { dataFiles(${args}) { totalCount } } }`;
+    const q = (args: string) =>
+      `{ project(databaseId: ${id}) { dataFiles(${args}) { totalCount } } }`;
     const bad = await fails(stack, q('first: 5, after: "bm90LWEtY3Vyc29y"'), 'BAD_USER_INPUT');
     expect(bad.errors?.[0]?.message).toMatch(/`after` is not a valid cursor/);
     await fails(stack, q('last: 5, before: "%%%"'), 'BAD_USER_INPUT');

@@ -3,7 +3,7 @@
  * really filters (production ignores list filters), compared with the sandbox's own data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 import { callsOf, fails, nodes, ok } from './support.js';
 
 let stack: Stack;
@@ -31,7 +31,14 @@ function busyProject() {
 describe('Project relations', () => {
   it('dataFiles (P12), publicMembers (P13), registeredDataTypes and requestedSources', async () => {
     const project = busyProject();
-    const data = await ok<{ project: { dataFiles: Ids; publicMembers: { totalCount: number; edges: { node: { username: string } }[] }; registeredDataTypes: { databaseId: number }[]; requestedSources: { databaseId: number }[] } }>(
+    const data = await ok<{
+      project: {
+        dataFiles: Ids;
+        publicMembers: { totalCount: number; edges: { node: { username: string } }[] };
+        registeredDataTypes: { databaseId: number }[];
+        requestedSources: { databaseId: number }[];
+      };
+    }>(
       stack,
       `{ project(databaseId: ${project.id}) {
           dataFiles(first: 7) { totalCount edges { node { databaseId } } }
@@ -43,8 +50,14 @@ describe('Project relations', () => {
     expect(ids(data.project.dataFiles)).toEqual(files.slice(0, 7).map((f) => f.id));
     const members = store().visibleMembers(project.id);
     expect(data.project.publicMembers.totalCount).toBe(members.length);
-    expect(nodes(data.project.publicMembers).map((u) => u.username).sort()).toEqual(members.map((u) => u.username).sort());
-    expect(data.project.registeredDataTypes.map((d) => d.databaseId)).toEqual(project.registeredDatatypes);
+    expect(
+      nodes(data.project.publicMembers)
+        .map((u) => u.username)
+        .sort(),
+    ).toEqual(members.map((u) => u.username).sort());
+    expect(data.project.registeredDataTypes.map((d) => d.databaseId)).toEqual(
+      project.registeredDatatypes,
+    );
     const publicSources = project.requestedSources.filter((id) => store().project(id)?.approved);
     expect(data.project.requestedSources.map((p) => p.databaseId)).toEqual(publicSources);
   });
@@ -54,7 +67,11 @@ describe('User relations', () => {
   it('dataFiles (P8) and projects (P9)', async () => {
     const user = store()
       .publicMembers()
-      .find((u) => store().publicIndexes().ofUser(u.id).length > 3 && store().projectsOfUser(u.id).length > 1);
+      .find(
+        (u) =>
+          store().publicIndexes().ofUser(u.id).length > 3 &&
+          store().projectsOfUser(u.id).length > 1,
+      );
     if (!user) throw new Error('no busy member');
     const data = await ok<{ user: { dataFiles: Ids; projects: Ids } }>(
       stack,
@@ -73,7 +90,9 @@ describe('User relations', () => {
 
 describe('DataType.dataFiles (P5)', () => {
   it('lists the files of a type, and with includeChildren those of its descendants', async () => {
-    const parent = store().listDataTypes().find((d) => d.children.length > 0 && d.parent === null);
+    const parent = store()
+      .listDataTypes()
+      .find((d) => d.children.length > 0 && d.parent === null);
     if (!parent) throw new Error('no parent data type');
     const data = await ok<{ dataType: { own: Ids; tree: Ids } }>(
       stack,
@@ -96,7 +115,9 @@ describe('Query.dataFiles(filter)', () => {
   it('routes each filter to the list that really filters, one upstream call each', async () => {
     const project = busyProject();
     const type = store().listDataTypes()[4];
-    const user = store().publicMembers().find((u) => store().publicIndexes().ofUser(u.id).length > 0);
+    const user = store()
+      .publicMembers()
+      .find((u) => store().publicIndexes().ofUser(u.id).length > 0);
     if (!type || !user) throw new Error('sandbox too small');
     let data: { p: Ids; t: Ids; c: Ids; u: Ids } | undefined;
     const calls = await callsOf(stack, async () => {
@@ -112,29 +133,68 @@ describe('Query.dataFiles(filter)', () => {
     });
     if (!data) throw new Error('no data');
     const idx = store().publicIndexes();
-    expect([data.p.totalCount, ids(data.p)]).toEqual([idx.ofProject(project.id).length, idx.ofProject(project.id).slice(0, 3).map((f) => f.id)]);
-    expect([data.t.totalCount, ids(data.t)]).toEqual([idx.ofDataType(type.id, false).length, idx.ofDataType(type.id, false).slice(0, 3).map((f) => f.id)]);
+    expect([data.p.totalCount, ids(data.p)]).toEqual([
+      idx.ofProject(project.id).length,
+      idx
+        .ofProject(project.id)
+        .slice(0, 3)
+        .map((f) => f.id),
+    ]);
+    expect([data.t.totalCount, ids(data.t)]).toEqual([
+      idx.ofDataType(type.id, false).length,
+      idx
+        .ofDataType(type.id, false)
+        .slice(0, 3)
+        .map((f) => f.id),
+    ]);
     expect(data.c.totalCount).toBe(new Set(idx.ofDataType(type.id, true).map((f) => f.id)).size);
-    expect([data.u.totalCount, ids(data.u)]).toEqual([idx.ofUser(user.id).length, idx.ofUser(user.id).slice(0, 3).map((f) => f.id)]);
+    expect([data.u.totalCount, ids(data.u)]).toEqual([
+      idx.ofUser(user.id).length,
+      idx
+        .ofUser(user.id)
+        .slice(0, 3)
+        .map((f) => f.id),
+    ]);
     expect(calls).toEqual({ P12: 1, P5: 2, P8: 1 });
   });
 
   it('rejects filter combinations no single upstream list serves', async () => {
-    const res = await fails(stack, '{ dataFiles(filter: { projectId: 1, username: "a" }) { totalCount } }', 'BAD_USER_INPUT');
+    const res = await fails(
+      stack,
+      '{ dataFiles(filter: { projectId: 1, username: "a" }) { totalCount } }',
+      'BAD_USER_INPUT',
+    );
     expect(res.errors?.[0]?.message).toMatch(/not projectId and username/);
-    await fails(stack, '{ dataFiles(filter: { projectId: 1, dataTypeId: 2 }) { totalCount } }', 'BAD_USER_INPUT');
-    await fails(stack, '{ dataFiles(filter: { includeChildren: true }) { totalCount } }', 'BAD_USER_INPUT');
-    await fails(stack, '{ dataFiles(filter: { username: "not a name" }) { totalCount } }', 'BAD_USER_INPUT');
+    await fails(
+      stack,
+      '{ dataFiles(filter: { projectId: 1, dataTypeId: 2 }) { totalCount } }',
+      'BAD_USER_INPUT',
+    );
+    await fails(
+      stack,
+      '{ dataFiles(filter: { includeChildren: true }) { totalCount } }',
+      'BAD_USER_INPUT',
+    );
+    await fails(
+      stack,
+      '{ dataFiles(filter: { username: "not a name" }) { totalCount } }',
+      'BAD_USER_INPUT',
+    );
   });
 
   it('answers NOT_FOUND for unknown parents, confirming the upstream 500 with the detail endpoint', async () => {
-    const unapproved = store().listProjects().find((p) => !p.approved);
+    const unapproved = store()
+      .listProjects()
+      .find((p) => !p.approved);
     if (!unapproved) throw new Error('no unapproved project');
     const cases: [string, Record<string, number>][] = [
       ['{ dataFiles(filter: { projectId: 424242 }) { totalCount } }', { P12: 1, P11: 1 }],
       [`{ dataFiles(filter: { projectId: ${unapproved.id} }) { totalCount } }`, { P12: 1, P11: 1 }],
       ['{ dataFiles(filter: { dataTypeId: 424242 }) { totalCount } }', { P5: 1, P4: 1 }],
-      ['{ dataFiles(filter: { username: "nobody_at_all_here" }) { totalCount } }', { P8: 1, P7: 1 }],
+      [
+        '{ dataFiles(filter: { username: "nobody_at_all_here" }) { totalCount } }',
+        { P8: 1, P7: 1 },
+      ],
     ];
     for (const [query, expectedCalls] of cases) {
       const calls = await callsOf(stack, async () => {

@@ -2,7 +2,7 @@
  * Every root field of the public graph against the sandbox, compared with the sandbox's own data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 import { fails, nodes, ok, toGlobalId } from './support.js';
 
 let stack: Stack;
@@ -41,13 +41,14 @@ interface FileResult {
 
 describe('Query.dataFiles and Query.dataFile', () => {
   it('lists public files in upstream order with the total count, 20 by default', async () => {
-    const data = await ok<{ dataFiles: { totalCount: number; edges: { node: { databaseId: number } }[] } }>(
-      stack,
-      '{ dataFiles { totalCount edges { node { databaseId } } } }',
-    );
+    const data = await ok<{
+      dataFiles: { totalCount: number; edges: { node: { databaseId: number } }[] };
+    }>(stack, '{ dataFiles { totalCount edges { node { databaseId } } } }');
     const all = store().publicIndexes().all;
     expect(data.dataFiles.totalCount).toBe(all.length);
-    expect(nodes(data.dataFiles).map((f) => f.databaseId)).toEqual(all.slice(0, 20).map((f) => f.id));
+    expect(nodes(data.dataFiles).map((f) => f.databaseId)).toEqual(
+      all.slice(0, 20).map((f) => f.id),
+    );
   });
 
   it('returns one public file with every field and relation', async () => {
@@ -63,12 +64,18 @@ describe('Query.dataFiles and Query.dataFile', () => {
     expect(got.basename).toBe(file.basename);
     expect(new Date(got.created).getTime()).toBe(new Date(file.created).getTime());
     expect(got.metadata).toEqual(file.metadata);
-    expect(got.description).toBe(typeof file.metadata.description === 'string' ? file.metadata.description : null);
+    expect(got.description).toBe(
+      typeof file.metadata.description === 'string' ? file.metadata.description : null,
+    );
     expect(got.dataTypes.map((d) => d.databaseId)).toEqual(file.datatypes);
     expect(got.sourceProject?.databaseId).toBe(file.projectId);
     expect(got.source).toBeNull();
     // The download link points back at the configured upstream (the sandbox), not production.
-    expect(got.downloadUrl.startsWith(`${stack.sandbox.url}/data-management/datafile-download/${file.id}/?key=`)).toBe(true);
+    expect(
+      got.downloadUrl.startsWith(
+        `${stack.sandbox.url}/data-management/datafile-download/${file.id}/?key=`,
+      ),
+    ).toBe(true);
     const owner = store().user(file.userId);
     const hidden = store().membership(file.projectId, file.userId)?.visible === false;
     expect(got.user?.username ?? null).toBe(hidden ? null : owner?.username);
@@ -96,7 +103,9 @@ describe('Query.dataFiles and Query.dataFile', () => {
 
 describe('Query.projects and Query.project', () => {
   it('lists the approved projects by name, all serializer fields camelCased', async () => {
-    const data = await ok<{ projects: { totalCount: number; edges: { node: Record<string, unknown> }[] } }>(
+    const data = await ok<{
+      projects: { totalCount: number; edges: { node: Record<string, unknown> }[] };
+    }>(
       stack,
       `{ projects(first: 100) { totalCount edges { node { id databaseId name slug idLabel type active approved
         authorizedMembers badgeImage contactEmail infoUrl isAcademicOrNonprofit isStudy leader organization
@@ -123,7 +132,10 @@ describe('Query.projects and Query.project', () => {
   });
 
   it('filters the held set exactly (active, nameContains) and pages it', async () => {
-    const data = await ok<{ a: { totalCount: number }; n: { totalCount: number; edges: { node: { name: string } }[] } }>(
+    const data = await ok<{
+      a: { totalCount: number };
+      n: { totalCount: number; edges: { node: { name: string } }[] };
+    }>(
       stack,
       '{ a: projects(filter: { active: false }) { totalCount } n: projects(first: 2, filter: { nameContains: "STUDY" }) { totalCount edges { node { name } } } }',
     );
@@ -136,10 +148,15 @@ describe('Query.projects and Query.project', () => {
   it('returns one project; NOT_FOUND for unknown and unapproved ids', async () => {
     const sample = approvedByName()[3];
     if (!sample) throw new Error('no projects');
-    const data = await ok<{ project: { name: string } }>(stack, `{ project(databaseId: ${sample.id}) { name } }`);
+    const data = await ok<{ project: { name: string } }>(
+      stack,
+      `{ project(databaseId: ${sample.id}) { name } }`,
+    );
     expect(data.project.name).toBe(sample.name);
     await fails(stack, '{ project(databaseId: 987654) { name } }', 'NOT_FOUND');
-    const unapproved = store().listProjects().find((p) => !p.approved);
+    const unapproved = store()
+      .listProjects()
+      .find((p) => !p.approved);
     if (!unapproved) throw new Error('sandbox has no unapproved project');
     await fails(stack, `{ project(databaseId: ${unapproved.id}) { name } }`, 'NOT_FOUND');
   });
@@ -147,13 +164,18 @@ describe('Query.projects and Query.project', () => {
 
 describe('Query.dataTypes and Query.dataType', () => {
   it('lists every data type by id, with filters served exactly', async () => {
-    const data = await ok<{ all: { totalCount: number; edges: { node: { databaseId: number } }[] }; up: { totalCount: number } }>(
+    const data = await ok<{
+      all: { totalCount: number; edges: { node: { databaseId: number } }[] };
+      up: { totalCount: number };
+    }>(
       stack,
       '{ all: dataTypes(first: 100) { totalCount edges { node { databaseId } } } up: dataTypes(filter: { uploadable: true }) { totalCount } }',
     );
     const types = store().listDataTypes();
     expect(data.all.totalCount).toBe(types.length);
-    expect(nodes(data.all).map((d) => d.databaseId)).toEqual(types.map((d) => d.id).sort((a, b) => a - b));
+    expect(nodes(data.all).map((d) => d.databaseId)).toEqual(
+      types.map((d) => d.id).sort((a, b) => a - b),
+    );
     expect(data.up.totalCount).toBe(types.filter((d) => d.uploadable).length);
   });
 
@@ -164,38 +186,56 @@ describe('Query.dataTypes and Query.dataType', () => {
       stack,
       `{ dataTypes(first: 100, filter: { sourceProjectId: ${project.id} }) { edges { node { databaseId } } } }`,
     );
-    expect(nodes(data.dataTypes).map((d) => d.databaseId)).toEqual([...project.registeredDatatypes].sort((a, b) => a - b));
+    expect(nodes(data.dataTypes).map((d) => d.databaseId)).toEqual(
+      [...project.registeredDatatypes].sort((a, b) => a - b),
+    );
   });
 
   it('returns one data type with its tree and public source projects; NOT_FOUND when unknown', async () => {
-    const child = store().listDataTypes().find((d) => d.parent !== null);
+    const child = store()
+      .listDataTypes()
+      .find((d) => d.parent !== null);
     if (!child || child.parent === null) throw new Error('no child data type');
-    const data = await ok<{ dataType: Record<string, unknown> & { parent: { databaseId: number; children: { databaseId: number }[] }; sourceProjects: { databaseId: number }[] } }>(
+    const data = await ok<{
+      dataType: Record<string, unknown> & {
+        parent: { databaseId: number; children: { databaseId: number }[] };
+        sourceProjects: { databaseId: number }[];
+      };
+    }>(
       stack,
       `{ dataType(databaseId: ${child.id}) { id name description details uploadable
          parent { databaseId children { databaseId } } sourceProjects { databaseId } } }`,
     );
-    expect(data.dataType).toMatchObject({ id: toGlobalId('DataType', child.id), name: child.name, uploadable: child.uploadable });
+    expect(data.dataType).toMatchObject({
+      id: toGlobalId('DataType', child.id),
+      name: child.name,
+      uploadable: child.uploadable,
+    });
     expect(data.dataType.parent.databaseId).toBe(child.parent);
-    expect(data.dataType.parent.children.map((c) => c.databaseId)).toEqual(store().dataType(child.parent)?.children);
+    expect(data.dataType.parent.children.map((c) => c.databaseId)).toEqual(
+      store().dataType(child.parent)?.children,
+    );
     const publicSources = store()
       .projectsRegistering(child.id)
       .filter((p) => p.approved)
       .map((p) => p.id);
-    expect(data.dataType.sourceProjects.map((p) => p.databaseId).sort()).toEqual(publicSources.sort());
+    expect(data.dataType.sourceProjects.map((p) => p.databaseId).sort()).toEqual(
+      publicSources.sort(),
+    );
     await fails(stack, '{ dataType(databaseId: 4242) { name } }', 'NOT_FOUND');
   });
 });
 
 describe('Query.users and Query.user', () => {
   it('lists public members by username', async () => {
-    const data = await ok<{ users: { totalCount: number; edges: { node: { username: string } }[] } }>(
-      stack,
-      '{ users(first: 5) { totalCount edges { node { username } } } }',
-    );
+    const data = await ok<{
+      users: { totalCount: number; edges: { node: { username: string } }[] };
+    }>(stack, '{ users(first: 5) { totalCount edges { node { username } } } }');
     const members = store().publicMembers();
     expect(data.users.totalCount).toBe(members.length);
-    expect(nodes(data.users).map((u) => u.username)).toEqual(members.slice(0, 5).map((u) => u.username));
+    expect(nodes(data.users).map((u) => u.username)).toEqual(
+      members.slice(0, 5).map((u) => u.username),
+    );
   });
 
   it('returns one member; NOT_FOUND when unknown; BAD_USER_INPUT for an impossible username', async () => {
@@ -250,7 +290,9 @@ describe('Query.node and Query.nodes', () => {
   });
 
   it('answers null for ids that name nothing visible, and keeps the others', async () => {
-    const unapproved = store().listProjects().find((p) => !p.approved);
+    const unapproved = store()
+      .listProjects()
+      .find((p) => !p.approved);
     const project = approvedByName()[0];
     if (!unapproved || !project) throw new Error('sandbox too small');
     const ids = [

@@ -8,7 +8,12 @@ import type { Stack } from '../helpers/stack.js';
 export type Json = Record<string, unknown>;
 
 /** Runs an operation that must succeed; returns its data. */
-export async function ok<T = Json>(stack: Stack, query: string, variables?: Json, token?: string): Promise<T> {
+export async function ok<T = Json>(
+  stack: Stack,
+  query: string,
+  variables?: Json,
+  token?: string,
+): Promise<T> {
   const res = await stack.execute<T>(query, variables, token === undefined ? {} : { token });
   expect(res.errors, res.text.slice(0, 500)).toBeUndefined();
   expect(res.data).toBeTruthy();
@@ -16,7 +21,13 @@ export async function ok<T = Json>(stack: Stack, query: string, variables?: Json
 }
 
 /** Runs an operation that must fail with exactly `code` (once); returns the whole result. */
-export async function fails(stack: Stack, query: string, code: string, variables?: Json, token?: string) {
+export async function fails(
+  stack: Stack,
+  query: string,
+  code: string,
+  variables?: Json,
+  token?: string,
+) {
   const res = await stack.execute<Json>(query, variables, token === undefined ? {} : { token });
   expect(res.errors, res.text.slice(0, 500)).toBeDefined();
   const codes = (res.errors ?? []).map((e) => e.extensions?.code);
@@ -28,7 +39,10 @@ export async function fails(stack: Stack, query: string, code: string, variables
 }
 
 /** Upstream calls (by route id) an action made, from the sandbox's counters. */
-export async function callsOf(stack: Stack, action: () => Promise<unknown>): Promise<Record<string, number>> {
+export async function callsOf(
+  stack: Stack,
+  action: () => Promise<unknown>,
+): Promise<Record<string, number>> {
   stack.sandbox.resetCalls();
   await action();
   return { ...stack.sandbox.calls() };

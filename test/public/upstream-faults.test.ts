@@ -5,7 +5,7 @@
  * or a log line.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
+import { findSecrets, type Stack, startStack } from '../helpers/stack.js';
 import { callsOf, coldCache, fails, ok } from './support.js';
 
 /** Obviously fake, and sent on every request of this file: it must never come back. */
@@ -16,7 +16,10 @@ const bodies: string[] = [];
 beforeAll(async () => {
   // Short timeouts so that a hanging upstream fails fast (no timing is asserted). Bare calls:
   // this file maps ONE failed call to its code; retries of the same faults are test/resilience's.
-  stack = await startStack({ resilience: 'none', env: { UPSTREAM_HEADERS_TIMEOUT_MS: '400', UPSTREAM_BODY_TIMEOUT_MS: '400' } });
+  stack = await startStack({
+    resilience: 'none',
+    env: { UPSTREAM_HEADERS_TIMEOUT_MS: '400', UPSTREAM_BODY_TIMEOUT_MS: '400' },
+  });
 });
 afterEach(() => {
   stack.sandbox.clearFaults();
@@ -58,11 +61,11 @@ describe('faults behind relations and nested lists', () => {
   it('a failing held list fails the relation fields, not silently empties them', async () => {
     await coldCache(stack);
     stack.sandbox.setFaults({ rules: [{ route: 'P3', kind: 'status', status: 500 }] });
-    const res = await stack.execute<{ dataFiles: { edges: { node: { dataTypes: unknown } | null }[] } | null }>(
-      '{ dataFiles(first: 2) { edges { node { databaseId dataTypes { name } } } } }',
-      undefined,
-      { token: FAKE_TOKEN },
-    );
+    const res = await stack.execute<{
+      dataFiles: { edges: { node: { dataTypes: unknown } | null }[] } | null;
+    }>('{ dataFiles(first: 2) { edges { node { databaseId dataTypes { name } } } } }', undefined, {
+      token: FAKE_TOKEN,
+    });
     bodies.push(res.text);
     expect(res.errors?.map((e) => e.extensions?.code)).toContain('UPSTREAM_ERROR');
     expect(res.errors?.every((e) => e.path?.includes('dataTypes'))).toBe(true);
@@ -74,7 +77,10 @@ describe('faults behind relations and nested lists', () => {
     if (!project) throw new Error('no project');
     stack.sandbox.setFaults({ rules: [{ route: 'P12', kind: 'status', status: 500 }] });
     const calls = await callsOf(stack, () =>
-      failsWith(`{ dataFiles(first: 2, filter: { projectId: ${project.id} }) { totalCount } }`, 'UPSTREAM_ERROR'),
+      failsWith(
+        `{ dataFiles(first: 2, filter: { projectId: ${project.id} }) { totalCount } }`,
+        'UPSTREAM_ERROR',
+      ),
     );
     expect(calls).toEqual({ P12: 1, P11: 1 });
   });
@@ -87,7 +93,10 @@ describe('faults behind relations and nested lists', () => {
         { route: 'P7', kind: 'status', status: 503 },
       ],
     });
-    await failsWith('{ dataFiles(filter: { username: "anyone_at_all" }) { totalCount } }', 'UPSTREAM_UNAVAILABLE');
+    await failsWith(
+      '{ dataFiles(filter: { username: "anyone_at_all" }) { totalCount } }',
+      'UPSTREAM_UNAVAILABLE',
+    );
   });
 });
 

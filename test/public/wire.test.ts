@@ -3,18 +3,18 @@
  * on bodies shaped like the production captures, including the quirks.
  */
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/errors.js';
 import {
   idFromLink,
+  profileUrlFor,
   rebaseDownloadUrl,
   toDataType,
   toListPage,
   toProject,
   toPublicDataFile,
-  profileUrlFor,
   toPublicUser,
 } from '../../src/datasources/wire.js';
 import { FileDates, instantOf } from '../../src/datasources/wire-dates.js';
+import { GatewayError } from '../../src/errors.js';
 
 const BASE = 'http://127.0.0.1:8100';
 
@@ -52,14 +52,28 @@ describe('toPublicDataFile', () => {
     expect(file?.dates.createdAt).toBe('2016-02-09T01:36:08.377335Z');
     expect(file?.dates.metadataDates).toEqual({ creation: null, start: null, end: null });
     const dated = toPublicDataFile(
-      { ...CAPTURED_FILE, created: 'not a date', metadata: { start_date: '2019-01', end_date: 5, creation_date: 'soon' } },
+      {
+        ...CAPTURED_FILE,
+        created: 'not a date',
+        metadata: { start_date: '2019-01', end_date: 5, creation_date: 'soon' },
+      },
       BASE,
     );
     expect(dated?.dates.createdAt).toBeNull();
     expect(dated?.dates.metadataDates).toEqual({
       creation: { text: 'soon' },
-      start: { text: '2019-01', precision: 'MONTH', utcOffset: null, instant: '2019-01-01T00:00:00.000Z' },
-      end: { text: '5', precision: 'SECOND', utcOffset: '+00:00', instant: '1970-01-01T00:00:05.000Z' },
+      start: {
+        text: '2019-01',
+        precision: 'MONTH',
+        utcOffset: null,
+        instant: '2019-01-01T00:00:00.000Z',
+      },
+      end: {
+        text: '5',
+        precision: 'SECOND',
+        utcOffset: '+00:00',
+        instant: '1970-01-01T00:00:05.000Z',
+      },
     });
   });
 
@@ -72,8 +86,9 @@ describe('toPublicDataFile', () => {
     const hidden = { ...CAPTURED_FILE, user: { id: null, name: null, username: null } };
     expect(toPublicDataFile(hidden, BASE)?.user).toBeNull();
     expect(toPublicDataFile({}, BASE)).toBeNull();
-    const page = toListPage({ count: 3, next: null, previous: null, results: [CAPTURED_FILE, {}, hidden] }, (i) =>
-      toPublicDataFile(i, BASE),
+    const page = toListPage(
+      { count: 3, next: null, previous: null, results: [CAPTURED_FILE, {}, hidden] },
+      (i) => toPublicDataFile(i, BASE),
     );
     expect(page.totalCount).toBe(3);
     expect(page.items).toHaveLength(2);
@@ -98,35 +113,86 @@ describe('links and other shapes', () => {
   });
 
   it('rebases only the origin of a download link', () => {
-    expect(rebaseDownloadUrl('https://www.openhumans.org/data-management/datafile-download/1/?key=k', 'http://localhost:9/x')).toBe(
-      'http://localhost:9/data-management/datafile-download/1/?key=k',
-    );
+    expect(
+      rebaseDownloadUrl(
+        'https://www.openhumans.org/data-management/datafile-download/1/?key=k',
+        'http://localhost:9/x',
+      ),
+    ).toBe('http://localhost:9/data-management/datafile-download/1/?key=k');
     expect(rebaseDownloadUrl('not a url', BASE)).toBe('not a url');
   });
 
   it('maps a §5.2 project with relative links and an enum type', () => {
     const project = toProject({
-      active: true, approved: true, authorized_members: 12, badge_image: null, contact_email: 'x@example.org',
-      id: 128, id_label: 'direct-sharing-128', info_url: '', is_academic_or_nonprofit: true, is_study: false,
-      leader: 'L', long_description: 'long', name: 'Example', organization: 'Org',
+      active: true,
+      approved: true,
+      authorized_members: 12,
+      badge_image: null,
+      contact_email: 'x@example.org',
+      id: 128,
+      id_label: 'direct-sharing-128',
+      info_url: '',
+      is_academic_or_nonprofit: true,
+      is_study: false,
+      leader: 'L',
+      long_description: 'long',
+      name: 'Example',
+      organization: 'Org',
       registered_datatypes: ['/api/public/datatype/3/', '/api/public/datatype/9/'],
-      requested_sources: ['/api/public/project/70/'], request_sources_access: ['direct-sharing-70'],
-      request_username_access: false, returned_data_description: 'r', short_description: 's', slug: 'example',
+      requested_sources: ['/api/public/project/70/'],
+      request_sources_access: ['direct-sharing-70'],
+      request_username_access: false,
+      returned_data_description: 'r',
+      short_description: 's',
+      slug: 'example',
       type: 'oauth2',
     });
-    expect(project).toMatchObject({ databaseId: 128, registeredDataTypeIds: [3, 9], requestedSourceIds: [70], type: 'oauth2', badgeImage: null });
+    expect(project).toMatchObject({
+      databaseId: 128,
+      registeredDataTypeIds: [3, 9],
+      requestedSourceIds: [70],
+      type: 'oauth2',
+      badgeImage: null,
+    });
     expect(toProject({ id: 1, name: 'n', type: 'something-new' }).type).toBeNull();
   });
 
   it('maps §5.3 data types and §5.4 members', () => {
     expect(
-      toDataType({ id: 4, name: 'Genome', parent: null, children: [5, 6], description: 'd', details: '', uploadable: true, source_projects: ['/api/public/project/128/'] }),
-    ).toEqual({ databaseId: 4, name: 'Genome', parentId: null, childIds: [5, 6], description: 'd', details: '', uploadable: true, sourceProjectIds: [128] });
-    expect(toPublicUser({ name: 'N', profile_url: 'https://www.openhumans.org/member/n_1/', username: 'n_1' })).toEqual({
-      username: 'n_1', name: 'N',
+      toDataType({
+        id: 4,
+        name: 'Genome',
+        parent: null,
+        children: [5, 6],
+        description: 'd',
+        details: '',
+        uploadable: true,
+        source_projects: ['/api/public/project/128/'],
+      }),
+    ).toEqual({
+      databaseId: 4,
+      name: 'Genome',
+      parentId: null,
+      childIds: [5, 6],
+      description: 'd',
+      details: '',
+      uploadable: true,
+      sourceProjectIds: [128],
+    });
+    expect(
+      toPublicUser({
+        name: 'N',
+        profile_url: 'https://www.openhumans.org/member/n_1/',
+        username: 'n_1',
+      }),
+    ).toEqual({
+      username: 'n_1',
+      name: 'N',
     });
     // The one builder of profile links gives production's own URL against production.
-    expect(profileUrlFor('n_1', 'https://www.openhumans.org')).toBe('https://www.openhumans.org/member/n_1/');
+    expect(profileUrlFor('n_1', 'https://www.openhumans.org')).toBe(
+      'https://www.openhumans.org/member/n_1/',
+    );
     expect(() => toPublicUser({ name: 'N' })).toThrow(GatewayError);
   });
 });
@@ -143,7 +209,19 @@ describe('instantOf (typed metadata never throws)', () => {
   });
 
   it('answers null for anything else', () => {
-    for (const v of [undefined, null, Number.NaN, '', 'yesterday', '1', '2019-02-31', '2019-13-01', '2019-01-01T25:00:00Z', {}, ['2019-01-01']]) {
+    for (const v of [
+      undefined,
+      null,
+      Number.NaN,
+      '',
+      'yesterday',
+      '1',
+      '2019-02-31',
+      '2019-13-01',
+      '2019-01-01T25:00:00Z',
+      {},
+      ['2019-01-01'],
+    ]) {
       expect(instantOf(v), JSON.stringify(v)).toBeNull();
     }
   });

@@ -7,7 +7,7 @@ import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 import { deliverUntil } from './support.js';
 
 const SUBSCRIPTION = 'subscription { memberDeauthorized { projectMemberId } }';
@@ -28,13 +28,25 @@ afterAll(async () => {
 
 describe('graphql-sse client', () => {
   it('distinct connections mode: subscribes with Authorization and receives the event', async () => {
-    const client = createClient({ url: `${base}/graphql`, headers: { authorization: `Bearer ${sandbox.masterToken}` }, retryAttempts: 0 });
+    const client = createClient({
+      url: `${base}/graphql`,
+      headers: { authorization: `Bearer ${sandbox.masterToken}` },
+      retryAttempts: 0,
+    });
     try {
       const iterator = client.iterate<Event>({ query: SUBSCRIPTION })[Symbol.asyncIterator]();
       const pmi = Object.keys(sandbox.memberTokens).sort()[4] ?? '';
       const deliver = async () => {
         const body = `{"project_member_id": "${pmi}", "erasure_requested": false, "timestamp": "${new Date().toISOString().replace('Z', '000+00:00')}"}`;
-        expect((await stack.fetch('/webhooks/openhumans/deauthorize', { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(200);
+        expect(
+          (
+            await stack.fetch('/webhooks/openhumans/deauthorize', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body,
+            })
+          ).status,
+        ).toBe(200);
       };
       const first = deliverUntil(iterator.next(), deliver);
       const result = await first;
@@ -63,10 +75,18 @@ describe('graphql-sse client', () => {
     }
     const response = (caught as { response?: Response } | undefined)?.response;
     expect(response?.status).toBe(406);
-    const raw = await fetch(`${base}/graphql`, { method: 'PUT', headers: { accept: 'text/plain' } });
+    const raw = await fetch(`${base}/graphql`, {
+      method: 'PUT',
+      headers: { accept: 'text/plain' },
+    });
     expect(raw.status).toBe(406);
-    const json = (await raw.json()) as { errors: { message: string; extensions: { code: string; transport: string } }[] };
-    expect(json.errors[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', transport: 'graphql-sse-single-connection' });
+    const json = (await raw.json()) as {
+      errors: { message: string; extensions: { code: string; transport: string } }[];
+    };
+    expect(json.errors[0]?.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      transport: 'graphql-sse-single-connection',
+    });
     expect(json.errors[0]?.message).toContain('graphql-transport-ws');
     expect(stack.upstreamCalls.length).toBe(before);
   });
@@ -86,14 +106,22 @@ describe('Apollo Client multipart HTTP subscriptions', () => {
     });
     expect(res.status).toBe(406);
     expect(res.headers.get('content-type')).toContain('application/json');
-    const json = (await res.json()) as { errors: { extensions: { code: string; transport: string } }[] };
-    expect(json.errors[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', transport: 'multipart-subscription' });
+    const json = (await res.json()) as {
+      errors: { extensions: { code: string; transport: string } }[];
+    };
+    expect(json.errors[0]?.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      transport: 'multipart-subscription',
+    });
   });
 
   it('still serve queries to a multipart-accepting client', async () => {
     const res = await fetch(`${base}/graphql`, {
       method: 'POST',
-      headers: { accept: 'multipart/mixed;subscriptionSpec=1.0,application/json', 'content-type': 'application/json' },
+      headers: {
+        accept: 'multipart/mixed;subscriptionSpec=1.0,application/json',
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ query: '{ __typename }' }),
     });
     expect(res.status).toBe(200);

@@ -1,8 +1,8 @@
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createClient } from 'graphql-ws';
 import type { Client, ClientOptions } from 'graphql-ws';
+import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Config } from '../../src/config/index.js';
 import { GRAPHQL_ENDPOINT, maskError } from '../../src/gateway.js';
@@ -29,13 +29,19 @@ export async function listenWithWebSockets(
   rateLimit?: Config['rateLimit'] & { trustProxy?: boolean },
 ): Promise<WsServer> {
   const server = createServer(stack.gateway);
-  const { trustProxy = false, ...rates } = rateLimit ?? { ...stack.config.rateLimit, trustProxy: false };
+  const { trustProxy = false, ...rates } = rateLimit ?? {
+    ...stack.config.rateLimit,
+    trustProxy: false,
+  };
   const config: Config = {
     ...stack.config,
     websocket: { ...stack.config.websocket, ...websocket },
     rateLimit: rates,
     // trustProxy: the direct peer (loopback here) is a trusted proxy, one hop.
-    security: { ...stack.config.security, ...(trustProxy ? { trustProxy: { kind: 'hops', hops: 1 } as const } : {}) },
+    security: {
+      ...stack.config.security,
+      ...(trustProxy ? { trustProxy: { kind: 'hops', hops: 1 } as const } : {}),
+    },
   };
   const endpoint = attachWebSocketEndpoint(server, stack.gateway, {
     path: GRAPHQL_ENDPOINT,
@@ -60,13 +66,23 @@ export async function listenWithWebSockets(
 }
 
 /** A graphql-ws client that does not retry (a refusal is the answer under test). */
-export function wsClient(url: string, options: Partial<ClientOptions> = {}, headers: Record<string, string> = {}): Client {
+export function wsClient(
+  url: string,
+  options: Partial<ClientOptions> = {},
+  headers: Record<string, string> = {},
+): Client {
   class HeaderSocket extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
       super(address, protocols, { headers });
     }
   }
-  return createClient({ url, webSocketImpl: HeaderSocket, retryAttempts: 0, lazy: true, ...options });
+  return createClient({
+    url,
+    webSocketImpl: HeaderSocket,
+    retryAttempts: 0,
+    lazy: true,
+    ...options,
+  });
 }
 
 /** Collects an operation's results until it completes or errors (never more than `max`). */
@@ -74,8 +90,17 @@ export async function collect<T = Record<string, unknown>>(
   client: Client,
   query: string,
   max = 10,
-): Promise<{ results: { data?: T | null; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }[]; error?: unknown }> {
-  const results: { data?: T | null; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }[] = [];
+): Promise<{
+  results: {
+    data?: T | null;
+    errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
+  }[];
+  error?: unknown;
+}> {
+  const results: {
+    data?: T | null;
+    errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
+  }[] = [];
   try {
     for await (const result of client.iterate<T>({ query })) {
       results.push(result as (typeof results)[number]);
@@ -90,9 +115,14 @@ export async function collect<T = Record<string, unknown>>(
 /**
  * Fires `deliver` (a webhook delivery) until `first` settles, then returns its value: a live
  * subscription only sees events sent after it listens, and when that is cannot be observed from
- * outside, so the event is repeated (each with its own member id) instead of waiting a guessed time.
+ * outside, so the event is repeated (each with its own member id) instead of waiting a guessed
+ * time.
  */
-export async function deliverUntil<T>(first: Promise<T>, deliver: (attempt: number) => Promise<void>, maxAttempts = 50): Promise<T> {
+export async function deliverUntil<T>(
+  first: Promise<T>,
+  deliver: (attempt: number) => Promise<void>,
+  maxAttempts = 50,
+): Promise<T> {
   let settled = false;
   const done = first.finally(() => {
     settled = true;

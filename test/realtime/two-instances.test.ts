@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { signWebhookBody } from '../../src/webhooks/signature.js';
-import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { deliverUntil, listenWithWebSockets, wsClient, type WsServer } from './support.js';
+import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
+import { type Stack, startStack } from '../helpers/stack.js';
+import { deliverUntil, listenWithWebSockets, type WsServer, wsClient } from './support.js';
 
 const SECRET = 'fake-webhook-secret-0123';
 const SUBSCRIPTION = 'subscription { memberDeauthorized { projectMemberId } }';
@@ -25,7 +25,11 @@ describe.skipIf(!redisAvailable())('subscriptions across two instances sharing R
   beforeAll(async () => {
     redis = await startRedis();
     sandbox = await startSandbox({ port: 0 });
-    const env = { OPENHUMANS_PROJECT_ID: String(sandbox.projectId), OPENHUMANS_WEBHOOK_SECRET: SECRET, REDIS_URL: redis.url };
+    const env = {
+      OPENHUMANS_PROJECT_ID: String(sandbox.projectId),
+      OPENHUMANS_WEBHOOK_SECRET: SECRET,
+      REDIS_URL: redis.url,
+    };
     a = await startStack({ sandbox, env });
     b = await startStack({ sandbox, env });
     bServer = await listenWithWebSockets(b);
@@ -40,7 +44,11 @@ describe.skipIf(!redisAvailable())('subscriptions across two instances sharing R
 
   it('an event received by A reaches WebSocket and SSE subscribers on B', async () => {
     const ws = wsClient(bServer.wsUrl, { connectionParams: { token: sandbox.masterToken } });
-    const sse = createSseClient({ url: `${bServer.httpUrl}/graphql`, headers: { authorization: `Bearer ${sandbox.masterToken}` }, retryAttempts: 0 });
+    const sse = createSseClient({
+      url: `${bServer.httpUrl}/graphql`,
+      headers: { authorization: `Bearer ${sandbox.masterToken}` },
+      retryAttempts: 0,
+    });
     try {
       const overWs = ws.iterate<Event>({ query: SUBSCRIPTION })[Symbol.asyncIterator]();
       const overSse = sse.iterate<Event>({ query: SUBSCRIPTION })[Symbol.asyncIterator]();
@@ -49,15 +57,25 @@ describe.skipIf(!redisAvailable())('subscriptions across two instances sharing R
         const text = `{"project_member_id": "71234567", "erasure_requested": false, "timestamp": "${new Date(Date.now() - 1_000).toISOString().replace('Z', '000+00:00')}"}`;
         const res = await a.fetch('/webhooks/openhumans/deauthorize', {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'X-OpenHumans-Webhooks-Signature': signWebhookBody(SECRET, new TextEncoder().encode(text)) },
+          headers: {
+            'content-type': 'application/json',
+            'X-OpenHumans-Webhooks-Signature': signWebhookBody(
+              SECRET,
+              new TextEncoder().encode(text),
+            ),
+          },
           body: text,
         });
         expect(res.status).toBe(200);
       };
       await deliverUntil(Promise.all([firstWs, firstSse]), deliver);
       const [gotWs, gotSse] = await Promise.all([firstWs, firstSse]);
-      expect(gotWs.done ? null : gotWs.value.data?.memberDeauthorized.projectMemberId).toBe('71234567');
-      expect(gotSse.done ? null : gotSse.value.data?.memberDeauthorized.projectMemberId).toBe('71234567');
+      expect(gotWs.done ? null : gotWs.value.data?.memberDeauthorized.projectMemberId).toBe(
+        '71234567',
+      );
+      expect(gotSse.done ? null : gotSse.value.data?.memberDeauthorized.projectMemberId).toBe(
+        '71234567',
+      );
       await Promise.all([overWs.return?.(), overSse.return?.()]);
     } finally {
       await ws.dispose();

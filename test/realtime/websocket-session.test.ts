@@ -10,8 +10,9 @@ import { configureOAuthApp } from '../../sandbox/routes/direct-sharing-controls.
 import { sessionCookieNames } from '../../src/oauth/sessions.js';
 
 const SESSION_COOKIE = sessionCookieNames(true).session;
-import { startStack, type Stack } from '../helpers/stack.js';
-import { collect, listenWithWebSockets, wsClient, type WsServer } from './support.js';
+
+import { type Stack, startStack } from '../helpers/stack.js';
+import { collect, listenWithWebSockets, type WsServer, wsClient } from './support.js';
 
 const VIEWER = '{ viewer { member { projectMemberId } } }';
 type Viewer = { viewer: { member: { projectMemberId: string } | null } };
@@ -23,7 +24,11 @@ beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
   stack = await startStack({
     sandbox,
-    env: { OPENHUMANS_CLIENT_ID: sandbox.clientId, OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret, OAUTH_SESSIONS: 'true' },
+    env: {
+      OPENHUMANS_CLIENT_ID: sandbox.clientId,
+      OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
+      OAUTH_SESSIONS: 'true',
+    },
   });
   ws = await listenWithWebSockets(stack);
   configureOAuthApp(sandbox.state, { redirectUrl: `${ws.httpUrl}/auth/openhumans/callback` });
@@ -36,14 +41,19 @@ afterAll(async () => {
 
 /** Signs in as a browser would (redirects followed by hand) and returns the session cookie. */
 async function signIn(projectMemberId: string): Promise<string> {
-  const login = await fetch(`${ws.httpUrl}/auth/openhumans/login?returnTo=%2Fhealth`, { redirect: 'manual' });
+  const login = await fetch(`${ws.httpUrl}/auth/openhumans/login?returnTo=%2Fhealth`, {
+    redirect: 'manual',
+  });
   const signinCookie = (login.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
   const authorize = new URL(login.headers.get('location') ?? '');
   const form = new URLSearchParams(authorize.searchParams);
   form.set('project_member_id', projectMemberId);
   form.set('allow', 'Authorize');
   const approved = await fetch(authorize, { method: 'POST', body: form, redirect: 'manual' });
-  const done = await fetch(new URL(approved.headers.get('location') ?? ''), { redirect: 'manual', headers: { cookie: signinCookie } });
+  const done = await fetch(new URL(approved.headers.get('location') ?? ''), {
+    redirect: 'manual',
+    headers: { cookie: signinCookie },
+  });
   const session = done.headers
     .getSetCookie()
     .map((c) => c.split(';')[0] ?? '')
@@ -67,7 +77,9 @@ describe('WebSocket in session mode', () => {
 
   it('refuses the upgrade from another origin, cookie and all (403)', async () => {
     const cookie = await signIn(Object.keys(sandbox.memberTokens).sort()[1] ?? '');
-    const socket = new WebSocket(ws.wsUrl, 'graphql-transport-ws', { headers: { cookie, origin: 'https://attacker.example' } });
+    const socket = new WebSocket(ws.wsUrl, 'graphql-transport-ws', {
+      headers: { cookie, origin: 'https://attacker.example' },
+    });
     socket.on('error', () => undefined);
     const status = await new Promise<number>((resolve) => {
       socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
@@ -79,7 +91,11 @@ describe('WebSocket in session mode', () => {
   it('a token in connection_init wins over the cookie', async () => {
     const [pmiA, pmiB] = Object.keys(sandbox.memberTokens).sort().slice(2, 4);
     const cookie = await signIn(pmiA ?? '');
-    const client = wsClient(ws.wsUrl, { connectionParams: { token: sandbox.memberTokens[pmiB ?? ''] } }, { cookie, origin: ws.httpUrl });
+    const client = wsClient(
+      ws.wsUrl,
+      { connectionParams: { token: sandbox.memberTokens[pmiB ?? ''] } },
+      { cookie, origin: ws.httpUrl },
+    );
     try {
       const { results } = await collect<Viewer>(client, VIEWER);
       expect(results[0]?.data?.viewer.member?.projectMemberId).toBe(pmiB);

@@ -5,14 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SpanKind, trace } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { collect, deliverUntil, listenWithWebSockets, wsClient, type WsServer } from './support.js';
+import { type Stack, startStack } from '../helpers/stack.js';
+import { collect, deliverUntil, listenWithWebSockets, type WsServer, wsClient } from './support.js';
 
 const SUBSCRIPTION = 'subscription { memberDeauthorized { projectMemberId } }';
 type Event = { memberDeauthorized: { projectMemberId: string } };
@@ -38,12 +42,19 @@ afterAll(async () => {
 /** Posts a deauthorization notice to the gateway's webhook, as Open Humans does. */
 async function deauthorize(pmi: string): Promise<void> {
   const body = `{"project_member_id": "${pmi}", "erasure_requested": false, "timestamp": "${new Date().toISOString().replace('Z', '000+00:00')}"}`;
-  const res = await fetch(`${ws.httpUrl}/webhooks/openhumans/deauthorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const res = await fetch(`${ws.httpUrl}/webhooks/openhumans/deauthorize`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   expect(res.status).toBe(200);
 }
 
 /** Subscribes, then delivers events for `pmi`-prefixed members until the first arrives. */
-async function receivesEvent(client: ReturnType<typeof wsClient>, pmi: string): Promise<string | undefined> {
+async function receivesEvent(
+  client: ReturnType<typeof wsClient>,
+  pmi: string,
+): Promise<string | undefined> {
   const iterator = client.iterate<Event>({ query: SUBSCRIPTION })[Symbol.asyncIterator]();
   const result = await deliverUntil(iterator.next(), () => deauthorize(pmi));
   await iterator.return?.();
@@ -54,7 +65,10 @@ describe('WebSocket subscriptions (graphql-transport-ws)', () => {
   it('runs queries on the same schema and limits as HTTP', async () => {
     const client = wsClient(ws.wsUrl);
     try {
-      const { results } = await collect<{ projects: { totalCount: number } }>(client, '{ projects(first: 1) { totalCount } }');
+      const { results } = await collect<{ projects: { totalCount: number } }>(
+        client,
+        '{ projects(first: 1) { totalCount } }',
+      );
       expect(results[0]?.data?.projects.totalCount).toBeGreaterThan(0);
       // The operation limits apply over WebSocket too, with the same answer as over HTTP.
       const query = `{ ${Array.from({ length: 30 }, (_, i) => `p${i}: projects(first: 1) { totalCount }`).join(' ')} }`;
@@ -69,7 +83,9 @@ describe('WebSocket subscriptions (graphql-transport-ws)', () => {
   });
 
   it('authenticates with the token in connection_init and delivers events', async () => {
-    const client = wsClient(ws.wsUrl, { connectionParams: { Authorization: `Bearer ${sandbox.masterToken}` } });
+    const client = wsClient(ws.wsUrl, {
+      connectionParams: { Authorization: `Bearer ${sandbox.masterToken}` },
+    });
     try {
       const pmi = Object.keys(sandbox.memberTokens).sort()[1] ?? '';
       expect(await receivesEvent(client, pmi)).toBe(pmi);
@@ -112,7 +128,10 @@ describe('WebSocket subscriptions (graphql-transport-ws)', () => {
 
   it('refuses a connection_init whose token is not a string (close 4403)', async () => {
     const closed: number[] = [];
-    const client = wsClient(ws.wsUrl, { connectionParams: { token: 42 }, on: { closed: (e) => closed.push((e as { code: number }).code) } });
+    const client = wsClient(ws.wsUrl, {
+      connectionParams: { token: 42 },
+      on: { closed: (e) => closed.push((e as { code: number }).code) },
+    });
     const { error } = await collect(client, '{ __typename }');
     expect(error).toBeTruthy();
     expect(closed).toContain(4403);
@@ -128,14 +147,19 @@ describe('WebSocket subscriptions (graphql-transport-ws)', () => {
       const before = d1();
       const running = collect(client, SUBSCRIPTION);
       while (d1() <= before) await new Promise((r) => setTimeout(r, 20));
-      sandbox.state.store.setMasterToken(sandbox.projectId, randomBytes(32).toString('hex'), project?.masterTokenExpires ?? 0);
+      sandbox.state.store.setMasterToken(
+        sandbox.projectId,
+        randomBytes(32).toString('hex'),
+        project?.masterTokenExpires ?? 0,
+      );
       const { results, error } = await running;
       const last = results.at(-1)?.errors ?? (error as unknown[] | undefined);
       expect(JSON.stringify(last)).toContain('UNAUTHENTICATED');
       expect(JSON.stringify(last)).toContain('TOKEN_INVALID');
     } finally {
       await client.dispose();
-      if (project) sandbox.state.store.setMasterToken(sandbox.projectId, oldToken, project.masterTokenExpires);
+      if (project)
+        sandbox.state.store.setMasterToken(sandbox.projectId, oldToken, project.masterTokenExpires);
     }
   });
 
@@ -153,7 +177,11 @@ describe('WebSocket subscriptions (graphql-transport-ws)', () => {
   });
 
   it("logs an operation's lines with the upgrade's x-request-id", async () => {
-    const client = wsClient(ws.wsUrl, { connectionParams: { token: 'not-a-valid-token-ws' } }, { 'x-request-id': 'ws-request-7' });
+    const client = wsClient(
+      ws.wsUrl,
+      { connectionParams: { token: 'not-a-valid-token-ws' } },
+      { 'x-request-id': 'ws-request-7' },
+    );
     try {
       const { results } = await collect(client, '{ viewer { member { created } } }');
       expect(JSON.stringify(results[0]?.errors)).toContain('UNAUTHENTICATED');
@@ -166,12 +194,17 @@ describe('WebSocket subscriptions (graphql-transport-ws)', () => {
 
   it("continues the upgrade's traceparent: a SERVER span per operation, and the sandbox sees the trace", async () => {
     const exporter = new InMemorySpanExporter();
-    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    trace.setGlobalTracerProvider(
+      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+    );
     const traceId = '5bf92f3577b34da6a3ce929d0e0e4736';
     const client = wsClient(ws.wsUrl, {}, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
     try {
       sandbox.resetCalls();
-      const { results } = await collect(client, 'query OverWs { dataFiles(first: 3) { edges { node { basename } } } }');
+      const { results } = await collect(
+        client,
+        'query OverWs { dataFiles(first: 3) { edges { node { basename } } } }',
+      );
       expect(results[0]?.errors).toBeUndefined();
       const server = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER);
       expect(server?.name).toBe('query OverWs');
@@ -193,7 +226,9 @@ describe('WebSocket subscriptions (graphql-transport-ws)', () => {
   });
 
   it('refuses an upgrade from a foreign browser Origin (403), session cookie or not', async () => {
-    const socket = new WebSocket(ws.wsUrl, 'graphql-transport-ws', { headers: { origin: 'https://evil.example', cookie: 'ohg_session=x' } });
+    const socket = new WebSocket(ws.wsUrl, 'graphql-transport-ws', {
+      headers: { origin: 'https://evil.example', cookie: 'ohg_session=x' },
+    });
     socket.on('error', () => undefined);
     const status = await new Promise<number>((resolve) => {
       socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
@@ -216,7 +251,12 @@ describe('WebSocket subscriptions (graphql-transport-ws)', () => {
 describe('WebSocket bounds', () => {
   let small: WsServer;
   beforeAll(async () => {
-    small = await listenWithWebSockets(stack, { maxConnections: 2, maxPayloadBytes: 2_048, maxSubscriptionsPerConnection: 1, connectionInitTimeoutMs: 200 });
+    small = await listenWithWebSockets(stack, {
+      maxConnections: 2,
+      maxPayloadBytes: 2_048,
+      maxSubscriptionsPerConnection: 1,
+      connectionInitTimeoutMs: 200,
+    });
   });
   afterAll(() => small?.close());
 
@@ -251,18 +291,27 @@ describe('WebSocket bounds', () => {
   });
 
   it('takes each operation from the per-client rate limit bucket (RATE_LIMITED past it)', async () => {
-    // Loopback is never limited: the client stands behind a trusted proxy here. No refill to speak of.
-    const limited = await listenWithWebSockets(stack, {}, undefined, { perSecond: 0.001, burst: 2, trustProxy: true });
+    // Loopback is never limited: the client stands behind a trusted proxy here. No refill to speak
+    // of.
+    const limited = await listenWithWebSockets(stack, {}, undefined, {
+      perSecond: 0.001,
+      burst: 2,
+      trustProxy: true,
+    });
     const client = wsClient(limited.wsUrl, {}, { 'x-forwarded-for': '203.0.113.9' });
     try {
       const answers = [];
       for (let i = 0; i < 3; i++) answers.push(await collect(client, '{ __typename }'));
       expect(answers[0]?.results[0]?.data).toEqual({ __typename: 'Query' });
       expect(answers[1]?.results[0]?.data).toEqual({ __typename: 'Query' });
-      expect(JSON.stringify(answers[2]?.results[0]?.errors ?? answers[2]?.error)).toContain('RATE_LIMITED');
+      expect(JSON.stringify(answers[2]?.results[0]?.errors ?? answers[2]?.error)).toContain(
+        'RATE_LIMITED',
+      );
       // Another client (address) has its own bucket.
       const other = wsClient(limited.wsUrl, {}, { 'x-forwarded-for': '203.0.113.10' });
-      expect((await collect(other, '{ __typename }')).results[0]?.data).toEqual({ __typename: 'Query' });
+      expect((await collect(other, '{ __typename }')).results[0]?.data).toEqual({
+        __typename: 'Query',
+      });
       await other.dispose();
     } finally {
       await client.dispose();

@@ -7,7 +7,15 @@
  * master token) only when every object can be fetched again by its id.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,7 +24,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -28,10 +36,21 @@ async function compileRelayOperations(): Promise<Map<string, string>> {
     cpSync(join(here, 'fixtures'), join(work, 'src'), { recursive: true });
     cpSync(join(root, 'schema.graphql'), join(work, 'schema.graphql'));
     mkdirSync(join(work, 'generated'));
-    const config = { src: './src', schema: './schema.graphql', language: 'typescript', artifactDirectory: './generated' };
+    const config = {
+      src: './src',
+      schema: './schema.graphql',
+      language: 'typescript',
+      artifactDirectory: './generated',
+    };
     writeFileSync(join(work, 'relay.config.json'), JSON.stringify(config));
-    const cli = join(dirname(createRequire(import.meta.url).resolve('relay-compiler/package.json')), 'cli.js');
-    await promisify(execFile)(process.execPath, [cli, 'relay.config.json'], { cwd: work, timeout: 60_000 });
+    const cli = join(
+      dirname(createRequire(import.meta.url).resolve('relay-compiler/package.json')),
+      'cli.js',
+    );
+    await promisify(execFile)(process.execPath, [cli, 'relay.config.json'], {
+      cwd: work,
+      timeout: 60_000,
+    });
     const texts = new Map<string, string>();
     for (const file of readdirSync(join(work, 'generated'))) {
       const source = readFileSync(join(work, 'generated', file), 'utf8');
@@ -89,7 +108,11 @@ async function walk<N>(
   const items = first.edges.map((e) => e.node);
   let page = first;
   for (let guard = 0; page.pageInfo.hasNextPage && guard < 100; guard++) {
-    const data = await run<{ node: Record<string, unknown> | null }>(query, { id, cursor: page.pageInfo.endCursor }, token);
+    const data = await run<{ node: Record<string, unknown> | null }>(
+      query,
+      { id, cursor: page.pageInfo.endCursor },
+      token,
+    );
     expect(data.node, 'node(id) of the paged object').not.toBeNull();
     page = pick(data.node);
     expect(page.edges.length, 'no short page before the end').toBeGreaterThan(0);
@@ -105,7 +128,11 @@ type MemberFragment = { id: string; projectMemberId: string; dataFiles: Connecti
 
 describe('relay-compiler output', () => {
   it('has the refetch and pagination queries, all through node(id)', () => {
-    for (const name of ['projectMembersPaginationQuery', 'memberFilesPaginationQuery', 'dataFileRefetchQuery']) {
+    for (const name of [
+      'projectMembersPaginationQuery',
+      'memberFilesPaginationQuery',
+      'dataFileRefetchQuery',
+    ]) {
       expect(operation(name)).toMatch(/node\(id: \$id\)/);
     }
   });
@@ -114,12 +141,25 @@ describe('relay-compiler output', () => {
 describe('@connection on Project.members', () => {
   for (const which of ['approved own project', 'unapproved own project'] as const) {
     it(`pages every member once (${which})`, async () => {
-      const token = which === 'approved own project' ? sandbox.masterToken : sandbox.secondProject.masterToken;
-      const data = await run<{ viewer: { project: ProjectFragment } }>('projectMembersQuery', {}, token);
+      const token =
+        which === 'approved own project' ? sandbox.masterToken : sandbox.secondProject.masterToken;
+      const data = await run<{ viewer: { project: ProjectFragment } }>(
+        'projectMembersQuery',
+        {},
+        token,
+      );
       const project = data.viewer.project;
       expect(project.approved).toBe(which === 'approved own project');
-      const walked = await walk(project.members, 'projectMembersPaginationQuery', project.id, token, (n) => (n as unknown as ProjectFragment).members);
-      const direct = await stack.execute<{ viewer: { project: { members: Connection<MemberNode> } } }>(
+      const walked = await walk(
+        project.members,
+        'projectMembersPaginationQuery',
+        project.id,
+        token,
+        (n) => (n as unknown as ProjectFragment).members,
+      );
+      const direct = await stack.execute<{
+        viewer: { project: { members: Connection<MemberNode> } };
+      }>(
         '{ viewer { project { members(first: 100) { edges { cursor node { id projectMemberId } } } } } }',
         {},
         { token },
@@ -143,13 +183,31 @@ describe('@connection on Member.dataFiles, @refetchable DataFile', () => {
     if (!pmi) throw new Error('sandbox has no member with several private files');
     const memberToken = sandbox.memberTokens[pmi] as string;
 
-    const own = (await run<{ viewer: { member: MemberFragment } }>('memberFilesQuery', {}, memberToken)).viewer.member;
-    const byMember = await walk(own.dataFiles, 'memberFilesPaginationQuery', own.id, memberToken, (n) => (n as unknown as MemberFragment).dataFiles);
+    const own = (
+      await run<{ viewer: { member: MemberFragment } }>('memberFilesQuery', {}, memberToken)
+    ).viewer.member;
+    const byMember = await walk(
+      own.dataFiles,
+      'memberFilesPaginationQuery',
+      own.id,
+      memberToken,
+      (n) => (n as unknown as MemberFragment).dataFiles,
+    );
 
-    const viaProject = await run<{ viewer: { project: { member: MemberFragment } } }>('memberFilesOfProjectQuery', { projectMemberId: pmi }, sandbox.masterToken);
+    const viaProject = await run<{ viewer: { project: { member: MemberFragment } } }>(
+      'memberFilesOfProjectQuery',
+      { projectMemberId: pmi },
+      sandbox.masterToken,
+    );
     const member = viaProject.viewer.project.member;
     expect(member.id).toBe(own.id);
-    const byMaster = await walk(member.dataFiles, 'memberFilesPaginationQuery', member.id, sandbox.masterToken, (n) => (n as unknown as MemberFragment).dataFiles);
+    const byMaster = await walk(
+      member.dataFiles,
+      'memberFilesPaginationQuery',
+      member.id,
+      sandbox.masterToken,
+      (n) => (n as unknown as MemberFragment).dataFiles,
+    );
 
     expect(byMember.length).toBeGreaterThan(4);
     expect(new Set(byMember.map((f) => f.id)).size).toBe(byMember.length);
@@ -160,11 +218,19 @@ describe('@connection on Member.dataFiles, @refetchable DataFile', () => {
     for (const file of byMember) {
       type Refetched = { node: { id: string; basename: string; source: string | null } | null };
       const mine = await run<Refetched>('dataFileRefetchQuery', { id: file.id }, memberToken);
-      expect(mine.node).toMatchObject({ id: file.id, source: expect.stringMatching(/^direct-sharing-\d+$/) });
-      const master = await run<Refetched>('dataFileRefetchQuery', { id: file.id }, sandbox.masterToken);
+      expect(mine.node).toMatchObject({
+        id: file.id,
+        source: expect.stringMatching(/^direct-sharing-\d+$/),
+      });
+      const master = await run<Refetched>(
+        'dataFileRefetchQuery',
+        { id: file.id },
+        sandbox.masterToken,
+      );
       expect(master.node).toMatchObject({ id: file.id, basename: mine.node?.basename });
       const stored = sandbox.store.file(file.databaseId);
-      if (stored && !sandbox.store.isPublic(stored)) expect(master.node?.source).toBe(mine.node?.source);
+      if (stored && !sandbox.store.isPublic(stored))
+        expect(master.node?.source).toBe(mine.node?.source);
     }
   });
 });

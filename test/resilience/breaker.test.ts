@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/datasources/resilience/breaker.js';
-import { codes, startResilientStack, type ResilientStack } from './support.js';
+import { codes, type ResilientStack, startResilientStack } from './support.js';
 
 // Long on purpose: only the test clock ends it, so a slow machine cannot half-open it early.
 const OPEN_MS = 60_000;
@@ -42,7 +42,8 @@ const endOpenPeriod = (): void => {
 
 async function openBreaker(): Promise<void> {
   stack.sandbox.setFaults({ rules: [{ route: '*', kind: 'status', status: 503 }] });
-  for (let i = 0; i < 4; i += 1) expect(codes(await stack.execute(PROJECTS))).toEqual(['UPSTREAM_UNAVAILABLE']);
+  for (let i = 0; i < 4; i += 1)
+    expect(codes(await stack.execute(PROJECTS))).toEqual(['UPSTREAM_UNAVAILABLE']);
   expect(stack.http.resilience.breakerStates().public).toBe('open');
 }
 
@@ -63,7 +64,11 @@ describe('circuit breaker', () => {
     expect(probe.errors).toBeUndefined();
     expect(stack.sandbox.calls()).toEqual({ P10: 1 });
     expect(stack.http.resilience.breakerStates().public).toBe('closed');
-    expect(stack.breakerChanges.slice(-3).map((c) => c.state)).toEqual(['open', 'half_open', 'closed']);
+    expect(stack.breakerChanges.slice(-3).map((c) => c.state)).toEqual([
+      'open',
+      'half_open',
+      'closed',
+    ]);
   });
 
   it('a failed probe opens it again', async () => {
@@ -89,7 +94,8 @@ describe('CircuitBreaker (clock-driven)', () => {
     for (let i = 0; i < 4; i += 1) b.record('failure');
     expect(b.current).toBe('closed'); // 4 calls < minimumCalls
     const fresh = new CircuitBreaker('y', options, undefined, () => 0);
-    for (const outcome of ['failure', 'failure', 'success', 'success', 'success'] as const) fresh.record(outcome);
+    for (const outcome of ['failure', 'failure', 'success', 'success', 'success'] as const)
+      fresh.record(outcome);
     expect(fresh.current).toBe('closed'); // 2 of 5 failed
     fresh.record('failure');
     expect(fresh.current).toBe('open'); // 3 of 6

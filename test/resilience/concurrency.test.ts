@@ -3,8 +3,9 @@
  * requests' lanes in turn, each lane within its own cap, nothing refused for a long queue, and
  * a call shed only when it cannot be answered before its deadline (injected clock).
  */
-import { describe, expect, it } from 'vitest';
+
 import { Agent } from 'undici';
+import { describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index.js';
 import { OpenHumansHttp, UpstreamError } from '../../src/datasources/open-humans-http.js';
 import type { Owner, Release } from '../../src/datasources/resilience/concurrency.js';
@@ -17,7 +18,13 @@ const owner = (maxInFlight = Number.POSITIVE_INFINITY): Owner => ({ maxInFlight 
 type Calls = Map<string, Promise<Release>>;
 
 /** Queues one call of `who` per label; `order` gets the label when the call is granted. */
-function queue(limiter: ConcurrencyLimiter, who: Owner, labels: readonly string[], order: string[], calls: Calls = new Map()): Calls {
+function queue(
+  limiter: ConcurrencyLimiter,
+  who: Owner,
+  labels: readonly string[],
+  order: string[],
+  calls: Calls = new Map(),
+): Calls {
   for (const label of labels) {
     calls.set(
       label,
@@ -51,7 +58,12 @@ describe('ConcurrencyLimiter: turns', () => {
     const [big, small] = [owner(), owner()];
     const order: string[] = [];
     const first = await limiter.acquire(big);
-    const calls = queue(limiter, big, ['b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9', 'b10'], order);
+    const calls = queue(
+      limiter,
+      big,
+      ['b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9', 'b10'],
+      order,
+    );
     queue(limiter, small, ['s1'], order, calls);
     expect(limiter.queued).toBe(10);
     first();
@@ -119,7 +131,9 @@ describe('ConcurrencyLimiter: turns', () => {
 
 describe('ConcurrencyLimiter: deadline-aware shedding (injected clock)', () => {
   /** A limiter of `max` slots whose latency estimate is 100 ms, at clock time 0. */
-  async function warmed(max: number): Promise<{ limiter: ConcurrencyLimiter; clock: { t: number } }> {
+  async function warmed(
+    max: number,
+  ): Promise<{ limiter: ConcurrencyLimiter; clock: { t: number } }> {
     const clock = { t: 0 };
     const limiter = new ConcurrencyLimiter(max, { now: () => clock.t });
     const release = await limiter.acquire();
@@ -150,7 +164,10 @@ describe('ConcurrencyLimiter: deadline-aware shedding (injected clock)', () => {
     const clock = { t: 0 };
     const limiter = new ConcurrencyLimiter(1, { now: () => clock.t });
     const held = await limiter.acquire();
-    const waiting = [limiter.acquire(owner(), { deadlineAt: 1 }), limiter.acquire(owner(), { deadlineAt: 1 })];
+    const waiting = [
+      limiter.acquire(owner(), { deadlineAt: 1 }),
+      limiter.acquire(owner(), { deadlineAt: 1 }),
+    ];
     expect(limiter.queued).toBe(2);
     held();
     for (const w of waiting) (await w)();
@@ -197,7 +214,11 @@ describe('LatencyEstimate', () => {
 
 describe('through the HTTP layer', () => {
   it('calls beyond the budget wait their turn: none refused, the sandbox never sees more than the budget', async () => {
-    const sandbox = await startSandbox({ port: 0, sizes: { publicFiles: 50, users: 20 }, latency: { ms: 20, jitterMs: 0 } });
+    const sandbox = await startSandbox({
+      port: 0,
+      sizes: { publicFiles: 50, users: 20 },
+      latency: { ms: 20, jitterMs: 0 },
+    });
     const dispatcher = new Agent({ connections: 2 });
     const http = new OpenHumansHttp({
       baseUrl: sandbox.url,

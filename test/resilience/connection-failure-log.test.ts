@@ -28,7 +28,10 @@ interface LogLine {
 }
 
 /** Runs one token query through a real gateway pointed at `baseUrl`; returns its log and answer. */
-async function queryAgainst(baseUrl: string, env: Record<string, string> = {}): Promise<{ lines: string[]; body: string }> {
+async function queryAgainst(
+  baseUrl: string,
+  env: Record<string, string> = {},
+): Promise<{ lines: string[]; body: string }> {
   const lines: string[] = [];
   const config = loadConfig({
     OPENHUMANS_BASE_URL: baseUrl,
@@ -39,7 +42,9 @@ async function queryAgainst(baseUrl: string, env: Record<string, string> = {}): 
     UPSTREAM_RETRY_MAX_ATTEMPTS: '1',
     ...env,
   });
-  const running: RunningServer = await startServer(config, { logger: createLogger({ level: 'warn', write: (l) => lines.push(l) }) });
+  const running: RunningServer = await startServer(config, {
+    logger: createLogger({ level: 'warn', write: (l) => lines.push(l) }),
+  });
   try {
     const res = await fetch(`${running.url}/graphql`, {
       method: 'POST',
@@ -56,7 +61,11 @@ function failureLines(lines: string[]): LogLine[] {
   return lines.map((l) => JSON.parse(l) as LogLine).filter((l) => l.msg === 'upstream call failed');
 }
 
-function expectLogged(result: { lines: string[]; body: string }, cause: string, code: RegExp): void {
+function expectLogged(
+  result: { lines: string[]; body: string },
+  cause: string,
+  code: RegExp,
+): void {
   const found = failureLines(result.lines);
   expect(found.length, result.lines.join('\n')).toBeGreaterThan(0);
   expect(found[0]).toMatchObject({ cause });
@@ -75,7 +84,11 @@ describe('upstream failures are logged with their cause', () => {
   });
 
   it('DNS: a host name that does not resolve', async () => {
-    expectLogged(await queryAgainst('http://openhumans-graphql-test.invalid'), 'dns', /^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NONAME)$/);
+    expectLogged(
+      await queryAgainst('http://openhumans-graphql-test.invalid'),
+      'dns',
+      /^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NONAME)$/,
+    );
   });
 
   it('TLS: https to a server that does not speak it', async () => {
@@ -83,13 +96,21 @@ describe('upstream failures are logged with their cause', () => {
       res.end('plain http');
     });
     servers.push(plain);
-    expectLogged(await queryAgainst(plain.url.replace('http:', 'https:')), 'tls', /^(EPROTO|ERR_SSL_\w+)$/);
+    expectLogged(
+      await queryAgainst(plain.url.replace('http:', 'https:')),
+      'tls',
+      /^(EPROTO|ERR_SSL_\w+)$/,
+    );
   });
 
   it('timeout: a server that accepts and never answers', async () => {
     const silent = await startHttpServer(() => undefined);
     servers.push(silent);
-    expectLogged(await queryAgainst(silent.url, { UPSTREAM_HEADERS_TIMEOUT_MS: '200' }), 'timeout', /^UND_ERR_HEADERS_TIMEOUT$/);
+    expectLogged(
+      await queryAgainst(silent.url, { UPSTREAM_HEADERS_TIMEOUT_MS: '200' }),
+      'timeout',
+      /^UND_ERR_HEADERS_TIMEOUT$/,
+    );
   });
 });
 
@@ -97,14 +118,26 @@ describe('failure log throttling', () => {
   it('writes one line per cause and target per interval, then says how many it left out', () => {
     const lines: string[] = [];
     let now = 1_000_000;
-    const log = upstreamFailureLogger(createLogger({ level: 'warn', write: (l) => lines.push(l) }), { intervalMs: 10_000, now: () => now });
-    const report = { route: 'D1', method: 'GET', target: 'http://127.0.0.1:1/api/direct-sharing/project/exchange-member/', code: 'ECONNREFUSED', detail: 'x' } as const;
+    const log = upstreamFailureLogger(
+      createLogger({ level: 'warn', write: (l) => lines.push(l) }),
+      { intervalMs: 10_000, now: () => now },
+    );
+    const report = {
+      route: 'D1',
+      method: 'GET',
+      target: 'http://127.0.0.1:1/api/direct-sharing/project/exchange-member/',
+      code: 'ECONNREFUSED',
+      detail: 'x',
+    } as const;
     for (let i = 0; i < 50; i += 1) log({ ...report, cause: 'refused' });
     log({ ...report, cause: 'dns', code: 'ENOTFOUND' });
     expect(lines).toHaveLength(2);
     now += 10_000;
     log({ ...report, cause: 'refused' });
     expect(lines).toHaveLength(3);
-    expect(JSON.parse(lines[2] ?? '{}')).toMatchObject({ cause: 'refused', similarSinceLastLine: 49 });
+    expect(JSON.parse(lines[2] ?? '{}')).toMatchObject({
+      cause: 'refused',
+      similarSinceLastLine: 49,
+    });
   });
 });

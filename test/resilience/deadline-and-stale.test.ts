@@ -3,8 +3,8 @@
  * the public cache answers from a stale entry when the upstream fails — never past its window.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { codes, startResilientStack, type ResilientStack } from './support.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { codes, type ResilientStack, startResilientStack } from './support.js';
 
 const PROJECTS = '{ projects(first: 2) { totalCount edges { node { name } } } }';
 let sandbox: Sandbox;
@@ -78,7 +78,8 @@ describe('stale entries on upstream failure', () => {
         UPSTREAM_RETRY_MAX_ATTEMPTS: '2',
         PUBLIC_CACHE_CATALOG_TTL_SECONDS: '60',
         PUBLIC_CACHE_STALE_SECONDS: '120',
-        // Whole answers age on the real clock, not on `now`: off, so each query reaches the public cache.
+        // Whole answers age on the real clock, not on `now`: off, so each query reaches the public
+        // cache.
         RESPONSE_CACHE_MAX_ENTRIES: '0',
       },
     });
@@ -111,7 +112,9 @@ describe('stale entries on upstream failure', () => {
 
   it('callers sharing one hanging load each give up at their deadline with a coded error', async () => {
     sandbox.setFaults({ rules: [{ route: 'P3', kind: 'hang' }] });
-    const both = await Promise.all([1, 2].map(() => stack.execute('{ dataTypes(first: 1) { totalCount } }')));
+    const both = await Promise.all(
+      [1, 2].map(() => stack.execute('{ dataTypes(first: 1) { totalCount } }')),
+    );
     for (const res of both) expect(codes(res)).toEqual(['UPSTREAM_UNAVAILABLE']);
     expect(sandbox.calls()).toEqual({ P3: 1 });
     expect(stack.publicCache.stats.joined).toBeGreaterThanOrEqual(1);
@@ -130,7 +133,10 @@ describe('stale entries on upstream failure', () => {
 describe('partial results', () => {
   let stack: ResilientStack;
   beforeAll(async () => {
-    stack = await startResilientStack({ sandbox, env: { UPSTREAM_RETRY_MAX_ATTEMPTS: '1', PUBLIC_CACHE_MAX_ENTRIES: '0' } });
+    stack = await startResilientStack({
+      sandbox,
+      env: { UPSTREAM_RETRY_MAX_ATTEMPTS: '1', PUBLIC_CACHE_MAX_ENTRIES: '0' },
+    });
   });
   afterAll(async () => {
     await stack?.close();
@@ -141,13 +147,24 @@ describe('partial results', () => {
     const res = await stack.execute(
       '{ projects(first: 3) { edges { node { name dataFiles(first: 1) { totalCount } } } } dataTypes(first: 1) { totalCount } }',
     );
-    const edges = (res.data?.projects as { edges: { node: { name: string; dataFiles: unknown } }[] } | undefined)?.edges ?? [];
+    const edges =
+      (
+        res.data?.projects as
+          | { edges: { node: { name: string; dataFiles: unknown } }[] }
+          | undefined
+      )?.edges ?? [];
     expect(edges).toHaveLength(3);
     expect(edges.every((e) => typeof e.node.name === 'string')).toBe(true);
     expect(edges.filter((e) => e.node.dataFiles === null)).toHaveLength(1);
     expect(edges.filter((e) => e.node.dataFiles !== null)).toHaveLength(2);
     expect(res.data?.dataTypes).toMatchObject({ totalCount: sandbox.store.listDataTypes().length });
     expect(codes(res)).toEqual(['UPSTREAM_UNAVAILABLE']);
-    expect(res.errors?.[0]?.path).toEqual(['projects', 'edges', expect.any(Number), 'node', 'dataFiles']);
+    expect(res.errors?.[0]?.path).toEqual([
+      'projects',
+      'edges',
+      expect.any(Number),
+      'node',
+      'dataFiles',
+    ]);
   });
 });

@@ -1,12 +1,13 @@
 /**
  * Scale-out: two gateway instances with REDIS_URL share public responses through a real
- * `redis-server` (Debian's package; skipped with a message when it is missing, never under CI=true).
+ * `redis-server` (Debian's package; skipped with a message when it is missing, never under
+ * CI=true).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../sandbox/index.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { FallbackSharedCache } from '../../src/datasources/fallback-cache.js';
-import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
-import { startResilientStack, type ResilientStack } from './support.js';
+import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
+import { type ResilientStack, startResilientStack } from './support.js';
 
 const available = redisAvailable();
 
@@ -32,7 +33,8 @@ describe.skipIf(!available)('Redis-backed public cache (two gateway instances)',
     await redis?.stop();
   });
 
-  const FILES = '{ dataFiles(first: 5) { totalCount edges { node { databaseId downloadUrl sourceProject { name } } } } }';
+  const FILES =
+    '{ dataFiles(first: 5) { totalCount edges { node { databaseId downloadUrl sourceProject { name } } } } }';
 
   it('a response fetched by one instance is served by the other without an upstream call', async () => {
     sandbox.resetCalls();

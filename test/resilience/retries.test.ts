@@ -4,7 +4,7 @@
  * neither retried nor held against the upstream by the breaker.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { codes, startResilientStack, type ResilientStack } from './support.js';
+import { codes, type ResilientStack, startResilientStack } from './support.js';
 
 let stack: ResilientStack;
 
@@ -36,7 +36,9 @@ describe('GET retries', () => {
     stack.sandbox.setFaults({ rules: [{ route: 'P10', ...fault, times: 2 }] });
     const res = await stack.execute(PROJECTS);
     expect(res.errors).toBeUndefined();
-    expect(res.data?.projects).toMatchObject({ totalCount: stack.sandbox.store.approvedProjects().length });
+    expect(res.data?.projects).toMatchObject({
+      totalCount: stack.sandbox.store.approvedProjects().length,
+    });
     expect(stack.sandbox.calls()).toEqual({ P10: 3 });
   });
 
@@ -71,7 +73,9 @@ describe('500s that mean "unknown id"', () => {
     });
     try {
       for (let i = 0; i < 8; i += 1) {
-        const res = await touchy.execute(`{ dataFiles(first: 1, filter: { username: "nobody_${i}" }) { totalCount } }`);
+        const res = await touchy.execute(
+          `{ dataFiles(first: 1, filter: { username: "nobody_${i}" }) { totalCount } }`,
+        );
         expect(codes(res)).toEqual(['NOT_FOUND']);
       }
       // One P8 (its 500) and one P7 (the 404 that confirms it) per username: no retries.
@@ -94,11 +98,19 @@ describe('POSTs', () => {
     ['connection reset', { kind: 'reset' }],
   ] as const)('are sent once, even when they fail (%s)', async (_name, fault) => {
     stack.sandbox.setFaults({ rules: [{ route: 'D4', ...fault, times: 1 }] });
-    const res = await stack.execute(MESSAGE, { input: { message: 'hello', allMembers: true } }, stack.sandbox.masterToken);
+    const res = await stack.execute(
+      MESSAGE,
+      { input: { message: 'hello', allMembers: true } },
+      stack.sandbox.masterToken,
+    );
     expect(codes(res)).toEqual(['UPSTREAM_UNAVAILABLE']);
     expect(stack.sandbox.calls()).toEqual({ D4: 1 });
     // The next one goes through: the single failure did not stick.
-    const ok = await stack.execute(MESSAGE, { input: { message: 'hello', allMembers: true } }, stack.sandbox.masterToken);
+    const ok = await stack.execute(
+      MESSAGE,
+      { input: { message: 'hello', allMembers: true } },
+      stack.sandbox.masterToken,
+    );
     expect(ok.data?.sendMessage).toEqual({ __typename: 'SendMessagePayload', allMembers: true });
     expect(stack.sandbox.calls()).toEqual({ D4: 2 });
   });

@@ -3,8 +3,9 @@
  * Open Humans might): the retry waits at least that long, and does not happen at all when the
  * wait would pass the request's deadline.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { Agent } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenHumansHttp, UpstreamError } from '../../src/datasources/open-humans-http.js';
 import { Deadline, Resilience, withDeadline } from '../../src/datasources/resilience/index.js';
 import { parseRetryAfter } from '../../src/datasources/resilience/retry.js';
@@ -22,7 +23,9 @@ beforeAll(async () => {
     seenAt.push(Date.now());
     if (failuresLeft > 0) {
       failuresLeft -= 1;
-      res.writeHead(503, { 'content-type': 'text/html', 'retry-after': retryAfter }).end('<h1>busy</h1>');
+      res
+        .writeHead(503, { 'content-type': 'text/html', 'retry-after': retryAfter })
+        .end('<h1>busy</h1>');
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
@@ -51,7 +54,9 @@ describe('Retry-After', () => {
   it('waits at least the announced delay before retrying a GET', async () => {
     failuresLeft = 1;
     retryAfter = '1';
-    await expect(http.request({ route: 'P10', method: 'GET', path: '/x' })).resolves.toEqual({ ok: true });
+    await expect(http.request({ route: 'P10', method: 'GET', path: '/x' })).resolves.toEqual({
+      ok: true,
+    });
     expect(seenAt).toHaveLength(2);
     expect((seenAt[1] ?? 0) - (seenAt[0] ?? 0)).toBeGreaterThanOrEqual(950);
   });
@@ -59,7 +64,9 @@ describe('Retry-After', () => {
   it('does not retry when the announced delay passes the deadline', async () => {
     failuresLeft = 1;
     retryAfter = '30';
-    const call = withDeadline(Deadline.after(2_000), () => http.request({ route: 'P10', method: 'GET', path: '/x' }));
+    const call = withDeadline(Deadline.after(2_000), () =>
+      http.request({ route: 'P10', method: 'GET', path: '/x' }),
+    );
     await expect(call).rejects.toBeInstanceOf(UpstreamError);
     expect(seenAt).toHaveLength(1);
   });

@@ -3,18 +3,19 @@
  * cap; the request deadline), as `server.ts` builds it, with quick retry delays, breaker
  * changes recorded, and an optional store or clock for the public cache.
  */
-import { print } from 'graphql';
+
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
+import { print } from 'graphql';
 import type { Sandbox, SandboxOptions } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { Config } from '../../src/config/index.js';
 import { loadConfig } from '../../src/config/index.js';
-import type { OpenHumansHttp } from '../../src/datasources/open-humans-http.js';
 import { createOpenHumans } from '../../src/datasources/open-humans.js';
+import type { OpenHumansHttp } from '../../src/datasources/open-humans-http.js';
 import type { BreakerState } from '../../src/datasources/resilience/index.js';
-import type { SharedCache } from '../../src/datasources/shared-cache.js';
 import { PublicCache } from '../../src/datasources/response-cache.js';
 import type { RouteClass } from '../../src/datasources/routes.js';
+import type { SharedCache } from '../../src/datasources/shared-cache.js';
 import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
@@ -29,7 +30,11 @@ export interface ResilientStack {
   /** The shared Redis this stack built (REDIS_URL without `store`), else null. */
   redis: SharedRedis | null;
   breakerChanges: { routeClass: RouteClass; state: BreakerState }[];
-  execute(query: string | DocumentNode, variables?: Record<string, unknown>, token?: string): Promise<Result>;
+  execute(
+    query: string | DocumentNode,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<Result>;
   close(): Promise<void>;
 }
 
@@ -60,9 +65,22 @@ export const FAST_RETRIES = {
   RATE_LIMIT_PER_SECOND: '0',
 };
 
-export async function startResilientStack(options: ResilientStackOptions = {}): Promise<ResilientStack> {
-  const sandbox = options.sandbox ?? (await startSandbox({ port: 0, sizes: { publicFiles: 400, users: 60 }, ...options.sandboxOptions }));
-  const config = loadConfig({ LOG_LEVEL: 'silent', ...FAST_RETRIES, ...options.env, OPENHUMANS_BASE_URL: sandbox.url });
+export async function startResilientStack(
+  options: ResilientStackOptions = {},
+): Promise<ResilientStack> {
+  const sandbox =
+    options.sandbox ??
+    (await startSandbox({
+      port: 0,
+      sizes: { publicFiles: 400, users: 60 },
+      ...options.sandboxOptions,
+    }));
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    ...FAST_RETRIES,
+    ...options.env,
+    OPENHUMANS_BASE_URL: sandbox.url,
+  });
   const breakerChanges: ResilientStack['breakerChanges'] = [];
   const logger = createLogger({ level: 'silent' });
   // With REDIS_URL and no store given: production's Redis and public cache, built by the factory.
@@ -74,7 +92,12 @@ export async function startResilientStack(options: ResilientStackOptions = {}): 
     ...(ownCache
       ? {
           redis: null,
-          publicCache: new PublicCache({ ...config.publicCache, store: options.store, loadDeadlineMs: config.requestDeadlineMs, now: options.now }),
+          publicCache: new PublicCache({
+            ...config.publicCache,
+            store: options.store,
+            loadDeadlineMs: config.requestDeadlineMs,
+            now: options.now,
+          }),
         }
       : {}),
   });
@@ -89,10 +112,20 @@ export async function startResilientStack(options: ResilientStackOptions = {}): 
     redis,
     breakerChanges,
     async execute(query, variables, token) {
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+      };
       if (token) headers.authorization = `Bearer ${token}`;
-      const body = JSON.stringify({ query: typeof query === 'string' ? query : print(query), variables });
-      const res = await gateway.fetch(new URL('/graphql', 'http://gateway.test'), { method: 'POST', headers, body });
+      const body = JSON.stringify({
+        query: typeof query === 'string' ? query : print(query),
+        variables,
+      });
+      const res = await gateway.fetch(new URL('/graphql', 'http://gateway.test'), {
+        method: 'POST',
+        headers,
+        body,
+      });
       const text = await res.text();
       let parsed: { data?: Record<string, unknown> | null; errors?: GraphQLFormattedError[] } = {};
       try {

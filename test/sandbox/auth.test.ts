@@ -1,8 +1,8 @@
 // Authentication on project endpoints (docs/upstream.md §1.2), exercised through D1
 // `GET /api/direct-sharing/project/` (master or OAuth2 user token).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { SMALL, get, obj } from './sandbox-helpers.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { get, obj, SMALL } from './sandbox-helpers.js';
 
 let sb: Sandbox;
 let clock = Date.UTC(2026, 0, 1);
@@ -16,7 +16,12 @@ const bearer = (t: string) => ({ headers: { authorization: `Bearer ${t}` } });
 const REALM = 'Bearer realm="api"';
 const DOT_INVALID = `${REALM},error="invalid_token",error_description="The access token is invalid."`;
 
-async function expect401(url: string, init: RequestInit, detail: string, www: string): Promise<void> {
+async function expect401(
+  url: string,
+  init: RequestInit,
+  detail: string,
+  www: string,
+): Promise<void> {
   const r = await get(url, init);
   expect(r.status).toBe(401);
   expect(r.text).toBe(JSON.stringify({ detail }));
@@ -37,7 +42,7 @@ describe('D1 project info', () => {
     }
   });
 
-  it('answers the token\'s project for an OAuth2 member token', async () => {
+  it("answers the token's project for an OAuth2 member token", async () => {
     const token = Object.values(sb.memberTokens)[0] ?? '';
     expect(obj(await get(D1(), bearer(token))).id).toBe(sb.projectId);
     const second = Object.values(sb.secondProject.memberTokens)[0] ?? '';
@@ -51,15 +56,23 @@ describe('D1 project info', () => {
   });
 
   it('has 64-character alphanumeric master tokens, one per project', () => {
-    for (const t of [sb.masterToken, sb.secondProject.masterToken, sb.expiredMasterToken]) expect(t).toMatch(/^[A-Za-z0-9]{64}$/);
-    expect(new Set([sb.masterToken, sb.secondProject.masterToken, sb.expiredMasterToken]).size).toBe(3);
+    for (const t of [sb.masterToken, sb.secondProject.masterToken, sb.expiredMasterToken])
+      expect(t).toMatch(/^[A-Za-z0-9]{64}$/);
+    expect(
+      new Set([sb.masterToken, sb.secondProject.masterToken, sb.expiredMasterToken]).size,
+    ).toBe(3);
   });
 });
 
 describe('401 bodies and WWW-Authenticate', () => {
   it('no credentials', async () => {
     await expect401(D1(), {}, 'Authentication credentials were not provided.', REALM);
-    await expect401(D1(), { headers: { authorization: 'Token abc' } }, 'Authentication credentials were not provided.', REALM);
+    await expect401(
+      D1(),
+      { headers: { authorization: 'Token abc' } },
+      'Authentication credentials were not provided.',
+      REALM,
+    );
   });
 
   it('unknown token', async () => {
@@ -68,9 +81,24 @@ describe('401 bodies and WWW-Authenticate', () => {
   });
 
   it('malformed headers', async () => {
-    await expect401(D1(), { headers: { authorization: 'Bearer' } }, 'Invalid token header. No credentials provided.', REALM);
-    await expect401(`${D1()}?access_token=`, {}, 'Invalid token header. No credentials provided.', REALM);
-    await expect401(D1(), { headers: { authorization: 'Bearer two words' } }, 'Invalid token header. Token string should not contain spaces.', DOT_INVALID);
+    await expect401(
+      D1(),
+      { headers: { authorization: 'Bearer' } },
+      'Invalid token header. No credentials provided.',
+      REALM,
+    );
+    await expect401(
+      `${D1()}?access_token=`,
+      {},
+      'Invalid token header. No credentials provided.',
+      REALM,
+    );
+    await expect401(
+      D1(),
+      { headers: { authorization: 'Bearer two words' } },
+      'Invalid token header. Token string should not contain spaces.',
+      DOT_INVALID,
+    );
   });
 
   it('expired master and member tokens', async () => {
@@ -79,20 +107,33 @@ describe('401 bodies and WWW-Authenticate', () => {
   });
 
   it('lets the query access_token override the Authorization header', async () => {
-    await expect401(`${D1()}?access_token=not-a-real-token`, bearer(sb.masterToken), 'Invalid token.', DOT_INVALID);
+    await expect401(
+      `${D1()}?access_token=not-a-real-token`,
+      bearer(sb.masterToken),
+      'Invalid token.',
+      DOT_INVALID,
+    );
     const r = await get(`${D1()}?access_token=${sb.masterToken}`, bearer('not-a-real-token'));
     expect(r.status).toBe(200);
   });
 
   it('authenticates before checking the method', async () => {
-    await expect401(D1(), { method: 'POST' }, 'Authentication credentials were not provided.', REALM);
+    await expect401(
+      D1(),
+      { method: 'POST' },
+      'Authentication credentials were not provided.',
+      REALM,
+    );
     const r = await get(D1(), { method: 'POST', ...bearer(sb.masterToken) });
     expect(r.status).toBe(405);
     expect(r.json).toEqual({ detail: 'Method "POST" not allowed.' });
   });
 
   it('ignores tokens on public endpoints, even invalid ones', async () => {
-    const r = await get(`${sb.url}/api/public/projects/?access_token=not-a-real-token`, bearer('also-not-real'));
+    const r = await get(
+      `${sb.url}/api/public/projects/?access_token=not-a-real-token`,
+      bearer('also-not-real'),
+    );
     expect(r.status).toBe(200);
   });
 });

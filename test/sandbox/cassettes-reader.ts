@@ -1,5 +1,6 @@
 // Reads the VCR.py cassettes recorded by Open Humans' `ohapi` client (2018) and one from
-// django-open-humans, kept in `test/fixtures/cassettes` (OPENHUMANS_CASSETTES_DIR points elsewhere).
+// django-open-humans, kept in `test/fixtures/cassettes` (OPENHUMANS_CASSETTES_DIR points
+// elsewhere).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +29,7 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Where the cassettes are, or null when the directory is missing. */
 export function cassettesDir(): string | null {
-  const dir = process.env['OPENHUMANS_CASSETTES_DIR'] ?? resolve(REPO_ROOT, 'test/fixtures/cassettes');
+  const dir = process.env.OPENHUMANS_CASSETTES_DIR ?? resolve(REPO_ROOT, 'test/fixtures/cassettes');
   return existsSync(dir) ? dir : null;
 }
 
@@ -36,7 +37,11 @@ export function cassettesDir(): string | null {
 export function listCassettes(dir: string): string[] {
   const top = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
   const doh = join(dir, 'django-open-humans');
-  const nested = existsSync(doh) ? readdirSync(doh).filter((f) => f.endsWith('.yaml')).map((f) => `django-open-humans/${f}`) : [];
+  const nested = existsSync(doh)
+    ? readdirSync(doh)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => `django-open-humans/${f}`)
+    : [];
   return [...top, ...nested].sort();
 }
 
@@ -68,12 +73,18 @@ export function indentQuotedContinuations(text: string): string {
 
 interface RawInteraction {
   request: { method: string; uri: string; body: unknown; headers?: Record<string, string[]> };
-  response: { status: { code: number }; body: { string: unknown }; headers?: Record<string, string[]> };
+  response: {
+    status: { code: number };
+    body: { string: unknown };
+    headers?: Record<string, string[]>;
+  };
 }
 
 /** Reads one cassette into plain interactions. */
 export function readCassette(path: string): Interaction[] {
-  const doc = parseDocument(indentQuotedContinuations(readFileSync(path, 'utf8')), { customTags: ['binary'] });
+  const doc = parseDocument(indentQuotedContinuations(readFileSync(path, 'utf8')), {
+    customTags: ['binary'],
+  });
   if (doc.errors.length > 0) throw new Error(`${path}: ${doc.errors[0]?.message ?? 'YAML error'}`);
   const js = doc.toJS() as { interactions: RawInteraction[] };
   return js.interactions.map((i) => ({

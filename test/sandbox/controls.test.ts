@@ -1,8 +1,8 @@
 // Test controls under /__sandbox/ and on the Sandbox object: counters, request log (redacted),
 // latency settings, seeded fault injection, reset.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { SMALL, get, obj } from './sandbox-helpers.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { get, obj, SMALL } from './sandbox-helpers.js';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -10,10 +10,14 @@ beforeAll(async () => {
 });
 afterAll(() => sb.close());
 beforeEach(async () => {
-  await fetch(`${sb.url}/__sandbox/reset`, { method: 'POST', body: JSON.stringify({ faults: true }) });
+  await fetch(`${sb.url}/__sandbox/reset`, {
+    method: 'POST',
+    body: JSON.stringify({ faults: true }),
+  });
 });
 
-const post = (path: string, body: unknown) => get(`${sb.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+const post = (path: string, body: unknown) =>
+  get(`${sb.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
 
 describe('call counts and request log', () => {
   it('counts API calls per route id; control calls are not counted', async () => {
@@ -31,8 +35,12 @@ describe('call counts and request log', () => {
   it('logs requests with every token redacted', async () => {
     const member = Object.values(sb.memberTokens)[0] ?? '';
     await get(`${sb.url}/api/direct-sharing/project/?access_token=${sb.masterToken}`);
-    await get(`${sb.url}/api/direct-sharing/project/`, { headers: { authorization: `Bearer ${member}` } });
-    const dl = obj(await get(`${sb.url}/api/public/datafile/${sb.store.publicIndexes().all[0]?.id}/`)).download_url as string;
+    await get(`${sb.url}/api/direct-sharing/project/`, {
+      headers: { authorization: `Bearer ${member}` },
+    });
+    const dl = obj(
+      await get(`${sb.url}/api/public/datafile/${sb.store.publicIndexes().all[0]?.id}/`),
+    ).download_url as string;
     const redirect = await get(dl.replace('https://www.openhumans.org', sb.url));
     await get(redirect.headers.get('location') ?? '');
     const logText = (await get(`${sb.url}/__sandbox/requests`)).text;
@@ -49,7 +57,10 @@ describe('call counts and request log', () => {
 
 describe('latency', () => {
   it('is configurable over HTTP and programmatically; calls still succeed', async () => {
-    expect(obj(await post('/__sandbox/latency', { ms: 5, jitterMs: 3 }))).toEqual({ ms: 5, jitterMs: 3 });
+    expect(obj(await post('/__sandbox/latency', { ms: 5, jitterMs: 3 }))).toEqual({
+      ms: 5,
+      jitterMs: 3,
+    });
     expect((await get(`${sb.url}/api/public/datatypes/`)).status).toBe(200);
     sb.setLatency({ ms: 0, jitterMs: 0 });
     expect(obj(await get(`${sb.url}/__sandbox/latency`))).toEqual({ ms: 0, jitterMs: 0 });
@@ -59,7 +70,10 @@ describe('latency', () => {
 
 describe('fault injection', () => {
   it('answers injected status codes with HTML bodies on the chosen route only', async () => {
-    expect((await post('/__sandbox/faults', { rules: [{ route: 'P1', kind: 'status', status: 502 }] })).status).toBe(200);
+    expect(
+      (await post('/__sandbox/faults', { rules: [{ route: 'P1', kind: 'status', status: 502 }] }))
+        .status,
+    ).toBe(200);
     const hit = await get(`${sb.url}/api/public/datafiles/`);
     expect(hit.status).toBe(502);
     expect(hit.headers.get('content-type')).toContain('text/html');
@@ -70,7 +84,10 @@ describe('fault injection', () => {
 
   it('is seeded: the same seed and probability give the same hit pattern; times caps it', async () => {
     const pattern = async () => {
-      sb.setFaults({ seed: 42, rules: [{ route: '*', kind: 'status', status: 503, probability: 0.5 }] });
+      sb.setFaults({
+        seed: 42,
+        rules: [{ route: '*', kind: 'status', status: 503, probability: 0.5 }],
+      });
       const out: number[] = [];
       for (let i = 0; i < 16; i++) out.push((await get(`${sb.url}/api/public/datatype/1/`)).status);
       return out;
@@ -81,7 +98,8 @@ describe('fault injection', () => {
     expect(a).toContain(200);
     sb.setFaults({ rules: [{ route: 'P4', kind: 'status', status: 500, times: 2 }] });
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await get(`${sb.url}/api/public/datatype/1/`)).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await get(`${sb.url}/api/public/datatype/1/`)).status);
     expect(statuses).toEqual([500, 500, 200, 200]);
   });
 
@@ -92,17 +110,22 @@ describe('fault injection', () => {
 
   it('hangs until the client gives up', async () => {
     sb.setFaults({ rules: [{ route: 'P10', kind: 'hang' }] });
-    await expect(fetch(`${sb.url}/api/public/projects/`, { signal: AbortSignal.timeout(300) })).rejects.toThrow();
+    await expect(
+      fetch(`${sb.url}/api/public/projects/`, { signal: AbortSignal.timeout(300) }),
+    ).rejects.toThrow();
   });
 
   it('truncates JSON bodies', async () => {
     sb.setFaults({ rules: [{ route: 'P10', kind: 'truncate' }] });
-    const attempt = async () => JSON.parse(await (await fetch(`${sb.url}/api/public/projects/`)).text()) as unknown;
+    const attempt = async () =>
+      JSON.parse(await (await fetch(`${sb.url}/api/public/projects/`)).text()) as unknown;
     await expect(attempt()).rejects.toThrow();
   });
 
   it('rejects malformed fault configs and can be cleared', async () => {
-    expect((await post('/__sandbox/faults', { rules: [{ route: 'NOPE', kind: 'status' }] })).status).toBe(400);
+    expect(
+      (await post('/__sandbox/faults', { rules: [{ route: 'NOPE', kind: 'status' }] })).status,
+    ).toBe(400);
     await post('/__sandbox/faults', { rules: [{ route: 'P10', kind: 'status' }] });
     expect((await get(`${sb.url}/api/public/projects/`)).status).toBe(503);
     await get(`${sb.url}/__sandbox/faults`, { method: 'DELETE' });
@@ -115,12 +138,22 @@ describe('reset', () => {
     const victim = sb.store.publicIndexes().all[0];
     const before = (await get(`${sb.url}/api/public/datafiles/?limit=1`)).json as { count: number };
     sb.store.removeFile(victim?.id ?? -1);
-    expect(((await get(`${sb.url}/api/public/datafiles/?limit=1`)).json as { count: number }).count).toBe(before.count - 1);
+    expect(
+      ((await get(`${sb.url}/api/public/datafiles/?limit=1`)).json as { count: number }).count,
+    ).toBe(before.count - 1);
     expect((await post('/__sandbox/reset', { data: true })).status).toBe(200);
     expect(sb.calls()).toEqual({});
     expect(sb.requests()).toEqual([]);
-    expect(((await get(`${sb.url}/api/public/datafiles/?limit=1`)).json as { count: number }).count).toBe(before.count);
+    expect(
+      ((await get(`${sb.url}/api/public/datafiles/?limit=1`)).json as { count: number }).count,
+    ).toBe(before.count);
     expect(sb.store.file(victim?.id ?? -1)).toBeDefined();
-    expect((await get(`${sb.url}/api/direct-sharing/project/`, { headers: { authorization: `Bearer ${sb.masterToken}` } })).status).toBe(200);
+    expect(
+      (
+        await get(`${sb.url}/api/direct-sharing/project/`, {
+          headers: { authorization: `Bearer ${sb.masterToken}` },
+        })
+      ).status,
+    ).toBe(200);
   });
 });

@@ -1,9 +1,18 @@
 // Helpers for part 2's sandbox tests: a small seeded sandbox and thin HTTP wrappers (real HTTP,
 // no mocks).
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
-import type { Membership } from '../../sandbox/data/types.js';
 
-export const SMALL_SIZES = { projects: 8, unapprovedProjects: 2, dataTypes: 12, users: 90, publicFiles: 400, members: 40, secondProjectMembers: 6 };
+import type { Membership } from '../../sandbox/data/types.js';
+import { type Sandbox, type SandboxOptions, startSandbox } from '../../sandbox/index.js';
+
+export const SMALL_SIZES = {
+  projects: 8,
+  unapprovedProjects: 2,
+  dataTypes: 12,
+  users: 90,
+  publicFiles: 400,
+  members: 40,
+  secondProjectMembers: 6,
+};
 
 export function startSmallSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   return startSandbox({ seed: 11, sizes: SMALL_SIZES, ...options });
@@ -35,14 +44,21 @@ export function withToken(path: string, token: string): string {
 }
 
 /** A form-urlencoded POST with the token in the query string (repeated keys allowed). */
-export function postForm(sb: Sandbox, path: string, token: string, fields: Array<[string, string]> | Record<string, string>): Promise<Reply> {
+export function postForm(
+  sb: Sandbox,
+  path: string,
+  token: string,
+  fields: Array<[string, string]> | Record<string, string>,
+): Promise<Reply> {
   const body = new URLSearchParams(Array.isArray(fields) ? fields : Object.entries(fields));
   return call(sb, withToken(path, token), { method: 'POST', body });
 }
 
 export function postJson(sb: Sandbox, path: string, token: string, value: unknown): Promise<Reply> {
   return call(sb, withToken(path, token), {
-    method: 'POST', body: JSON.stringify(value), headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    body: JSON.stringify(value),
+    headers: { 'content-type': 'application/json' },
   });
 }
 
@@ -57,7 +73,10 @@ export function membersWithTokens(sb: Sandbox): Array<{ membership: Membership; 
 }
 
 /** The first member (with a token) matching a predicate; fails the test when none exists. */
-export function memberWhere(sb: Sandbox, predicate: (m: Membership) => boolean): { membership: Membership; token: string } {
+export function memberWhere(
+  sb: Sandbox,
+  predicate: (m: Membership) => boolean,
+): { membership: Membership; token: string } {
   const found = membersWithTokens(sb).find((x) => predicate(x.membership));
   if (!found) throw new Error('no sandbox member matches the test precondition');
   return found;

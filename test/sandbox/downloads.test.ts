@@ -2,10 +2,10 @@
 // sandbox's own signed S3-like GET that serves deterministic bytes.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { mintDownloadKey } from '../../sandbox/signing.js';
 import { seededBytes } from '../../sandbox/data/bytes.js';
-import { SMALL, get, obj, onSandbox } from './sandbox-helpers.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { mintDownloadKey } from '../../sandbox/signing.js';
+import { get, obj, onSandbox, SMALL } from './sandbox-helpers.js';
 
 let sb: Sandbox;
 let clock = Date.UTC(2026, 2, 1, 12);
@@ -16,7 +16,10 @@ afterAll(() => sb.close());
 
 const fileId = () => sb.store.publicIndexes().all[2]?.id ?? -1;
 async function downloadUrl(id = fileId()): Promise<string> {
-  return onSandbox(obj(await get(`${sb.url}/api/public/datafile/${id}/`)).download_url as string, sb.url);
+  return onSandbox(
+    obj(await get(`${sb.url}/api/public/datafile/${id}/`)).download_url as string,
+    sb.url,
+  );
 }
 
 describe('download keys', () => {
@@ -31,8 +34,12 @@ describe('download keys', () => {
     const r = await get(await downloadUrl(), {});
     expect(r.status).toBe(302);
     const location = r.headers.get('location') ?? '';
-    expect(location.startsWith(`${sb.url}/open-humans-production/member-files/direct-sharing-`)).toBe(true);
-    expect(location).toMatch(/\?Signature=[^&]+&Expires=\d+&AWSAccessKeyId=[^&]+&x-oh-key=[0-9a-f-]{36}$/);
+    expect(
+      location.startsWith(`${sb.url}/open-humans-production/member-files/direct-sharing-`),
+    ).toBe(true);
+    expect(location).toMatch(
+      /\?Signature=[^&]+&Expires=\d+&AWSAccessKeyId=[^&]+&x-oh-key=[0-9a-f-]{36}$/,
+    );
     const res = await fetch(location);
     expect(res.status).toBe(200);
     const bytes = Buffer.from(await res.arrayBuffer());
@@ -46,7 +53,10 @@ describe('download keys', () => {
 
   it('serves the same bytes for the same seed, different bytes for another seed', async () => {
     const fetchBytes = async (s: Sandbox, id: number) => {
-      const dl = onSandbox(obj(await get(`${s.url}/api/public/datafile/${id}/`)).download_url as string, s.url);
+      const dl = onSandbox(
+        obj(await get(`${s.url}/api/public/datafile/${id}/`)).download_url as string,
+        s.url,
+      );
       const loc = (await get(dl)).headers.get('location') ?? '';
       return Buffer.from(await (await fetch(loc)).arrayBuffer());
     };
@@ -78,7 +88,7 @@ describe('download keys', () => {
     clock -= 60 * 60_000;
   });
 
-  it('refuses missing, malformed, and other files\' keys with the 403 page', async () => {
+  it("refuses missing, malformed, and other files' keys with the 403 page", async () => {
     const url = await downloadUrl();
     const key = new URL(url).searchParams.get('key');
     const other = sb.store.publicIndexes().all[3]?.id;
@@ -96,8 +106,14 @@ describe('download keys', () => {
   });
 
   it('answers "This file is unavailable." for incomplete or deleted files', async () => {
-    const incomplete = sb.store.filesOfUserAll(sb.store.membershipsOf(sb.projectId).map((m) => m.userId).find((u) =>
-      sb.store.filesOfUserAll(u).some((f) => !f.completed)) ?? -1).find((f) => !f.completed);
+    const incomplete = sb.store
+      .filesOfUserAll(
+        sb.store
+          .membershipsOf(sb.projectId)
+          .map((m) => m.userId)
+          .find((u) => sb.store.filesOfUserAll(u).some((f) => !f.completed)) ?? -1,
+      )
+      .find((f) => !f.completed);
     if (!incomplete) throw new Error('the seed has no incomplete file');
     const key = mintDownloadKey(sb.state.secret, incomplete.id, clock);
     const r = await get(`${sb.url}/data-management/datafile-download/${incomplete.id}/?key=${key}`);

@@ -23,17 +23,36 @@ describe('OAuth2 with PKCE off (like production)', () => {
       code_challenge_method: 'S256',
     });
     const { membership } = memberWhere(sb, (m) => !m.revoked);
-    const approve = new URLSearchParams({ ...Object.fromEntries(query), project_member_id: membership.projectMemberId, allow: 'Authorize' });
-    const approved = await call(sb, `/direct-sharing/projects/oauth2/authorize/?${query}`, { method: 'POST', body: approve });
-    return { code: new URL(approved.headers.get('location') ?? '').searchParams.get('code') ?? '', redirect };
+    const approve = new URLSearchParams({
+      ...Object.fromEntries(query),
+      project_member_id: membership.projectMemberId,
+      allow: 'Authorize',
+    });
+    const approved = await call(sb, `/direct-sharing/projects/oauth2/authorize/?${query}`, {
+      method: 'POST',
+      body: approve,
+    });
+    return {
+      code: new URL(approved.headers.get('location') ?? '').searchParams.get('code') ?? '',
+      redirect,
+    };
   }
 
   it('redeems a code started with a challenge without any verifier, or with a wrong one', async () => {
     const basic = `Basic ${Buffer.from(`${sb.clientId}:${sb.clientSecret}`).toString('base64')}`;
     for (const verifier of [null, 'not-the-verifier-of-that-challenge-at-all-0000']) {
       const { code, redirect } = await codeWithChallenge();
-      const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect, ...(verifier ? { code_verifier: verifier } : {}) });
-      const res = await call(sb, '/oauth2/token/', { method: 'POST', body: form, headers: { authorization: basic } });
+      const form = new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirect,
+        ...(verifier ? { code_verifier: verifier } : {}),
+      });
+      const res = await call(sb, '/oauth2/token/', {
+        method: 'POST',
+        body: form,
+        headers: { authorization: basic },
+      });
       expect(res.status).toBe(200);
     }
   });

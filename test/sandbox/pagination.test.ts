@@ -1,7 +1,7 @@
 // DRF LimitOffsetPagination edges (docs/upstream.md §3), on public lists of the sandbox.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { SMALL, getWithHeaders, page } from './sandbox-helpers.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { getWithHeaders, page, SMALL } from './sandbox-helpers.js';
 
 let sb: Sandbox;
 let total: number;
@@ -43,9 +43,15 @@ describe('LimitOffsetPagination', () => {
   });
 
   it('re-encodes all parameters in sorted key order, keeping unknown ones and the query token', async () => {
-    const p = await files('?zeta=1&limit=5&offset=5&alpha=a%20b&access_token=NOT-A-REAL-TOKEN&x=%C3%A9');
-    expect(p.next).toBe(`${base()}?access_token=NOT-A-REAL-TOKEN&alpha=a+b&limit=5&offset=10&x=%C3%A9&zeta=1`);
-    expect(p.previous).toBe(`${base()}?access_token=NOT-A-REAL-TOKEN&alpha=a+b&limit=5&x=%C3%A9&zeta=1`);
+    const p = await files(
+      '?zeta=1&limit=5&offset=5&alpha=a%20b&access_token=NOT-A-REAL-TOKEN&x=%C3%A9',
+    );
+    expect(p.next).toBe(
+      `${base()}?access_token=NOT-A-REAL-TOKEN&alpha=a+b&limit=5&offset=10&x=%C3%A9&zeta=1`,
+    );
+    expect(p.previous).toBe(
+      `${base()}?access_token=NOT-A-REAL-TOKEN&alpha=a+b&limit=5&x=%C3%A9&zeta=1`,
+    );
   });
 
   it('keeps repeated parameters (doseq) and uses the last value of limit/offset', async () => {
@@ -106,14 +112,28 @@ describe('LimitOffsetPagination', () => {
   });
 
   it('builds links from the request Host (and X-Forwarded-Proto), not from www.openhumans.org', async () => {
-    const r = await getWithHeaders(`${sb.url}/api/public/projects/?limit=2`, { host: 'oh.example.test:8443', 'x-forwarded-proto': 'https' });
-    expect(JSON.parse(r.body).next).toBe('https://oh.example.test:8443/api/public/projects/?limit=2&offset=2');
-    const plain = await getWithHeaders(`${sb.url}/api/public/projects/?limit=2`, { host: 'mirror.example.test' });
-    expect(JSON.parse(plain.body).next).toBe('http://mirror.example.test/api/public/projects/?limit=2&offset=2');
+    const r = await getWithHeaders(`${sb.url}/api/public/projects/?limit=2`, {
+      host: 'oh.example.test:8443',
+      'x-forwarded-proto': 'https',
+    });
+    expect(JSON.parse(r.body).next).toBe(
+      'https://oh.example.test:8443/api/public/projects/?limit=2&offset=2',
+    );
+    const plain = await getWithHeaders(`${sb.url}/api/public/projects/?limit=2`, {
+      host: 'mirror.example.test',
+    });
+    expect(JSON.parse(plain.body).next).toBe(
+      'http://mirror.example.test/api/public/projects/?limit=2&offset=2',
+    );
   });
 
   it('pages every list view the same way (P3, P6, P10, P13)', async () => {
-    for (const path of ['/api/public/datatypes/', '/api/public/members/', '/api/public/projects/', `/api/public/project/${sb.projectId}/members/`]) {
+    for (const path of [
+      '/api/public/datatypes/',
+      '/api/public/members/',
+      '/api/public/projects/',
+      `/api/public/project/${sb.projectId}/members/`,
+    ]) {
       const p = await page(`${sb.url}${path}?limit=2&offset=2`);
       expect(p.results, path).toHaveLength(2);
       expect(p.previous, path).toBe(`${sb.url}${path}?limit=2`);

@@ -1,8 +1,8 @@
 // Contract tests for the public API P1–P13 (docs/upstream.md §2.1, §5) against the sandbox.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import type { DataFile } from '../../sandbox/data/types.js';
-import { ORG, SMALL, get, obj, page } from './sandbox-helpers.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { get, ORG, obj, page, SMALL } from './sandbox-helpers.js';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -10,14 +10,50 @@ beforeAll(async () => {
 });
 afterAll(() => sb.close());
 
-const FILE_KEYS = ['id', 'basename', 'created', 'datatypes', 'download_url', 'metadata', 'source_project', 'user'];
-const PROJECT_KEYS = [
-  'active', 'approved', 'authorized_members', 'badge_image', 'contact_email', 'id', 'id_label', 'info_url',
-  'is_academic_or_nonprofit', 'is_study', 'leader', 'long_description', 'name', 'organization',
-  'registered_datatypes', 'requested_sources', 'request_sources_access', 'request_username_access',
-  'returned_data_description', 'short_description', 'slug', 'type',
+const FILE_KEYS = [
+  'id',
+  'basename',
+  'created',
+  'datatypes',
+  'download_url',
+  'metadata',
+  'source_project',
+  'user',
 ];
-const DATATYPE_KEYS = ['id', 'name', 'parent', 'children', 'description', 'details', 'uploadable', 'source_projects'];
+const PROJECT_KEYS = [
+  'active',
+  'approved',
+  'authorized_members',
+  'badge_image',
+  'contact_email',
+  'id',
+  'id_label',
+  'info_url',
+  'is_academic_or_nonprofit',
+  'is_study',
+  'leader',
+  'long_description',
+  'name',
+  'organization',
+  'registered_datatypes',
+  'requested_sources',
+  'request_sources_access',
+  'request_username_access',
+  'returned_data_description',
+  'short_description',
+  'slug',
+  'type',
+];
+const DATATYPE_KEYS = [
+  'id',
+  'name',
+  'parent',
+  'children',
+  'description',
+  'details',
+  'uploadable',
+  'source_projects',
+];
 
 /** Expected public files, computed independently from the raw data (username, then id). */
 function expectedPublic(filter: (f: DataFile) => boolean = () => true): number[] {
@@ -28,7 +64,9 @@ function expectedPublic(filter: (f: DataFile) => boolean = () => true): number[]
     if (f && store.isPublic(f) && filter(f)) files.push(f);
   }
   const name = (f: DataFile) => store.user(f.userId)?.username ?? '';
-  return files.sort((a, b) => (name(a) === name(b) ? a.id - b.id : name(a) < name(b) ? -1 : 1)).map((f) => f.id);
+  return files
+    .sort((a, b) => (name(a) === name(b) ? a.id - b.id : name(a) < name(b) ? -1 : 1))
+    .map((f) => f.id);
 }
 
 function hiddenPublicFile(): DataFile {
@@ -49,11 +87,19 @@ describe('P1 /api/public/datafiles/', () => {
     expect(Object.keys(first)).toEqual(FILE_KEYS);
     // The fast list path renders exactly what the detail serializer renders (apart from the key).
     const detail = obj(await get(`${sb.url}/api/public/datafile/${String(first.id)}/`));
-    const noKey = (o: Record<string, unknown>) => ({ ...o, download_url: String(o.download_url).replace(/key=.*/, '') });
+    const noKey = (o: Record<string, unknown>) => ({
+      ...o,
+      download_url: String(o.download_url).replace(/key=.*/, ''),
+    });
     expect(JSON.stringify(noKey(detail))).toBe(JSON.stringify(noKey(first)));
-    expect(first.source_project).toMatch(/^https:\/\/www\.openhumans\.org\/api\/public\/project\/\d+\/$/);
-    for (const dt of first.datatypes as string[]) expect(dt).toMatch(/^https:\/\/www\.openhumans\.org\/api\/public\/datatype\/\d+\/$/);
-    expect(first.download_url).toMatch(/^https:\/\/www\.openhumans\.org\/data-management\/datafile-download\/\d+\/\?key=[0-9a-f-]{36}$/);
+    expect(first.source_project).toMatch(
+      /^https:\/\/www\.openhumans\.org\/api\/public\/project\/\d+\/$/,
+    );
+    for (const dt of first.datatypes as string[])
+      expect(dt).toMatch(/^https:\/\/www\.openhumans\.org\/api\/public\/datatype\/\d+\/$/);
+    expect(first.download_url).toMatch(
+      /^https:\/\/www\.openhumans\.org\/data-management\/datafile-download\/\d+\/\?key=[0-9a-f-]{36}$/,
+    );
     expect(first.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     const f = sb.store.file(first.id as number);
     const u = sb.store.user(f?.userId ?? -1);
@@ -64,12 +110,15 @@ describe('P1 /api/public/datafiles/', () => {
     const some = sb.store.publicIndexes().all[5] as DataFile;
     const user = sb.store.user(some.userId)?.username ?? '';
     const plain = await page(`${sb.url}/api/public/datafiles/?limit=50`);
-    const filtered = await page(`${sb.url}/api/public/datafiles/?limit=50&source_project_id=${some.projectId}&datatype_id=1&username=${user}`);
+    const filtered = await page(
+      `${sb.url}/api/public/datafiles/?limit=50&source_project_id=${some.projectId}&datatype_id=1&username=${user}`,
+    );
     expect(filtered.count).toBe(plain.count);
     // Same rows; only hidden-membership rows may turn into {} because of ?username= (next test).
     filtered.results.forEach((r, i) => {
       const q = plain.results[i] as Record<string, unknown>;
-      if (Object.keys(r).length === 0) expect(q.user).toEqual({ id: null, name: null, username: null });
+      if (Object.keys(r).length === 0)
+        expect(q.user).toEqual({ id: null, name: null, username: null });
       else expect(r.id).toBe(q.id);
     });
     expect(filtered.results.filter((r) => r.id !== undefined).length).toBeGreaterThan(40);
@@ -82,10 +131,14 @@ describe('P1 /api/public/datafiles/', () => {
     const row = all.results.find((r) => r.id === f.id);
     expect(row?.user).toEqual({ id: null, name: null, username: null });
     const index = all.results.findIndex((r) => r.id === f.id);
-    const filtered = await page(`${sb.url}/api/public/datafiles/?limit=1000000&username=xx${owner}yy`);
+    const filtered = await page(
+      `${sb.url}/api/public/datafiles/?limit=1000000&username=xx${owner}yy`,
+    );
     expect(filtered.count).toBe(all.count);
     expect(filtered.results[index]).toEqual({});
-    expect(filtered.results.filter((r) => Object.keys(r).length === 0).length).toBeGreaterThanOrEqual(1);
+    expect(
+      filtered.results.filter((r) => Object.keys(r).length === 0).length,
+    ).toBeGreaterThanOrEqual(1);
     const detail = await get(`${sb.url}/api/public/datafile/${f.id}/?username=${owner}`);
     expect(detail.status).toBe(200);
     expect(detail.json).toEqual({});
@@ -98,7 +151,9 @@ describe('P2 /api/public/datafile/<id>/', () => {
     const ok = await get(`${sb.url}/api/public/datafile/${id}/`);
     expect(ok.status).toBe(200);
     expect(Object.keys(obj(ok))).toEqual(FILE_KEYS);
-    const priv = [...Array(100_000).keys()].map((i) => sb.store.file(i)).find((f) => f && !sb.store.isPublic(f));
+    const priv = [...Array(100_000).keys()]
+      .map((i) => sb.store.file(i))
+      .find((f) => f && !sb.store.isPublic(f));
     for (const bad of [priv?.id, 99_999_999]) {
       const nf = await get(`${sb.url}/api/public/datafile/${bad}/`);
       expect(nf.status).toBe(404);
@@ -132,11 +187,15 @@ describe('P3/P4 datatypes', () => {
     const p = await page(`${sb.url}/api/public/datatypes/?source_project_id=1&uploadable=false`);
     expect(p.count).toBe(25);
     expect(p.results.map((r) => r.id)).toEqual([...Array(25).keys()].map((i) => i + 1));
-    const withChildren = p.results.find((r) => (r.children as number[]).length > 0) as Record<string, unknown>;
+    const withChildren = p.results.find((r) => (r.children as number[]).length > 0) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(withChildren)).toEqual(DATATYPE_KEYS);
     const child = p.results.find((r) => r.id === (withChildren.children as number[])[0]);
     expect(child?.parent).toBe(withChildren.id);
-    for (const sp of p.results.flatMap((r) => r.source_projects as string[])) expect(sp).toMatch(/^\/api\/public\/project\/\d+\/$/);
+    for (const sp of p.results.flatMap((r) => r.source_projects as string[]))
+      expect(sp).toMatch(/^\/api\/public\/project\/\d+\/$/);
   });
 
   it('P4 returns one datatype; 404 with the DataType message', async () => {
@@ -148,27 +207,42 @@ describe('P3/P4 datatypes', () => {
 });
 
 describe('P5 /api/public/datatype/<id>/datafiles/', () => {
-  const root = () => sb.store.listDataTypes().find((d) => d.children.length > 0 && d.parent === null);
+  const root = () =>
+    sb.store.listDataTypes().find((d) => d.children.length > 0 && d.parent === null);
 
   it('filters by the datatype, and with include_children by its descendants (duplicates kept)', async () => {
     const d = root();
     if (!d) throw new Error('no root datatype');
     const only = await page(`${sb.url}/api/public/datatype/${d.id}/datafiles/?limit=1000000`);
-    expect(only.results.map((r) => r.id)).toEqual(expectedPublic((f) => f.datatypes.includes(d.id)));
+    expect(only.results.map((r) => r.id)).toEqual(
+      expectedPublic((f) => f.datatypes.includes(d.id)),
+    );
     const tree = new Set([d.id, ...sb.store.descendants(d.id)]);
-    const withKids = await page(`${sb.url}/api/public/datatype/${d.id}/datafiles/?include_children=YES&limit=1000000`);
-    const expectedRows = expectedPublic((f) => f.datatypes.some((t) => tree.has(t)))
-      .flatMap((id) => Array(sb.store.file(id)?.datatypes.filter((t) => tree.has(t)).length ?? 0).fill(id) as number[]);
+    const withKids = await page(
+      `${sb.url}/api/public/datatype/${d.id}/datafiles/?include_children=YES&limit=1000000`,
+    );
+    const expectedRows = expectedPublic((f) => f.datatypes.some((t) => tree.has(t))).flatMap(
+      (id) =>
+        Array(sb.store.file(id)?.datatypes.filter((t) => tree.has(t)).length ?? 0).fill(
+          id,
+        ) as number[],
+    );
     expect(withKids.results.map((r) => r.id)).toEqual(expectedRows);
     expect(withKids.count).toBeGreaterThan(only.count);
     for (const v of ['0', 'off', 'N', 'false']) {
-      expect((await page(`${sb.url}/api/public/datatype/${d.id}/datafiles/?include_children=${v}`)).count).toBe(only.count);
+      expect(
+        (await page(`${sb.url}/api/public/datatype/${d.id}/datafiles/?include_children=${v}`))
+          .count,
+      ).toBe(only.count);
     }
   });
 
   it('answers the HTML 500 page for a bad include_children or an unknown datatype', async () => {
     const d = root();
-    for (const url of [`/api/public/datatype/${d?.id}/datafiles/?include_children=maybe`, '/api/public/datatype/9999/datafiles/']) {
+    for (const url of [
+      `/api/public/datatype/${d?.id}/datafiles/?include_children=maybe`,
+      '/api/public/datatype/9999/datafiles/',
+    ]) {
       const r = await get(`${sb.url}${url}`);
       expect(r.status).toBe(500);
       expect(r.headers.get('content-type')).toContain('text/html');
@@ -185,20 +259,32 @@ describe('members P6–P9', () => {
     expect(expected).not.toContain('api-administrator');
     expect([...expected].sort()).toEqual(expected);
     const u = sb.store.publicMembers()[3];
-    expect(p.results[3]).toEqual({ name: u?.name, profile_url: `${ORG}/member/${u?.username}/`, username: u?.username });
+    expect(p.results[3]).toEqual({
+      name: u?.name,
+      profile_url: `${ORG}/member/${u?.username}/`,
+      username: u?.username,
+    });
     expect((await get(`${sb.url}/api/public/member/${u?.username}/`)).json).toEqual(p.results[3]);
     const nf = await get(`${sb.url}/api/public/member/nobody_here/`);
     expect(nf.status).toBe(404);
     expect(nf.json).toEqual({ detail: 'No Member matches the given query.' });
   });
 
-  it('P8 lists one member\'s public files of visible memberships; unknown member → 500', async () => {
-    const f = sb.store.publicIndexes().all.find((x) => sb.store.membership(x.projectId, x.userId)?.visible) as DataFile;
+  it("P8 lists one member's public files of visible memberships; unknown member → 500", async () => {
+    const f = sb.store
+      .publicIndexes()
+      .all.find((x) => sb.store.membership(x.projectId, x.userId)?.visible) as DataFile;
     const user = sb.store.user(f.userId);
     const p = await page(`${sb.url}/api/public/member/${user?.username}/datafiles/?limit=1000000`);
     const expected = expectedPublic((x) => {
       const m = sb.store.membership(x.projectId, x.userId);
-      return x.userId === f.userId && m?.visible === true && m.joined && m.authorized && sb.store.project(x.projectId)?.approved === true;
+      return (
+        x.userId === f.userId &&
+        m?.visible === true &&
+        m.joined &&
+        m.authorized &&
+        sb.store.project(x.projectId)?.approved === true
+      );
     });
     expect(p.results.map((r) => r.id)).toEqual(expected);
     expect((await get(`${sb.url}/api/public/member/nobody_here/datafiles/`)).status).toBe(500);
@@ -217,13 +303,19 @@ describe('members P6–P9', () => {
 describe('projects P10–P13', () => {
   it('P10 lists approved projects by name with relative URL lists, ignoring filters', async () => {
     const p = await page(`${sb.url}/api/public/projects/?active=false&id=1&name=zzz`);
-    const expected = sb.store.listProjects().filter((x) => x.approved).sort((a, b) => (a.name < b.name ? -1 : 1)).map((x) => x.id);
+    const expected = sb.store
+      .listProjects()
+      .filter((x) => x.approved)
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((x) => x.id);
     expect(p.results.map((r) => r.id)).toEqual(expected);
     const own = p.results.find((r) => r.id === sb.projectId) as Record<string, unknown>;
     expect(Object.keys(own)).toEqual(PROJECT_KEYS);
     expect(own.id_label).toBe(`direct-sharing-${sb.projectId}`);
-    for (const u of own.registered_datatypes as string[]) expect(u).toMatch(/^\/api\/public\/datatype\/\d+\/$/);
-    for (const u of own.requested_sources as string[]) expect(u).toMatch(/^\/api\/public\/project\/\d+\/$/);
+    for (const u of own.registered_datatypes as string[])
+      expect(u).toMatch(/^\/api\/public\/datatype\/\d+\/$/);
+    for (const u of own.requested_sources as string[])
+      expect(u).toMatch(/^\/api\/public\/project\/\d+\/$/);
     expect(own.authorized_members).toBe(sb.store.activeMembers(sb.projectId).length);
   });
 
@@ -239,16 +331,20 @@ describe('projects P10–P13', () => {
     const p = await page(`${sb.url}/api/public/project/${pid}/datafiles/?limit=1000000`);
     expect(p.results.map((r) => r.id)).toEqual(expectedPublic((f) => f.projectId === pid));
     expect((await get(`${sb.url}/api/public/project/99999/datafiles/`)).status).toBe(500);
-    expect((await get(`${sb.url}/api/public/project/${sb.secondProject.projectId}/datafiles/`)).status).toBe(500);
+    expect(
+      (await get(`${sb.url}/api/public/project/${sb.secondProject.projectId}/datafiles/`)).status,
+    ).toBe(500);
     const quirk = await get(`${sb.url}/api/public/project/${pid}/datafiles`);
     expect(quirk.status).toBe(200);
     expect(Object.keys(obj(quirk))).toEqual(PROJECT_KEYS);
   });
 
   it('P13 lists visible active members by username, with or without the trailing slash', async () => {
-    const expected = sb.store.membershipsOf(sb.projectId)
+    const expected = sb.store
+      .membershipsOf(sb.projectId)
       .filter((m) => m.visible && m.joined && m.authorized && sb.store.user(m.userId)?.active)
-      .map((m) => sb.store.user(m.userId)?.username ?? '').sort();
+      .map((m) => sb.store.user(m.userId)?.username ?? '')
+      .sort();
     const hidden = sb.store.membershipsOf(sb.projectId).filter((m) => !m.visible).length;
     expect(hidden).toBeGreaterThan(0);
     for (const suffix of ['members', 'members/']) {

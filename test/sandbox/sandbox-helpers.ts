@@ -4,7 +4,13 @@ import type { SandboxSizes } from '../../sandbox/index.js';
 
 /** Small but complete data: fast to generate, every kind of row still present. */
 export const SMALL: Partial<SandboxSizes> = {
-  projects: 8, unapprovedProjects: 3, dataTypes: 25, users: 90, publicFiles: 700, members: 45, secondProjectMembers: 5,
+  projects: 8,
+  unapprovedProjects: 3,
+  dataTypes: 25,
+  users: 90,
+  publicFiles: 700,
+  members: 45,
+  secondProjectMembers: 5,
 };
 
 export const ORG = 'https://www.openhumans.org';
@@ -19,7 +25,7 @@ export interface Got {
 export async function get(url: string, init: RequestInit = {}): Promise<Got> {
   const res = await fetch(url, { redirect: 'manual', ...init });
   const text = await res.text();
-  let json: unknown = undefined;
+  let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
@@ -30,7 +36,8 @@ export async function get(url: string, init: RequestInit = {}): Promise<Got> {
 
 /** Body as a JSON object (throws when it is not one). */
 export function obj(got: Got): Record<string, unknown> {
-  if (typeof got.json !== 'object' || got.json === null) throw new Error(`not a JSON object: ${got.status} ${got.text.slice(0, 200)}`);
+  if (typeof got.json !== 'object' || got.json === null)
+    throw new Error(`not a JSON object: ${got.status} ${got.text.slice(0, 200)}`);
   return got.json as Record<string, unknown>;
 }
 
@@ -48,12 +55,17 @@ export async function page(url: string, init: RequestInit = {}): Promise<Page> {
 }
 
 /** A GET with a custom Host header (fetch forbids setting Host). */
-export function getWithHeaders(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+export function getWithHeaders(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
     });
     req.on('error', reject);
     req.end();

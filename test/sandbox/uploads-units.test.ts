@@ -2,20 +2,33 @@
 // blob writer in both storage modes, and the §4 upload validation messages.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MultipartError, MultipartParser, multipartBoundary } from '../../sandbox/uploads/multipart.js';
+import {
+  MultipartError,
+  MultipartParser,
+  multipartBoundary,
+} from '../../sandbox/uploads/multipart.js';
 import { djangoValidFilename, readMultipartForm } from '../../sandbox/uploads/multipart-form.js';
-import { BlobWriter } from '../../sandbox/uploads/storage.js';
 import { UnhandledServerError } from '../../sandbox/uploads/py.js';
-import { arrowAccepts, cleanDatatypes, cleanMetadata, type DatatypeCatalog } from '../../sandbox/uploads/validate.js';
+import { BlobWriter } from '../../sandbox/uploads/storage.js';
+import {
+  arrowAccepts,
+  cleanDatatypes,
+  cleanMetadata,
+  type DatatypeCatalog,
+} from '../../sandbox/uploads/validate.js';
 
 const md5 = (b: Buffer | string): string => createHash('md5').update(b).digest('hex');
 
-function multipartBody(boundary: string, parts: Array<{ name: string; filename?: string; body: Buffer | string }>): Buffer {
+function multipartBody(
+  boundary: string,
+  parts: Array<{ name: string; filename?: string; body: Buffer | string }>,
+): Buffer {
   const chunks: Buffer[] = [Buffer.from('preamble to ignore\r\n')];
   for (const p of parts) {
     const disposition = `form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}`;
     chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n`));
-    if (p.filename !== undefined) chunks.push(Buffer.from('Content-Type: application/octet-stream\r\n'));
+    if (p.filename !== undefined)
+      chunks.push(Buffer.from('Content-Type: application/octet-stream\r\n'));
     chunks.push(Buffer.from('\r\n'), Buffer.from(p.body), Buffer.from('\r\n'));
   }
   chunks.push(Buffer.from(`--${boundary}--\r\nepilogue`));
@@ -80,12 +93,16 @@ describe('streaming multipart parser', () => {
 
   it('rejects a body without its closing delimiter', async () => {
     const cut = body.subarray(0, body.length - 30);
-    await expect(readMultipartForm(iterate([cut]), boundary, 'hash')).rejects.toBeInstanceOf(MultipartError);
+    await expect(readMultipartForm(iterate([cut]), boundary, 'hash')).rejects.toBeInstanceOf(
+      MultipartError,
+    );
   });
 
   it('rejects a part without Content-Disposition', () => {
     const parser = new MultipartParser('b', () => ({ write() {}, end() {} }));
-    expect(() => parser.write(Buffer.from('--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--'))).toThrow(MultipartError);
+    expect(() =>
+      parser.write(Buffer.from('--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--')),
+    ).toThrow(MultipartError);
   });
 
   it('reads the boundary from the Content-Type header', () => {
@@ -121,7 +138,10 @@ describe('upload metadata validation (§4, exact messages)', () => {
     ['{"description": "d"}', '"tags" is a required field of the metadata'],
     ['{"description": "d", "tags": "a"}', '"tags" must be an array of strings'],
     ['{"description": "d", "tags": [1, {}]}', null], // element types are not checked
-    ['{"description": "", "tags": [], "creation_date": "yesterday"}', 'Dates must be in ISO 8601 format'],
+    [
+      '{"description": "", "tags": [], "creation_date": "yesterday"}',
+      'Dates must be in ISO 8601 format',
+    ],
     ['{"description": "", "tags": [], "start_date": "2018-06-08 10:07:26+00:00"}', null],
     ['{"description": "", "tags": [], "end_date": "2018-06-08T10:07:26.123Z"}', null],
     ['{"description": "", "tags": [], "md5": "xyz"}', 'Invalid MD5 specified'],
@@ -146,9 +166,18 @@ describe('upload metadata validation (§4, exact messages)', () => {
 
 describe('upload datatypes validation', () => {
   const catalog: DatatypeCatalog = {
-    byId: (id) => [{ id: 1, name: 'Genome' }, { id: 2, name: 'Heart rate' }, { id: 3, name: 'Sleep' }].find((d) => d.id === id),
-    byName: (n) => [{ id: 1, name: 'Genome' }, { id: 2, name: 'Heart rate' }, { id: 3, name: 'Sleep' }]
-      .find((d) => d.name.toLowerCase() === n.toLowerCase()),
+    byId: (id) =>
+      [
+        { id: 1, name: 'Genome' },
+        { id: 2, name: 'Heart rate' },
+        { id: 3, name: 'Sleep' },
+      ].find((d) => d.id === id),
+    byName: (n) =>
+      [
+        { id: 1, name: 'Genome' },
+        { id: 2, name: 'Heart rate' },
+        { id: 3, name: 'Sleep' },
+      ].find((d) => d.name.toLowerCase() === n.toLowerCase()),
     registeredIds: [1, 2],
     anyDatatypes: false,
     autoAddDatatypes: true,
@@ -165,13 +194,16 @@ describe('upload datatypes validation', () => {
 
   it('names unknown, unregistered and unparsable datatypes like production', () => {
     expect(cleanDatatypes('[99]', catalog)).toEqual({
-      ok: false, errors: ["The following datatypes don't match items in our database: [99]"],
+      ok: false,
+      errors: ["The following datatypes don't match items in our database: [99]"],
     });
     expect(cleanDatatypes('["Sleep"]', catalog)).toEqual({
-      ok: false, errors: ["The following datatypes aren't registered for this project: ['Sleep']"],
+      ok: false,
+      errors: ["The following datatypes aren't registered for this project: ['Sleep']"],
     });
     expect(cleanDatatypes('[1,', catalog)).toEqual({
-      ok: false, errors: ["Could not parse the uploaded datatypes from: '[1,'"],
+      ok: false,
+      errors: ["Could not parse the uploaded datatypes from: '[1,'"],
     });
   });
 });

@@ -4,12 +4,23 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
-import { configureOAuthApp, memberLeaves, webhookDeliveries } from '../../sandbox/routes/direct-sharing-controls.js';
+import {
+  configureOAuthApp,
+  memberLeaves,
+  webhookDeliveries,
+} from '../../sandbox/routes/direct-sharing-controls.js';
 import { part2 } from '../../sandbox/routes/direct-sharing-state.js';
-import { deauthPayload, signWebhookBody, webhookBody } from '../../sandbox/webhooks.js';
 import { pyIsoformatUtc } from '../../sandbox/uploads/py.js';
+import { deauthPayload, signWebhookBody, webhookBody } from '../../sandbox/webhooks.js';
 import { startHttpServer, type TestServer } from '../helpers/http-server.js';
-import { call, D, memberWhere, postForm, startSmallSandbox, withToken } from './direct-sharing-support.js';
+import {
+  call,
+  D,
+  memberWhere,
+  postForm,
+  startSmallSandbox,
+  withToken,
+} from './direct-sharing-support.js';
 
 const SECRET = 'abcdefghijklmnop';
 
@@ -20,15 +31,23 @@ describe('webhook signature', () => {
       erasure_requested: true,
       timestamp: '2020-06-30T20:00:00.000000+00:00',
     });
-    expect(body).toBe('{"project_member_id": "12345678", "erasure_requested": true, "timestamp": "2020-06-30T20:00:00.000000+00:00"}');
+    expect(body).toBe(
+      '{"project_member_id": "12345678", "erasure_requested": true, "timestamp": "2020-06-30T20:00:00.000000+00:00"}',
+    );
     expect(signWebhookBody(SECRET, body)).toBe('sha1=ebda5c0a38593a4350ad8401b7d8c8f1cd08ec67');
   });
 
   it("formats timestamps like arrow's isoformat (fraction omitted when zero)", () => {
-    expect(pyIsoformatUtc(new Date(Date.UTC(2020, 5, 30, 20, 0, 0, 0)))).toBe('2020-06-30T20:00:00+00:00');
-    expect(pyIsoformatUtc(new Date(Date.UTC(2020, 5, 30, 20, 0, 0, 123)))).toBe('2020-06-30T20:00:00.123000+00:00');
+    expect(pyIsoformatUtc(new Date(Date.UTC(2020, 5, 30, 20, 0, 0, 0)))).toBe(
+      '2020-06-30T20:00:00+00:00',
+    );
+    expect(pyIsoformatUtc(new Date(Date.UTC(2020, 5, 30, 20, 0, 0, 123)))).toBe(
+      '2020-06-30T20:00:00.123000+00:00',
+    );
     expect(deauthPayload('12345678', null, new Date(0))).toEqual({
-      project_member_id: '12345678', erasure_requested: false, timestamp: '1970-01-01T00:00:00+00:00',
+      project_member_id: '12345678',
+      erasure_requested: false,
+      timestamp: '1970-01-01T00:00:00+00:00',
     });
   });
 });
@@ -66,23 +85,38 @@ describe('webhook deliveries', () => {
     expect(req?.headers['content-type']).toBe('application/json');
     const expected = `sha1=${createHmac('sha1', SECRET).update(body).digest('hex')}`;
     expect(req?.headers['x-openhumans-webhooks-signature']).toBe(expected);
-    expect(body).toMatch(new RegExp(`^\\{"project_member_id": "${pmi}", "erasure_requested": false, "timestamp": "[^"]+"\\}$`));
+    expect(body).toMatch(
+      new RegExp(
+        `^\\{"project_member_id": "${pmi}", "erasure_requested": false, "timestamp": "[^"]+"\\}$`,
+      ),
+    );
 
     expect(membership).toMatchObject({ revoked: true, joined: false, authorized: false });
     expect((await call(sb, withToken(D.exchange, token))).status).toBe(401);
     // The member is no longer active: a second removal names it as invalid.
     const again = await postForm(sb, D.remove, sb.masterToken, { project_member_ids: pmi });
-    expect(again).toMatchObject({ status: 400, json: { errors: { project_member_ids: [`Invalid project member ID(s): ${pmi}`] } } });
+    expect(again).toMatchObject({
+      status: 400,
+      json: { errors: { project_member_ids: [`Invalid project member ID(s): ${pmi}`] } },
+    });
   });
 
   it('retries once, unsigned and double-encoded, when the receiver answers non-2xx', async () => {
     answer = 500;
     const { membership } = memberWhere(sb, (m) => !m.revoked);
-    const deliveries = await memberLeaves(sb.state, membership.projectMemberId, { erasureRequested: true });
-    expect(deliveries.map((d) => [d.attempt, d.status])).toEqual([['signed', 500], ['fallback', 500]]);
+    const deliveries = await memberLeaves(sb.state, membership.projectMemberId, {
+      erasureRequested: true,
+    });
+    expect(deliveries.map((d) => [d.attempt, d.status])).toEqual([
+      ['signed', 500],
+      ['fallback', 500],
+    ]);
     const [first, second] = receiver.requests;
     const firstBody = first?.body.toString('utf8') ?? '';
-    expect(JSON.parse(firstBody)).toMatchObject({ project_member_id: membership.projectMemberId, erasure_requested: true });
+    expect(JSON.parse(firstBody)).toMatchObject({
+      project_member_id: membership.projectMemberId,
+      erasure_requested: true,
+    });
     expect(second?.headers['x-openhumans-webhooks-signature']).toBeUndefined();
     // The retry's body is the first body as a JSON string literal.
     expect(JSON.parse(second?.body.toString('utf8') ?? '')).toBe(firstBody);
@@ -98,7 +132,13 @@ describe('webhook deliveries', () => {
       expect(removed.status).toBe(200);
       expect(receiver.requests[0]?.headers['x-openhumans-webhooks-signature']).toBeUndefined();
       const listed = await call(sb, '/__sandbox/webhooks');
-      expect(listed.json).toEqual([expect.objectContaining({ attempt: 'signed', status: 200, payload: expect.objectContaining({ project_member_id: membership.projectMemberId }) })]);
+      expect(listed.json).toEqual([
+        expect.objectContaining({
+          attempt: 'signed',
+          status: 200,
+          payload: expect.objectContaining({ project_member_id: membership.projectMemberId }),
+        }),
+      ]);
     } finally {
       configureOAuthApp(sb.state, { webhookSecret: SECRET });
     }
@@ -107,7 +147,8 @@ describe('webhook deliveries', () => {
   it('the member-leaves control works over HTTP', async () => {
     const { membership } = memberWhere(sb, (m) => !m.revoked);
     const res = await call(sb, '/__sandbox/members/leave', {
-      method: 'POST', body: JSON.stringify({ projectMemberId: membership.projectMemberId }),
+      method: 'POST',
+      body: JSON.stringify({ projectMemberId: membership.projectMemberId }),
     });
     expect(res.status).toBe(200);
     expect((res.json as { deliveries: unknown[] }).deliveries).toHaveLength(1);

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { RedisSharedCache } from '../../src/datasources/redis-cache.js';
-import { SharedRedis } from '../../src/redis/shared-redis.js';
 import { checkRedisSettings, problemsOf } from '../../src/redis/settings-check.js';
+import { SharedRedis } from '../../src/redis/shared-redis.js';
 import type { RedisServer } from '../helpers/redis.js';
 import { redisAvailable, startRedis } from '../helpers/redis.js';
 import type { Instance } from './support.js';
@@ -43,7 +43,13 @@ describe.skipIf(!available)('bounded Redis cache', () => {
   }
 
   it('never holds more than its entry and byte budget, and refuses oversized bodies', async () => {
-    const cache = new RedisSharedCache({ redis: shared, keyPrefix: 't1:', maxBytes: 40_000, maxEntries: 25, maxEntryBytes: 8_000 });
+    const cache = new RedisSharedCache({
+      redis: shared,
+      keyPrefix: 't1:',
+      maxBytes: 40_000,
+      maxEntries: 25,
+      maxEntryBytes: 8_000,
+    });
     for (let i = 0; i < 300; i += 1) {
       await cache.set(`k${i}`, { body: 'x'.repeat((i * 137) % 7_000) }, 60_000);
       if (i % 50 === 49) {
@@ -65,18 +71,28 @@ describe.skipIf(!available)('bounded Redis cache', () => {
   });
 
   it('expired entries leave the index; prefix deletion walks the index and keeps the total right', async () => {
-    const cache = new RedisSharedCache({ redis: shared, keyPrefix: 't2:', maxBytes: 1_000_000, maxEntries: 1_000, maxEntryBytes: 10_000 });
+    const cache = new RedisSharedCache({
+      redis: shared,
+      keyPrefix: 't2:',
+      maxBytes: 1_000_000,
+      maxEntries: 1_000,
+      maxEntryBytes: 10_000,
+    });
     await cache.set('gone/1', { a: 1 }, 1);
     await cache.set('gone/2', { a: 2 }, 1);
     await raw.pexpire('t2:gone/1', 1);
     // Wait until Redis itself reports it expired (its clock, not a guessed pause).
-    while ((await raw.exists('t2:gone/1')) === 1) await new Promise((resolve) => setImmediate(resolve));
+    while ((await raw.exists('t2:gone/1')) === 1)
+      await new Promise((resolve) => setImmediate(resolve));
     await cache.set('keep/1', { a: 3 }, 60_000);
     await cache.set('drop/1', { a: 4 }, 60_000);
     await cache.set('drop/2', { a: 5 }, 60_000);
     expect((await cache.usage()).entries).toBe(3);
     expect(await cache.deletePrefix('drop/')).toBe(2);
-    expect(await cache.usage()).toEqual({ entries: 1, bytes: 't2:keep/1'.length + JSON.stringify({ a: 3 }).length });
+    expect(await cache.usage()).toEqual({
+      entries: 1,
+      bytes: 't2:keep/1'.length + JSON.stringify({ a: 3 }).length,
+    });
     expect(await cache.get('keep/1')).toEqual({ a: 3 });
   });
 
@@ -85,7 +101,11 @@ describe.skipIf(!available)('bounded Redis cache', () => {
     let instance: Instance;
     beforeAll(async () => {
       sandbox = await startSandbox({ port: 0, sizes: { publicFiles: 400, users: 60 } });
-      instance = await startInstance(sandbox, redis.url, { REDIS_CACHE_MAX_ENTRIES: '30', REDIS_CACHE_MAX_MB: '1', REDIS_CACHE_MAX_ENTRY_KB: '64' });
+      instance = await startInstance(sandbox, redis.url, {
+        REDIS_CACHE_MAX_ENTRIES: '30',
+        REDIS_CACHE_MAX_MB: '1',
+        REDIS_CACHE_MAX_ENTRY_KB: '64',
+      });
     });
     afterAll(async () => {
       await instance?.close();
@@ -95,7 +115,10 @@ describe.skipIf(!available)('bounded Redis cache', () => {
     it('stays within REDIS_CACHE_MAX_ENTRIES and REDIS_CACHE_MAX_MB', async () => {
       const prefix = `${instance.config.redis.keyPrefix}cache:`;
       for (let round = 0; round < 8; round += 1) {
-        const aliases = Array.from({ length: 10 }, (_, i) => `p${i}: dataFiles(first: ${round * 10 + i + 1}) { totalCount }`);
+        const aliases = Array.from(
+          { length: 10 },
+          (_, i) => `p${i}: dataFiles(first: ${round * 10 + i + 1}) { totalCount }`,
+        );
         const res = await instance.execute(`{ ${aliases.join(' ')} }`);
         expect(res.errors, JSON.stringify(res.errors?.[0])).toBeUndefined();
       }
@@ -115,13 +138,22 @@ describe.skipIf(!available)('bounded Redis cache', () => {
     expect(warnings.join('\n')).toMatch(/no maxmemory/);
     expect(warnings.join('\n')).toMatch(/noeviction/);
     expect(warnings.join('\n')).toMatch(/no persistence/);
-    const refused = { config: () => Promise.reject(new Error('ERR unknown command CONFIG')) } as unknown as Pick<Redis, 'config'>;
-    expect(await checkRedisSettings(refused, { events: true })).toEqual([expect.stringMatching(/could not be checked/)]);
-    const safe = new Map([['maxmemory', '1073741824'], ['maxmemory-policy', 'volatile-lru'], ['appendonly', 'yes'], ['save', '']]);
-    expect(problemsOf(safe, { events: true })).toEqual([]);
-    expect(problemsOf(new Map([...safe, ['maxmemory-policy', 'allkeys-lru']]), { events: true })).toEqual([
-      expect.stringMatching(/may evict the deauthorization event stream/),
+    const refused = {
+      config: () => Promise.reject(new Error('ERR unknown command CONFIG')),
+    } as unknown as Pick<Redis, 'config'>;
+    expect(await checkRedisSettings(refused, { events: true })).toEqual([
+      expect.stringMatching(/could not be checked/),
     ]);
+    const safe = new Map([
+      ['maxmemory', '1073741824'],
+      ['maxmemory-policy', 'volatile-lru'],
+      ['appendonly', 'yes'],
+      ['save', ''],
+    ]);
+    expect(problemsOf(safe, { events: true })).toEqual([]);
+    expect(
+      problemsOf(new Map([...safe, ['maxmemory-policy', 'allkeys-lru']]), { events: true }),
+    ).toEqual([expect.stringMatching(/may evict the deauthorization event stream/)]);
     expect(problemsOf(new Map([...safe, ['appendonly', 'no']]), { events: false })).toEqual([]);
   });
 });

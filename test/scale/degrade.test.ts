@@ -16,7 +16,8 @@ import { startInstance } from './support.js';
 
 const available = redisAvailable();
 
-const FILES = (first: number): string => `{ dataFiles(first: ${first}) { totalCount edges { node { databaseId } } } }`;
+const FILES = (first: number): string =>
+  `{ dataFiles(first: ${first}) { totalCount edges { node { databaseId } } } }`;
 
 describe.skipIf(!available)('a hung or killed Redis', () => {
   let redis: RedisServer;
@@ -49,7 +50,10 @@ describe.skipIf(!available)('a hung or killed Redis', () => {
       });
     });
   const readiness = async (): Promise<{ status: string; redis: string }> =>
-    (await (await gw.gateway.fetch(new URL('/readiness', 'http://gateway.test'))).json()) as { status: string; redis: string };
+    (await (await gw.gateway.fetch(new URL('/readiness', 'http://gateway.test'))).json()) as {
+      status: string;
+      redis: string;
+    };
   const linesWith = (text: string): number => gw.logLines.filter((l) => l.includes(text)).length;
 
   it('hung (SIGSTOP): a few commands time out, then Redis is skipped; memory, local buckets, one warning', async () => {
@@ -77,7 +81,8 @@ describe.skipIf(!available)('a hung or killed Redis', () => {
       // Rate limit: per-instance buckets, not open.
       const client = '198.51.100.7';
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i += 1) statuses.push((await gw.execute('{ __typename }', {}, undefined, client)).status);
+      for (let i = 0; i < 4; i += 1)
+        statuses.push((await gw.execute('{ __typename }', {}, undefined, client)).status);
       expect(statuses).toEqual([200, 200, 200, 429]);
       expect(await readiness()).toMatchObject({ status: 'ready', redis: 'down' });
       expect(linesWith('Redis unavailable')).toBe(1);

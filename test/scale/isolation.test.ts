@@ -52,7 +52,8 @@ describe.skipIf(!available)('two deployments on one Redis never see each other',
   function sharedFileId(): { id: number; name1: string; name2: string } {
     for (const f of s1.store.publicIndexes().all) {
       const other = s2.store.file(f.id);
-      if (other && s2.store.isPublic(other) && other.basename !== f.basename) return { id: f.id, name1: f.basename, name2: other.basename };
+      if (other && s2.store.isPublic(other) && other.basename !== f.basename)
+        return { id: f.id, name1: f.basename, name2: other.basename };
     }
     throw new Error('no public file id in both sandboxes');
   }
@@ -64,24 +65,35 @@ describe.skipIf(!available)('two deployments on one Redis never see each other',
     expect(a.config.redis.keyPrefix).not.toBe(b.config.redis.keyPrefix);
     const { id, name1, name2 } = sharedFileId();
 
-    expect((await b.execute(FILE, { id })).data?.dataFile).toEqual({ databaseId: id, basename: name2 });
+    expect((await b.execute(FILE, { id })).data?.dataFile).toEqual({
+      databaseId: id,
+      basename: name2,
+    });
     const projectsB = await b.execute(PROJECTS);
     await b.publicCache.settled();
-    expect((await a.execute(FILE, { id })).data?.dataFile).toEqual({ databaseId: id, basename: name1 });
+    expect((await a.execute(FILE, { id })).data?.dataFile).toEqual({
+      databaseId: id,
+      basename: name1,
+    });
     const projectsA = await a.execute(PROJECTS);
     expect(projectsA.data).not.toEqual(projectsB.data);
     expect(projectsA.data).toEqual((await a.execute(PROJECTS)).data);
 
     // One client spends its whole burst on A; B's bucket for it is untouched.
     const client = '203.0.113.19';
-    expect([(await a.execute('{ __typename }', {}, undefined, client)).status, (await a.execute('{ __typename }', {}, undefined, client)).status]).toEqual([200, 200]);
+    expect([
+      (await a.execute('{ __typename }', {}, undefined, client)).status,
+      (await a.execute('{ __typename }', {}, undefined, client)).status,
+    ]).toEqual([200, 200]);
     expect((await a.execute('{ __typename }', {}, undefined, client)).status).toBe(429);
     expect((await b.execute('{ __typename }', {}, undefined, client)).status).toBe(200);
 
     await a.publicCache.settled();
     const keys = await raw.keys('*');
     expect(keys.length).toBeGreaterThan(0);
-    const outside = keys.filter((k) => !k.startsWith(a.config.redis.keyPrefix) && !k.startsWith(b.config.redis.keyPrefix));
+    const outside = keys.filter(
+      (k) => !k.startsWith(a.config.redis.keyPrefix) && !k.startsWith(b.config.redis.keyPrefix),
+    );
     expect(outside).toEqual([]);
     expect(keys.some((k) => k.startsWith(`${a.config.redis.keyPrefix}ratelimit:`))).toBe(true);
     expect(keys.some((k) => k.startsWith(`${b.config.redis.keyPrefix}ratelimit:`))).toBe(true);
@@ -91,9 +103,15 @@ describe.skipIf(!available)('two deployments on one Redis never see each other',
     const c = await start(s1, { REDIS_KEY_PREFIX: 'same:' });
     const d = await start(s2, { REDIS_KEY_PREFIX: 'same:' });
     const { id, name1, name2 } = sharedFileId();
-    expect((await d.execute(FILE, { id })).data?.dataFile).toEqual({ databaseId: id, basename: name2 });
+    expect((await d.execute(FILE, { id })).data?.dataFile).toEqual({
+      databaseId: id,
+      basename: name2,
+    });
     await d.publicCache.settled();
-    expect((await c.execute(FILE, { id })).data?.dataFile).toEqual({ databaseId: id, basename: name1 });
+    expect((await c.execute(FILE, { id })).data?.dataFile).toEqual({
+      databaseId: id,
+      basename: name1,
+    });
     const cacheKeys = await raw.keys('same:cache:oh:*');
     expect(cacheKeys.some((k) => k.includes(s1.url))).toBe(true);
     expect(cacheKeys.some((k) => k.includes(s2.url))).toBe(true);

@@ -1,14 +1,15 @@
 /**
  * One gateway instance of a scale-out test, wired as `server.ts` wires it (`createOpenHumans`:
- * one shared Redis connection, the public cache on it, production's resilience), listening on loopback so multipart uploads work, with
- * a token cache the test can watch for invalidations.
+ * one shared Redis connection, the public cache on it, production's resilience), listening on
+ * loopback so multipart uploads work, with a token cache the test can watch for invalidations.
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { type DocumentNode, type GraphQLFormattedError, print } from 'graphql';
 import type { Sandbox } from '../../sandbox/index.js';
 import { TokenScopedCache } from '../../src/auth/token-scoped-cache.js';
 import type { Config } from '../../src/config/index.js';
@@ -50,7 +51,12 @@ export interface Instance {
   logLines: string[];
   /** `http://127.0.0.1:<port>` (for multipart uploads). */
   baseUrl: string;
-  execute(query: string | DocumentNode, variables?: Record<string, unknown>, token?: string, address?: string): Promise<Result>;
+  execute(
+    query: string | DocumentNode,
+    variables?: Record<string, unknown>,
+    token?: string,
+    address?: string,
+  ): Promise<Result>;
   close(): Promise<void>;
 }
 
@@ -60,7 +66,11 @@ export interface Result {
   errors?: GraphQLFormattedError[];
 }
 
-export async function startInstance(sandbox: Sandbox, redisUrl: string, env: Record<string, string> = {}): Promise<Instance> {
+export async function startInstance(
+  sandbox: Sandbox,
+  redisUrl: string,
+  env: Record<string, string> = {},
+): Promise<Instance> {
   const tmpDir = mkdtempSync(join(tmpdir(), 'oh-graphql-scale-test-'));
   const config = loadConfig({
     LOG_LEVEL: 'info',
@@ -75,7 +85,10 @@ export async function startInstance(sandbox: Sandbox, redisUrl: string, env: Rec
     REDIS_URL: redisUrl,
   });
   const logLines: string[] = [];
-  const logger = createLogger({ level: config.server.logLevel, write: (line) => logLines.push(line) });
+  const logger = createLogger({
+    level: config.server.logLevel,
+    write: (line) => logLines.push(line),
+  });
   const tokenCache = new WatchedTokenCache();
   const openHumans = createOpenHumans(config, { logger, tokenCache });
   const { redis, publicCache } = openHumans;
@@ -94,12 +107,25 @@ export async function startInstance(sandbox: Sandbox, redisUrl: string, env: Rec
     logLines,
     baseUrl,
     async execute(query, variables, token, address) {
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+      };
       if (token) headers.authorization = `Bearer ${token}`;
-      const body = JSON.stringify({ query: typeof query === 'string' ? query : print(query), variables });
+      const body = JSON.stringify({
+        query: typeof query === 'string' ? query : print(query),
+        variables,
+      });
       const serverContext = address ? { req: { socket: { remoteAddress: address } } } : {};
-      const res = await gateway.fetch(new URL('/graphql', 'http://gateway.test'), { method: 'POST', headers, body }, serverContext);
-      const parsed = (await res.json()) as { data?: Record<string, unknown> | null; errors?: GraphQLFormattedError[] };
+      const res = await gateway.fetch(
+        new URL('/graphql', 'http://gateway.test'),
+        { method: 'POST', headers, body },
+        serverContext,
+      );
+      const parsed = (await res.json()) as {
+        data?: Record<string, unknown> | null;
+        errors?: GraphQLFormattedError[];
+      };
       return { status: res.status, data: parsed.data, errors: parsed.errors };
     },
     async close() {

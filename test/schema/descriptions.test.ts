@@ -3,11 +3,11 @@
  * Checked over the whole built schema, so a new type without one fails here.
  */
 import {
+  type GraphQLNamedType,
   isEnumType,
   isInputObjectType,
   isInterfaceType,
   isObjectType,
-  type GraphQLNamedType,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.js';

@@ -5,7 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { compareKeys, decodeKeyedCursor, keyedCursor } from '../../src/schema/cursor-keys.js';
-import { type OffsetConnection, resolveOffsetPage, type SliceFetcher } from '../../src/schema/pagination.js';
+import {
+  type OffsetConnection,
+  resolveOffsetPage,
+  type SliceFetcher,
+} from '../../src/schema/pagination.js';
 
 /** A sorted list of numbers that can change, recording the windows it is asked for. */
 function mutableList(initial: number[]) {
@@ -30,11 +34,20 @@ function mutableList(initial: number[]) {
 const keys = { keyOf: (n: number) => [n] as const };
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
-async function walk(list: ReturnType<typeof mutableList>, size: number, change: () => void, changeAfter = 1) {
+async function walk(
+  list: ReturnType<typeof mutableList>,
+  size: number,
+  change: () => void,
+  changeAfter = 1,
+) {
   const seen: number[] = [];
   let after: string | null = null;
   for (let n = 1; n < 1000; n += 1) {
-    const page: OffsetConnection<number> = await resolveOffsetPage({ first: size, after }, list.fetch, { keys });
+    const page: OffsetConnection<number> = await resolveOffsetPage(
+      { first: size, after },
+      list.fetch,
+      { keys },
+    );
     seen.push(...page.edges.map((e) => e.node));
     if (n === changeAfter) change();
     if (!page.pageInfo.hasNextPage) break;
@@ -59,7 +72,12 @@ describe('keyed cursors', () => {
 
   it('find where the key was after its item and 60 before it were deleted', async () => {
     const list = mutableList(range(0, 100));
-    const seen = await walk(list, 10, () => list.set(list.items.filter((n) => n >= 30 && n !== 39)), 4);
+    const seen = await walk(
+      list,
+      10,
+      () => list.set(list.items.filter((n) => n >= 30 && n !== 39)),
+      4,
+    );
     // 0–39 were read before the deletions; the walk goes on at 40, the first item past 39.
     expect(seen).toEqual(range(0, 100));
   });
@@ -68,13 +86,19 @@ describe('keyed cursors', () => {
     const list = mutableList(range(0, 40));
     const tail = await resolveOffsetPage({ last: 5 }, list.fetch, { keys });
     list.set([...list.items, -1, -2, -3]);
-    const page = await resolveOffsetPage({ last: 5, before: tail.pageInfo.startCursor }, list.fetch, { keys });
+    const page = await resolveOffsetPage(
+      { last: 5, before: tail.pageInfo.startCursor },
+      list.fetch,
+      { keys },
+    );
     expect(page.edges.map((e) => e.node)).toEqual(range(30, 35));
   });
 
   it('bound the windows a forged cursor can make them read', async () => {
     const list = mutableList(range(0, 20_000));
-    await resolveOffsetPage({ first: 10, after: keyedCursor(0, [10_000_000]) }, list.fetch, { keys });
+    await resolveOffsetPage({ first: 10, after: keyedCursor(0, [10_000_000]) }, list.fetch, {
+      keys,
+    });
     expect(list.calls.length).toBeLessThanOrEqual(7);
     expect(Math.max(...list.calls.map((c) => c.limit))).toBeLessThanOrEqual(500);
   });
@@ -86,7 +110,9 @@ describe('keyed cursors', () => {
     expect(decodeKeyedCursor(Buffer.from('key:7:[]').toString('base64'))).toBeNull();
     expect(compareKeys(['a', 2], ['a', 10])).toBeLessThan(0);
     const list = mutableList(range(0, 10));
-    await expect(resolveOffsetPage({ first: 2, after: cursor }, list.fetch)).rejects.toBeInstanceOf(GatewayError);
+    await expect(resolveOffsetPage({ first: 2, after: cursor }, list.fetch)).rejects.toBeInstanceOf(
+      GatewayError,
+    );
   });
 });
 

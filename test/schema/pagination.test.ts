@@ -244,10 +244,14 @@ describe('resolveOffsetPage: edge cases', () => {
               const page = await resolveOffsetPage(args, list.fetch);
               const expected = referenceEdges(n, args);
               const label = JSON.stringify({ n, args });
-              expect(page.edges.map((e) => e.node), label).toEqual(
-                expected.map((i) => `item-${i}`),
-              );
-              expect(page.edges.map((e) => cursorToOffset(e.cursor)), label).toEqual(expected);
+              expect(
+                page.edges.map((e) => e.node),
+                label,
+              ).toEqual(expected.map((i) => `item-${i}`));
+              expect(
+                page.edges.map((e) => cursorToOffset(e.cursor)),
+                label,
+              ).toEqual(expected);
               expect(page.totalCount, label).toBe(n);
               const [firstIdx, lastIdx] = [expected[0], expected[expected.length - 1]];
               expect(page.pageInfo, label).toEqual({
@@ -305,7 +309,10 @@ describe('resolveOffsetPage: edge cases', () => {
 describe('resolveOffsetPage: bad input', () => {
   const { fetch } = fakeList(10);
   it('rejects `first` and `last` together', async () => {
-    await expectBadInput(resolveOffsetPage({ first: 1, last: 1 }, fetch), /either `first` or `last`/);
+    await expectBadInput(
+      resolveOffsetPage({ first: 1, last: 1 }, fetch),
+      /either `first` or `last`/,
+    );
   });
   it('rejects sizes over the maximum, naming it', async () => {
     await expectBadInput(resolveOffsetPage({ first: 101 }, fetch), /must not exceed 100/);

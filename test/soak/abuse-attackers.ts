@@ -8,6 +8,7 @@
  * count per class) on stdout.
  */
 import type { Socket } from 'node:net';
+import type { StreamedResult } from '../limits/abuse-client.js';
 import {
   fakeMasterToken,
   holdConnections,
@@ -19,7 +20,6 @@ import {
   uploadOperations,
   zeroes,
 } from '../limits/abuse-client.js';
-import type { StreamedResult } from '../limits/abuse-client.js';
 import { prng } from './bad-input-cases.js';
 
 export interface AttackerOptions {
@@ -51,7 +51,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * `lanes` loops of `attack` until `stop()`, each pausing `pause()` ms between attempts (seeded
  * jitter): hostile, but not a CPU benchmark of the attacking process on a shared machine.
  */
-async function loop(lanes: number, stop: () => boolean, tally: Tally, pause: () => number, attack: (lane: number) => Promise<string>): Promise<void> {
+async function loop(
+  lanes: number,
+  stop: () => boolean,
+  tally: Tally,
+  pause: () => number,
+  attack: (lane: number) => Promise<string>,
+): Promise<void> {
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {
       while (!stop()) {
@@ -68,7 +74,11 @@ async function loop(lanes: number, stop: () => boolean, tally: Tally, pause: () 
  * the gateway closed are `refused` (the kernel completes handshakes before the gateway accepts,
  * so an unanswered open socket may just be waiting in the backlog).
  */
-async function flood(port: number, count: number, localAddress: string): Promise<{ held: number; refused: number }> {
+async function flood(
+  port: number,
+  count: number,
+  localAddress: string,
+): Promise<{ held: number; refused: number }> {
   const answered = new WeakSet<Socket>();
   const sockets = await holdConnections(port, count, localAddress);
   for (const socket of sockets) {
@@ -82,49 +92,72 @@ async function flood(port: number, count: number, localAddress: string): Promise
   return { held, refused };
 }
 
-export async function runAttackers(options: AttackerOptions, stop: () => boolean): Promise<Record<string, Tally>> {
+export async function runAttackers(
+  options: AttackerOptions,
+  stop: () => boolean,
+): Promise<Record<string, Tally>> {
   const { baseUrl, port, addresses } = options;
   const random = prng(options.seed);
-  const tallies = { uploads: {} as Tally, json: {} as Tally, trickle: {} as Tally, flood: {} as Tally };
+  const tallies = {
+    uploads: {} as Tally,
+    json: {} as Tally,
+    trickle: {} as Tally,
+    flood: {} as Tally,
+  };
   const pause = (): number => 20 + Math.floor(random() * 80);
   await Promise.all([
     // Disk: 1 GiB uploads with random master-token-shaped strings.
     loop(4, stop, tallies.uploads, pause, async () =>
-      outcome(await streamRequest(baseUrl, {
-        path: '/graphql',
-        headers: multipartHeaders(fakeMasterToken(random)),
-        body: (function* () {
-          yield multipartHead(uploadOperations('12345678'), { '0': ['variables.input.file'] }, '0');
-          yield* zeroes(1024 * MiB);
-          yield multipartTail();
-        })(),
-        localAddress: addresses.uploads,
-      }))),
+      outcome(
+        await streamRequest(baseUrl, {
+          path: '/graphql',
+          headers: multipartHeaders(fakeMasterToken(random)),
+          body: (function* () {
+            yield multipartHead(
+              uploadOperations('12345678'),
+              { '0': ['variables.input.file'] },
+              '0',
+            );
+            yield* zeroes(1024 * MiB);
+            yield multipartTail();
+          })(),
+          localAddress: addresses.uploads,
+        }),
+      ),
+    ),
     // Memory: 5 MB JSON bodies.
     loop(4, stop, tallies.json, pause, async () =>
-      outcome(await streamRequest(baseUrl, {
-        path: '/graphql',
-        headers: { 'content-type': 'application/json', 'content-length': String(5 * MiB) },
-        body: (function* () {
-          yield Buffer.from('{"query":"{ __typename }","variables":{"a":"');
-          yield* zeroes(5 * MiB - 48);
-          yield Buffer.from('"}');
-        })(),
-        localAddress: addresses.json,
-      }))),
+      outcome(
+        await streamRequest(baseUrl, {
+          path: '/graphql',
+          headers: { 'content-type': 'application/json', 'content-length': String(5 * MiB) },
+          body: (function* () {
+            yield Buffer.from('{"query":"{ __typename }","variables":{"a":"');
+            yield* zeroes(5 * MiB - 48);
+            yield Buffer.from('"}');
+          })(),
+          localAddress: addresses.json,
+        }),
+      ),
+    ),
     // Slow bodies: JSON, and uploads by a member with a valid token.
     loop(24, stop, tallies.trickle, pause, async (lane) => {
       const multipart = lane % 2 === 1;
-      return outcome(await streamRequest(baseUrl, {
-        path: '/graphql',
-        headers: multipart ? multipartHeaders(options.memberToken) : { 'content-type': 'application/json', 'content-length': '100000' },
-        body: (async function* () {
-          if (multipart) yield multipartHead(uploadOperations(), { '0': ['variables.input.file'] }, '0');
-          yield* trickle(100_000, 20 + Math.floor(random() * 80), stop);
-        })(),
-        localAddress: addresses.trickle,
-        timeoutMs: options.seconds * 1000 + 10_000,
-      }));
+      return outcome(
+        await streamRequest(baseUrl, {
+          path: '/graphql',
+          headers: multipart
+            ? multipartHeaders(options.memberToken)
+            : { 'content-type': 'application/json', 'content-length': '100000' },
+          body: (async function* () {
+            if (multipart)
+              yield multipartHead(uploadOperations(), { '0': ['variables.input.file'] }, '0');
+            yield* trickle(100_000, 20 + Math.floor(random() * 80), stop);
+          })(),
+          localAddress: addresses.trickle,
+          timeoutMs: options.seconds * 1000 + 10_000,
+        }),
+      );
     }),
     // Sockets: 200 connections at a time from one address.
     (async () => {

@@ -17,17 +17,20 @@
  * this allocation rate; a leak of per-request signals reached 748 MiB here on Node 24 and kept
  * climbing) and after the last round is at most 1.5 × its value after the first, + 50 MiB.
  */
-import { spawn } from 'node:child_process';
+
 import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { prng } from './bad-input-cases.js';
 import { freePort } from '../helpers/free-port.js';
+import { prng } from './bad-input-cases.js';
 
-/** Rounds of (alone, then under attack): alternating, so a shared machine's drift hits both alike. */
+/**
+ * Rounds of (alone, then under attack): alternating, so a shared machine's drift hits both alike.
+ */
 const ROUNDS = 3;
 const BASELINE_SECONDS = Number(process.env.ABUSE_BASELINE_SECONDS ?? 5);
 const ATTACK_SECONDS = Number(process.env.ABUSE_ATTACK_SECONDS ?? 10);
@@ -47,7 +50,6 @@ let sandbox: Sandbox;
 let gateway: ChildProcess;
 let baseUrl: string;
 const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
-
 
 function rssMiB(pid: number): number {
   const kb = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -87,7 +89,10 @@ const pct = (values: number[], p: number): number => {
 
 let fileIds: string[] = [];
 
-/** The well-behaved client: ~4 requests per second (under the limit) until `end`, from its own address. */
+/**
+ * The well-behaved client: ~4 requests per second (under the limit) until `end`, from its own
+ * address.
+ */
 async function goodClient(end: number, rnd: () => number): Promise<Sent[]> {
   const out: Sent[] = [];
   // Public queries go without a token (keyed by its address, which the spoofer writes first in
@@ -95,14 +100,24 @@ async function goodClient(end: number, rnd: () => number): Promise<Sent[]> {
   const anonymous = { 'x-forwarded-for': GOOD_CLIENT };
   const withToken = { ...anonymous, authorization: `Bearer ${sandbox.masterToken}` };
   const queries = [
-    () => ({ query: '{ dataFiles(first: 10) { totalCount edges { node { basename sourceProject { name } } } } }' }),
-    () => ({ query: 'query ($id: ID!) { node(id: $id) { ... on DataFile { basename } } }', variables: { id: fileIds[Math.floor(rnd() * fileIds.length)] } }),
+    () => ({
+      query:
+        '{ dataFiles(first: 10) { totalCount edges { node { basename sourceProject { name } } } } }',
+    }),
+    () => ({
+      query: 'query ($id: ID!) { node(id: $id) { ... on DataFile { basename } } }',
+      variables: { id: fileIds[Math.floor(rnd() * fileIds.length)] },
+    }),
     () => ({ query: '{ projects(first: 5) { edges { node { name } } } }' }),
   ];
   while (Date.now() < end) {
     const n = Math.floor(rnd() * (queries.length + 1));
     const pick = queries[n];
-    out.push(pick ? await send('/graphql', pick(), anonymous) : await send('/graphql', { query: '{ viewer { project { name } } }' }, withToken));
+    out.push(
+      pick
+        ? await send('/graphql', pick(), anonymous)
+        : await send('/graphql', { query: '{ viewer { project { name } } }' }, withToken),
+    );
     await sleep(250);
   }
   return out;
@@ -111,17 +126,27 @@ async function goodClient(end: number, rnd: () => number): Promise<Sent[]> {
 type Attack = (rnd: () => number) => Promise<Sent>;
 
 const unknownIds = (rnd: () => number, n: number): string[] =>
-  Array.from({ length: n }, () => Buffer.from(`DataFile:${9_000_000 + Math.floor(rnd() * 1_000_000)}`).toString('base64'));
+  Array.from({ length: n }, () =>
+    Buffer.from(`DataFile:${9_000_000 + Math.floor(rnd() * 1_000_000)}`).toString('base64'),
+  );
 
 const NODES = 'query ($ids: [ID!]!) { nodes(ids: $ids) { ... on DataFile { basename } } }';
-const HUGE_BODIES = [1, 2, 3, 4].map((seed) => JSON.stringify({ query: NODES, variables: { ids: unknownIds(prng(seed), 5_000) } }));
+const HUGE_BODIES = [1, 2, 3, 4].map((seed) =>
+  JSON.stringify({ query: NODES, variables: { ids: unknownIds(prng(seed), 5_000) } }),
+);
 
 /** A made-up token per request, all from one address (three such loops run at once). */
 const tokenFlood: Attack = (rnd) =>
-  send('/graphql', { query: '{ viewer { project { name } } }' }, {
-    'x-forwarded-for': '198.51.100.10',
-    authorization: `Bearer ${Math.floor(rnd() * 1e15).toString(36).padEnd(30, 'x')}`,
-  });
+  send(
+    '/graphql',
+    { query: '{ viewer { project { name } } }' },
+    {
+      'x-forwarded-for': '198.51.100.10',
+      authorization: `Bearer ${Math.floor(rnd() * 1e15)
+        .toString(36)
+        .padEnd(30, 'x')}`,
+    },
+  );
 
 /**
  * One address (the right-most entry, as the proxy appended it) writing the good client's
@@ -129,24 +154,50 @@ const tokenFlood: Attack = (rnd) =>
  * bucket would empty, or every request would get a fresh one.
  */
 const spoofed: Attack = (rnd) =>
-  send('/graphql', { query: '{ projects(first: 1) { totalCount } }' }, {
-    'x-forwarded-for': `${GOOD_CLIENT}, 10.${Math.floor(rnd() * 255)}.0.1, 198.51.100.40`,
-  });
+  send(
+    '/graphql',
+    { query: '{ projects(first: 1) { totalCount } }' },
+    {
+      'x-forwarded-for': `${GOOD_CLIENT}, 10.${Math.floor(rnd() * 255)}.0.1, 198.51.100.40`,
+    },
+  );
 
 const ATTACKS: Record<string, Attack> = {
   tokenFlood1: (rnd) => tokenFlood(rnd),
   tokenFlood2: (rnd) => tokenFlood(rnd),
   tokenFlood3: (rnd) => tokenFlood(rnd),
   // The 5,000-id bodies are built once: the attacker's own CPU is not what is measured.
-  hugeFanOut: (rnd) => send('/graphql', HUGE_BODIES[Math.floor(rnd() * HUGE_BODIES.length)] ?? '', { 'x-forwarded-for': '198.51.100.20' }),
-  fanOutA: (rnd) => send('/graphql', { query: NODES, variables: { ids: unknownIds(rnd, 100) } }, { 'x-forwarded-for': '198.51.100.31' }),
-  fanOutB: (rnd) => send('/graphql', { query: NODES, variables: { ids: unknownIds(rnd, 100) } }, { 'x-forwarded-for': '198.51.100.32' }),
-  fanOutC: (rnd) => send('/graphql', { query: NODES, variables: { ids: unknownIds(rnd, 100) } }, { 'x-forwarded-for': '198.51.100.33' }),
+  hugeFanOut: (rnd) =>
+    send('/graphql', HUGE_BODIES[Math.floor(rnd() * HUGE_BODIES.length)] ?? '', {
+      'x-forwarded-for': '198.51.100.20',
+    }),
+  fanOutA: (rnd) =>
+    send(
+      '/graphql',
+      { query: NODES, variables: { ids: unknownIds(rnd, 100) } },
+      { 'x-forwarded-for': '198.51.100.31' },
+    ),
+  fanOutB: (rnd) =>
+    send(
+      '/graphql',
+      { query: NODES, variables: { ids: unknownIds(rnd, 100) } },
+      { 'x-forwarded-for': '198.51.100.32' },
+    ),
+  fanOutC: (rnd) =>
+    send(
+      '/graphql',
+      { query: NODES, variables: { ids: unknownIds(rnd, 100) } },
+      { 'x-forwarded-for': '198.51.100.33' },
+    ),
   spoofedXff1: (rnd) => spoofed(rnd),
   spoofedXff2: (rnd) => spoofed(rnd),
   spoofedXff3: (rnd) => spoofed(rnd),
   subgraphProbe: (rnd) =>
-    send('/subgraph', { query: '{ _service { sdl } }' }, { 'x-forwarded-for': '198.51.100.50', 'x-subgraph-secret': rnd().toString(36) }),
+    send(
+      '/subgraph',
+      { query: '{ _service { sdl } }' },
+      { 'x-forwarded-for': '198.51.100.50', 'x-subgraph-secret': rnd().toString(36) },
+    ),
 };
 
 async function runAttack(name: string, attack: Attack, end: number): Promise<Sent[]> {
@@ -199,7 +250,9 @@ beforeAll(async () => {
     headers: { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.1' },
     body: JSON.stringify({ query: '{ dataFiles(first: 50) { edges { node { id } } } }' }),
   });
-  const body = (await res.body.json()) as { data: { dataFiles: { edges: { node: { id: string } }[] } } };
+  const body = (await res.body.json()) as {
+    data: { dataFiles: { edges: { node: { id: string } }[] } };
+  };
   fileIds = body.data.dataFiles.edges.map((e) => e.node.id);
 }, 60_000);
 
@@ -234,7 +287,9 @@ describe(`abuse soak: ${ROUNDS} × (${BASELINE_SECONDS} s alone, ${ATTACK_SECOND
       const end = attackStart + ATTACK_SECONDS * 1000;
       const [mine, ...theirs] = await Promise.all([
         goodClient(end, rnd),
-        ...Object.entries(ATTACKS).map(([name, attack]) => runAttack(`${name}${round}`, attack, end)),
+        ...Object.entries(ATTACKS).map(([name, attack]) =>
+          runAttack(`${name}${round}`, attack, end),
+        ),
       ]);
       good.push(...(mine ?? []));
       theirs.forEach((sent, i) => {
@@ -246,33 +301,79 @@ describe(`abuse soak: ${ROUNDS} × (${BASELINE_SECONDS} s alone, ${ATTACK_SECOND
       rssAfterRound.push(rssMiB(gateway.pid ?? 0));
     }
     const endRss = rssMiB(gateway.pid ?? 0);
-    const byName = Object.fromEntries(Object.keys(ATTACKS).map((name, i) => [name, attacks[i] ?? []]));
-    const baseP99 = pct(baseline.map((s) => s.ms), 0.99);
-    const attackP99 = pct(good.map((s) => s.ms), 0.99);
+    const byName = Object.fromEntries(
+      Object.keys(ATTACKS).map((name, i) => [name, attacks[i] ?? []]),
+    );
+    const baseP99 = pct(
+      baseline.map((s) => s.ms),
+      0.99,
+    );
+    const attackP99 = pct(
+      good.map((s) => s.ms),
+      0.99,
+    );
     const report = {
-      baseline: { requests: baseline.length, p50Ms: Math.round(pct(baseline.map((s) => s.ms), 0.5)), p99Ms: Math.round(baseP99) },
-      underAttack: { requests: good.length, p50Ms: Math.round(pct(good.map((s) => s.ms), 0.5)), p99Ms: Math.round(attackP99) },
-      rssMiB: { baseline: Math.round(baselineRss), afterRounds: rssAfterRound.map(Math.round), end: Math.round(endRss) },
+      baseline: {
+        requests: baseline.length,
+        p50Ms: Math.round(
+          pct(
+            baseline.map((s) => s.ms),
+            0.5,
+          ),
+        ),
+        p99Ms: Math.round(baseP99),
+      },
+      underAttack: {
+        requests: good.length,
+        p50Ms: Math.round(
+          pct(
+            good.map((s) => s.ms),
+            0.5,
+          ),
+        ),
+        p99Ms: Math.round(attackP99),
+      },
+      rssMiB: {
+        baseline: Math.round(baselineRss),
+        afterRounds: rssAfterRound.map(Math.round),
+        end: Math.round(endRss),
+      },
       attacks: Object.fromEntries(
-        Object.entries(byName).map(([name, sent]) => [name, { sent: sent.length, s429: count(sent, (s) => s.status === 429), s403: count(sent, (s) => s.status === 403) }]),
+        Object.entries(byName).map(([name, sent]) => [
+          name,
+          {
+            sent: sent.length,
+            s429: count(sent, (s) => s.status === 429),
+            s403: count(sent, (s) => s.status === 403),
+          },
+        ]),
       ),
     };
     process.stdout.write(`abuse soak: ${JSON.stringify(report)}\n`);
 
-    for (const s of [...baseline, ...good]) expect(s.errors, JSON.stringify(s.errors[0])).toEqual([]);
+    for (const s of [...baseline, ...good])
+      expect(s.errors, JSON.stringify(s.errors[0])).toEqual([]);
     expect(attackP99).toBeLessThanOrEqual(baseP99 * P99_MULTIPLE + 50);
     // Bounded: no growth from round to round (a leak grows with every round), and a ceiling.
     expect(endRss).toBeLessThan((rssAfterRound[0] ?? endRss) * 1.5 + 50);
     expect(endRss).toBeLessThan(baselineRss + 512);
 
     // One address's budget for the three flooders together, and each refused token costs two.
-    const flood = [...(byName.tokenFlood1 ?? []), ...(byName.tokenFlood2 ?? []), ...(byName.tokenFlood3 ?? [])];
+    const flood = [
+      ...(byName.tokenFlood1 ?? []),
+      ...(byName.tokenFlood2 ?? []),
+      ...(byName.tokenFlood3 ?? []),
+    ];
     expect(count(flood, (s) => s.status !== 429)).toBeLessThanOrEqual(addressBudget);
     const huge = byName.hugeFanOut ?? [];
     expect(count(huge, (s) => s.status === 429 || limitOf(s) === 'listLength')).toBe(huge.length);
     // One address, whatever the first entries said: no more than its bucket allows (and the
     // good client, whose address they wrote first, saw no 429 above).
-    const spoofers = [...(byName.spoofedXff1 ?? []), ...(byName.spoofedXff2 ?? []), ...(byName.spoofedXff3 ?? [])];
+    const spoofers = [
+      ...(byName.spoofedXff1 ?? []),
+      ...(byName.spoofedXff2 ?? []),
+      ...(byName.spoofedXff3 ?? []),
+    ];
     expect(count(spoofers, (s) => s.status === 200)).toBeLessThanOrEqual(addressBudget);
     const probes = byName.subgraphProbe ?? [];
     expect(count(probes, (s) => s.status === 403)).toBe(probes.length);

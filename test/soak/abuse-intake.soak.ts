@@ -13,18 +13,25 @@
  * RSS grows by less than 150 MiB and its spool directory never holds more than 1 MiB.
  * Seeded (SOAK_SEED): the good client's operation order and the attackers' pacing.
  */
-import { spawn } from 'node:child_process';
+
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import type { StreamedResult } from '../limits/abuse-client.js';
-import { multipartHead, multipartHeaders, multipartTail, streamRequest, uploadOperations } from '../limits/abuse-client.js';
-import { prng } from './bad-input-cases.js';
 import { freePort } from '../helpers/free-port.js';
+import type { StreamedResult } from '../limits/abuse-client.js';
+import {
+  multipartHead,
+  multipartHeaders,
+  multipartTail,
+  streamRequest,
+  uploadOperations,
+} from '../limits/abuse-client.js';
+import { prng } from './bad-input-cases.js';
 
 const BASELINE_SECONDS = Number(process.env.ABUSE_BASELINE_SECONDS ?? 8);
 const ATTACK_SECONDS = Number(process.env.ABUSE_SECONDS ?? 30);
@@ -34,7 +41,12 @@ const P99_SLACK_MS = 250;
 const MiB = 1024 * 1024;
 
 const GOOD = '127.0.0.2';
-const ADDRESSES = { uploads: '127.0.0.3', trickle: '127.0.0.4', flood: '127.0.0.5', json: '127.0.0.6' } as const;
+const ADDRESSES = {
+  uploads: '127.0.0.3',
+  trickle: '127.0.0.4',
+  flood: '127.0.0.5',
+  json: '127.0.0.6',
+} as const;
 
 let sandbox: Sandbox;
 let gateway: ChildProcess;
@@ -42,12 +54,14 @@ let baseUrl: string;
 let port: number;
 let spoolDir: string;
 
-
 const rssMiB = (pid: number): number =>
   Number(/VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 const spoolBytes = (): number =>
-  readdirSync(spoolDir).reduce((sum, name) => sum + (statSync(join(spoolDir, name), { throwIfNoEntry: false })?.size ?? 0), 0);
+  readdirSync(spoolDir).reduce(
+    (sum, name) => sum + (statSync(join(spoolDir, name), { throwIfNoEntry: false })?.size ?? 0),
+    0,
+  );
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
@@ -74,7 +88,12 @@ beforeAll(async () => {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (;;) {
-    const res = await streamRequest(baseUrl, { path: '/health', method: 'GET', localAddress: GOOD, timeoutMs: 2_000 });
+    const res = await streamRequest(baseUrl, {
+      path: '/health',
+      method: 'GET',
+      localAddress: GOOD,
+      timeoutMs: 2_000,
+    });
     if (res.status === 200) break;
     if (gateway.exitCode !== null) throw new Error('the gateway exited while starting');
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -94,7 +113,10 @@ afterAll(async () => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The well-behaved client: one operation at a time; returns latencies and failures. */
-async function wellBehaved(seconds: number, random: () => number): Promise<{ latencies: number[]; errors: string[] }> {
+async function wellBehaved(
+  seconds: number,
+  random: () => number,
+): Promise<{ latencies: number[]; errors: string[] }> {
   const latencies: number[] = [];
   const errors: string[] = [];
   const memberIds = Object.keys(sandbox.memberTokens);
@@ -108,21 +130,36 @@ async function wellBehaved(seconds: number, random: () => number): Promise<{ lat
       res = await streamRequest(baseUrl, {
         path: '/graphql',
         headers: multipartHeaders(sandbox.masterToken),
-        body: [multipartHead(uploadOperations(pmi), { '0': ['variables.input.file'] }, '0'), Buffer.alloc(64 * 1024, i % 251), multipartTail()],
+        body: [
+          multipartHead(uploadOperations(pmi), { '0': ['variables.input.file'] }, '0'),
+          Buffer.alloc(64 * 1024, i % 251),
+          multipartTail(),
+        ],
         localAddress: GOOD,
       });
     } else {
-      const query = kind === 'public' ? '{ projects(first: 5) { totalCount edges { node { name } } } }' : '{ viewer { project { name } } }';
+      const query =
+        kind === 'public'
+          ? '{ projects(first: 5) { totalCount edges { node { name } } } }'
+          : '{ viewer { project { name } } }';
       res = await streamRequest(baseUrl, {
         path: '/graphql',
-        headers: { 'content-type': 'application/json', ...(kind === 'private' ? { authorization: `Bearer ${sandbox.masterToken}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(kind === 'private' ? { authorization: `Bearer ${sandbox.masterToken}` } : {}),
+        },
         body: [Buffer.from(JSON.stringify({ query }))],
         localAddress: GOOD,
       });
     }
     latencies.push(performance.now() - started);
-    const typename = (res.json?.data as { uploadDataFile?: { __typename?: string } } | undefined)?.uploadDataFile?.__typename;
-    if (res.status !== 200 || res.json?.errors?.length || (kind === 'upload' && typename !== 'UploadDataFilePayload')) {
+    const typename = (res.json?.data as { uploadDataFile?: { __typename?: string } } | undefined)
+      ?.uploadDataFile?.__typename;
+    if (
+      res.status !== 200 ||
+      res.json?.errors?.length ||
+      (kind === 'upload' && typename !== 'UploadDataFilePayload')
+    ) {
       errors.push(`${kind}: ${res.status} ${res.error ?? res.text.slice(0, 200)}`);
     }
   }
@@ -148,15 +185,24 @@ describe('abuse soak: uploads, bodies, connections', () => {
       maxRss = Math.max(maxRss, rssMiB(pid));
       maxSpool = Math.max(maxSpool, spoolBytes());
     }, 100);
-    const attackers = spawn(process.execPath, ['--import', 'tsx', 'test/soak/abuse-attackers.ts', JSON.stringify({
-      baseUrl,
-      port,
-      // Stopped by SIGTERM when the measured run is over; the timer is only a safety net.
-      seconds: ATTACK_SECONDS + 30,
-      seed: SEED + 1,
-      memberToken: Object.values(sandbox.memberTokens)[0],
-      addresses: ADDRESSES,
-    })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const attackers = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'test/soak/abuse-attackers.ts',
+        JSON.stringify({
+          baseUrl,
+          port,
+          // Stopped by SIGTERM when the measured run is over; the timer is only a safety net.
+          seconds: ATTACK_SECONDS + 30,
+          seed: SEED + 1,
+          memberToken: Object.values(sandbox.memberTokens)[0],
+          addresses: ADDRESSES,
+        }),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let output = '';
     attackers.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     const attackersDone = new Promise((resolve) => attackers.once('exit', resolve));
@@ -169,11 +215,18 @@ describe('abuse soak: uploads, bodies, connections', () => {
     await attackersDone;
     clearTimeout(killer);
     clearInterval(sampler);
-    const tallies = JSON.parse(output.trim().split('\n').pop() ?? '{}') as Record<string, Record<string, number>>;
+    const tallies = JSON.parse(output.trim().split('\n').pop() ?? '{}') as Record<
+      string,
+      Record<string, number>
+    >;
 
     const report = {
       baseline: { ops: baseline.latencies.length, p99Ms: Math.round(p99(baseline.latencies)) },
-      underAttack: { ops: during.latencies.length, p99Ms: Math.round(p99(during.latencies)), errors: during.errors.slice(0, 5) },
+      underAttack: {
+        ops: during.latencies.length,
+        p99Ms: Math.round(p99(during.latencies)),
+        errors: during.errors.slice(0, 5),
+      },
       rssMiB: { before: Math.round(rssBefore), max: Math.round(maxRss) },
       maxSpoolBytes: maxSpool,
       attackers: tallies,
@@ -181,7 +234,9 @@ describe('abuse soak: uploads, bodies, connections', () => {
     console.log('abuse soak', JSON.stringify(report));
 
     expect(during.errors).toEqual([]);
-    expect(p99(during.latencies)).toBeLessThanOrEqual(P99_FACTOR * p99(baseline.latencies) + P99_SLACK_MS);
+    expect(p99(during.latencies)).toBeLessThanOrEqual(
+      P99_FACTOR * p99(baseline.latencies) + P99_SLACK_MS,
+    );
     expect(maxRss - rssBefore).toBeLessThan(150);
     expect(maxSpool).toBeLessThanOrEqual(MiB);
     // Every attack class actually ran and was refused the way it should be.

@@ -32,14 +32,20 @@ export function prng(seed: number): () => number {
 }
 
 class Gen {
-  constructor(readonly rnd: () => number, readonly secrets: Secrets) {}
+  constructor(
+    readonly rnd: () => number,
+    readonly secrets: Secrets,
+  ) {}
   int(min: number, max: number): number {
     return min + Math.floor(this.rnd() * (max - min + 1));
   }
   pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.rnd() * items.length)] as T;
   }
-  chars(n: number, alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_-:{}[]"\\ \n\t'): string {
+  chars(
+    n: number,
+    alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_-:{}[]"\\ \n\t',
+  ): string {
     let s = '';
     for (let i = 0; i < n; i += 1) s += alphabet[Math.floor(this.rnd() * alphabet.length)];
     return s;
@@ -52,13 +58,25 @@ class Gen {
   /** A token for an Authorization header, sometimes real, sometimes not. */
   token(): string {
     const { masterToken, expiredToken, memberTokens } = this.secrets;
-    return this.pick([masterToken, expiredToken, this.pick(memberTokens), `fake-soak-token-${this.chars(20, 'abcdef0123456789')}`]);
+    return this.pick([
+      masterToken,
+      expiredToken,
+      this.pick(memberTokens),
+      `fake-soak-token-${this.chars(20, 'abcdef0123456789')}`,
+    ]);
   }
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
+const JSON_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/graphql-response+json, application/json',
+};
 
-const post = (category: string, body: string | Buffer, headers: Record<string, string> = {}): BadRequest => ({
+const post = (
+  category: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): BadRequest => ({
   category,
   method: 'POST',
   path: '/graphql',
@@ -66,8 +84,12 @@ const post = (category: string, body: string | Buffer, headers: Record<string, s
   body,
 });
 
-const gql = (category: string, query: string, variables?: unknown, headers?: Record<string, string>): BadRequest =>
-  post(category, JSON.stringify({ query, variables }), headers);
+const gql = (
+  category: string,
+  query: string,
+  variables?: unknown,
+  headers?: Record<string, string>,
+): BadRequest => post(category, JSON.stringify({ query, variables }), headers);
 
 function invalidJson(g: Gen): BadRequest {
   const valid = JSON.stringify({ query: '{ projects(first: 2) { totalCount } }' });
@@ -75,7 +97,19 @@ function invalidJson(g: Gen): BadRequest {
     () => valid.slice(0, g.int(0, valid.length - 1)),
     () => g.chars(g.int(1, 300)),
     () => g.bytes(g.int(1, 2000)),
-    () => g.pick(['', '{', 'null', '[]', '123', '"x"', 'true', '{"query":null}', '{"query":5}', '{"query":{}}']),
+    () =>
+      g.pick([
+        '',
+        '{',
+        'null',
+        '[]',
+        '123',
+        '"x"',
+        'true',
+        '{"query":null}',
+        '{"query":5}',
+        '{"query":{}}',
+      ]),
     () => JSON.stringify({ query: '{ __typename }', variables: g.pick(['x', 5, [1], true]) }),
     () => JSON.stringify({ query: '{ __typename }', operationName: g.pick([5, {}, [], true]) }),
     () => JSON.stringify({ query: '{ __typename }', extensions: g.pick(['x', 5, [1]]) }),
@@ -83,18 +117,52 @@ function invalidJson(g: Gen): BadRequest {
     () => JSON.stringify(Array.from({ length: g.int(2, 50) }, () => ({ query: '{ __typename }' }))), // batching is off
     () => `{"query":"${'\\u0000'.repeat(g.int(1, 50))}"}`,
   ])();
-  const headers: Record<string, string> = g.rnd() < 0.2 ? { 'content-type': g.pick(['application/json; charset=latin1', 'application/jsonx', 'text/plain']) } : {};
+  const headers: Record<string, string> =
+    g.rnd() < 0.2
+      ? {
+          'content-type': g.pick([
+            'application/json; charset=latin1',
+            'application/jsonx',
+            'text/plain',
+          ]),
+        }
+      : {};
   return post('invalid-json', body, headers);
 }
 
 function wrongVariableTypes(g: Gen): BadRequest {
   const cases: Array<[string, () => unknown]> = [
-    ['query($n: Int) { projects(first: $n) { totalCount } }', () => ({ n: g.pick(['abc', 1.5, -5, 2 ** 40, true, [1], { a: 1 }, '10']) })],
-    ['query($id: Int!) { project(databaseId: $id) { name } }', () => g.pick([{}, { id: null }, { id: 'x' }, { id: 2 ** 53 }, { id: [] }])],
-    ['query($ids: [ID!]!) { nodes(ids: $ids) { id } }', () => ({ ids: g.pick([5, 'x', [null], [1, {}], null]) })],
-    ['query($u: String!) { user(username: $u) { name } }', () => ({ u: g.pick([123, null, { x: 1 }, ['a']]) })],
-    ['query($f: DataFileFilter) { dataFiles(first: 2, filter: $f) { totalCount } }', () => ({ f: g.pick([{ projectId: 'a' }, { nope: 1 }, 'x', { projectId: 1, dataTypeId: 2, username: 'x' }]) })],
-    ['query($a: String) { projects(first: 1, after: $a) { totalCount } }', () => ({ a: g.pick([5, true, { c: 1 }]), extra: g.chars(10) })],
+    [
+      'query($n: Int) { projects(first: $n) { totalCount } }',
+      () => ({ n: g.pick(['abc', 1.5, -5, 2 ** 40, true, [1], { a: 1 }, '10']) }),
+    ],
+    [
+      'query($id: Int!) { project(databaseId: $id) { name } }',
+      () => g.pick([{}, { id: null }, { id: 'x' }, { id: 2 ** 53 }, { id: [] }]),
+    ],
+    [
+      'query($ids: [ID!]!) { nodes(ids: $ids) { id } }',
+      () => ({ ids: g.pick([5, 'x', [null], [1, {}], null]) }),
+    ],
+    [
+      'query($u: String!) { user(username: $u) { name } }',
+      () => ({ u: g.pick([123, null, { x: 1 }, ['a']]) }),
+    ],
+    [
+      'query($f: DataFileFilter) { dataFiles(first: 2, filter: $f) { totalCount } }',
+      () => ({
+        f: g.pick([
+          { projectId: 'a' },
+          { nope: 1 },
+          'x',
+          { projectId: 1, dataTypeId: 2, username: 'x' },
+        ]),
+      }),
+    ],
+    [
+      'query($a: String) { projects(first: 1, after: $a) { totalCount } }',
+      () => ({ a: g.pick([5, true, { c: 1 }]), extra: g.chars(10) }),
+    ],
     ['query { projects(first: "ten") { totalCount } }', () => undefined],
     ['query { project(databaseId: 1.5) { name } }', () => undefined],
     ['query($x: NoSuchType) { __typename }', () => ({ x: 1 })],
@@ -114,7 +182,10 @@ function badCursorsAndIds(g: Gen): BadRequest {
   ])();
   const id = g.pick([
     () => g.chars(g.int(0, 60)),
-    () => b64(`${g.pick(['DataFile', 'Project', 'User', 'Member', 'DataType', 'Nope'])}:${g.pick([g.chars(8), String(g.int(-5, 10 ** 9)), ''])}`),
+    () =>
+      b64(
+        `${g.pick(['DataFile', 'Project', 'User', 'Member', 'DataType', 'Nope'])}:${g.pick([g.chars(8), String(g.int(-5, 10 ** 9)), ''])}`,
+      ),
     () => b64(g.chars(g.int(1, 30))),
   ])();
   const [query, variables] = g.pick<[string, unknown]>([
@@ -123,8 +194,14 @@ function badCursorsAndIds(g: Gen): BadRequest {
     ['query($c: String) { dataTypes(first: 2, after: $c) { edges { cursor } } }', { c: cursor }],
     ['query($id: ID!) { node(id: $id) { id } }', { id }],
     ['query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: [id, id, g.chars(5)] }],
-    ['query($n: Int!) { dataFile(databaseId: $n) { basename } }', { n: g.pick([-1, 0, 2 ** 31 - 1, g.int(10 ** 7, 10 ** 8)]) }],
-    ['query($u: String!) { user(username: $u) { name } }', { u: g.pick([g.chars(g.int(0, 200)), '../../etc/passwd', '%00', 'a/b?c=d#e']) }],
+    [
+      'query($n: Int!) { dataFile(databaseId: $n) { basename } }',
+      { n: g.pick([-1, 0, 2 ** 31 - 1, g.int(10 ** 7, 10 ** 8)]) },
+    ],
+    [
+      'query($u: String!) { user(username: $u) { name } }',
+      { u: g.pick([g.chars(g.int(0, 200)), '../../etc/passwd', '%00', 'a/b?c=d#e']) },
+    ],
     ['query($n: Int!) { dataType(databaseId: $n) { name } }', { n: g.pick([-1, 0, 2 ** 31 - 1]) }],
   ]);
   return gql('bad-cursors-and-ids', query, variables);
@@ -173,7 +250,13 @@ function multipart(g: Gen): BadRequest {
   const uploadOp = {
     query:
       'mutation($input: UploadDataFileInput!) { uploadDataFile(input: $input) { __typename } }',
-    variables: { input: { file: null, metadata: { description: 'soak', tags: ['soak'] }, projectMemberId: g.pick(['x', '12345678', '']) } },
+    variables: {
+      input: {
+        file: null,
+        metadata: { description: 'soak', tags: ['soak'] },
+        projectMemberId: g.pick(['x', '12345678', '']),
+      },
+    },
   };
   const part = (name: string, value: string | Buffer, filename?: string) =>
     Buffer.concat([
@@ -192,19 +275,56 @@ function multipart(g: Gen): BadRequest {
   const body = g.pick([
     () => Buffer.concat([part('operations', operations), file(10), end]), // no map
     () => Buffer.concat([part('operations', operations), part('map', '{bad json'), file(10), end]),
-    () => Buffer.concat([part('operations', operations), part('map', JSON.stringify({ 0: ['variables.nope.x'] })), file(10), end]),
-    () => Buffer.concat([part('operations', operations), part('map', JSON.stringify({ 7: ['variables.input.file'] })), end]), // missing file
+    () =>
+      Buffer.concat([
+        part('operations', operations),
+        part('map', JSON.stringify({ 0: ['variables.nope.x'] })),
+        file(10),
+        end,
+      ]),
+    () =>
+      Buffer.concat([
+        part('operations', operations),
+        part('map', JSON.stringify({ 7: ['variables.input.file'] })),
+        end,
+      ]), // missing file
     () => Buffer.concat([part('operations', '{"query": '), part('map', map), file(10), end]),
     () => Buffer.concat([part('map', map), part('operations', operations), file(10), end]), // wrong order
-    () => Buffer.concat([part('operations', operations), part('map', map), file(g.int(5_000, 60_000)), end]), // over MAX_UPLOAD_BYTES
-    () => Buffer.concat([part('operations', operations), part('map', map), file(100)]).subarray(0, g.int(10, 400)), // truncated
+    () =>
+      Buffer.concat([
+        part('operations', operations),
+        part('map', map),
+        file(g.int(5_000, 60_000)),
+        end,
+      ]), // over MAX_UPLOAD_BYTES
+    () =>
+      Buffer.concat([part('operations', operations), part('map', map), file(100)]).subarray(
+        0,
+        g.int(10, 400),
+      ), // truncated
     () => Buffer.concat([part('operations', operations), part('map', map), file(10)]), // no closing boundary
     () => g.bytes(g.int(10, 3000)),
-    () => Buffer.concat([part('operations', JSON.stringify([uploadOp, uploadOp])), part('map', map), file(10), end]),
-    () => Buffer.concat([part('operations', operations), part('map', JSON.stringify({ 0: 'variables.input.file' })), file(10), end]),
+    () =>
+      Buffer.concat([
+        part('operations', JSON.stringify([uploadOp, uploadOp])),
+        part('map', map),
+        file(10),
+        end,
+      ]),
+    () =>
+      Buffer.concat([
+        part('operations', operations),
+        part('map', JSON.stringify({ 0: 'variables.input.file' })),
+        file(10),
+        end,
+      ]),
   ])();
   const headers: Record<string, string> = {
-    'content-type': g.pick([`multipart/form-data; boundary=${BOUNDARY}`, 'multipart/form-data', `multipart/form-data; boundary=other`]),
+    'content-type': g.pick([
+      `multipart/form-data; boundary=${BOUNDARY}`,
+      'multipart/form-data',
+      `multipart/form-data; boundary=other`,
+    ]),
     accept: 'application/graphql-response+json, application/json',
   };
   if (g.rnd() < 0.85) headers['graphql-preflight'] = '1';
@@ -215,17 +335,71 @@ function multipart(g: Gen): BadRequest {
 function protocol(g: Gen): BadRequest {
   const q = encodeURIComponent;
   return g.pick<() => BadRequest>([
-    () => ({ category: 'protocol', method: 'GET', path: `/graphql?query=${q('mutation { __typename }')}`, headers: { accept: 'application/json' } }),
-    () => ({ category: 'protocol', method: 'GET', path: '/graphql', headers: { accept: 'application/json' } }),
-    () => ({ category: 'protocol', method: 'GET', path: `/graphql?query=${q('{ __typename }')}&variables=${q('{bad')}`, headers: { accept: 'application/json' } }),
-    () => ({ category: 'protocol', method: 'GET', path: `/graphql?query=${q(g.chars(g.int(1, 200)))}&extensions=x`, headers: { accept: 'application/json' } }),
-    () => ({ category: 'protocol', method: g.pick(['PUT', 'DELETE', 'PATCH']), path: '/graphql', headers: JSON_HEADERS, body: '{"query":"{ __typename }"}' }),
-    () => post('protocol', '<xml/>', { 'content-type': g.pick(['application/xml', 'text/html', 'application/octet-stream']) }),
-    () => post('protocol', 'query=%7B__typename%7D', { 'content-type': 'application/x-www-form-urlencoded' }),
-    () => post('protocol', JSON.stringify({ query: '{ __typename }' }), { accept: g.pick(['text/csv', 'image/png', '*/*;q=0']) }),
-    () => ({ category: 'protocol', method: 'GET', path: `/${g.pick(['graphql/x', 'metrics?x=1', 'readiness/..', '%2e%2e/etc', 'subgraph'])}`, headers: {} }),
-    () => post('protocol', JSON.stringify({ query: '{ __typename }' }), { 'x-request-id': g.pick(['a'.repeat(500), 'bad id with spaces', '{"json":1}', '%0d%0ainjected']) }),
-    () => post('protocol', JSON.stringify({ query: `subscription { ${g.pick(['deauthorizations', 'nope'])} { __typename } }` })),
+    () => ({
+      category: 'protocol',
+      method: 'GET',
+      path: `/graphql?query=${q('mutation { __typename }')}`,
+      headers: { accept: 'application/json' },
+    }),
+    () => ({
+      category: 'protocol',
+      method: 'GET',
+      path: '/graphql',
+      headers: { accept: 'application/json' },
+    }),
+    () => ({
+      category: 'protocol',
+      method: 'GET',
+      path: `/graphql?query=${q('{ __typename }')}&variables=${q('{bad')}`,
+      headers: { accept: 'application/json' },
+    }),
+    () => ({
+      category: 'protocol',
+      method: 'GET',
+      path: `/graphql?query=${q(g.chars(g.int(1, 200)))}&extensions=x`,
+      headers: { accept: 'application/json' },
+    }),
+    () => ({
+      category: 'protocol',
+      method: g.pick(['PUT', 'DELETE', 'PATCH']),
+      path: '/graphql',
+      headers: JSON_HEADERS,
+      body: '{"query":"{ __typename }"}',
+    }),
+    () =>
+      post('protocol', '<xml/>', {
+        'content-type': g.pick(['application/xml', 'text/html', 'application/octet-stream']),
+      }),
+    () =>
+      post('protocol', 'query=%7B__typename%7D', {
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+    () =>
+      post('protocol', JSON.stringify({ query: '{ __typename }' }), {
+        accept: g.pick(['text/csv', 'image/png', '*/*;q=0']),
+      }),
+    () => ({
+      category: 'protocol',
+      method: 'GET',
+      path: `/${g.pick(['graphql/x', 'metrics?x=1', 'readiness/..', '%2e%2e/etc', 'subgraph'])}`,
+      headers: {},
+    }),
+    () =>
+      post('protocol', JSON.stringify({ query: '{ __typename }' }), {
+        'x-request-id': g.pick([
+          'a'.repeat(500),
+          'bad id with spaces',
+          '{"json":1}',
+          '%0d%0ainjected',
+        ]),
+      }),
+    () =>
+      post(
+        'protocol',
+        JSON.stringify({
+          query: `subscription { ${g.pick(['deauthorizations', 'nope'])} { __typename } }`,
+        }),
+      ),
   ])();
 }
 

@@ -26,7 +26,8 @@ beforeAll(async () => {
       // Multipart files above this are refused (the "oversized" cases stay small and fast).
       MAX_UPLOAD_BYTES: '4096',
       UPLOAD_DIRECT_THRESHOLD_BYTES: '2048',
-      // Thousands of inputs from one loopback address: what is tested is the answers, not the rate limit.
+      // Thousands of inputs from one loopback address: what is tested is the answers, not the rate
+      // limit.
       RATE_LIMIT_EXEMPT: '127.0.0.1',
     },
   });
@@ -64,10 +65,22 @@ async function send(req: BadRequest): Promise<Outcome> {
     } catch {
       codes = ['(not json)'];
     }
-    return { request: req, status: res.statusCode, text, headers: JSON.stringify(res.headers), codes };
+    return {
+      request: req,
+      status: res.statusCode,
+      text,
+      headers: JSON.stringify(res.headers),
+      codes,
+    };
   } catch (err) {
     // The server closing a connection on a broken request is fine; note it as status 0.
-    return { request: req, status: 0, text: String((err as Error).message), headers: '', codes: ['(connection closed)'] };
+    return {
+      request: req,
+      status: 0,
+      text: String((err as Error).message),
+      headers: '',
+      codes: ['(connection closed)'],
+    };
   }
 }
 
@@ -75,7 +88,11 @@ describe('bad-input soak', () => {
   it(`survives ${COUNT} malformed requests with no 5xx and no token in any output`, async () => {
     const { sandbox } = stack;
     const memberTokens = Object.values(sandbox.memberTokens).slice(0, 5);
-    const secrets = { masterToken: sandbox.masterToken, expiredToken: sandbox.expiredMasterToken, memberTokens };
+    const secrets = {
+      masterToken: sandbox.masterToken,
+      expiredToken: sandbox.expiredMasterToken,
+      memberTokens,
+    };
     const requests = generateBadRequests(SEED, COUNT, secrets);
     expect(requests.length).toBeGreaterThanOrEqual(5_000);
 
@@ -111,10 +128,20 @@ describe('bad-input soak', () => {
 
     const serverErrors = outcomes.filter((o) => o.status >= 500);
     const kinds = new Map<string, string>();
-    for (const o of serverErrors) kinds.set(`${o.request.category} ${o.request.method} ${o.request.path.slice(0, 40)} ${String(o.request.body ?? '').slice(0, 80)}`, o.text.slice(0, 120));
-    if (process.env.SOAK_DEBUG) for (const [k, v] of kinds) process.stdout.write(`5xx: ${k} → ${v}\n`);
+    for (const o of serverErrors)
+      kinds.set(
+        `${o.request.category} ${o.request.method} ${o.request.path.slice(0, 40)} ${String(o.request.body ?? '').slice(0, 80)}`,
+        o.text.slice(0, 120),
+      );
+    if (process.env.SOAK_DEBUG)
+      for (const [k, v] of kinds) process.stdout.write(`5xx: ${k} → ${v}\n`);
     expect(
-      serverErrors.slice(0, 5).map((o) => `${o.request.category} ${o.request.method} ${o.request.path} → ${o.status} ${o.text.slice(0, 200)}`),
+      serverErrors
+        .slice(0, 5)
+        .map(
+          (o) =>
+            `${o.request.category} ${o.request.method} ${o.request.path} → ${o.status} ${o.text.slice(0, 200)}`,
+        ),
     ).toEqual([]);
     // Connections may only be dropped for broken multipart bodies (the parser stops reading).
     const dropped = outcomes.filter((o) => o.status === 0 && o.request.category !== 'multipart');
@@ -129,7 +156,12 @@ describe('bad-input soak', () => {
       if (urlToken) tokens.push(urlToken);
     }
     const unique = [...new Set(tokens)];
-    expect(findSecrets(outcomes.map((o) => o.text + o.headers), unique)).toEqual([]);
+    expect(
+      findSecrets(
+        outcomes.map((o) => o.text + o.headers),
+        unique,
+      ),
+    ).toEqual([]);
     expect(findSecrets(stack.logLines, unique)).toEqual([]);
 
     // Still alive and still correct.

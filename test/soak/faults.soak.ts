@@ -6,14 +6,24 @@
  * in-memory public cache (one instance), once with Redis shared by two instances.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
+import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
 import type { GatewayProcess } from './helpers-faults.js';
-import { POST_FAULT_RULES, getFaultRules, operationMix, runMix, startGatewayProcess, summarize } from './helpers-faults.js';
+import {
+  getFaultRules,
+  operationMix,
+  POST_FAULT_RULES,
+  runMix,
+  startGatewayProcess,
+  summarize,
+} from './helpers-faults.js';
 
 const OPERATIONS = 10_000;
 const CONCURRENCY = 12;
-/** The gateway stops upstream work 200 ms before it (its response reserve), so answers arrive in time. */
+/**
+ * The gateway stops upstream work 200 ms before it (its response reserve), so answers arrive in
+ * time.
+ */
 const DEADLINE_MS = 2_000;
 
 /** The gateway as deployed, tuned for a fast run: per-call timeout ≪ deadline, short backoff. */
@@ -43,7 +53,12 @@ let sandbox: Sandbox;
 const figures: Record<string, unknown> = {};
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, seed: 3, sizes: { publicFiles: 3_000, users: 200 }, latency: { ms: 0, jitterMs: 2 } });
+  sandbox = await startSandbox({
+    port: 0,
+    seed: 3,
+    sizes: { publicFiles: 3_000, users: 200 },
+    latency: { ms: 0, jitterMs: 2 },
+  });
 });
 afterAll(async () => {
   await sandbox?.close();
@@ -67,20 +82,39 @@ async function soak(name: string, gateways: GatewayProcess[], seed: number): Pro
   sandbox.clearFaults();
   const summary = summarize(outcomes);
   // Each sendMessage (allMembers) delivers one message per member, under a subject of its own.
-  const messages = (await (await fetch(`${sandbox.url}/__sandbox/messages`)).json()) as { subject: string; projectMemberId: string }[];
+  const messages = (await (await fetch(`${sandbox.url}/__sandbox/messages`)).json()) as {
+    subject: string;
+    projectMemberId: string;
+  }[];
   const perDelivery = new Map<string, number>();
-  for (const m of messages) perDelivery.set(`${m.subject}|${m.projectMemberId}`, (perDelivery.get(`${m.subject}|${m.projectMemberId}`) ?? 0) + 1);
+  for (const m of messages)
+    perDelivery.set(
+      `${m.subject}|${m.projectMemberId}`,
+      (perDelivery.get(`${m.subject}|${m.projectMemberId}`) ?? 0) + 1,
+    );
   const subjects = new Set(messages.map((m) => m.subject));
   const upstreamCalls = Object.values(calls).reduce((a, b) => a + b, 0);
   const overDeadline = outcomes.filter((o) => o.durationMs > DEADLINE_MS).length;
   const breakerChanges = gateways.flatMap((g) => g.breakerLines()).length;
-  figures[name] = { ...summary, messagesDelivered: messages.length, overDeadline, wallMs, upstreamCalls, faultedInLast10k: faulted, d4Calls: calls.D4 ?? 0, breakerChanges };
+  figures[name] = {
+    ...summary,
+    messagesDelivered: messages.length,
+    overDeadline,
+    wallMs,
+    upstreamCalls,
+    faultedInLast10k: faulted,
+    d4Calls: calls.D4 ?? 0,
+    breakerChanges,
+  };
 
   expect(summary.queries + summary.mutations).toBe(OPERATIONS);
-  expect(summary.successRatio, JSON.stringify(summary.failuresByCode)).toBeGreaterThanOrEqual(0.999);
+  expect(summary.successRatio, JSON.stringify(summary.failuresByCode)).toBeGreaterThanOrEqual(
+    0.999,
+  );
   // No request outlives the deadline, measured by the client (connection and queueing included).
   expect(overDeadline).toBe(0);
-  // No POST sent twice: one D4 call per sendMessage, faulted or not, and no message delivered twice.
+  // No POST sent twice: one D4 call per sendMessage, faulted or not, and no message delivered
+  // twice.
   expect(calls.D4).toBe(summary.mutations);
   expect(Math.max(0, ...perDelivery.values())).toBe(1);
   expect(subjects.size).toBeGreaterThanOrEqual(summary.mutationsOk);

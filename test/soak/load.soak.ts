@@ -5,15 +5,16 @@
  * sandbox. No errors; memory flat after warm-up. Prints throughput, p50/p99 and the gateway's
  * RSS at the end of warm-up and at the end. The query mix is seeded (deterministic).
  */
-import { spawn } from 'node:child_process';
+
 import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { prng } from './bad-input-cases.js';
 import { freePort } from '../helpers/free-port.js';
+import { prng } from './bad-input-cases.js';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
 const WARMUP_SECONDS = Math.min(30, SECONDS / 2);
@@ -25,7 +26,6 @@ let sandbox: Sandbox;
 let gateway: ChildProcess;
 let baseUrl: string;
 const agent = new Agent({ connections: CLIENTS, keepAliveTimeout: 30_000 });
-
 
 /** Resident set size of a process, from /proc (Linux), in MiB. */
 function rssMiB(pid: number): number {
@@ -84,36 +84,73 @@ interface Op {
 function mixedOperations(): () => Op {
   const rnd = prng(SEED);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)] as T;
-  const projectIds = sandbox.store.listProjects().filter((p) => p.approved).map((p) => p.id);
+  const projectIds = sandbox.store
+    .listProjects()
+    .filter((p) => p.approved)
+    .map((p) => p.id);
   const memberTokens = Object.values(sandbox.memberTokens);
   const ops: Array<[number, () => Op]> = [
-    [4, () => ({
-      name: 'FilesPage',
-      query: 'query FilesPage($n: Int) { dataFiles(first: $n) { totalCount edges { node { basename created dataTypes { name } sourceProject { name } user { username } } } } }',
-      variables: { n: pick([5, 20, 50, 100]) },
-    })],
-    [3, () => ({
-      name: 'ProjectFiles',
-      query: 'query ProjectFiles($p: Int!) { dataFiles(first: 20, filter: { projectId: $p }) { totalCount edges { node { basename downloadUrl } } } }',
-      variables: { p: pick(projectIds) },
-    })],
-    [2, () => ({
-      name: 'Project',
-      query: 'query Project($p: Int!) { project(databaseId: $p) { name shortDescription registeredDataTypes { name } publicMembers(first: 5) { totalCount } } }',
-      variables: { p: pick(projectIds) },
-    })],
-    [2, () => ({
-      name: 'DataTypeTree',
-      query: 'query DataTypeTree($d: Int!) { dataType(databaseId: $d) { name parent { name } children { name } dataFiles(first: 5, includeChildren: true) { edges { node { basename } } } } }',
-      variables: { d: 1 + Math.floor(rnd() * 25) },
-    })],
-    [2, () => ({ name: 'Projects', query: 'query Projects { projects(first: 10, filter: { active: true }) { totalCount pageInfo { hasNextPage endCursor } edges { node { databaseId name } } } }' })],
-    [2, () => ({
-      name: 'MyProject',
-      query: 'query MyProject { viewer { tokenKind project { name members(first: 10) { totalCount edges { node { projectMemberId fileCount } } } } } }',
-      token: sandbox.masterToken,
-    })],
-    [2, () => ({ name: 'Me', query: 'query Me { viewer { tokenKind member { projectMemberId fileCount } } }', token: pick(memberTokens) })],
+    [
+      4,
+      () => ({
+        name: 'FilesPage',
+        query:
+          'query FilesPage($n: Int) { dataFiles(first: $n) { totalCount edges { node { basename created dataTypes { name } sourceProject { name } user { username } } } } }',
+        variables: { n: pick([5, 20, 50, 100]) },
+      }),
+    ],
+    [
+      3,
+      () => ({
+        name: 'ProjectFiles',
+        query:
+          'query ProjectFiles($p: Int!) { dataFiles(first: 20, filter: { projectId: $p }) { totalCount edges { node { basename downloadUrl } } } }',
+        variables: { p: pick(projectIds) },
+      }),
+    ],
+    [
+      2,
+      () => ({
+        name: 'Project',
+        query:
+          'query Project($p: Int!) { project(databaseId: $p) { name shortDescription registeredDataTypes { name } publicMembers(first: 5) { totalCount } } }',
+        variables: { p: pick(projectIds) },
+      }),
+    ],
+    [
+      2,
+      () => ({
+        name: 'DataTypeTree',
+        query:
+          'query DataTypeTree($d: Int!) { dataType(databaseId: $d) { name parent { name } children { name } dataFiles(first: 5, includeChildren: true) { edges { node { basename } } } } }',
+        variables: { d: 1 + Math.floor(rnd() * 25) },
+      }),
+    ],
+    [
+      2,
+      () => ({
+        name: 'Projects',
+        query:
+          'query Projects { projects(first: 10, filter: { active: true }) { totalCount pageInfo { hasNextPage endCursor } edges { node { databaseId name } } } }',
+      }),
+    ],
+    [
+      2,
+      () => ({
+        name: 'MyProject',
+        query:
+          'query MyProject { viewer { tokenKind project { name members(first: 10) { totalCount edges { node { projectMemberId fileCount } } } } } }',
+        token: sandbox.masterToken,
+      }),
+    ],
+    [
+      2,
+      () => ({
+        name: 'Me',
+        query: 'query Me { viewer { tokenKind member { projectMemberId fileCount } } }',
+        token: pick(memberTokens),
+      }),
+    ],
   ];
   const total = ops.reduce((n, [w]) => n + w, 0);
   return () => {
@@ -154,18 +191,26 @@ describe('load soak', () => {
         while (performance.now() < deadline) {
           const op = nextOp();
           const t0 = performance.now();
-          const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
+          const headers: Record<string, string> = {
+            'content-type': 'application/json',
+            accept: 'application/graphql-response+json',
+          };
           if (op.token) headers.authorization = `Bearer ${op.token}`;
           const res = await request(`${baseUrl}/graphql`, {
             method: 'POST',
             headers,
-            body: JSON.stringify({ query: op.query, variables: op.variables, operationName: op.name }),
+            body: JSON.stringify({
+              query: op.query,
+              variables: op.variables,
+              operationName: op.name,
+            }),
             dispatcher: agent,
           });
           const text = await res.body.text();
           latencies.push(performance.now() - t0);
           byOp[op.name] = (byOp[op.name] ?? 0) + 1;
-          if (res.statusCode !== 200 || text.includes('"errors"')) failures.push(`${op.name} ${res.statusCode} ${text.slice(0, 200)}`);
+          if (res.statusCode !== 200 || text.includes('"errors"'))
+            failures.push(`${op.name} ${res.statusCode} ${text.slice(0, 200)}`);
         }
       }),
     );
@@ -173,7 +218,8 @@ describe('load soak', () => {
     const seconds = (performance.now() - started) / 1000;
     const endRss = rssMiB(pid);
     const sorted = [...latencies].sort((a, b) => a - b);
-    const pct = (p: number) => Number((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0).toFixed(1));
+    const pct = (p: number) =>
+      Number((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0).toFixed(1));
     const summary = {
       clients: CLIENTS,
       seconds: Number(seconds.toFixed(1)),
@@ -198,9 +244,14 @@ describe('load soak', () => {
     expect(warmRss).toBeGreaterThan(0);
     expect(endRss).toBeLessThan(warmRss * 1.3 + 20);
     // The gateway's own metrics agree that it served them all without errors.
-    const scrape = { dispatcher: agent, headers: { authorization: `Bearer ${LOAD_METRICS_TOKEN}` } };
+    const scrape = {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${LOAD_METRICS_TOKEN}` },
+    };
     const metrics = await (await request(`${baseUrl}/metrics`, scrape)).body.text();
-    expect(metrics).toMatch(/graphql_request_duration_seconds_count\{operation_name="FilesPage",operation_type="query",status="200",endpoint="graphql"\} \d+/);
+    expect(metrics).toMatch(
+      /graphql_request_duration_seconds_count\{operation_name="FilesPage",operation_type="query",status="200",endpoint="graphql"\} \d+/,
+    );
     expect(metrics).not.toMatch(/graphql_errors_total\{/);
   });
 });

@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { signWebhookBody } from '../../src/webhooks/signature.js';
-import { findSecrets, startStack, type Stack } from '../helpers/stack.js';
+import { findSecrets, type Stack, startStack } from '../helpers/stack.js';
 import { subscribeSse } from './sse.js';
 
 // docs/deauthorization-webhook.md: Open Humans' documented example.
 const SECRET = 'abcdefghijklmnop';
-const DOC_BODY = '{"project_member_id": "12345678", "erasure_requested": true, "timestamp": "2020-06-30T20:00:00.000000+00:00"}';
+const DOC_BODY =
+  '{"project_member_id": "12345678", "erasure_requested": true, "timestamp": "2020-06-30T20:00:00.000000+00:00"}';
 const DOC_SIGNATURE = 'sha1=ebda5c0a38593a4350ad8401b7d8c8f1cd08ec67';
 const PATH = '/webhooks/openhumans/deauthorize';
 
@@ -21,7 +22,15 @@ const EVENTS = /* GraphQL */ `
 
 interface EventsData {
   deauthorizationEvents: {
-    edges: { cursor: string; node: { projectMemberId: string; erasureRequested: boolean; timestamp: string; cursor: string } }[];
+    edges: {
+      cursor: string;
+      node: {
+        projectMemberId: string;
+        erasureRequested: boolean;
+        timestamp: string;
+        cursor: string;
+      };
+    }[];
     pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null };
   };
 }
@@ -34,11 +43,22 @@ const RECENT = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000 + 123);
 const body = (id: string, erasure = false, timestamp = pyIso(RECENT)): string =>
   `{"project_member_id": "${id}", "erasure_requested": ${erasure}, "timestamp": "${timestamp}"}`;
 
-function post(stack: Stack, text: string, headers: Record<string, string> = {}, path = PATH): Promise<Response> {
-  return stack.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: text });
+function post(
+  stack: Stack,
+  text: string,
+  headers: Record<string, string> = {},
+  path = PATH,
+): Promise<Response> {
+  return stack.fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: text,
+  });
 }
 
-const signed = (text: string, secret = SECRET) => ({ 'X-OpenHumans-Webhooks-Signature': signWebhookBody(secret, new TextEncoder().encode(text)) });
+const signed = (text: string, secret = SECRET) => ({
+  'X-OpenHumans-Webhooks-Signature': signWebhookBody(secret, new TextEncoder().encode(text)),
+});
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -80,14 +100,20 @@ describe('deauthorization webhook with a secret', () => {
     expect(await res.text()).toBe('Received');
     const page = await events();
     expect(page?.edges.map((e) => e.node)).toEqual([
-      expect.objectContaining({ projectMemberId: '12345678', erasureRequested: true, timestamp: RECENT.toISOString() }),
+      expect.objectContaining({
+        projectMemberId: '12345678',
+        erasureRequested: true,
+        timestamp: RECENT.toISOString(),
+      }),
     ]);
   });
 
   it('acknowledges replays of a kept event without keeping or publishing them again', async () => {
     const base = await stack.listen();
     const start = (await events())?.pageInfo.endCursor ?? null;
-    const sub = await subscribeSse<{ memberDeauthorized: { projectMemberId: string; erasureRequested: boolean } }>(
+    const sub = await subscribeSse<{
+      memberDeauthorized: { projectMemberId: string; erasureRequested: boolean };
+    }>(
       base,
       'subscription { memberDeauthorized { projectMemberId erasureRequested } }',
       {},
@@ -133,7 +159,7 @@ describe('deauthorization webhook with a secret', () => {
     const refusals = [
       await post(stack, tampered, { 'X-OpenHumans-Webhooks-Signature': DOC_SIGNATURE }),
       await post(stack, DOC_BODY, signed(DOC_BODY, 'ponmlkjihgfedcba')),
-      await post(stack, DOC_BODY, { 'X-OpenHumans-Webhooks-Signature': 'sha1=' + '0'.repeat(40) }),
+      await post(stack, DOC_BODY, { 'X-OpenHumans-Webhooks-Signature': `sha1=${'0'.repeat(40)}` }),
       await post(stack, DOC_BODY, { 'X-OpenHumans-Webhooks-Signature': 'garbage' }),
       await post(stack, DOC_BODY),
       // The upstream's fallback retry: double-encoded and never signed.
@@ -180,7 +206,11 @@ describe('deauthorization webhook with a secret', () => {
       expect(res.data).toBeNull();
       expect(res.errors?.[0]?.extensions?.code).toBe(code);
     }
-    const bad = await stack.execute(EVENTS, { after: 'bm90IGEgY3Vyc29y' }, { token: sandbox.masterToken });
+    const bad = await stack.execute(
+      EVENTS,
+      { after: 'bm90IGEgY3Vyc29y' },
+      { token: sandbox.masterToken },
+    );
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const big = await stack.execute(EVENTS, { first: 101 }, { token: sandbox.masterToken });
     expect(big.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -189,7 +219,9 @@ describe('deauthorization webhook with a secret', () => {
   it('delivers a webhook call to an SSE subscriber over HTTP, and a late consumer finds it', async () => {
     const base = await stack.listen();
     const before = (await events())?.pageInfo.endCursor ?? null;
-    const sub = await subscribeSse<{ memberDeauthorized: { projectMemberId: string; erasureRequested: boolean; cursor: string } }>(
+    const sub = await subscribeSse<{
+      memberDeauthorized: { projectMemberId: string; erasureRequested: boolean; cursor: string };
+    }>(
       base,
       'subscription { memberDeauthorized { projectMemberId erasureRequested timestamp cursor } }',
       {},
@@ -198,10 +230,17 @@ describe('deauthorization webhook with a secret', () => {
     try {
       expect(sub.status).toBe(200);
       const text = body('30000001', true);
-      const res = await fetch(`${base}${PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signed(text) }, body: text });
+      const res = await fetch(`${base}${PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signed(text) },
+        body: text,
+      });
       expect(res.status).toBe(200);
       const got = await sub.next();
-      expect(got?.data?.memberDeauthorized).toMatchObject({ projectMemberId: '30000001', erasureRequested: true });
+      expect(got?.data?.memberDeauthorized).toMatchObject({
+        projectMemberId: '30000001',
+        erasureRequested: true,
+      });
       const late = await events({ first: 10, after: before });
       expect(late?.edges.map((e) => e.node.projectMemberId)).toEqual(['30000001']);
       expect(late?.edges[0]?.cursor).toBe(got?.data?.memberDeauthorized.cursor);
@@ -234,7 +273,12 @@ describe('deauthorization webhook with a secret', () => {
   it('refuses a subscription without the right master token', async () => {
     const base = await stack.listen();
     const memberToken = Object.values(sandbox.memberTokens)[0] ?? '';
-    const sub = await subscribeSse(base, 'subscription { memberDeauthorized { projectMemberId } }', {}, memberToken);
+    const sub = await subscribeSse(
+      base,
+      'subscription { memberDeauthorized { projectMemberId } }',
+      {},
+      memberToken,
+    );
     try {
       const first = await sub.next();
       expect(first?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -244,7 +288,12 @@ describe('deauthorization webhook with a secret', () => {
   });
 
   it('never logs the webhook secret, a signature or a token', () => {
-    const secrets = [SECRET, DOC_SIGNATURE.slice(5), sandbox.masterToken, ...Object.values(sandbox.memberTokens)];
+    const secrets = [
+      SECRET,
+      DOC_SIGNATURE.slice(5),
+      sandbox.masterToken,
+      ...Object.values(sandbox.memberTokens),
+    ];
     expect(findSecrets(stack.logLines, secrets)).toEqual([]);
   });
 });
@@ -254,7 +303,10 @@ describe('deauthorization webhook without a secret', () => {
   beforeAll(async () => {
     stack = await startStack({
       sandbox,
-      env: { OPENHUMANS_PROJECT_ID: String(sandbox.projectId), DEAUTH_WEBHOOK_PATH: '/hooks/open-humans' },
+      env: {
+        OPENHUMANS_PROJECT_ID: String(sandbox.projectId),
+        DEAUTH_WEBHOOK_PATH: '/hooks/open-humans',
+      },
     });
   });
   afterAll(async () => {
@@ -265,14 +317,27 @@ describe('deauthorization webhook without a secret', () => {
     const fresh = body('12345678', true);
     expect((await post(stack, fresh)).status).toBe(404);
     expect((await post(stack, fresh, {}, '/hooks/open-humans')).status).toBe(200);
-    expect((await post(stack, JSON.stringify(body('50000001')), {}, '/hooks/open-humans')).status).toBe(200);
-    expect((await post(stack, '{"erasure_requested": true}', {}, '/hooks/open-humans')).status).toBe(400);
+    expect(
+      (await post(stack, JSON.stringify(body('50000001')), {}, '/hooks/open-humans')).status,
+    ).toBe(200);
+    expect(
+      (await post(stack, '{"erasure_requested": true}', {}, '/hooks/open-humans')).status,
+    ).toBe(400);
     // Still fresh-only and deduplicated: the 2020 example and a replay keep nothing.
     expect((await post(stack, DOC_BODY, {}, '/hooks/open-humans')).status).toBe(400);
     expect((await post(stack, fresh, {}, '/hooks/open-humans')).status).toBe(200);
-    const res = await stack.execute<EventsData>(EVENTS, { first: 10 }, { token: sandbox.masterToken });
-    expect(res.data?.deauthorizationEvents.edges.map((e) => e.node.projectMemberId)).toEqual(['12345678', '50000001']);
-    expect(stack.logLines.some((l) => l.includes('accepts unsigned calls') && l.includes('"warn"'))).toBe(true);
+    const res = await stack.execute<EventsData>(
+      EVENTS,
+      { first: 10 },
+      { token: sandbox.masterToken },
+    );
+    expect(res.data?.deauthorizationEvents.edges.map((e) => e.node.projectMemberId)).toEqual([
+      '12345678',
+      '50000001',
+    ]);
+    expect(
+      stack.logLines.some((l) => l.includes('accepts unsigned calls') && l.includes('"warn"')),
+    ).toBe(true);
   });
 });
 

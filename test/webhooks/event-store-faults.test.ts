@@ -11,8 +11,8 @@ import type { DeauthorizationEvent } from '../../src/events/deauthorization-even
 import { EventStoreUnavailableError } from '../../src/events/redis-guard.js';
 import { RedisDeauthorizationEventStore } from '../../src/events/redis-store.js';
 import { signWebhookBody } from '../../src/webhooks/signature.js';
-import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 import { subscribeSse } from './sse.js';
 
 const SECRET = 'fake-webhook-secret-faults';
@@ -20,7 +20,9 @@ const PATH = '/webhooks/openhumans/deauthorize';
 const pyIso = (date: Date): string => date.toISOString().replace('Z', '000+00:00');
 const body = (id: string): string =>
   `{"project_member_id": "${id}", "erasure_requested": true, "timestamp": "${pyIso(new Date(Date.now() - 2_000))}"}`;
-const signed = (text: string) => ({ 'X-OpenHumans-Webhooks-Signature': signWebhookBody(SECRET, new TextEncoder().encode(text)) });
+const signed = (text: string) => ({
+  'X-OpenHumans-Webhooks-Signature': signWebhookBody(SECRET, new TextEncoder().encode(text)),
+});
 const EVENTS = '{ deauthorizationEvents(first: 50) { edges { node { projectMemberId } } } }';
 
 /** Polls until `probe` holds; the test timeout bounds it (no timing assertion). */
@@ -38,8 +40,17 @@ describe.skipIf(!redisAvailable())('event store while Redis hangs or dies', () =
   });
 
   it('never keeps or publishes an append that Redis runs after the caller gave up (CLIENT PAUSE)', async () => {
-    const store = new RedisDeauthorizationEventStore({ url: redis.url, projectId: 7, keyPrefix: 'pause:', commandTimeoutMs: 300 });
-    const watcher = new RedisDeauthorizationEventStore({ url: redis.url, projectId: 7, keyPrefix: 'pause:' });
+    const store = new RedisDeauthorizationEventStore({
+      url: redis.url,
+      projectId: 7,
+      keyPrefix: 'pause:',
+      commandTimeoutMs: 300,
+    });
+    const watcher = new RedisDeauthorizationEventStore({
+      url: redis.url,
+      projectId: 7,
+      keyPrefix: 'pause:',
+    });
     const admin = new Redis(redis.url);
     try {
       const seen: string[] = [];
@@ -100,8 +111,17 @@ describe.skipIf(!redisAvailable())('event store while Redis hangs or dies', () =
     });
 
     const post = (text: string) =>
-      fetch(`${base}${PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signed(text) }, body: text });
-    const events = () => stack.execute<{ deauthorizationEvents: { edges: { node: { projectMemberId: string } }[] } }>(EVENTS, {}, { token: sandbox.masterToken });
+      fetch(`${base}${PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signed(text) },
+        body: text,
+      });
+    const events = () =>
+      stack.execute<{ deauthorizationEvents: { edges: { node: { projectMemberId: string } }[] } }>(
+        EVENTS,
+        {},
+        { token: sandbox.masterToken },
+      );
     const healthy = async () => (await events()).errors === undefined;
 
     it('hung (SIGSTOP): 503, coded errors for readers and new subscribers; after SIGCONT nothing appears, and the retry is kept once', async () => {
@@ -116,13 +136,27 @@ describe.skipIf(!redisAvailable())('event store while Redis hangs or dies', () =
         const text = body('71000001');
         redis.signal('SIGSTOP');
         try {
-          const statuses = [(await post(text)).status, (await post(text)).status, (await post(text)).status];
+          const statuses = [
+            (await post(text)).status,
+            (await post(text)).status,
+            (await post(text)).status,
+          ];
           expect(statuses).toEqual([503, 503, 503]);
           const read = await events();
-          expect(read.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', service: 'event-store' });
-          const sub = await subscribeSse(base, 'subscription { memberDeauthorized { projectMemberId } }', {}, sandbox.masterToken);
+          expect(read.errors?.[0]?.extensions).toMatchObject({
+            code: 'UPSTREAM_UNAVAILABLE',
+            service: 'event-store',
+          });
+          const sub = await subscribeSse(
+            base,
+            'subscription { memberDeauthorized { projectMemberId } }',
+            {},
+            sandbox.masterToken,
+          );
           try {
-            expect((await sub.next())?.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+            expect((await sub.next())?.errors?.[0]?.extensions).toMatchObject({
+              code: 'UPSTREAM_UNAVAILABLE',
+            });
           } finally {
             sub.close();
           }
@@ -138,7 +172,9 @@ describe.skipIf(!redisAvailable())('event store while Redis hangs or dies', () =
         const marker = body('71000002');
         expect((await post(marker)).status).toBe(200);
         expect((await live.next())?.data?.memberDeauthorized.projectMemberId).toBe('71000002');
-        expect((await events()).data?.deauthorizationEvents.edges.map((e) => e.node.projectMemberId)).toEqual(['71000001', '71000002']);
+        expect(
+          (await events()).data?.deauthorizationEvents.edges.map((e) => e.node.projectMemberId),
+        ).toEqual(['71000001', '71000002']);
       } finally {
         live.close();
       }
@@ -150,7 +186,10 @@ describe.skipIf(!redisAvailable())('event store while Redis hangs or dies', () =
       const text = body('72000001');
       expect((await post(text)).status).toBe(503);
       const read = await events();
-      expect(read.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', service: 'event-store' });
+      expect(read.errors?.[0]?.extensions).toMatchObject({
+        code: 'UPSTREAM_UNAVAILABLE',
+        service: 'event-store',
+      });
       expect(read.errors?.[0]?.message).toMatch(/event store/);
     });
   });

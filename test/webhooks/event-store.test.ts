@@ -1,11 +1,15 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppendOutcome, DeauthorizationEvent, DeauthorizationEventStore } from '../../src/events/deauthorization-event.js';
+import type {
+  AppendOutcome,
+  DeauthorizationEvent,
+  DeauthorizationEventStore,
+} from '../../src/events/deauthorization-event.js';
 import { compareEventIds } from '../../src/events/deauthorization-event.js';
 import { openDeauthorizationFeed } from '../../src/events/live-feed.js';
 import { MemoryDeauthorizationEventStore } from '../../src/events/memory-store.js';
 import { RedisDeauthorizationEventStore } from '../../src/events/redis-store.js';
-import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
+import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
 
 const PROJECT = 471;
 
@@ -17,12 +21,18 @@ const event = (n: number, erasureRequested = false, projectId = PROJECT): Deauth
   receivedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)),
 });
 
-/** Waits until `predicate` holds, driven by events (no timing assertion: the test timeout bounds it). */
+/**
+ * Waits until `predicate` holds, driven by events (no timing assertion: the test timeout bounds
+ * it).
+ */
 async function until(predicate: () => boolean): Promise<void> {
   while (!predicate()) await new Promise((r) => setTimeout(r, 5));
 }
 
-function contract(name: string, make: (capacity: number) => Promise<DeauthorizationEventStore>): void {
+function contract(
+  name: string,
+  make: (capacity: number) => Promise<DeauthorizationEventStore>,
+): void {
   describe(name, () => {
     it('keeps events in order and lists them after a position', async () => {
       const store = await make(100);
@@ -36,7 +46,13 @@ function contract(name: string, make: (capacity: number) => Promise<Deauthorizat
 
         const all = await store.listAfter(null, 10);
         expect(all.hasMore).toBe(false);
-        expect(all.events.map((e) => e.projectMemberId)).toEqual(['10000001', '10000002', '10000003', '10000004', '10000005']);
+        expect(all.events.map((e) => e.projectMemberId)).toEqual([
+          '10000001',
+          '10000002',
+          '10000003',
+          '10000004',
+          '10000005',
+        ]);
         expect(all.events[1]).toEqual({ ...event(2, true), id: ids[1] });
 
         const page = await store.listAfter(ids[1] ?? null, 2);
@@ -54,14 +70,23 @@ function contract(name: string, make: (capacity: number) => Promise<Deauthorizat
         const seen: string[] = [];
         await store.subscribe((e) => seen.push(e.id));
         const first = await store.append(event(1));
-        const replay = await store.append({ ...event(1), receivedAt: new Date(Date.UTC(2026, 0, 1, 1)) });
+        const replay = await store.append({
+          ...event(1),
+          receivedAt: new Date(Date.UTC(2026, 0, 1, 1)),
+        });
         expect(replay).toEqual({ id: first.id, duplicate: true });
         // Same member at another time is another event.
-        const other = await store.append({ ...event(1), timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)) });
+        const other = await store.append({
+          ...event(1),
+          timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)),
+        });
         expect(other.duplicate).toBe(false);
         await until(() => seen.length >= 2);
         expect(seen).toEqual([first.id, other.id]);
-        expect((await store.listAfter(null, 10)).events.map((e) => e.id)).toEqual([first.id, other.id]);
+        expect((await store.listAfter(null, 10)).events.map((e) => e.id)).toEqual([
+          first.id,
+          other.id,
+        ]);
       } finally {
         await store.close();
       }
@@ -82,7 +107,11 @@ function contract(name: string, make: (capacity: number) => Promise<Deauthorizat
       try {
         for (let i = 1; i <= 7; i++) await store.append(event(i));
         const kept = await store.listAfter(null, 10);
-        expect(kept.events.map((e) => e.projectMemberId)).toEqual(['10000005', '10000006', '10000007']);
+        expect(kept.events.map((e) => e.projectMemberId)).toEqual([
+          '10000005',
+          '10000006',
+          '10000007',
+        ]);
       } finally {
         await store.close();
       }
@@ -154,7 +183,10 @@ function contract(name: string, make: (capacity: number) => Promise<Deauthorizat
   });
 }
 
-contract('in-memory event store', async (capacity) => new MemoryDeauthorizationEventStore({ projectId: PROJECT, capacity }));
+contract(
+  'in-memory event store',
+  async (capacity) => new MemoryDeauthorizationEventStore({ projectId: PROJECT, capacity }),
+);
 
 describe.skipIf(!redisAvailable())('Redis event store', () => {
   let redis: RedisServer;
@@ -166,7 +198,12 @@ describe.skipIf(!redisAvailable())('Redis event store', () => {
     await redis?.stop();
   });
   const make = async (capacity: number) =>
-    new RedisDeauthorizationEventStore({ url: redis.url, projectId: PROJECT, capacity, keyPrefix: `test-${++prefix}:` });
+    new RedisDeauthorizationEventStore({
+      url: redis.url,
+      projectId: PROJECT,
+      capacity,
+      keyPrefix: `test-${++prefix}:`,
+    });
 
   contract('contract', make);
 
@@ -191,8 +228,16 @@ describe.skipIf(!redisAvailable())('Redis event store', () => {
 
   it('catches up on events published while its subscriber connection was down', async () => {
     const keyPrefix = `reconnect-${++prefix}:`;
-    const store = new RedisDeauthorizationEventStore({ url: redis.url, projectId: PROJECT, keyPrefix });
-    const writer = new RedisDeauthorizationEventStore({ url: redis.url, projectId: PROJECT, keyPrefix });
+    const store = new RedisDeauthorizationEventStore({
+      url: redis.url,
+      projectId: PROJECT,
+      keyPrefix,
+    });
+    const writer = new RedisDeauthorizationEventStore({
+      url: redis.url,
+      projectId: PROJECT,
+      keyPrefix,
+    });
     const admin = new Redis(redis.url);
     try {
       const seen: string[] = [];

@@ -13,7 +13,11 @@ describe('re-checks shared between subscriptions of one token', () => {
       await Promise.resolve();
       if (fail) throw new Error('refused');
     };
-    await Promise.all([coalescer.run('token-a', check), coalescer.run('token-a', check), coalescer.run('token-a', check)]);
+    await Promise.all([
+      coalescer.run('token-a', check),
+      coalescer.run('token-a', check),
+      coalescer.run('token-a', check),
+    ]);
     expect(calls).toBe(1);
     clock = 14_999;
     await coalescer.run('token-a', check);
@@ -62,8 +66,20 @@ describe('webhook and event settings', () => {
       DEAUTH_EVENTS_REDIS_TIMEOUT_MS: '250',
       SUBSCRIPTION_RECHECK_SECONDS: '5',
     });
-    expect(config.deauthorization).toMatchObject({ allowUnsigned: true, timestampToleranceMs: 120_000, redisTimeoutMs: 250, subscriptionRecheckMs: 5_000 });
-    const bad = { OPENHUMANS_WEBHOOK_ALLOW_UNSIGNED: 'yes please', DEAUTH_WEBHOOK_TOLERANCE_SECONDS: '5', DEAUTH_EVENTS_REDIS_TIMEOUT_MS: '0', SUBSCRIPTION_RECHECK_SECONDS: '0' };
-    expect(() => loadConfig(bad)).toThrow(/OPENHUMANS_WEBHOOK_ALLOW_UNSIGNED[\s\S]*DEAUTH_WEBHOOK_TOLERANCE_SECONDS[\s\S]*DEAUTH_EVENTS_REDIS_TIMEOUT_MS[\s\S]*SUBSCRIPTION_RECHECK_SECONDS/);
+    expect(config.deauthorization).toMatchObject({
+      allowUnsigned: true,
+      timestampToleranceMs: 120_000,
+      redisTimeoutMs: 250,
+      subscriptionRecheckMs: 5_000,
+    });
+    const bad = {
+      OPENHUMANS_WEBHOOK_ALLOW_UNSIGNED: 'yes please',
+      DEAUTH_WEBHOOK_TOLERANCE_SECONDS: '5',
+      DEAUTH_EVENTS_REDIS_TIMEOUT_MS: '0',
+      SUBSCRIPTION_RECHECK_SECONDS: '0',
+    };
+    expect(() => loadConfig(bad)).toThrow(
+      /OPENHUMANS_WEBHOOK_ALLOW_UNSIGNED[\s\S]*DEAUTH_WEBHOOK_TOLERANCE_SECONDS[\s\S]*DEAUTH_EVENTS_REDIS_TIMEOUT_MS[\s\S]*SUBSCRIPTION_RECHECK_SECONDS/,
+    );
   });
 });

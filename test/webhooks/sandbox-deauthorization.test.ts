@@ -1,15 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { configureOAuthApp, memberLeaves, webhookDeliveries } from '../../sandbox/routes/direct-sharing-controls.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { subscribeSse, type SseSubscription } from './sse.js';
+import {
+  configureOAuthApp,
+  memberLeaves,
+  webhookDeliveries,
+} from '../../sandbox/routes/direct-sharing-controls.js';
+import { type Stack, startStack } from '../helpers/stack.js';
+import { type SseSubscription, subscribeSse } from './sse.js';
 
 const SECRET = 'fake-webhook-secret-abcdef';
 const PATH = '/webhooks/openhumans/deauthorize';
 
 interface Deauthorized {
-  memberDeauthorized: { projectMemberId: string; erasureRequested: boolean; timestamp: string; cursor: string };
+  memberDeauthorized: {
+    projectMemberId: string;
+    erasureRequested: boolean;
+    timestamp: string;
+    cursor: string;
+  };
 }
 
 /** End to end over HTTP: the sandbox (Open Humans) calls the listening gateway's webhook. */
@@ -40,13 +49,16 @@ describe('deauthorization from the sandbox to a subscriber', () => {
       sandbox.masterToken,
     );
 
-  it("remove-members fires a signed webhook that reaches a subscriber, and a late consumer still finds it", async () => {
+  it('remove-members fires a signed webhook that reaches a subscriber, and a late consumer still finds it', async () => {
     const [pmi] = Object.keys(sandbox.memberTokens).sort();
     const sub = await subscribe();
     try {
       const removed = await fetch(`${sandbox.url}/api/direct-sharing/project/remove-members/`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${sandbox.masterToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Bearer ${sandbox.masterToken}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams({ project_member_ids: pmi ?? '' }),
       });
       expect(removed.status).toBe(200);
@@ -55,14 +67,20 @@ describe('deauthorization from the sandbox to a subscriber', () => {
 
       const deliveries = webhookDeliveries(sandbox.state);
       expect(deliveries.map((d) => [d.attempt, d.status])).toEqual([['signed', 200]]);
-      expect(Object.keys(deliveries[0]?.headers ?? {})).toContain('X-OpenHumans-Webhooks-Signature');
+      expect(Object.keys(deliveries[0]?.headers ?? {})).toContain(
+        'X-OpenHumans-Webhooks-Signature',
+      );
 
-      const late = await stack.execute<{ deauthorizationEvents: { edges: { cursor: string; node: { projectMemberId: string } }[] } }>(
+      const late = await stack.execute<{
+        deauthorizationEvents: { edges: { cursor: string; node: { projectMemberId: string } }[] };
+      }>(
         '{ deauthorizationEvents(first: 50) { edges { cursor node { projectMemberId } } } }',
         {},
         { token: sandbox.masterToken },
       );
-      expect(late.data?.deauthorizationEvents.edges).toEqual([{ cursor: got?.cursor, node: { projectMemberId: pmi } }]);
+      expect(late.data?.deauthorizationEvents.edges).toEqual([
+        { cursor: got?.cursor, node: { projectMemberId: pmi } },
+      ]);
     } finally {
       sub.close();
     }
@@ -89,13 +107,20 @@ describe('deauthorization from the sandbox to a subscriber', () => {
       const count = webhookDeliveries(sandbox.state).length;
       await memberLeaves(sandbox.state, pmi);
       const attempts = webhookDeliveries(sandbox.state).slice(count);
-      expect(attempts.map((d) => [d.attempt, d.status])).toEqual([['signed', 403], ['fallback', 403]]);
-      const events = await stack.execute<{ deauthorizationEvents: { edges: { node: { projectMemberId: string } }[] } }>(
+      expect(attempts.map((d) => [d.attempt, d.status])).toEqual([
+        ['signed', 403],
+        ['fallback', 403],
+      ]);
+      const events = await stack.execute<{
+        deauthorizationEvents: { edges: { node: { projectMemberId: string } }[] };
+      }>(
         '{ deauthorizationEvents(first: 50) { edges { node { projectMemberId } } } }',
         {},
         { token: sandbox.masterToken },
       );
-      expect(events.data?.deauthorizationEvents.edges.map((e) => e.node.projectMemberId)).not.toContain(pmi);
+      expect(
+        events.data?.deauthorizationEvents.edges.map((e) => e.node.projectMemberId),
+      ).not.toContain(pmi);
     } finally {
       configureOAuthApp(sandbox.state, { webhookSecret: SECRET });
     }

@@ -5,7 +5,10 @@
 export interface SseSubscription<T> {
   status: number;
   /** Resolves with the next `next` payload (data and errors), or null when the stream completed. */
-  next(): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] } | null>;
+  next(): Promise<{
+    data?: T;
+    errors?: { message: string; extensions?: Record<string, unknown> }[];
+  } | null>;
   close(): void;
 }
 
@@ -38,8 +41,15 @@ export async function subscribeSse<T = Record<string, unknown>>(
         const frame = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         const lines = frame.split('\n');
-        const event = lines.find((l) => l.startsWith('event:'))?.slice(6).trim() ?? 'message';
-        const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+        const event =
+          lines
+            .find((l) => l.startsWith('event:'))
+            ?.slice(6)
+            .trim() ?? 'message';
+        const data = lines
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trim())
+          .join('\n');
         if (lines.every((l) => l.startsWith(':'))) continue; // keep-alive comment
         return { event, data };
       }
@@ -60,7 +70,10 @@ export async function subscribeSse<T = Record<string, unknown>>(
         const frame = await readFrame();
         if (!frame || frame.event === 'complete') return null;
         if (frame.event === 'next' || frame.event === 'message') {
-          return JSON.parse(frame.data) as { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+          return JSON.parse(frame.data) as {
+            data?: T;
+            errors?: { message: string; extensions?: Record<string, unknown> }[];
+          };
         }
       }
     },

@@ -10,9 +10,9 @@ import { startSandbox } from '../../sandbox/index.js';
 import { memberLeaves } from '../../sandbox/routes/direct-sharing-controls.js';
 import { DirectSharingApi } from '../../src/datasources/direct-sharing-api.js';
 import type { GatewayError } from '../../src/errors.js';
-import { watchCredentials, type WatchTimers } from '../../src/events/credential-watch.js';
+import { type WatchTimers, watchCredentials } from '../../src/events/credential-watch.js';
 import { MemoryDeauthorizationEventStore } from '../../src/events/memory-store.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 import { subscribeSse } from './sse.js';
 
 /** Timers the test fires by hand: no waiting, no timing assertion. */
@@ -83,7 +83,9 @@ describe('credential watch', () => {
     await memberLeaves(sandbox.state, pmi);
     timers.fire();
     await watch.checkNow();
-    expect(revoked.map((e) => [e.extensions.code, e.extensions.reason])).toEqual([['UNAUTHENTICATED', 'TOKEN_INVALID']]);
+    expect(revoked.map((e) => [e.extensions.code, e.extensions.reason])).toEqual([
+      ['UNAUTHENTICATED', 'TOKEN_INVALID'],
+    ]);
     expect(timers.active).toBe(0);
   });
 
@@ -143,15 +145,23 @@ describe('memberDeauthorized over HTTP', () => {
     try {
       expect(sub.status).toBe(200);
       // The project coordinator resets the master token on Open Humans: the old one stops working.
-      sandbox.state.store.setMasterToken(sandbox.projectId, randomBytes(32).toString('hex'), project?.masterTokenExpires ?? 0);
+      sandbox.state.store.setMasterToken(
+        sandbox.projectId,
+        randomBytes(32).toString('hex'),
+        project?.masterTokenExpires ?? 0,
+      );
       const last = await sub.next();
       expect(last?.data ?? null).toBeNull();
-      expect(last?.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
+      expect(last?.errors?.[0]?.extensions).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        reason: 'TOKEN_INVALID',
+      });
       // And the stream completes: no further events for that token.
       expect(await sub.next()).toBeNull();
     } finally {
       sub.close();
-      if (project) sandbox.state.store.setMasterToken(sandbox.projectId, oldToken, project.masterTokenExpires);
+      if (project)
+        sandbox.state.store.setMasterToken(sandbox.projectId, oldToken, project.masterTokenExpires);
     }
   });
 
@@ -170,7 +180,15 @@ describe('memberDeauthorized over HTTP', () => {
       while (d1() < start + 2) await new Promise((r) => setTimeout(r, 100));
       const pmi = Object.keys(sandbox.memberTokens).sort()[6] ?? '';
       const text = `{"project_member_id": "${pmi}", "erasure_requested": false, "timestamp": "${new Date().toISOString().replace('Z', '000+00:00')}"}`;
-      expect((await stack.fetch('/webhooks/openhumans/deauthorize', { method: 'POST', headers: { 'content-type': 'application/json' }, body: text })).status).toBe(200);
+      expect(
+        (
+          await stack.fetch('/webhooks/openhumans/deauthorize', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: text,
+          })
+        ).status,
+      ).toBe(200);
       expect((await sub.next())?.data?.memberDeauthorized.projectMemberId).toBe(pmi);
     } finally {
       sub.close();

@@ -8,9 +8,9 @@ import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { configureOAuthApp, memberLeaves } from '../../sandbox/routes/direct-sharing-controls.js';
 import { signWebhookBody } from '../../src/webhooks/signature.js';
-import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { subscribeSse, type SseSubscription } from './sse.js';
+import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
+import { type Stack, startStack } from '../helpers/stack.js';
+import { type SseSubscription, subscribeSse } from './sse.js';
 
 const PATH = '/webhooks/openhumans/deauthorize';
 const SECRET_A = 'fake-webhook-secret-deploy-a';
@@ -43,8 +43,14 @@ describe.skipIf(!redisAvailable())('two deployments sharing one Redis', () => {
     a2 = await startStack({ sandbox: sandboxA, env: env(sandboxA, SECRET_A) });
     b1 = await startStack({ sandbox: sandboxB, env: env(sandboxB, SECRET_B) });
     [bases.a1, bases.a2, bases.b1] = await Promise.all([a1.listen(), a2.listen(), b1.listen()]);
-    configureOAuthApp(sandboxA.state, { webhookUrl: `${bases.a1}${PATH}`, webhookSecret: SECRET_A });
-    configureOAuthApp(sandboxB.state, { webhookUrl: `${bases.b1}${PATH}`, webhookSecret: SECRET_B });
+    configureOAuthApp(sandboxA.state, {
+      webhookUrl: `${bases.a1}${PATH}`,
+      webhookSecret: SECRET_A,
+    });
+    configureOAuthApp(sandboxB.state, {
+      webhookUrl: `${bases.b1}${PATH}`,
+      webhookSecret: SECRET_B,
+    });
   });
   afterAll(async () => {
     await Promise.all([a1?.close(), a2?.close(), b1?.close()]);
@@ -53,20 +59,32 @@ describe.skipIf(!redisAvailable())('two deployments sharing one Redis', () => {
   });
 
   const kept = async (stack: Stack, token: string) => {
-    const res = await stack.execute<{ deauthorizationEvents: { edges: { node: { projectMemberId: string } }[] } }>(EVENTS, {}, { token });
+    const res = await stack.execute<{
+      deauthorizationEvents: { edges: { node: { projectMemberId: string } }[] };
+    }>(EVENTS, {}, { token });
     expect(res.errors).toBeUndefined();
     return res.data?.deauthorizationEvents.edges.map((e) => e.node.projectMemberId) ?? [];
   };
   const subscribe = (base: string, token: string): Promise<SseSubscription<Deauthorized>> =>
-    subscribeSse<Deauthorized>(base, 'subscription { memberDeauthorized { projectMemberId } }', {}, token);
+    subscribeSse<Deauthorized>(
+      base,
+      'subscription { memberDeauthorized { projectMemberId } }',
+      {},
+      token,
+    );
 
   it("delivers each project's deauthorizations to its own deployment only", async () => {
-    const [pmiA, pmiB] = [Object.keys(sandboxA.memberTokens).sort()[0] ?? '', Object.keys(sandboxB.memberTokens).sort()[1] ?? ''];
+    const [pmiA, pmiB] = [
+      Object.keys(sandboxA.memberTokens).sort()[0] ?? '',
+      Object.keys(sandboxB.memberTokens).sort()[1] ?? '',
+    ];
     const subA = await subscribe(bases.a2 ?? '', sandboxA.masterToken);
     const subB = await subscribe(bases.b1 ?? '', sandboxB.masterToken);
     try {
       // B's member leaves on B's Open Humans: B's webhook, signed with B's secret.
-      expect((await memberLeaves(sandboxB.state, pmiB, { erasureRequested: true })).map((d) => d.status)).toEqual([200]);
+      expect(
+        (await memberLeaves(sandboxB.state, pmiB, { erasureRequested: true })).map((d) => d.status),
+      ).toEqual([200]);
       expect((await subB.next())?.data?.memberDeauthorized.projectMemberId).toBe(pmiB);
       // Then A's: A's subscriber (on the other instance of A) gets A's event first, not B's.
       expect((await memberLeaves(sandboxA.state, pmiA)).map((d) => d.status)).toEqual([200]);
@@ -89,7 +107,13 @@ describe.skipIf(!redisAvailable())('two deployments sharing one Redis', () => {
     const post = (base: string, secret: string) =>
       fetch(`${base}${PATH}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'X-OpenHumans-Webhooks-Signature': signWebhookBody(secret, new TextEncoder().encode(text)) },
+        headers: {
+          'content-type': 'application/json',
+          'X-OpenHumans-Webhooks-Signature': signWebhookBody(
+            secret,
+            new TextEncoder().encode(text),
+          ),
+        },
         body: text,
       });
     expect((await post(bases.a1 ?? '', SECRET_A)).status).toBe(200);
@@ -98,7 +122,11 @@ describe.skipIf(!redisAvailable())('two deployments sharing one Redis', () => {
     expect((await post(bases.a2 ?? '', SECRET_A)).status).toBe(200);
     // B's secret does not sign for A.
     expect((await post(bases.a1 ?? '', SECRET_B)).status).toBe(403);
-    expect((await kept(a2, sandboxA.masterToken)).filter((id) => id === '88000001')).toEqual(['88000001']);
-    expect((await kept(b1, sandboxB.masterToken)).filter((id) => id === '88000001')).toEqual(['88000001']);
+    expect((await kept(a2, sandboxA.masterToken)).filter((id) => id === '88000001')).toEqual([
+      '88000001',
+    ]);
+    expect((await kept(b1, sandboxB.masterToken)).filter((id) => id === '88000001')).toEqual([
+      '88000001',
+    ]);
   });
 });

@@ -39,7 +39,9 @@ export class CircuitBreaker {
 
   /** Milliseconds until an open breaker lets a probe through (0 when not open). */
   retryInMs(): number {
-    return this.state === 'open' ? Math.max(0, this.openedAt + this.options.openMs - this.now()) : 0;
+    return this.state === 'open'
+      ? Math.max(0, this.openedAt + this.options.openMs - this.now())
+      : 0;
   }
 
   /**
@@ -71,7 +73,8 @@ export class CircuitBreaker {
     if (failed) this.failures += 1;
     if (this.window.length > this.options.windowSize && this.window.shift()) this.failures -= 1;
     const calls = this.window.length;
-    if (calls >= this.options.minimumCalls && this.failures / calls >= this.options.failureRatio) this.open();
+    if (calls >= this.options.minimumCalls && this.failures / calls >= this.options.failureRatio)
+      this.open();
   }
 
   private open(): void {

@@ -83,7 +83,10 @@ export class ConcurrencyLimiter {
    * @throws ShedError when the call cannot finish before `deadlineAt`; the signal's reason when
    * it aborts first.
    */
-  acquire(owner: Owner = { maxInFlight: Number.POSITIVE_INFINITY }, options: AcquireOptions = {}): Promise<Release> {
+  acquire(
+    owner: Owner = { maxInFlight: Number.POSITIVE_INFINITY },
+    options: AcquireOptions = {},
+  ): Promise<Release> {
     const { signal, deadlineAt } = options;
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     const lane = this.laneOf(owner);
@@ -137,9 +140,13 @@ export class ConcurrencyLimiter {
     if (latency <= 0) return null;
     const own = lane.waiting.length + 1;
     let ahead = own - 1;
-    for (const other of this.lanes.values()) if (other !== lane) ahead += Math.min(other.waiting.length, own);
+    for (const other of this.lanes.values())
+      if (other !== lane) ahead += Math.min(other.waiting.length, own);
     // Optimistic on purpose (calls in flight may end at once): shed only what surely ends late.
-    const rounds = Math.max(Math.floor(ahead / this.max), Math.floor((own - 1) / lane.owner.maxInFlight));
+    const rounds = Math.max(
+      Math.floor(ahead / this.max),
+      Math.floor((own - 1) / lane.owner.maxInFlight),
+    );
     const late = this.now() + (rounds + 1) * latency - deadlineAt;
     return late > 0 ? late : null;
   }
@@ -174,11 +181,13 @@ export class ConcurrencyLimiter {
       const waiter = lane.waiting.shift();
       if (!waiter) continue;
       this.waitingCount -= 1;
-      const remaining = waiter.deadlineAt === undefined ? Number.POSITIVE_INFINITY : waiter.deadlineAt - this.now();
+      const remaining =
+        waiter.deadlineAt === undefined ? Number.POSITIVE_INFINITY : waiter.deadlineAt - this.now();
       // Its turn came too late: sending it would only hold a slot for an answer nobody awaits.
       const shed = remaining < this.latency.ms;
       const release = shed ? null : this.start(lane);
-      if (lane.waiting.length > 0 && lane.inFlight < lane.owner.maxInFlight) this.turns.set(lane.owner, lane);
+      if (lane.waiting.length > 0 && lane.inFlight < lane.owner.maxInFlight)
+        this.turns.set(lane.owner, lane);
       if (release) {
         waiter.grant(release);
       } else {
@@ -209,7 +218,9 @@ export class ConcurrencyLimiter {
 /** A call not sent because it could not be answered before its request's deadline. */
 export class ShedError extends Error {
   constructor(readonly lateByMs: number) {
-    super(`Upstream call shed: it would end about ${Math.ceil(lateByMs)} ms after the request deadline`);
+    super(
+      `Upstream call shed: it would end about ${Math.ceil(lateByMs)} ms after the request deadline`,
+    );
     this.name = 'ShedError';
   }
 }

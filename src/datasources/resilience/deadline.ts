@@ -28,7 +28,10 @@ export class Deadline {
    */
   static after(ms: number, parent?: AbortSignal): Deadline {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException('The request deadline passed.', 'TimeoutError')), ms);
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('The request deadline passed.', 'TimeoutError')),
+      ms,
+    );
     timer.unref();
     const onParentAbort = (): void => controller.abort(parent?.reason);
     if (parent?.aborted) controller.abort(parent.reason);
@@ -56,7 +59,8 @@ export class Deadline {
   }
 }
 
-const isTimeoutReason = (reason: unknown): boolean => (reason as { name?: unknown } | null)?.name === 'TimeoutError';
+const isTimeoutReason = (reason: unknown): boolean =>
+  (reason as { name?: unknown } | null)?.name === 'TimeoutError';
 
 const scope = new AsyncLocalStorage<Deadline>();
 
@@ -69,7 +73,10 @@ export const withDeadline = <T>(deadline: Deadline, fn: () => T): T => scope.run
 /** A signal aborted with a `TimeoutError` after `ms`; `release()` stops the timer. */
 export function timeoutSignal(ms: number): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException('The operation timed out.', 'TimeoutError')), ms);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('The operation timed out.', 'TimeoutError')),
+    ms,
+  );
   timer.unref();
   return { signal: controller.signal, release: () => clearTimeout(timer) };
 }
@@ -79,7 +86,10 @@ export function timeoutSignal(ms: number): { signal: AbortSignal; release: () =>
  * listeners from them (unlike `AbortSignal.any`, nothing of it stays attached to a long-lived
  * source once the work is done).
  */
-export function combinedSignal(...signals: (AbortSignal | undefined)[]): { signal: AbortSignal | undefined; release: () => void } {
+export function combinedSignal(...signals: (AbortSignal | undefined)[]): {
+  signal: AbortSignal | undefined;
+  release: () => void;
+} {
   const set = signals.filter((s): s is AbortSignal => s !== undefined);
   if (set.length <= 1) return { signal: set[0], release: () => {} };
   const controller = new AbortController();

@@ -7,22 +7,22 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Config } from '../../config/index.js';
-import { UpstreamError } from '../upstream-error.js';
+import type { RouteClass, RouteId } from '../routes.js';
+import { ROUTES } from '../routes.js';
 import type { UpstreamFailure } from '../upstream-error.js';
+import { UpstreamError } from '../upstream-error.js';
 import type { BreakerOptions, BreakerState } from './breaker.js';
 import { CircuitBreaker } from './breaker.js';
-import { ConcurrencyLimiter, ShedError } from './concurrency.js';
 import type { LimiterOptions, Release } from './concurrency.js';
+import { ConcurrencyLimiter, ShedError } from './concurrency.js';
 import { combinedSignal, currentDeadline, sleep } from './deadline.js';
 import { currentBudget } from './request-budget.js';
 import type { RetryOptions } from './retry.js';
 import { backoffMs, judge, retriable } from './retry.js';
-import type { RouteClass, RouteId } from '../routes.js';
-import { ROUTES } from '../routes.js';
 
-export { Deadline, currentDeadline, withDeadline, raceSignal } from './deadline.js';
-export { RequestBudget, currentBudget, withBudget } from './request-budget.js';
 export type { BreakerState } from './breaker.js';
+export { currentDeadline, Deadline, raceSignal, withDeadline } from './deadline.js';
+export { currentBudget, RequestBudget, withBudget } from './request-budget.js';
 
 export interface ResilienceOptions {
   retry: RetryOptions;
@@ -89,7 +89,11 @@ export class Resilience {
    * Runs `attempt` until it succeeds, fails for good, or the request's deadline leaves no room
    * for another try. `attempt` gets the signal to send with (caller's signal + deadline).
    */
-  async run<T>(call: CallInfo, attempt: (signal: AbortSignal | undefined) => Promise<T>, fail: FailCall): Promise<T> {
+  async run<T>(
+    call: CallInfo,
+    attempt: (signal: AbortSignal | undefined) => Promise<T>,
+    fail: FailCall,
+  ): Promise<T> {
     const deadline = currentDeadline();
     // Released when the call is done: nothing of it stays attached to the request's signal.
     const combined = combinedSignal(call.signal, deadline?.signal);
@@ -101,9 +105,13 @@ export class Resilience {
         if (deadline?.expired) throw fail('timeout', 'request deadline exceeded');
         if (signal?.aborted) throw fail('aborted', 'request cancelled');
         const budget = currentBudget();
-        if (budget && !budget.take()) throw fail('budget', `upstream call budget of ${budget.maxCalls} spent`);
+        if (budget && !budget.take())
+          throw fail('budget', `upstream call budget of ${budget.maxCalls} spent`);
         if (!breaker.tryAcquire()) {
-          throw fail('circuit_open', `circuit open for ${breaker.name} calls (retry in ${breaker.retryInMs()} ms)`);
+          throw fail(
+            'circuit_open',
+            `circuit open for ${breaker.name} calls (retry in ${breaker.retryInMs()} ms)`,
+          );
         }
         let error: UpstreamError;
         try {
@@ -141,7 +149,11 @@ export class Resilience {
    * budget; a call outside any request is a lane of its own) and shed when it cannot be
    * answered before the request's deadline.
    */
-  private async limited<T>(signal: AbortSignal | undefined, fn: () => Promise<T>, fail: FailCall): Promise<T> {
+  private async limited<T>(
+    signal: AbortSignal | undefined,
+    fn: () => Promise<T>,
+    fail: FailCall,
+  ): Promise<T> {
     const budget = currentBudget();
     // Each waiting call listens on the request's one signal: up to the budget, not a leak.
     if (budget && signal) setMaxListeners(budget.maxCalls + 20, signal);
@@ -165,8 +177,12 @@ export class Resilience {
     try {
       return await this.limiter.acquire(currentBudget(), { signal, deadlineAt: deadline?.at });
     } catch (err) {
-      if (err instanceof ShedError) throw fail('overloaded', 'it could not be answered before the request deadline');
-      throw fail(deadline?.expired ? 'timeout' : 'aborted', 'gave up waiting for an upstream connection');
+      if (err instanceof ShedError)
+        throw fail('overloaded', 'it could not be answered before the request deadline');
+      throw fail(
+        deadline?.expired ? 'timeout' : 'aborted',
+        'gave up waiting for an upstream connection',
+      );
     }
   }
 }
@@ -178,5 +194,11 @@ export function resilienceFromConfig(
   now?: ResilienceOptions['now'],
 ): Resilience {
   const { retry, breaker, concurrency } = config.upstream;
-  return new Resilience({ retry, breaker, concurrency: { max: concurrency }, onBreakerChange, now });
+  return new Resilience({
+    retry,
+    breaker,
+    concurrency: { max: concurrency },
+    onBreakerChange,
+    now,
+  });
 }

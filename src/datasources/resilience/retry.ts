@@ -1,6 +1,6 @@
-import type { UpstreamError } from '../upstream-error.js';
 import type { RouteId } from '../routes.js';
 import { ROUTES } from '../routes.js';
+import type { UpstreamError } from '../upstream-error.js';
 import type { Outcome } from './breaker.js';
 
 export interface RetryOptions {
@@ -49,22 +49,36 @@ export function judge(err: UpstreamError): Verdict {
   return { outcome: 'success', transient: false };
 }
 
-/** Only idempotent reads are ever sent twice: the route table's `retriable`, and never a non-GET. */
-export const retriable = (route: RouteId, method: string): boolean => ROUTES[route].retriable && method === 'GET';
+/**
+ * Only idempotent reads are ever sent twice: the route table's `retriable`, and never a non-GET.
+ */
+export const retriable = (route: RouteId, method: string): boolean =>
+  ROUTES[route].retriable && method === 'GET';
 
 /**
  * Delay before attempt `attempt + 1` (attempt ≥ 1): "full jitter" exponential backoff
  * (uniform in [0, min(max, base·2^(attempt-1))]), but never less than the upstream's
  * `Retry-After`.
  */
-export function backoffMs(attempt: number, options: RetryOptions, retryAfterMs: number | undefined, random: () => number): number {
+export function backoffMs(
+  attempt: number,
+  options: RetryOptions,
+  retryAfterMs: number | undefined,
+  random: () => number,
+): number {
   const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
   const jittered = Math.floor(random() * (ceiling + 1));
   return Math.max(jittered, retryAfterMs ?? 0);
 }
 
-/** `Retry-After` as delay-seconds or an HTTP-date → milliseconds from `now` (undefined if absent/bad). */
-export function parseRetryAfter(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
+/**
+ * `Retry-After` as delay-seconds or an HTTP-date → milliseconds from `now` (undefined if
+ * absent/bad).
+ */
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  now: number = Date.now(),
+): number | undefined {
   const raw = Array.isArray(value) ? value[0] : value;
   if (raw === undefined || raw.trim() === '') return undefined;
   if (/^\s*\d+\s*$/.test(raw)) return Number(raw) * 1000;

@@ -14,12 +14,19 @@ export interface DeleteSelector {
  * Exactly one selector (the upstream's rule), and `all` only when it is explicitly `true`, so a
  * client bug cannot wipe a member's files by omission. Returns the ids the upstream deleted.
  */
-export async function deleteDataFiles(deps: WriteDeps, selector: DeleteSelector): Promise<number[]> {
-  const given = [selector.fileId != null, selector.basename != null, selector.all != null].filter(Boolean).length;
+export async function deleteDataFiles(
+  deps: WriteDeps,
+  selector: DeleteSelector,
+): Promise<number[]> {
+  const given = [selector.fileId != null, selector.basename != null, selector.all != null].filter(
+    Boolean,
+  ).length;
   if (given === 0) throw new InputError('', 'one of fileId, basename, or all is required');
   if (given > 1) throw new InputError('', 'only one of fileId, basename, or all may be given');
-  if (selector.all === false) throw new InputError('all', '"all" must be true to delete every file; leave it out otherwise');
-  if (selector.basename != null && selector.basename.trim() === '') throw new InputError('basename', 'basename must not be empty');
+  if (selector.all === false)
+    throw new InputError('all', '"all" must be true to delete every file; leave it out otherwise');
+  if (selector.basename != null && selector.basename.trim() === '')
+    throw new InputError('basename', 'basename must not be empty');
   const member = await resolveMember(deps, selector.projectMemberId);
   const fields: Record<string, string> = {};
   if (member.wireId) fields.project_member_id = member.wireId;
@@ -28,7 +35,9 @@ export async function deleteDataFiles(deps: WriteDeps, selector: DeleteSelector)
   if (selector.all) fields.all_files = 'true';
   try {
     const answer = await write<{ ids?: unknown }>(deps, 'D9', { form: fields });
-    const ids = Array.isArray(answer?.ids) ? answer.ids.filter((id): id is number => Number.isInteger(id)) : [];
+    const ids = Array.isArray(answer?.ids)
+      ? answer.ids.filter((id): id is number => Number.isInteger(id))
+      : [];
     return ids;
   } finally {
     // Even a failed delete may have removed some files upstream: forget the cached lists.

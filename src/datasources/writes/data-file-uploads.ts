@@ -3,17 +3,23 @@ import type { Readable } from 'node:stream';
 import { TokenKind, tokenKindOf } from '../../auth/token.js';
 import { ErrorCode, GatewayError } from '../../errors.js';
 import type { PrivateDataFile } from '../direct-sharing-wire.js';
-import type { FileUpload } from './upload-file.js';
-import { UploadClientError, UploadTooLargeError } from './upload-file.js';
-import { ChecksumMismatchError, FileTooLargeError, IdempotencyConflictError, InputError, InvalidUploadHandleError } from './errors.js';
-import { fingerprintOf } from './idempotency.js';
-import type { UploadMetadataInput } from './metadata.js';
-import { checkMetadata, toWireMetadata } from './metadata.js';
 import { checkDeclaredSize, sizeMismatch, verifiedBody } from './declared-size.js';
 import type { WriteMember } from './direct-steps.js';
 import { completeDirect, fileIdOf, form, putToStorage, startDirect } from './direct-steps.js';
-import { spoolToFile } from './spool.js';
+import {
+  ChecksumMismatchError,
+  FileTooLargeError,
+  IdempotencyConflictError,
+  InputError,
+  InvalidUploadHandleError,
+} from './errors.js';
+import { fingerprintOf } from './idempotency.js';
+import type { UploadMetadataInput } from './metadata.js';
+import { checkMetadata, toWireMetadata } from './metadata.js';
 import type { SpooledFile } from './spool.js';
+import { spoolToFile } from './spool.js';
+import type { FileUpload } from './upload-file.js';
+import { UploadClientError, UploadTooLargeError } from './upload-file.js';
 import { presignedExpiry } from './upload-handle.js';
 import type { UploadServices } from './upload-services.js';
 import type { WriteDeps } from './write-context.js';
@@ -60,7 +66,10 @@ export interface CreatedUpload {
  * straight from the client to storage with a gateway-signed handle. See docs/design.md, Uploads.
  */
 export class DataFileUploads {
-  constructor(private readonly deps: WriteDeps, private readonly services: UploadServices) {}
+  constructor(
+    private readonly deps: WriteDeps,
+    private readonly services: UploadServices,
+  ) {}
 
   /**
    * `uploadDataFile`: validates, streams the file to a spool, then on upstream. With an
@@ -74,17 +83,24 @@ export class DataFileUploads {
     if (problem) throw new InputError(problem.field, problem.message);
     const declared = checkDeclaredSize(input.size, this.services.settings.maxUploadBytes);
     const member = await resolveMember(this.deps, input.projectMemberId);
-    if (declared !== undefined && this.streams(input, declared)) return this.uploadStreamed(input, member, declared);
+    if (declared !== undefined && this.streams(input, declared))
+      return this.uploadStreamed(input, member, declared);
     const { filename, spooled } = await this.receive(input.file);
     try {
       if (spooled.size === 0) throw new InputError('file', 'The submitted file is empty.');
-      if (declared !== undefined && spooled.size !== declared) throw sizeMismatch(declared, spooled.size);
+      if (declared !== undefined && spooled.size !== declared)
+        throw sizeMismatch(declared, spooled.size);
       const given = input.metadata.md5?.toLowerCase();
       if (given && given !== spooled.md5) throw new ChecksumMismatchError(given, spooled.md5);
       const store = () => this.store(input, member, filename, spooled);
       if (!input.idempotencyKey) return await store();
       const fingerprint = uploadFingerprint(input, member.projectMemberId, filename, spooled);
-      const outcome = await this.services.idempotency.run(member.token, input.idempotencyKey, fingerprint, store);
+      const outcome = await this.services.idempotency.run(
+        member.token,
+        input.idempotencyKey,
+        fingerprint,
+        store,
+      );
       if (outcome.kind === 'conflict') throw new IdempotencyConflictError();
       return await outcome.value;
     } finally {
@@ -117,11 +133,20 @@ export class DataFileUploads {
     });
     const filename = safeFilename(part.filename, 'file');
     const given = input.metadata.md5?.toLowerCase();
-    const store = () => this.streamToStorage(input, member, { filename, stream: part.stream, size: declared });
+    const store = () =>
+      this.streamToStorage(input, member, { filename, stream: part.stream, size: declared });
     if (!input.idempotencyKey || !given) return store();
     // The declared md5 and size stand for the bytes: they are checked before completion.
-    const fingerprint = uploadFingerprint(input, member.projectMemberId, filename, { md5: given, size: declared });
-    const outcome = await this.services.idempotency.run(member.token, input.idempotencyKey, fingerprint, store);
+    const fingerprint = uploadFingerprint(input, member.projectMemberId, filename, {
+      md5: given,
+      size: declared,
+    });
+    const outcome = await this.services.idempotency.run(
+      member.token,
+      input.idempotencyKey,
+      fingerprint,
+      store,
+    );
     if (outcome.kind === 'conflict') throw new IdempotencyConflictError();
     return outcome.value;
   }
@@ -137,7 +162,10 @@ export class DataFileUploads {
       md5: undefined,
       dataTypeIds: input.dataTypeIds,
     });
-    const verified = verifiedBody(file.stream, { size: file.size, md5: input.metadata.md5 ?? undefined });
+    const verified = verifiedBody(file.stream, {
+      size: file.size,
+      md5: input.metadata.md5 ?? undefined,
+    });
     try {
       await putToStorage(this.deps, started.url, verified.body, file.size, verified.md5);
     } catch (err) {
@@ -149,7 +177,13 @@ export class DataFileUploads {
     }
     await completeDirect(this.deps, member, started.id, file.size);
     await this.deps.invalidateMember(member.projectMemberId);
-    return { fileId: started.id, projectMemberId: member.projectMemberId, size: file.size, md5: verified.md5(), method: 'DIRECT' };
+    return {
+      fileId: started.id,
+      projectMemberId: member.projectMemberId,
+      size: file.size,
+      md5: verified.md5(),
+      method: 'DIRECT',
+    };
   }
 
   /** `createDataFileUpload`: D7, and a handle that lets only this token complete it. */
@@ -158,23 +192,39 @@ export class DataFileUploads {
     if (problem) throw new InputError(problem.field, problem.message);
     const filename = safeFilename(input.filename, 'filename');
     const member = await resolveMember(this.deps, input.projectMemberId);
-    const started = await startDirect(this.deps, member, { filename, metadata: input.metadata, md5: undefined, dataTypeIds: input.dataTypeIds });
+    const started = await startDirect(this.deps, member, {
+      filename,
+      metadata: input.metadata,
+      md5: undefined,
+      dataTypeIds: input.dataTypeIds,
+    });
     const expiresAt = presignedExpiry(started.url, Date.now());
     const handle = this.services.handles.sign(
       { fileId: started.id, projectMemberId: member.projectMemberId, expiresAt },
       member.token,
     );
-    return { fileId: started.id, projectMemberId: member.projectMemberId, uploadUrl: started.url, expiresAt: new Date(expiresAt * 1000), handle };
+    return {
+      fileId: started.id,
+      projectMemberId: member.projectMemberId,
+      uploadUrl: started.url,
+      expiresAt: new Date(expiresAt * 1000),
+      handle,
+    };
   }
 
   /** `completeDataFileUpload`: only with a valid handle signed for this very token. */
-  async completeUpload(handle: string): Promise<{ fileId: number; projectMemberId: string; size: number }> {
+  async completeUpload(
+    handle: string,
+  ): Promise<{ fileId: number; projectMemberId: string; size: number }> {
     const token = this.deps.requireToken();
     const checked = this.services.handles.check(handle, token);
     if (!checked.ok) throw new InvalidUploadHandleError(checked.reason);
     // Replay protection: one completion per handle; a replay gets the first answer.
-    const outcome = await this.services.completions.run(token, `complete:${handle}`, 'complete', () =>
-      this.completeOnce(token, checked.claims),
+    const outcome = await this.services.completions.run(
+      token,
+      `complete:${handle}`,
+      'complete',
+      () => this.completeOnce(token, checked.claims),
     );
     // One fingerprint for every completion: a conflict cannot happen.
     if (outcome.kind === 'conflict') throw new InvalidUploadHandleError('MALFORMED');
@@ -188,7 +238,9 @@ export class DataFileUploads {
     const { fileId, projectMemberId } = claims;
     // The handle is bound to this token, so a member token completes its own file.
     const wireId = tokenKindOf(token) === TokenKind.MASTER ? projectMemberId : undefined;
-    const done = await write<{ size?: unknown }>(this.deps, 'D8', { form: form({ file_id: String(fileId), project_member_id: wireId }) });
+    const done = await write<{ size?: unknown }>(this.deps, 'D8', {
+      form: form({ file_id: String(fileId), project_member_id: wireId }),
+    });
     await this.deps.invalidateMember(projectMemberId);
     return { fileId, projectMemberId, size: typeof done?.size === 'number' ? done.size : 0 };
   }
@@ -199,7 +251,11 @@ export class DataFileUploads {
       throw uploadFailure(err);
     });
     const filename = safeFilename(part.filename, 'file');
-    const spooled = await spoolToFile(part.stream, this.services.settings.tmpDir, this.services.capacity).catch((err: unknown) => {
+    const spooled = await spoolToFile(
+      part.stream,
+      this.services.settings.tmpDir,
+      this.services.capacity,
+    ).catch((err: unknown) => {
       throw uploadFailure(err);
     });
     return { filename, spooled };
@@ -217,7 +273,13 @@ export class DataFileUploads {
       ? await this.uploadDirect(member, filename, spooled, input)
       : await this.uploadSimple(member, filename, spooled, input);
     await this.deps.invalidateMember(member.projectMemberId);
-    return { fileId, projectMemberId: member.projectMemberId, size: spooled.size, md5: spooled.md5, method: direct ? 'DIRECT' : 'SIMPLE' };
+    return {
+      fileId,
+      projectMemberId: member.projectMemberId,
+      size: spooled.size,
+      md5: spooled.md5,
+      method: direct ? 'DIRECT' : 'SIMPLE',
+    };
   }
 
   /** D6: one multipart POST, the file part streamed from the spool with a known length. */
@@ -237,9 +299,25 @@ export class DataFileUploads {
   }
 
   /** D7 → PUT (Content-Length, no Content-Type) → ETag check → D8, from the spool. */
-  private async uploadDirect(member: WriteMember, filename: string, spooled: SpooledFile, input: UploadDataFileInput): Promise<number> {
-    const started = await startDirect(this.deps, member, { filename, metadata: input.metadata, md5: spooled.md5, dataTypeIds: input.dataTypeIds });
-    await putToStorage(this.deps, started.url, createReadStream(spooled.path), spooled.size, () => spooled.md5);
+  private async uploadDirect(
+    member: WriteMember,
+    filename: string,
+    spooled: SpooledFile,
+    input: UploadDataFileInput,
+  ): Promise<number> {
+    const started = await startDirect(this.deps, member, {
+      filename,
+      metadata: input.metadata,
+      md5: spooled.md5,
+      dataTypeIds: input.dataTypeIds,
+    });
+    await putToStorage(
+      this.deps,
+      started.url,
+      createReadStream(spooled.path),
+      spooled.size,
+      () => spooled.md5,
+    );
     await completeDirect(this.deps, member, started.id, spooled.size);
     return started.id;
   }
@@ -249,7 +327,12 @@ export class DataFileUploads {
  * What an idempotency record is compared on: the member, the metadata (its `md5` is left out: a
  * given one must equal the file's anyway), the data types and the file itself (md5, size, name).
  */
-function uploadFingerprint(input: UploadDataFileInput, projectMemberId: string, filename: string, file: { md5: string; size: number }): string {
+function uploadFingerprint(
+  input: UploadDataFileInput,
+  projectMemberId: string,
+  filename: string,
+  file: { md5: string; size: number },
+): string {
   const { md5: _given, ...metadata } = input.metadata;
   return fingerprintOf({
     m: projectMemberId,
@@ -259,11 +342,22 @@ function uploadFingerprint(input: UploadDataFileInput, projectMemberId: string, 
   });
 }
 
-/** Finds a member's file by id in exchange-member pages (newest uploads are usually near the end). */
-export async function findMemberFile(deps: WriteDeps, projectMemberId: string, fileId: number, asMaster: boolean): Promise<PrivateDataFile | null> {
+/**
+ * Finds a member's file by id in exchange-member pages (newest uploads are usually near the end).
+ */
+export async function findMemberFile(
+  deps: WriteDeps,
+  projectMemberId: string,
+  fileId: number,
+  asMaster: boolean,
+): Promise<PrivateDataFile | null> {
   const limit = 100;
   for (let offset = 0, pages = 0; pages < 20; offset += limit, pages += 1) {
-    const page = await deps.exchangeMember({ projectMemberId: asMaster ? projectMemberId : undefined, limit, offset });
+    const page = await deps.exchangeMember({
+      projectMemberId: asMaster ? projectMemberId : undefined,
+      limit,
+      offset,
+    });
     const found = page.files.find((f) => f.databaseId === fileId);
     if (found) return found;
     if (offset + limit >= page.totalCount) return null;
@@ -277,8 +371,17 @@ const CONTROL_CHARACTER = /[\x00-\x1f]/;
 /** The client's file name, reduced to a base name (it becomes part of a storage key upstream). */
 function safeFilename(name: string, field: string): string {
   const base = name.split(/[/\\]/).pop()?.trim() ?? '';
-  if (base === '' || base === '.' || base === '..' || base.length > 255 || CONTROL_CHARACTER.test(base)) {
-    throw new InputError(field, 'The file needs a plain name (no path, no control characters, at most 255 characters).');
+  if (
+    base === '' ||
+    base === '.' ||
+    base === '..' ||
+    base.length > 255 ||
+    CONTROL_CHARACTER.test(base)
+  ) {
+    throw new InputError(
+      field,
+      'The file needs a plain name (no path, no control characters, at most 255 characters).',
+    );
   }
   return base;
 }

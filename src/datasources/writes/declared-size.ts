@@ -4,18 +4,24 @@
  * being spooled first. See docs/design.md, Uploads.
  */
 import { createHash } from 'node:crypto';
-import { Transform, pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import { ChecksumMismatchError, FileTooLargeError, InputError } from './errors.js';
 
 /**
  * Checks a declared size before anything is read or sent: a whole number of bytes, above zero,
  * within `MAX_UPLOAD_BYTES`. @returns the size, or undefined when none was declared.
  */
-export function checkDeclaredSize(size: number | null | undefined, maxUploadBytes: number): number | undefined {
+export function checkDeclaredSize(
+  size: number | null | undefined,
+  maxUploadBytes: number,
+): number | undefined {
   if (size === null || size === undefined) return undefined;
   if (!Number.isSafeInteger(size) || size <= 0) {
-    throw new InputError('size', 'size must be the exact number of bytes of the file, a whole number above 0.');
+    throw new InputError(
+      'size',
+      'size must be the exact number of bytes of the file, a whole number above 0.',
+    );
   }
   if (size > maxUploadBytes) throw new FileTooLargeError(maxUploadBytes);
   return size;
@@ -24,7 +30,10 @@ export function checkDeclaredSize(size: number | null | undefined, maxUploadByte
 /** The bytes received do not add up to the declared size. Nothing was stored. */
 export function sizeMismatch(declared: number, received: number | 'more'): InputError {
   const got = received === 'more' ? `more than ${declared}` : String(received);
-  return new InputError('size', `size is ${declared} but the file received has ${got} bytes; nothing was stored.`);
+  return new InputError(
+    'size',
+    `size is ${declared} but the file received has ${got} bytes; nothing was stored.`,
+  );
 }
 
 /** Bytes buffered between the client's stream and the PUT (each side of the checking stream). */
@@ -34,7 +43,9 @@ const WINDOW_BYTES = 1024 * 1024;
 export interface VerifiedBody {
   /** What to send: the file's bytes, which fail instead of ending if they do not match. */
   body: Readable;
-  /** The first failure: the client's stream breaking off, or a size/md5 mismatch; else undefined. */
+  /**
+   * The first failure: the client's stream breaking off, or a size/md5 mismatch; else undefined.
+   */
   failure(): unknown;
   /** The md5 of all the bytes (lower-case hex); only meaningful once `body` has ended. */
   md5(): string;
@@ -46,7 +57,10 @@ export interface VerifiedBody {
  * end-of-file checks pass, so a mismatching file never completes its PUT: storage sees a body
  * shorter than its `Content-Length` and keeps nothing. Memory: the stream windows plus one chunk.
  */
-export function verifiedBody(source: Readable, expected: { size: number; md5?: string | undefined }): VerifiedBody {
+export function verifiedBody(
+  source: Readable,
+  expected: { size: number; md5?: string | undefined },
+): VerifiedBody {
   const hash = createHash('md5');
   let received = 0;
   let held: Buffer | undefined;
@@ -61,17 +75,20 @@ export function verifiedBody(source: Readable, expected: { size: number; md5?: s
     highWaterMark: WINDOW_BYTES,
     transform(chunk: Buffer, _encoding, callback) {
       received += chunk.length;
-      if (received > expected.size) return callback(fail(sizeMismatch(expected.size, 'more')) as Error);
+      if (received > expected.size)
+        return callback(fail(sizeMismatch(expected.size, 'more')) as Error);
       hash.update(chunk);
       const previous = held;
       held = chunk;
       callback(null, previous);
     },
     flush(callback) {
-      if (received !== expected.size) return callback(fail(sizeMismatch(expected.size, received)) as Error);
+      if (received !== expected.size)
+        return callback(fail(sizeMismatch(expected.size, received)) as Error);
       digest = hash.digest('hex');
       const given = expected.md5?.toLowerCase();
-      if (given && given !== digest) return callback(fail(new ChecksumMismatchError(given, digest)) as Error);
+      if (given && given !== digest)
+        return callback(fail(new ChecksumMismatchError(given, digest)) as Error);
       callback(null, held);
     },
   });

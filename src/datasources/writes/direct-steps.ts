@@ -20,7 +20,12 @@ export interface WriteMember {
 export async function startDirect(
   deps: WriteDeps,
   member: WriteMember,
-  file: { filename: string; metadata: UploadMetadataInput; md5: string | undefined; dataTypeIds: number[] | null | undefined },
+  file: {
+    filename: string;
+    metadata: UploadMetadataInput;
+    md5: string | undefined;
+    dataTypeIds: number[] | null | undefined;
+  },
 ): Promise<{ id: number; url: string }> {
   const fields = form({
     filename: file.filename,
@@ -54,25 +59,36 @@ export async function putToStorage(
   const etag = put.etag?.replace(/"/g, '').toLowerCase();
   if (etag !== expectedMd5()) {
     // Not completed: the incomplete file stays invisible upstream and expires there.
-    throw new GatewayError(ErrorCode.UPSTREAM_ERROR, 'The storage acknowledged different bytes than were sent (ETag does not match the MD5); the upload was not completed.');
+    throw new GatewayError(
+      ErrorCode.UPSTREAM_ERROR,
+      'The storage acknowledged different bytes than were sent (ETag does not match the MD5); the upload was not completed.',
+    );
   }
 }
 
 /** D8: makes the file visible; refuses a size recorded upstream that is not the size sent. */
-export async function completeDirect(deps: WriteDeps, member: WriteMember, fileId: number, size: number): Promise<void> {
-  const done = await write<{ size?: unknown }>(
-    deps,
-    'D8',
-    { form: form({ file_id: String(fileId), project_member_id: member.wireId }) },
-  );
+export async function completeDirect(
+  deps: WriteDeps,
+  member: WriteMember,
+  fileId: number,
+  size: number,
+): Promise<void> {
+  const done = await write<{ size?: unknown }>(deps, 'D8', {
+    form: form({ file_id: String(fileId), project_member_id: member.wireId }),
+  });
   if (typeof done?.size === 'number' && done.size !== size) {
-    throw new GatewayError(ErrorCode.UPSTREAM_ERROR, `Open Humans recorded ${done.size} bytes for a ${size}-byte file.`);
+    throw new GatewayError(
+      ErrorCode.UPSTREAM_ERROR,
+      `Open Humans recorded ${done.size} bytes for a ${size}-byte file.`,
+    );
   }
 }
 
 /** A form body without the fields that are undefined. */
 export function form(fields: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined),
+  );
 }
 
 export function fileIdOf(answer: { id?: unknown } | undefined): number {
@@ -86,9 +102,18 @@ export const badAnswer = (route: string): GatewayError =>
 /** A failed PUT to storage: never FORBIDDEN/NOT_FOUND (those would blame the caller's token). */
 function mapStorageError(err: unknown): unknown {
   if (!(err instanceof UpstreamError)) return err;
-  const code = err.kind === 'status' || err.kind === 'bad_response' ? ErrorCode.UPSTREAM_ERROR : ErrorCode.UPSTREAM_UNAVAILABLE;
-  return new GatewayError(code, 'The file storage did not accept the upload; it was not completed. Try again.', {
-    cause: err,
-    extensions: { upstream: { route: err.route, ...(err.status !== undefined ? { status: err.status } : {}) } },
-  });
+  const code =
+    err.kind === 'status' || err.kind === 'bad_response'
+      ? ErrorCode.UPSTREAM_ERROR
+      : ErrorCode.UPSTREAM_UNAVAILABLE;
+  return new GatewayError(
+    code,
+    'The file storage did not accept the upload; it was not completed. Try again.',
+    {
+      cause: err,
+      extensions: {
+        upstream: { route: err.route, ...(err.status !== undefined ? { status: err.status } : {}) },
+      },
+    },
+  );
 }

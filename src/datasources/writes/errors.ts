@@ -9,7 +9,10 @@
  * as a whole): where that input sits in a GraphQL request is the schema's business.
  */
 export class InputError extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'InputError';
   }
@@ -25,8 +28,13 @@ export class FileTooLargeError extends Error {
 
 /** `metadata.md5` does not match the bytes received. Nothing was stored. */
 export class ChecksumMismatchError extends Error {
-  constructor(readonly expectedMd5: string, readonly actualMd5: string) {
-    super(`metadata.md5 is ${expectedMd5} but the file received has MD5 ${actualMd5}; nothing was stored.`);
+  constructor(
+    readonly expectedMd5: string,
+    readonly actualMd5: string,
+  ) {
+    super(
+      `metadata.md5 is ${expectedMd5} but the file received has MD5 ${actualMd5}; nothing was stored.`,
+    );
     this.name = 'ChecksumMismatchError';
   }
 }

@@ -17,10 +17,20 @@ interface Entry {
 
 export type IdempotentOutcome<T> = { kind: 'result'; value: Promise<T> } | { kind: 'conflict' };
 
-/** Where idempotency keys live: this process (`IdempotencyStore`) or Redis (`RedisIdempotencyStore`). */
+/**
+ * Where idempotency keys live: this process (`IdempotencyStore`) or Redis
+ * (`RedisIdempotencyStore`).
+ */
 export interface Idempotency {
-  /** Runs `work` once per (token, key); see `IdempotencyStore.run`. Results must be plain JSON data. */
-  run<T>(token: string, key: string, fingerprint: string, work: () => Promise<T>): Promise<IdempotentOutcome<T>>;
+  /**
+   * Runs `work` once per (token, key); see `IdempotencyStore.run`. Results must be plain JSON data.
+   */
+  run<T>(
+    token: string,
+    key: string,
+    fingerprint: string,
+    work: () => Promise<T>,
+  ): Promise<IdempotentOutcome<T>>;
 }
 
 /** The id of (token, key): a digest, never the token itself. */
@@ -48,7 +58,12 @@ export class IdempotencyStore implements Idempotency {
    * Runs `work` once per (token, key). A later call with the same key gets the first outcome, or
    * `conflict` when the key was first used with a different input (`fingerprint`).
    */
-  async run<T>(token: string, key: string, fingerprint: string, work: () => Promise<T>): Promise<IdempotentOutcome<T>> {
+  async run<T>(
+    token: string,
+    key: string,
+    fingerprint: string,
+    work: () => Promise<T>,
+  ): Promise<IdempotentOutcome<T>> {
     return this.runNow(idempotencyId(token, key), fingerprint, work);
   }
 

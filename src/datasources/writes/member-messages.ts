@@ -17,13 +17,21 @@ export interface SendMessageInput {
  * upstream's, with its wording. A member token may message only itself (the upstream would
  * silently redirect anything else to the member; the gateway refuses instead).
  */
-export async function sendMessage(deps: WriteDeps, input: SendMessageInput): Promise<{ recipients: string[] | null }> {
+export async function sendMessage(
+  deps: WriteDeps,
+  input: SendMessageInput,
+): Promise<{ recipients: string[] | null }> {
   deps.requireToken();
   if (input.message.trim() === '') throw new InputError('message', 'This field is required.');
   const ids = input.projectMemberIds ?? [];
   const all = input.allMembers === true;
-  if (!all && ids.length === 0) throw new InputError('', 'You must specify either all members or provide a list of IDs.');
-  if (all && ids.length > 0) throw new InputError('', 'You must specify either all members or provide a list of IDs, but not both.');
+  if (!all && ids.length === 0)
+    throw new InputError('', 'You must specify either all members or provide a list of IDs.');
+  if (all && ids.length > 0)
+    throw new InputError(
+      '',
+      'You must specify either all members or provide a list of IDs, but not both.',
+    );
   const problem = checkProjectMemberIds(ids, 'projectMemberIds');
   if (problem) throw new InputError(problem.field, problem.message);
   if (deps.tokenKind === TokenKind.MEMBER) {
@@ -42,9 +50,13 @@ export async function sendMessage(deps: WriteDeps, input: SendMessageInput): Pro
  * their authorization; fires the deauthorization webhook upstream). A member token may remove
  * only itself.
  */
-export async function removeMembers(deps: WriteDeps, projectMemberIds: string[]): Promise<string[]> {
+export async function removeMembers(
+  deps: WriteDeps,
+  projectMemberIds: string[],
+): Promise<string[]> {
   deps.requireToken();
-  if (projectMemberIds.length === 0) throw new InputError('projectMemberIds', 'You must provide a list of project member IDs.');
+  if (projectMemberIds.length === 0)
+    throw new InputError('projectMemberIds', 'You must provide a list of project member IDs.');
   const problem = checkProjectMemberIds(projectMemberIds, 'projectMemberIds');
   if (problem) throw new InputError(problem.field, problem.message);
   if (deps.tokenKind === TokenKind.MEMBER) {

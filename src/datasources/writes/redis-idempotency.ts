@@ -42,7 +42,12 @@ export class RedisIdempotencyStore implements Idempotency {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  async run<T>(token: string, key: string, fingerprint: string, work: () => Promise<T>): Promise<IdempotentOutcome<T>> {
+  async run<T>(
+    token: string,
+    key: string,
+    fingerprint: string,
+    work: () => Promise<T>,
+  ): Promise<IdempotentOutcome<T>> {
     const id = idempotencyId(token, key);
     const { redis } = this.options;
     if (!redis.usable) return this.local.runNow(id, fingerprint, work);
@@ -68,7 +73,9 @@ export class RedisIdempotencyStore implements Idempotency {
 
   private async claim(id: string, fingerprint: string): Promise<boolean> {
     const record: IdempotencyRecord = { f: fingerprint, s: 'pending' };
-    const answer = await this.options.redis.run((c) => c.set(this.key(id), JSON.stringify(record), 'PX', this.options.ttlMs, 'NX'));
+    const answer = await this.options.redis.run((c) =>
+      c.set(this.key(id), JSON.stringify(record), 'PX', this.options.ttlMs, 'NX'),
+    );
     return answer === 'OK';
   }
 
@@ -82,11 +89,16 @@ export class RedisIdempotencyStore implements Idempotency {
       throw err;
     }
     const record: IdempotencyRecord = { f: fingerprint, s: 'done', r: value };
-    await this.options.redis.run((c) => c.set(this.key(id), JSON.stringify(record), 'PX', this.options.ttlMs)).catch(() => {});
+    await this.options.redis
+      .run((c) => c.set(this.key(id), JSON.stringify(record), 'PX', this.options.ttlMs))
+      .catch(() => {});
     return value;
   }
 
-  /** The record, null when there is none; Redis failing here is "retry later", never a second upload. */
+  /**
+   * The record, null when there is none; Redis failing here is "retry later", never a second
+   * upload.
+   */
   private async read(id: string): Promise<IdempotencyRecord | null> {
     let text: string | null;
     try {

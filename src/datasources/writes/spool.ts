@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SpoolCapacity } from './upload-capacity.js';
 
@@ -23,7 +23,11 @@ export interface SpooledFile {
  * On any failure the partial file is removed before the error is rethrown. With `capacity`, the
  * bytes count against the process-wide spool budget (and disk floor) until the file is removed.
  */
-export async function spoolToFile(source: Readable, dir: string, capacity?: SpoolCapacity): Promise<SpooledFile> {
+export async function spoolToFile(
+  source: Readable,
+  dir: string,
+  capacity?: SpoolCapacity,
+): Promise<SpooledFile> {
   const path = join(dir, `oh-graphql-upload-${randomUUID()}`);
   const hash = createHash('md5');
   let size = 0;

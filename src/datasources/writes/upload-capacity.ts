@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
-import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
+import { Transform } from 'node:stream';
 import { ErrorCode, ErrorReason, GatewayError } from '../../errors.js';
 
 /** The process-wide upload limits (config `UPLOAD_*`, see `src/config/intake-limits.ts`). */
@@ -42,7 +42,11 @@ export interface SpoolCapacity {
 
 /** A refusal with its HTTP status (sent before the body is read) and a Retry-After hint. */
 export class CapacityError extends GatewayError {
-  constructor(readonly status: number, reason: ErrorReason, message: string) {
+  constructor(
+    readonly status: number,
+    reason: ErrorReason,
+    message: string,
+  ) {
     super(ErrorCode.RATE_LIMITED, message, { reason, extensions: { retryAfterSeconds: 5 } });
   }
 }
@@ -56,7 +60,10 @@ export class UploadCapacity implements SpoolCapacity {
   private readonly perToken = new Map<string, number>();
   private spooled = 0;
 
-  constructor(private readonly limits: UploadCapacityLimits, private readonly probe: FreeDiskProbe = freeDiskBytes) {}
+  constructor(
+    private readonly limits: UploadCapacityLimits,
+    private readonly probe: FreeDiskProbe = freeDiskBytes,
+  ) {}
 
   /** Running uploads and spooled bytes (tests, metrics). */
   stats(): { active: number; spoolBytes: number } {
@@ -67,11 +74,18 @@ export class UploadCapacity implements SpoolCapacity {
   acquire(key: string): UploadSlot | CapacityError {
     const mine = this.perToken.get(key) ?? 0;
     if (mine >= this.limits.maxConcurrentPerToken) {
-      return new CapacityError(429, ErrorReason.TOKEN_UPLOADS_BUSY,
-        `This token already has ${this.limits.maxConcurrentPerToken} uploads running; wait for one to finish.`);
+      return new CapacityError(
+        429,
+        ErrorReason.TOKEN_UPLOADS_BUSY,
+        `This token already has ${this.limits.maxConcurrentPerToken} uploads running; wait for one to finish.`,
+      );
     }
     if (this.active >= this.limits.maxConcurrent) {
-      return new CapacityError(503, ErrorReason.UPLOADS_BUSY, 'The gateway is handling as many uploads as it can; try again shortly.');
+      return new CapacityError(
+        503,
+        ErrorReason.UPLOADS_BUSY,
+        'The gateway is handling as many uploads as it can; try again shortly.',
+      );
     }
     this.active += 1;
     this.perToken.set(key, mine + 1);
@@ -129,7 +143,15 @@ export class UploadCapacity implements SpoolCapacity {
 }
 
 const spoolFull = (): CapacityError =>
-  new CapacityError(503, ErrorReason.SPOOL_FULL, 'The gateway holds as many upload bytes as it may; try again shortly.');
+  new CapacityError(
+    503,
+    ErrorReason.SPOOL_FULL,
+    'The gateway holds as many upload bytes as it may; try again shortly.',
+  );
 
 const diskLow = (): CapacityError =>
-  new CapacityError(503, ErrorReason.DISK_LOW, 'The gateway is low on disk space for uploads; try again later.');
+  new CapacityError(
+    503,
+    ErrorReason.DISK_LOW,
+    'The gateway is low on disk space for uploads; try again later.',
+  );

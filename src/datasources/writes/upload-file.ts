@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 
 /*
  * What the upload writers need from a file to upload, whatever transport brought it: the
- * multipart transport (src/http/multipart) implements these, the writers never import the transport.
+ * multipart transport (src/http/multipart) implements these, the writers never import the
+ * transport.
  */
 
 /** One file part of a request, as handed to a resolver. */

@@ -1,6 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** What a handle proves: this file was started by this token, for this member, until `expiresAt`. */
+/**
+ * What a handle proves: this file was started by this token, for this member, until `expiresAt`.
+ */
 export interface UploadHandleClaims {
   fileId: number;
   projectMemberId: string;
@@ -22,14 +24,25 @@ export type HandleCheck =
 export class UploadHandleSigner {
   private readonly secret: Buffer;
 
-  /** @param secret `UPLOAD_HANDLE_SECRET`; a random one per process when absent (handles then die with the process). */
-  constructor(secret: string | null | undefined, private readonly now: () => number = () => Date.now()) {
+  /**
+   * @param secret `UPLOAD_HANDLE_SECRET`; a random one per process when absent (handles then die
+   * with the process).
+   */
+  constructor(
+    secret: string | null | undefined,
+    private readonly now: () => number = () => Date.now(),
+  ) {
     this.secret = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
   }
 
   sign(claims: UploadHandleClaims, token: string): string {
     const payload = Buffer.from(
-      JSON.stringify({ f: claims.fileId, m: claims.projectMemberId, e: claims.expiresAt, t: this.tokenHash(token) }),
+      JSON.stringify({
+        f: claims.fileId,
+        m: claims.projectMemberId,
+        e: claims.expiresAt,
+        t: this.tokenHash(token),
+      }),
       'utf8',
     ).toString('base64url');
     return `${payload}.${this.mac(payload)}`;
@@ -40,7 +53,8 @@ export class UploadHandleSigner {
     if (!payload || !mac || rest.length > 0) return { ok: false, reason: 'MALFORMED' };
     const expected = Buffer.from(this.mac(payload), 'base64url');
     const given = Buffer.from(mac, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'BAD_SIGNATURE' };
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return { ok: false, reason: 'BAD_SIGNATURE' };
     let parsed: unknown;
     try {
       parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
@@ -48,7 +62,12 @@ export class UploadHandleSigner {
       return { ok: false, reason: 'MALFORMED' };
     }
     const { f, m, e, t } = (parsed ?? {}) as Record<string, unknown>;
-    if (typeof f !== 'number' || typeof m !== 'string' || typeof e !== 'number' || typeof t !== 'string') {
+    if (
+      typeof f !== 'number' ||
+      typeof m !== 'string' ||
+      typeof e !== 'number' ||
+      typeof t !== 'string'
+    ) {
       return { ok: false, reason: 'MALFORMED' };
     }
     if (!safeEqual(t, this.tokenHash(token))) return { ok: false, reason: 'OTHER_TOKEN' };
@@ -61,7 +80,10 @@ export class UploadHandleSigner {
   }
 
   private tokenHash(token: string): string {
-    return createHmac('sha256', this.secret).update(`token:${token}`).digest('base64url').slice(0, 22);
+    return createHmac('sha256', this.secret)
+      .update(`token:${token}`)
+      .digest('base64url')
+      .slice(0, 22);
   }
 }
 
@@ -88,7 +110,14 @@ export function presignedExpiry(url: string, nowMs: number, fallbackSeconds = 6 
   const amzExpires = parsed.searchParams.get('X-Amz-Expires');
   const m = amzDate ? /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate) : null;
   if (m && amzExpires && /^\d+$/.test(amzExpires)) {
-    const start = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+    const start = Date.UTC(
+      Number(m[1]),
+      Number(m[2]) - 1,
+      Number(m[3]),
+      Number(m[4]),
+      Number(m[5]),
+      Number(m[6]),
+    );
     return Math.floor(start / 1000) + Number(amzExpires);
   }
   return Math.floor(nowMs / 1000) + fallbackSeconds;

@@ -1,15 +1,17 @@
 import { tmpdir } from 'node:os';
 import type { Idempotency } from './idempotency.js';
 import { IdempotencyStore } from './idempotency.js';
-import { UploadHandleSigner } from './upload-handle.js';
 import type { UploadCapacityLimits } from './upload-capacity.js';
 import { UploadCapacity } from './upload-capacity.js';
+import { UploadHandleSigner } from './upload-handle.js';
 
 /** Upload settings (config: `MAX_UPLOAD_BYTES`, `UPLOAD_DIRECT_THRESHOLD_BYTES`, …). */
 export interface UploadSettings {
   /** Largest file accepted through the gateway. @default 5 GiB (S3's single-PUT ceiling is 5 GB) */
   maxUploadBytes: number;
-  /** Files above this go the direct way (D7 → PUT → D8); others the simple way (D6). @default 16 MiB */
+  /**
+   * Files above this go the direct way (D7 → PUT → D8); others the simple way (D6). @default 16 MiB
+   */
   directThresholdBytes: number;
   /** Where uploads are spooled. @default the OS temp dir */
   tmpDir: string;

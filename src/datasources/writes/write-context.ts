@@ -1,9 +1,9 @@
-import type { RouteId } from '../routes.js';
 import { TokenKind } from '../../auth/token.js';
+import { ErrorCode, GatewayError, notFound } from '../../errors.js';
 import type { MemberFilesPage } from '../direct-sharing-wire.js';
 import type { PresignedPut, RequestBody } from '../open-humans-http.js';
-import { ErrorCode, GatewayError, notFound } from '../../errors.js';
-import { UpstreamError, toGatewayError } from '../upstream-error.js';
+import type { RouteId } from '../routes.js';
+import { toGatewayError, UpstreamError } from '../upstream-error.js';
 import { InputError } from './errors.js';
 import { checkProjectMemberIds } from './metadata.js';
 
@@ -27,11 +27,17 @@ export interface WriteDeps {
   requireToken(): string;
   /** MASTER or MEMBER from the token's shape; null without a token. */
   readonly tokenKind: TokenKind | null;
-  exchangeMember(args: { projectMemberId?: string; limit: number; offset: number }): Promise<MemberFilesPage>;
+  exchangeMember(args: {
+    projectMemberId?: string;
+    limit: number;
+    offset: number;
+  }): Promise<MemberFilesPage>;
   invalidateMember(projectMemberId: string): Promise<void>;
   /** POSTs one write with the token; never retried. */
   post<T>(route: RouteId, path: string, body: RequestBody): Promise<T>;
-  putPresigned(put: Omit<PresignedPut, 'signal'>): Promise<{ status: number; etag: string | undefined }>;
+  putPresigned(
+    put: Omit<PresignedPut, 'signal'>,
+  ): Promise<{ status: number; etag: string | undefined }>;
 }
 
 /** Upstream form field → field of the write's input (`InputError.field`), for typed errors. */
@@ -61,7 +67,8 @@ export async function resolveMember(
 ): Promise<{ token: string; projectMemberId: string; wireId: string | undefined }> {
   const token = deps.requireToken();
   if (deps.tokenKind === TokenKind.MASTER) {
-    if (!projectMemberId) throw new InputError('projectMemberId', 'projectMemberId is required with a master token.');
+    if (!projectMemberId)
+      throw new InputError('projectMemberId', 'projectMemberId is required with a master token.');
     const problem = checkProjectMemberIds([projectMemberId], 'projectMemberId');
     if (problem) throw new InputError(problem.field, problem.message);
     return { token, projectMemberId, wireId: projectMemberId };
@@ -78,7 +85,10 @@ export async function ownMemberId(deps: WriteDeps): Promise<string> {
 }
 
 export const memberTokenScope = (): GatewayError =>
-  new GatewayError(ErrorCode.FORBIDDEN, 'A member access token can only act on its own membership; use the project master token for other members.');
+  new GatewayError(
+    ErrorCode.FORBIDDEN,
+    'A member access token can only act on its own membership; use the project master token for other members.',
+  );
 
 /**
  * Maps a failed write: the upstream's field errors become typed `InputError`s (same wording),
@@ -92,18 +102,25 @@ export function mapWriteError(err: unknown): unknown {
     if (record.project_member_id === 'project_member_id is invalid') {
       return notFound('No active member of this project has that projectMemberId.');
     }
-    const fields = (record.errors && typeof record.errors === 'object' ? record.errors : record) as Record<string, unknown>;
+    const fields = (
+      record.errors && typeof record.errors === 'object' ? record.errors : record
+    ) as Record<string, unknown>;
     for (const [field, value] of Object.entries(fields)) {
       const message = Array.isArray(value) ? value.find((v) => typeof v === 'string') : value;
       const path = FIELD_PATHS[field];
-      if (path && typeof message === 'string' && message.length <= 300) return new InputError(path, message);
+      if (path && typeof message === 'string' && message.length <= 300)
+        return new InputError(path, message);
     }
   }
   return toGatewayError(err);
 }
 
 /** Calls one write endpoint (never retried), mapping failures with `mapWriteError`. */
-export async function write<T>(deps: WriteDeps, route: keyof typeof WRITE_PATHS, body: RequestBody): Promise<T> {
+export async function write<T>(
+  deps: WriteDeps,
+  route: keyof typeof WRITE_PATHS,
+  body: RequestBody,
+): Promise<T> {
   try {
     return await deps.post<T>(route, WRITE_PATHS[route], body);
   } catch (err) {

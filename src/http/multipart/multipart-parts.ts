@@ -27,12 +27,16 @@ export function parseMap(value: string): Record<string, string[]> | MultipartReq
     return new MultipartRequestError('The "map" field is not valid JSON.');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return new MultipartRequestError('The "map" field must be a JSON object of file keys to paths.');
+    return new MultipartRequestError(
+      'The "map" field must be a JSON object of file keys to paths.',
+    );
   }
   const map: Record<string, string[]> = {};
   for (const [key, paths] of Object.entries(parsed)) {
     if (!Array.isArray(paths) || paths.length === 0 || !paths.every((p) => typeof p === 'string')) {
-      return new MultipartRequestError(`The "map" entry "${key}" must be a non-empty array of paths.`);
+      return new MultipartRequestError(
+        `The "map" entry "${key}" must be a non-empty array of paths.`,
+      );
     }
     map[key] = paths as string[];
   }

@@ -3,13 +3,13 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Busboy } from '@fastify/busboy';
 import type { BusboyFileStream, BusboyInstance } from '@fastify/busboy';
-import type { UploadedFile, UploadSource } from './upload.js';
-import { MultipartRequestError, UploadAbortedError, UploadTooLargeError } from './upload.js';
+import { Busboy } from '@fastify/busboy';
+import type { SpoolCapacity } from '../../datasources/writes/upload-capacity.js';
 import type { Spool } from './multipart-parts.js';
 import { asAbort, discardSpool, missingPart, openSpool, parseMap } from './multipart-parts.js';
-import type { SpoolCapacity } from '../../datasources/writes/upload-capacity.js';
+import type { UploadedFile, UploadSource } from './upload.js';
+import { MultipartRequestError, UploadAbortedError, UploadTooLargeError } from './upload.js';
 
 /** Limits of one multipart GraphQL request. */
 export interface MultipartLimits {
@@ -146,7 +146,8 @@ export class MultipartSession implements UploadSource {
     this.finished = true;
     for (const info of this.pending.values()) info.file.resume();
     this.pending.clear();
-    for (const spool of this.spools.values()) void spool.written.catch(() => undefined).finally(() => discardSpool(spool));
+    for (const spool of this.spools.values())
+      void spool.written.catch(() => undefined).finally(() => discardSpool(spool));
     this.spools.clear();
     for (const [key, waiter] of this.waiting) waiter.reject(missingPart(key));
     this.waiting.clear();
@@ -177,7 +178,12 @@ export class MultipartSession implements UploadSource {
   private onField(name: string, value: string, truncated: boolean): void {
     if (name !== 'operations' && name !== 'map') return; // extra fields are ignored
     if (truncated) {
-      this.fail(new MultipartRequestError(`The "${name}" field is larger than ${this.limits.maxFieldBytes} bytes.`, 413));
+      this.fail(
+        new MultipartRequestError(
+          `The "${name}" field is larger than ${this.limits.maxFieldBytes} bytes.`,
+          413,
+        ),
+      );
       return;
     }
     if (name === 'operations') {
@@ -202,7 +208,9 @@ export class MultipartSession implements UploadSource {
     file.on('error', () => undefined);
     if (this.mapKeys.size === 0 && !this.failure) {
       file.resume();
-      this.fail(new MultipartRequestError('Files must come after the "operations" and "map" fields.'));
+      this.fail(
+        new MultipartRequestError('Files must come after the "operations" and "map" fields.'),
+      );
       return;
     }
     if (this.finished || this.failure || !this.mapKeys.has(name) || this.seen.has(name)) {
@@ -225,7 +233,9 @@ export class MultipartSession implements UploadSource {
   private onParsed(): void {
     this.parsed = true;
     if (this.mapKeys.size === 0) {
-      this.rejectFields(new MultipartRequestError('The multipart request needs the "operations" and "map" fields.'));
+      this.rejectFields(
+        new MultipartRequestError('The multipart request needs the "operations" and "map" fields.'),
+      );
     }
     for (const [key, waiter] of this.waiting) waiter.reject(missingPart(key));
     this.waiting.clear();
@@ -235,7 +245,8 @@ export class MultipartSession implements UploadSource {
     if (this.failure) return;
     this.failure = error;
     this.rejectFields(error);
-    for (const out of this.live) out.destroy(error instanceof UploadTooLargeError ? error : asAbort(error));
+    for (const out of this.live)
+      out.destroy(error instanceof UploadTooLargeError ? error : asAbort(error));
     for (const waiter of this.waiting.values()) waiter.reject(error);
     this.waiting.clear();
     for (const info of this.pending.values()) info.file.resume();
@@ -244,7 +255,10 @@ export class MultipartSession implements UploadSource {
     this.finish();
   }
 
-  /** Pipes the live part into a stream the resolver owns; a resolver that stops early discards the rest. */
+  /**
+   * Pipes the live part into a stream the resolver owns; a resolver that stops early discards the
+   * rest.
+   */
   private handLive({ file, filename, mimeType }: PartInfo): UploadedFile {
     const out = new PassThrough();
     this.live.add(out);
@@ -269,11 +283,9 @@ export class MultipartSession implements UploadSource {
     });
     const meter = this.limits.capacity?.meter();
     const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
-    const written = (meter ? pipeline(file, meter.stream, out) : pipeline(file, out)).then(
-      () => {
-        if (tooLarge) throw new UploadTooLargeError(this.limits.maxFileBytes);
-      },
-    );
+    const written = (meter ? pipeline(file, meter.stream, out) : pipeline(file, out)).then(() => {
+      if (tooLarge) throw new UploadTooLargeError(this.limits.maxFileBytes);
+    });
     const spool: Spool = { path, filename, mimeType, written, release: () => meter?.release() };
     written.catch(() => discardSpool(spool));
     this.spools.set(key, spool);

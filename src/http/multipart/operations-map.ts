@@ -1,5 +1,5 @@
-import { MultipartRequestError, Upload } from './upload.js';
 import type { UploadSource } from './upload.js';
+import { MultipartRequestError, Upload } from './upload.js';
 
 const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'prototype', 'constructor']);
 
@@ -10,7 +10,10 @@ const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'prototype', 'constructor']);
  * be read only once: the second use would fail after the first had already been stored, so such
  * a request is refused whole, before anything runs.
  */
-export function checkOperationsAndMap(operationsJson: string, map: Record<string, string[]>): MultipartRequestError | undefined {
+export function checkOperationsAndMap(
+  operationsJson: string,
+  map: Record<string, string[]>,
+): MultipartRequestError | undefined {
   let operations: unknown;
   try {
     operations = JSON.parse(operationsJson);
@@ -32,10 +35,12 @@ export function checkOperationsAndMap(operationsJson: string, map: Record<string
     }
     for (const path of paths) {
       // A path named twice would leave one of its parts unread (and set aside on disk).
-      if (seen.has(path)) return new MultipartRequestError(`The "map" path "${path}" is named more than once.`);
+      if (seen.has(path))
+        return new MultipartRequestError(`The "map" path "${path}" is named more than once.`);
       seen.add(path);
       const problem = checkPath(operations, path);
-      if (problem) return new MultipartRequestError(`The "map" path "${path}" for file "${key}" ${problem}.`);
+      if (problem)
+        return new MultipartRequestError(`The "map" path "${path}" for file "${key}" ${problem}.`);
     }
   }
   return undefined;
@@ -76,7 +81,8 @@ function checkPath(operations: Record<string, unknown>, path: string): string | 
   if (!isRecord(target) && !Array.isArray(target)) return 'does not exist in "operations"';
   const value = (target as Record<string, unknown>)[last];
   // A null placeholder, or (for an object) a key the client left out.
-  if (value !== null && !(value === undefined && isRecord(target))) return 'must hold null in "operations"';
+  if (value !== null && !(value === undefined && isRecord(target)))
+    return 'must hold null in "operations"';
   return undefined;
 }
 

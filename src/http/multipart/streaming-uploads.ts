@@ -1,16 +1,17 @@
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../../errors.js';
-import type { GatewayError } from '../../errors.js';
-import type { UploadGuard } from './upload-admission.js';
-import { admitUpload, isRefusal, unreferencedFile, unreferencedKeys } from './upload-admission.js';
 import type { UploadSlot } from '../../datasources/writes/upload-capacity.js';
-import { MultipartSession } from './multipart-session.js';
+import type { GatewayError } from '../../errors.js';
+import { ErrorCode } from '../../errors.js';
 import type { MultipartLimits } from './multipart-session.js';
+import { MultipartSession } from './multipart-session.js';
 import { applyUploads, checkOperationsAndMap } from './operations-map.js';
 import { MultipartRequestError } from './upload.js';
+import type { UploadGuard } from './upload-admission.js';
+import { admitUpload, isRefusal, unreferencedFile, unreferencedKeys } from './upload-admission.js';
 
 /** Options of `useStreamingUploads`. */
-export interface StreamingUploadOptions extends Partial<Omit<MultipartLimits, 'maxFileBytes' | 'tmpDir'>> {
+export interface StreamingUploadOptions
+  extends Partial<Omit<MultipartLimits, 'maxFileBytes' | 'tmpDir'>> {
   /** Largest accepted file, in bytes (config `MAX_UPLOAD_BYTES`). */
   maxFileBytes: number;
   /** Directory for parts set aside when read out of order (config `UPLOAD_TMP_DIR`). */
@@ -57,19 +58,39 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
   };
   const maxTokens = options.maxTokens ?? 2_000;
   const endpoint = options.graphqlEndpoint ?? '/graphql';
-  const sessions = new WeakMap<object, { session: MultipartSession; map: Record<string, string[]>; slot?: UploadSlot; refused?: boolean }>();
+  const sessions = new WeakMap<
+    object,
+    {
+      session: MultipartSession;
+      map: Record<string, string[]>;
+      slot?: UploadSlot;
+      refused?: boolean;
+    }
+  >();
 
   return {
     async onRequest({ request, url, setRequest, serverContext, endResponse, fetchAPI }) {
       const contentType = request.headers.get('content-type') ?? '';
-      if (request.method !== 'POST' || url.pathname !== endpoint || !/^multipart\/form-data\b/i.test(contentType)) return;
+      if (
+        request.method !== 'POST' ||
+        url.pathname !== endpoint ||
+        !/^multipart\/form-data\b/i.test(contentType)
+      )
+        return;
       // Answered before the body is read: `connection: close` so the rest of it is not read either.
       const refuse = (error: MultipartRequestError): void =>
-        endResponse(errorResponse(fetchAPI, error.status, { message: error.message, extensions: { code: ErrorCode.BAD_USER_INPUT } }));
+        endResponse(
+          errorResponse(fetchAPI, error.status, {
+            message: error.message,
+            extensions: { code: ErrorCode.BAD_USER_INPUT },
+          }),
+        );
       if (!PREFLIGHT_HEADERS.some((name) => (request.headers.get(name) ?? '').trim() !== '')) {
-        refuse(new MultipartRequestError(
-          `Multipart requests must carry one of these headers (CSRF protection): ${PREFLIGHT_HEADERS.join(', ')}.`,
-        ));
+        refuse(
+          new MultipartRequestError(
+            `Multipart requests must carry one of these headers (CSRF protection): ${PREFLIGHT_HEADERS.join(', ')}.`,
+          ),
+        );
         return;
       }
       if (!request.body) {
@@ -95,7 +116,11 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
       }
       let session: MultipartSession;
       try {
-        session = new MultipartSession(request.body as unknown as AsyncIterable<Uint8Array>, contentType, limits);
+        session = new MultipartSession(
+          request.body as unknown as AsyncIterable<Uint8Array>,
+          contentType,
+          limits,
+        );
       } catch (error) {
         slot?.release();
         refuse(asRequestError(error));
@@ -106,12 +131,14 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
         const problem = checkOperationsAndMap(operations, map);
         if (problem) throw problem;
         sessions.set(serverContext, { session, map, slot });
-        setRequest(new fetchAPI.Request(request.url, {
-          method: 'POST',
-          headers: jsonHeaders(request.headers, new fetchAPI.Headers()),
-          body: operations,
-          signal: request.signal,
-        }));
+        setRequest(
+          new fetchAPI.Request(request.url, {
+            method: 'POST',
+            headers: jsonHeaders(request.headers, new fetchAPI.Headers()),
+            body: operations,
+            signal: request.signal,
+          }),
+        );
       } catch (error) {
         session.finish();
         slot?.release();
@@ -164,9 +191,16 @@ function formatted(error: GatewayError): FormattedError {
   return { message: error.message, extensions: { ...error.extensions } };
 }
 
-function errorResponse(fetchAPI: { Response: typeof Response }, status: number, error: FormattedError): Response {
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', connection: 'close' };
-  const retry = error.extensions['retryAfterSeconds'];
+function errorResponse(
+  fetchAPI: { Response: typeof Response },
+  status: number,
+  error: FormattedError,
+): Response {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    connection: 'close',
+  };
+  const retry = error.extensions.retryAfterSeconds;
   if (typeof retry === 'number') headers['retry-after'] = String(retry);
   return new fetchAPI.Response(JSON.stringify({ errors: [error] }), { status, headers });
 }

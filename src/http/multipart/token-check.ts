@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import { tokenKey } from '../../auth/token.js';
-import { ErrorCode, GatewayError } from '../../errors.js';
 import type { UpstreamRequest } from '../../datasources/open-humans-http-types.js';
 import { toGatewayError } from '../../datasources/upstream-error.js';
+import { ErrorCode, GatewayError } from '../../errors.js';
 
 /** The part of `OpenHumansHttp` the check uses. */
 export interface TokenCheckHttp {
@@ -62,7 +62,12 @@ export class UploadTokenCheck {
       });
     } catch (err) {
       const mapped = toGatewayError(err);
-      return mapped instanceof GatewayError ? mapped : new GatewayError(ErrorCode.UPSTREAM_ERROR, 'The token could not be checked with Open Humans.');
+      return mapped instanceof GatewayError
+        ? mapped
+        : new GatewayError(
+            ErrorCode.UPSTREAM_ERROR,
+            'The token could not be checked with Open Humans.',
+          );
     }
     this.accepted.set(key, this.now() + this.options.ttlMs);
     return undefined;

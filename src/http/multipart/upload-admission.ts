@@ -1,13 +1,13 @@
-import { parse } from 'graphql';
 import type { OperationDefinitionNode } from 'graphql';
-import { requireToken, tokenKey } from '../../auth/token.js';
-import { ErrorCode, ErrorReason, GatewayError } from '../../errors.js';
-import type { UploadLimitsConfig } from '../../config/intake-limits.js';
+import { parse } from 'graphql';
 import { parseBearer } from '../../auth/bearer.js';
-import type { TokenCheckHttp } from './token-check.js';
-import { UploadTokenCheck } from './token-check.js';
+import { requireToken, tokenKey } from '../../auth/token.js';
+import type { UploadLimitsConfig } from '../../config/intake-limits.js';
 import type { UploadSlot } from '../../datasources/writes/upload-capacity.js';
 import { CapacityError, UploadCapacity } from '../../datasources/writes/upload-capacity.js';
+import { ErrorCode, ErrorReason, GatewayError } from '../../errors.js';
+import type { TokenCheckHttp } from './token-check.js';
+import { UploadTokenCheck } from './token-check.js';
 
 /** What an upload must get past before a byte of its body is read. */
 export interface UploadGuard {
@@ -28,7 +28,10 @@ export interface Refusal {
  * token hash), this token and the process are under their concurrent-upload caps, and the spools
  * and disk have room. The slot must be released when the request is over.
  */
-export async function admitUpload(request: Request, guard: UploadGuard): Promise<UploadSlot | Refusal> {
+export async function admitUpload(
+  request: Request,
+  guard: UploadGuard,
+): Promise<UploadSlot | Refusal> {
   const { token, malformed } = await guard.tokenOf(request);
   let proven: string;
   try {
@@ -81,7 +84,11 @@ export function unreferencedKeys(
     .map(([key]) => key);
 }
 
-function declaredVariables(query: string | undefined, operationName: string | undefined, maxTokens: number): Set<string> {
+function declaredVariables(
+  query: string | undefined,
+  operationName: string | undefined,
+  maxTokens: number,
+): Set<string> {
   if (!query) return new Set();
   let operations: OperationDefinitionNode[];
   try {
@@ -91,7 +98,11 @@ function declaredVariables(query: string | undefined, operationName: string | un
   } catch {
     return new Set();
   }
-  const chosen = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  const chosen = operationName
+    ? operations.find((o) => o.name?.value === operationName)
+    : operations.length === 1
+      ? operations[0]
+      : undefined;
   return new Set(chosen?.variableDefinitions?.map((v) => v.variable.name.value) ?? []);
 }
 
