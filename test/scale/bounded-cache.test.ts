@@ -81,8 +81,8 @@ describe.skipIf(!available)('bounded Redis cache', () => {
     await cache.set('gone/1', { a: 1 }, 1);
     await cache.set('gone/2', { a: 2 }, 1);
     await raw.pexpire('t2:gone/1', 1);
-    // Wait until Redis itself reports it expired (its clock, not a guessed pause).
-    while ((await raw.exists('t2:gone/1')) === 1)
+    // Wait until Redis itself reports both expired (its clock, not a guessed pause).
+    while ((await raw.exists('t2:gone/1', 't2:gone/2')) > 0)
       await new Promise((resolve) => setImmediate(resolve));
     await cache.set('keep/1', { a: 3 }, 60_000);
     await cache.set('drop/1', { a: 4 }, 60_000);

@@ -1,4 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
+
+/**
+ * Listeners one request's deadline signal may hold at once: every upstream call and public-cache
+ * read of the request that is waiting listens on it, and lets go when its wait ends. A request's
+ * fan-out is bounded by the cost limit and its upstream call budget, far below this; past it,
+ * node's leak warning is worth seeing.
+ */
+const MAX_DEADLINE_WAITERS = 1000;
 
 /**
  * The time budget of one GraphQL request (`REQUEST_DEADLINE_MS`). It lives in an async scope,
@@ -28,6 +37,7 @@ export class Deadline {
    */
   static after(ms: number, parent?: AbortSignal): Deadline {
     const controller = new AbortController();
+    setMaxListeners(MAX_DEADLINE_WAITERS, controller.signal);
     const timer = setTimeout(
       () => controller.abort(new DOMException('The request deadline passed.', 'TimeoutError')),
       ms,
