@@ -17,7 +17,7 @@ const tokenCacheTtlMs = process.env.BENCH_TOKEN_CACHE_TTL_MS;
 const yoga = createGateway({
   config,
   ...(tokenCacheTtlMs
-    ? { tokenCache: new TokenScopedCache({ ttlMs: Number(tokenCacheTtlMs) }) }
+    ? { openHumansParts: { tokenCache: new TokenScopedCache({ ttlMs: Number(tokenCacheTtlMs) }) } }
     : {}),
 });
 const server = createServer(yoga);
