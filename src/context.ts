@@ -23,8 +23,6 @@ export interface SharedDeps {
    * it.
    */
   openHumans: OpenHumans;
-  http: OpenHumansHttp;
-  publicCache: PublicCache;
   logger: Logger;
   /** OAuth2 sign-in; null when the client id/secret are not configured. */
   oauth: OAuthServices | null;
@@ -32,8 +30,6 @@ export interface SharedDeps {
   deauthorizationEvents: DeauthorizationEventStore;
   /** Upload settings, idempotency store and handle signer (process-wide). */
   uploads: UploadServices;
-  /** The process's shared Redis (REDIS_URL), or null. */
-  redis: SharedRedis | null;
 }
 
 /**

@@ -130,7 +130,7 @@ function openHumansFor(
 /** The process-wide parts every request shares, around the Open Humans client. */
 function sharedDeps(deps: GatewayDeps, logger: Logger, openHumans: OpenHumans): SharedDeps {
   const { config } = deps;
-  const { http, publicCache, redis } = openHumans;
+  const { http, redis } = openHumans;
   const oauth = createOAuthServices(config, http, logger, deps.sessionClock);
   const deauthorizationEvents =
     deps.deauthorizationEvents ??
@@ -145,13 +145,10 @@ function sharedDeps(deps: GatewayDeps, logger: Logger, openHumans: OpenHumans): 
   return {
     config,
     openHumans,
-    http,
-    publicCache,
     logger,
     oauth,
     deauthorizationEvents,
     uploads,
-    redis,
   };
 }
 
@@ -233,7 +230,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const clientLimits = createClientLimits(config, {
     onRateLimited: () => metrics?.rateLimited(),
     onWarning: (message) => logger.warn(message),
-    redis: shared.redis,
+    redis: shared.openHumans.redis,
   });
   const { maxUpstreamCallsPerRequest: maxCalls, upstreamConcurrencyPerRequest: maxInFlight } =
     config.security;
@@ -279,14 +276,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
       maxTokens: config.limits.maxTokens,
       // The token is proven upstream and capacity taken before a byte of the body is read.
       guard: createUploadGuard({
-        http: shared.http,
+        http: shared.openHumans.http,
         limits: config.uploadLimits,
         capacity: shared.uploads.capacity,
         tmpDir: shared.uploads.settings.tmpDir,
         sessionToken: sessions ? (request) => sessions.tokenFor(request) : undefined,
       }),
     }),
-    useReadiness('/readiness', new ReadinessProbe(shared.http, {}, shared.redis)),
+    useReadiness(
+      '/readiness',
+      new ReadinessProbe(shared.openHumans.http, {}, shared.openHumans.redis),
+    ),
     ...(config.server.graphiql
       ? [
           useOfflineGraphiQL(
@@ -408,7 +408,8 @@ function publicResponseCachePlugins(
   schema: GraphQLSchema,
   sessionCookie: string | null,
 ): Plugin[] {
-  const { config, redis } = shared;
+  const { config } = shared;
+  const { redis, publicCache } = shared.openHumans;
   const { maxEntries, ttlMs, responseMaxEntries } = config.publicCache;
   if (maxEntries === 0 || ttlMs === 0 || responseMaxEntries === 0) return [];
   const key = redisKey(config, 'response-generation');
@@ -419,11 +420,11 @@ function publicResponseCachePlugins(
       }
     : null;
   const cache = new PublicResponseCache(responseMaxEntries, generation);
-  const unsubscribe = shared.publicCache.onInvalidate((scope) => cache.invalidated(scope));
+  const unsubscribe = publicCache.onInvalidate((scope) => cache.invalidated(scope));
   return [
     usePublicResponseCache({
       cache,
-      ttlMs: Math.min(ttlMs, shared.publicCache.ttlMs),
+      ttlMs: Math.min(ttlMs, publicCache.ttlMs),
       schema,
       sessionCookie,
     }),

@@ -22,11 +22,6 @@ import { DataFileRef } from './refs.js';
 import './upload.js';
 import './user-error-mutations.js';
 
-/** What the writes of one request use: its token-bound client (one token check with the reads). */
-export function writeDeps(ctx: Context): WriteDeps {
-  return ctx.directSharing;
-}
-
 /**
  * A databaseId from a global id of `typename` (canonical, as `node` takes it) or from plain digits.
  */
@@ -142,7 +137,7 @@ const UploadDataFilePayload = builder
         description:
           "The new file as the member's file list shows it (null if it cannot be listed right away).",
         resolve: (p, _args, ctx) =>
-          findMemberFile(writeDeps(ctx), p.projectMemberId, p.fileId, p.asMaster),
+          findMemberFile(ctx.directSharing, p.projectMemberId, p.fileId, p.asMaster),
       }),
       dataFileId: t.id({
         description: 'Global id of the new DataFile.',
@@ -188,7 +183,7 @@ builder.mutationField('uploadDataFile', (t) =>
       }),
     },
     resolve: async (_root, { input }, ctx) => {
-      const uploads = new DataFileUploads(writeDeps(ctx), ctx.uploads);
+      const uploads = new DataFileUploads(ctx.directSharing, ctx.uploads);
       const result = await uploads.upload({
         projectMemberId: input.projectMemberId,
         file: input.file,
@@ -289,7 +284,7 @@ builder.mutationField('createDataFileUpload', (t) =>
       }),
     },
     resolve: (_root, { input }, ctx) =>
-      new DataFileUploads(writeDeps(ctx), ctx.uploads).createUpload({
+      new DataFileUploads(ctx.directSharing, ctx.uploads).createUpload({
         projectMemberId: input.projectMemberId,
         filename: input.filename,
         metadata: input.metadata,
@@ -323,7 +318,7 @@ const CompleteDataFileUploadPayload = builder
         description:
           "The file as the member's file list shows it (null if it cannot be listed right away).",
         resolve: (p, _args, ctx) =>
-          findMemberFile(writeDeps(ctx), p.projectMemberId, p.fileId, p.asMaster),
+          findMemberFile(ctx.directSharing, p.projectMemberId, p.fileId, p.asMaster),
       }),
       databaseId: t.exposeInt('fileId', { description: 'Open Humans id of the file.' }),
       size: t.float({
@@ -356,7 +351,7 @@ builder.mutationField('completeDataFileUpload', (t) =>
       }),
     },
     resolve: async (_root, { input }, ctx) => ({
-      ...(await new DataFileUploads(writeDeps(ctx), ctx.uploads).completeUpload(input.handle)),
+      ...(await new DataFileUploads(ctx.directSharing, ctx.uploads).completeUpload(input.handle)),
       asMaster: isMaster(ctx),
     }),
   }),
@@ -408,7 +403,7 @@ builder.mutationField('deleteDataFiles', (t) =>
       input: t.arg({ type: DeleteDataFilesInput, required: true, description: 'Which files.' }),
     },
     resolve: async (_root, { input }, ctx) => ({
-      ids: await deleteDataFiles(writeDeps(ctx), {
+      ids: await deleteDataFiles(ctx.directSharing, {
         projectMemberId: input.projectMemberId,
         fileId:
           input.fileId == null ? null : databaseIdOf(String(input.fileId), 'DataFile', 'fileId'),

@@ -2,7 +2,6 @@
 import { InputError } from '../datasources/writes/errors.js';
 import { removeMembers, sendMessage } from '../datasources/writes/member-messages.js';
 import { builder } from './builder.js';
-import { writeDeps } from './data-file-mutations.js';
 import './user-error-mutations.js';
 
 const SendMessageInput = builder.inputType('SendMessageInput', {
@@ -58,7 +57,7 @@ builder.mutationField('sendMessage', (t) =>
         description: 'What to send, to whom.',
       }),
     },
-    resolve: (_root, { input }, ctx) => sendMessage(writeDeps(ctx), input),
+    resolve: (_root, { input }, ctx) => sendMessage(ctx.directSharing, input),
   }),
 );
 
@@ -100,7 +99,7 @@ builder.mutationField('removeMembers', (t) =>
       input: t.arg({ type: RemoveMembersInput, required: true, description: 'Whom to remove.' }),
     },
     resolve: async (_root, { input }, ctx) => ({
-      ids: await removeMembers(writeDeps(ctx), input.projectMemberIds),
+      ids: await removeMembers(ctx.directSharing, input.projectMemberIds),
     }),
   }),
 );

@@ -95,14 +95,7 @@ export class DataFileUploads {
       const store = () => this.store(input, member, filename, spooled);
       if (!input.idempotencyKey) return await store();
       const fingerprint = uploadFingerprint(input, member.projectMemberId, filename, spooled);
-      const outcome = await this.services.idempotency.run(
-        member.token,
-        input.idempotencyKey,
-        fingerprint,
-        store,
-      );
-      if (outcome.kind === 'conflict') throw new IdempotencyConflictError();
-      return await outcome.value;
+      return await this.once(member.token, input.idempotencyKey, fingerprint, store);
     } finally {
       await spooled.remove();
     }
@@ -141,14 +134,19 @@ export class DataFileUploads {
       md5: given,
       size: declared,
     });
-    const outcome = await this.services.idempotency.run(
-      member.token,
-      input.idempotencyKey,
-      fingerprint,
-      store,
-    );
+    return this.once(member.token, input.idempotencyKey, fingerprint, store);
+  }
+
+  /** Runs `store` once per (token, key); a retry gets the first answer, other bytes a conflict. */
+  private async once(
+    token: string,
+    key: string,
+    fingerprint: string,
+    store: () => Promise<UploadedDataFile>,
+  ): Promise<UploadedDataFile> {
+    const outcome = await this.services.idempotency.run(token, key, fingerprint, store);
     if (outcome.kind === 'conflict') throw new IdempotencyConflictError();
-    return outcome.value;
+    return await outcome.value;
   }
 
   private async streamToStorage(
