@@ -2,15 +2,12 @@ import { parseBearer } from './auth/bearer.js';
 import type { Config } from './config/index.js';
 import type { DirectSharingApi } from './datasources/direct-sharing-api.js';
 import type { OpenHumans } from './datasources/open-humans.js';
-import type { OpenHumansHttp } from './datasources/open-humans-http.js';
-import type { PublicCache } from './datasources/response-cache.js';
 import type { UploadServices } from './datasources/writes/upload-services.js';
 import type { DeauthorizationEventStore } from './events/deauthorization-event.js';
 import type { DeauthorizationEvents } from './events/deauthorization-events.js';
 import { createLoaders, type Loaders } from './loaders/loaders.js';
 import type { Logger } from './logger.js';
 import type { OAuthServices } from './oauth/services.js';
-import type { SharedRedis } from './redis/shared-redis.js';
 
 /**
  * Process-wide singletons every request shares: built once (`startServer`, or `createGateway`

@@ -15,7 +15,6 @@ import {
   InputError,
   InvalidUploadHandleError,
 } from '../datasources/writes/errors.js';
-import type { WriteDeps } from '../datasources/writes/write-context.js';
 import { builder } from './builder.js';
 import { decodeGlobalId } from './node-lookup.js';
 import { DataFileRef } from './refs.js';
