@@ -12,6 +12,8 @@ export interface ChildSpec {
   /** Script run with `node --import tsx`. */
   script: string;
   args?: string[];
+  /** Extra flags for node itself (before the script), e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
   env?: Record<string, string>;
   /** CPU list for `taskset -c`, or null for no pinning. */
   cpus: string | null;
@@ -40,7 +42,7 @@ export function canPin(cpuCount: number): boolean {
 
 /** Starts a TypeScript child and resolves once it prints a JSON line with `"ready": true`. */
 export function startChild<Ready>(spec: ChildSpec): Promise<Child<Ready>> {
-  const nodeArgs = ['--import', 'tsx', spec.script, ...(spec.args ?? [])];
+  const nodeArgs = [...(spec.nodeArgs ?? []), '--import', 'tsx', spec.script, ...(spec.args ?? [])];
   const [command, args] =
     spec.cpus === null
       ? [process.execPath, nodeArgs]
