@@ -113,9 +113,13 @@ function summarise(profile: CpuProfile): void {
       .slice(0, n)
       .map(([k, us]) => `${((100 * us) / busy).toFixed(1).padStart(5)}%  ${k}`)
       .join('\n');
-  console.log(`\nbusy ${(busy / 1000).toFixed(0)} ms\n\n-- by package or file --\n${top(byBucket, 30)}`);
+  console.log(
+    `\nbusy ${(busy / 1000).toFixed(0)} ms\n\n-- by package or file --\n${top(byBucket, 30)}`,
+  );
   console.log(`\n-- by function (self) --\n${top(byFunction, 40)}`);
-  console.log(`\n-- by function (total, callees included) --\n${top(inclusive(profile, self), 50)}`);
+  console.log(
+    `\n-- by function (total, callees included) --\n${top(inclusive(profile, self), 50)}`,
+  );
 }
 
 mkdirSync(outDir, { recursive: true });
@@ -156,7 +160,13 @@ const call = {
 const origin = target.ready.url;
 await runLoad({ origin, call, concurrency, durationMs: 60_000, maxRequests: 300 });
 const before = cpuMs(target.pid);
-const run = await runLoad({ origin, call, concurrency, durationMs: 600_000, maxRequests: requests });
+const run = await runLoad({
+  origin,
+  call,
+  concurrency,
+  durationMs: 600_000,
+  maxRequests: requests,
+});
 const spent = cpuMs(target.pid) - before;
 console.log(
   `${system} case ${caseId}: ${run.requests} requests (${run.errors} errors) in ${run.wallMs.toFixed(0)} ms, ${(spent / run.requests).toFixed(2)} CPU ms/query under the profiler`,
