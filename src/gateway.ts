@@ -131,7 +131,7 @@ function openHumansFor(
 function sharedDeps(deps: GatewayDeps, logger: Logger, openHumans: OpenHumans): SharedDeps {
   const { config } = deps;
   const { http, redis } = openHumans;
-  const oauth = createOAuthServices(config, http, logger, deps.sessionClock);
+  const oauth = createOAuthServices(config, http, logger, redis, deps.sessionClock);
   const deauthorizationEvents =
     deps.deauthorizationEvents ??
     createDeauthorizationEventStore({

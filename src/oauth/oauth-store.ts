@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ErrorCode, GatewayError } from '../errors.js';
+import type { SharedRedis } from '../redis/shared-redis.js';
 
 /**
  * Server-side state of sign-in: single-use markers of redeemed OAuth `state`s and session
@@ -95,63 +96,59 @@ export class MemoryOAuthStore implements OAuthStore {
   }
 }
 
-/** The shared store: `SET … PX … NX` makes a claim atomic across instances. */
+/**
+ * The shared store: `SET … PX … NX` makes a claim atomic across instances. It runs on the
+ * process's one Redis connection (`SharedRedis`: its short timeout and breaker), so a Redis
+ * outage fails sign-in closed at once instead of each call waiting out a timeout of its own.
+ */
 export class RedisOAuthStore implements OAuthStore {
-  readonly #redis: Redis;
+  readonly #redis: SharedRedis;
   readonly #prefix: string;
 
   /** `prefix`: the deployment's Redis namespace (`redisKey(config, '')`, from REDIS_KEY_PREFIX). */
-  constructor(url: string, prefix: string, onError: (message: string) => void) {
+  constructor(redis: SharedRedis, prefix: string) {
+    this.#redis = redis;
     this.#prefix = prefix;
-    this.#redis = new Redis(url, { commandTimeout: 2_000, maxRetriesPerRequest: 1 });
-    // The URL may carry a password: report the error's code only.
-    this.#redis.on('error', (err: Error & { code?: string }) =>
-      onError(`redis (sign-in store): ${err.code ?? 'connection error'}`),
-    );
   }
 
   async claimOnce(kind: StoreKind, id: string, ttlMs: number): Promise<boolean> {
-    return (
-      (await this.#call(() => this.#redis.set(this.#key(kind, id), '1', 'PX', ttlMs, 'NX'))) ===
-      'OK'
+    const reply = await this.#call((client) =>
+      client.set(this.#key(kind, id), '1', 'PX', ttlMs, 'NX'),
     );
+    return reply === 'OK';
   }
 
   get(kind: StoreKind, id: string): Promise<string | null> {
-    return this.#call(() => this.#redis.get(this.#key(kind, id)));
+    return this.#call((client) => client.get(this.#key(kind, id)));
   }
 
   async put(kind: StoreKind, id: string, value: string, ttlMs: number): Promise<void> {
-    await this.#call(() =>
-      this.#redis.set(this.#key(kind, id), value, 'PX', Math.max(1, Math.ceil(ttlMs))),
+    await this.#call((client) =>
+      client.set(this.#key(kind, id), value, 'PX', Math.max(1, Math.ceil(ttlMs))),
     );
   }
 
   async delete(kind: StoreKind, id: string): Promise<void> {
-    await this.#call(() => this.#redis.del(this.#key(kind, id)));
+    await this.#call((client) => client.del(this.#key(kind, id)));
   }
 
-  async close(): Promise<void> {
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
-  }
+  /** The connection is the process's (closed with the Open Humans client), not the store's. */
+  async close(): Promise<void> {}
 
   #key(kind: StoreKind, id: string): string {
     return `${this.#prefix}${kind}:${id}`;
   }
 
-  async #call<T>(run: () => Promise<T>): Promise<T> {
+  async #call<T>(command: (client: Redis) => Promise<T>): Promise<T> {
     try {
-      return await run();
+      return await this.#redis.run(command);
     } catch {
       throw storeUnavailable();
     }
   }
 }
 
-export function createOAuthStore(
-  redisUrl: string | null,
-  keyPrefix: string,
-  onError: (message: string) => void,
-): OAuthStore {
-  return redisUrl ? new RedisOAuthStore(redisUrl, keyPrefix, onError) : new MemoryOAuthStore();
+/** Redis when the process has its shared connection (REDIS_URL), else this process's memory. */
+export function createOAuthStore(redis: SharedRedis | null, keyPrefix: string): OAuthStore {
+  return redis ? new RedisOAuthStore(redis, keyPrefix) : new MemoryOAuthStore();
 }

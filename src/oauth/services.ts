@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import type { OpenHumansHttp } from '../datasources/open-humans-http.js';
 import type { Logger } from '../logger.js';
 import { redisKey } from '../redis/keys.js';
+import type { SharedRedis } from '../redis/shared-redis.js';
 import { createOAuthStore, type OAuthStore } from './oauth-store.js';
 import { createStateSigner, type StateSigner } from './state.js';
 import { OAuthTokenApi } from './token-api.js';
@@ -29,6 +30,7 @@ export function createOAuthServices(
   config: Config,
   http: OpenHumansHttp,
   logger: Logger,
+  redis: SharedRedis | null,
   now?: () => number,
 ): OAuthServices | null {
   const { clientId, clientSecret, baseUrl } = config.openHumans;
@@ -44,8 +46,6 @@ export function createOAuthServices(
       refreshGraceMs: config.oauth.refreshGraceMs,
       now,
     }),
-    store: createOAuthStore(config.redisUrl, redisKey(config, ''), (message) =>
-      logger.warn(message),
-    ),
+    store: createOAuthStore(redis, redisKey(config, '')),
   };
 }

@@ -24,9 +24,10 @@ export interface SharedRedisOptions {
 
 /**
  * The one Redis connection of a process, shared by the public cache, the rate limit, the
- * idempotency store, upload-handle replay protection and write invalidation (the event store and
- * the invalidation subscriber keep their own, as pub/sub needs a dedicated connection). Every
- * command goes through `run`: one short timeout, no offline queue, and the breaker.
+ * idempotency store, upload-handle replay protection, write invalidation and the sign-in store
+ * (the event store and the invalidation subscriber keep their own, as pub/sub needs a dedicated
+ * connection). Every command goes through `run`: one short timeout, no offline queue, and the
+ * breaker.
  */
 export class SharedRedis {
   /** Commands sent, failed (timeouts included) and skipped while the breaker was open. */

@@ -7,6 +7,7 @@ import { key, MemoryOAuthStore, RedisOAuthStore } from '../../src/oauth/oauth-st
 import { challengeOf } from '../../src/oauth/pkce.js';
 import { hashOf } from '../../src/oauth/session-cookie.js';
 import { sessionCookieNames } from '../../src/oauth/sessions.js';
+import { SharedRedis } from '../../src/redis/shared-redis.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
@@ -27,6 +28,33 @@ describe('sign-in store in memory', () => {
     now = 2_000; // 'a' expired: room again
     expect(await store.claimOnce('oauth-state', 'c', 1_000)).toBe(true);
     expect(key('session', 'x')).toBe('openhumans-graphql:session:x');
+  });
+});
+
+describe('sign-in store on an unreachable Redis', () => {
+  it('fails closed at once with UPSTREAM_UNAVAILABLE, never as a used or an unused state', async () => {
+    // Nothing listens on port 1: the shared connection never becomes ready.
+    const shared = new SharedRedis({
+      url: 'redis://127.0.0.1:1',
+      commandTimeoutMs: 100,
+      breakerOpenMs: 1_000,
+    });
+    const store = new RedisOAuthStore(shared, 'unreachable-test:');
+    try {
+      for (const attempt of [
+        store.claimOnce('oauth-state', 'a', 1_000),
+        store.get('session', 'a'),
+        store.put('session', 'a', 'v', 1_000),
+        store.delete('session', 'a'),
+      ])
+        await expect(attempt).rejects.toMatchObject({
+          extensions: { code: 'UPSTREAM_UNAVAILABLE' },
+        });
+      expect(shared.stats.sent).toBe(0);
+    } finally {
+      await store.close();
+      await shared.close();
+    }
   });
 });
 
@@ -143,7 +171,13 @@ describe.skipIf(!redisAvailable())(
     });
 
     it('stores session records sealed under hashed keys', async () => {
-      const store = new RedisOAuthStore(redis.url, 'sessions-test:', () => {});
+      const shared = new SharedRedis({
+        url: redis.url,
+        commandTimeoutMs: 1_000,
+        breakerOpenMs: 500,
+      });
+      await shared.ready();
+      const store = new RedisOAuthStore(shared, 'sessions-test:');
       try {
         const pmi = Object.keys(sandbox.memberTokens).sort()[2] ?? '';
         const cookie = await signInOn(baseA, pmi);
@@ -155,6 +189,7 @@ describe.skipIf(!redisAvailable())(
           expect(sealed).not.toContain(token);
       } finally {
         await store.close();
+        await shared.close();
       }
     });
   },
