@@ -100,6 +100,12 @@ export interface GatewayDeps {
    * builds one from REDIS_URL (closed with it). Pass `null` for none even with REDIS_URL.
    */
   redis?: SharedRedis | null;
+  /**
+   * The per-client rate limit's state (`createClientLimits`), when the listener shares it with
+   * its WebSocket endpoint: a client then has one bucket across every transport (and, with
+   * REDIS_URL, every instance). @default built here from the configuration; `null`: no limit.
+   */
+  clientLimits?: ClientLimits | null;
 }
 
 /** What a test may inject into the Open Humans client the gateway builds. */
@@ -227,11 +233,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const schema = deps.schema ?? defaultSchema;
   const sessions = sessionManager(shared, deps.sessionClock);
   // One bucket per client for /graphql and /subgraph.
-  const clientLimits = createClientLimits(config, {
-    onRateLimited: () => metrics?.rateLimited(),
-    onWarning: (message) => logger.warn(message),
-    redis: shared.openHumans.redis,
-  });
+  const clientLimits =
+    deps.clientLimits !== undefined
+      ? deps.clientLimits
+      : createClientLimits(config, {
+          onRateLimited: () => metrics?.rateLimited(),
+          onWarning: (message) => logger.warn(message),
+          redis: shared.openHumans.redis,
+        });
   const { maxUpstreamCallsPerRequest: maxCalls, upstreamConcurrencyPerRequest: maxInFlight } =
     config.security;
   const plugins = [

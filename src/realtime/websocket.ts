@@ -15,10 +15,9 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config/index.js';
 import { ErrorCode, GatewayError } from '../errors.js';
-import { ClientAddressResolver } from '../http/client-address.js';
 import { requestIdOf } from '../http/request-id.js';
 import { addressKey } from '../limits/client-key.js';
-import { TokenBucketLimiter } from '../limits/rate-limit.js';
+import type { ClientLimits } from '../limits/rate-limit.js';
 import type { Logger } from '../logger.js';
 import { requestScope } from '../request-scope.js';
 import type { ConnectionCredentials } from './websocket-auth.js';
@@ -55,6 +54,12 @@ type WsExtra = Extra & { state?: SocketState };
 export interface WebSocketOptions {
   path: string;
   config: Config;
+  /**
+   * The per-client rate limit the gateway's HTTP endpoints use (`createClientLimits`): each
+   * operation takes from the same bucket as an HTTP request (shared through Redis with
+   * REDIS_URL); `null` when rate limiting is off.
+   */
+  clientLimits: ClientLimits | null;
   logger: Logger;
   /** The gateway's error masking (the same as over HTTP). */
   maskError: (error: unknown, message: string) => Error;
@@ -92,8 +97,6 @@ export function attachWebSocketEndpoint(
   const limits = config.websocket;
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
   let handshakes = 0;
-  const limiter = config.rateLimit.perSecond > 0 ? new TokenBucketLimiter(config.rateLimit) : null;
-  const addresses = new ClientAddressResolver(config.security.trustProxy);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path !== options.path) {
@@ -156,7 +159,7 @@ export function attachWebSocketEndpoint(
         );
         // Each operation takes from the client's bucket, at the HTTP rate (RATE_LIMIT_*): a socket
         // is no way around the per-client limit.
-        const limited = rateLimited(limiter, request, ctx.extra.request, addresses);
+        const limited = await rateLimited(options.clientLimits, request, ctx.extra.request);
         if (limited) return [limited];
         state.operations.set(id, controller);
         const enveloped = yoga.getEnveloped({ request, params, socket: ctx.extra.socket });
@@ -230,19 +233,22 @@ interface RootRunners {
   subscribe(args: ExecutionArgs): OperationResult;
 }
 
-/** A RATE_LIMITED error when the operation's client has no request left in its bucket. */
-function rateLimited(
-  limiter: TokenBucketLimiter | null,
+/**
+ * A RATE_LIMITED error when the operation's client has no request left in its bucket (the one
+ * its HTTP requests use; addresses in RATE_LIMIT_EXEMPT are never limited, as over HTTP).
+ */
+async function rateLimited(
+  limits: ClientLimits | null,
   request: Request,
   upgrade: IncomingMessage,
-  addresses: ClientAddressResolver,
-): GatewayError | null {
-  if (!limiter) return null;
+): Promise<GatewayError | null> {
+  if (!limits) return null;
   // Keyed by the client address (TRUST_PROXY honoured): a token on a socket is not proven here.
-  const address = addresses.resolve(request, { req: upgrade });
-  if (address === null) return null;
-  const result = limiter.take(addressKey(address));
+  const address = limits.addresses.resolve(request, { req: upgrade });
+  if (address === null || limits.exempt.has(address)) return null;
+  const result = await limits.limiter.take(addressKey(address));
   if (result.ok) return null;
+  limits.onLimited?.();
   return new GatewayError(
     ErrorCode.RATE_LIMITED,
     `Too many operations: retry after ${result.retryAfterSeconds} s.`,

@@ -9,6 +9,7 @@
  *   const mine = await stack.execute(ViewerDocument, {}, { token: stack.sandbox.masterToken });
  *   await stack.close();
  */
+
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
@@ -25,6 +26,8 @@ import type { OpenHumansHttp, UpstreamCallEvent } from '../../src/datasources/op
 import type { PublicCache } from '../../src/datasources/response-cache.js';
 import type { Gateway } from '../../src/gateway.js';
 import { createGateway } from '../../src/gateway.js';
+import { createClientLimits } from '../../src/limits/index.js';
+import type { ClientLimits } from '../../src/limits/rate-limit.js';
 import { createLogger } from '../../src/logger.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
 
@@ -73,6 +76,8 @@ export interface Stack {
   openHumans: OpenHumans;
   http: OpenHumansHttp;
   publicCache: PublicCache;
+  /** The per-client rate limit state the gateway uses (as `server.ts` shares it with WebSockets). */
+  clientLimits: ClientLimits | null;
   /** Every log line the gateway wrote (JSON), for redaction checks. */
   logLines: string[];
   /** Every upstream call the HTTP layer made. */
@@ -111,11 +116,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     tokenCache: options.tokenCache,
   });
   const { http, publicCache } = openHumans;
+  const clientLimits = createClientLimits(config, {
+    onRateLimited: () => metrics?.rateLimited(),
+    onWarning: (message) => logger.warn(message),
+    redis: openHumans.redis,
+  });
   const gateway = createGateway({
     config,
     openHumans,
     metrics,
     logger,
+    clientLimits,
     schema: options.schema,
     sessionClock: options.sessionClock,
   });
@@ -132,6 +143,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     openHumans,
     http,
     publicCache,
+    clientLimits,
     logLines,
     upstreamCalls,
     async execute(document, variables, opts = {}) {

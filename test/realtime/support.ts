@@ -6,6 +6,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Config } from '../../src/config/index.js';
 import { GRAPHQL_ENDPOINT, maskError } from '../../src/gateway.js';
+import { createClientLimits } from '../../src/limits/index.js';
 import { createLogger } from '../../src/logger.js';
 import type { GatewayMetrics } from '../../src/observability/metrics.js';
 import type { WebSocketEndpoint } from '../../src/realtime/websocket.js';
@@ -46,6 +47,9 @@ export async function listenWithWebSockets(
   const endpoint = attachWebSocketEndpoint(server, stack.gateway, {
     path: GRAPHQL_ENDPOINT,
     config,
+    // The gateway's own buckets (as `server.ts` wires them), unless this listener has limits of
+    // its own.
+    clientLimits: rateLimit ? createClientLimits(config) : stack.clientLimits,
     logger: createLogger({ level: 'debug', write: (line) => stack.logLines.push(line) }),
     maskError,
     metrics,

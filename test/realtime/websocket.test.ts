@@ -319,6 +319,37 @@ describe('WebSocket bounds', () => {
     }
   });
 
+  it('takes WebSocket operations and HTTP requests from one bucket per client', async () => {
+    // As `server.ts` wires it: the listener's sockets use the gateway's own client limits.
+    const shared = await startStack({
+      sandbox: stack.sandbox,
+      env: { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3', TRUST_PROXY: '1' },
+    });
+    const listener = await listenWithWebSockets(shared);
+    const client = wsClient(listener.wsUrl, {}, { 'x-forwarded-for': '203.0.113.20' });
+    const overHttp = (): Promise<Response> =>
+      fetch(`${listener.httpUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.20' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+    try {
+      // Two HTTP requests and one WebSocket operation spend the burst of 3…
+      for (const _ of [1, 2]) expect((await overHttp()).status).toBe(200);
+      expect((await collect(client, '{ __typename }')).results[0]?.data).toEqual({
+        __typename: 'Query',
+      });
+      // …so the next one is refused on either transport.
+      const refused = await collect(client, '{ __typename }');
+      expect(JSON.stringify(refused.results[0]?.errors ?? refused.error)).toContain('RATE_LIMITED');
+      expect((await overHttp()).status).toBe(429);
+    } finally {
+      await client.dispose();
+      await listener.close();
+      await shared.close();
+    }
+  });
+
   it('refuses upgrades past WS_MAX_CONNECTIONS with HTTP 503', async () => {
     // Sockets of the tests above finish closing first (the count is of open sockets).
     while (small.endpoint.connections > 0) await new Promise((r) => setTimeout(r, 20));
