@@ -5,10 +5,10 @@
 import { createClient as createSseClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
-import { startSandbox } from '../../sandbox/index.js';
 import { signWebhookBody } from '../../src/webhooks/signature.js';
-import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
-import { type Stack, startStack } from '../helpers/stack.js';
+import { redisAvailable } from '../helpers/redis.js';
+import type { Stack } from '../helpers/stack.js';
+import { startTwoInstances, type TwoInstances } from '../helpers/two-instances.js';
 import { deliverUntil, listenWithWebSockets, type WsServer, wsClient } from './support.js';
 
 const SECRET = 'fake-webhook-secret-0123';
@@ -16,30 +16,19 @@ const SUBSCRIPTION = 'subscription { memberDeauthorized { projectMemberId } }';
 type Event = { memberDeauthorized: { projectMemberId: string } };
 
 describe.skipIf(!redisAvailable())('subscriptions across two instances sharing Redis', () => {
-  let redis: RedisServer;
+  let instances: TwoInstances;
   let sandbox: Sandbox;
   let a: Stack;
-  let b: Stack;
   let bServer: WsServer;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    sandbox = await startSandbox({ port: 0 });
-    const env = {
-      OPENHUMANS_PROJECT_ID: String(sandbox.projectId),
-      OPENHUMANS_WEBHOOK_SECRET: SECRET,
-      REDIS_URL: redis.url,
-    };
-    a = await startStack({ sandbox, env });
-    b = await startStack({ sandbox, env });
-    bServer = await listenWithWebSockets(b);
+    instances = await startTwoInstances({ OPENHUMANS_WEBHOOK_SECRET: SECRET });
+    ({ sandbox, a } = instances);
+    bServer = await listenWithWebSockets(instances.b);
   });
   afterAll(async () => {
     await bServer?.close();
-    await a?.close();
-    await b?.close();
-    await sandbox?.close();
-    await redis?.stop();
+    await instances?.close();
   });
 
   it('an event received by A reaches WebSocket and SSE subscribers on B', async () => {

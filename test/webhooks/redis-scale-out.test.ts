@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
-import { startSandbox } from '../../sandbox/index.js';
 import { signWebhookBody } from '../../src/webhooks/signature.js';
-import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
-import { type Stack, startStack } from '../helpers/stack.js';
+import { redisAvailable } from '../helpers/redis.js';
+import type { Stack } from '../helpers/stack.js';
+import { startTwoInstances, type TwoInstances } from '../helpers/two-instances.js';
 import { subscribeSse } from './sse.js';
 
 const SECRET = 'fake-webhook-secret-0123';
@@ -12,28 +12,16 @@ const PATH = '/webhooks/openhumans/deauthorize';
 describe.skipIf(!redisAvailable())(
   'deauthorization events shared through Redis by two gateway instances',
   () => {
-    let redis: RedisServer;
+    let instances: TwoInstances;
     let sandbox: Sandbox;
     let a: Stack;
     let b: Stack;
 
     beforeAll(async () => {
-      redis = await startRedis();
-      sandbox = await startSandbox({ port: 0 });
-      const env = {
-        OPENHUMANS_PROJECT_ID: String(sandbox.projectId),
-        OPENHUMANS_WEBHOOK_SECRET: SECRET,
-        REDIS_URL: redis.url,
-      };
-      a = await startStack({ sandbox, env });
-      b = await startStack({ sandbox, env });
+      instances = await startTwoInstances({ OPENHUMANS_WEBHOOK_SECRET: SECRET });
+      ({ sandbox, a, b } = instances);
     });
-    afterAll(async () => {
-      await a?.close();
-      await b?.close();
-      await sandbox?.close();
-      await redis?.stop();
-    });
+    afterAll(() => instances?.close());
 
     it('delivers an event received by one instance to a subscriber on the other, and both keep it', async () => {
       const [baseA, baseB] = await Promise.all([a.listen(), b.listen()]);
