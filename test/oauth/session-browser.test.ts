@@ -2,10 +2,10 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { configureOAuthApp } from '../../sandbox/routes/direct-sharing-controls.js';
 import { sessionCookieNames } from '../../src/oauth/sessions.js';
 import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
-import { findSecrets, type Stack, startStack } from '../helpers/stack.js';
+import { startSessionStack } from '../helpers/session-stack.js';
+import { findSecrets, type Stack } from '../helpers/stack.js';
 
 describe.skipIf(!chromiumAvailable('browser session test'))(
   'session mode in a real browser',
@@ -17,16 +17,7 @@ describe.skipIf(!chromiumAvailable('browser session test'))(
 
     beforeAll(async () => {
       sandbox = await startSandbox({ port: 0 });
-      stack = await startStack({
-        sandbox,
-        env: {
-          OPENHUMANS_CLIENT_ID: sandbox.clientId,
-          OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
-          OAUTH_SESSIONS: 'true',
-        },
-      });
-      base = await stack.listen();
-      configureOAuthApp(sandbox.state, { redirectUrl: `${base}/auth/openhumans/callback` });
+      ({ stack, base } = await startSessionStack(sandbox));
       browser = await launchChromium();
     }, 60_000);
     afterAll(async () => {

@@ -4,9 +4,10 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { configureOAuthApp, sentMessages } from '../../sandbox/routes/direct-sharing-controls.js';
+import { sentMessages } from '../../sandbox/routes/direct-sharing-controls.js';
 import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
-import { type Stack, startStack } from '../helpers/stack.js';
+import { startSessionStack } from '../helpers/session-stack.js';
+import type { Stack } from '../helpers/stack.js';
 
 /**
  * The CSRF rule in a real browser. The member signs in on the gateway (http://127.0.0.1:<port>),
@@ -61,16 +62,7 @@ describe.skipIf(!chromiumAvailable('browser CSRF test'))(
 
     beforeAll(async () => {
       sandbox = await startSandbox({ port: 0 });
-      stack = await startStack({
-        sandbox,
-        env: {
-          OPENHUMANS_CLIENT_ID: sandbox.clientId,
-          OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
-          OAUTH_SESSIONS: 'true',
-        },
-      });
-      base = await stack.listen();
-      configureOAuthApp(sandbox.state, { redirectUrl: `${base}/auth/openhumans/callback` });
+      ({ stack, base } = await startSessionStack(sandbox));
       pmi = Object.keys(sandbox.memberTokens).sort()[0] ?? '';
       attacker = createServer((_req, res) => {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

@@ -9,6 +9,7 @@ import { hashOf } from '../../src/oauth/session-cookie.js';
 import { sessionCookieNames } from '../../src/oauth/sessions.js';
 import { SharedRedis } from '../../src/redis/shared-redis.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
+import { sessionEnv } from '../helpers/session-stack.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 const SESSION = sessionCookieNames(true).session;
@@ -71,13 +72,10 @@ describe.skipIf(!redisAvailable())(
     beforeAll(async () => {
       redis = await startRedis();
       sandbox = await startSandbox({ port: 0 });
-      const env = {
-        OPENHUMANS_CLIENT_ID: sandbox.clientId,
-        OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
-        OAUTH_SESSIONS: 'true',
+      const env = sessionEnv(sandbox, {
         REDIS_URL: redis.url,
         REDIS_KEY_PREFIX: 'sessions-test:',
-      };
+      });
       a = await startStack({ sandbox, env });
       b = await startStack({ sandbox, env });
       baseA = await a.listen();

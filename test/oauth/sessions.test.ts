@@ -3,6 +3,7 @@ import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { configureOAuthApp, memberLeaves } from '../../sandbox/routes/direct-sharing-controls.js';
 import { sessionCookieNames } from '../../src/oauth/sessions.js';
+import { sessionEnv } from '../helpers/session-stack.js';
 import { findSecrets, type Stack, startStack } from '../helpers/stack.js';
 
 const VIEWER = '{ viewer { tokenKind member { projectMemberId } } }';
@@ -23,14 +24,11 @@ beforeAll(async () => {
   stack = await startStack({
     sandbox,
     sessionClock: () => Date.now() + skewMs,
-    env: {
-      OPENHUMANS_CLIENT_ID: sandbox.clientId,
-      OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
-      OAUTH_SESSIONS: 'true',
+    env: sessionEnv(sandbox, {
       CORS_ORIGINS: APP_ORIGIN,
       OAUTH_SESSION_IDLE_SECONDS: '1800',
       OAUTH_SESSION_ABSOLUTE_SECONDS: '28800',
-    },
+    }),
   });
   base = await stack.listen();
   configureOAuthApp(sandbox.state, { redirectUrl: `${base}/auth/openhumans/callback` });
@@ -368,13 +366,10 @@ describe('session mode: lifetimes, sign-out, refresh', () => {
     const long = await startStack({
       sandbox,
       sessionClock: () => Date.now() + skewMs,
-      env: {
-        OPENHUMANS_CLIENT_ID: sandbox.clientId,
-        OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
-        OAUTH_SESSIONS: 'true',
+      env: sessionEnv(sandbox, {
         OAUTH_SESSION_IDLE_SECONDS: '43200',
         OAUTH_SESSION_ABSOLUTE_SECONDS: '86400',
-      },
+      }),
     });
     const longBase = await long.listen();
     configureOAuthApp(sandbox.state, { redirectUrl: `${longBase}/auth/openhumans/callback` });

@@ -11,6 +11,7 @@ import { sessionCookieNames } from '../../src/oauth/sessions.js';
 
 const SESSION_COOKIE = sessionCookieNames(true).session;
 
+import { sessionEnv } from '../helpers/session-stack.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 import { collect, listenWithWebSockets, type WsServer, wsClient } from './support.js';
 
@@ -24,11 +25,7 @@ beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
   stack = await startStack({
     sandbox,
-    env: {
-      OPENHUMANS_CLIENT_ID: sandbox.clientId,
-      OPENHUMANS_CLIENT_SECRET: sandbox.clientSecret,
-      OAUTH_SESSIONS: 'true',
-    },
+    env: sessionEnv(sandbox),
   });
   ws = await listenWithWebSockets(stack);
   configureOAuthApp(sandbox.state, { redirectUrl: `${ws.httpUrl}/auth/openhumans/callback` });
