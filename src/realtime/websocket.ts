@@ -159,9 +159,14 @@ export function attachWebSocketEndpoint(
         );
         // Each operation takes from the client's bucket, at the HTTP rate (RATE_LIMIT_*): a socket
         // is no way around the per-client limit.
-        const limited = await rateLimited(options.clientLimits, request, ctx.extra.request);
-        if (limited) return [limited];
+        // The operation holds its place before the (possibly Redis) bucket is asked, so
+        // subscribes arriving together cannot all pass the per-connection cap above.
         state.operations.set(id, controller);
+        const limited = await rateLimited(options.clientLimits, request, ctx.extra.request);
+        if (limited) {
+          state.operations.delete(id);
+          return [limited];
+        }
         const enveloped = yoga.getEnveloped({ request, params, socket: ctx.extra.socket });
         let document: DocumentNode;
         try {

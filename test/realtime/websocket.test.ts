@@ -290,6 +290,29 @@ describe('WebSocket bounds', () => {
     }
   });
 
+  it('counts subscribes sent together against WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', async () => {
+    const socket = new WebSocket(small.wsUrl, 'graphql-transport-ws');
+    const messages: { id?: string; type: string; payload?: unknown }[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    try {
+      await new Promise<void>((resolve) => socket.on('open', () => resolve()));
+      socket.send(
+        JSON.stringify({ type: 'connection_init', payload: { token: sandbox.masterToken } }),
+      );
+      while (!messages.some((m) => m.type === 'connection_ack'))
+        await new Promise((r) => setTimeout(r, 10));
+      // Both in one go: the second arrives while the first is still being admitted.
+      for (const id of ['one', 'two'])
+        socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query: SUBSCRIPTION } }));
+      while (!messages.some((m) => m.type === 'error')) await new Promise((r) => setTimeout(r, 10));
+      const refused = messages.filter((m) => m.type === 'error');
+      expect(refused.map((m) => m.id)).toEqual(['two']);
+      expect(JSON.stringify(refused[0]?.payload)).toContain('RATE_LIMITED');
+    } finally {
+      socket.close();
+    }
+  });
+
   it('takes each operation from the per-client rate limit bucket (RATE_LIMITED past it)', async () => {
     // Loopback is never limited: the client stands behind a trusted proxy here. No refill to speak
     // of.
