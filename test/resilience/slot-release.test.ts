@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { OpenHumansHttp, UpstreamError } from '../../src/datasources/open-humans-http.js';
+import { ConcurrencyLimiter } from '../../src/datasources/resilience/concurrency.js';
 import type { ResilienceOptions } from '../../src/datasources/resilience/index.js';
 import { Deadline, Resilience, withDeadline } from '../../src/datasources/resilience/index.js';
 
@@ -187,5 +188,26 @@ describe('through the HTTP layer', () => {
     expect(answeredMs / answeredCalls).toBeGreaterThanOrEqual(19);
     sandbox.resetCalls();
     expect(sandbox.concurrency()).toMatchObject({ answeredCalls: 0, answeredMs: 0 });
+  });
+});
+
+describe('ConcurrencyLimiter.tryAcquire (the fast path without a promise)', () => {
+  it('grants at once only while a slot is free and the owner is under its cap, else null', async () => {
+    const limiter = new ConcurrencyLimiter(2);
+    const capped = { maxInFlight: 1 };
+    const first = limiter.tryAcquire(capped);
+    expect(first).not.toBeNull();
+    expect(limiter.tryAcquire(capped)).toBeNull();
+    const waiting = limiter.acquire(capped);
+    const other = { maxInFlight: 5 };
+    const second = limiter.tryAcquire(other);
+    expect(second).not.toBeNull();
+    expect(limiter.tryAcquire(other)).toBeNull();
+    expect(limiter.inFlight).toBe(2);
+    first?.();
+    (await waiting)();
+    second?.();
+    expect(limiter.inFlight).toBe(0);
+    expect(limiter.queued).toBe(0);
   });
 });

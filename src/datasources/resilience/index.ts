@@ -168,7 +168,9 @@ export class Resilience {
   ): Promise<T> {
     let release: Release;
     try {
-      release = await this.limiter.acquire(budget, { signal, deadlineAt: deadline?.at });
+      release =
+        this.limiter.tryAcquire(budget) ??
+        (await this.limiter.acquire(budget, { signal, deadlineAt: deadline?.at }));
     } catch (err) {
       if (err instanceof ShedError)
         throw fail('overloaded', 'it could not be answered before the request deadline');
