@@ -52,6 +52,10 @@ export interface ConcurrencyCounters {
   peakCalls: number;
   connections: number;
   peakConnections: number;
+  /** API calls answered (response closed) since the last reset. */
+  answeredCalls: number;
+  /** Their time in the sandbox in all, arrival to response closed (ms): the upstream latency. */
+  answeredMs: number;
 }
 
 export class Controls {
@@ -61,6 +65,8 @@ export class Controls {
     peakCalls: 0,
     connections: 0,
     peakConnections: 0,
+    answeredCalls: 0,
+    answeredMs: 0,
   };
   private log: RequestLogEntry[] = [];
   private seq = 0;
@@ -92,12 +98,20 @@ export class Controls {
     this.log = [];
     this.load.peakCalls = this.load.calls;
     this.load.peakConnections = this.load.connections;
+    this.load.answeredCalls = 0;
+    this.load.answeredMs = 0;
   }
 
   /** An API call starts (+1) or its response closes (-1). */
   callsInFlight(delta: 1 | -1): void {
     this.load.calls += delta;
     this.load.peakCalls = Math.max(this.load.peakCalls, this.load.calls);
+  }
+
+  /** An API call was answered after `ms` in the sandbox (benchmarks read the mean latency). */
+  callAnswered(ms: number): void {
+    this.load.answeredCalls += 1;
+    this.load.answeredMs += ms;
   }
 
   /** A client connection opens (+1) or closes (-1). */

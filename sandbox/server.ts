@@ -86,9 +86,11 @@ async function dispatch(
     state.controls.count(id);
     state.controls.callsInFlight(1);
     const started = state.now();
+    const arrived = performance.now();
     let fault: FaultRule | undefined;
     res.on('close', () => {
       state.controls.callsInFlight(-1);
+      state.controls.callAnswered(performance.now() - arrived);
       state.controls.record({
         time: started,
         route: id,

@@ -25,7 +25,13 @@ import { canPin } from './proc.js';
 import { renderMarkdown } from './render-md.js';
 import { renderSvg } from './render-svg.js';
 import { resetCalls } from './sandbox-control.js';
-import { type Pinning, type RunningSystem, startSandbox, startSystem } from './systems.js';
+import {
+  GATEWAY_UPSTREAM_CONCURRENCY,
+  type Pinning,
+  type RunningSystem,
+  startSandbox,
+  startSystem,
+} from './systems.js';
 import { computeRatios, evaluateTargets } from './targets.js';
 import type { BenchReport, CaseReport, SystemId } from './types.js';
 import { measureUpload, skippedUpload } from './upload.js';
@@ -221,11 +227,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         warmupMs: options.warmupMs,
         measureMs: options.measureMs,
         maxRequestsPerLevel: options.maxRequests,
+        gatewayUpstreamConcurrency: GATEWAY_UPSTREAM_CONCURRENCY,
       },
       systems: running.map((s) => s.info),
       cases,
       upload,
-      targets: evaluateTargets(cases, upload),
+      targets: evaluateTargets(cases, upload, GATEWAY_UPSTREAM_CONCURRENCY),
     };
     report.durationSeconds = Math.round((performance.now() - t0) / 1000);
     writeReport(report, options.outDir);

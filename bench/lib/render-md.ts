@@ -192,9 +192,11 @@ function targetsSection(report: BenchReport): string[] {
           ? 'n/a'
           : t.id.startsWith('calls')
             ? n(t.value, 2)
-            : t.id.startsWith('upload-rss')
-              ? `${n(t.value)} MiB`
-              : x(t.value);
+            : t.id.startsWith('errors')
+              ? n(t.value, 0)
+              : t.id.startsWith('upload-rss')
+                ? `${n(t.value)} MiB`
+                : x(t.value);
       return `${value} ${t.pass === null ? '—' : t.pass ? '✅' : '❌'}`;
     });
     lines.push(`| ${description} | ${limit} | ${cells.join(' | ')} |`);

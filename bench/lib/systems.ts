@@ -30,6 +30,12 @@ export interface Pinning {
   systems: string | null;
 }
 
+/**
+ * `UPSTREAM_CONCURRENCY` of every gateway run (the default, set explicitly so the report knows
+ * the budget case (d)'s targets are judged against).
+ */
+export const GATEWAY_UPSTREAM_CONCURRENCY = 32;
+
 /** Environment for the gateway when its shared public cache is switched off. */
 export const NO_CACHE_ENV: Record<string, string> = {
   // 0 entries switches the shared public cache off (src/datasources/response-cache.ts).
@@ -125,6 +131,9 @@ export async function startSystem(
         // The load generator is one client at up to 32 requests at once: the per-client rate
         // limit (20/s by default) would measure the limiter, not the gateway.
         RATE_LIMIT_PER_SECOND: '0',
+        ...(id.startsWith('gateway')
+          ? { UPSTREAM_CONCURRENCY: String(GATEWAY_UPSTREAM_CONCURRENCY) }
+          : {}),
         ...spec.env,
       },
       readyTimeoutMs: 60_000,

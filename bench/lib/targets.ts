@@ -52,7 +52,14 @@ export function computeRatios(c: CaseReport): Record<string, RatioSet> {
   return out;
 }
 
-export function evaluateTargets(cases: CaseReport[], upload: UploadReport): TargetResult[] {
+/**
+ * `budget`: the gateways' `UPSTREAM_CONCURRENCY`, against which case (d) is judged.
+ */
+export function evaluateTargets(
+  cases: CaseReport[],
+  upload: UploadReport,
+  budget: number,
+): TargetResult[] {
   const targets: TargetResult[] = [];
   for (const id of GATEWAYS) {
     for (const c of cases) {
@@ -99,8 +106,71 @@ export function evaluateTargets(cases: CaseReport[], upload: UploadReport): Targ
       });
     }
   }
+  const fanOut = cases.find((c) => c.id === 'd');
+  if (fanOut) for (const id of GATEWAYS) targets.push(...budgetTargets(fanOut, id, budget));
   targets.push(...uploadTargets(upload));
   return targets;
+}
+
+/** The level case (d)'s budget targets are judged at (the issue's c = 32). */
+const FAN_OUT_CONCURRENCY = 32;
+/** Share of what the upstream budget allows that case (d) must reach. */
+const BUDGET_SHARE = 0.8;
+
+/**
+ * Case (d), the 52-call fan-out, against the upstream budget: no errors at c = 32; throughput at
+ * least 80% of what `budget` calls in flight allow at the latency the sandbox measured for this
+ * very run (its mean time per call, arrival to response closed: the gateway's own delays are not
+ * in it), i.e. `budget / latency / calls per query`; and at least the peer's throughput.
+ */
+function budgetTargets(c: CaseReport, id: SystemId, budget: number): TargetResult[] {
+  const g = measured(c.results[id]);
+  const level = levelAt(g, FAN_OUT_CONCURRENCY);
+  const peerLevel = levelAt(measured(c.results.peer), FAN_OUT_CONCURRENCY);
+  const missing = (other?: SystemCaseResult): string =>
+    g && !level ? `no c=${FAN_OUT_CONCURRENCY} level measured` : unavailable(c.results[id], other);
+  const latency = level?.upstreamLatencyMs ?? null;
+  const calls = level?.upstreamCallsPerQuery ?? 0;
+  const allowed = latency && calls > 0 ? (budget * 1000) / latency / calls : null;
+  const share = allowed && level ? round(level.throughputRps / allowed) : null;
+  const vsPeer = level && peerLevel ? ratio(level.throughputRps, peerLevel.throughputRps) : null;
+  return [
+    {
+      id: `errors-d-${id}`,
+      description: `errors at c=${FAN_OUT_CONCURRENCY} = 0 (d)`,
+      system: id,
+      case: 'd',
+      value: level?.errors ?? null,
+      limit: '= 0',
+      pass: level ? level.errors === 0 : null,
+      note: level ? undefined : missing(),
+    },
+    {
+      id: `budget-d-${id}`,
+      description: `throughput at c=${FAN_OUT_CONCURRENCY} ≥ ${BUDGET_SHARE * 100}% of what UPSTREAM_CONCURRENCY allows at the measured upstream latency (d)`,
+      system: id,
+      case: 'd',
+      value: share,
+      limit: `≥ ${BUDGET_SHARE}×`,
+      pass: share === null ? null : share >= BUDGET_SHARE,
+      note:
+        allowed !== null && level && latency !== null
+          ? `${budget} calls in flight / ${round(latency)} ms per call (sandbox-measured mean) / ${calls} calls per query = ${round(allowed)} queries/s allowed; ${level.throughputRps} measured`
+          : level
+            ? 'no upstream latency measured'
+            : missing(),
+    },
+    {
+      id: `throughput-d-${id}`,
+      description: `throughput at c=${FAN_OUT_CONCURRENCY} ≥ peer's (d)`,
+      system: id,
+      case: 'd',
+      value: vsPeer,
+      limit: '≥ 1×',
+      pass: vsPeer === null ? null : vsPeer >= 1,
+      note: vsPeer === null ? missing(c.results.peer) : undefined,
+    },
+  ];
 }
 
 /** Scenario (e): RSS growth on both gateway paths; the declared-size path ≥ 80% of a direct PUT. */

@@ -29,6 +29,11 @@ export interface LevelResult {
   upstreamCallsPerQuery: number;
   /** Upstream calls per query by route id (P1, D2, …). */
   upstreamCallsByRoute: Record<string, number>;
+  /**
+   * Mean time of the run's upstream calls in the sandbox (arrival to response closed, ms), null
+   * when it made none: the latency the upstream budget's targets are judged at.
+   */
+  upstreamLatencyMs: number | null;
   cpuMsPerQuery: { system: number; sandbox: number; loadGenerator: number };
   /** Sandbox CPU time over wall time, in percent of one core. */
   sandboxLoadPct: number;
@@ -136,6 +141,8 @@ export interface BenchReport {
     warmupMs: number;
     measureMs: number;
     maxRequestsPerLevel: number | null;
+    /** `UPSTREAM_CONCURRENCY` the gateways run with (the budget case (d) is judged against). */
+    gatewayUpstreamConcurrency: number;
   };
   systems: SystemInfo[];
   cases: CaseReport[];

@@ -86,6 +86,8 @@ export function loadConfig(env: Env = process.env): Config {
   const maxUploadBytes = r.int('MAX_UPLOAD_BYTES', 5 * 1024 ** 3, 1, 5 * 1024 ** 3);
   const baseUrl = r.httpUrl('OPENHUMANS_BASE_URL', 'https://www.openhumans.org');
   const projectId = r.optionalInt('OPENHUMANS_PROJECT_ID', 1);
+  // 32: the connections Open Humans saw from one instance before; see docs/upstream-budget.md.
+  const upstreamConcurrency = r.int('UPSTREAM_CONCURRENCY', 32, 1, 1024);
 
   const config: Config = {
     nodeEnv: r.string('NODE_ENV', 'development'),
@@ -108,8 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
       // Heroku's router gives up after 30 s; waiting longer for headers never helps.
       headersTimeoutMs: r.int('UPSTREAM_HEADERS_TIMEOUT_MS', 30_000, 1, 600_000),
       bodyTimeoutMs: r.int('UPSTREAM_BODY_TIMEOUT_MS', 30_000, 1, 600_000),
-      // 32: the connections Open Humans saw from one instance before; see docs/upstream-budget.md.
-      concurrency: r.int('UPSTREAM_CONCURRENCY', 32, 1, 1024),
+      concurrency: upstreamConcurrency,
       retry: {
         maxAttempts: r.int('UPSTREAM_RETRY_MAX_ATTEMPTS', 4, 1, 10),
         baseDelayMs: r.int('UPSTREAM_RETRY_BASE_DELAY_MS', 100, 0, 60_000),
@@ -188,7 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
       ),
     },
     // Fan-out, upstream budget, client keying, /subgraph and /metrics exposure.
-    security: readSecurity(r),
+    security: readSecurity(r, upstreamConcurrency),
     // WebSocket subscriptions, their own block.
     websocket: {
       enabled: r.bool('WS_ENABLED', true),

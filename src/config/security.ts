@@ -31,8 +31,10 @@ export interface SecurityConfig {
   /** `MAX_UPSTREAM_CALLS_PER_REQUEST`: upstream calls (retries included) one request may make. */
   readonly maxUpstreamCallsPerRequest: number;
   /**
-   * `UPSTREAM_CONCURRENCY_PER_REQUEST`: upstream calls one request may have in flight at once (its
-   * share of `UPSTREAM_CONCURRENCY`).
+   * `UPSTREAM_CONCURRENCY_PER_REQUEST`: upstream calls one request may have in flight at once.
+   * Default: all of `UPSTREAM_CONCURRENCY` — a request alone uses the whole budget, and the turn
+   * order between waiting requests already gives any other request the next free slot
+   * (docs/upstream-budget.md). Lower keeps slots free for newcomers even while one request waits.
    */
   readonly upstreamConcurrencyPerRequest: number;
   /** `SUBGRAPH_SECRET`: `/subgraph` is served only when set, to requests carrying it. */
@@ -94,14 +96,15 @@ function secret(r: Reader, name: string): string | null {
   return value;
 }
 
-export function readSecurity(r: Reader): SecurityConfig {
+/** `budget`: `UPSTREAM_CONCURRENCY`, the default of what one request may have in flight. */
+export function readSecurity(r: Reader, budget: number): SecurityConfig {
   return {
     trustProxy: trustProxy(r),
     rateLimitExempt: cidrList(r, 'RATE_LIMIT_EXEMPT'),
     verifiedTokenTtlMs: r.int('RATE_LIMIT_VERIFIED_TOKEN_TTL_SECONDS', 300, 1, 86_400) * 1000,
     maxListItems: r.int('MAX_LIST_ARGUMENT_ITEMS', 100, 1, 10_000),
     maxUpstreamCallsPerRequest: r.int('MAX_UPSTREAM_CALLS_PER_REQUEST', 300, 1, 100_000),
-    upstreamConcurrencyPerRequest: r.int('UPSTREAM_CONCURRENCY_PER_REQUEST', 16, 1, 10_000),
+    upstreamConcurrencyPerRequest: r.int('UPSTREAM_CONCURRENCY_PER_REQUEST', budget, 1, 10_000),
     subgraphSecret: secret(r, 'SUBGRAPH_SECRET'),
     metricsToken: secret(r, 'METRICS_TOKEN'),
     metricsPort: r.optionalInt('METRICS_PORT', 1),

@@ -18,11 +18,20 @@ describe('security settings', () => {
       rateLimitExempt: [],
       maxListItems: 100,
       maxUpstreamCallsPerRequest: 300,
-      upstreamConcurrencyPerRequest: 16,
+      // A request alone may use the whole upstream budget (docs/upstream-budget.md).
+      upstreamConcurrencyPerRequest: 32,
       subgraphSecret: null,
       metricsToken: null,
       metricsPort: null,
     });
+  });
+
+  it('give one request the whole upstream budget unless UPSTREAM_CONCURRENCY_PER_REQUEST is set', () => {
+    expect(load({ UPSTREAM_CONCURRENCY: '8' }).security.upstreamConcurrencyPerRequest).toBe(8);
+    expect(
+      load({ UPSTREAM_CONCURRENCY: '8', UPSTREAM_CONCURRENCY_PER_REQUEST: '3' }).security
+        .upstreamConcurrencyPerRequest,
+    ).toBe(3);
   });
 
   it('read TRUST_PROXY as off, a hop count or CIDR blocks (true = one hop)', () => {

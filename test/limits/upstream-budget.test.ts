@@ -59,6 +59,37 @@ describe('UPSTREAM_CONCURRENCY', () => {
     expect(sandbox.concurrency()).toMatchObject({ peakCalls: 4 });
     expect(sandbox.concurrency().peakConnections).toBeLessThanOrEqual(4);
   });
+
+  it('a request alone may use the whole budget (UPSTREAM_CONCURRENCY_PER_REQUEST unset)', async () => {
+    const gw = await gateway({
+      UPSTREAM_CONCURRENCY: '6',
+      PUBLIC_CACHE_MAX_ENTRIES: '0',
+      REQUEST_DEADLINE_MS: ROOMY,
+    });
+    const ids = await fileIds(gw.url, 40);
+    sandbox.setLatency({ ms: 20, jitterMs: 0 });
+    sandbox.resetCalls();
+    const answer = await post(gw.url, '/graphql', { query: NODES, variables: { ids } });
+    expect(answer.body.errors).toBeUndefined();
+    expect(sandbox.calls()).toEqual({ P2: 40 });
+    // 40 calls of one request: all 6 slots at once, not a share of them.
+    expect(sandbox.concurrency()).toMatchObject({ peakCalls: 6 });
+  });
+
+  it('UPSTREAM_CONCURRENCY_PER_REQUEST still caps one request below the budget when set', async () => {
+    const gw = await gateway({
+      UPSTREAM_CONCURRENCY: '6',
+      UPSTREAM_CONCURRENCY_PER_REQUEST: '3',
+      PUBLIC_CACHE_MAX_ENTRIES: '0',
+      REQUEST_DEADLINE_MS: ROOMY,
+    });
+    const ids = await fileIds(gw.url, 40);
+    sandbox.setLatency({ ms: 20, jitterMs: 0 });
+    sandbox.resetCalls();
+    const answer = await post(gw.url, '/graphql', { query: NODES, variables: { ids } });
+    expect(answer.body.errors).toBeUndefined();
+    expect(sandbox.concurrency()).toMatchObject({ peakCalls: 3 });
+  });
 });
 
 describe('turns between requests', () => {

@@ -89,10 +89,9 @@ export class ConcurrencyLimiter {
   ): Promise<Release> {
     const { signal, deadlineAt } = options;
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    const now = this.tryAcquire(owner);
+    if (now) return Promise.resolve(now);
     const lane = this.laneOf(owner);
-    if (this.active < this.max && this.turns.size === 0 && lane.inFlight < owner.maxInFlight) {
-      return Promise.resolve(this.start(lane));
-    }
     const late = this.lateBy(lane, deadlineAt);
     if (late !== null) {
       this.dropIfIdle(lane);
@@ -118,6 +117,17 @@ export class ConcurrencyLimiter {
       this.waitingCount += 1;
       if (lane.inFlight < owner.maxInFlight) this.turns.set(owner, lane);
     });
+  }
+
+  /**
+   * The slot at once when one is free, nobody waits for a turn and `owner` is under its cap;
+   * null when the call must queue (`acquire`). Spares the common case a promise and a hop.
+   */
+  tryAcquire(owner: Owner = { maxInFlight: Number.POSITIVE_INFINITY }): Release | null {
+    if (this.active >= this.max || this.turns.size > 0) return null;
+    const lane = this.lanes.get(owner);
+    if (lane && lane.inFlight >= owner.maxInFlight) return null;
+    return this.start(lane ?? this.laneOf(owner));
   }
 
   private laneOf(owner: Owner): Lane {

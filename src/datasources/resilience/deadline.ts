@@ -24,6 +24,11 @@ export class Deadline {
     readonly at: number,
     signal: AbortSignal,
     release: () => void,
+    /**
+     * The signal this deadline also aborts with (the client request's): a call that carries it
+     * needs only `signal`, no second signal combining the two.
+     */
+    readonly parent: AbortSignal | undefined,
   ) {
     this.signal = signal;
     this.release = release;
@@ -51,7 +56,7 @@ export class Deadline {
       parent?.removeEventListener('abort', onParentAbort);
     };
     controller.signal.addEventListener('abort', release, { once: true });
-    return new Deadline(Date.now() + ms, controller.signal, release);
+    return new Deadline(Date.now() + ms, controller.signal, release, parent);
   }
 
   /** The request is answered: stop the timer and let go of the parent (the signal stays as is). */

@@ -5,7 +5,6 @@
  * exponential backoff for idempotent GETs only (honouring `Retry-After`, within the deadline).
  * `OpenHumansHttp.request` runs each call through `Resilience.run`.
  */
-import { setMaxListeners } from 'node:events';
 import type { Config } from '../../config/index.js';
 import type { RouteClass, RouteId } from '../routes.js';
 import { ROUTES } from '../routes.js';
@@ -15,7 +14,9 @@ import type { BreakerOptions, BreakerState } from './breaker.js';
 import { CircuitBreaker } from './breaker.js';
 import type { LimiterOptions, Release } from './concurrency.js';
 import { ConcurrencyLimiter, ShedError } from './concurrency.js';
+import type { Deadline } from './deadline.js';
 import { combinedSignal, currentDeadline, sleep } from './deadline.js';
+import type { RequestBudget } from './request-budget.js';
 import { currentBudget } from './request-budget.js';
 import type { RetryOptions } from './retry.js';
 import { backoffMs, judge, retriable } from './retry.js';
@@ -87,24 +88,32 @@ export class Resilience {
 
   /**
    * Runs `attempt` until it succeeds, fails for good, or the request's deadline leaves no room
-   * for another try. `attempt` gets the signal to send with (caller's signal + deadline).
+   * for another try. `attempt` gets the signal to send with (caller's signal + deadline) and
+   * `release`, to call once the upstream's answer is in: the slot of the upstream budget goes
+   * to the next call then, not after parsing and the promise hops back here (the budget counts
+   * calls Open Humans is working on, not our CPU time).
    */
   async run<T>(
     call: CallInfo,
-    attempt: (signal: AbortSignal | undefined) => Promise<T>,
+    attempt: (signal: AbortSignal | undefined, release: () => void) => Promise<T>,
     fail: FailCall,
   ): Promise<T> {
     const deadline = currentDeadline();
-    // Released when the call is done: nothing of it stays attached to the request's signal.
-    const combined = combinedSignal(call.signal, deadline?.signal);
-    const signal = combined.signal;
+    const budget = currentBudget();
+    // The deadline already aborts with the client request's signal, so a call carrying that
+    // signal (most do) listens on the deadline's alone; another signal is combined with it, and
+    // released when the call is done: nothing of it stays attached to the request's signal.
+    const combined =
+      deadline !== undefined && (call.signal === undefined || call.signal === deadline.parent)
+        ? undefined
+        : combinedSignal(call.signal, deadline?.signal);
+    const signal = combined ? combined.signal : deadline?.signal;
     const breaker = this.breakerFor(call.route);
     const maxAttempts = retriable(call.route, call.method) ? this.options.retry.maxAttempts : 1;
     try {
       for (let n = 1; ; n += 1) {
         if (deadline?.expired) throw fail('timeout', 'request deadline exceeded');
         if (signal?.aborted) throw fail('aborted', 'request cancelled');
-        const budget = currentBudget();
         if (budget && !budget.take())
           throw fail('budget', `upstream call budget of ${budget.maxCalls} spent`);
         if (!breaker.tryAcquire()) {
@@ -115,7 +124,7 @@ export class Resilience {
         }
         let error: UpstreamError;
         try {
-          const result = await this.limited(signal, () => attempt(signal), fail);
+          const result = await this.limited(signal, deadline, budget, attempt, fail);
           breaker.record('success');
           return result;
         } catch (err) {
@@ -140,27 +149,40 @@ export class Resilience {
         }
       }
     } finally {
-      combined.release();
+      combined?.release();
     }
   }
 
   /**
-   * Runs `fn` holding one slot of the upstream budget, queued in the request's own lane (its
-   * budget; a call outside any request is a lane of its own) and shed when it cannot be
-   * answered before the request's deadline.
+   * Runs `attempt` holding one slot of the upstream budget, queued in the request's own lane
+   * (its budget; a call outside any request is a lane of its own) and shed when it cannot be
+   * answered before the request's deadline. The slot is given back when `attempt` calls its
+   * `release`, or when it settles.
    */
   private async limited<T>(
     signal: AbortSignal | undefined,
-    fn: () => Promise<T>,
+    deadline: Deadline | undefined,
+    budget: RequestBudget | undefined,
+    attempt: (signal: AbortSignal | undefined, release: () => void) => Promise<T>,
     fail: FailCall,
   ): Promise<T> {
-    const budget = currentBudget();
-    // Each waiting call listens on the request's one signal: up to the budget, not a leak.
-    if (budget && signal) setMaxListeners(budget.maxCalls + 20, signal);
-    const release = await this.acquire(signal, fail);
+    let release: Release;
+    try {
+      release =
+        this.limiter.tryAcquire(budget) ??
+        (await this.limiter.acquire(budget, { signal, deadlineAt: deadline?.at }));
+    } catch (err) {
+      if (err instanceof ShedError)
+        throw fail('overloaded', 'it could not be answered before the request deadline');
+      throw fail(
+        deadline?.expired ? 'timeout' : 'aborted',
+        'gave up waiting for an upstream connection',
+      );
+    }
+    // A release after the first is a no-op (`ConcurrencyLimiter`): the early one wins.
     let observed = false;
     try {
-      const result = await fn();
+      const result = await attempt(signal, () => release(true));
       observed = true;
       return result;
     } catch (err) {
@@ -169,20 +191,6 @@ export class Resilience {
       throw err;
     } finally {
       release(observed);
-    }
-  }
-
-  private async acquire(signal: AbortSignal | undefined, fail: FailCall): Promise<Release> {
-    const deadline = currentDeadline();
-    try {
-      return await this.limiter.acquire(currentBudget(), { signal, deadlineAt: deadline?.at });
-    } catch (err) {
-      if (err instanceof ShedError)
-        throw fail('overloaded', 'it could not be answered before the request deadline');
-      throw fail(
-        deadline?.expired ? 'timeout' : 'aborted',
-        'gave up waiting for an upstream connection',
-      );
     }
   }
 }

@@ -2,7 +2,7 @@
  * The upstream call latency the limiter expects, for deadline-aware shedding: the median of the
  * last 64 observed calls. A median, not a mean: one call held up for seconds (a GC pause, a
  * starved machine, a hanging socket) must not make every queued call look hopeless and shed it,
- * while a real change of the upstream's speed shows within 32 calls.
+ * while a real change of the upstream's speed shows within 40 calls.
  */
 export class LatencyEstimate {
   private readonly recent: number[] = [];
@@ -37,7 +37,10 @@ export class LatencyEstimate {
     else this.recent[this.next] = ms;
     this.next = (this.next + 1) % WINDOW;
     this.samples += 1;
-    this.stale = true;
+    // Re-sorted on the next read after every 8th call only (every call while it warms up): the
+    // limiter reads it for every queued call, and at 52 calls a query a sort per call showed in
+    // the profile. A change of the upstream's speed still shows within 40 calls.
+    if (this.samples < 16 || this.samples % 8 === 0) this.stale = true;
   }
 }
 
