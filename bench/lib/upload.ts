@@ -162,7 +162,7 @@ export async function measureUpload(options: {
       ['--json', '--size-mib', sizeMiB],
       {},
       null,
-      600_000,
+      1_200_000,
     );
     const sides = gatewaySides(run);
     gateway = sides.declared;
