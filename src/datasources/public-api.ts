@@ -58,6 +58,9 @@ export class PublicDataApi {
   private readonly cache: PublicCache;
   private projects: Promise<HeldSet<Project>> | undefined;
   private dataTypes: Promise<HeldSet<DataType>> | undefined;
+  /** The held sets once loaded, for answers that need no promise (`heldProject`, …). */
+  private projectsHeld: HeldSet<Project> | undefined;
+  private dataTypesHeld: HeldSet<DataType> | undefined;
   private readonly trees = new Map<number, Promise<readonly DataFile[]>>();
 
   constructor(options: PublicDataApiOptions) {
@@ -99,13 +102,50 @@ export class PublicDataApi {
     return (await this.dataTypeSet()).byId.get(id) ?? null;
   }
 
+  /**
+   * One approved project by id, or null, when the project list is already held; `undefined`
+   * while it is not (then `project` answers). Resolvers of a page's 100 rows answer without a
+   * promise each: the executor then completes the whole page synchronously.
+   */
+  heldProject(id: number): Project | null | undefined {
+    const held = this.projectsHeld;
+    return held ? (held.byId.get(id) ?? null) : undefined;
+  }
+
+  /**
+   * The data types with these ids that exist, in the given order (duplicates kept, like
+   * `DataLoader.loadMany`), when the data type list is already held; `undefined` while it is
+   * not.
+   */
+  heldDataTypes(ids: readonly number[]): DataType[] | undefined {
+    const held = this.dataTypesHeld;
+    if (!held) return undefined;
+    const found: DataType[] = [];
+    for (const id of ids) {
+      const type = held.byId.get(id);
+      if (type) found.push(type);
+    }
+    return found;
+  }
+
   private projectSet(): Promise<HeldSet<Project>> {
-    this.projects ??= this.holdWhole('P10', '/api/public/projects/', toProject);
+    this.projects ??= this.holdWhole('P10', '/api/public/projects/', toProject).then((set) => {
+      this.projectsHeld = set;
+      return set;
+    });
     return this.projects;
   }
 
   private dataTypeSet(): Promise<HeldSet<DataType>> {
-    this.dataTypes ??= this.holdWhole('P3', '/api/public/datatypes/', toDataType, byDatabaseId);
+    this.dataTypes ??= this.holdWhole(
+      'P3',
+      '/api/public/datatypes/',
+      toDataType,
+      byDatabaseId,
+    ).then((set) => {
+      this.dataTypesHeld = set;
+      return set;
+    });
     return this.dataTypes;
   }
 

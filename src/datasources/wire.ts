@@ -127,13 +127,23 @@ export function profileUrlFor(username: string, baseUrl: string): string {
  */
 export function rebaseDownloadUrl(link: string, baseUrl: string): string {
   try {
+    const origin = originOf(baseUrl);
+    // Already on that origin (production's links, or a link rebased when its body was mapped):
+    // the link as it is, without parsing it (a page of files maps 100 of them).
+    if (link.startsWith(`${origin}/`)) return link;
     const url = new URL(link);
-    const base = new URL(baseUrl);
-    if (url.origin === base.origin) return link;
-    return `${base.origin}${url.pathname}${url.search}`;
+    if (url.origin === origin) return link;
+    return `${origin}${url.pathname}${url.search}`;
   } catch {
     return link;
   }
+}
+
+/** The origin of the base URL, parsed once per base (a process has one). */
+let lastBase: { url: string; origin: string } | undefined;
+function originOf(baseUrl: string): string {
+  if (lastBase?.url !== baseUrl) lastBase = { url: baseUrl, origin: new URL(baseUrl).origin };
+  return lastBase.origin;
 }
 
 /** §5.4 → PublicUser. */

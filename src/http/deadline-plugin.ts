@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { Deadline, withDeadline } from '../datasources/resilience/deadline.js';
+import { Deadline, withRequestDeadline } from '../datasources/resilience/deadline.js';
 
 /**
  * Upstream work stops this much before the request's deadline, so the answer (data so far,
@@ -23,7 +23,7 @@ export function useRequestDeadline(ms: number): Plugin {
         const type = request.headers.get('content-type') ?? '';
         if (type.toLowerCase().startsWith('multipart/')) return wrapped();
         const deadline = Deadline.after(budget, request.signal);
-        const done = withDeadline(deadline, wrapped);
+        const done = withRequestDeadline(request, deadline, wrapped);
         // Released once answered (also on failure), so nothing of it outlives the request.
         if (isThenable(done)) return Promise.resolve(done).finally(() => deadline.end());
         deadline.end();

@@ -1,6 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
-import { requestIdFrom, requestScope } from '../request-scope.js';
+import { requestIdFrom, withRequestIdFor } from '../request-scope.js';
 
 const ids = new WeakMap<Request, { id: string; started: number }>();
 
@@ -22,8 +22,7 @@ export function requestIdOf(request: Request): string {
 export function useRequestId(logger: Logger): Plugin {
   return {
     instrumentation: {
-      request: ({ request }, wrapped) =>
-        requestScope.run({ requestId: requestIdOf(request) }, wrapped),
+      request: ({ request }, wrapped) => withRequestIdFor(request, requestIdOf(request), wrapped),
     },
     onRequest({ request }) {
       requestIdOf(request);

@@ -1,6 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import { parseBearer } from '../auth/bearer.js';
-import { RequestBudget, withBudget } from '../datasources/resilience/request-budget.js';
+import { RequestBudget, withRequestBudget } from '../datasources/resilience/request-budget.js';
 
 /** Each request's budget, for plugins that look at it after the response (the rate limit). */
 const budgets = new WeakMap<Request, RequestBudget>();
@@ -28,7 +28,7 @@ export function useUpstreamBudget(options: UpstreamBudgetOptions): Plugin {
         const { token } = parseBearer(request.headers.get('authorization'));
         const budget = new RequestBudget(options.maxCalls, options.maxInFlight, token);
         budgets.set(request, budget);
-        return withBudget(budget, wrapped);
+        return withRequestBudget(request, budget, wrapped);
       },
     },
   };

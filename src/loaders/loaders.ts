@@ -77,7 +77,17 @@ export interface Loaders {
    * of files that will need them, so a cold page costs one round trip rather than two. The
    * loads are kept per request; their errors surface where the fields await them.
    */
-  warmCatalogues(which: { dataTypes: boolean; projects: boolean }): void;
+  warmCatalogues(which: { dataTypes: boolean; projects: boolean }): Promise<void>;
+  /**
+   * A public project by id when the project list is already held (no promise), else
+   * `undefined`: then ask `publicProject`, which answers the same.
+   */
+  heldPublicProject(id: number): Project | null | undefined;
+  /**
+   * The data types with these ids that exist when the data type list is already held (no
+   * promise), else `undefined`: then `loadPresent(dataType, ids)` answers the same.
+   */
+  heldDataTypes(ids: readonly number[]): DataType[] | undefined;
 }
 
 /** Keys per fan-out batch (one detail call per key upstream): bounds one batch's burst. */
@@ -114,9 +124,14 @@ export function createLoaders({ publicApi, directSharing, pageSizes }: LoaderSou
     memberSnapshot: (member) => memberSnapshot(directSharing, member),
     pageSizes,
     baseUrl: publicApi.baseUrl,
-    warmCatalogues: (which) => {
-      if (which.dataTypes) publicApi.allDataTypes().catch(() => {});
-      if (which.projects) publicApi.allProjects().catch(() => {});
+    warmCatalogues: async (which) => {
+      // A failed catalogue fails only the fields that need it (through the loaders), not this.
+      await Promise.all([
+        which.dataTypes ? publicApi.allDataTypes().catch(() => {}) : undefined,
+        which.projects ? publicApi.allProjects().catch(() => {}) : undefined,
+      ]);
     },
+    heldPublicProject: (id) => publicApi.heldProject(id),
+    heldDataTypes: (ids) => publicApi.heldDataTypes(ids),
   };
 }

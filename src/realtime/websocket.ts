@@ -19,7 +19,7 @@ import { requestIdOf } from '../http/request-id.js';
 import { addressKey } from '../limits/client-key.js';
 import type { ClientLimits } from '../limits/rate-limit.js';
 import type { Logger } from '../logger.js';
-import { requestScope } from '../request-scope.js';
+import { withRequestId } from '../request-scope.js';
 import type { ConnectionCredentials } from './websocket-auth.js';
 import { connectionCredentials, originAllowed } from './websocket-auth.js';
 import { startOperationSpan } from './websocket-tracing.js';
@@ -270,7 +270,7 @@ function inScope(
   const runners = args.rootValue as RootRunners;
   const requestId = (args.contextValue as { requestId?: unknown }).requestId;
   return typeof requestId === 'string'
-    ? requestScope.run({ requestId }, () => run(runners))
+    ? withRequestId(requestId, () => run(runners))
     : run(runners);
 }
 

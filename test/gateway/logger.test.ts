@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { requestScope } from '../../src/request-scope.js';
+import { withRequestId } from '../../src/request-scope.js';
 
 const capture = (level: 'debug' | 'info' | 'warn' = 'info') => {
   const lines: Record<string, unknown>[] = [];
@@ -26,9 +26,7 @@ describe('logger', () => {
 
   it('adds the request id of the current request scope and child bindings', () => {
     const { logger, lines } = capture();
-    requestScope.run({ requestId: 'req-7' }, () =>
-      logger.child({ component: 'test' }).info('inside'),
-    );
+    withRequestId('req-7', () => logger.child({ component: 'test' }).info('inside'));
     logger.info('outside');
     expect(lines[0]).toMatchObject({ requestId: 'req-7', component: 'test', msg: 'inside' });
     expect(lines[1]?.requestId).toBeUndefined();

@@ -120,6 +120,27 @@ describe('links and other shapes', () => {
       ),
     ).toBe('http://localhost:9/data-management/datafile-download/1/?key=k');
     expect(rebaseDownloadUrl('not a url', BASE)).toBe('not a url');
+    expect(rebaseDownloadUrl('https://www.openhumans.org/x/?key=k', 'not a base')).toBe(
+      'https://www.openhumans.org/x/?key=k',
+    );
+  });
+
+  it('leaves a link on the base origin as it is, and rebases one on a look-alike host', () => {
+    const link = `${BASE}/data-management/datafile-download/1/?key=k`;
+    expect(rebaseDownloadUrl(link, `${BASE}/`)).toBe(link);
+    // Rebasing twice (mapping, then the resolver) changes nothing more.
+    const once = rebaseDownloadUrl('https://www.openhumans.org/d/1/?key=k', BASE);
+    expect(once).toBe(`${BASE}/d/1/?key=k`);
+    expect(rebaseDownloadUrl(once, BASE)).toBe(once);
+    // Another port or a user-info trick: another origin, rebased.
+    expect(rebaseDownloadUrl('http://127.0.0.1:81/d/1/', BASE)).toBe(`${BASE}/d/1/`);
+    expect(rebaseDownloadUrl('http://127.0.0.1:8100@evil.test/d/1/?key=k', BASE)).toBe(
+      `${BASE}/d/1/?key=k`,
+    );
+    // The base's origin, not its path.
+    expect(rebaseDownloadUrl('https://www.openhumans.org/d/2/', 'http://localhost:9/x/y')).toBe(
+      'http://localhost:9/d/2/',
+    );
   });
 
   it('maps a §5.2 project with relative links and an enum type', () => {

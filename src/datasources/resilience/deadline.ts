@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { setMaxListeners } from 'node:events';
+import { ScopeSlot } from '../../request-scope.js';
 
 /**
  * Listeners one request's deadline signal may hold at once: every upstream call and public-cache
@@ -77,13 +77,18 @@ export class Deadline {
 const isTimeoutReason = (reason: unknown): boolean =>
   (reason as { name?: unknown } | null)?.name === 'TimeoutError';
 
-const scope = new AsyncLocalStorage<Deadline>();
+/** A slot of the request's one async scope (src/request-scope.ts). */
+const slot = new ScopeSlot<Deadline>('deadline');
 
 /** The deadline of the request being handled, if any. */
-export const currentDeadline = (): Deadline | undefined => scope.getStore();
+export const currentDeadline = (): Deadline | undefined => slot.get();
 
 /** Runs `fn` (and everything it starts) under `deadline`. */
-export const withDeadline = <T>(deadline: Deadline, fn: () => T): T => scope.run(deadline, fn);
+export const withDeadline = <T>(deadline: Deadline, fn: () => T): T => slot.run(deadline, fn);
+
+/** Runs the handling of `request` (and everything it starts) under its `deadline`. */
+export const withRequestDeadline = <T>(request: object, deadline: Deadline, fn: () => T): T =>
+  slot.runFor(request, deadline, fn);
 
 /** A signal aborted with a `TimeoutError` after `ms`; `release()` stops the timer. */
 export function timeoutSignal(ms: number): { signal: AbortSignal; release: () => void } {

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { ScopeSlot } from '../../request-scope.js';
 import type { Owner } from './concurrency.js';
 
 /**
@@ -49,10 +49,15 @@ export class RequestBudget implements Owner {
   }
 }
 
-const scope = new AsyncLocalStorage<RequestBudget>();
+/** A slot of the request's one async scope (src/request-scope.ts). */
+const slot = new ScopeSlot<RequestBudget>('upstreamBudget');
 
 /** The budget of the request being handled, if any (none outside a request: no limit). */
-export const currentBudget = (): RequestBudget | undefined => scope.getStore();
+export const currentBudget = (): RequestBudget | undefined => slot.get();
 
 /** Runs `fn` (and everything it starts) under `budget`. */
-export const withBudget = <T>(budget: RequestBudget, fn: () => T): T => scope.run(budget, fn);
+export const withBudget = <T>(budget: RequestBudget, fn: () => T): T => slot.run(budget, fn);
+
+/** Runs the handling of `request` (and everything it starts) under its `budget`. */
+export const withRequestBudget = <T>(request: object, budget: RequestBudget, fn: () => T): T =>
+  slot.runFor(request, budget, fn);
