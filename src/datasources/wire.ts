@@ -128,12 +128,19 @@ export function profileUrlFor(username: string, baseUrl: string): string {
 export function rebaseDownloadUrl(link: string, baseUrl: string): string {
   try {
     const url = new URL(link);
-    const base = new URL(baseUrl);
-    if (url.origin === base.origin) return link;
-    return `${base.origin}${url.pathname}${url.search}`;
+    const origin = originOf(baseUrl);
+    if (url.origin === origin) return link;
+    return `${origin}${url.pathname}${url.search}`;
   } catch {
     return link;
   }
+}
+
+/** The configured base's origin, parsed once: every file of every page is rebased onto it. */
+let lastBase: { url: string; origin: string } | undefined;
+function originOf(baseUrl: string): string {
+  if (lastBase?.url !== baseUrl) lastBase = { url: baseUrl, origin: new URL(baseUrl).origin };
+  return lastBase.origin;
 }
 
 /** §5.4 → PublicUser. */

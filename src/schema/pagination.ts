@@ -22,6 +22,7 @@ import {
   notKeyedHere,
   rememberingFetcher,
 } from './cursor-keys.js';
+import { type CursorOf, LazyEdge, lazyPageInfo } from './lazy-edges.js';
 import type { OffsetSlice, SliceFetcher } from './slice-fetcher.js';
 
 export type { OffsetSlice, SliceFetcher } from './slice-fetcher.js';
@@ -250,17 +251,14 @@ export async function resolveOffsetPage<T>(
     keys ? { keys, fetch } : undefined,
   );
   const { start, slice } = await placedPage(req, fetch, options.totalCount);
-  const cursorOf = (node: T, offset: number): string =>
-    keys ? keyedCursor(offset, keys.keyOf(node)) : offsetToCursor(offset);
-  const edges = slice.items.map((node, i) => ({ cursor: cursorOf(node, start + i), node }));
+  const encode: CursorOf<T> = keys
+    ? (node, offset) => keyedCursor(offset, keys.keyOf(node))
+    : (_node, offset) => offsetToCursor(offset);
+  const edges = slice.items.map((node, i) => new LazyEdge(node, start + i, encode));
   return {
     edges,
     totalCount: slice.totalCount,
-    pageInfo: {
-      ...pageFlags(req, slice.totalCount),
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
+    pageInfo: lazyPageInfo(pageFlags(req, slice.totalCount), edges),
   };
 }
 
