@@ -252,7 +252,9 @@ export class OpenHumansHttp {
         cause: err,
       });
     }
-    return Buffer.concat(chunks).toString('utf8');
+    // One chunk (most small bodies) is decoded as it is; more are joined once, at their known size.
+    const whole = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+    return whole ? whole.toString('utf8') : '';
   }
 
   private parse<T>(res: ExchangeResult, context: CallContext): T {

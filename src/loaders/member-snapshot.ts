@@ -13,8 +13,21 @@ import type { DirectSharingApi } from '../datasources/direct-sharing-api.js';
 import type { MemberRecord } from '../datasources/direct-sharing-wire.js';
 import { readOrderOf } from '../datasources/read-order.js';
 
-/** Resolves on the next turn of the event loop, after every resolver called in this one ran. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+let turn: Promise<void> | undefined;
+
+/**
+ * Resolves on the next turn of the event loop, after every resolver called in this one ran. One
+ * timer for all the snapshots that wait in a turn (a page of 100 members had 100 of them).
+ */
+function nextTurn(): Promise<void> {
+  turn ??= new Promise((resolve) =>
+    setImmediate(() => {
+      turn = undefined;
+      resolve();
+    }),
+  );
+  return turn;
+}
 
 export class MemberSnapshot {
   private count: number;

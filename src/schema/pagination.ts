@@ -22,7 +22,9 @@ import {
   notKeyedHere,
   rememberingFetcher,
 } from './cursor-keys.js';
-import type { OffsetSlice, SliceFetcher } from './slice-fetcher.js';
+import { type CursorOf, LazyEdge, lazyPageInfo } from './lazy-edges.js';
+import { type PageRequest, placedPage } from './page-window.js';
+import type { SliceFetcher } from './slice-fetcher.js';
 
 export type { OffsetSlice, SliceFetcher } from './slice-fetcher.js';
 
@@ -102,14 +104,6 @@ function checkSize(name: 'first' | 'last', value: number, maxSize: number): numb
   return value;
 }
 
-/** The validated request: the cursor bounds [lower, upper) and the size to take from one end. */
-interface Request {
-  lower: number;
-  upper: number | undefined;
-  take: number;
-  fromEnd: boolean;
-}
-
 /** Finds keyed cursors in the current list; absent for lists paged by offset alone. */
 interface Keyed<T> {
   keys: CursorKeys<T>;
@@ -135,12 +129,16 @@ async function cursorBound<T>(
   return side === 'after' ? offset + 1 : offset;
 }
 
-async function parseArgs<T>(
+/**
+ * The validated request. Without cursors (most pages) it is known at once, with no promise: the
+ * connection of each of 100 members pays for every layer of promises it goes through.
+ */
+function parseArgs<T>(
   args: ConnectionArgs,
   defaultSize: number,
   maxSize: number,
   keyed: Keyed<T> | undefined,
-): Promise<Request> {
+): PageRequest | Promise<PageRequest> {
   if (args.first != null && args.last != null) {
     throw badUserInput('Pass either `first` or `last`, not both.', { argumentName: 'last' });
   }
@@ -154,81 +152,17 @@ async function parseArgs<T>(
   // Both cursors are checked before either is looked up: a bad one costs no upstream call.
   const after = args.after ?? undefined;
   const before = args.before ?? undefined;
+  if (after === undefined && before === undefined) {
+    return { lower: 0, upper: undefined, take, fromEnd };
+  }
   if (after !== undefined && !decodeKeyedCursor(after)) cursorToOffset(after, 'after');
   if (before !== undefined && !decodeKeyedCursor(before)) cursorToOffset(before, 'before');
-  const lower = after !== undefined ? await cursorBound(after, 'after', take, keyed) : 0;
-  const upper = before !== undefined ? await cursorBound(before, 'before', take, keyed) : undefined;
-  return { lower, upper, take, fromEnd };
-}
-
-/** Fetches [offset, offset+size); a zero-size window still asks for one row, to learn the count. */
-async function fetchWindow<T>(
-  fetch: SliceFetcher<T>,
-  offset: number,
-  size: number,
-): Promise<OffsetSlice<T>> {
-  // DRF treats limit=0 as "the default page" (100 rows), so never send it.
-  const slice = await fetch({ offset, limit: Math.max(size, 1) });
-  return { items: slice.items.slice(0, size), totalCount: slice.totalCount };
-}
-
-function windowStart(req: Request, end: number): number {
-  return Math.max(req.lower, end - req.take);
-}
-
-/** Serves a `last` page without `before`: the last N items of the whole list. */
-async function fetchTail<T>(
-  req: Request,
-  fetch: SliceFetcher<T>,
-  knownCount: number | undefined,
-): Promise<{ start: number; slice: OffsetSlice<T> }> {
-  if (knownCount !== undefined) {
-    const start = windowStart(req, knownCount);
-    const size = Math.max(knownCount - start, 0);
-    if (size === 0) return { start, slice: { items: [], totalCount: knownCount } };
-    return { start, slice: await fetchWindow(fetch, start, size) };
-  }
-  // The count is unknown: fetch the first `last` items after the lower bound. On a short list
-  // they already are the tail (one call); otherwise the count they carry places the second call.
-  const first = await fetchWindow(fetch, req.lower, req.take);
-  const start = windowStart(req, first.totalCount);
-  if (start === req.lower) return { start, slice: first };
-  if (req.take === 0) return { start, slice: { ...first, items: [] } };
-  const tail = await fetchWindow(fetch, start, first.totalCount - start);
-  // The list changed between the two reads (one may be cached): place the tail with the count
-  // the newer read gave, so the page still ends at the real last item.
-  if (tail.totalCount !== first.totalCount) return fetchTail(req, fetch, tail.totalCount);
-  return { start, slice: tail };
-}
-
-async function fetchPage<T>(
-  req: Request,
-  fetch: SliceFetcher<T>,
-  knownCount: number | undefined,
-): Promise<{ start: number; slice: OffsetSlice<T> }> {
-  if (req.fromEnd && req.upper === undefined) return fetchTail(req, fetch, knownCount);
-  const staleBefore = knownCount !== undefined && req.upper !== undefined && req.upper > knownCount;
-  if (req.fromEnd && staleBefore) {
-    return fetchTail({ ...req, upper: undefined }, fetch, knownCount);
-  }
-  const start = req.fromEnd && req.upper !== undefined ? windowStart(req, req.upper) : req.lower;
-  const end = req.fromEnd
-    ? (req.upper ?? start)
-    : Math.min(req.upper ?? Number.POSITIVE_INFINITY, req.lower + req.take);
-  const size = Math.max(end - start, 0);
-  if (size === 0 && knownCount !== undefined) {
-    return { start, slice: { items: [], totalCount: knownCount } };
-  }
-  const slice = await fetchWindow(fetch, start, size);
-  // A stale `before` past the end of a list that shrank: the spec ignores it, so the page is the
-  // tail of the list, which the count just learnt places (rare, hence the second call).
-  if (req.fromEnd && req.upper !== undefined && req.upper > slice.totalCount) {
-    const tailStart = windowStart(req, slice.totalCount);
-    if (tailStart !== start) {
-      return fetchTail({ ...req, upper: undefined }, fetch, slice.totalCount);
-    }
-  }
-  return { start, slice };
+  return (async () => {
+    const lower = after !== undefined ? await cursorBound(after, 'after', take, keyed) : 0;
+    const upper =
+      before !== undefined ? await cursorBound(before, 'before', take, keyed) : undefined;
+    return { lower, upper, take, fromEnd };
+  })();
 }
 
 /**
@@ -243,45 +177,30 @@ export async function resolveOffsetPage<T>(
   const { keys } = options;
   // Keyed lookups read windows that usually hold the page too: served again without a call.
   const fetch = keys ? rememberingFetcher(upstream) : upstream;
-  const req = await parseArgs(
+  const parsed = parseArgs(
     args,
     options.defaultSize ?? DEFAULT_PAGE_SIZE,
     options.maxSize ?? MAX_PAGE_SIZE,
     keys ? { keys, fetch } : undefined,
   );
+  const req = parsed instanceof Promise ? await parsed : parsed;
   const { start, slice } = await placedPage(req, fetch, options.totalCount);
-  const cursorOf = (node: T, offset: number): string =>
-    keys ? keyedCursor(offset, keys.keyOf(node)) : offsetToCursor(offset);
-  const edges = slice.items.map((node, i) => ({ cursor: cursorOf(node, start + i), node }));
+  const encode: CursorOf<T> = keys
+    ? (node, offset) => keyedCursor(offset, keys.keyOf(node))
+    : (_node, offset) => offsetToCursor(offset);
+  const edges = slice.items.map((node, i) => new LazyEdge(node, start + i, encode));
   return {
     edges,
     totalCount: slice.totalCount,
-    pageInfo: {
-      ...pageFlags(req, slice.totalCount),
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
+    pageInfo: lazyPageInfo(pageFlags(req, slice.totalCount), edges),
   };
 }
 
-/**
- * The page, placed with a count that agrees with its items. A count known in advance (a member's
- * `fileCount`, possibly from a cached read) may be older than the window just fetched: when the
- * window reports another size, the page is placed again with that fresh size, so `last: N` never
- * misses the real last item and `pageInfo`/`totalCount` come from the same read as the items.
- */
-async function placedPage<T>(
-  req: Request,
-  fetch: SliceFetcher<T>,
-  knownCount: number | undefined,
-): Promise<{ start: number; slice: OffsetSlice<T> }> {
-  const page = await fetchPage(req, fetch, knownCount);
-  if (knownCount === undefined || page.slice.totalCount === knownCount) return page;
-  return fetchPage(req, fetch, page.slice.totalCount);
-}
-
 /** hasPreviousPage/hasNextPage per the spec, from the cursors' range and the list's size. */
-function pageFlags(req: Request, count: number): Pick<PageInfo, 'hasPreviousPage' | 'hasNextPage'> {
+function pageFlags(
+  req: PageRequest,
+  count: number,
+): Pick<PageInfo, 'hasPreviousPage' | 'hasNextPage'> {
   // The edges left after applying `after` and `before` (ApplyCursorsToEdges).
   const inRange = Math.max(Math.min(req.upper ?? count, count) - Math.min(req.lower, count), 0);
   const afterGiven = req.lower > 0;

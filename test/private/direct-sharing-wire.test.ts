@@ -95,6 +95,13 @@ describe('direct-sharing wire mapping', () => {
   it('refuses bodies without the fields the graph needs (UPSTREAM_ERROR)', () => {
     expect(() => toMemberFromList({ project_member_id: 1 }, BASE)).toThrow(/unexpected/);
     expect(() => toMemberFilesPage({ data: [] }, 0, BASE)).toThrow(/unexpected/);
+    // Files of a partial list are dropped unbuilt, but a malformed one still fails the page.
+    const partial = (bad: unknown) => member([file(1, 13), bad as ReturnType<typeof file>], 12);
+    expect(toMemberFromList(partial(file(2, 13)), BASE).knownFiles).toBeNull();
+    expect(() => toMemberFromList(partial({ id: '2' }), BASE)).toThrow(/unexpected data file/);
+    expect(() => toMemberFromList(partial({ ...file(2, 13), datatypes: [3] }), BASE)).toThrow(
+      /unexpected data file/,
+    );
   });
 
   it('reads project ids from source labels', () => {

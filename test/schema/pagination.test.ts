@@ -283,6 +283,27 @@ describe('resolveOffsetPage: edge cases', () => {
     expect(list.calls).toEqual([{ offset: 0, limit: 1 }]);
   });
 
+  it('encodes a cursor only when it is read, once, and the same as pageInfo gives', async () => {
+    const list = fakeList(12);
+    const keyed: string[] = [];
+    const keys = {
+      keyOf: (item: string) => {
+        keyed.push(item);
+        return [item];
+      },
+    };
+    const page = await resolveOffsetPage({ first: 3 }, list.fetch, { keys });
+    expect(keyed).toEqual([]);
+    const last = page.edges[2]?.cursor;
+    expect(page.edges[2]?.cursor).toBe(last);
+    expect(page.pageInfo.endCursor).toBe(last);
+    expect(keyed).toEqual(['item-2']);
+    expect(page.pageInfo.startCursor).toBe(page.edges[0]?.cursor);
+    // The cursor read lazily pages on exactly like one encoded up front.
+    const next = await resolveOffsetPage({ first: 3, after: last }, list.fetch, { keys });
+    expect(next.edges.map((e) => e.node)).toEqual(['item-3', 'item-4', 'item-5']);
+  });
+
   it('answers `last: 0` with one call', async () => {
     const list = fakeList(12);
     const page = await resolveOffsetPage({ last: 0 }, list.fetch);
