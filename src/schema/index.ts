@@ -1,5 +1,6 @@
 import { builder } from './builder.js';
 import { federationPlugin } from './federation-plugin.js';
+import { withSyncNodeIds } from './sync-node-ids.js';
 import './query.js';
 import './data-file.js';
 import './data-type.js';
@@ -18,4 +19,4 @@ import './message-mutations.js';
 // the optional federation plugin installed: the declarations call its builder methods.
 if (federationPlugin) await import('./federation.js');
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = withSyncNodeIds(builder.toSchema({ sortSchema: true }));
