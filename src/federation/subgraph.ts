@@ -25,6 +25,7 @@ import { type GraphQLSchema, isObjectType } from 'graphql';
 import '../schema/index.js'; // registers every type (and entity) before building
 import { builder } from '../schema/builder.js';
 import { FederationNotInstalled, federationPlugin } from '../schema/federation-plugin.js';
+import { withSyncNodeIds } from '../schema/sync-node-ids.js';
 import { type RenamePlan, renameSchema } from './rename-schema.js';
 
 export const FEDERATION_LINK = 'https://specs.apollo.dev/federation/v2.6';
@@ -59,12 +60,16 @@ export function prefixPlan(prefix: string): RenamePlan {
 function build(prefix: string | null): GraphQLSchema {
   // `@apollo/subgraph` is here (this module imported it) but the Pothos plugin may not be.
   if (!federationPlugin) throw new FederationNotInstalled();
-  const base = builder.toSubGraphSchema({
-    linkUrl: FEDERATION_LINK,
-    // @tag and @inaccessible are imported so contracts (and other subgraphs) can use them.
-    federationDirectives: ['@key', '@shareable', '@tag', '@inaccessible'],
-    sortSchema: true,
-  });
+  // Node ids answered without a promise, as on /graphql (before renaming: ids keep the type's
+  // own name, as they always did).
+  const base = withSyncNodeIds(
+    builder.toSubGraphSchema({
+      linkUrl: FEDERATION_LINK,
+      // @tag and @inaccessible are imported so contracts (and other subgraphs) can use them.
+      federationDirectives: ['@key', '@shareable', '@tag', '@inaccessible'],
+      sortSchema: true,
+    }),
+  );
   if (!prefix) return base;
   const renamed = renameSchema(base, prefixPlan(prefix));
   // `_service.sdl` must describe the renamed schema, not the one Pothos printed.
