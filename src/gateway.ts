@@ -220,6 +220,22 @@ function corsFor(origins: readonly string[], sessionCookies = false) {
 }
 
 /**
+ * The per-client rate limit as the gateway wires it: refusals counted in the metrics, Redis
+ * trouble logged, buckets in the shared Redis when there is one. Built once per process and
+ * given to `createGateway` and the WebSocket endpoint, so a client has one bucket for both.
+ */
+export function gatewayClientLimits(
+  config: Config,
+  parts: { metrics?: GatewayMetrics; logger: Logger; redis: SharedRedis | null },
+): ClientLimits | null {
+  return createClientLimits(config, {
+    onRateLimited: () => parts.metrics?.rateLimited(),
+    onWarning: (message) => parts.logger.warn(message),
+    redis: parts.redis,
+  });
+}
+
+/**
  * The gateway as a request handler (`createServer(gateway)` or `gateway.fetch(...)`); it never
  * listens. Serves `/graphql` (GET, POST; GraphiQL for browsers), `/health` and `/readiness`.
  */
@@ -236,11 +252,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const clientLimits =
     deps.clientLimits !== undefined
       ? deps.clientLimits
-      : createClientLimits(config, {
-          onRateLimited: () => metrics?.rateLimited(),
-          onWarning: (message) => logger.warn(message),
-          redis: shared.openHumans.redis,
-        });
+      : gatewayClientLimits(config, { metrics, logger, redis: shared.openHumans.redis });
   const { maxUpstreamCallsPerRequest: maxCalls, upstreamConcurrencyPerRequest: maxInFlight } =
     config.security;
   const plugins = [

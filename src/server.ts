@@ -4,9 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.js';
 import { createOpenHumans } from './datasources/open-humans.js';
 import type { Gateway } from './gateway.js';
-import { createGateway, GRAPHQL_ENDPOINT, maskError } from './gateway.js';
+import { createGateway, GRAPHQL_ENDPOINT, gatewayClientLimits, maskError } from './gateway.js';
 import { applyConnectionLimits, serverOptions } from './http/connection-limits.js';
-import { createClientLimits } from './limits/index.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -42,11 +41,7 @@ export async function startServer(
   // Caches in Redis with REDIS_URL (shared by every instance), else in memory.
   const openHumans = createOpenHumans(config, { logger, metrics });
   // One rate-limit bucket per client for HTTP and WebSocket operations alike.
-  const clientLimits = createClientLimits(config, {
-    onRateLimited: () => metrics?.rateLimited(),
-    onWarning: (message) => logger.warn(message),
-    redis: openHumans.redis,
-  });
+  const clientLimits = gatewayClientLimits(config, { metrics, logger, redis: openHumans.redis });
   const gateway = createGateway({ config, openHumans, logger, metrics, tracing, clientLimits });
   // Header timeout, no whole-request timeout (large uploads stream for long; too slow bodies are
   // cut by the minimum body rate instead), connection caps per client and overall.

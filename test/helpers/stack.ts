@@ -25,8 +25,7 @@ import { createOpenHumans } from '../../src/datasources/open-humans.js';
 import type { OpenHumansHttp, UpstreamCallEvent } from '../../src/datasources/open-humans-http.js';
 import type { PublicCache } from '../../src/datasources/response-cache.js';
 import type { Gateway } from '../../src/gateway.js';
-import { createGateway } from '../../src/gateway.js';
-import { createClientLimits } from '../../src/limits/index.js';
+import { createGateway, gatewayClientLimits } from '../../src/gateway.js';
 import type { ClientLimits } from '../../src/limits/rate-limit.js';
 import { createLogger } from '../../src/logger.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
@@ -116,11 +115,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     tokenCache: options.tokenCache,
   });
   const { http, publicCache } = openHumans;
-  const clientLimits = createClientLimits(config, {
-    onRateLimited: () => metrics?.rateLimited(),
-    onWarning: (message) => logger.warn(message),
-    redis: openHumans.redis,
-  });
+  const clientLimits = gatewayClientLimits(config, { metrics, logger, redis: openHumans.redis });
   const gateway = createGateway({
     config,
     openHumans,
