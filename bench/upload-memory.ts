@@ -6,6 +6,7 @@
  *
  *   node --import tsx bench/upload-memory.ts [--size-mib 1024] [--threshold-mib 16]
  *     [--paths declared,spooled] [--rounds 3] [--cpu-prof-dir DIR]
+ *     [--gateway-node-args "--max-semi-space-size=1"]
  *
  * The sandbox (storage 'hash': it keeps only size+md5) and the gateway each run in their own
  * process, so the gateway's RSS is measured alone, from /proc/<pid>/status (VmRSS sampled every
@@ -48,6 +49,15 @@ type UploadPath = 'declared' | 'spooled';
 const CPU_PROF_DIR = (() => {
   const i = process.argv.indexOf('--cpu-prof-dir');
   return i >= 0 ? process.argv[i + 1] : undefined;
+})();
+
+/**
+ * `--gateway-node-args "..."`: extra Node options for the gateway alone (space-separated), to try
+ * runtime settings such as the GC's without changing the code or touching the client and sandbox.
+ */
+const GATEWAY_NODE_ARGS = (() => {
+  const i = process.argv.indexOf('--gateway-node-args');
+  return i >= 0 ? (process.argv[i + 1] ?? '').split(/\s+/).filter((a) => a !== '') : [];
 })();
 
 function start(args: string[], env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
@@ -311,7 +321,10 @@ async function main(): Promise<void> {
         UPLOAD_DIRECT_THRESHOLD_BYTES: String(THRESHOLD),
         MAX_UPLOAD_BYTES: String(5 * 1024 ** 3),
       },
-      CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [],
+      [
+        ...GATEWAY_NODE_ARGS,
+        ...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []),
+      ],
     );
     children.push(gateway);
     const url = await firstJsonLine(gateway, (o) =>
