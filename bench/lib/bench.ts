@@ -27,7 +27,9 @@ import { renderSvg } from './render-svg.js';
 import { resetCalls } from './sandbox-control.js';
 import {
   GATEWAY_UPSTREAM_CONCURRENCY,
+  measuredIn,
   type Pinning,
+  RAISED_UPSTREAM_CONCURRENCY,
   type RunningSystem,
   startSandbox,
   startSystem,
@@ -74,7 +76,17 @@ export function defaultOptions(smoke: boolean): BenchOptions {
     uploadReserveMs: smoke ? 30_000 : 150_000,
     uploadBytes: smoke ? 8 * 1024 ** 2 : 1024 ** 3,
     cases: CASES.map((c) => c.id),
-    systems: ['floor', 'gateway', 'gateway-pages-uncached', 'gateway-nocache', 'peer'],
+    // The raised-budget row only in the full run: the smoke run checks every system on every case.
+    systems: smoke
+      ? ['floor', 'gateway', 'gateway-pages-uncached', 'gateway-nocache', 'peer']
+      : [
+          'floor',
+          'gateway',
+          'gateway-pages-uncached',
+          'gateway-nocache',
+          'gateway-nocache-b64',
+          'peer',
+        ],
     log: (line) => process.stderr.write(`${line}\n`),
   };
 }
@@ -127,7 +139,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       options.totalBudgetMs -
         (performance.now() - t0) -
         (options.uploadBytes > 0 ? options.uploadReserveMs : 0),
-      options.cases.length * running.filter((r) => r.info.available).length * options.levels.length,
+      options.cases.reduce(
+        (runs, caseId) =>
+          runs + running.filter((r) => r.info.available && measuredIn(r.info.id, caseId)).length,
+        0,
+      ) * options.levels.length,
     );
     const settings: MeasureSettings = {
       levels: options.levels,
@@ -158,6 +174,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       let floorData: unknown;
       for (const system of running) {
         const id = system.info.id;
+        if (!measuredIn(id, bench.id)) continue;
         if (!system.info.available) {
           report.results[id] = { available: false, reason: system.info.reason ?? 'not available' };
           continue;
@@ -228,11 +245,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         measureMs: options.measureMs,
         maxRequestsPerLevel: options.maxRequests,
         gatewayUpstreamConcurrency: GATEWAY_UPSTREAM_CONCURRENCY,
+        raisedUpstreamConcurrency: RAISED_UPSTREAM_CONCURRENCY,
       },
       systems: running.map((s) => s.info),
       cases,
       upload,
-      targets: evaluateTargets(cases, upload, GATEWAY_UPSTREAM_CONCURRENCY),
+      targets: evaluateTargets(cases, upload),
     };
     report.durationSeconds = Math.round((performance.now() - t0) / 1000);
     writeReport(report, options.outDir);
