@@ -37,6 +37,7 @@ import {
 import { computeRatios, evaluateTargets } from './targets.js';
 import type { BenchReport, CaseReport, SystemId } from './types.js';
 import { measureUpload, skippedUpload } from './upload.js';
+import { WindowBudget } from './window-budget.js';
 
 export interface BenchOptions {
   smoke: boolean;
@@ -262,41 +263,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await closePools();
     await Promise.all(running.map((s) => s.child?.stop()));
     await sandbox.stop();
-  }
-}
-
-/**
- * Keeps the cases inside their time budget: each measured window is the configured length
- * unless the remaining budget, shared among the remaining runs after what each run costs on top
- * of its window (warm-up, drain, counters — measured as the run goes), is shorter; never below 1 s.
- */
-class WindowBudget {
-  private readonly deadline: number;
-  private runsLeft: number;
-  private last: { start: number; window: number } | null = null;
-  private overheadMs = 1_000;
-
-  constructor(
-    private readonly windowMs: number,
-    budgetMs: number,
-    runs: number,
-  ) {
-    this.deadline = performance.now() + budgetMs;
-    this.runsLeft = Math.max(1, runs);
-  }
-
-  next(): number {
-    const now = performance.now();
-    if (this.last) {
-      // Exponential average of the time a run takes beyond its measured window.
-      const overhead = Math.max(0, now - this.last.start - this.last.window);
-      this.overheadMs = 0.7 * this.overheadMs + 0.3 * overhead;
-    }
-    const share = (this.deadline - now) / this.runsLeft - this.overheadMs;
-    const window = Math.round(Math.max(1_000, Math.min(this.windowMs, share)));
-    this.runsLeft = Math.max(1, this.runsLeft - 1);
-    this.last = { start: now, window };
-    return window;
   }
 }
 

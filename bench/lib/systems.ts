@@ -39,8 +39,9 @@ export const GATEWAY_UPSTREAM_CONCURRENCY = 32;
 
 /**
  * `UPSTREAM_CONCURRENCY` of `gateway-nocache-b64`, case (d) only: twice the default, to compare
- * the gateway with the peer (which has no limit) at a budget no larger than the peer's own
- * measured calls in flight (docs/upstream-budget.md). Not a recommended setting.
+ * the gateway with the peer (which has no limit) at a raised budget. Its "≥ peer's" target is
+ * judged only when the peer's own measured calls in flight were at least this many
+ * (docs/upstream-budget.md). Not a recommended setting.
  */
 export const RAISED_UPSTREAM_CONCURRENCY = 64;
 
@@ -108,7 +109,7 @@ const DESCRIPTIONS: Record<
   },
   'gateway-nocache-b64': {
     label: `gateway (no shared cache, UPSTREAM_CONCURRENCY=${RAISED_UPSTREAM_CONCURRENCY})`,
-    description: `gateway-nocache with an upstream budget of ${RAISED_UPSTREAM_CONCURRENCY} calls in flight instead of the default ${GATEWAY_UPSTREAM_CONCURRENCY}, case (d) only: the fan-out against the peer at a budget no larger than the peer's own measured calls in flight.`,
+    description: `gateway-nocache with an upstream budget of ${RAISED_UPSTREAM_CONCURRENCY} calls in flight instead of the default ${GATEWAY_UPSTREAM_CONCURRENCY}, case (d) only: the fan-out against the peer at a raised budget, compared with it where the peer's own measured calls in flight were at least that many.`,
     script: 'bench/procs/gateway.ts',
     env: { ...NO_CACHE_ENV, UPSTREAM_CONCURRENCY: String(RAISED_UPSTREAM_CONCURRENCY) },
     cases: ['d'],
