@@ -6,7 +6,9 @@
  *   npm run bench -- --smoke            a few requests per level, report in bench/results/tmp/smoke
  *   npm run bench -- --out DIR          write the report elsewhere
  *   npm run bench -- --cases a,c        only some cases (a, b-last, b-after, c, d)
- *   npm run bench -- --systems floor,gateway   only some systems (floor, gateway, gateway-nocache, peer)
+ *   npm run bench -- --systems floor,gateway   only some systems (floor, gateway,
+ *                                       gateway-pages-uncached, gateway-nocache, peer, and
+ *                                       gateway-nocache-b64: case (d) only, budget 64)
  *   npm run bench -- --no-upload        skip scenario (e)
  */
 

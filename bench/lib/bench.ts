@@ -27,7 +27,9 @@ import { renderSvg } from './render-svg.js';
 import { resetCalls } from './sandbox-control.js';
 import {
   GATEWAY_UPSTREAM_CONCURRENCY,
+  measuredIn,
   type Pinning,
+  RAISED_UPSTREAM_CONCURRENCY,
   type RunningSystem,
   startSandbox,
   startSystem,
@@ -35,6 +37,7 @@ import {
 import { computeRatios, evaluateTargets } from './targets.js';
 import type { BenchReport, CaseReport, SystemId } from './types.js';
 import { measureUpload, skippedUpload } from './upload.js';
+import { WindowBudget } from './window-budget.js';
 
 export interface BenchOptions {
   smoke: boolean;
@@ -74,7 +77,17 @@ export function defaultOptions(smoke: boolean): BenchOptions {
     uploadReserveMs: smoke ? 30_000 : 150_000,
     uploadBytes: smoke ? 8 * 1024 ** 2 : 1024 ** 3,
     cases: CASES.map((c) => c.id),
-    systems: ['floor', 'gateway', 'gateway-pages-uncached', 'gateway-nocache', 'peer'],
+    // The raised-budget row only in the full run: the smoke run checks every system on every case.
+    systems: smoke
+      ? ['floor', 'gateway', 'gateway-pages-uncached', 'gateway-nocache', 'peer']
+      : [
+          'floor',
+          'gateway',
+          'gateway-pages-uncached',
+          'gateway-nocache',
+          'gateway-nocache-b64',
+          'peer',
+        ],
     log: (line) => process.stderr.write(`${line}\n`),
   };
 }
@@ -127,7 +140,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       options.totalBudgetMs -
         (performance.now() - t0) -
         (options.uploadBytes > 0 ? options.uploadReserveMs : 0),
-      options.cases.length * running.filter((r) => r.info.available).length * options.levels.length,
+      options.cases.reduce(
+        (runs, caseId) =>
+          runs + running.filter((r) => r.info.available && measuredIn(r.info.id, caseId)).length,
+        0,
+      ) * options.levels.length,
     );
     const settings: MeasureSettings = {
       levels: options.levels,
@@ -158,6 +175,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       let floorData: unknown;
       for (const system of running) {
         const id = system.info.id;
+        if (!measuredIn(id, bench.id)) continue;
         if (!system.info.available) {
           report.results[id] = { available: false, reason: system.info.reason ?? 'not available' };
           continue;
@@ -228,11 +246,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         measureMs: options.measureMs,
         maxRequestsPerLevel: options.maxRequests,
         gatewayUpstreamConcurrency: GATEWAY_UPSTREAM_CONCURRENCY,
+        raisedUpstreamConcurrency: RAISED_UPSTREAM_CONCURRENCY,
       },
       systems: running.map((s) => s.info),
       cases,
       upload,
-      targets: evaluateTargets(cases, upload, GATEWAY_UPSTREAM_CONCURRENCY),
+      targets: evaluateTargets(cases, upload),
     };
     report.durationSeconds = Math.round((performance.now() - t0) / 1000);
     writeReport(report, options.outDir);
@@ -244,41 +263,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await closePools();
     await Promise.all(running.map((s) => s.child?.stop()));
     await sandbox.stop();
-  }
-}
-
-/**
- * Keeps the cases inside their time budget: each measured window is the configured length
- * unless the remaining budget, shared among the remaining runs after what each run costs on top
- * of its window (warm-up, drain, counters — measured as the run goes), is shorter; never below 1 s.
- */
-class WindowBudget {
-  private readonly deadline: number;
-  private runsLeft: number;
-  private last: { start: number; window: number } | null = null;
-  private overheadMs = 1_000;
-
-  constructor(
-    private readonly windowMs: number,
-    budgetMs: number,
-    runs: number,
-  ) {
-    this.deadline = performance.now() + budgetMs;
-    this.runsLeft = Math.max(1, runs);
-  }
-
-  next(): number {
-    const now = performance.now();
-    if (this.last) {
-      // Exponential average of the time a run takes beyond its measured window.
-      const overhead = Math.max(0, now - this.last.start - this.last.window);
-      this.overheadMs = 0.7 * this.overheadMs + 0.3 * overhead;
-    }
-    const share = (this.deadline - now) / this.runsLeft - this.overheadMs;
-    const window = Math.round(Math.max(1_000, Math.min(this.windowMs, share)));
-    this.runsLeft = Math.max(1, this.runsLeft - 1);
-    this.last = { start: now, window };
-    return window;
   }
 }
 

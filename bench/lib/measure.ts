@@ -6,7 +6,7 @@
 import type { BenchCase, Fixtures } from './cases.js';
 import { type HttpCall, runLoad, send, summarize } from './load.js';
 import { cpuMs, RssSampler } from './proc.js';
-import { readCalls, readUpstreamLatency, resetCalls, totalCalls } from './sandbox-control.js';
+import { readCalls, readUpstreamLoad, resetCalls, totalCalls } from './sandbox-control.js';
 import type { RunningSystem } from './systems.js';
 import type { LevelResult, SystemCaseResult } from './types.js';
 
@@ -117,7 +117,7 @@ export async function measureLevel(
   });
   const peaks = sampler.stop();
   const calls = await readCalls(sandbox.url);
-  const upstreamLatencyMs = await readUpstreamLatency(sandbox.url);
+  const load = await readUpstreamLoad(sandbox.url);
   const perQuery = (ms: number): number => ms / Math.max(1, run.requests);
   const sandboxCpu = cpuMs(sandbox.pid) - cpuBefore.sandbox;
   return {
@@ -133,7 +133,11 @@ export async function measureLevel(
       latencyMs: mapValues(summarize(run.latenciesMs), round),
       upstreamCallsPerQuery: round(perQuery(totalCalls(calls))),
       upstreamCallsByRoute: mapValues(calls, (n) => round(perQuery(n))),
-      upstreamLatencyMs: upstreamLatencyMs === null ? null : round(upstreamLatencyMs),
+      upstreamLatencyMs: load ? round(load.latencyMs) : null,
+      // Little's law: calls in flight on average = their summed time / the run's time.
+      upstreamInFlight: load
+        ? { mean: round(load.answeredMs / run.wallMs), peak: load.peakCalls }
+        : null,
       cpuMsPerQuery: {
         system: round(perQuery(cpuMs(pid) - cpuBefore.system)),
         sandbox: round(perQuery(sandboxCpu)),

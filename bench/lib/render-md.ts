@@ -49,6 +49,7 @@ export function renderMarkdown(report: BenchReport, profile?: string): string {
     "- **Same response**: the first response of every system is compared with the floor's (opaque cursors aside).",
     '- Latency columns are p50 / p95 / p99 in ms.',
     '- **Reading the three gateway rows.** *gateway* is the default configuration: it serves a repeated public query from its shared cache and a repeated coordinator view from its short per-token cache, so after warm-up it often makes no upstream call at all (each case repeats one query, the best case for a cache). *gateway-pages-uncached* keeps only the small catalogues (projects, data types) cached, as when many users browse different pages. *gateway-nocache* reuses nothing across requests, exactly like the floor: the like-for-like row.',
+    `- **Upstream calls in flight** (case sections, at the highest concurrency): what the system really asked of Open Humans at once, measured by the sandbox: the mean by Little's law (the calls' summed time in the sandbox over the run's wall time) and the peak. The gateways hold at most \`UPSTREAM_CONCURRENCY\` (${report.settings.gatewayUpstreamConcurrency}; ${report.settings.raisedUpstreamConcurrency} for *gateway-nocache-b64*, case (d) only); the floor and the peer have no limit. The peer's throughput target is judged only for a gateway row whose budget is at most the peer's mean (docs/upstream-budget.md).`,
     "- **The peer** resolves each relation through its per-request data source: (a) one data-type detail call per distinct data type and one project detail call per distinct project on the page (deduplicated), (c) one exchange-member call per member, (d) one detail call per id. That is what Apollo's documented pattern gives without DataLoader.",
     '',
     '## Summary',
@@ -119,18 +120,24 @@ function summaryTable(report: BenchReport, maxC: number): string[] {
   ];
 }
 
+/** The sandbox's view of a level's upstream concurrency: mean (Little's law) / peak. */
+function inFlight(level: LevelResult | undefined): string {
+  const f = level?.upstreamInFlight;
+  return f ? `${n(f.mean)} / ${f.peak}` : 'n/a';
+}
+
 function caseSection(c: CaseReport, maxC: number): string[] {
   const lines = [
     `### ${c.title}`,
     '',
     `Floor: ${c.floorPlan}.`,
     '',
-    `| system | upstream calls/query | latency c=1 | latency c=${maxC} | req/s c=${maxC} | CPU ms/query (system) | CPU ms/query (sandbox) | sandbox load c=${maxC} | peak RSS MiB (system) | same response as floor |`,
-    '|---|---|---|---|---|---|---|---|---|---|',
+    `| system | upstream calls/query | latency c=1 | latency c=${maxC} | req/s c=${maxC} | CPU ms/query (system) | CPU ms/query (sandbox) | sandbox load c=${maxC} | upstream calls in flight c=${maxC} (mean / peak) | peak RSS MiB (system) | same response as floor |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [id, r] of Object.entries(c.results) as [string, SystemCaseResult][]) {
     if (!r.available) {
-      lines.push(`| ${id} | ${r.reason} | | | | | | | | |`);
+      lines.push(`| ${id} | ${r.reason} | | | | | | | | | |`);
       continue;
     }
     const c1 = r.levels.find((l) => l.concurrency === 1);
@@ -140,7 +147,7 @@ function caseSection(c: CaseReport, maxC: number): string[] {
       .join(' ');
     const errors = r.levels.reduce((s, l) => s + l.errors, 0);
     lines.push(
-      `| ${id} | ${n(r.upstreamCallsPerQuery, 2)} (${routes || 'none'}) | ${lat(c1)} | ${lat(top)} | ${n(top?.throughputRps)}${errors ? ` (${errors} errors)` : ''} | ${n(top?.cpuMsPerQuery.system, 2)} | ${n(top?.cpuMsPerQuery.sandbox, 2)} | ${n(top?.sandboxLoadPct, 0)}% | ${n(Math.max(...r.levels.map((l) => l.peakRssMiB.system)), 0)} | ${r.sameAsFloor} |`,
+      `| ${id} | ${n(r.upstreamCallsPerQuery, 2)} (${routes || 'none'}) | ${lat(c1)} | ${lat(top)} | ${n(top?.throughputRps)}${errors ? ` (${errors} errors)` : ''} | ${n(top?.cpuMsPerQuery.system, 2)} | ${n(top?.cpuMsPerQuery.sandbox, 2)} | ${n(top?.sandboxLoadPct, 0)}% | ${inFlight(top)} | ${n(Math.max(...r.levels.map((l) => l.peakRssMiB.system)), 0)} | ${r.sameAsFloor} |`,
     );
   }
   for (const [id, r] of Object.entries(c.results) as [string, SystemCaseResult][]) {

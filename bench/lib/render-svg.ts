@@ -10,6 +10,7 @@ const COLORS: Record<SystemId, string> = {
   gateway: '#2563eb',
   'gateway-pages-uncached': '#9333ea',
   'gateway-nocache': '#16a34a',
+  'gateway-nocache-b64': '#ca8a04',
   peer: '#dc2626',
 };
 

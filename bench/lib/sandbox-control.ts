@@ -21,20 +21,33 @@ export async function readCalls(sandboxUrl: string): Promise<Record<string, numb
   return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
 }
 
+/** The upstream load of the calls answered since the last reset, as the sandbox saw it. */
+export interface UpstreamLoad {
+  /** Mean time of a call in the sandbox (arrival to response closed, injected latency included). */
+  latencyMs: number;
+  /** All the answered calls' time in the sandbox, summed (ms). */
+  answeredMs: number;
+  /** Most calls in flight at once since the last reset. */
+  peakCalls: number;
+}
+
 /**
- * The mean time an API call spent in the sandbox since the last reset (arrival to response
- * closed, the injected latency included), in ms; null when none was answered. It is the upstream
- * latency as Open Humans would see it: the caller's own delays (event loop, parsing) are not in it.
+ * The run's calls as the sandbox saw them (null when none was answered). The latency is the
+ * upstream latency as Open Humans would see it: the caller's own delays (event loop, parsing) are
+ * not in it. `answeredMs` over the run's wall time is the mean number of calls in flight.
  */
-export async function readUpstreamLatency(sandboxUrl: string): Promise<number | null> {
+export async function readUpstreamLoad(sandboxUrl: string): Promise<UpstreamLoad | null> {
   const { origin } = new URL(sandboxUrl);
   const res = await send(origin, { path: '/__sandbox/concurrency', method: 'GET', headers: {} });
   if (res.status !== 200) throw new Error(`sandbox concurrency failed: HTTP ${res.status}`);
-  const { answeredCalls, answeredMs } = JSON.parse(res.body) as {
+  const { answeredCalls, answeredMs, peakCalls } = JSON.parse(res.body) as {
     answeredCalls?: number;
     answeredMs?: number;
+    peakCalls?: number;
   };
-  return answeredCalls && answeredMs !== undefined ? answeredMs / answeredCalls : null;
+  return answeredCalls && answeredMs !== undefined
+    ? { latencyMs: answeredMs / answeredCalls, answeredMs, peakCalls: peakCalls ?? 0 }
+    : null;
 }
 
 export const totalCalls = (counts: Record<string, number>): number =>

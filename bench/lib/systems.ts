@@ -3,6 +3,7 @@
  * the sandbox on core 0, each system on core 1, the load generator (this process) unpinned.
  */
 import { existsSync } from 'node:fs';
+import type { CaseId } from './cases.js';
 import { type Child, startChild } from './proc.js';
 import type { SystemId, SystemInfo } from './types.js';
 
@@ -36,6 +37,26 @@ export interface Pinning {
  */
 export const GATEWAY_UPSTREAM_CONCURRENCY = 32;
 
+/**
+ * `UPSTREAM_CONCURRENCY` of `gateway-nocache-b64`, case (d) only: twice the default, to compare
+ * the gateway with the peer (which has no limit) at a raised budget. Its "≥ peer's" target is
+ * judged only when the peer's own measured calls in flight were at least this many
+ * (docs/upstream-budget.md). Not a recommended setting.
+ */
+export const RAISED_UPSTREAM_CONCURRENCY = 64;
+
+/** The upstream budget a gateway variant runs with (null: not a gateway). */
+export function upstreamBudgetOf(id: SystemId): number | null {
+  if (id === 'gateway-nocache-b64') return RAISED_UPSTREAM_CONCURRENCY;
+  return id.startsWith('gateway') ? GATEWAY_UPSTREAM_CONCURRENCY : null;
+}
+
+/** The cases a system is measured in (all unless listed): the raised budget is only for (d). */
+export function measuredIn(id: SystemId, caseId: CaseId): boolean {
+  const only = DESCRIPTIONS[id].cases;
+  return only === undefined || only.includes(caseId);
+}
+
 /** Environment for the gateway when its shared public cache is switched off. */
 export const NO_CACHE_ENV: Record<string, string> = {
   // 0 entries switches the shared public cache off (src/datasources/response-cache.ts).
@@ -52,7 +73,13 @@ export const PAGES_UNCACHED_ENV: Record<string, string> = {
 
 const DESCRIPTIONS: Record<
   SystemId,
-  { label: string; description: string; script: string; env?: Record<string, string> }
+  {
+    label: string;
+    description: string;
+    script: string;
+    env?: Record<string, string>;
+    cases?: readonly CaseId[];
+  }
 > = {
   floor: {
     label: 'floor',
@@ -79,6 +106,13 @@ const DESCRIPTIONS: Record<
       'This gateway with its shared public cache off and its per-token cache at 1 ms: per-request loaders only, no cross-request reuse, like the floor.',
     script: 'bench/procs/gateway.ts',
     env: NO_CACHE_ENV,
+  },
+  'gateway-nocache-b64': {
+    label: `gateway (no shared cache, UPSTREAM_CONCURRENCY=${RAISED_UPSTREAM_CONCURRENCY})`,
+    description: `gateway-nocache with an upstream budget of ${RAISED_UPSTREAM_CONCURRENCY} calls in flight instead of the default ${GATEWAY_UPSTREAM_CONCURRENCY}, case (d) only: the fan-out against the peer at a raised budget, compared with it where the peer's own measured calls in flight were at least that many.`,
+    script: 'bench/procs/gateway.ts',
+    env: { ...NO_CACHE_ENV, UPSTREAM_CONCURRENCY: String(RAISED_UPSTREAM_CONCURRENCY) },
+    cases: ['d'],
   },
   peer: {
     label: 'peer (Apollo + RESTDataSource)',
@@ -131,9 +165,7 @@ export async function startSystem(
         // The load generator is one client at up to 32 requests at once: the per-client rate
         // limit (20/s by default) would measure the limiter, not the gateway.
         RATE_LIMIT_PER_SECOND: '0',
-        ...(id.startsWith('gateway')
-          ? { UPSTREAM_CONCURRENCY: String(GATEWAY_UPSTREAM_CONCURRENCY) }
-          : {}),
+        ...(id.startsWith('gateway') ? { UPSTREAM_CONCURRENCY: String(upstreamBudgetOf(id)) } : {}),
         ...spec.env,
       },
       readyTimeoutMs: 60_000,

@@ -3,7 +3,13 @@
 import type { CaseId } from './cases.js';
 import type { LatencySummary } from './load.js';
 
-export type SystemId = 'floor' | 'gateway' | 'gateway-pages-uncached' | 'gateway-nocache' | 'peer';
+export type SystemId =
+  | 'floor'
+  | 'gateway'
+  | 'gateway-pages-uncached'
+  | 'gateway-nocache'
+  | 'gateway-nocache-b64'
+  | 'peer';
 
 export interface SystemInfo {
   id: SystemId;
@@ -34,6 +40,12 @@ export interface LevelResult {
    * when it made none: the latency the upstream budget's targets are judged at.
    */
   upstreamLatencyMs: number | null;
+  /**
+   * Upstream calls in flight at the sandbox during the run, null when it made none: `mean` by
+   * Little's law (the calls' summed time in the sandbox over the run's wall time), `peak` the
+   * most at once (the sandbox's own counter). What the system really asked of Open Humans at once.
+   */
+  upstreamInFlight: { mean: number; peak: number } | null;
   cpuMsPerQuery: { system: number; sandbox: number; loadGenerator: number };
   /** Sandbox CPU time over wall time, in percent of one core. */
   sandboxLoadPct: number;
@@ -143,6 +155,8 @@ export interface BenchReport {
     maxRequestsPerLevel: number | null;
     /** `UPSTREAM_CONCURRENCY` the gateways run with (the budget case (d) is judged against). */
     gatewayUpstreamConcurrency: number;
+    /** `UPSTREAM_CONCURRENCY` of the extra case (d) row `gateway-nocache-b64`. */
+    raisedUpstreamConcurrency: number;
   };
   systems: SystemInfo[];
   cases: CaseReport[];
