@@ -6,6 +6,7 @@
  * cache still wraps the compiled execute.
  */
 import {
+  GraphQLError,
   GraphQLInt,
   GraphQLList,
   GraphQLNonNull,
@@ -20,13 +21,15 @@ import { startSandbox } from '../../sandbox/index.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 import { callsOf, coldCache } from '../public/support.js';
 
-const jit = vi.hoisted(() => ({ compiles: 0 }));
+const jit = vi.hoisted(() => ({ compiles: 0, refuse: false }));
 vi.mock('graphql-jit', async (importOriginal) => {
   const original = await importOriginal<typeof Jit>();
   return {
     ...original,
     compileQuery: (...args: Parameters<typeof Jit.compileQuery>) => {
       jit.compiles += 1;
+      // As graphql-jit answers a document it cannot compile.
+      if (jit.refuse) return { errors: [new GraphQLError('cannot compile "hunter2"')] };
       return original.compileQuery(...args);
     },
   };
@@ -153,6 +156,29 @@ describe('what is compiled', () => {
     for (let i = 0; i < 4; i += 1) answers.push((await compiled.execute('mutation { bump }')).data);
     expect(answers).toEqual([1, 2, 3, 4].map((i) => ({ bump: start + i })));
     expect(jit.compiles - before).toBe(0);
+  });
+});
+
+describe('a document graphql-jit refuses', () => {
+  it('runs interpreted, with the same answer, and is reported once without the message', async () => {
+    const query = '{ hello refused: hello }';
+    const expected = await interpreted.execute(query);
+    const before = jit.compiles;
+    const logged = compiled.logLines.length;
+    jit.refuse = true;
+    try {
+      for (let i = 0; i < 4; i += 1)
+        expect((await compiled.execute(query)).text).toBe(expected.text);
+    } finally {
+      jit.refuse = false;
+    }
+    // Tried once (2nd sighting), then remembered as interpreted.
+    expect(jit.compiles - before).toBe(1);
+    const warnings = compiled.logLines
+      .slice(logged)
+      .filter((l) => l.includes('compiled execution'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings.join('')).not.toContain('hunter2');
   });
 });
 
