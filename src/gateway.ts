@@ -20,6 +20,7 @@ import { eventStoreSettings } from './events/store-settings.js';
 import { subgraphObservability } from './federation/observability.js';
 import { useSubgraphEndpoint } from './federation/subgraph-endpoint.js';
 import { useBodyLimit } from './http/body-limit.js';
+import { useCompiledExecution } from './http/compiled-execution.js';
 import { useCompression } from './http/compression.js';
 import { useRequestDeadline } from './http/deadline-plugin.js';
 import { useStableErrorCodes } from './http/error-codes.js';
@@ -199,6 +200,16 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
   return yogaMaskError(error, message, isDev);
 }
 
+/**
+ * A document graphql-jit refused runs interpreted; said once per compiled-plan entry. The
+ * messages are left out: they may quote the document's literals (which may hold a secret).
+ */
+function logCompileError(logger: Logger, errors: readonly GraphQLError[]): void {
+  logger.warn('compiled execution: a query runs interpreted (graphql-jit refused it)', {
+    errors: errors.length,
+  });
+}
+
 /** CORS: only the configured origins get CORS headers; none by default (same-origin only). */
 function corsFor(origins: readonly string[], sessionCookies = false) {
   if (origins.length === 0) return false as const;
@@ -287,6 +298,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ownsLimiter: true,
     }),
     ...(sessions ? [sessions.plugin()] : []),
+    // Before the response cache, which then wraps the compiled execute (a hit never compiles).
+    ...(config.compiledExecution
+      ? [useCompiledExecution({ onCompileError: (errors) => logCompileError(logger, errors) })]
+      : []),
     // Whole answers to anonymous public queries (after the limits above, which a hit skips past).
     ...publicResponseCachePlugins(shared, schema, sessions?.cookieName ?? null),
     // Multipart (file upload) requests stream instead of being buffered whole by yoga.

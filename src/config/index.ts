@@ -167,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
       burst: r.int('RATE_LIMIT_BURST', 100, 1, 1_000_000),
     },
     metrics: r.bool('METRICS', true),
+    compiledExecution: r.bool('COMPILED_EXECUTION', true),
     deauthorization: {
       webhookPath,
       eventCapacity: r.int('DEAUTH_EVENTS_MAX', 10_000, 1, 1_000_000),
