@@ -273,7 +273,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     useHealth('/health'),
     useRequestId(logger),
     // MAX_BODY_BYTES, decided before a non-multipart body is buffered (also for /subgraph).
-    useBodyLimit(config.connectionLimits.maxBodyBytes),
+    useBodyLimit(config.connectionLimits.maxBodyBytes, GRAPHQL_ENDPOINT),
     useStableErrorCodes(),
     // Every upstream call of a request shares its time budget (retries and queueing included).
     useRequestDeadline(config.requestDeadlineMs),
@@ -351,6 +351,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // GraphiQL is served by useOfflineGraphiQL; yoga's own page would load it from a CDN.
     graphiql: false,
     landingPage: false,
+    // useBodyLimit bounds every body first; yoga's limit would wrap each one in a stream again.
+    maxRequestBodySize: false,
     maskedErrors: { maskError },
     cors: corsFor(config.server.corsOrigins, sessions !== null),
     logging: toYogaLogger(logger),

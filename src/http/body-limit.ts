@@ -7,14 +7,19 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
  * Refuses request bodies larger than `maxBytes` with 413 (BAD_USER_INPUT, reason
  * BODY_TOO_LARGE) before they are buffered: from `Content-Length` when it is declared (nothing
  * is read), else by reading a chunked body only up to the limit. A JSON body of at most 1 MB also
- * bounds what parsing its `variables` can cost. Multipart uploads are left to the streaming
- * upload handling, which has its own limits per field and per file.
+ * bounds what parsing its `variables` can cost. Multipart uploads POSTed to `uploadPath` are
+ * left to the streaming upload handling, which has its own limits per field and per file; a
+ * multipart body anywhere else is bounded like any other.
+ *
+ * This is the only body limit of the gateway's yoga (its own `maxRequestBodySize` is off): yoga's
+ * wraps every body, already bounded here, in a TransformStream and a second Request.
  */
-export function useBodyLimit(maxBytes: number): Plugin {
+export function useBodyLimit(maxBytes: number, uploadPath: string): Plugin {
   return {
-    async onRequest({ request, endResponse, setRequest, fetchAPI }) {
+    async onRequest({ request, url, endResponse, setRequest, fetchAPI }) {
       if (!METHODS_WITH_BODY.has(request.method) || !request.body) return;
-      if (/^multipart\/form-data\b/i.test(request.headers.get('content-type') ?? '')) return;
+      const multipart = /^multipart\/form-data\b/i.test(request.headers.get('content-type') ?? '');
+      if (multipart && request.method === 'POST' && url.pathname === uploadPath) return;
       const refuse = (): void => endResponse(tooLarge(fetchAPI, maxBytes));
       const declared = request.headers.get('content-length');
       if (declared !== null) {

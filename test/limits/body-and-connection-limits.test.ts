@@ -106,6 +106,21 @@ describe('MAX_BODY_BYTES (1 MiB by default)', () => {
     expect(res.json?.errors?.[0]?.extensions?.reason).toBe('BODY_TOO_LARGE');
   });
 
+  it('a multipart body anywhere but the upload endpoint is cut like any other (yoga adds no limit of its own)', async () => {
+    const res = await streamRequest(base(), {
+      path: '/subgraph',
+      headers: multipartHeaders(sandbox.masterToken),
+      body: (function* () {
+        yield multipartHead(uploadOperations('12345678'), { '0': ['variables.input.file'] }, '0');
+        yield* zeroes(5 * MiB);
+        yield multipartTail();
+      })(),
+    });
+    expect(res.status).toBe(413);
+    expect(res.json?.errors?.[0]?.extensions?.reason).toBe('BODY_TOO_LARGE');
+    expect(res.sentBytes).toBeLessThan(5 * MiB);
+  });
+
   it('a body under the limit, chunked or not, runs as usual', async () => {
     const padded = `{"query":"{ __typename }","variables":{"pad":"${'x'.repeat(900 * 1024)}"}}`;
     const chunked = await streamRequest(base(), {
