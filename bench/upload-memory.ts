@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/upload-memory.ts [--size-mib 1024] [--threshold-mib 16]
  *     [--paths declared,spooled] [--rounds 3] [--cpu-prof-dir DIR]
- *     [--gateway-node-args "--max-semi-space-size=1"]
+ *     [--gateway-node-args "--max-semi-space-size=1"]   (default: the flags the gateway ships with)
  *
  * The sandbox (storage 'hash': it keeps only size+md5) and the gateway each run in their own
  * process, so the gateway's RSS is measured alone, from /proc/<pid>/status (VmRSS sampled every
@@ -26,6 +26,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { generatedFile, sendMultipart } from '../test/mutations/upload-client.js';
+import { GATEWAY_NODE_FLAGS } from './lib/systems.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,12 +53,14 @@ const CPU_PROF_DIR = (() => {
 })();
 
 /**
- * `--gateway-node-args "..."`: extra Node options for the gateway alone (space-separated), to try
- * runtime settings such as the GC's without changing the code or touching the client and sandbox.
+ * `--gateway-node-args "..."`: the gateway's Node options (space-separated) instead of the ones it
+ * ships with (`GATEWAY_NODE_FLAGS`), to try runtime settings such as the GC's without changing the
+ * code or touching the client and sandbox; `--gateway-node-args ""` runs Node's defaults.
  */
 const GATEWAY_NODE_ARGS = (() => {
   const i = process.argv.indexOf('--gateway-node-args');
-  return i >= 0 ? (process.argv[i + 1] ?? '').split(/\s+/).filter((a) => a !== '') : [];
+  if (i < 0) return [...GATEWAY_NODE_FLAGS];
+  return (process.argv[i + 1] ?? '').split(/\s+/).filter((a) => a !== '');
 })();
 
 function start(args: string[], env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
