@@ -15,7 +15,7 @@ import { CASES, type CaseId } from './lib/cases.js';
 import { loadFixtures } from './lib/fixtures.js';
 import { closePools, runLoad } from './lib/load.js';
 import { cpuMs, startChild } from './lib/proc.js';
-import { NO_CACHE_ENV, PAGES_UNCACHED_ENV } from './lib/systems.js';
+import { GATEWAY_NODE_FLAGS, NO_CACHE_ENV, PAGES_UNCACHED_ENV } from './lib/systems.js';
 
 interface SandboxReady {
   url: string;
@@ -135,7 +135,12 @@ const target = await startChild<ServerReady>({
   name: system,
   script: spec.script,
   cpus: null,
-  nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${outDir}`],
+  // A gateway runs with the flags it ships with, as in `npm run bench`.
+  nodeArgs: [
+    ...(system.startsWith('gateway') ? GATEWAY_NODE_FLAGS : []),
+    '--cpu-prof',
+    `--cpu-prof-dir=${outDir}`,
+  ],
   env: {
     OPENHUMANS_BASE_URL: sandbox.ready.url,
     NODE_ENV: 'production',
