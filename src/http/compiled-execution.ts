@@ -7,6 +7,9 @@
  * - compiling costs far more than interpreting once, so a document is compiled on its
  *   `compileAfter`-th sighting only (a client sending ever-new documents never pays it), and
  *   both the sighting counts and the compiled plans are bounded LRUs;
+ * - its cost follows the fields with fragments spread out, which no limit bounds (`first: 0`
+ *   and introspection are free, `__schema` has no depth limit): an operation over `maxFields`,
+ *   or one selecting `__schema`/`__type` (served from memory), is never compiled;
  * - queries only: mutations run rarely and in order, subscriptions are never compiled (this
  *   plugin does not hook `onSubscribe`);
  * - anything graphql-jit refuses to compile, and every request whose variables fail to coerce,
@@ -20,12 +23,20 @@
  * force when it runs, so the response cache wraps this one (hits never reach it) and its document
  * with metadata fields (a stable object per document) is what gets compiled.
  */
-import type { ASTNode, DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import type {
+  ASTNode,
+  DocumentNode,
+  ExecutionResult,
+  FragmentDefinitionNode,
+  GraphQLSchema,
+  SelectionSetNode,
+} from 'graphql';
 import {
   GraphQLError,
   getLocation,
   getOperationAST,
   isLeafType,
+  Kind,
   locatedError,
   visit,
 } from 'graphql';
@@ -41,6 +52,11 @@ export interface CompiledExecutionOptions {
   maxCompiled?: number;
   /** Documents whose sightings are counted. @default 1000 */
   maxTracked?: number;
+  /**
+   * Largest operation compiled, in fields with its fragments spread out; a larger one, and any
+   * that selects `__schema` or `__type`, runs interpreted. @default 500
+   */
+  maxFields?: number;
   /** Told of every document graphql-jit could not compile (it then runs interpreted). */
   onCompileError?: (errors: readonly GraphQLError[]) => void;
 }
@@ -120,6 +136,7 @@ const isPromise = (value: unknown): value is Promise<unknown> =>
 
 export function useCompiledExecution(options: CompiledExecutionOptions = {}): Plugin {
   const compileAfter = Math.max(1, options.compileAfter ?? 2);
+  const maxFields = options.maxFields ?? 500;
   const sightings = new LRUCache<DocumentNode, number>({ max: options.maxTracked ?? 1000 });
   const compiled = new LRUCache<DocumentNode, DocumentPlans>({ max: options.maxCompiled ?? 500 });
 
@@ -140,7 +157,7 @@ export function useCompiledExecution(options: CompiledExecutionOptions = {}): Pl
     }
     let plan = entry.plans.get(opName);
     if (plan === undefined) {
-      plan = compile(schema, document, args.operationName ?? undefined, options.onCompileError);
+      plan = compile(schema, document, args.operationName ?? undefined, maxFields, options);
       entry.plans.set(opName, plan);
     }
     return plan;
@@ -167,10 +184,16 @@ function compile(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | undefined,
-  onError: CompiledExecutionOptions['onCompileError'],
+  maxFields: number,
+  { onCompileError: onError }: CompiledExecutionOptions,
 ): Plan {
   // Mutations keep the interpreter (serial, rare); subscriptions never get here.
-  if (getOperationAST(document, operationName)?.operation !== 'query') return null;
+  const operation = getOperationAST(document, operationName);
+  if (operation?.operation !== 'query') return null;
+  // Compiling costs about its generated code, i.e. the fields with every fragment spread out,
+  // which the limits do not bound: fragments multiply, `first: 0` makes a subtree free, and
+  // `__schema` is exempt from the depth limit (a 400-deep `ofType` chain: seconds to compile).
+  if (expandedFields(document, operation.selectionSet, maxFields) > maxFields) return null;
   try {
     const result = compileQuery(schema, document, operationName, {
       // Stack traces are never shown (masking), and capturing one per error is costly.
@@ -234,4 +257,41 @@ function nodesAt(plan: CompiledPlan): Map<string, ASTNode> {
   });
   plan.nodesAt = map;
   return map;
+}
+
+/**
+ * The fields of `set` with every fragment spread out (each fragment counted once, then reused,
+ * so this is linear in the document), Infinity if it selects `__schema` or `__type` (served from
+ * memory, and `__schema` has no depth limit); stops counting past `max`.
+ */
+function expandedFields(document: DocumentNode, set: SelectionSetNode, max: number): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions)
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const sizes = new Map<string, number>();
+  const count = (selections: SelectionSetNode): number => {
+    let total = 0;
+    for (const selection of selections.selections) {
+      if (total > max) break;
+      if (selection.kind === Kind.FIELD) {
+        const name = selection.name.value;
+        if (name === '__schema' || name === '__type') return Number.POSITIVE_INFINITY;
+        total += 1 + (selection.selectionSet ? count(selection.selectionSet) : 0);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        total += count(selection.selectionSet);
+      } else {
+        const name = selection.name.value;
+        let size = sizes.get(name);
+        if (size === undefined) {
+          sizes.set(name, 0); // a cycle (invalid anyway) counts nothing more
+          const fragment = fragments.get(name);
+          size = fragment ? count(fragment.selectionSet) : 0;
+          sizes.set(name, size);
+        }
+        total += size;
+      }
+    }
+    return total;
+  };
+  return count(set);
 }
