@@ -6,12 +6,15 @@
  * `ofType` chain (~500 tokens) took 200 ms to compile, a 400-deep one seconds, against well
  * under 1 ms interpreted; each distinct document sent twice paid it once.
  * Such operations must run interpreted (counted compilations, same bytes as the interpreter).
+ * And the compiled plans are bounded per operation: one document can hold hundreds.
  */
-import { getIntrospectionQuery } from 'graphql';
+import { GraphQLObjectType, GraphQLSchema, GraphQLString, getIntrospectionQuery } from 'graphql';
 import type * as Jit from 'graphql-jit';
+import { createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
+import { useCompiledExecution } from '../../src/http/compiled-execution.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 const jit = vi.hoisted(() => ({ compiles: 0 }));
@@ -99,5 +102,56 @@ describe('operations too costly to compile run interpreted', () => {
     const query = `{ p0: projects(first: 0) { edges { node { ...P } } } }
       fragment P on Project { ${PROJECT_LEAVES} }`;
     await sameAnswers(query, 1);
+  });
+});
+
+describe('a document of many operations', () => {
+  // The plugin alone on a tiny yoga: the LRU bounds are options, not settings.
+  const tiny = new GraphQLSchema({
+    query: new GraphQLObjectType({
+      name: 'Query',
+      fields: { hello: { type: GraphQLString, resolve: () => 'world' } },
+    }),
+  });
+  const yoga = createYoga({
+    schema: tiny,
+    plugins: [useCompiledExecution({ maxCompiled: 2 })],
+    logging: false,
+  });
+  const run = async (document: string, operationName: string): Promise<unknown> => {
+    const res = await yoga.fetch('http://yoga.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: document, operationName }),
+    });
+    return res.json();
+  };
+
+  it('each operation is compiled on its own 2nd sighting', async () => {
+    const document = 'query A { hello } query B { a: hello } query C { b: hello }';
+    const before = jit.compiles;
+    await run(document, 'A');
+    await run(document, 'A');
+    expect(jit.compiles - before).toBe(1);
+    // Another operation of a document already compiled: its 1st sighting compiles nothing.
+    expect(await run(document, 'B')).toEqual({ data: { a: 'world' } });
+    expect(jit.compiles - before).toBe(1);
+    await run(document, 'B');
+    expect(jit.compiles - before).toBe(2);
+  });
+
+  it('the compiled LRU counts operations, not documents (one document cannot hold 400)', async () => {
+    const document = 'query A { hello } query B { a: hello } query C { b: hello }';
+    const other = `${document} `; // another document, the same operations
+    const before = jit.compiles;
+    for (const name of ['A', 'B', 'C']) {
+      await run(other, name);
+      await run(other, name);
+    }
+    expect(jit.compiles - before).toBe(3);
+    // maxCompiled 2: A fell out when C was compiled, and is compiled again on its 2nd sighting.
+    await run(other, 'A');
+    await run(other, 'A');
+    expect(jit.compiles - before).toBe(4);
   });
 });
