@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { useCompiledExecution } from '../../src/http/compiled-execution.js';
+import { SUBGRAPH_TEST_SECRET } from '../federation/support.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 const jit = vi.hoisted(() => ({ compiles: 0 }));
@@ -153,5 +154,39 @@ describe('a document of many operations', () => {
     await run(other, 'A');
     await run(other, 'A');
     expect(jit.compiles - before).toBe(4);
+  });
+});
+
+describe('the federation subgraph', () => {
+  it('/subgraph (its own yoga, with inline traces) never compiles, however often a query runs', async () => {
+    const stack = await startStack({
+      sandbox,
+      env: { ...env, SUBGRAPH_SECRET: SUBGRAPH_TEST_SECRET },
+    });
+    try {
+      const query = '{ projects(first: 2) { totalCount edges { node { name } } } }';
+      const before = jit.compiles;
+      const answers: unknown[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        const res = await stack.fetch('/subgraph', {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            'x-subgraph-secret': SUBGRAPH_TEST_SECRET,
+          },
+          body: JSON.stringify({ query }),
+        });
+        answers.push(((await res.json()) as { data?: unknown }).data);
+      }
+      expect(answers[2]).toEqual(answers[0]);
+      expect(JSON.stringify(answers[0])).toContain('"totalCount"');
+      expect(jit.compiles - before).toBe(0);
+      // The same query on /graphql of the same gateway is compiled (the counter works here).
+      for (let i = 0; i < 2; i += 1) await stack.execute(query);
+      expect(jit.compiles - before).toBe(1);
+    } finally {
+      await stack.close();
+    }
   });
 });
