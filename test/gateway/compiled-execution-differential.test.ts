@@ -6,7 +6,8 @@
  * lists and deep under them, enums and `__typename` on abstract types, repeated response names,
  * a query picked out of a document with a mutation, variables that do not coerce). Each runs
  * three times on a gateway with COMPILED_EXECUTION off and one with it on, bodies compared as
- * strings with the upstream calls; the compiled side must have compiled each once.
+ * strings with the upstream calls; the compiled side must have compiled each once. And an
+ * upstream call ended by the request deadline (UPSTREAM_UNAVAILABLE) answers the same.
  */
 import { readFileSync } from 'node:fs';
 import type * as Jit from 'graphql-jit';
@@ -166,5 +167,49 @@ describe('compiled execution answers what the interpreter answers (more operatio
       expect(got.calls, `sighting ${sighting}`).toEqual(expected.calls);
     }
     expect(jit.compiles - before).toBe(c.compiles ?? 1);
+  });
+});
+
+describe('an upstream call ended by the request deadline', () => {
+  const stacks: Stack[] = [];
+  afterAll(async () => {
+    for (const stack of stacks) await stack.close();
+  });
+
+  it('answers the same UPSTREAM_UNAVAILABLE (a non-null root field: data null)', async () => {
+    const deadlineEnv = {
+      ...env,
+      REQUEST_DEADLINE_MS: '400',
+      // Far longer than the deadline: only the deadline ends the hanging call.
+      UPSTREAM_HEADERS_TIMEOUT_MS: '20000',
+      PUBLIC_CACHE_MAX_ENTRIES: '0',
+    };
+    const off = await startStack({
+      sandbox,
+      resilience: 'none',
+      env: { ...deadlineEnv, COMPILED_EXECUTION: 'off' },
+    });
+    stacks.push(off);
+    const on = await startStack({ sandbox, resilience: 'none', env: deadlineEnv });
+    stacks.push(on);
+    const query = `{ projects(first: 2) { totalCount edges { node { name } } }
+      dataTypes(first: 1) { totalCount } }`;
+    const hang = async (stack: Stack): Promise<string> => {
+      sandbox.setFaults({ rules: [{ route: 'P10', kind: 'hang', times: 1 }] });
+      try {
+        return (await stack.execute(query)).text;
+      } finally {
+        sandbox.clearFaults();
+      }
+    };
+    const before = jit.compiles;
+    for (let sighting = 1; sighting <= 3; sighting += 1) {
+      const expected = await hang(off);
+      expect(expected).toContain('UPSTREAM_UNAVAILABLE');
+      // `projects` is non-null: its error nulls the whole answer.
+      expect(expected).toContain('"data":null');
+      expect(await hang(on), `sighting ${sighting}`).toBe(expected);
+    }
+    expect(jit.compiles - before).toBe(1);
   });
 });
