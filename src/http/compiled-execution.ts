@@ -4,9 +4,13 @@
  * answers are the interpreter's, byte for byte (docs/compiled-execution.md).
  *
  * Why each rule:
- * - compiling costs far more than interpreting once, so a document is compiled on its
+ * - compiling costs far more than interpreting once, so an operation is compiled on its
  *   `compileAfter`-th sighting only (a client sending ever-new documents never pays it), and
- *   both the sighting counts and the compiled plans are bounded LRUs;
+ *   both the sighting counts and the compiled plans are bounded LRUs of operations (one
+ *   document can hold hundreds);
+ * - its cost follows the fields with fragments spread out, which no limit bounds (`first: 0`
+ *   and introspection are free, `__schema` has no depth limit): an operation over `maxFields`,
+ *   or one selecting `__schema`/`__type` (served from memory), is never compiled;
  * - queries only: mutations run rarely and in order, subscriptions are never compiled (this
  *   plugin does not hook `onSubscribe`);
  * - anything graphql-jit refuses to compile, and every request whose variables fail to coerce,
@@ -20,7 +24,13 @@
  * force when it runs, so the response cache wraps this one (hits never reach it) and its document
  * with metadata fields (a stable object per document) is what gets compiled.
  */
-import type { ASTNode, DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import type {
+  ASTNode,
+  DocumentNode,
+  ExecutionResult,
+  GraphQLSchema,
+  OperationDefinitionNode,
+} from 'graphql';
 import {
   GraphQLError,
   getLocation,
@@ -33,14 +43,20 @@ import type { CompiledQuery } from 'graphql-jit';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
+import { expandedFields } from './operation-size.js';
 
 export interface CompiledExecutionOptions {
   /** The sighting of a document that compiles it (1: the first). @default 2 */
   compileAfter?: number;
-  /** Compiled documents kept (least recently used dropped first). @default 500 */
+  /** Compiled operations kept (least recently used dropped first). @default 500 */
   maxCompiled?: number;
-  /** Documents whose sightings are counted. @default 1000 */
+  /** Operations whose sightings are counted. @default 1000 */
   maxTracked?: number;
+  /**
+   * Largest operation compiled, in fields with its fragments spread out; a larger one, and any
+   * that selects `__schema` or `__type`, runs interpreted. @default 500
+   */
+  maxFields?: number;
   /** Told of every document graphql-jit could not compile (it then runs interpreted). */
   onCompileError?: (errors: readonly GraphQLError[]) => void;
 }
@@ -66,10 +82,10 @@ interface CompiledPlan {
   nodesAt?: Map<string, ASTNode>;
 }
 
-/** A compiled document: its schema and one plan per operation name ('' for the only one). */
-interface DocumentPlans {
+/** A compiled operation and the schema it was compiled for. */
+interface OperationPlan {
   schema: GraphQLSchema;
-  plans: Map<string, Plan>;
+  plan: Plan;
 }
 
 interface JitError {
@@ -120,29 +136,31 @@ const isPromise = (value: unknown): value is Promise<unknown> =>
 
 export function useCompiledExecution(options: CompiledExecutionOptions = {}): Plugin {
   const compileAfter = Math.max(1, options.compileAfter ?? 2);
-  const sightings = new LRUCache<DocumentNode, number>({ max: options.maxTracked ?? 1000 });
-  const compiled = new LRUCache<DocumentNode, DocumentPlans>({ max: options.maxCompiled ?? 500 });
+  const maxFields = options.maxFields ?? 500;
+  // Keyed by operation (a stable node of the cached parsed document), not by document: one
+  // document can hold hundreds of operations, and each compiled one is a plan of its own.
+  const sightings = new LRUCache<OperationDefinitionNode, number>({
+    max: options.maxTracked ?? 1000,
+  });
+  const compiled = new LRUCache<OperationDefinitionNode, OperationPlan>({
+    max: options.maxCompiled ?? 500,
+  });
 
   /** The plan for this execution, compiling it on the right sighting; undefined: not yet. */
   function planFor(args: ExecuteArgs): Plan | undefined {
     const { document, schema } = args;
-    const opName = args.operationName ?? '';
-    let entry = compiled.get(document);
-    if (entry?.schema !== schema) {
-      const seen = (sightings.get(document) ?? 0) + 1;
-      if (seen < compileAfter) {
-        sightings.set(document, seen);
-        return undefined;
-      }
-      sightings.delete(document);
-      entry = { schema, plans: new Map() };
-      compiled.set(document, entry);
+    const operation = getOperationAST(document, args.operationName);
+    if (!operation) return undefined; // the interpreter reports it
+    const entry = compiled.get(operation);
+    if (entry?.schema === schema) return entry.plan;
+    const seen = (sightings.get(operation) ?? 0) + 1;
+    if (seen < compileAfter) {
+      sightings.set(operation, seen);
+      return undefined;
     }
-    let plan = entry.plans.get(opName);
-    if (plan === undefined) {
-      plan = compile(schema, document, args.operationName ?? undefined, options.onCompileError);
-      entry.plans.set(opName, plan);
-    }
+    sightings.delete(operation);
+    const plan = compile(schema, document, operation, args.operationName, maxFields, options);
+    compiled.set(operation, { schema, plan });
     return plan;
   }
 
@@ -166,13 +184,19 @@ export function useCompiledExecution(options: CompiledExecutionOptions = {}): Pl
 function compile(
   schema: GraphQLSchema,
   document: DocumentNode,
-  operationName: string | undefined,
-  onError: CompiledExecutionOptions['onCompileError'],
+  operation: OperationDefinitionNode,
+  operationName: string | null | undefined,
+  maxFields: number,
+  { onCompileError: onError }: CompiledExecutionOptions,
 ): Plan {
   // Mutations keep the interpreter (serial, rare); subscriptions never get here.
-  if (getOperationAST(document, operationName)?.operation !== 'query') return null;
+  if (operation.operation !== 'query') return null;
+  // Compiling costs about its generated code, i.e. the fields with every fragment spread out,
+  // which the limits do not bound: fragments multiply, `first: 0` makes a subtree free, and
+  // `__schema` is exempt from the depth limit (a 400-deep `ofType` chain: seconds to compile).
+  if (expandedFields(document, operation.selectionSet, maxFields) > maxFields) return null;
   try {
-    const result = compileQuery(schema, document, operationName, {
+    const result = compileQuery(schema, document, operationName ?? undefined, {
       // Stack traces are never shown (masking), and capturing one per error is costly.
       disablingCapturingStackErrors: true,
       customSerializers: serializersOf(schema),
