@@ -27,7 +27,8 @@ describe('Dockerfile', () => {
     expect(text).toMatch(/NODE_ENV=production/);
     expect(text).toMatch(/^USER node$/m);
     expect(text).toMatch(/^HEALTHCHECK .*\n?.*\/health/m);
-    expect(text).toMatch(/^CMD \["node", "dist\/src\/main\.js"\]$/m);
+    // The compiled entry point, after the gateway's Node flags (test/bench/node-flags.test.ts).
+    expect(text).toMatch(/^CMD \["node", (?:"--[^"]+", )*"dist\/src\/main\.js"\]$/m);
     const build = JSON.parse(await readFile(new URL('tsconfig.build.json', root), 'utf8')) as {
       include: string[];
     };
