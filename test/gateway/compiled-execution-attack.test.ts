@@ -9,26 +9,18 @@
  * And the compiled plans are bounded per operation: one document can hold hundreds.
  */
 import { GraphQLObjectType, GraphQLSchema, GraphQLString, getIntrospectionQuery } from 'graphql';
-import type * as Jit from 'graphql-jit';
 import { createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { useCompiledExecution } from '../../src/http/compiled-execution.js';
 import { SUBGRAPH_TEST_SECRET } from '../federation/support.js';
+import { startTwinStacks } from '../helpers/compiled-twins.js';
+import { jitCounts as jit } from '../helpers/counting-jit.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
-const jit = vi.hoisted(() => ({ compiles: 0 }));
-vi.mock('graphql-jit', async (importOriginal) => {
-  const original = await importOriginal<typeof Jit>();
-  return {
-    ...original,
-    compileQuery: (...args: Parameters<typeof Jit.compileQuery>) => {
-      jit.compiles += 1;
-      return original.compileQuery(...args);
-    },
-  };
-});
+// graphql-jit with counters: a comparison that never reached it would prove nothing.
+vi.mock('graphql-jit', () => import('../helpers/counting-jit.js'));
 
 let sandbox: Sandbox;
 let interpreted: Stack;
@@ -36,8 +28,7 @@ let compiled: Stack;
 const env = { RESPONSE_CACHE_MAX_ENTRIES: '0', RATE_LIMIT_PER_SECOND: '0' };
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
-  interpreted = await startStack({ sandbox, env: { ...env, COMPILED_EXECUTION: 'off' } });
-  compiled = await startStack({ sandbox, env });
+  ({ interpreted, compiled } = await startTwinStacks(sandbox, { env }));
 });
 afterAll(async () => {
   await interpreted?.close();

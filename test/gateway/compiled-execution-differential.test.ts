@@ -10,25 +10,17 @@
  * upstream call ended by the request deadline (UPSTREAM_UNAVAILABLE) answers the same.
  */
 import { readFileSync } from 'node:fs';
-import type * as Jit from 'graphql-jit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { EXAMPLE_TABS } from '../../src/http/graphiql-examples.js';
+import { startTwinStacks, withoutDownloadKeys } from '../helpers/compiled-twins.js';
+import { jitCounts as jit } from '../helpers/counting-jit.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 import { callsOf, coldCache, toGlobalId } from '../public/support.js';
 
-const jit = vi.hoisted(() => ({ compiles: 0 }));
-vi.mock('graphql-jit', async (importOriginal) => {
-  const original = await importOriginal<typeof Jit>();
-  return {
-    ...original,
-    compileQuery: (...args: Parameters<typeof Jit.compileQuery>) => {
-      jit.compiles += 1;
-      return original.compileQuery(...args);
-    },
-  };
-});
+// graphql-jit with counters: a comparison that never reached it would prove nothing.
+vi.mock('graphql-jit', () => import('../helpers/counting-jit.js'));
 
 let sandbox: Sandbox;
 let interpreted: Stack;
@@ -36,12 +28,7 @@ let compiled: Stack;
 const env = { RESPONSE_CACHE_MAX_ENTRIES: '0', RATE_LIMIT_PER_SECOND: '0' };
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
-  interpreted = await startStack({
-    sandbox,
-    resilience: 'none',
-    env: { ...env, COMPILED_EXECUTION: 'off' },
-  });
-  compiled = await startStack({ sandbox, resilience: 'none', env });
+  ({ interpreted, compiled } = await startTwinStacks(sandbox, { resilience: 'none', env }));
 });
 afterAll(async () => {
   await interpreted?.close();
@@ -152,8 +139,7 @@ async function run(stack: Stack, c: Case): Promise<{ text: string; calls: unknow
     });
     text = `${res.status} ${await res.text()}`;
   });
-  // The sandbox mints a fresh download key for every listing it answers.
-  return { text: text.replace(/([?&]key=)[^"&]+/g, '$1…'), calls };
+  return { text: withoutDownloadKeys(text), calls };
 }
 
 describe('compiled execution answers what the interpreter answers (more operations)', () => {

@@ -5,34 +5,17 @@
  * each operation three times (interpreted, then compiled on the 2nd sighting, then compiled from
  * the LRU) and each answer must equal the interpreter's, with the same upstream calls.
  */
-import type * as Jit from 'graphql-jit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FaultRule } from '../../sandbox/controls.js';
 import type { Sandbox } from '../../sandbox/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { type Stack, startStack } from '../helpers/stack.js';
+import { startTwinStacks, withoutDownloadKeys } from '../helpers/compiled-twins.js';
+import { jitCounts as jit } from '../helpers/counting-jit.js';
+import type { Stack } from '../helpers/stack.js';
 import { callsOf, coldCache, toGlobalId } from '../public/support.js';
 
-// Counts compilations and compiled runs: a comparison that never reached graphql-jit proves
-// nothing.
-const jit = vi.hoisted(() => ({ compiles: 0, runs: 0 }));
-vi.mock('graphql-jit', async (importOriginal) => {
-  const original = await importOriginal<typeof Jit>();
-  return {
-    ...original,
-    compileQuery: (...args: Parameters<typeof Jit.compileQuery>) => {
-      jit.compiles += 1;
-      const compiled = original.compileQuery(...args);
-      if (!('query' in compiled)) return compiled;
-      const query = compiled.query;
-      compiled.query = (...run: Parameters<typeof query>) => {
-        jit.runs += 1;
-        return query(...run);
-      };
-      return compiled;
-    },
-  };
-});
+// graphql-jit with counters: a comparison that never reached it would prove nothing.
+vi.mock('graphql-jit', () => import('../helpers/counting-jit.js'));
 
 let sandbox: Sandbox;
 let interpreted: Stack;
@@ -42,12 +25,7 @@ let compiled: Stack;
 const env = { RESPONSE_CACHE_MAX_ENTRIES: '0', RATE_LIMIT_PER_SECOND: '0' };
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
-  interpreted = await startStack({
-    sandbox,
-    resilience: 'none',
-    env: { ...env, COMPILED_EXECUTION: 'off' },
-  });
-  compiled = await startStack({ sandbox, resilience: 'none', env });
+  ({ interpreted, compiled } = await startTwinStacks(sandbox, { resilience: 'none', env }));
 });
 afterAll(async () => {
   await interpreted?.close();
@@ -181,8 +159,7 @@ async function run(stack: Stack, c: Case): Promise<{ text: string; calls: unknow
     text = res.text;
   });
   sandbox.clearFaults();
-  // The sandbox mints a fresh download key for every listing it answers.
-  return { text: text.replace(/([?&]key=)[^"&]+/g, '$1…'), calls };
+  return { text: withoutDownloadKeys(text), calls };
 }
 
 describe('compiled execution answers what the interpreter answers', () => {
